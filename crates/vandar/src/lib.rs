@@ -1,0 +1,103 @@
+//! Rust SDK for the [Vandar](https://vandar.io) payment APIs and Sanbod open banking.
+//!
+//! Every product is a client generated from a hand-written OpenAPI spec, behind one feature:
+//!
+//! | feature | module | what |
+//! |---|---|---|
+//! | `ipg` (default) | [`ipg`] | payment gateway v4: send, transaction info, verify |
+//!
+//! All clients share one [`Vandar`] runtime: one connection pool, one configuration (hosts,
+//! timeouts, credentials), one [`Error`] type.
+//!
+//! # Checkout with the payment gateway
+//!
+//! ```no_run
+//! use vandar::ipg::{Callback, VerifyOutcome, types::PaymentRequest};
+//! use vandar::{ApiKey, Config, Vandar};
+//!
+//! # async fn checkout() -> Result<(), Box<dyn std::error::Error>> {
+//! let vandar = Vandar::new(Config::builder().build()?)?;
+//! let ipg = vandar.ipg();
+//! let api_key = ApiKey::from(std::env::var("VANDAR_IPG_API_KEY")?);
+//!
+//! // 1. Register the payment (amount in Rial, at least 1000) and get its token.
+//! let sent = ipg
+//!     .send_payment()
+//!     .body(
+//!         PaymentRequest::builder()
+//!             .api_key(&api_key)
+//!             .amount(250_000)
+//!             .callback_url("https://shop.example/payment/callback")
+//!             .factor_number("INV-1001".to_string()),
+//!     )
+//!     .send()
+//!     .await?
+//!     .into_inner();
+//! let token = sent.token.ok_or("the gateway returned no token")?;
+//! // Keep `token` with the order, server-side.
+//!
+//! // 2. Redirect the buyer's browser to the payment page (a one-time URL).
+//! let redirect_to = ipg.payment_page_url(&token)?;
+//! println!("302 Location: {redirect_to}");
+//!
+//! // 3. The buyer comes back to your callback_url with `token` and `payment_status`.
+//! let callback = Callback::parse("token=4FFSKSZ9I3CJWOA&payment_status=OK")?;
+//! if !callback.is_paid() {
+//!     return Ok(()); // cancelled or failed: do not deliver
+//! }
+//!
+//! // 4. Verify, once, within 20 minutes. Only now is the money yours.
+//! match ipg.verify(&api_key, &callback.token).await? {
+//!     VerifyOutcome::Verified(payment) => {
+//!         println!("paid, transaction {:?}", payment.trans_id); // deliver the order
+//!     }
+//!     VerifyOutcome::AlreadyVerified(_) => { /* verified before: deliver if not yet */ }
+//!     VerifyOutcome::Expired(_) => { /* too late: the payer gets the money back */ }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Testing against a local server
+//!
+//! [`ConfigBuilder::all_hosts`] sends every host's requests to one base URL (a mock server),
+//! and [`ConfigBuilder::host`] overrides one host (a sandbox).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use vandar_runtime::{
+    ApiError, ApiKey, Config, ConfigBuilder, ConfigError, Error, Runtime, Secret, Timeouts,
+    domain, secret,
+};
+
+/// The payment gateway (IPG v4). See [`vandar_ipg`].
+#[cfg(feature = "ipg")]
+pub mod ipg {
+    pub use vandar_ipg::*;
+}
+
+/// Entry point: one runtime shared by every product client.
+#[derive(Clone, Debug)]
+pub struct Vandar {
+    runtime: Runtime,
+}
+
+impl Vandar {
+    /// Build the runtime (HTTP client, configuration).
+    pub fn new(config: Config) -> Result<Self, Error> {
+        Ok(Self {
+            runtime: Runtime::new(config)?,
+        })
+    }
+
+    /// The shared runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The payment gateway client.
+    #[cfg(feature = "ipg")]
+    pub fn ipg(&self) -> ipg::Client {
+        ipg::Client::with_runtime(&self.runtime)
+    }
+}

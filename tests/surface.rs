@@ -1,0 +1,65 @@
+//! Snapshot tests that lock each spec's surface and the JSON Schema of every generated type.
+//! A change to any YAML file shows up here as a snapshot diff: read it with
+//! `cargo insta review` before accepting it.
+
+use std::collections::BTreeMap;
+
+use vandar_tests::{generated, generated_for, specs};
+
+#[test]
+fn every_spec_is_registered() {
+    for spec in specs().unwrap() {
+        assert!(
+            generated_for(&spec).is_some(),
+            "{} has no entry in tests/support/lib.rs `generated()`",
+            spec.rel_path
+        );
+    }
+    assert_eq!(generated().len(), specs().unwrap().len());
+}
+
+#[test]
+fn surface_snapshots() {
+    for spec in specs().unwrap() {
+        let surface = xtask::surface::surface(&spec).unwrap();
+        insta::assert_json_snapshot!(format!("surface-{}", spec.name), surface);
+    }
+}
+
+#[test]
+fn schema_snapshots() {
+    for spec in specs().unwrap() {
+        let g = generated_for(&spec).unwrap();
+        let mut all = BTreeMap::new();
+        for name in g.schemas {
+            let schema = (g.json_schema)(name).unwrap_or_else(|| panic!("no schema for {name}"));
+            all.insert(name.to_string(), schema);
+        }
+        assert!(!all.is_empty(), "{} has no component schemas", spec.rel_path);
+        insta::assert_json_snapshot!(format!("schemas-{}", spec.name), all);
+    }
+}
+
+/// The generated route table agrees with the spec surface (host, method, path, auth).
+#[test]
+fn routes_match_spec() {
+    for spec in specs().unwrap() {
+        let g = generated_for(&spec).unwrap();
+        let surface = xtask::surface::surface(&spec).unwrap();
+        let ops = surface["operations"].as_array().unwrap();
+        assert_eq!(ops.len(), g.routes.len(), "{}", spec.rel_path);
+        for (op, route) in ops.iter().zip(g.routes) {
+            assert_eq!(op["operation_id"], route.operation_id);
+            assert_eq!(op["method"], route.method);
+            assert_eq!(op["host"], route.host);
+            assert_eq!(op["path"], route.path);
+            assert_eq!(op["idempotent"], route.idempotent);
+            let auth = match route.auth {
+                vandar_runtime::Auth::None => "none".to_string(),
+                vandar_runtime::Auth::Bearer(n) => format!("bearer ({n})"),
+                vandar_runtime::Auth::Basic(n) => format!("basic ({n})"),
+            };
+            assert_eq!(op["auth"], auth.as_str());
+        }
+    }
+}

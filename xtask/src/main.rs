@@ -1,0 +1,126 @@
+//! `cargo xtask gen` and `cargo xtask check`; see the library docs.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use xtask::{generate, lint, spec};
+
+const USAGE: &str = "usage: cargo xtask <gen|check>
+  gen    lint spec/*.yaml and write crates/<spec>/src/generated.rs
+  check  lint, regenerate in memory, fail on any drift (prints a diff)";
+
+fn main() -> ExitCode {
+    let cmd = std::env::args().nth(1).unwrap_or_default();
+    let result = match cmd.as_str() {
+        "gen" => run(Mode::Gen),
+        "check" => run(Mode::Check),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(PartialEq)]
+enum Mode {
+    Gen,
+    Check,
+}
+
+fn run(mode: Mode) -> Result<()> {
+    let started = Instant::now();
+    let root = spec::workspace_root();
+    let specs = spec::discover(&root)?;
+
+    let mut violations = Vec::new();
+    for s in &specs {
+        if let Err(v) = lint::lint(s) {
+            violations.extend(v);
+        }
+    }
+    if !violations.is_empty() {
+        for v in &violations {
+            eprintln!("lint: {v}");
+        }
+        bail!("{} spec lint violation(s); see DESIGN.md rules", violations.len());
+    }
+
+    let mut drifted = Vec::new();
+    for s in &specs {
+        let crate_dir = s.crate_dir(&root);
+        if !crate_dir.join("Cargo.toml").exists() {
+            bail!(
+                "{} has no crate: create {}/Cargo.toml and src/lib.rs (`#[rustfmt::skip] mod generated;`)",
+                s.rel_path,
+                crate_dir.display()
+            );
+        }
+        let text = generate::generate(s)?;
+        let out = s.generated_path(&root);
+        let current = std::fs::read_to_string(&out).unwrap_or_default();
+        match mode {
+            Mode::Gen => {
+                if current != text {
+                    std::fs::write(&out, &text)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    println!("wrote {} ({} lines)", rel(&root, &out), text.lines().count());
+                } else {
+                    println!("unchanged {}", rel(&root, &out));
+                }
+            }
+            Mode::Check => {
+                if current != text {
+                    print_diff(&rel(&root, &out), &current, &text);
+                    drifted.push(rel(&root, &out));
+                }
+            }
+        }
+    }
+    if !drifted.is_empty() {
+        bail!(
+            "generated code differs from the specs in: {} (run `cargo xtask gen`; never edit generated.rs by hand)",
+            drifted.join(", ")
+        );
+    }
+    println!(
+        "{} {} spec(s) in {:.2?}",
+        if mode == Mode::Gen { "generated" } else { "checked" },
+        specs.len(),
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn rel(root: &std::path::Path, p: &std::path::Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+fn print_diff(name: &str, old: &str, new: &str) {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{name} (on disk)"), &format!("{name} (from spec)"))
+        .to_string();
+    const MAX: usize = 200;
+    let lines: Vec<&str> = text.lines().collect();
+    for l in lines.iter().take(MAX) {
+        eprintln!("{l}");
+    }
+    if lines.len() > MAX {
+        eprintln!("... {} more diff lines", lines.len() - MAX);
+    }
+}
