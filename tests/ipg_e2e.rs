@@ -3,6 +3,7 @@
 //! validation that stops a bad request before it is sent.
 
 use serde_json::{Value, json};
+use vandar::domain::{CardNumber, Mobile, NationalCode, Rial};
 use vandar::ipg::types::{PaymentRequest, TokenRequest};
 use vandar::ipg::{Callback, VerifyOutcome};
 use vandar::{ApiKey, Config, Error, Vandar};
@@ -71,9 +72,11 @@ async fn checkout_flow() {
     let key = ApiKey::from(API_KEY);
     Mock::given(method("POST"))
         .and(path("/ipg/api/v4/send"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(spec_example("send_payment", "200", "success")),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(spec_example(
+            "send_payment",
+            "200",
+            "success",
+        )))
         .expect(1)
         .mount(&server)
         .await;
@@ -106,11 +109,16 @@ async fn checkout_flow() {
         .body(
             PaymentRequest::builder()
                 .api_key(&key)
-                .amount(250_000)
+                .amount(Rial::new(250_000))
                 .callback_url("https://shop.example/payment/callback")
                 .factor_number("INV-1001".to_string())
                 .description(Some("Order 1001".parse().unwrap()))
-                .mobile_number(Some("09123456789".parse().unwrap())),
+                // Persian digits and a +98 prefix are normalised before sending
+                .mobile_number(Some(Mobile::parse("+98 912 345 6789").unwrap()))
+                .national_code(Some(NationalCode::parse("۰۴۹۹۳۷۰۸۹۹").unwrap()))
+                .valid_card_number(Some(
+                    CardNumber::parse("6037-9975-9999-9993").unwrap().into(),
+                )),
         )
         .send()
         .await
@@ -121,14 +129,22 @@ async fn checkout_flow() {
     let reqs = requests(&server).await;
     let body = assert_ipg_request(&reqs[0], "/ipg/api/v4/send");
     assert_eq!(body["amount"], 250_000);
-    assert_eq!(body["callback_url"], "https://shop.example/payment/callback");
+    assert_eq!(
+        body["callback_url"],
+        "https://shop.example/payment/callback"
+    );
     assert_eq!(body["factorNumber"], "INV-1001");
     assert_eq!(body["mobile_number"], "09123456789");
-    assert!(body.get("national_code").is_none(), "unset optionals are omitted");
+    assert_eq!(body["national_code"], "0499370899");
+    assert_eq!(body["valid_card_number"], "6037997599999993");
+    assert!(body.get("comment").is_none(), "unset optionals are omitted");
 
     // 2. payment page on the (overridden) IPG host
     let page = ipg.payment_page_url(&token).unwrap();
-    assert_eq!(page.as_str(), format!("{}/ipg/v4/4FFSKSZ9I3CJWOA", server.uri()));
+    assert_eq!(
+        page.as_str(),
+        format!("{}/ipg/v4/4FFSKSZ9I3CJWOA", server.uri())
+    );
 
     // 3. callback
     let cb = Callback::parse(&format!(
@@ -140,19 +156,40 @@ async fn checkout_flow() {
     // 3b. optional transaction info
     let info = ipg
         .get_transaction_info()
-        .body(TokenRequest::builder().api_key(&key).token(cb.token.clone()))
+        .body(
+            TokenRequest::builder()
+                .api_key(&key)
+                .token(cb.token.clone()),
+        )
         .send()
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(info.card_number.as_deref(), Some("603799******6299"));
-    assert_eq!(vandar::ipg::status_of(&info.code), Some(1));
+    assert_eq!(
+        info.card_number.as_ref().map(|c| c.as_str()),
+        Some("603799******6299")
+    );
+    assert_eq!(info.code.map(i64::from), Some(1));
+    assert_eq!(
+        info.amount,
+        Some(Rial::new(10_000)),
+        "\"10000\" decodes as Rial"
+    );
+    assert_eq!(
+        info.created_at.unwrap().local().to_string(),
+        "2019-02-19 18:19:55"
+    );
 
     // 4. verify
     match ipg.verify(&key, &cb.token).await.unwrap() {
         VerifyOutcome::Verified(p) => {
-            assert_eq!(vandar::ipg::status_of(&p.status), Some(1));
-            assert_eq!(serde_json::to_value(&p.trans_id).unwrap(), json!(166958852971u64));
+            assert_eq!(i64::from(p.status), 1);
+            assert_eq!(p.amount, Some(Rial::new(250_000)), "\"250000.00\" decodes");
+            assert_eq!(p.real_amount, Some(Rial::new(245_000)));
+            assert_eq!(p.wage, Some(Rial::new(5_000)));
+            let id = p.trans_id.unwrap();
+            assert_eq!(id.as_u64(), Some(166958852971), "13-digit id is lossless");
+            assert_eq!(serde_json::to_value(&id).unwrap(), json!(166958852971u64));
         }
         other => panic!("expected Verified, got {other:?}"),
     }
@@ -172,7 +209,10 @@ async fn verify_against(status: u16, body: Value) -> Result<VerifyOutcome, Error
         .expect(1)
         .mount(&server)
         .await;
-    vandar.ipg().verify(&ApiKey::from(API_KEY), "4FFSKSZ9I3CJWOA").await
+    vandar
+        .ipg()
+        .verify(&ApiKey::from(API_KEY), "4FFSKSZ9I3CJWOA")
+        .await
 }
 
 #[tokio::test]
@@ -193,7 +233,9 @@ async fn verify_tells_already_verified_and_expired_apart() {
     ));
     // status as a string, and on HTTP 200: still told apart
     assert!(matches!(
-        verify_against(200, json!({"status": "2", "errors": ["x"]})).await.unwrap(),
+        verify_against(200, json!({"status": "2", "errors": ["x"]}))
+            .await
+            .unwrap(),
         VerifyOutcome::AlreadyVerified(_)
     ));
     // status 0 is a real error
@@ -238,7 +280,7 @@ async fn every_documented_error_body_decodes() {
                 .body(
                     PaymentRequest::builder()
                         .api_key(&key)
-                        .amount(1000)
+                        .amount(Rial::new(1000))
                         .callback_url("https://shop.example/cb"),
                 )
                 .send()
@@ -262,7 +304,9 @@ async fn every_documented_error_body_decodes() {
             other => panic!("operation {other} is not covered by this test"),
         };
         let err = result.expect_err(&ex.location);
-        let api = err.api_error().unwrap_or_else(|| panic!("{}: {err}", ex.location));
+        let api = err
+            .api_error()
+            .unwrap_or_else(|| panic!("{}: {err}", ex.location));
         assert_eq!(api.http_status, 422);
         assert_eq!(
             api.upstream_status,
@@ -296,7 +340,7 @@ async fn invalid_input_is_rejected_before_sending() {
         .body(
             PaymentRequest::builder()
                 .api_key(&key)
-                .amount(999)
+                .amount(Rial::new(999))
                 .callback_url("https://shop.example/cb"),
         )
         .send()
@@ -310,7 +354,11 @@ async fn invalid_input_is_rejected_before_sending() {
     // a required field missing
     let err: Error = ipg
         .send_payment()
-        .body(PaymentRequest::builder().api_key(&key).amount(5000))
+        .body(
+            PaymentRequest::builder()
+                .api_key(&key)
+                .amount(Rial::new(5000)),
+        )
         .send()
         .await
         .unwrap_err()
@@ -325,7 +373,7 @@ async fn invalid_input_is_rejected_before_sending() {
         .body(
             PaymentRequest::builder()
                 .api_key(&key)
-                .amount(5000)
+                .amount(Rial::new(5000))
                 .callback_url(long_url.as_str()),
         )
         .send()
@@ -337,18 +385,21 @@ async fn invalid_input_is_rejected_before_sending() {
     assert!(msg.contains("callback_url"), "{msg}");
 
     // more than 10 cards
-    let cards: Vec<String> = (0..11).map(|_| "6037997599999999".to_string()).collect();
+    let card = CardNumber::parse("6037997599999993").unwrap();
+    let cards: Vec<CardNumber> = (0..11).map(|_| card.clone()).collect();
     let err: Error = ipg
         .send_payment()
         .body(
             PaymentRequest::builder()
                 .api_key(&key)
-                .amount(5000)
+                .amount(Rial::new(5000))
                 .callback_url("https://shop.example/cb")
-                .valid_card_number(serde_json::from_value::<
-                    vandar::ipg::types::PaymentRequestValidCardNumber,
-                >(json!(cards))
-                .unwrap_or_else(|_| panic!("array shape"))),
+                .valid_card_number(
+                    serde_json::from_value::<vandar::ipg::types::PaymentRequestValidCardNumber>(
+                        json!(cards),
+                    )
+                    .unwrap_or_else(|_| panic!("array shape")),
+                ),
         )
         .send()
         .await
@@ -376,7 +427,7 @@ async fn secrets_stay_out_of_debug_and_errors() {
     let key = ApiKey::from(API_KEY);
     let body = PaymentRequest::builder()
         .api_key(&key)
-        .amount(5000)
+        .amount(Rial::new(5000))
         .callback_url("https://shop.example/cb");
     let built: PaymentRequest = body.clone().try_into().unwrap();
     for shown in [
@@ -386,7 +437,10 @@ async fn secrets_stay_out_of_debug_and_errors() {
         format!("{:?}", vandar.ipg()),
     ] {
         assert!(!shown.contains(API_KEY), "api key leaked: {shown}");
-        assert!(!shown.contains(ACCESS_TOKEN), "access token leaked: {shown}");
+        assert!(
+            !shown.contains(ACCESS_TOKEN),
+            "access token leaked: {shown}"
+        );
     }
     // transport error (nothing listening): no URL, no key in the message
     let err: Error = vandar
@@ -435,7 +489,7 @@ async fn undocumented_status_is_reported_without_body() {
         .body(
             PaymentRequest::builder()
                 .api_key(API_KEY)
-                .amount(5000)
+                .amount(Rial::new(5000))
                 .callback_url("https://shop.example/cb"),
         )
         .send()

@@ -35,7 +35,11 @@ fn schema_snapshots() {
             let schema = (g.json_schema)(name).unwrap_or_else(|| panic!("no schema for {name}"));
             all.insert(name.to_string(), schema);
         }
-        assert!(!all.is_empty(), "{} has no component schemas", spec.rel_path);
+        assert!(
+            !all.is_empty(),
+            "{} has no component schemas",
+            spec.rel_path
+        );
         insta::assert_json_snapshot!(format!("schemas-{}", spec.name), all);
     }
 }

@@ -38,7 +38,9 @@ pub fn specs() -> Result<Vec<SpecFile>> {
 
 /// The generated crate of a spec.
 pub fn generated_for(spec: &SpecFile) -> Option<Generated> {
-    generated().into_iter().find(|g| g.spec_file == spec.rel_path)
+    generated()
+        .into_iter()
+        .find(|g| g.spec_file == spec.rel_path)
 }
 
 /// One example from a spec: where it is, which schema it must decode into, and its value.

@@ -2,10 +2,10 @@
 //! (routing, auth, retry safety, browser pages, hooks, and a schema index for the tests).
 
 use anyhow::{Context, Result, anyhow};
+use proc_macro2::TokenStream;
 use progenitor_impl::{
     CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, UnknownPolicy,
 };
-use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
@@ -64,7 +64,13 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             AuthKind::Basic(n) => quote!(::vandar_runtime::Auth::Basic(#n)),
         };
         let idempotent = op.idempotent();
-        let checks = field_checks(spec, &op).into_iter().map(|(field, min, max, max_items)| {
+        let checks = field_checks(spec, &op).into_iter().map(|c| {
+            let FieldCheck {
+                field,
+                min,
+                max,
+                max_items,
+            } = c;
             let opt_i = |v: Option<i64>| match v {
                 Some(v) => quote!(Some(#v)),
                 None => quote!(None),
@@ -109,8 +115,9 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                 .and_then(Value::as_str)
             {
                 Some(path) => {
-                    let p: syn::Path = syn::parse_str(&format!("::{path}"))
-                        .with_context(|| format!("{}: bad x-rust-type path {path}", spec.rel_path))?;
+                    let p: syn::Path = syn::parse_str(&format!("::{path}")).with_context(|| {
+                        format!("{}: bad x-rust-type path {path}", spec.rel_path)
+                    })?;
                     quote!(#p)
                 }
                 None => {
@@ -207,12 +214,17 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
     })
 }
 
+/// A constraint on one top-level body field that typify does not enforce.
+struct FieldCheck {
+    field: String,
+    min: Option<i64>,
+    max: Option<i64>,
+    max_items: Option<usize>,
+}
+
 /// Constraints on top-level body properties that typify does not enforce: numeric `minimum` /
 /// `maximum` and array `maxItems` (also inside a property's oneOf variants).
-fn field_checks(
-    spec: &SpecFile,
-    op: &spec::Op<'_>,
-) -> Vec<(String, Option<i64>, Option<i64>, Option<usize>)> {
+fn field_checks(spec: &SpecFile, op: &spec::Op<'_>) -> Vec<FieldCheck> {
     let schemas = &spec.raw["components"]["schemas"];
     let Some(content) = op.raw["requestBody"]["content"].as_object() else {
         return Vec::new();
@@ -241,7 +253,12 @@ fn field_checks(
                 max_items = max_items.or(v["maxItems"].as_u64().map(|n| n as usize));
             }
             if min.is_some() || max.is_some() || max_items.is_some() {
-                out.push((field.clone(), min, max, max_items));
+                out.push(FieldCheck {
+                    field: field.clone(),
+                    min,
+                    max,
+                    max_items,
+                });
             }
         }
     }

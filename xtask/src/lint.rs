@@ -18,8 +18,10 @@ pub const RUNTIME_CRATE: &str = "vandar-runtime";
 /// "1000.00"); in response schemas they need a type that accepts every shape (DESIGN rule 6).
 fn is_multi_shape_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "status" | "code" | "id" | "wage" | "transid")
-        || lower.ends_with("amount")
+    matches!(
+        lower.as_str(),
+        "status" | "code" | "id" | "wage" | "transid"
+    ) || lower.ends_with("amount")
         || lower.ends_with("_id")
         || (name.ends_with("Id") && name.len() > 2)
 }
@@ -31,8 +33,10 @@ struct Lint<'a> {
 
 impl Lint<'_> {
     fn err(&mut self, subject: impl std::fmt::Display, rule: &str, detail: impl std::fmt::Display) {
-        self.out
-            .push(format!("{}: {subject}: {rule}: {detail}", self.spec.rel_path));
+        self.out.push(format!(
+            "{}: {subject}: {rule}: {detail}",
+            self.spec.rel_path
+        ));
     }
 }
 
@@ -63,13 +67,26 @@ const R10: &str = "rule 10 (x-rust-type names the runtime crate)";
 fn document_rules(l: &mut Lint) {
     let version = l.spec.api.openapi.clone();
     if version != "3.0.3" {
-        l.err("document", R1, format!("`openapi` is `{version}`, expected `3.0.3`"));
+        l.err(
+            "document",
+            R1,
+            format!("`openapi` is `{version}`, expected `3.0.3`"),
+        );
     }
     if l.spec.api.servers.is_empty() {
         l.err("document", R9, "no `servers` entry (the default host)");
     }
-    if l.spec.raw.get("x-source").and_then(Value::as_str).is_none_or(str::is_empty) {
-        l.err("document", R8, "no `x-source` at the top level (where the facts come from)");
+    if l.spec
+        .raw
+        .get("x-source")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        l.err(
+            "document",
+            R8,
+            "no `x-source` at the top level (where the facts come from)",
+        );
     }
 }
 
@@ -99,10 +116,18 @@ fn operation_rules(l: &mut Lint) {
         } else {
             let snake = op.id.to_snake_case();
             if snake != op.id {
-                l.err(&who, R4, format!("write the operationId in snake_case (`{snake}`)"));
+                l.err(
+                    &who,
+                    R4,
+                    format!("write the operationId in snake_case (`{snake}`)"),
+                );
             }
             if let Some(other) = seen_ids.insert(snake.clone(), op.label()) {
-                l.err(&who, R4, format!("operationId `{snake}` is also used by {other}"));
+                l.err(
+                    &who,
+                    R4,
+                    format!("operationId `{snake}` is also used by {other}"),
+                );
             }
             for suffix in ["Response", "Body"] {
                 let clash = format!("{}{suffix}", op.id.to_upper_camel_case());
@@ -116,10 +141,19 @@ fn operation_rules(l: &mut Lint) {
             }
         }
         if op.op.tags.len() != 1 {
-            l.err(&who, R4, format!("has {} tags, expected exactly one", op.op.tags.len()));
+            l.err(
+                &who,
+                R4,
+                format!("has {} tags, expected exactly one", op.op.tags.len()),
+            );
         }
         // rule 8
-        if op.raw.get("x-source").and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+        if op
+            .raw
+            .get("x-source")
+            .and_then(Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+        {
             l.err(&who, R8, "no `x-source` (where its facts come from)");
         }
         if let Some(c) = op.raw.get("x-contradictions") {
@@ -128,11 +162,19 @@ fn operation_rules(l: &mut Lint) {
                     for item in items {
                         match item.as_str() {
                             Some(s) if !s.trim().is_empty() && !s.contains('\n') => {}
-                            _ => l.err(&who, R8, "each `x-contradictions` entry is one non-empty line"),
+                            _ => l.err(
+                                &who,
+                                R8,
+                                "each `x-contradictions` entry is one non-empty line",
+                            ),
                         }
                     }
                 }
-                None => l.err(&who, R8, "`x-contradictions` must be a list of one-line notes"),
+                None => l.err(
+                    &who,
+                    R8,
+                    "`x-contradictions` must be a list of one-line notes",
+                ),
             }
         }
         // rule 9
@@ -142,29 +184,59 @@ fn operation_rules(l: &mut Lint) {
             None => l.err(&who, R9, "no host (operation, path or document `servers`)"),
         }
         if op.op.servers.len() > 1 {
-            l.err(&who, R9, "more than one operation-level server; the router needs exactly one");
+            l.err(
+                &who,
+                R9,
+                "more than one operation-level server; the router needs exactly one",
+            );
         }
         if let Err(e) = op.auth(&spec.api) {
             l.err(&who, R9, e);
         }
-        if op.method != "GET" && op.raw.get("x-idempotent").and_then(Value::as_bool).is_none() {
-            l.err(&who, R9, "non-GET operation must say `x-idempotent: true|false` (retry safety)");
+        if op.method != "GET"
+            && op
+                .raw
+                .get("x-idempotent")
+                .and_then(Value::as_bool)
+                .is_none()
+        {
+            l.err(
+                &who,
+                R9,
+                "non-GET operation must say `x-idempotent: true|false` (retry safety)",
+            );
         }
         // rule 1: parameters
         for p in op.item.parameters.iter().chain(op.op.parameters.iter()) {
             match p {
-                ReferenceOr::Reference { reference } => {
-                    l.err(&who, R1, format!("parameter `$ref` {reference} is not supported; inline it"))
-                }
-                ReferenceOr::Item(Parameter::Cookie { parameter_data, .. }) => {
-                    l.err(&who, R1, format!("cookie parameter `{}`", parameter_data.name))
-                }
-                ReferenceOr::Item(Parameter::Query { parameter_data, style, .. }) => {
+                ReferenceOr::Reference { reference } => l.err(
+                    &who,
+                    R1,
+                    format!("parameter `$ref` {reference} is not supported; inline it"),
+                ),
+                ReferenceOr::Item(Parameter::Cookie { parameter_data, .. }) => l.err(
+                    &who,
+                    R1,
+                    format!("cookie parameter `{}`", parameter_data.name),
+                ),
+                ReferenceOr::Item(Parameter::Query {
+                    parameter_data,
+                    style,
+                    ..
+                }) => {
                     if matches!(style, openapiv3::QueryStyle::DeepObject) {
-                        l.err(&who, R1, format!("deepObject parameter `{}`", parameter_data.name))
+                        l.err(
+                            &who,
+                            R1,
+                            format!("deepObject parameter `{}`", parameter_data.name),
+                        )
                     }
                     if !parameter_data.name.is_ascii() {
-                        l.err(&who, R4, format!("parameter name `{}` is not ASCII", parameter_data.name))
+                        l.err(
+                            &who,
+                            R4,
+                            format!("parameter name `{}` is not ASCII", parameter_data.name),
+                        )
                     }
                 }
                 ReferenceOr::Item(_) => {}
@@ -173,12 +245,21 @@ fn operation_rules(l: &mut Lint) {
         // rules 1, 2: request body
         if let Some(body) = &op.op.request_body {
             match body {
-                ReferenceOr::Reference { .. } => {
-                    l.err(&who, R2, "requestBody is a $ref; write it inline with a schema $ref")
-                }
+                ReferenceOr::Reference { .. } => l.err(
+                    &who,
+                    R2,
+                    "requestBody is a $ref; write it inline with a schema $ref",
+                ),
                 ReferenceOr::Item(b) => {
                     if b.content.len() != 1 {
-                        l.err(&who, R1, format!("requestBody has {} content types, expected one", b.content.len()));
+                        l.err(
+                            &who,
+                            R1,
+                            format!(
+                                "requestBody has {} content types, expected one",
+                                b.content.len()
+                            ),
+                        );
                     }
                     for (ct, media) in &b.content {
                         if ct.starts_with("multipart/") {
@@ -203,7 +284,11 @@ fn operation_rules(l: &mut Lint) {
         for (code, resp) in responses {
             let label = code.map_or("default".to_string(), |c| c.to_string());
             let ReferenceOr::Item(resp) = resp else {
-                l.err(&who, R2, format!("response {label} is a $ref; write it inline"));
+                l.err(
+                    &who,
+                    R2,
+                    format!("response {label} is a $ref; write it inline"),
+                );
                 continue;
             };
             let ok = code.is_some_and(is_success);
@@ -211,12 +296,26 @@ fn operation_rules(l: &mut Lint) {
                 n_success += 1;
             }
             if resp.content.len() > 1 {
-                l.err(&who, R3, format!("response {label} has {} content types", resp.content.len()));
+                l.err(
+                    &who,
+                    R3,
+                    format!("response {label} has {} content types", resp.content.len()),
+                );
             }
             for media in resp.content.values() {
-                let name = check_body_ref(l, &who, &format!("response {label}"), media.schema.as_ref(), &components);
+                let name = check_body_ref(
+                    l,
+                    &who,
+                    &format!("response {label}"),
+                    media.schema.as_ref(),
+                    &components,
+                );
                 if let Some(n) = name {
-                    if ok { success.insert(n) } else { error.insert(n) };
+                    if ok {
+                        success.insert(n)
+                    } else {
+                        error.insert(n)
+                    };
                 }
             }
         }
@@ -224,7 +323,11 @@ fn operation_rules(l: &mut Lint) {
             l.err(&who, R3, "no success (2xx/3xx) response");
         }
         if success.len() > 1 {
-            l.err(&who, R3, format!("several success schemas {success:?}; progenitor panics"));
+            l.err(
+                &who,
+                R3,
+                format!("several success schemas {success:?}; progenitor panics"),
+            );
         }
         if error.len() != 1 {
             l.err(
@@ -249,13 +352,21 @@ fn check_body_ref(
             None
         }
         Some(ReferenceOr::Item(_)) => {
-            l.err(who, R2, format!("{what} schema is inline; move it to components/schemas and $ref it"));
+            l.err(
+                who,
+                R2,
+                format!("{what} schema is inline; move it to components/schemas and $ref it"),
+            );
             None
         }
         Some(ReferenceOr::Reference { reference }) => match spec::ref_name(reference) {
             Some(n) if components.contains(n) => Some(n.to_string()),
             _ => {
-                l.err(who, R2, format!("{what} refers to missing schema {reference}"));
+                l.err(
+                    who,
+                    R2,
+                    format!("{what} refers to missing schema {reference}"),
+                );
                 None
             }
         },
@@ -322,7 +433,11 @@ fn walk(v: &Value, at: &str, f: &mut dyn FnMut(&Value, &str)) {
 /// Whether a property schema (or the component it refers to) accepts several JSON shapes: an
 /// x-rust-type (hand-written lenient type) or a oneOf/anyOf.
 fn accepts_several_shapes(schemas: &Value, s: &Value) -> bool {
-    let resolved = match s.get("$ref").and_then(Value::as_str).and_then(spec::ref_name) {
+    let resolved = match s
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(spec::ref_name)
+    {
         Some(n) => &schemas[n],
         None => s,
     };
@@ -396,19 +511,34 @@ fn page_rules(l: &mut Lint) {
             return;
         }
     };
-    let raw_pages = l.spec.raw["x-browser-pages"].as_array().cloned().unwrap_or_default();
+    let raw_pages = l.spec.raw["x-browser-pages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let ops = spec::operations(l.spec);
     for (page, raw) in pages.iter().zip(raw_pages.iter()) {
         let who = format!("browser page `{}`", page.name);
-        if raw.get("x-source").and_then(Value::as_str).is_none_or(str::is_empty) {
+        if raw
+            .get("x-source")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             l.err(&who, R8, "no `x-source`");
         }
         if !page.host.starts_with("https://") {
-            l.err(&who, R7, format!("host `{}` is not an absolute https URL", page.host));
+            l.err(
+                &who,
+                R7,
+                format!("host `{}` is not an absolute https URL", page.host),
+            );
         }
         for op in &ops {
             if op.path == page.path && op.host(&l.spec.api).as_deref() == Some(page.host.as_str()) {
-                l.err(&who, R7, format!("is also declared as operation {}", op.label()));
+                l.err(
+                    &who,
+                    R7,
+                    format!("is also declared as operation {}", op.label()),
+                );
             }
         }
     }

@@ -7,15 +7,17 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use xtask::{generate, lint, spec};
 
-const USAGE: &str = "usage: cargo xtask <gen|check>
+const USAGE: &str = "usage: cargo xtask <gen|check> [SPEC...]
   gen    lint spec/*.yaml and write crates/<spec>/src/generated.rs
-  check  lint, regenerate in memory, fail on any drift (prints a diff)";
+  check  lint, regenerate in memory, fail on any drift (prints a diff)
+  SPEC   limit to these specs by file stem (e.g. vandar-ipg); default: all";
 
 fn main() -> ExitCode {
     let cmd = std::env::args().nth(1).unwrap_or_default();
+    let only: Vec<String> = std::env::args().skip(2).collect();
     let result = match cmd.as_str() {
-        "gen" => run(Mode::Gen),
-        "check" => run(Mode::Check),
+        "gen" => run(Mode::Gen, &only),
+        "check" => run(Mode::Check, &only),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -40,10 +42,18 @@ enum Mode {
     Check,
 }
 
-fn run(mode: Mode) -> Result<()> {
+fn run(mode: Mode, only: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = spec::workspace_root();
-    let specs = spec::discover(&root)?;
+    let mut specs = spec::discover(&root)?;
+    if !only.is_empty() {
+        for name in only {
+            if !specs.iter().any(|s| &s.name == name) {
+                bail!("no spec/{name}.yaml");
+            }
+        }
+        specs.retain(|s| only.contains(&s.name));
+    }
 
     let mut violations = Vec::new();
     for s in &specs {
@@ -55,7 +65,10 @@ fn run(mode: Mode) -> Result<()> {
         for v in &violations {
             eprintln!("lint: {v}");
         }
-        bail!("{} spec lint violation(s); see DESIGN.md rules", violations.len());
+        bail!(
+            "{} spec lint violation(s); see DESIGN.md rules",
+            violations.len()
+        );
     }
 
     let mut drifted = Vec::new();
@@ -76,7 +89,11 @@ fn run(mode: Mode) -> Result<()> {
                 if current != text {
                     std::fs::write(&out, &text)
                         .with_context(|| format!("writing {}", out.display()))?;
-                    println!("wrote {} ({} lines)", rel(&root, &out), text.lines().count());
+                    println!(
+                        "wrote {} ({} lines)",
+                        rel(&root, &out),
+                        text.lines().count()
+                    );
                 } else {
                     println!("unchanged {}", rel(&root, &out));
                 }
@@ -97,7 +114,11 @@ fn run(mode: Mode) -> Result<()> {
     }
     println!(
         "{} {} spec(s) in {:.2?}",
-        if mode == Mode::Gen { "generated" } else { "checked" },
+        if mode == Mode::Gen {
+            "generated"
+        } else {
+            "checked"
+        },
         specs.len(),
         started.elapsed()
     );

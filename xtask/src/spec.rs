@@ -137,7 +137,9 @@ impl Op<'_> {
             .components
             .as_ref()
             .and_then(|c| c.security_schemes.get(name))
-            .ok_or_else(|| anyhow!("security scheme `{name}` is not in components.securitySchemes"))?;
+            .ok_or_else(|| {
+                anyhow!("security scheme `{name}` is not in components.securitySchemes")
+            })?;
         match scheme {
             ReferenceOr::Item(SecurityScheme::HTTP { scheme, .. })
                 if scheme.eq_ignore_ascii_case("bearer") =>

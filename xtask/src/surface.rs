@@ -14,14 +14,18 @@ pub fn schema_label(schema: &ReferenceOr<openapiv3::Schema>, raw: &Value) -> Str
         return format!("rust:{}", path.as_str().unwrap_or("?"));
     }
     match schema {
-        ReferenceOr::Reference { reference } => spec::ref_name(reference)
-            .unwrap_or(reference)
-            .to_string(),
+        ReferenceOr::Reference { reference } => {
+            spec::ref_name(reference).unwrap_or(reference).to_string()
+        }
         ReferenceOr::Item(s) => {
             let ty = raw
                 .get("type")
                 .and_then(Value::as_str)
-                .unwrap_or(if s.schema_data.nullable { "null" } else { "any" });
+                .unwrap_or(if s.schema_data.nullable {
+                    "null"
+                } else {
+                    "any"
+                });
             match raw.get("format").and_then(Value::as_str) {
                 Some(f) => format!("{ty}/{f}"),
                 None => ty.to_string(),
@@ -82,9 +86,11 @@ pub fn surface(spec: &SpecFile) -> Result<Value> {
         }
         let body = op.op.request_body.as_ref().map(|b| match b {
             ReferenceOr::Item(b) => {
-                let (ct, media) = b.content.iter().next().map_or(("none", None), |(k, v)| {
-                    (k.as_str(), Some(v))
-                });
+                let (ct, media) = b
+                    .content
+                    .iter()
+                    .next()
+                    .map_or(("none", None), |(k, v)| (k.as_str(), Some(v)));
                 let schema = media.map_or("none".into(), |m| {
                     media_label(m, &op.raw["requestBody"]["content"][ct])
                 });
@@ -99,7 +105,13 @@ pub fn surface(spec: &SpecFile) -> Result<Value> {
             .responses
             .iter()
             .map(|(c, r)| (status_label(c), r))
-            .chain(op.op.responses.default.iter().map(|r| ("default".to_string(), r)));
+            .chain(
+                op.op
+                    .responses
+                    .default
+                    .iter()
+                    .map(|r| ("default".to_string(), r)),
+            );
         for (code, resp) in all {
             let label = match resp {
                 ReferenceOr::Item(r) => match r.content.iter().next() {

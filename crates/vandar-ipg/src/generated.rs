@@ -7,64 +7,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Amount in Rial; seen as `10000`, `"10000"` and `"1000.00"`.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum AmountRial {
-        Int64(i64),
-        String(::std::string::String),
-    }
-
-    impl ::std::fmt::Display for AmountRial {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Int64(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-
-    impl ::std::convert::From<i64> for AmountRial {
-        fn from(value: i64) -> Self {
-            Self::Int64(value)
-        }
-    }
-
-    ///Identifier seen as an integer (13-digit transaction ids) or a string.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum Identifier {
-        Int64(i64),
-        String(::std::string::String),
-    }
-
-    impl ::std::fmt::Display for Identifier {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Int64(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-
-    impl ::std::convert::From<i64> for Identifier {
-        fn from(value: i64) -> Self {
-            Self::Int64(value)
-        }
-    }
-
     ///Every IPG error body. Documented: `{"status":0|2|3,"errors":[..]}`; also accepts the `message`/`error` forms other Vandar services use.
     #[derive(
         ::serde::Deserialize,
@@ -85,7 +27,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<StatusFlag>,
+        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
     }
 
     impl IpgError {
@@ -104,7 +46,7 @@ pub mod types {
     )]
     pub struct PaymentRequest {
         ///Amount in Rial, at least 1000.
-        pub amount: i64,
+        pub amount: ::vandar_runtime::domain::Rial,
         pub api_key: ::vandar_runtime::ApiKey,
         ///Return URL. Its domain must be the gateway's registered domain (subdomains allowed); under 255 characters.
         pub callback_url: PaymentRequestCallbackUrl,
@@ -120,12 +62,10 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub factor_number: ::std::option::Option<::std::string::String>,
-        ///Payer's mobile (09xxxxxxxxx); shows their saved cards.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mobile_number: ::std::option::Option<PaymentRequestMobileNumber>,
-        ///Restrict payment to cards owned by this national code; requires `mobile_number` of the same person.
+        pub mobile_number: ::std::option::Option<::vandar_runtime::domain::Mobile>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub national_code: ::std::option::Option<PaymentRequestNationalCode>,
+        pub national_code: ::std::option::Option<::vandar_runtime::domain::NationalCode>,
         ///Force a payment service provider.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub port: ::std::option::Option<PaymentRequestPort>,
@@ -280,150 +220,6 @@ pub mod types {
         }
     }
 
-    ///Payer's mobile (09xxxxxxxxx); shows their saved cards.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct PaymentRequestMobileNumber(::std::string::String);
-    impl ::std::ops::Deref for PaymentRequestMobileNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<PaymentRequestMobileNumber> for ::std::string::String {
-        fn from(value: PaymentRequestMobileNumber) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for PaymentRequestMobileNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^09[0-9]{9}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^09[0-9]{9}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for PaymentRequestMobileNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for PaymentRequestMobileNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for PaymentRequestMobileNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///Restrict payment to cards owned by this national code; requires `mobile_number` of the same person.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct PaymentRequestNationalCode(::std::string::String);
-    impl ::std::ops::Deref for PaymentRequestNationalCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<PaymentRequestNationalCode> for ::std::string::String {
-        fn from(value: PaymentRequestNationalCode) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for PaymentRequestNationalCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{10}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{10}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for PaymentRequestNationalCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for PaymentRequestNationalCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for PaymentRequestNationalCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///Force a payment service provider.
     #[derive(
         ::serde::Deserialize,
@@ -495,169 +291,21 @@ pub mod types {
     )]
     #[serde(untagged)]
     pub enum PaymentRequestValidCardNumber {
-        String(PaymentRequestValidCardNumberString),
-        Array(::std::vec::Vec<PaymentRequestValidCardNumberArrayItem>),
+        CardNumber(::vandar_runtime::domain::CardNumber),
+        Array(::std::vec::Vec<::vandar_runtime::domain::CardNumber>),
     }
 
-    impl ::std::convert::From<PaymentRequestValidCardNumberString>
+    impl ::std::convert::From<::vandar_runtime::domain::CardNumber>
     for PaymentRequestValidCardNumber {
-        fn from(value: PaymentRequestValidCardNumberString) -> Self {
-            Self::String(value)
+        fn from(value: ::vandar_runtime::domain::CardNumber) -> Self {
+            Self::CardNumber(value)
         }
     }
 
-    impl ::std::convert::From<::std::vec::Vec<PaymentRequestValidCardNumberArrayItem>>
+    impl ::std::convert::From<::std::vec::Vec<::vandar_runtime::domain::CardNumber>>
     for PaymentRequestValidCardNumber {
-        fn from(value: ::std::vec::Vec<PaymentRequestValidCardNumberArrayItem>) -> Self {
+        fn from(value: ::std::vec::Vec<::vandar_runtime::domain::CardNumber>) -> Self {
             Self::Array(value)
-        }
-    }
-
-    ///`PaymentRequestValidCardNumberArrayItem`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct PaymentRequestValidCardNumberArrayItem(::std::string::String);
-    impl ::std::ops::Deref for PaymentRequestValidCardNumberArrayItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<PaymentRequestValidCardNumberArrayItem>
-    for ::std::string::String {
-        fn from(value: PaymentRequestValidCardNumberArrayItem) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for PaymentRequestValidCardNumberArrayItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{16}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{16}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for PaymentRequestValidCardNumberArrayItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PaymentRequestValidCardNumberArrayItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for PaymentRequestValidCardNumberArrayItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`PaymentRequestValidCardNumberString`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct PaymentRequestValidCardNumberString(::std::string::String);
-    impl ::std::ops::Deref for PaymentRequestValidCardNumberString {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<PaymentRequestValidCardNumberString>
-    for ::std::string::String {
-        fn from(value: PaymentRequestValidCardNumberString) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for PaymentRequestValidCardNumberString {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{16}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{16}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for PaymentRequestValidCardNumberString {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PaymentRequestValidCardNumberString {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for PaymentRequestValidCardNumberString {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -670,7 +318,7 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct PaymentToken {
-        pub status: StatusFlag,
+        pub status: ::vandar_runtime::domain::LenientInt,
         ///Payment token (alphanumeric, variable length). Keep it server-side.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token: ::std::option::Option<::std::string::String>,
@@ -679,35 +327,6 @@ pub mod types {
     impl PaymentToken {
         pub fn builder() -> builder::PaymentToken {
             Default::default()
-        }
-    }
-
-    ///A small integer the API sends as a number or a numeric string (`1`, `"1"`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum StatusFlag {
-        Int64(i64),
-        String(::std::string::String),
-    }
-
-    impl ::std::fmt::Display for StatusFlag {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Int64(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-
-    impl ::std::convert::From<i64> for StatusFlag {
-        fn from(value: i64) -> Self {
-            Self::Int64(value)
         }
     }
 
@@ -811,24 +430,23 @@ pub mod types {
     )]
     pub struct TransactionInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<AmountRial>,
-        ///Masked card number (`603799******6299`).
+        pub amount: ::std::option::Option<::vandar_runtime::domain::Rial>,
         #[serde(
             rename = "cardNumber",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub card_number: ::std::option::Option<::std::string::String>,
-        ///SHA-256 of the card number (upper-case hex here).
+        pub card_number: ::std::option::Option<
+            ::vandar_runtime::domain::MaskedCardNumber,
+        >,
         #[serde(rename = "CID", skip_serializing_if = "::std::option::Option::is_none")]
-        pub cid: ::std::option::Option<::std::string::String>,
+        pub cid: ::std::option::Option<::vandar_runtime::domain::CardHash>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub code: ::std::option::Option<StatusFlag>,
-        ///Creation time, `YYYY-MM-DD HH:MM:SS` (Tehran).
+        pub code: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
         #[serde(
             rename = "createdAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_at: ::std::option::Option<::std::string::String>,
+        pub created_at: ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
         ///Echoed description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -844,16 +462,15 @@ pub mod types {
         ///Echoed mobile.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mobile: ::std::option::Option<::std::string::String>,
-        ///Payment time.
         #[serde(
             rename = "paymentDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub payment_date: ::std::option::Option<::std::string::String>,
+        pub payment_date: ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
         ///Shaparak digital receipt number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refnumber: ::std::option::Option<::std::string::String>,
-        pub status: StatusFlag,
+        pub status: ::vandar_runtime::domain::LenientInt,
         ///Tracking code.
         #[serde(
             rename = "trackingCode",
@@ -864,7 +481,7 @@ pub mod types {
             rename = "transId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub trans_id: ::std::option::Option<Identifier>,
+        pub trans_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
     }
 
     impl TransactionInfo {
@@ -883,16 +500,16 @@ pub mod types {
     )]
     pub struct VerifiedPayment {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<AmountRial>,
-        ///Masked card number.
+        pub amount: ::std::option::Option<::vandar_runtime::domain::Rial>,
         #[serde(
             rename = "cardNumber",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub card_number: ::std::option::Option<::std::string::String>,
-        ///SHA-256 of the card number; null in the documented example.
+        pub card_number: ::std::option::Option<
+            ::vandar_runtime::domain::MaskedCardNumber,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cid: ::std::option::Option<::std::string::String>,
+        pub cid: ::std::option::Option<::vandar_runtime::domain::CardHash>,
         ///Echoed description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -908,25 +525,24 @@ pub mod types {
         ///Echoed mobile.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mobile: ::std::option::Option<::std::string::String>,
-        ///Payment time, `YYYY-MM-DD HH:MM:SS` (Tehran).
         #[serde(
             rename = "paymentDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub payment_date: ::std::option::Option<::std::string::String>,
+        pub payment_date: ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
         #[serde(
             rename = "realAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub real_amount: ::std::option::Option<AmountRial>,
-        pub status: StatusFlag,
+        pub real_amount: ::std::option::Option<::vandar_runtime::domain::Rial>,
+        pub status: ::vandar_runtime::domain::LenientInt,
         #[serde(
             rename = "transId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub trans_id: ::std::option::Option<Identifier>,
+        pub trans_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wage: ::std::option::Option<AmountRial>,
+        pub wage: ::std::option::Option<::vandar_runtime::domain::Rial>,
     }
 
     impl VerifiedPayment {
@@ -952,7 +568,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<super::StatusFlag>,
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
                 ::std::string::String,
             >,
         }
@@ -1007,7 +623,9 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::StatusFlag>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -1046,7 +664,10 @@ pub mod types {
 
         #[derive(Clone, Debug)]
         pub struct PaymentRequest {
-            amount: ::std::result::Result<i64, ::std::string::String>,
+            amount: ::std::result::Result<
+                ::vandar_runtime::domain::Rial,
+                ::std::string::String,
+            >,
             api_key: ::std::result::Result<
                 ::vandar_runtime::ApiKey,
                 ::std::string::String,
@@ -1068,11 +689,11 @@ pub mod types {
                 ::std::string::String,
             >,
             mobile_number: ::std::result::Result<
-                ::std::option::Option<super::PaymentRequestMobileNumber>,
+                ::std::option::Option<::vandar_runtime::domain::Mobile>,
                 ::std::string::String,
             >,
             national_code: ::std::result::Result<
-                ::std::option::Option<super::PaymentRequestNationalCode>,
+                ::std::option::Option<::vandar_runtime::domain::NationalCode>,
                 ::std::string::String,
             >,
             port: ::std::result::Result<
@@ -1105,7 +726,7 @@ pub mod types {
         impl PaymentRequest {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::Rial>,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value
@@ -1180,7 +801,7 @@ pub mod types {
             pub fn mobile_number<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PaymentRequestMobileNumber>,
+                    ::std::option::Option<::vandar_runtime::domain::Mobile>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1194,7 +815,7 @@ pub mod types {
             pub fn national_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PaymentRequestNationalCode>,
+                    ::std::option::Option<::vandar_runtime::domain::NationalCode>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1276,7 +897,10 @@ pub mod types {
 
         #[derive(Clone, Debug)]
         pub struct PaymentToken {
-            status: ::std::result::Result<super::StatusFlag, ::std::string::String>,
+            status: ::std::result::Result<
+                ::vandar_runtime::domain::LenientInt,
+                ::std::string::String,
+            >,
             token: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -1295,7 +919,7 @@ pub mod types {
         impl PaymentToken {
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::StatusFlag>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -1412,23 +1036,23 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TransactionInfo {
             amount: ::std::result::Result<
-                ::std::option::Option<super::AmountRial>,
+                ::std::option::Option<::vandar_runtime::domain::Rial>,
                 ::std::string::String,
             >,
             card_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::MaskedCardNumber>,
                 ::std::string::String,
             >,
             cid: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::CardHash>,
                 ::std::string::String,
             >,
             code: ::std::result::Result<
-                ::std::option::Option<super::StatusFlag>,
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -1448,20 +1072,23 @@ pub mod types {
                 ::std::string::String,
             >,
             payment_date: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
                 ::std::string::String,
             >,
             refnumber: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::StatusFlag, ::std::string::String>,
+            status: ::std::result::Result<
+                ::vandar_runtime::domain::LenientInt,
+                ::std::string::String,
+            >,
             tracking_code: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             trans_id: ::std::result::Result<
-                ::std::option::Option<super::Identifier>,
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
                 ::std::string::String,
             >,
         }
@@ -1490,7 +1117,9 @@ pub mod types {
         impl TransactionInfo {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AmountRial>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::Rial>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value
@@ -1502,7 +1131,9 @@ pub mod types {
             }
             pub fn card_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::MaskedCardNumber>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.card_number = value
@@ -1514,7 +1145,9 @@ pub mod types {
             }
             pub fn cid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::CardHash>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cid = value
@@ -1526,7 +1159,9 @@ pub mod types {
             }
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::StatusFlag>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -1538,7 +1173,9 @@ pub mod types {
             }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -1598,7 +1235,9 @@ pub mod types {
             }
             pub fn payment_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.payment_date = value
@@ -1622,7 +1261,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::StatusFlag>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -1646,7 +1285,9 @@ pub mod types {
             }
             pub fn trans_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Identifier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.trans_id = value
@@ -1706,15 +1347,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct VerifiedPayment {
             amount: ::std::result::Result<
-                ::std::option::Option<super::AmountRial>,
+                ::std::option::Option<::vandar_runtime::domain::Rial>,
                 ::std::string::String,
             >,
             card_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::MaskedCardNumber>,
                 ::std::string::String,
             >,
             cid: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::CardHash>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -1734,20 +1375,23 @@ pub mod types {
                 ::std::string::String,
             >,
             payment_date: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
                 ::std::string::String,
             >,
             real_amount: ::std::result::Result<
-                ::std::option::Option<super::AmountRial>,
+                ::std::option::Option<::vandar_runtime::domain::Rial>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::StatusFlag, ::std::string::String>,
+            status: ::std::result::Result<
+                ::vandar_runtime::domain::LenientInt,
+                ::std::string::String,
+            >,
             trans_id: ::std::result::Result<
-                ::std::option::Option<super::Identifier>,
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
                 ::std::string::String,
             >,
             wage: ::std::result::Result<
-                ::std::option::Option<super::AmountRial>,
+                ::std::option::Option<::vandar_runtime::domain::Rial>,
                 ::std::string::String,
             >,
         }
@@ -1774,7 +1418,9 @@ pub mod types {
         impl VerifiedPayment {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AmountRial>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::Rial>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value
@@ -1786,7 +1432,9 @@ pub mod types {
             }
             pub fn card_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::MaskedCardNumber>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.card_number = value
@@ -1798,7 +1446,9 @@ pub mod types {
             }
             pub fn cid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::CardHash>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cid = value
@@ -1858,7 +1508,9 @@ pub mod types {
             }
             pub fn payment_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.payment_date = value
@@ -1870,7 +1522,9 @@ pub mod types {
             }
             pub fn real_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AmountRial>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::Rial>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.real_amount = value
@@ -1882,7 +1536,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::StatusFlag>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -1894,7 +1548,9 @@ pub mod types {
             }
             pub fn trans_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Identifier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.trans_id = value
@@ -1906,7 +1562,9 @@ pub mod types {
             }
             pub fn wage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AmountRial>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::Rial>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.wage = value
@@ -2514,13 +2172,19 @@ impl Client {
 pub mod __spec {
     /// Every component schema name, in spec order.
     pub const SCHEMAS: &[&str] = &[
-        "AmountRial",
+        "ApiDateTime",
+        "ApiId",
         "ApiKey",
-        "Identifier",
+        "CardHash",
+        "CardNumber",
         "IpgError",
+        "LenientInt",
+        "MaskedCardNumber",
+        "Mobile",
+        "NationalCode",
         "PaymentRequest",
         "PaymentToken",
-        "StatusFlag",
+        "Rial",
         "TokenRequest",
         "TransactionInfo",
         "VerifiedPayment",
@@ -2531,9 +2195,17 @@ pub mod __spec {
         value: ::serde_json::Value,
     ) -> Option<::std::result::Result<::serde_json::Value, ::serde_json::Error>> {
         match name {
-            "AmountRial" => {
+            "ApiDateTime" => {
                 Some(
-                    ::serde_json::from_value::<super::types::AmountRial>(value)
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::ApiDateTime,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "ApiId" => {
+                Some(
+                    ::serde_json::from_value::<::vandar_runtime::domain::ApiId>(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -2543,15 +2215,53 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
-            "Identifier" => {
+            "CardHash" => {
                 Some(
-                    ::serde_json::from_value::<super::types::Identifier>(value)
+                    ::serde_json::from_value::<::vandar_runtime::domain::CardHash>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "CardNumber" => {
+                Some(
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::CardNumber,
+                    >(value)
                         .and_then(::serde_json::to_value),
                 )
             }
             "IpgError" => {
                 Some(
                     ::serde_json::from_value::<super::types::IpgError>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "LenientInt" => {
+                Some(
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::LenientInt,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "MaskedCardNumber" => {
+                Some(
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::MaskedCardNumber,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "Mobile" => {
+                Some(
+                    ::serde_json::from_value::<::vandar_runtime::domain::Mobile>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "NationalCode" => {
+                Some(
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::NationalCode,
+                    >(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -2567,9 +2277,9 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
-            "StatusFlag" => {
+            "Rial" => {
                 Some(
-                    ::serde_json::from_value::<super::types::StatusFlag>(value)
+                    ::serde_json::from_value::<::vandar_runtime::domain::Rial>(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -2598,10 +2308,20 @@ pub mod __spec {
     /// The JSON Schema of the Rust type generated for the named component.
     pub fn json_schema(name: &str) -> Option<::serde_json::Value> {
         match name {
-            "AmountRial" => {
+            "ApiDateTime" => {
                 Some(
                     ::serde_json::to_value(
-                            ::schemars::schema_for!(super::types::AmountRial),
+                            ::schemars::schema_for!(
+                                ::vandar_runtime::domain::ApiDateTime
+                            ),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "ApiId" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::ApiId),
                         )
                         .expect("a JSON Schema always serializes"),
                 )
@@ -2614,10 +2334,18 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
-            "Identifier" => {
+            "CardHash" => {
                 Some(
                     ::serde_json::to_value(
-                            ::schemars::schema_for!(super::types::Identifier),
+                            ::schemars::schema_for!(::vandar_runtime::domain::CardHash),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "CardNumber" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::CardNumber),
                         )
                         .expect("a JSON Schema always serializes"),
                 )
@@ -2626,6 +2354,42 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(super::types::IpgError),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "LenientInt" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::LenientInt),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "MaskedCardNumber" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(
+                                ::vandar_runtime::domain::MaskedCardNumber
+                            ),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "Mobile" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::Mobile),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "NationalCode" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(
+                                ::vandar_runtime::domain::NationalCode
+                            ),
                         )
                         .expect("a JSON Schema always serializes"),
                 )
@@ -2646,10 +2410,10 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
-            "StatusFlag" => {
+            "Rial" => {
                 Some(
                     ::serde_json::to_value(
-                            ::schemars::schema_for!(super::types::StatusFlag),
+                            ::schemars::schema_for!(::vandar_runtime::domain::Rial),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

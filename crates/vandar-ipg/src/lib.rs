@@ -19,7 +19,7 @@
 mod generated;
 
 pub use generated::{
-    BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, __spec, builder, types,
+    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
 };
 pub use vandar_runtime::{ApiError, ApiKey, Error};
 
@@ -43,9 +43,7 @@ impl Client {
     /// transport error, call [`get_transaction_info`](Client::get_transaction_info) (its `code`
     /// says whether the payment was verified) before verifying again.
     pub async fn verify(&self, api_key: &ApiKey, token: &str) -> Result<VerifyOutcome, Error> {
-        let body = types::TokenRequest::builder()
-            .api_key(api_key)
-            .token(token);
+        let body = types::TokenRequest::builder().api_key(api_key).token(token);
         match self.verify_payment().body(body).send().await {
             Ok(resp) => {
                 let payment = resp.into_inner();
@@ -181,10 +179,9 @@ mod tests {
         let c = Callback::parse("token=4FFSKSZ9I3CJWOA&payment_status=OK").unwrap();
         assert_eq!(c.token, "4FFSKSZ9I3CJWOA");
         assert!(c.is_paid());
-        let c = Callback::parse(
-            "https://shop.example/cb?order=7&payment_status=FAILED&token=AB%2BC",
-        )
-        .unwrap();
+        let c =
+            Callback::parse("https://shop.example/cb?order=7&payment_status=FAILED&token=AB%2BC")
+                .unwrap();
         assert_eq!(c.token, "AB+C");
         assert_eq!(c.payment_status, PaymentStatus::Failed);
         assert!(!c.is_paid());
@@ -203,7 +200,10 @@ mod tests {
             Callback::parse("token=&payment_status=OK"),
             Err(CallbackError::MissingToken)
         );
-        assert_eq!(Callback::parse("token=x"), Err(CallbackError::MissingStatus));
+        assert_eq!(
+            Callback::parse("token=x"),
+            Err(CallbackError::MissingStatus)
+        );
         assert!(matches!(
             Callback::parse("http://[::1"),
             Err(CallbackError::InvalidUrl(_))

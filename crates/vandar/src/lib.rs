@@ -66,8 +66,8 @@
 #![deny(missing_docs)]
 
 pub use vandar_runtime::{
-    ApiError, ApiKey, Config, ConfigBuilder, ConfigError, Error, Runtime, Secret, Timeouts,
-    domain, secret,
+    ApiError, ApiKey, Config, ConfigBuilder, ConfigError, Error, Runtime, Secret, Timeouts, domain,
+    secret,
 };
 
 /// The payment gateway (IPG v4). See [`vandar_ipg`].
