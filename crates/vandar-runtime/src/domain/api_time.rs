@@ -106,6 +106,64 @@ impl fmt::Display for Raw {
     }
 }
 
+/// Implements, for a struct with a `raw: Raw` field and a `parse` constructor, the traits that
+/// [`ApiDateTime`] and [`ApiDate`] share:
+///
+/// * `PartialEq`, `Eq`, `PartialOrd`, `Ord`, `Hash`: by the `$key` field only (the moment or the
+///   day, not the spelling);
+/// * `Display` and `Serialize`: the raw text or number, unchanged;
+/// * `FromStr`: `parse`.
+macro_rules! lossless_by_key {
+    ($ty:ident, $key:ident) => {
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.$key == other.$key
+            }
+        }
+
+        impl Eq for $ty {}
+
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $ty {
+            fn cmp(&self, other: &Self) -> Ordering {
+                self.$key.cmp(&other.$key)
+            }
+        }
+
+        impl Hash for $ty {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.$key.hash(state);
+            }
+        }
+
+        impl fmt::Display for $ty {
+            /// The text as received (or as rendered by the constructor).
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.raw.fmt(f)
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = DateError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.raw.serialize(serializer)
+            }
+        }
+    };
+}
+
 /// The outcome of parsing: the instant, the Tehran wall clock and the spelling.
 struct Parsed {
     utc: DateTime<Utc>,
@@ -356,52 +414,7 @@ impl ApiDateTime {
     }
 }
 
-impl PartialEq for ApiDateTime {
-    fn eq(&self, other: &Self) -> bool {
-        self.utc == other.utc
-    }
-}
-
-impl Eq for ApiDateTime {}
-
-impl PartialOrd for ApiDateTime {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ApiDateTime {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.utc.cmp(&other.utc)
-    }
-}
-
-impl Hash for ApiDateTime {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.utc.hash(state);
-    }
-}
-
-impl fmt::Display for ApiDateTime {
-    /// The text as received (or as rendered by the constructor).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.raw.fmt(f)
-    }
-}
-
-impl FromStr for ApiDateTime {
-    type Err = DateError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for ApiDateTime {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.raw.serialize(serializer)
-    }
-}
+lossless_by_key!(ApiDateTime, utc);
 
 /// Visitor shared by [`ApiDateTime`] and [`ApiDate`].
 struct AnyTimeVisitor;
@@ -538,52 +551,7 @@ fn render_date(date: NaiveDate, format: DateFormat) -> Result<String, DateError>
     })
 }
 
-impl PartialEq for ApiDate {
-    fn eq(&self, other: &Self) -> bool {
-        self.date == other.date
-    }
-}
-
-impl Eq for ApiDate {}
-
-impl PartialOrd for ApiDate {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ApiDate {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.date.cmp(&other.date)
-    }
-}
-
-impl Hash for ApiDate {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.date.hash(state);
-    }
-}
-
-impl fmt::Display for ApiDate {
-    /// The text as received (or as rendered by the constructor).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.raw.fmt(f)
-    }
-}
-
-impl FromStr for ApiDate {
-    type Err = DateError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for ApiDate {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.raw.serialize(serializer)
-    }
-}
+lossless_by_key!(ApiDate, date);
 
 impl<'de> Deserialize<'de> for ApiDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

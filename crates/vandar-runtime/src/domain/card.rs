@@ -9,11 +9,11 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 use super::json_schema_impl;
+use super::macros::{string_newtype, validated_string};
 use super::text::{digit_value, is_grouping_separator};
 
 /// Why a card number, masked card number or card hash is invalid. Never contains the number.
@@ -169,49 +169,15 @@ impl fmt::Display for CardNumber {
     }
 }
 
-impl FromStr for CardNumber {
-    type Err = CardError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for CardNumber {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for CardNumber {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Every visit method reports a `CardError`, never serde's default message, which would
-        // echo the offending value.
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = CardNumber;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a 16-digit card number string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<CardNumber, E> {
-                CardNumber::parse(v).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CardNumber, E> {
-                CardNumber::parse(&v.to_string()).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<CardNumber, E> {
-                Err(E::custom(CardError::WrongType))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<CardNumber, E> {
-                Err(E::custom(CardError::WrongType))
-            }
-            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<CardNumber, E> {
-                Err(E::custom(CardError::WrongType))
-            }
-        }
-        deserializer.deserialize_any(V)
-    }
-}
+// `Display` is the masked one above. `Deserialize`: every visit method reports a
+// `CardError`, never serde's default message, which would echo the offending value.
+validated_string!(
+    CardNumber,
+    CardError,
+    "a 16-digit card number string",
+    [],
+    integers: |v| v.to_string()
+);
 
 json_schema_impl!(CardNumber, "CardNumber", {
     "description": "Full 16-digit bank card number (Luhn-valid). Spaces, dashes and Persian digits are accepted on input.",
@@ -280,11 +246,7 @@ impl MaskedCardNumber {
     }
 }
 
-impl fmt::Display for MaskedCardNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_newtype!(MaskedCardNumber: Display, Serialize);
 
 impl FromStr for MaskedCardNumber {
     type Err = Infallible;
@@ -297,12 +259,6 @@ impl FromStr for MaskedCardNumber {
 impl From<&CardNumber> for MaskedCardNumber {
     fn from(card: &CardNumber) -> Self {
         card.masked()
-    }
-}
-
-impl Serialize for MaskedCardNumber {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
     }
 }
 
@@ -392,41 +348,12 @@ impl Hash for CardHash {
     }
 }
 
-impl fmt::Display for CardHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for CardHash {
-    type Err = CardError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for CardHash {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for CardHash {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = CardHash;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a SHA-256 card hash (64 hex characters)")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<CardHash, E> {
-                CardHash::parse(v).map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(V)
-    }
-}
+validated_string!(
+    CardHash,
+    CardError,
+    "a SHA-256 card hash (64 hex characters)",
+    [Display]
+);
 
 json_schema_impl!(CardHash, "CardHash", {
     "description": "SHA-256 hash of a card number, 64 hex characters (either case).",

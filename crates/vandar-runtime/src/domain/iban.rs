@@ -8,13 +8,11 @@
 //! only) are checked here first; that also lets the error say exactly what is wrong.
 
 use std::fmt;
-use std::str::FromStr;
 
 use ::iban::{BaseIban, IbanLike, ParseBaseIbanError};
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::json_schema_impl;
+use super::macros::validated_string;
 use super::text::{digit_value, is_grouping_separator};
 
 /// Why a string is not a valid Iranian IBAN.
@@ -154,47 +152,12 @@ impl fmt::Debug for Iban {
     }
 }
 
-impl fmt::Display for Iban {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for Iban {
-    type Err = IbanError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl AsRef<str> for Iban {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Serialize for Iban {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Iban {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Iban;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an Iranian IBAN string (IR + 24 digits)")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Iban, E> {
-                Iban::parse(v).map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(V)
-    }
-}
+validated_string!(
+    Iban,
+    IbanError,
+    "an Iranian IBAN string (IR + 24 digits)",
+    [Display, AsRef]
+);
 
 json_schema_impl!(Iban, "Iban",
     de: {

@@ -25,6 +25,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::json_schema_impl;
+use super::macros::deserialize_from_str;
 use super::text::normalize_digits;
 
 /// Errors from parsing dates and times or converting between calendars.
@@ -696,21 +697,10 @@ impl Serialize for JalaliDateTime {
     }
 }
 
-impl<'de> Deserialize<'de> for JalaliDateTime {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = JalaliDateTime;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Jalali date-time string like \"1399/04/04 14:47:09\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<JalaliDateTime, E> {
-                v.parse().map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(V)
-    }
-}
+deserialize_from_str!(
+    JalaliDateTime,
+    "a Jalali date-time string like \"1399/04/04 14:47:09\""
+);
 
 json_schema_impl!(JalaliDateTime, "JalaliDateTime",
     de: {

@@ -2,12 +2,9 @@
 //! "`09123456789` format, no country code").
 
 use std::fmt;
-use std::str::FromStr;
-
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::json_schema_impl;
+use super::macros::validated_string;
 use super::text::{Digits, digits_only};
 
 /// Why a string is not a valid Iranian mobile number.
@@ -125,47 +122,12 @@ impl fmt::Debug for Mobile {
     }
 }
 
-impl fmt::Display for Mobile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for Mobile {
-    type Err = MobileError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl AsRef<str> for Mobile {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Serialize for Mobile {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Mobile {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Mobile;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an Iranian mobile number string (09xxxxxxxxx)")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Mobile, E> {
-                Mobile::parse(v).map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(V)
-    }
-}
+validated_string!(
+    Mobile,
+    MobileError,
+    "an Iranian mobile number string (09xxxxxxxxx)",
+    [Display, AsRef]
+);
 
 json_schema_impl!(Mobile,"Mobile",
     de: {

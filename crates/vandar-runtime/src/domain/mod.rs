@@ -32,6 +32,7 @@ pub mod card;
 pub mod iban;
 pub mod id;
 pub mod jalali;
+mod macros;
 pub mod mobile;
 pub mod money;
 pub mod national_code;

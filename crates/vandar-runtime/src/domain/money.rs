@@ -134,6 +134,27 @@ pub enum Rounding {
     HalfEven,
 }
 
+/// Implements `JsonSchema` for an amount type named `$sname` in schemas: deserialisation
+/// accepts every amount shape of `$unit` (integer, numeric string, decimal string with a zero
+/// fraction); `ser` is the schema of what serialisation emits.
+macro_rules! amount_json_schema {
+    ($name:ident, $sname:literal, $unit:literal, ser: $ser:tt) => {
+        json_schema_impl!($name, $sname,
+            de: {
+                "description": concat!(
+                    "Amount in ", $unit,
+                    ". Accepts an integer, a numeric string, or a decimal string with a zero fraction."
+                ),
+                "anyOf": [
+                    { "type": "integer", "format": "int64" },
+                    { "type": "string", "pattern": "^-?[0-9]+(\\.0+)?$" }
+                ]
+            },
+            ser: $ser
+        );
+    };
+}
+
 macro_rules! money_type {
     ($(#[$meta:meta])* $name:ident, $unit:literal, [$($label:literal),+], [$($other_label:literal),+]) => {
         $(#[$meta])*
@@ -251,17 +272,7 @@ macro_rules! money_type {
             }
         }
 
-        json_schema_impl!($name, $unit,
-            de: {
-                "description": concat!(
-                    "Amount in ", $unit,
-                    ". Accepts an integer, a numeric string, or a decimal string with a zero fraction."
-                ),
-                "anyOf": [
-                    { "type": "integer", "format": "int64" },
-                    { "type": "string", "pattern": "^-?[0-9]+(\\.0+)?$" }
-                ]
-            },
+        amount_json_schema!($name, $unit, $unit,
             ser: {
                 "description": concat!("Amount in ", $unit, "."),
                 "type": "integer",
@@ -502,6 +513,19 @@ impl<T> AmountVisitor<T> {
     }
 }
 
+impl<T: Amount> AmountVisitor<T> {
+    /// An integer of another type as an amount, or [`MoneyError::Overflow`] if it does not fit
+    /// an `i64`.
+    fn exact<V, E: de::Error>(v: V) -> Result<T, E>
+    where
+        i64: TryFrom<V>,
+    {
+        i64::try_from(v)
+            .map(T::from_i64)
+            .map_err(|_| E::custom(MoneyError::Overflow { unit: T::UNIT }))
+    }
+}
+
 impl<T: Amount + FromStr<Err = MoneyError>> Visitor<'_> for AmountVisitor<T> {
     type Value = T;
 
@@ -518,21 +542,15 @@ impl<T: Amount + FromStr<Err = MoneyError>> Visitor<'_> for AmountVisitor<T> {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        i64::try_from(v)
-            .map(T::from_i64)
-            .map_err(|_| E::custom(MoneyError::Overflow { unit: T::UNIT }))
+        Self::exact(v)
     }
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<T, E> {
-        i64::try_from(v)
-            .map(T::from_i64)
-            .map_err(|_| E::custom(MoneyError::Overflow { unit: T::UNIT }))
+        Self::exact(v)
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<T, E> {
-        i64::try_from(v)
-            .map(T::from_i64)
-            .map_err(|_| E::custom(MoneyError::Overflow { unit: T::UNIT }))
+        Self::exact(v)
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
@@ -692,17 +710,7 @@ macro_rules! string_wrapper {
             }
         }
 
-        json_schema_impl!($name, $sname,
-            de: {
-                "description": concat!(
-                    "Amount in ", $unit,
-                    ". Accepts an integer, a numeric string, or a decimal string with a zero fraction."
-                ),
-                "anyOf": [
-                    { "type": "integer", "format": "int64" },
-                    { "type": "string", "pattern": "^-?[0-9]+(\\.0+)?$" }
-                ]
-            },
+        amount_json_schema!($name, $sname, $unit,
             ser: {
                 "description": concat!("Amount in ", $unit, ", as a decimal string."),
                 "type": "string",

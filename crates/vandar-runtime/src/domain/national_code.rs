@@ -6,12 +6,9 @@
 //! (`1111111111`) pass that arithmetic but are never issued, so they are rejected.
 
 use std::fmt;
-use std::str::FromStr;
-
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::json_schema_impl;
+use super::macros::validated_string;
 use super::text::{Digits, digits_only};
 
 /// Why a string is not a valid national code. Never contains the code.
@@ -118,49 +115,16 @@ impl fmt::Display for NationalCode {
     }
 }
 
-impl FromStr for NationalCode {
-    type Err = NationalCodeError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for NationalCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for NationalCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Every visit method reports a `NationalCodeError`, never serde's default message,
-        // which would echo the offending value.
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = NationalCode;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a 10-digit national code string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<NationalCode, E> {
-                NationalCode::parse(v).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NationalCode, E> {
-                NationalCode::parse(&format!("{v:010}")).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<NationalCode, E> {
-                Err(E::custom(NationalCodeError::WrongType))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<NationalCode, E> {
-                Err(E::custom(NationalCodeError::WrongType))
-            }
-            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<NationalCode, E> {
-                Err(E::custom(NationalCodeError::WrongType))
-            }
-        }
-        deserializer.deserialize_any(V)
-    }
-}
+// `Display` is the masked one above. `Deserialize`: every visit method reports a
+// `NationalCodeError`, never serde's default message, which would echo the offending value;
+// a JSON integer lost its leading zeros, so it is left-padded to 10 digits.
+validated_string!(
+    NationalCode,
+    NationalCodeError,
+    "a 10-digit national code string",
+    [],
+    integers: |v| format!("{v:010}")
+);
 
 json_schema_impl!(NationalCode, "NationalCode", {
     "description": "Iranian national code: 10 digits with a valid check digit.",
