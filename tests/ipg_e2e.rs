@@ -28,20 +28,12 @@ async fn setup() -> (MockServer, Vandar) {
 }
 
 fn spec_example(operation: &str, response: &str, name: &str) -> Value {
-    let spec = vandar_tests::specs()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == "vandar-ipg")
-        .unwrap();
-    vandar_tests::examples(&spec)
-        .into_iter()
-        .find(|e| {
-            e.operation_id == operation
-                && e.response.as_deref() == Some(response)
-                && e.location.ends_with(&format!("/ {name}"))
-        })
-        .unwrap_or_else(|| panic!("no example {operation} {response} {name}"))
-        .value
+    vandar_tests::example(
+        &vandar_tests::spec("vandar-ipg"),
+        operation,
+        Some(response),
+        name,
+    )
 }
 
 async fn requests(server: &MockServer) -> Vec<wiremock::Request> {

@@ -15,7 +15,9 @@ fn every_spec_is_registered() {
             spec.rel_path
         );
     }
-    assert_eq!(generated().len(), specs().unwrap().len());
+    if std::env::var("VANDAR_TEST_SPECS").is_err() {
+        assert_eq!(generated().len(), specs().unwrap().len());
+    }
 }
 
 #[test]
@@ -66,4 +68,53 @@ fn routes_match_spec() {
             assert_eq!(op["auth"], auth.as_str());
         }
     }
+}
+
+/// Stale or unreviewed snapshots fail (the `--unreferenced=reject` semantics of cargo-insta):
+/// every `.snap` belongs to a current spec (surface and schema snapshots) or names a snapshot
+/// its test file still asserts, and no `.snap.new` / `.pending-snap` is left behind.
+#[test]
+fn no_stale_or_unreviewed_snapshots() {
+    if std::env::var("VANDAR_TEST_SPECS").is_ok() {
+        return; // a partial spec set cannot judge staleness
+    }
+    let root = xtask::spec::workspace_root();
+    let dir = root.join("tests/snapshots");
+    let mut expected = std::collections::BTreeSet::new();
+    for spec in specs().unwrap() {
+        expected.insert(format!("surface__surface-{}.snap", spec.name));
+        expected.insert(format!("surface__schemas-{}.snap", spec.name));
+    }
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
+            problems.push(format!("{name}: unreviewed (run `cargo insta review`)"));
+            continue;
+        }
+        let Some(stem) = name.strip_suffix(".snap") else {
+            continue;
+        };
+        if expected.contains(&name) {
+            continue;
+        }
+        // `<test file>__<snapshot name>.snap`: the test file must still assert that name.
+        let referenced = stem.split_once("__").is_some_and(|(file, snap)| {
+            std::fs::read_to_string(root.join("tests").join(format!("{file}.rs")))
+                .is_ok_and(|src| src.contains(&format!("\"{snap}\"")))
+        });
+        if !referenced {
+            problems.push(format!(
+                "{name}: no test asserts this snapshot (stale); delete it"
+            ));
+        }
+    }
+    for name in &expected {
+        if !dir.join(name).exists() {
+            problems.push(format!(
+                "{name}: missing; run the tests and review the new snapshot"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

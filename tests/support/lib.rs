@@ -5,6 +5,11 @@ use anyhow::Result;
 use serde_json::Value;
 pub use xtask::spec::SpecFile;
 
+/// `__spec::roundtrip` of a generated crate.
+pub type RoundTripFn = fn(&str, Value) -> Option<Result<Value, serde_json::Error>>;
+/// `__spec::decode` of a generated crate.
+pub type DecodeFn = fn(&str, &[u8]) -> Option<Result<(), serde_json::Error>>;
+
 /// What a generated crate exposes for the tests.
 pub struct Generated {
     /// `SPEC_FILE` of the crate.
@@ -12,7 +17,9 @@ pub struct Generated {
     /// Component schema names.
     pub schemas: &'static [&'static str],
     /// Decode + re-encode a value as a component's Rust type.
-    pub roundtrip: fn(&str, Value) -> Option<Result<Value, serde_json::Error>>,
+    pub roundtrip: RoundTripFn,
+    /// Decode raw bytes as a component's Rust type (the generated client's decoding path).
+    pub decode: DecodeFn,
     /// JSON Schema of a component's Rust type.
     pub json_schema: fn(&str) -> Option<Value>,
     /// The generated route table.
@@ -22,18 +29,65 @@ pub struct Generated {
 /// Every generated crate. Adding a spec means adding its crate here; `every_spec_is_registered`
 /// fails until then.
 pub fn generated() -> Vec<Generated> {
-    vec![Generated {
-        spec_file: vandar_ipg::SPEC_FILE,
-        schemas: vandar_ipg::__spec::SCHEMAS,
-        roundtrip: vandar_ipg::__spec::roundtrip,
-        json_schema: vandar_ipg::__spec::json_schema,
-        routes: vandar_ipg::ROUTES,
-    }]
+    vec![
+        Generated {
+            spec_file: vandar_ipg::SPEC_FILE,
+            schemas: vandar_ipg::__spec::SCHEMAS,
+            roundtrip: vandar_ipg::__spec::roundtrip,
+            decode: vandar_ipg::__spec::decode,
+            json_schema: vandar_ipg::__spec::json_schema,
+            routes: vandar_ipg::ROUTES,
+        },
+        Generated {
+            spec_file: vandar_core::SPEC_FILE,
+            schemas: vandar_core::__spec::SCHEMAS,
+            roundtrip: vandar_core::__spec::roundtrip,
+            decode: vandar_core::__spec::decode,
+            json_schema: vandar_core::__spec::json_schema,
+            routes: vandar_core::ROUTES,
+        },
+        Generated {
+            spec_file: vandar_ravand::SPEC_FILE,
+            schemas: vandar_ravand::__spec::SCHEMAS,
+            roundtrip: vandar_ravand::__spec::roundtrip,
+            decode: vandar_ravand::__spec::decode,
+            json_schema: vandar_ravand::__spec::json_schema,
+            routes: vandar_ravand::ROUTES,
+        },
+        Generated {
+            spec_file: vandar_subscription::SPEC_FILE,
+            schemas: vandar_subscription::__spec::SCHEMAS,
+            roundtrip: vandar_subscription::__spec::roundtrip,
+            decode: vandar_subscription::__spec::decode,
+            json_schema: vandar_subscription::__spec::json_schema,
+            routes: vandar_subscription::ROUTES,
+        },
+        Generated {
+            spec_file: sanbod::SPEC_FILE,
+            schemas: sanbod::__spec::SCHEMAS,
+            roundtrip: sanbod::__spec::roundtrip,
+            decode: sanbod::__spec::decode,
+            json_schema: sanbod::__spec::json_schema,
+            routes: sanbod::ROUTES,
+        },
+    ]
 }
 
-/// Every spec file of the workspace.
+/// Every spec file of the workspace; `VANDAR_TEST_SPECS=vandar-ipg,..` limits the set while a
+/// spec is being written (never set in CI).
 pub fn specs() -> Result<Vec<SpecFile>> {
-    xtask::spec::discover(&xtask::spec::workspace_root())
+    let root = xtask::spec::workspace_root();
+    let Ok(only) = std::env::var("VANDAR_TEST_SPECS") else {
+        return xtask::spec::discover(&root);
+    };
+    only.split(',')
+        .map(|name| {
+            xtask::spec::load(
+                &root,
+                &root.join("spec").join(format!("{}.yaml", name.trim())),
+            )
+        })
+        .collect()
 }
 
 /// The generated crate of a spec.
@@ -106,4 +160,31 @@ pub fn examples(spec: &SpecFile) -> Vec<Example> {
         }
     }
     out
+}
+
+/// One spec by file stem (`vandar-ipg`), loaded directly (not affected by `VANDAR_TEST_SPECS`).
+pub fn spec(name: &str) -> SpecFile {
+    let root = xtask::spec::workspace_root();
+    xtask::spec::load(&root, &root.join("spec").join(format!("{name}.yaml")))
+        .unwrap_or_else(|e| panic!("spec/{name}.yaml: {e:#}"))
+}
+
+/// The value of a named example of an operation: `response` is `None` for the request body,
+/// else the response key (`"200"`, `"4XX"`). Panics with the three names when absent.
+pub fn example(spec: &SpecFile, operation: &str, response: Option<&str>, name: &str) -> Value {
+    examples(spec)
+        .into_iter()
+        .find(|e| {
+            e.operation_id == operation
+                && e.response.as_deref() == response
+                && e.location.ends_with(&format!("/ {name}"))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: no example `{name}` for {operation} {}",
+                spec.rel_path,
+                response.unwrap_or("request")
+            )
+        })
+        .value
 }

@@ -1,5 +1,6 @@
 //! Spec → `generated.rs`: progenitor's client plus the tables and glue the runtime needs
-//! (routing, auth, retry safety, browser pages, hooks, and a schema index for the tests).
+//! (routing, auth, retry safety, browser pages, auto-filled parameters, hooks, and a schema
+//! index for the tests).
 
 use anyhow::{Context, Result, anyhow};
 use proc_macro2::TokenStream;
@@ -33,7 +34,7 @@ pub fn generate(spec: &SpecFile) -> Result<String> {
         .with_crate(RUNTIME_CRATE, CrateVers::Any, None);
     let mut generator = Generator::new(&settings);
     let client = generator
-        .generate_tokens(&spec.api)
+        .generate_tokens(&for_progenitor(spec))
         .map_err(|e| anyhow!("{}: progenitor failed: {e}", spec.rel_path))?;
     let extra = glue(spec)?;
     let file: syn::File = syn::parse2(quote! { #client #extra })
@@ -41,6 +42,75 @@ pub fn generate(spec: &SpecFile) -> Result<String> {
     let text = progenitor_impl::space_out_items(prettyplease::unparse(&file))
         .map_err(|e| anyhow!("{}: formatting failed: {e}", spec.rel_path))?;
     Ok(format!("{}\n{text}", header(spec)))
+}
+
+/// The parameter extension that asks the runtime to fill a parameter the caller leaves out
+/// (`x-auto-value: uuid`).
+pub const AUTO_VALUE: &str = "x-auto-value";
+
+/// The `x-auto-value` parameters of an operation (path-level and operation-level), as
+/// `(parameter name, kind)`, in spec order.
+pub fn auto_values(op: &spec::Op<'_>) -> Vec<(String, String)> {
+    let path_level = &op.item.parameters;
+    let op_level = &op.op.parameters;
+    path_level
+        .iter()
+        .chain(op_level.iter())
+        .filter_map(|p| match p {
+            openapiv3::ReferenceOr::Item(p) => {
+                let data = p.parameter_data_ref();
+                let kind = data.extensions.get(AUTO_VALUE)?;
+                Some((
+                    data.name.clone(),
+                    kind.as_str().unwrap_or_default().to_string(),
+                ))
+            }
+            openapiv3::ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
+}
+
+/// The spec as progenitor sees it: parameters with `x-auto-value` are optional (the runtime
+/// fills them when the caller does not), so the generated builders do not demand them.
+fn for_progenitor(spec: &SpecFile) -> openapiv3::OpenAPI {
+    let mut api = spec.api.clone();
+    for item in api.paths.paths.values_mut() {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let ops: Vec<&mut openapiv3::Operation> = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.options.as_mut(),
+            item.head.as_mut(),
+            item.patch.as_mut(),
+            item.trace.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let params = item
+            .parameters
+            .iter_mut()
+            .chain(ops.into_iter().flat_map(|op| op.parameters.iter_mut()));
+        for p in params {
+            if let openapiv3::ReferenceOr::Item(p) = p {
+                use openapiv3::Parameter as P;
+                let data = match p {
+                    P::Query { parameter_data, .. }
+                    | P::Header { parameter_data, .. }
+                    | P::Path { parameter_data, .. }
+                    | P::Cookie { parameter_data, .. } => parameter_data,
+                };
+                if data.extensions.contains_key(AUTO_VALUE) {
+                    data.required = false;
+                }
+            }
+        }
+    }
+    api
 }
 
 fn glue(spec: &SpecFile) -> Result<TokenStream> {
@@ -51,6 +121,7 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         .map(|s| s.url.trim_end_matches('/').to_string())
         .ok_or_else(|| anyhow!("{}: no servers", spec.rel_path))?;
     let mut routes = Vec::new();
+    let mut autos = Vec::new();
     for op in spec::operations(spec) {
         let id = op.id;
         let method = &op.method;
@@ -86,6 +157,19 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                 }
             }
         });
+        for (param, kind) in auto_values(&op) {
+            let kind = match kind.as_str() {
+                "uuid" => quote!(::vandar_runtime::AutoKind::Uuid),
+                other => anyhow::bail!(
+                    "{}: {}: unknown x-auto-value `{other}`",
+                    spec.rel_path,
+                    op.label()
+                ),
+            };
+            autos.push(quote! {
+                ::vandar_runtime::AutoValue { operation_id: #id, param: #param, kind: #kind }
+            });
+        }
         routes.push(quote! {
             ::vandar_runtime::Route {
                 operation_id: #id,
@@ -107,6 +191,7 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
     let mut names = Vec::new();
     let mut decode_arms = Vec::new();
     let mut schema_arms = Vec::new();
+    let mut bytes_arms = Vec::new();
     if let Some(map) = spec.raw["components"]["schemas"].as_object() {
         for (name, schema) in map {
             let ty: TokenStream = match schema
@@ -131,6 +216,9 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                     ::serde_json::from_value::<#ty>(value).and_then(::serde_json::to_value)
                 ),
             });
+            bytes_arms.push(quote! {
+                #name => Some(::serde_json::from_slice::<#ty>(bytes).map(drop)),
+            });
             schema_arms.push(quote! {
                 #name => Some(::serde_json::to_value(::schemars::schema_for!(#ty))
                     .expect("a JSON Schema always serializes")),
@@ -138,6 +226,30 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         }
     }
     let spec_file = &spec.rel_path;
+    // Only specs with auto-filled parameters get the table (the other crates' output stays as
+    // it was).
+    let (auto_table, bind) = if autos.is_empty() {
+        (
+            quote!(),
+            quote!(::vandar_runtime::Binding::new(
+                runtime.clone(),
+                ROUTES,
+                BROWSER_PAGES
+            )),
+        )
+    } else {
+        (
+            quote! {
+                /// Query parameters the runtime fills when the caller leaves them out, from
+                /// `x-auto-value`.
+                pub const AUTO_VALUES: &[::vandar_runtime::AutoValue] = &[#(#autos),*];
+            },
+            quote! {
+                ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES)
+                    .with_auto_values(AUTO_VALUES)
+            },
+        )
+    };
 
     Ok(quote! {
         /// The spec this client was generated from.
@@ -151,6 +263,8 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
 
         /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
         pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[#(#pages),*];
+
+        #auto_table
 
         impl ClientHooks<::vandar_runtime::Binding> for Client {
             async fn pre<E>(
@@ -168,6 +282,14 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             ) -> reqwest::Result<reqwest::Response> {
                 self.inner.exec(request, info).await
             }
+
+            async fn post<E>(
+                &self,
+                result: &reqwest::Result<reqwest::Response>,
+                info: &OperationInfo,
+            ) -> ::std::result::Result<(), Error<E>> {
+                self.inner.post(result, info).await
+            }
         }
 
         impl Client {
@@ -176,7 +298,7 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                 Self::new_with_client(
                     DEFAULT_HOST,
                     runtime.http_client().clone(),
-                    ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES),
+                    #bind,
                 )
             }
 
@@ -199,6 +321,18 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             ) -> Option<::std::result::Result<::serde_json::Value, ::serde_json::Error>> {
                 match name {
                     #(#decode_arms)*
+                    _ => None,
+                }
+            }
+
+            /// Decode raw bytes as the named schema's Rust type, exactly as the generated
+            /// client decodes a response body (`serde_json::from_slice`).
+            pub fn decode(
+                name: &str,
+                bytes: &[u8],
+            ) -> Option<::std::result::Result<(), ::serde_json::Error>> {
+                match name {
+                    #(#bytes_arms)*
                     _ => None,
                 }
             }

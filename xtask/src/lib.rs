@@ -2,12 +2,16 @@
 //!
 //! * `cargo xtask gen`: lint every spec and write `crates/<spec>/src/generated.rs`.
 //! * `cargo xtask check`: lint every spec, regenerate in memory, and fail on any difference.
+//! * `cargo xtask coverage`: every upstream endpoint against the specs; fails on any missing.
+//! * `cargo xtask opcov DIR`: every operation was answered with a success and an error in tests.
 //!
 //! The library half is also used by the workspace tests (surface snapshots).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod coverage;
 pub mod generate;
 pub mod lint;
+pub mod opcov;
 pub mod spec;
 pub mod surface;

@@ -63,6 +63,7 @@ const R7: &str = "rule 7 (browser pages are not operations)";
 const R8: &str = "rule 8 (sources and contradictions recorded)";
 const R9: &str = "rule 9 (host, auth and retry safety resolvable)";
 const R10: &str = "rule 10 (x-rust-type names the runtime crate)";
+const R11: &str = "rule 11 (x-auto-value on a string query parameter, of a kind the runtime makes)";
 
 fn document_rules(l: &mut Lint) {
     let version = l.spec.api.openapi.clone();
@@ -240,6 +241,45 @@ fn operation_rules(l: &mut Lint) {
                     }
                 }
                 ReferenceOr::Item(_) => {}
+            }
+        }
+        // rule 11: parameters the runtime fills
+        for p in op.item.parameters.iter().chain(op.op.parameters.iter()) {
+            let ReferenceOr::Item(p) = p else {
+                continue;
+            };
+            let data = p.parameter_data_ref();
+            let Some(kind) = data.extensions.get(crate::generate::AUTO_VALUE) else {
+                continue;
+            };
+            let name = &data.name;
+            if !matches!(p, Parameter::Query { .. }) {
+                l.err(
+                    &who,
+                    R11,
+                    format!("`{name}`: x-auto-value is only for query parameters"),
+                );
+            }
+            if kind.as_str() != Some("uuid") {
+                l.err(
+                    &who,
+                    R11,
+                    format!("`{name}`: x-auto-value {kind} is not a kind the runtime makes (uuid)"),
+                );
+            }
+            let is_string = matches!(
+                &data.format,
+                openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(s))
+                    if matches!(s.schema_kind, openapiv3::SchemaKind::Type(openapiv3::Type::String(_)))
+            );
+            if !is_string {
+                l.err(
+                    &who,
+                    R11,
+                    format!(
+                        "`{name}`: an x-auto-value parameter has an inline `type: string` schema"
+                    ),
+                );
             }
         }
         // rules 1, 2: request body
@@ -541,5 +581,98 @@ fn page_rules(l: &mut Lint) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-operation spec whose `traceid` parameter is written as `param` (YAML flow map).
+    fn spec_with(param: &str) -> SpecFile {
+        let text = format!(
+            r##"
+openapi: 3.0.3
+info: {{title: t, version: "1"}}
+x-source: test
+servers: [{{url: "https://api.example"}}]
+paths:
+  /a:
+    post:
+      operationId: op_a
+      tags: [t]
+      x-source: test
+      x-idempotent: true
+      parameters: [{param}]
+      responses:
+        '200': {{description: ok, content: {{application/json: {{schema: {{$ref: '#/components/schemas/Ok'}}}}}}}}
+        4XX: {{description: no, content: {{application/json: {{schema: {{$ref: '#/components/schemas/Err'}}}}}}}}
+components:
+  schemas:
+    Ok: {{type: object}}
+    Err: {{type: object}}
+"##
+        );
+        let raw: Value = serde_yaml::from_str(&text).unwrap();
+        SpecFile {
+            rel_path: "spec/test.yaml".into(),
+            name: "test".into(),
+            api: serde_json::from_value(raw.clone()).unwrap(),
+            raw,
+        }
+    }
+
+    fn r11(param: &str) -> Vec<String> {
+        match lint(&spec_with(param)) {
+            Ok(()) => Vec::new(),
+            Err(v) => v.into_iter().filter(|m| m.contains("rule 11")).collect(),
+        }
+    }
+
+    #[test]
+    fn auto_values_are_linted() {
+        let ok = "{name: traceid, in: query, required: true, schema: {type: string}, x-auto-value: uuid}";
+        assert_eq!(lint(&spec_with(ok)), Ok(()));
+        let spec = spec_with(ok);
+        let op = &spec::operations(&spec)[0];
+        assert_eq!(
+            crate::generate::auto_values(op),
+            vec![("traceid".to_string(), "uuid".to_string())]
+        );
+        for bad in [
+            "{name: traceid, in: query, schema: {type: string}, x-auto-value: counter}",
+            "{name: traceid, in: header, schema: {type: string}, x-auto-value: uuid}",
+            "{name: traceid, in: query, schema: {type: integer}, x-auto-value: uuid}",
+        ] {
+            let found = r11(bad);
+            assert_eq!(found.len(), 1, "{bad}: {found:?}");
+            assert!(
+                found[0].contains("`op_a`") && found[0].contains("traceid"),
+                "{found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn auto_valued_parameters_are_optional_for_progenitor_only() {
+        let spec = spec_with(
+            "{name: traceid, in: query, required: true, schema: {type: string}, x-auto-value: uuid}",
+        );
+        let text = crate::generate::generate(&spec).unwrap();
+        assert!(
+            text.contains("pub const AUTO_VALUES"),
+            "the table is emitted"
+        );
+        assert!(text.contains(".with_auto_values(AUTO_VALUES)"));
+        assert!(
+            text.contains("traceid: Ok(None)"),
+            "the builder does not demand traceid"
+        );
+        let plain = spec_with("{name: q, in: query, required: true, schema: {type: string}}");
+        let text = crate::generate::generate(&plain).unwrap();
+        assert!(
+            !text.contains("AUTO_VALUES"),
+            "no table without auto values"
+        );
     }
 }

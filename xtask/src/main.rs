@@ -10,7 +10,13 @@ use xtask::{generate, lint, spec};
 const USAGE: &str = "usage: cargo xtask <gen|check> [SPEC...]
   gen    lint spec/*.yaml and write crates/<spec>/src/generated.rs
   check  lint, regenerate in memory, fail on any drift (prints a diff)
-  SPEC   limit to these specs by file stem (e.g. vandar-ipg); default: all";
+  SPEC   limit to these specs by file stem (e.g. vandar-ipg); default: all
+       cargo xtask coverage [REFERENCE_DIR]
+  coverage  every endpoint of the fact sheets (default ../shared/docs/reference) against
+            the specs: typed / undocumented / browser page / hand-written / missing
+       cargo xtask opcov DIR
+  opcov     every operation was answered with a success and an error in the test run
+            that recorded to DIR (VANDAR_OPCOV_DIR=DIR cargo test --workspace)";
 
 fn main() -> ExitCode {
     let cmd = std::env::args().nth(1).unwrap_or_default();
@@ -18,6 +24,17 @@ fn main() -> ExitCode {
     let result = match cmd.as_str() {
         "gen" => run(Mode::Gen, &only),
         "check" => run(Mode::Check, &only),
+        "opcov" => match only.first() {
+            Some(dir) => xtask::opcov::run(&spec::workspace_root(), std::path::Path::new(dir)),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        "coverage" => xtask::coverage::run(
+            &spec::workspace_root(),
+            only.first().map(std::path::Path::new),
+        ),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

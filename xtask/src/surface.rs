@@ -80,9 +80,13 @@ pub fn surface(spec: &SpecFile) -> Result<Value> {
                 ParameterSchemaOrContent::Schema(s) => schema_label(s, &raw["schema"]),
                 ParameterSchemaOrContent::Content(_) => "content".into(),
             };
-            params.push(json!({
+            let mut param = json!({
                 "name": data.name, "in": loc, "required": data.required, "schema": schema,
-            }));
+            });
+            if let Some(auto) = raw.get("x-auto-value") {
+                param["auto_value"] = auto.clone();
+            }
+            params.push(param);
         }
         let body = op.op.request_body.as_ref().map(|b| match b {
             ReferenceOr::Item(b) => {
@@ -138,11 +142,25 @@ pub fn surface(spec: &SpecFile) -> Result<Value> {
         }));
     }
     let pages = spec::browser_pages(spec)?;
+    let hand_written: Vec<Value> = spec.raw["x-hand-written-operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| {
+            json!({
+                "name": h["name"],
+                "method": h["method"],
+                "host": h["host"],
+                "path": h["path"],
+            })
+        })
+        .collect();
     Ok(json!({
         "spec": spec.rel_path,
         "title": spec.api.info.title,
         "version": spec.api.info.version,
         "operations": ops,
         "browser_pages": pages,
+        "hand_written_operations": hand_written,
     }))
 }

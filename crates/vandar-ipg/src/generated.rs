@@ -2149,6 +2149,14 @@ impl ClientHooks<::vandar_runtime::Binding> for Client {
     ) -> reqwest::Result<reqwest::Response> {
         self.inner.exec(request, info).await
     }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        info: &OperationInfo,
+    ) -> ::std::result::Result<(), Error<E>> {
+        self.inner.post(result, info).await
+    }
 }
 
 impl Client {
@@ -2299,6 +2307,119 @@ pub mod __spec {
                 Some(
                     ::serde_json::from_value::<super::types::VerifiedPayment>(value)
                         .and_then(::serde_json::to_value),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// Decode raw bytes as the named schema's Rust type, exactly as the generated
+    /// client decodes a response body (`serde_json::from_slice`).
+    pub fn decode(
+        name: &str,
+        bytes: &[u8],
+    ) -> Option<::std::result::Result<(), ::serde_json::Error>> {
+        match name {
+            "ApiDateTime" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::ApiDateTime,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "ApiId" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::ApiId>(bytes)
+                        .map(drop),
+                )
+            }
+            "ApiKey" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::ApiKey>(bytes).map(drop),
+                )
+            }
+            "CardHash" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::CardHash>(bytes)
+                        .map(drop),
+                )
+            }
+            "CardNumber" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::CardNumber,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "IpgError" => {
+                Some(::serde_json::from_slice::<super::types::IpgError>(bytes).map(drop))
+            }
+            "LenientInt" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::LenientInt,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "MaskedCardNumber" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::MaskedCardNumber,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "Mobile" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::Mobile>(bytes)
+                        .map(drop),
+                )
+            }
+            "NationalCode" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::NationalCode,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "PaymentRequest" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::PaymentRequest>(bytes)
+                        .map(drop),
+                )
+            }
+            "PaymentToken" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::PaymentToken>(bytes)
+                        .map(drop),
+                )
+            }
+            "Rial" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::Rial>(bytes)
+                        .map(drop),
+                )
+            }
+            "TokenRequest" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::TokenRequest>(bytes)
+                        .map(drop),
+                )
+            }
+            "TransactionInfo" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::TransactionInfo>(bytes)
+                        .map(drop),
+                )
+            }
+            "VerifiedPayment" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::VerifiedPayment>(bytes)
+                        .map(drop),
                 )
             }
             _ => None,

@@ -24,6 +24,7 @@ pub use generated::{
 pub use vandar_runtime::{ApiError, ApiKey, Error};
 
 use url::Url;
+use vandar_runtime::callback::QueryParams;
 
 /// Name of the payment page in the spec's `x-browser-pages`.
 pub const PAYMENT_PAGE: &str = "payment_page";
@@ -39,9 +40,10 @@ impl Client {
     /// Verify (finalize) a payment. The gateway answers this once per transaction, so the
     /// answers that mean "already verified" (`status` 2) and "expired" (`status` 3, 20 minutes
     /// after the payment) come back as [`VerifyOutcome`] variants, not as errors to retry.
-    /// Any other rejection is an [`Error::Api`]. This call is never retried by the SDK: on a
-    /// transport error, call [`get_transaction_info`](Client::get_transaction_info) (its `code`
-    /// says whether the payment was verified) before verifying again.
+    /// Any other rejection is an [`Error::Api`]. This call is never retried by the SDK: when
+    /// its response is lost the error is [`Error::OutcomeUnknown`]; call
+    /// [`get_transaction_info`](Client::get_transaction_info) (its `code` says whether the
+    /// payment was verified) before verifying again.
     pub async fn verify(&self, api_key: &ApiKey, token: &str) -> Result<VerifyOutcome, Error> {
         let body = types::TokenRequest::builder().api_key(api_key).token(token);
         match self.verify_payment().body(body).send().await {
@@ -56,9 +58,7 @@ impl Client {
                 }
             }
             Err(progenitor_client::Error::ErrorResponse(rv)) => {
-                let status = rv.status().as_u16();
-                let raw = serde_json::to_value(rv.into_inner()).unwrap_or_default();
-                classify(ApiError::from_body(status, raw))
+                classify(ApiError::from_response(rv))
             }
             Err(other) => Err(other.into()),
         }
@@ -69,7 +69,7 @@ fn classify(e: ApiError) -> Result<VerifyOutcome, Error> {
     match e.upstream_status {
         Some(2) => Ok(VerifyOutcome::AlreadyVerified(e)),
         Some(3) => Ok(VerifyOutcome::Expired(e)),
-        _ => Err(Error::Api(e)),
+        _ => Err(Error::from(e)),
     }
 }
 
@@ -133,26 +133,15 @@ impl Callback {
     /// Read a callback from its query string (`token=..&payment_status=OK`, with or without a
     /// leading `?`) or from the whole callback URL.
     pub fn parse(query_or_url: &str) -> Result<Self, CallbackError> {
-        let text = query_or_url.trim();
-        let query = if text.contains("://") {
-            let url = Url::parse(text).map_err(|e| CallbackError::InvalidUrl(e.to_string()))?;
-            url.query().unwrap_or("").to_string()
-        } else {
-            text.trim_start_matches('?').to_string()
-        };
-        let mut token = None;
-        let mut status = None;
-        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-            match k.as_ref() {
-                "token" => token = Some(v.into_owned()),
-                "payment_status" => status = Some(v.into_owned()),
-                _ => {}
-            }
-        }
-        let token = token
-            .filter(|t| !t.is_empty())
-            .ok_or(CallbackError::MissingToken)?;
-        let payment_status = match status.ok_or(CallbackError::MissingStatus)?.as_str() {
+        let q = QueryParams::parse(query_or_url).map_err(|e| CallbackError::InvalidUrl(e.0))?;
+        let token = q
+            .non_empty("token")
+            .ok_or(CallbackError::MissingToken)?
+            .to_string();
+        let payment_status = match q
+            .get("payment_status")
+            .ok_or(CallbackError::MissingStatus)?
+        {
             "OK" => PaymentStatus::Ok,
             "FAILED" => PaymentStatus::Failed,
             other => PaymentStatus::Other(other.to_string()),

@@ -1,21 +1,42 @@
-//! The shared runtime (configuration + one HTTP client) and the per-crate binding that the
-//! generated `ClientHooks` implementation delegates to: host routing, auth, tracing.
+//! The shared runtime (configuration, one HTTP client, rate limiters, token manager) and the
+//! per-crate binding that the generated `ClientHooks` implementation delegates to:
+//!
+//! * `pre`: route to the operation's host (and a per-client path override, if any), fill the
+//!   `x-auto-value` query parameters the caller left out, check body constraints, attach the
+//!   credential (refreshing a token pair ahead of expiry; a per-client bearer token or token
+//!   source wins over the configured one; client credentials for HTTP Basic). Nothing is sent
+//!   when it fails.
+//! * `exec`: per attempt, wait for a rate-limit slot, send with the attempt's timeout, read the
+//!   whole body; refresh and replay once on a 401; retry idempotent calls after transport
+//!   errors and 429/502/503/504 with backoff (honouring `Retry-After`) until the retries or the
+//!   total timeout run out; normalize the response (see [`crate::response`]). One tracing span
+//!   per call.
+//! * `post`: turn what `exec` learned into errors: a lost response of a non-idempotent call
+//!   becomes [`Error::OutcomeUnknown`], an auth or rate-limit failure its typed error.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
 
 use progenitor_client::{Error as PError, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
+use tokio::time::Instant;
 use tracing::Instrument;
+use tracing::field::Empty;
 use url::Url;
 
+use crate::auth::{AuthError, BearerSource, REFRESH_HOST, REFRESH_PATH, TokenManager, TokenPair};
 use crate::config::{Config, ConfigError};
-use crate::error::Error;
-use crate::route::{self, Auth, BrowserPage, Route};
+use crate::error::{Error, Failure};
+use crate::ratelimit::Limiters;
+use crate::response::{Buffered, retry_after};
+use crate::retry::{is_retryable_status, is_transient};
+use crate::route::{self, Auth, AutoValue, BrowserPage, Route};
+use crate::secret::Secret;
 
-/// Configuration plus one shared `reqwest` client (rustls). Cheap to clone; every product
-/// client built from the same runtime shares its connection pool.
+/// Configuration plus one shared `reqwest` client (rustls), the rate limiters (one per
+/// credential) and the token manager. Cheap to clone; every product client built from the same
+/// runtime shares its connection pool, limits and tokens.
 #[derive(Clone)]
 pub struct Runtime {
     inner: Arc<RuntimeInner>,
@@ -24,6 +45,8 @@ pub struct Runtime {
 struct RuntimeInner {
     config: Config,
     http: reqwest::Client,
+    limiters: Arc<Limiters>,
+    tokens: Option<Arc<TokenManager>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -47,8 +70,31 @@ impl Runtime {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
+        let limiters = Arc::new(Limiters::new(*config.rate_limits()));
+        let tokens = match &config.token_auth {
+            Some(auth) => {
+                let base = config.base_url(REFRESH_HOST)?;
+                let target = Url::parse(REFRESH_HOST)
+                    .and_then(|u| u.join(REFRESH_PATH))
+                    .map_err(|e| ConfigError::Http(e.to_string()))?;
+                Some(Arc::new(TokenManager::new(
+                    auth.clone(),
+                    config.clock().clone(),
+                    http.clone(),
+                    rebase(&base, &target),
+                    t,
+                    limiters.clone(),
+                )))
+            }
+            None => None,
+        };
         Ok(Self {
-            inner: Arc::new(RuntimeInner { config, http }),
+            inner: Arc::new(RuntimeInner {
+                config,
+                http,
+                limiters,
+                tokens,
+            }),
         })
     }
 
@@ -61,21 +107,83 @@ impl Runtime {
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.http
     }
+
+    /// The current Vandar token pair (after any refresh), if a token pair is configured.
+    pub async fn token_pair(&self) -> Result<Option<TokenPair>, Error> {
+        match &self.inner.tokens {
+            Some(tm) => Ok(tm.current().await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Install a new Vandar token pair (e.g. one just issued in the dashboard after the old
+    /// refresh token expired): saved to the token store, used from the next call on. Fails
+    /// when no token pair was configured.
+    pub async fn set_token_pair(&self, pair: TokenPair) -> Result<(), Error> {
+        match &self.inner.tokens {
+            Some(tm) => Ok(tm.set(pair).await?),
+            None => Err(Error::Config(ConfigError::Invalid(
+                "set_token_pair needs a runtime configured with token_pair or token_store".into(),
+            ))),
+        }
+    }
+
+    fn token_manager(&self, scheme: &str) -> Option<&Arc<TokenManager>> {
+        if scheme == crate::VANDAR_BEARER {
+            self.inner.tokens.as_ref()
+        } else {
+            None
+        }
+    }
 }
 
-/// What a generated client carries: the runtime plus its spec's route and page tables.
+/// What a generated client carries: the runtime plus its spec's route, page and auto-value
+/// tables, and the client's own overrides (a bearer token or token source, operation paths).
+/// Cloning is cheap; the `with_*` methods return a changed copy and leave the original alone.
 #[derive(Clone)]
 pub struct Binding {
     runtime: Runtime,
     routes: &'static [Route],
     pages: &'static [BrowserPage],
+    auto_values: &'static [AutoValue],
+    bearer: Option<BearerOverride>,
+    paths: Arc<BTreeMap<&'static str, String>>,
+}
+
+/// A per-client bearer credential.
+#[derive(Clone)]
+enum BearerOverride {
+    Static(Secret),
+    Source(Arc<dyn BearerSource>),
+}
+
+/// Where a fresh token comes from after a 401.
+enum Refresher {
+    Vandar(Arc<TokenManager>),
+    Source(Arc<dyn BearerSource>),
+}
+
+impl Refresher {
+    async fn token(&self, stale: Option<&str>) -> Result<Secret, AuthError> {
+        match self {
+            Refresher::Vandar(tm) => tm.access_token(stale).await,
+            Refresher::Source(s) => s.bearer(stale).await,
+        }
+    }
 }
 
 impl fmt::Debug for Binding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bearer = match &self.bearer {
+            None => "none",
+            Some(BearerOverride::Static(_)) => "[static token]",
+            Some(BearerOverride::Source(_)) => "[token source]",
+        };
         f.debug_struct("Binding")
             .field("runtime", &self.runtime)
             .field("operations", &self.routes.len())
+            .field("bearer_override", &bearer)
+            .field("path_overrides", &self.paths)
             .finish()
     }
 }
@@ -87,7 +195,80 @@ impl Binding {
             runtime,
             routes,
             pages,
+            auto_values: &[],
+            bearer: None,
+            paths: Arc::new(BTreeMap::new()),
         }
+    }
+
+    /// The same binding with the spec's `x-auto-value` table (emitted by the generator as
+    /// `AUTO_VALUES` for specs that have one): `pre` fills each listed query parameter the
+    /// caller left out.
+    pub fn with_auto_values(mut self, auto_values: &'static [AutoValue]) -> Self {
+        self.auto_values = auto_values;
+        self
+    }
+
+    /// The `x-auto-value` table.
+    pub fn auto_values(&self) -> &'static [AutoValue] {
+        self.auto_values
+    }
+
+    /// The same binding, sending `token` as `Authorization: Bearer` on every bearer operation
+    /// instead of the configured token (a token that belongs to this client only, e.g. one
+    /// Sanbod user's consent). Never printed; not refreshed (a 401 is returned as is).
+    pub fn with_bearer(mut self, token: Secret) -> Self {
+        self.bearer = Some(BearerOverride::Static(token));
+        self
+    }
+
+    /// The same binding, asking `source` for the bearer token of every bearer operation (before
+    /// each call, and once more after a 401 to replay the call with a refreshed token).
+    pub fn with_bearer_source(mut self, source: Arc<dyn BearerSource>) -> Self {
+        self.bearer = Some(BearerOverride::Source(source));
+        self
+    }
+
+    /// Whether this binding carries its own bearer token or token source.
+    pub fn has_bearer_override(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    /// The same binding, sending `operation_id` to `path` (on its host, after any base-URL
+    /// prefix) instead of the spec's path; for paths that the upstream docs get wrong or leave
+    /// open. Only operations without path parameters can be moved. `path` starts with `/` and
+    /// has no query.
+    pub fn with_path(mut self, operation_id: &str, path: &str) -> Result<Self, Error> {
+        let route = self
+            .route(operation_id)
+            .ok_or_else(|| Error::InvalidRequest(format!("unknown operation `{operation_id}`")))?;
+        if route.path.contains('{') {
+            return Err(Error::InvalidRequest(format!(
+                "`{operation_id}` has path parameters; its path cannot be overridden"
+            )));
+        }
+        let valid = path.starts_with('/')
+            && !path.contains(['?', '#', ' '])
+            && Url::parse("http://x")
+                .and_then(|u| u.join(path))
+                .is_ok_and(|u| u.path() == path);
+        if !valid {
+            return Err(Error::InvalidRequest(format!(
+                "path `{path}` for `{operation_id}` must start with `/` and be a plain URL path"
+            )));
+        }
+        Arc::make_mut(&mut self.paths).insert(route.operation_id, path.to_string());
+        Ok(self)
+    }
+
+    /// The path an operation is sent to: the override, else the spec's path.
+    pub fn path_of(&self, operation_id: &str) -> Option<&str> {
+        let route = self.route(operation_id)?;
+        Some(
+            self.paths
+                .get(route.operation_id)
+                .map_or(route.path, String::as_str),
+        )
     }
 
     /// The runtime.
@@ -106,8 +287,9 @@ impl Binding {
     }
 
     /// Hook run before sending: send the request to the operation's host (honouring
-    /// overrides) and apply its auth scheme. Fails, and nothing is sent, when the operation is
-    /// unknown or its credential is missing.
+    /// overrides), check the body constraints, and apply its auth scheme (refreshing a token
+    /// pair that is due). Fails, and nothing is sent, when the operation is unknown, a check
+    /// fails or no credential can be had.
     pub async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
@@ -115,56 +297,125 @@ impl Binding {
     ) -> Result<(), PError<E>> {
         let op = info.operation_id;
         let route = self.route(op).ok_or_else(|| {
-            PError::Custom(format!("operation `{op}` has no route; regenerate with `cargo xtask gen`"))
+            PError::Custom(format!(
+                "operation `{op}` has no route; regenerate with `cargo xtask gen`"
+            ))
         })?;
         let base = self
             .runtime
             .config()
             .base_url(route.host)
             .map_err(|e| PError::InvalidRequest(e.to_string()))?;
-        if !route.checks.is_empty() {
-            if let Some(bytes) = request.body().and_then(|b| b.as_bytes()) {
-                if let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) {
-                    for check in route.checks {
-                        check.check(op, &body).map_err(PError::InvalidRequest)?;
-                    }
-                }
+        if !route.checks.is_empty()
+            && let Some(bytes) = request.body().and_then(|b| b.as_bytes())
+            && let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes)
+        {
+            for check in route.checks {
+                check.check(op, &body).map_err(PError::InvalidRequest)?;
             }
         }
-        let url = rebase(&base, request.url());
+        let mut original = request.url().clone();
+        if let Some(path) = self.paths.get(route.operation_id) {
+            original.set_path(path);
+        }
+        let mut url = rebase(&base, &original);
+        self.fill_auto_values(op, &mut url);
         *request.url_mut() = url;
 
-        let headers = request.headers_mut();
         match route.auth {
             Auth::None => {
-                headers.remove(AUTHORIZATION);
+                request.headers_mut().remove(AUTHORIZATION);
             }
             Auth::Bearer(scheme) => {
-                let token = self.runtime.config().bearer_token(scheme).ok_or_else(|| {
+                let no_token = |error: AuthError| {
+                    tracing::warn!(operation = op, error = %error, "no access token");
+                    PError::Custom(Failure::Auth { error }.encode())
+                };
+                let token = match (&self.bearer, self.runtime.token_manager(scheme)) {
+                    (Some(BearerOverride::Static(token)), _) => token.clone(),
+                    (Some(BearerOverride::Source(source)), _) => {
+                        source.bearer(None).await.map_err(no_token)?
+                    }
+                    (None, Some(tm)) => tm.access_token(None).await.map_err(no_token)?,
+                    (None, None) => self
+                        .runtime
+                        .config()
+                        .bearer_token(scheme)
+                        .cloned()
+                        .ok_or_else(|| {
+                            PError::InvalidRequest(if scheme == crate::VANDAR_BEARER {
+                                format!(
+                                    "operation `{op}` needs a bearer token (scheme `{scheme}`); set it with Config::builder().token_pair(..) or .access_token(..)"
+                                )
+                            } else {
+                                format!(
+                                    "operation `{op}` needs a bearer token (scheme `{scheme}`); give the client its own token or token source, or set one with Config::builder().bearer_token(\"{scheme}\", ..)"
+                                )
+                            })
+                        })?,
+                };
+                let value = bearer_value(&token).ok_or_else(|| {
                     PError::InvalidRequest(format!(
-                        "operation `{op}` needs a bearer token (scheme `{scheme}`); set it with Config::builder().access_token(..)"
+                        "the bearer token for scheme `{scheme}` is not a valid header value"
                     ))
                 })?;
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| {
-                        PError::InvalidRequest(format!(
-                            "the bearer token for scheme `{scheme}` is not a valid header value"
-                        ))
-                    })?;
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
+                request.headers_mut().insert(AUTHORIZATION, value);
             }
             Auth::Basic(scheme) => {
-                return Err(PError::InvalidRequest(format!(
-                    "operation `{op}` needs client credentials (scheme `{scheme}`), which this runtime does not configure yet"
-                )));
+                let creds = self
+                    .runtime
+                    .config()
+                    .basic_credentials(scheme)
+                    .ok_or_else(|| {
+                        PError::InvalidRequest(format!(
+                            "operation `{op}` needs client credentials (scheme `{scheme}`); set them with Config::builder().basic_auth(\"{scheme}\", client_id, client_secret)"
+                        ))
+                    })?;
+                let value = creds.header_value().ok_or_else(|| {
+                    PError::InvalidRequest(format!(
+                        "the client credentials for scheme `{scheme}` are not a valid header value"
+                    ))
+                })?;
+                request.headers_mut().insert(AUTHORIZATION, value);
             }
         }
         Ok(())
     }
 
-    /// Hook that sends the request, inside a tracing span named `vandar.request` with the
-    /// operation id, method, host, status and latency. Bodies are never logged.
+    /// Add every `x-auto-value` query parameter of `op` that the URL lacks (or carries empty).
+    fn fill_auto_values(&self, op: &str, url: &mut Url) {
+        for auto in self.auto_values.iter().filter(|a| a.operation_id == op) {
+            let mut present = false;
+            let mut empty = false;
+            for (k, v) in url.query_pairs() {
+                if k == auto.param {
+                    present |= !v.is_empty();
+                    empty |= v.is_empty();
+                }
+            }
+            if present {
+                continue;
+            }
+            if empty {
+                let kept: Vec<(String, String)> = url
+                    .query_pairs()
+                    .filter(|(k, _)| k != auto.param)
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                url.set_query(None);
+                if !kept.is_empty() {
+                    url.query_pairs_mut().extend_pairs(&kept);
+                }
+            }
+            url.query_pairs_mut()
+                .append_pair(auto.param, &auto.kind.generate());
+        }
+    }
+
+    /// Hook that sends the request: rate limit, attempts with timeouts, 401 refresh-and-replay,
+    /// retries of idempotent calls, response normalization. Runs inside one tracing span named
+    /// `vandar.request` (operation, method, host, idempotent, attempt, status, latency_ms,
+    /// outcome); bodies and headers are never logged.
     pub async fn exec(
         &self,
         request: reqwest::Request,
@@ -175,30 +426,210 @@ impl Binding {
             operation = info.operation_id,
             method = %request.method(),
             host = request.url().host_str().unwrap_or(""),
-            attempt = 1u32,
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
+            idempotent = Empty,
+            attempt = Empty,
+            status = Empty,
+            latency_ms = Empty,
+            outcome = Empty,
         );
+        self.send(request, info.operation_id).instrument(span).await
+    }
+
+    async fn send(
+        &self,
+        mut request: reqwest::Request,
+        op: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::Span::current();
+        let config = self.runtime.config();
+        let timeouts = config.timeouts();
         let started = Instant::now();
-        let client = self.runtime.http_client().clone();
-        async move {
-            let result = match client.execute(request).await {
-                Ok(resp) if resp.status().as_u16() >= 400 => json_error_body(resp).await,
-                other => other,
-            };
-            let span = tracing::Span::current();
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            match &result {
-                Ok(resp) => {
-                    span.record("status", resp.status().as_u16());
-                    tracing::debug!("response received");
-                }
-                Err(e) => tracing::debug!(error = %e.without_url_ref(), "transport error"),
+        let deadline = started + timeouts.total;
+        let route = self.route(op);
+        let idempotent = route.is_some_and(|r| r.idempotent);
+        let auth = route.map_or(Auth::None, |r| r.auth);
+        span.record("idempotent", idempotent);
+        let limiter = self.runtime.inner.limiters.for_auth(auth);
+        let tokens = match (auth, &self.bearer) {
+            (Auth::Bearer(_), Some(BearerOverride::Static(_))) => None,
+            (Auth::Bearer(_), Some(BearerOverride::Source(s))) => {
+                Some(Refresher::Source(s.clone()))
             }
-            result
+            (Auth::Bearer(scheme), None) => self
+                .runtime
+                .token_manager(scheme)
+                .cloned()
+                .map(Refresher::Vandar),
+            _ => None,
+        };
+        let method = request.method().clone();
+        let mut delays = config.retry().delays();
+        let mut replayed = false;
+        let mut previous: Option<reqwest::Result<Buffered>> = None;
+        let mut attempt = 0u32;
+        let result = loop {
+            attempt += 1;
+            let slot = limiter.acquire(&method, deadline).await;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if slot.is_err() || remaining.is_zero() {
+                if let Some(last) = previous.take() {
+                    break last;
+                }
+                let waited = started.elapsed();
+                tracing::warn!(
+                    waited_ms = waited.as_millis() as u64,
+                    "no rate-limit slot before the total timeout; nothing was sent"
+                );
+                span.record("latency_ms", waited.as_millis() as u64);
+                span.record("outcome", "timeout");
+                let mut resp = http::Response::new(bytes::Bytes::new());
+                *resp.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
+                resp.extensions_mut().insert(Failure::Timeout {
+                    operation: op.to_string(),
+                    waited_ms: waited.as_millis() as u64,
+                });
+                return Ok(reqwest::Response::from(resp));
+            }
+            previous = None;
+            span.record("attempt", attempt);
+            let mut spare = request.try_clone();
+            *request.timeout_mut() = Some(timeouts.per_attempt.min(remaining));
+            let used_token = bearer_of(&request);
+            let sent_at = Instant::now();
+            let result = match self.runtime.http_client().execute(request).await {
+                Ok(resp) => Buffered::read(resp).await,
+                Err(e) => Err(e),
+            };
+            let latency_ms = sent_at.elapsed().as_millis() as u64;
+            match &result {
+                Ok(b) => {
+                    tracing::debug!(attempt, status = b.status, latency_ms, "attempt answered")
+                }
+                Err(e) => tracing::debug!(
+                    attempt,
+                    latency_ms,
+                    error = %describe_transport(e),
+                    "attempt failed"
+                ),
+            }
+
+            // A 401 with a refreshable token: refresh (single flight) and replay once.
+            let unauthorized = matches!(&result, Ok(b) if b.status == 401);
+            if let (true, false, Some(tm)) = (unauthorized, replayed, &tokens)
+                && let Some(mut next) = spare.take()
+            {
+                match tm.token(used_token.as_deref()).await {
+                    Ok(token) => {
+                        let changed = used_token.as_deref() != Some(token.expose());
+                        if let (true, Some(v)) = (changed, bearer_value(&token)) {
+                            next.headers_mut().insert(AUTHORIZATION, v);
+                            replayed = true;
+                            tracing::info!(attempt, "401: token refreshed, replaying once");
+                            request = next;
+                            continue;
+                        }
+                    }
+                    Err(error) => {
+                        let status = result.as_ref().map_or(401, |b| b.status);
+                        span.record("status", status);
+                        span.record("latency_ms", started.elapsed().as_millis() as u64);
+                        span.record("outcome", "auth_error");
+                        tracing::warn!(error = %error, "401 and no new access token");
+                        return result.map(|b| {
+                            let mut resp = b.normalize();
+                            resp.extensions_mut().insert(Failure::Auth { error });
+                            resp
+                        });
+                    }
+                }
+            }
+
+            if let Ok(b) = &result
+                && b.status == 429
+            {
+                limiter.pause(&method, retry_after(&b.headers));
+            }
+            let transient = match &result {
+                Ok(b) => is_retryable_status(b.status),
+                Err(e) => is_transient(e),
+            };
+            if !transient || !idempotent {
+                break result;
+            }
+            let Some(next) = spare else {
+                break result;
+            };
+            let Some(delay) = delays.next() else {
+                break result;
+            };
+            if Instant::now() + delay >= deadline {
+                break result;
+            }
+            tracing::info!(
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                "transient failure, retrying"
+            );
+            tokio::time::sleep(delay).await;
+            previous = Some(result);
+            request = next;
+        };
+
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match result {
+            Ok(b) => {
+                span.record("status", b.status);
+                let resp = b.normalize();
+                let ok = resp.status().is_success();
+                span.record("outcome", if ok { "ok" } else { "api_error" });
+                Ok(resp)
+            }
+            Err(e) => {
+                let outcome = if !idempotent && response_may_be_lost(&e) {
+                    "outcome_unknown"
+                } else {
+                    "transport_error"
+                };
+                span.record("outcome", outcome);
+                tracing::warn!(error = %describe_transport(&e), outcome, "call failed");
+                Err(e)
+            }
         }
-        .instrument(span)
-        .await
+    }
+
+    /// Hook run after `exec`: reports what `exec` found as typed errors. A transport error of a
+    /// non-idempotent operation after the connection was made becomes "outcome unknown" (the
+    /// request may have been processed); a rate-limit timeout or a failed token refresh becomes
+    /// its own error. Everything else passes through to the generated code.
+    pub async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        info: &OperationInfo,
+    ) -> Result<(), PError<E>> {
+        #[cfg(feature = "test-util")]
+        if let (Ok(resp), Some(route)) = (result, self.route(info.operation_id)) {
+            crate::test_util::record_operation(route, resp.status().as_u16());
+        }
+        match result {
+            Ok(resp) => match resp.extensions().get::<Failure>() {
+                Some(f) => Err(PError::Custom(f.encode())),
+                None => Ok(()),
+            },
+            Err(e) => {
+                let idempotent = self.route(info.operation_id).is_none_or(|r| r.idempotent);
+                if !idempotent && response_may_be_lost(e) {
+                    Err(PError::Custom(
+                        Failure::OutcomeUnknown {
+                            operation: info.operation_id.to_string(),
+                            reason: describe_transport(e),
+                        }
+                        .encode(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        }
     }
 
     /// The URL of a browser page (`payment_page`, ...) with its `{param}` placeholders filled
@@ -240,45 +671,6 @@ impl Binding {
     }
 }
 
-/// Error responses whose body is not JSON (an HTML page from a proxy, an empty 404) would make
-/// the generated code report a decode error and lose the HTTP status. Replace such a body with
-/// a JSON `message` that says what arrived, so the caller gets `Error::Api` with the status.
-async fn json_error_body(resp: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    let status = resp.status();
-    let version = resp.version();
-    let headers = resp.headers().clone();
-    let bytes = resp.bytes().await?;
-    if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok() {
-        let mut rebuilt = http::Response::new(bytes);
-        *rebuilt.status_mut() = status;
-        *rebuilt.version_mut() = version;
-        *rebuilt.headers_mut() = headers;
-        return Ok(reqwest::Response::from(rebuilt));
-    }
-    let content_type = headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("no content type")
-        .to_string();
-    let body = serde_json::json!({
-        "message": format!(
-            "HTTP {} with a non-JSON body ({content_type}, {} bytes)",
-            status.as_u16(),
-            bytes.len()
-        )
-    });
-    let mut rebuilt = http::Response::new(body.to_string());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    rebuilt.headers_mut().insert(
-        reqwest::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    rebuilt.headers_mut().remove(reqwest::header::CONTENT_LENGTH);
-    Ok(reqwest::Response::from(rebuilt))
-}
-
 /// Put `original`'s path and query on `base` (keeping any path prefix of `base`).
 fn rebase(base: &Url, original: &Url) -> Url {
     let mut url = base.clone();
@@ -288,20 +680,46 @@ fn rebase(base: &Url, original: &Url) -> Url {
     url
 }
 
-/// `reqwest::Error::without_url` takes `self`; this renders an error without its URL by
-/// reference, for logging.
-trait WithoutUrlRef {
-    fn without_url_ref(&self) -> String;
+/// Whether a transport error may have come after the request reached the server: anything
+/// but a failed connect (nothing was sent) or a request that could not be built.
+fn response_may_be_lost(e: &reqwest::Error) -> bool {
+    !(e.is_connect() || e.is_builder())
 }
 
-impl WithoutUrlRef for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let text = self.to_string();
-        match self.url() {
-            Some(u) => text.replace(u.as_str(), "<url>"),
-            None => text,
-        }
+/// A transport error as text, with its causes and without any URL.
+pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
     }
+    if let Some(u) = e.url() {
+        text = text.replace(u.as_str(), "<url>");
+    }
+    if e.is_timeout() && !text.contains("timed out") {
+        text.push_str(" (timed out)");
+    }
+    text
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive.
+fn bearer_value(token: &Secret) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// The bearer token a request carries.
+fn bearer_of(request: &reqwest::Request) -> Option<String> {
+    request
+        .headers()
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -348,5 +766,230 @@ mod tests {
         assert_eq!(u.as_str(), "http://127.0.0.1:1/x/v4/T1");
         assert!(b.page_url("payment_page", &[("token", "")]).is_err());
         assert!(b.page_url("nope", &[]).is_err());
+    }
+
+    static ROUTES: &[Route] = &[
+        Route {
+            operation_id: "token",
+            method: "POST",
+            host: "https://api.sanbod.co",
+            path: "/oauth/v1/token",
+            auth: Auth::Basic("sanbod_client"),
+            idempotent: false,
+            checks: &[],
+        },
+        Route {
+            operation_id: "statement",
+            method: "POST",
+            host: "https://api.sanbod.co",
+            path: "/statement",
+            auth: Auth::Bearer("sanbod_bearer"),
+            idempotent: true,
+            checks: &[],
+        },
+        Route {
+            operation_id: "item",
+            method: "GET",
+            host: "https://api.sanbod.co",
+            path: "/items/{id}",
+            auth: Auth::None,
+            idempotent: true,
+            checks: &[],
+        },
+    ];
+
+    static AUTO: &[AutoValue] = &[AutoValue {
+        operation_id: "statement",
+        param: "traceid",
+        kind: crate::route::AutoKind::Uuid,
+    }];
+
+    fn sanbod_binding(config: Config) -> Binding {
+        Binding::new(Runtime::new(config).unwrap(), ROUTES, &[]).with_auto_values(AUTO)
+    }
+
+    async fn prepared(
+        b: &Binding,
+        op: &'static str,
+        url: &str,
+    ) -> Result<reqwest::Request, String> {
+        let mut request = reqwest::Client::new()
+            .post(url)
+            .header(AUTHORIZATION, "Bearer from-the-generated-code")
+            .build()
+            .unwrap();
+        let info = OperationInfo { operation_id: op };
+        b.pre::<()>(&mut request, &info)
+            .await
+            .map(|()| request)
+            .map_err(|e| e.to_string())
+    }
+
+    fn header(r: &reqwest::Request) -> Option<&str> {
+        r.headers().get(AUTHORIZATION).map(|v| v.to_str().unwrap())
+    }
+
+    #[tokio::test]
+    async fn auto_values_fill_absent_and_empty_parameters_only() {
+        let b = sanbod_binding(
+            Config::builder()
+                .bearer_token("sanbod_bearer", "t")
+                .build()
+                .unwrap(),
+        );
+        let trace = |r: &reqwest::Request| -> Vec<String> {
+            r.url()
+                .query_pairs()
+                .filter(|(k, _)| k == "traceid")
+                .map(|(_, v)| v.into_owned())
+                .collect()
+        };
+        let r = prepared(&b, "statement", "https://api.sanbod.co/statement")
+            .await
+            .unwrap();
+        let t = trace(&r);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].len(), 36);
+        let r = prepared(
+            &b,
+            "statement",
+            "https://api.sanbod.co/statement?a=1&traceid=mine",
+        )
+        .await
+        .unwrap();
+        assert_eq!(trace(&r), ["mine"]);
+        let r = prepared(
+            &b,
+            "statement",
+            "https://api.sanbod.co/statement?traceid=&a=x%20y",
+        )
+        .await
+        .unwrap();
+        let t = trace(&r);
+        assert!(t.len() == 1 && t[0].len() == 36, "{t:?}");
+        assert!(r.url().query_pairs().any(|(k, v)| k == "a" && v == "x y"));
+        // Other operations are left alone.
+        let b = sanbod_binding(
+            Config::builder()
+                .basic_auth("sanbod_client", "id", "s")
+                .build()
+                .unwrap(),
+        );
+        let r = prepared(&b, "token", "https://api.sanbod.co/oauth/v1/token")
+            .await
+            .unwrap();
+        assert_eq!(r.url().query(), None);
+    }
+
+    #[tokio::test]
+    async fn basic_auth_comes_from_the_configuration() {
+        let b = sanbod_binding(
+            Config::builder()
+                .basic_auth("sanbod_client", "test_sanbod", "client-SECRET-42")
+                .build()
+                .unwrap(),
+        );
+        let r = prepared(&b, "token", "https://api.sanbod.co/oauth/v1/token")
+            .await
+            .unwrap();
+        assert_eq!(
+            header(&r),
+            Some("Basic dGVzdF9zYW5ib2Q6Y2xpZW50LVNFQ1JFVC00Mg==")
+        );
+        let none = sanbod_binding(Config::default());
+        let e = prepared(&none, "token", "https://api.sanbod.co/oauth/v1/token")
+            .await
+            .unwrap_err();
+        assert!(e.contains("basic_auth(\"sanbod_client\""), "{e}");
+    }
+
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl BearerSource for Counting {
+        fn bearer<'a>(&'a self, stale: Option<&'a str>) -> crate::auth::BearerFuture<'a> {
+            Box::pin(async move {
+                let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                match stale {
+                    Some(_) => Err(AuthError::TokenUnavailable {
+                        reason: "refused".into(),
+                    }),
+                    None => Ok(Secret::new(format!("source-{n}"))),
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn per_client_bearer_overrides_win() {
+        let config = Config::builder()
+            .bearer_token("sanbod_bearer", "configured")
+            .build()
+            .unwrap();
+        let base = sanbod_binding(config);
+        let url = "https://api.sanbod.co/statement";
+        let r = prepared(&base, "statement", url).await.unwrap();
+        assert_eq!(header(&r), Some("Bearer configured"));
+
+        let own = base.clone().with_bearer(Secret::new("own-SECRET"));
+        assert!(own.has_bearer_override() && !base.has_bearer_override());
+        let r = prepared(&own, "statement", url).await.unwrap();
+        assert_eq!(header(&r), Some("Bearer own-SECRET"));
+        assert!(!format!("{own:?}").contains("own-SECRET"));
+
+        let source = Arc::new(Counting(Default::default()));
+        let sourced = base.clone().with_bearer_source(source.clone());
+        let r = prepared(&sourced, "statement", url).await.unwrap();
+        assert_eq!(header(&r), Some("Bearer source-0"));
+        // Routes without bearer auth are not affected.
+        let r = prepared(&sourced, "item", "https://api.sanbod.co/items/1")
+            .await
+            .unwrap();
+        assert_eq!(header(&r), None);
+
+        let unknown = sanbod_binding(Config::default());
+        let e = prepared(&unknown, "statement", url).await.unwrap_err();
+        assert!(
+            e.contains("sanbod_bearer") && !e.contains("token_pair"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn operation_paths_can_be_overridden() {
+        let b = sanbod_binding(
+            Config::builder()
+                .bearer_token("sanbod_bearer", "t")
+                .build()
+                .unwrap(),
+        );
+        let moved = b
+            .clone()
+            .with_path("statement", "/sanboom/v1/statement")
+            .unwrap();
+        assert_eq!(moved.path_of("statement"), Some("/sanboom/v1/statement"));
+        assert_eq!(
+            b.path_of("statement"),
+            Some("/statement"),
+            "the original is unchanged"
+        );
+        let r = prepared(
+            &moved,
+            "statement",
+            "https://api.sanbod.co/statement?traceid=x",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            r.url().as_str(),
+            "https://api.sanbod.co/sanboom/v1/statement?traceid=x"
+        );
+        assert!(b.clone().with_path("nope", "/x").is_err());
+        assert!(
+            b.clone().with_path("item", "/x").is_err(),
+            "path parameters"
+        );
+        for bad in ["x", "/a?b", "/a b", "/a#b"] {
+            assert!(b.clone().with_path("statement", bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,24 +1,34 @@
-//! Configuration: base URL per host (overridable for tests and sandboxes), timeouts, user agent,
-//! credentials.
+//! Configuration: base URL per host (overridable for tests and sandboxes), timeouts, retries,
+//! rate limits, user agent, credentials (a static access token or a refreshing token pair).
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
+use crate::auth::{Clock, SystemClock, TokenAuth, TokenPair, TokenRefresh, TokenStore};
+use crate::ratelimit::RateLimits;
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 
 /// The default `User-Agent`: `vandar-rs/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("vandar-rs/", env!("CARGO_PKG_VERSION"));
 
 /// Timeouts applied to every request.
+///
+/// `per_attempt` bounds one HTTP exchange (connect, send, read the whole body); `total` bounds
+/// a whole call: waiting for the rate limiter, every attempt and the pauses between retries.
+/// An attempt never runs past `total`: its own timeout is cut to the time that is left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// Time to establish a TCP + TLS connection.
     pub connect: Duration,
     /// Time for one attempt, from sending the request to reading the whole response.
     pub per_attempt: Duration,
+    /// Time for a whole call across rate-limit waits, retries and backoff.
+    pub total: Duration,
 }
 
 impl Default for Timeouts {
@@ -26,7 +36,28 @@ impl Default for Timeouts {
         Self {
             connect: Duration::from_secs(10),
             per_attempt: Duration::from_secs(30),
+            total: Duration::from_secs(60),
         }
+    }
+}
+
+impl Timeouts {
+    /// Replace the connect timeout.
+    pub fn with_connect(mut self, connect: Duration) -> Self {
+        self.connect = connect;
+        self
+    }
+
+    /// Replace the per-attempt timeout.
+    pub fn with_per_attempt(mut self, per_attempt: Duration) -> Self {
+        self.per_attempt = per_attempt;
+        self
+    }
+
+    /// Replace the total (whole call) timeout.
+    pub fn with_total(mut self, total: Duration) -> Self {
+        self.total = total;
+        self
     }
 }
 
@@ -47,6 +78,9 @@ pub enum ConfigError {
     /// The HTTP client could not be built (TLS backend).
     #[error("could not build the HTTP client: {0}")]
     Http(String),
+    /// A timeout, retry or rate-limit setting is out of range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
 }
 
 /// Client configuration. Build one with [`Config::builder`].
@@ -59,6 +93,11 @@ pub struct Config {
     pub(crate) timeouts: Timeouts,
     pub(crate) user_agent: String,
     pub(crate) bearer_tokens: BTreeMap<String, Secret>,
+    pub(crate) basic_credentials: BTreeMap<String, ClientCredentials>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) rate_limits: RateLimits,
+    pub(crate) token_auth: Option<TokenAuth>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Config {
@@ -68,7 +107,17 @@ impl fmt::Debug for Config {
             .field("all_hosts", &self.all_hosts)
             .field("timeouts", &self.timeouts)
             .field("user_agent", &self.user_agent)
-            .field("bearer_tokens", &self.bearer_tokens.keys().collect::<Vec<_>>())
+            .field(
+                "bearer_tokens",
+                &self.bearer_tokens.keys().collect::<Vec<_>>(),
+            )
+            .field("basic_credentials", &self.basic_credentials)
+            .field(
+                "token_pair",
+                &self.token_auth.as_ref().map(|_| "[configured]"),
+            )
+            .field("retry", &self.retry)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -81,6 +130,11 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
             bearer_tokens: BTreeMap::new(),
+            basic_credentials: BTreeMap::new(),
+            retry: RetryPolicy::default(),
+            rate_limits: RateLimits::default(),
+            token_auth: None,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -91,6 +145,9 @@ impl Config {
         ConfigBuilder {
             config: Config::default(),
             error: None,
+            token_store: None,
+            pending_refresh: None,
+            pending_hook: None,
         }
     }
 
@@ -117,9 +174,36 @@ impl Config {
         &self.user_agent
     }
 
-    /// The bearer token configured for a security scheme, if any.
+    /// The static bearer token configured for a security scheme, if any (a refreshing token
+    /// pair is not reported here; see [`ConfigBuilder::token_pair`]).
     pub fn bearer_token(&self, scheme: &str) -> Option<&Secret> {
         self.bearer_tokens.get(scheme)
+    }
+
+    /// The client credentials configured for an HTTP Basic security scheme, if any (see
+    /// [`ConfigBuilder::basic_auth`]).
+    pub fn basic_credentials(&self, scheme: &str) -> Option<&ClientCredentials> {
+        self.basic_credentials.get(scheme)
+    }
+
+    /// Whether the Vandar bearer scheme uses a refreshing token pair.
+    pub fn has_token_pair(&self) -> bool {
+        self.token_auth.is_some()
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The client-side rate limits.
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.rate_limits
+    }
+
+    /// The wall clock used for token expiry.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 }
 
@@ -141,11 +225,57 @@ fn parse_base(host: &str, url: &str) -> Result<Url, ConfigError> {
     Ok(u)
 }
 
+/// An OAuth client's id and secret for HTTP Basic auth. `Debug` shows the id, never the
+/// secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The client id (not secret).
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: Secret,
+}
+
+impl ClientCredentials {
+    /// `Basic base64(id:secret)`, the value of the `Authorization` header.
+    pub(crate) fn header_value(&self) -> Option<http::HeaderValue> {
+        use base64::Engine as _;
+        let raw = format!("{}:{}", self.client_id, self.client_secret.expose());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        let mut value = http::HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .finish()
+    }
+}
+
 /// Builder for [`Config`]. Invalid values are reported by [`ConfigBuilder::build`].
-#[derive(Debug)]
 pub struct ConfigBuilder {
     config: Config,
     error: Option<ConfigError>,
+    token_store: Option<Arc<dyn TokenStore>>,
+    pending_refresh: Option<TokenRefresh>,
+    pending_hook: Option<crate::auth::RefreshHook>,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("config", &self.config)
+            .field("error", &self.error)
+            .field(
+                "token_store",
+                &self.token_store.as_ref().map(|_| "[configured]"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConfigBuilder {
@@ -172,7 +302,7 @@ impl ConfigBuilder {
         self
     }
 
-    /// Connect and per-attempt timeouts.
+    /// Connect, per-attempt and total timeouts.
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.config.timeouts = timeouts;
         self
@@ -184,10 +314,64 @@ impl ConfigBuilder {
         self
     }
 
-    /// The Vandar business access token (the `bearer` scheme of the Vandar specs), sent as
-    /// `Authorization: Bearer` to api.vandar.io and batch.vandar.io. Not needed for the IPG.
+    /// A static Vandar business access token (the `bearer` scheme of the Vandar specs), sent as
+    /// `Authorization: Bearer` to api.vandar.io and batch.vandar.io. It is never refreshed:
+    /// when it expires (after 5 days) calls fail with HTTP 401. Use
+    /// [`token_pair`](Self::token_pair) to have the SDK refresh it. Not needed for the IPG.
     pub fn access_token(self, token: impl Into<String>) -> Self {
         self.bearer_token(crate::VANDAR_BEARER, token)
+    }
+
+    /// A Vandar access + refresh token pair (from the dashboard or an earlier refresh). The
+    /// runtime refreshes it with `POST /v3/refreshtoken` ahead of expiry and once on a 401,
+    /// keeps the rotated pair in an in-memory [`MemoryTokenStore`](crate::MemoryTokenStore),
+    /// and reports each rotation to [`on_token_refresh`](Self::on_token_refresh). Takes
+    /// precedence over [`access_token`](Self::access_token).
+    pub fn token_pair(self, pair: TokenPair) -> Self {
+        self.token_store(crate::MemoryTokenStore::new(pair))
+    }
+
+    /// Like [`token_pair`](Self::token_pair), with an application-provided store: the runtime
+    /// loads the pair from it on first use and saves every rotated pair to it (persist it, or
+    /// the next start has only a refresh token that is no longer valid).
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
+        self
+    }
+
+    /// When to refresh and how long tokens live (defaults: refresh 1 hour before either token
+    /// expires; access 5 days, refresh 10 days).
+    pub fn token_refresh(mut self, settings: TokenRefresh) -> Self {
+        self.pending_refresh = Some(settings);
+        self
+    }
+
+    /// Called with every rotated pair after it is saved to the token store (e.g. to write it
+    /// to a secrets manager). Runs inline; keep it short.
+    pub fn on_token_refresh(mut self, hook: impl Fn(&TokenPair) + Send + Sync + 'static) -> Self {
+        self.pending_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The wall clock used to judge token expiry (default: the system clock). Tests inject
+    /// a manual clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.config.clock = Arc::new(clock);
+        self
+    }
+
+    /// Retry policy for idempotent operations (default: 3 retries, exponential backoff from
+    /// 200 ms, capped at 5 s, with jitter). Use [`RetryPolicy::none`] to disable retries.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// Client-side rate limits (default: the documented Vandar limits, POST 30 and other
+    /// methods 100 per 3 seconds, per credential).
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.config.rate_limits = limits;
+        self
     }
 
     /// A bearer token for the named security scheme of a spec.
@@ -195,6 +379,33 @@ impl ConfigBuilder {
         self.config
             .bearer_tokens
             .insert(scheme.to_string(), Secret::new(token.into()));
+        self
+    }
+
+    /// Client credentials (an OAuth client id and secret) for the named HTTP Basic security
+    /// scheme of a spec, sent as `Authorization: Basic base64(id:secret)` by the operations
+    /// that use it (e.g. Sanbod's token endpoint, scheme `sanbod_client`). The secret is never
+    /// printed. The id must not contain `:` (HTTP Basic cannot carry it).
+    pub fn basic_auth(
+        mut self,
+        scheme: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        let client_id = client_id.into();
+        if client_id.is_empty() || client_id.contains(':') {
+            self.error = self.error.or(Some(ConfigError::Invalid(format!(
+                "the client id for scheme `{scheme}` is empty or contains `:`"
+            ))));
+            return self;
+        }
+        self.config.basic_credentials.insert(
+            scheme.to_string(),
+            ClientCredentials {
+                client_id,
+                client_secret: Secret::new(client_secret.into()),
+            },
+        );
         self
     }
 
@@ -206,7 +417,29 @@ impl ConfigBuilder {
         if http::HeaderValue::from_str(&self.config.user_agent).is_err() {
             return Err(ConfigError::InvalidUserAgent);
         }
-        Ok(self.config)
+        let mut config = self.config;
+        let t = config.timeouts;
+        if t.connect.is_zero() || t.per_attempt.is_zero() || t.total.is_zero() {
+            return Err(ConfigError::Invalid(
+                "timeouts must be greater than zero".into(),
+            ));
+        }
+        config.retry.validate()?;
+        config.rate_limits.validate()?;
+        let refresh = self.pending_refresh.unwrap_or_default();
+        refresh.validate()?;
+        if let Some(store) = self.token_store {
+            config.token_auth = Some(TokenAuth {
+                store,
+                settings: refresh,
+                on_refresh: self.pending_hook,
+            });
+        } else if self.pending_hook.is_some() {
+            return Err(ConfigError::Invalid(
+                "on_token_refresh needs a token pair or token store".into(),
+            ));
+        }
+        Ok(config)
     }
 }
 
@@ -243,7 +476,10 @@ mod tests {
             .build()
             .unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("https://ipg.vandar.io") && msg.contains("ftp"), "{msg}");
+        assert!(
+            msg.contains("https://ipg.vandar.io") && msg.contains("ftp"),
+            "{msg}"
+        );
         assert!(
             Config::builder()
                 .host("https://ipg.vandar.io", "http://x/?q=1")
@@ -261,6 +497,33 @@ mod tests {
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("very-secret-token-123"), "{dbg}");
         assert!(dbg.contains("bearer"), "{dbg}");
+    }
+
+    #[test]
+    fn basic_credentials_are_encoded_and_never_printed() {
+        let c = Config::builder()
+            .basic_auth("sanbod_client", "test_sanbod", "client-SECRET-42")
+            .build()
+            .unwrap();
+        let creds = c.basic_credentials("sanbod_client").unwrap();
+        assert_eq!(creds.client_id, "test_sanbod");
+        // base64("test_sanbod:client-SECRET-42")
+        assert_eq!(
+            creds.header_value().unwrap().to_str().unwrap(),
+            "Basic dGVzdF9zYW5ib2Q6Y2xpZW50LVNFQ1JFVC00Mg=="
+        );
+        assert!(creds.header_value().unwrap().is_sensitive());
+        for shown in [format!("{c:?}"), format!("{creds:?}")] {
+            assert!(!shown.contains("client-SECRET-42"), "{shown}");
+            assert!(shown.contains("test_sanbod"), "{shown}");
+        }
+        assert!(c.basic_credentials("other").is_none());
+        assert!(
+            Config::builder()
+                .basic_auth("s", "a:b", "x")
+                .build()
+                .is_err()
+        );
     }
 
     #[test]

@@ -71,16 +71,63 @@ impl FieldCheck {
                 ));
             }
         }
-        if let (Some(max), Some(items)) = (self.max_items, v.as_array()) {
-            if items.len() > max {
-                return Err(format!(
-                    "field `{}` of `{operation_id}` has {} items, more than {max}",
-                    self.field,
-                    items.len()
-                ));
-            }
+        if let (Some(max), Some(items)) = (self.max_items, v.as_array())
+            && items.len() > max
+        {
+            return Err(format!(
+                "field `{}` of `{operation_id}` has {} items, more than {max}",
+                self.field,
+                items.len()
+            ));
         }
         Ok(())
+    }
+}
+
+/// A query parameter the runtime fills in when the caller leaves it out: the spec's
+/// `x-auto-value` on a parameter (Sanbod's `traceid`, a fresh UUID per call). A value the caller
+/// sets is sent unchanged; an absent or empty one gets a generated value. The value is made
+/// once per call in `pre`, so every attempt of a retried call carries the same one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoValue {
+    /// The spec's `operationId`.
+    pub operation_id: &'static str,
+    /// Name of the query parameter.
+    pub param: &'static str,
+    /// How the value is made.
+    pub kind: AutoKind,
+}
+
+/// How an [`AutoValue`] is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AutoKind {
+    /// A random (version 4) UUID in its hyphenated lower-case form
+    /// (`x-auto-value: uuid`).
+    Uuid,
+}
+
+impl AutoKind {
+    /// The spelling in the spec (`uuid`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AutoKind::Uuid => "uuid",
+        }
+    }
+
+    /// The kind a spec names, if the runtime knows it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "uuid" => Some(AutoKind::Uuid),
+            _ => None,
+        }
+    }
+
+    /// A fresh value.
+    pub fn generate(self) -> String {
+        match self {
+            AutoKind::Uuid => uuid::Uuid::new_v4().hyphenated().to_string(),
+        }
     }
 }
 
@@ -114,11 +161,28 @@ mod tests {
 
     #[test]
     fn minimum_names_field_and_operation() {
-        let e = AMOUNT.check("send_payment", &json!({"amount": 999})).unwrap_err();
-        assert!(e.contains("`amount`") && e.contains("send_payment") && e.contains("1000"), "{e}");
+        let e = AMOUNT
+            .check("send_payment", &json!({"amount": 999}))
+            .unwrap_err();
+        assert!(
+            e.contains("`amount`") && e.contains("send_payment") && e.contains("1000"),
+            "{e}"
+        );
         assert!(AMOUNT.check("op", &json!({"amount": "999"})).is_err());
         assert!(AMOUNT.check("op", &json!({"amount": 1000})).is_ok());
         assert!(AMOUNT.check("op", &json!({})).is_ok());
+    }
+
+    #[test]
+    fn auto_uuid_is_fresh_and_hyphenated() {
+        let a = AutoKind::Uuid.generate();
+        let b = AutoKind::Uuid.generate();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.matches('-').count(), 4);
+        assert_eq!(AutoKind::from_name("uuid"), Some(AutoKind::Uuid));
+        assert_eq!(AutoKind::Uuid.name(), "uuid");
+        assert_eq!(AutoKind::from_name("counter"), None);
     }
 
     #[test]

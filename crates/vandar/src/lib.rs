@@ -5,6 +5,10 @@
 //! | feature | module | what |
 //! |---|---|---|
 //! | `ipg` (default) | [`ipg`] | payment gateway v4: send, transaction info, verify |
+//! | `core` | `core` | business API: business info, statement, refunds, settlements (v3/v2.1, batch, queued), Avand, cash-in, customers, inquiries; pagination streams, settlement callback parser |
+//! | `ravand` | `ravand` | Ravand card issuing (cardholder, documents, activation/PIN/block pages) and holder banking (balance, statement, OTP-confirmed transfers); path-only upstream docs, free-form bodies |
+//! | `subscription` | `subscription` | direct debit: banks, mandates (bank page, callback, verify), withdrawals, refunds |
+//! | `sanbod` | `sanbod` | Sanbod open banking (not Vandar): OAuth consent (302 page URL), token manager (AC/CC, refresh, revoke), internal/PAYA/SATNA transfers, statement, PAYA/SATNA reports, account/card/IBAN conversions |
 //!
 //! All clients share one [`Vandar`] runtime: one connection pool, one configuration (hosts,
 //! timeouts, credentials), one [`Error`] type.
@@ -13,6 +17,7 @@
 //!
 //! ```no_run
 //! use vandar::ipg::{Callback, VerifyOutcome, types::PaymentRequest};
+//! use vandar::domain::Rial;
 //! use vandar::{ApiKey, Config, Vandar};
 //!
 //! # async fn checkout() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,7 +31,7 @@
 //!     .body(
 //!         PaymentRequest::builder()
 //!             .api_key(&api_key)
-//!             .amount(250_000)
+//!             .amount(Rial::new(250_000))
 //!             .callback_url("https://shop.example/payment/callback")
 //!             .factor_number("INV-1001".to_string()),
 //!     )
@@ -66,14 +71,41 @@
 #![deny(missing_docs)]
 
 pub use vandar_runtime::{
-    ApiError, ApiKey, Config, ConfigBuilder, ConfigError, Error, Runtime, Secret, Timeouts, domain,
-    secret,
+    ApiError, ApiKey, AuthError, Clock, Config, ConfigBuilder, ConfigError, Error,
+    MemoryTokenStore, RateLimit, RateLimits, RetryPolicy, Runtime, Secret, SystemClock, Timeouts,
+    TokenPair, TokenRefresh, TokenStore, TokenStoreError, domain, secret,
 };
 
 /// The payment gateway (IPG v4). See [`vandar_ipg`].
 #[cfg(feature = "ipg")]
 pub mod ipg {
     pub use vandar_ipg::*;
+}
+
+/// The business API: business, statement, refunds, settlements (incl. batch and queued), Avand,
+/// cash-in, customers and inquiries. See [`vandar_core`].
+#[cfg(feature = "core")]
+pub mod core {
+    pub use vandar_core::*;
+}
+
+/// Ravand: branded card issuing and holder banking. See [`vandar_ravand`].
+#[cfg(feature = "ravand")]
+pub mod ravand {
+    pub use vandar_ravand::*;
+}
+
+/// Direct debit (subscription): mandates, withdrawals, refunds. See [`vandar_subscription`].
+#[cfg(feature = "subscription")]
+pub mod subscription {
+    pub use vandar_subscription::*;
+}
+
+/// Sanbod open banking: OAuth, transfers, statement and reports, conversions. See
+/// [`sanbod`](::sanbod).
+#[cfg(feature = "sanbod")]
+pub mod sanbod {
+    pub use ::sanbod::*;
 }
 
 /// Entry point: one runtime shared by every product client.
@@ -100,4 +132,34 @@ impl Vandar {
     pub fn ipg(&self) -> ipg::Client {
         ipg::Client::with_runtime(&self.runtime)
     }
+
+    /// The business API client (`api.vandar.io` and `batch.vandar.io`).
+    #[cfg(feature = "core")]
+    pub fn core(&self) -> core::Client {
+        core::Client::with_runtime(&self.runtime)
+    }
+
+    /// The Ravand (card issuing and holder banking) client.
+    #[cfg(feature = "ravand")]
+    pub fn ravand(&self) -> ravand::Client {
+        ravand::Client::with_runtime(&self.runtime)
+    }
+
+    /// The direct debit (subscription) client.
+    #[cfg(feature = "subscription")]
+    pub fn subscription(&self) -> subscription::Client {
+        subscription::Client::with_runtime(&self.runtime)
+    }
+
+    /// The Sanbod open-banking client (`api.sanbod.co`). Configure the application's client
+    /// id and secret with `Config::builder().basic_auth(vandar::sanbod::CLIENT_SCHEME, ..)`.
+    #[cfg(feature = "sanbod")]
+    pub fn sanbod(&self) -> sanbod::Client {
+        sanbod::Client::with_runtime(&self.runtime)
+    }
 }
+
+/// The README's examples are compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -398,14 +398,41 @@ pub(crate) fn parse_date_part(s: &str, force: Option<Calendar>) -> Option<DatePa
 
 /// Parses `HH:MM` or `HH:MM:SS` (optionally with a fraction of a second).
 pub(crate) fn parse_time_part(s: &str) -> Option<NaiveTime> {
+    // The spellings the API uses (`18:20:48`, `13:53`) without interpreting a format string
+    // (a statement page has two or three dates per item); anything else, including leap
+    // seconds and fractions, goes through chrono as before.
+    if let Some(t) = parse_time_fast(s) {
+        return Some(t);
+    }
     NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
         .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
         .ok()
 }
 
+/// `HH:MM:SS` or `HH:MM` with two ASCII digits per field and values in range; `None` for
+/// anything else (the caller then asks chrono, which agrees on every input accepted here).
+fn parse_time_fast(s: &str) -> Option<NaiveTime> {
+    let b = s.as_bytes();
+    let two = |i: usize| -> Option<u32> {
+        let (hi, lo) = (*b.get(i)?, *b.get(i + 1)?);
+        (hi.is_ascii_digit() && lo.is_ascii_digit())
+            .then(|| u32::from(hi - b'0') * 10 + u32::from(lo - b'0'))
+    };
+    match b.len() {
+        5 if b[2] == b':' => NaiveTime::from_hms_opt(two(0)?, two(3)?, 0),
+        8 if b[2] == b':' && b[5] == b':' => NaiveTime::from_hms_opt(two(0)?, two(3)?, two(6)?),
+        _ => None,
+    }
+}
+
 /// Normalises digits, trims, and undoes a JSON-style escaped slash (`1400\/04\/04`).
 pub(crate) fn clean(s: &str) -> String {
-    normalize_digits(s.trim()).replace("\\/", "/")
+    let s = s.trim();
+    // ASCII without a backslash is already clean (the common case: nothing to map or undo).
+    if s.is_ascii() && !s.contains('\\') {
+        return s.to_owned();
+    }
+    normalize_digits(s).replace("\\/", "/")
 }
 
 impl FromStr for JalaliDate {
@@ -1000,5 +1027,46 @@ mod tests {
             let back = JalaliDateTime::from_utc(dt.to_utc()).unwrap();
             prop_assert!(back == dt || back.to_naive_gregorian() - dt.to_naive_gregorian() == TimeDelta::hours(1));
         }
+    }
+
+    #[test]
+    fn time_fast_path_agrees_with_chrono() {
+        let chrono = |s: &str| {
+            NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+                .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+                .ok()
+        };
+        let mut inputs: Vec<String> = Vec::new();
+        for h in [0, 7, 9, 12, 23, 24, 99] {
+            for m in [0, 5, 59, 60] {
+                inputs.push(format!("{h:02}:{m:02}"));
+                for sec in [0, 30, 59, 60, 61] {
+                    inputs.push(format!("{h:02}:{m:02}:{sec:02}"));
+                }
+            }
+        }
+        inputs.extend(
+            [
+                "7:05",
+                "07:5",
+                "07:05:3",
+                "07:05:30.25",
+                "0a:05",
+                "07-05-30",
+                "",
+                ":::::",
+                "ab:cd:ef",
+            ]
+            .map(String::from),
+        );
+        for s in &inputs {
+            assert_eq!(parse_time_part(s), chrono(s), "{s:?}");
+            if let Some(fast) = parse_time_fast(s) {
+                assert_eq!(Some(fast), chrono(s), "{s:?}");
+            }
+        }
+        assert_eq!(clean(" 1400\\/04\\/04 "), "1400/04/04");
+        assert_eq!(clean(" ۱۴۰۰/۰۴/۰۴ "), "1400/04/04");
+        assert_eq!(clean(" 17:46:57 - 1401/3/7 "), "17:46:57 - 1401/3/7");
     }
 }

@@ -1,0 +1,664 @@
+//! The OAuth side of Sanbod: the consent callback, and [`Tokens`], which gets, caches,
+//! refreshes and revokes tokens per [`TokenKey`] (grant, provider, scopes, user).
+//!
+//! * Authorization-code (AC) tokens carry one account holder's consent for the account
+//!   services; [`Tokens::exchange_code`] stores them under a key that names the user.
+//! * Client-credentials (CC) tokens belong to the application; [`Tokens::access_token`]
+//!   issues one on first use.
+//! * A token is renewed ahead of expiry (its `expires_in`, else the JWT's `exp` claim; a
+//!   token without either is used until a 401) with its refresh token; a CC token without a
+//!   usable refresh token is simply issued again. Renewals are single-flight per key.
+//! * After a 401 from a service, the client from [`Tokens::client`] asks for a new token
+//!   (refreshing the refused one) and replays the call once.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use url::Url;
+use vandar_runtime::callback::{InvalidCallbackUrl, QueryParams};
+use vandar_runtime::{AuthError, BearerFuture, BearerSource, Error, OAuthToken, Secret};
+
+use crate::names::{ProviderCode, Scope};
+use crate::{Client, types};
+
+/// How a token was issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grant {
+    /// `authorization_code`: an account holder's consent (account services).
+    AuthorizationCode,
+    /// `client_credentials`: the application itself (conversions).
+    ClientCredentials,
+}
+
+/// What a token is for: its grant, bank, scopes and (for authorization-code tokens) the account
+/// holder. Two keys that differ in anything hold different tokens. Scopes are kept sorted and
+/// without duplicates, so their order does not matter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenKey {
+    grant: Grant,
+    provider: ProviderCode,
+    scopes: Vec<Scope>,
+    user: Option<String>,
+}
+
+impl TokenKey {
+    /// An authorization-code token of `user` (your own id for the account holder) at
+    /// `provider` for the account `scopes`.
+    pub fn authorization_code(
+        provider: impl Into<ProviderCode>,
+        scopes: impl IntoIterator<Item = Scope>,
+        user: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            Grant::AuthorizationCode,
+            provider.into(),
+            scopes,
+            Some(user.into()),
+        )
+    }
+
+    /// A client-credentials token at `provider` for the conversion `scopes`.
+    pub fn client_credentials(
+        provider: impl Into<ProviderCode>,
+        scopes: impl IntoIterator<Item = Scope>,
+    ) -> Self {
+        Self::new(Grant::ClientCredentials, provider.into(), scopes, None)
+    }
+
+    fn new(
+        grant: Grant,
+        provider: ProviderCode,
+        scopes: impl IntoIterator<Item = Scope>,
+        user: Option<String>,
+    ) -> Self {
+        let scopes: BTreeSet<Scope> = scopes.into_iter().collect();
+        Self {
+            grant,
+            provider,
+            scopes: scopes.into_iter().collect(),
+            user,
+        }
+    }
+
+    /// The grant.
+    pub fn grant(&self) -> Grant {
+        self.grant
+    }
+
+    /// The bank.
+    pub fn provider(&self) -> &ProviderCode {
+        &self.provider
+    }
+
+    /// The scopes, sorted.
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// The account holder of an authorization-code key.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    fn describe(&self) -> String {
+        let scopes: Vec<&str> = self.scopes.iter().map(Scope::as_str).collect();
+        format!(
+            "{} token for provider {} and scopes [{}]",
+            match self.grant {
+                Grant::AuthorizationCode => "authorization-code",
+                Grant::ClientCredentials => "client-credentials",
+            },
+            self.provider,
+            scopes.join(", ")
+        )
+    }
+}
+
+/// A token with what is known about it. `Debug` never shows the tokens. Keep it (e.g.
+/// encrypted in your database) to restore it after a restart with [`Tokens::insert`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSet {
+    /// The access token, sent as `Authorization: Bearer`.
+    pub access_token: Secret,
+    /// The refresh token, if the answer had one.
+    pub refresh_token: Option<Secret>,
+    /// `token_type` of the answer (`Bearer`).
+    pub token_type: Option<String>,
+    /// When the access token expires: `expires_in` of the answer, else the JWT's `exp`
+    /// claim; `None` when neither says (the token is then used until a 401).
+    pub expires_at: Option<SystemTime>,
+}
+
+impl TokenSet {
+    /// A token set from a `token` answer received at `now`; `None` without an access token.
+    pub fn from_answer(answer: &types::TokenAnswer, now: SystemTime) -> Option<Self> {
+        let access = answer
+            .access_token
+            .as_ref()
+            .filter(|t| !t.expose().is_empty())?;
+        let from_expires_in = answer
+            .expires_in
+            .and_then(|s| u64::try_from(s.get()).ok())
+            .filter(|s| *s > 0)
+            .map(|s| now + Duration::from_secs(s));
+        Some(Self {
+            access_token: access.secret().clone(),
+            refresh_token: answer
+                .refresh_token
+                .as_ref()
+                .filter(|t| !t.expose().is_empty())
+                .map(|t| t.secret().clone()),
+            token_type: answer.token_type.clone(),
+            expires_at: from_expires_in.or_else(|| jwt_expiry(access.expose())),
+        })
+    }
+}
+
+/// The `exp` claim (seconds since the epoch, possibly fractional) of a JWT, if it is one.
+fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = match claims.get("exp")? {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    (exp.is_finite() && exp > 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<TokenSet>>>;
+
+struct Inner {
+    client: Client,
+    margin: Duration,
+    slots: Mutex<HashMap<TokenKey, Slot>>,
+}
+
+/// The token manager: one per application (clone it freely; clones share the tokens).
+///
+/// ```no_run
+/// # async fn f(sanbod: &sanbod::Client) -> Result<(), sanbod::Error> {
+/// use sanbod::{ProviderCode, Scope, TokenKey, Tokens};
+/// let tokens = Tokens::new(sanbod);
+/// let cc = TokenKey::client_credentials(ProviderCode::Pasargad, [Scope::DepositToIban]);
+/// let client = tokens.client(&cc); // every call sends a current CC token
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Tokens {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self
+            .inner
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("Tokens")
+            .field("keys", &keys)
+            .field("margin", &self.inner.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    /// A manager whose token, authorize and revoke calls go through `client` (its runtime,
+    /// client credentials, hosts and path overrides); clients from [`Tokens::client`] are
+    /// derived from it. Tokens are renewed 60 seconds before they expire.
+    pub fn new(client: &Client) -> Self {
+        Self::with_margin(client, Duration::from_secs(60))
+    }
+
+    /// Like [`Tokens::new`], renewing tokens `margin` before they expire.
+    pub fn with_margin(client: &Client, margin: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client: client.clone(),
+                margin,
+                slots: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn slot(&self, key: &TokenKey) -> Slot {
+        self.inner
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    }
+
+    fn now(&self) -> SystemTime {
+        self.inner.client.binding().runtime().config().clock().now()
+    }
+
+    /// A client that sends this key's token on every service call: fetched (CC) or taken from
+    /// the store (AC) before the first call, renewed ahead of expiry, and refreshed once after
+    /// a 401 (the call is then replayed once; this is the only repeat of a transfer, which the
+    /// server refused unauthenticated).
+    pub fn client(&self, key: &TokenKey) -> Client {
+        let source = KeySource {
+            tokens: self.clone(),
+            key: key.clone(),
+        };
+        self.inner.client.rebind(
+            self.inner
+                .client
+                .binding()
+                .clone()
+                .with_bearer_source(Arc::new(source)),
+        )
+    }
+
+    /// The consent page for an authorization-code `key`: sends `authorize` with the key's
+    /// provider and scopes, the configured client id (`Config::builder().basic_auth(
+    /// sanbod::CLIENT_SCHEME, ..)`), `redirect_uri` and `state`, and returns the 302's
+    /// `Location` ([`Client::authorize_url`]).
+    pub async fn authorize_url(
+        &self,
+        key: &TokenKey,
+        redirect_uri: &str,
+        state: &str,
+    ) -> Result<Url, Error> {
+        if key.grant != Grant::AuthorizationCode {
+            return Err(Error::InvalidRequest(
+                "authorize_url needs an authorization-code TokenKey".into(),
+            ));
+        }
+        let client_id = self
+            .inner
+            .client
+            .binding()
+            .runtime()
+            .config()
+            .basic_credentials(crate::CLIENT_SCHEME)
+            .map(|c| c.client_id.clone())
+            .ok_or_else(|| {
+                Error::InvalidRequest(format!(
+                    "no client id: configure it with Config::builder().basic_auth(\"{}\", id, secret)",
+                    crate::CLIENT_SCHEME
+                ))
+            })?;
+        let body = types::AuthorizeRequest::builder()
+            .provider_code(key.provider.to_string())
+            .scope(
+                key.scopes
+                    .iter()
+                    .map(|s| s.as_str().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .client_id(client_id)
+            .response_type(types::AuthorizeRequestResponseType::Code)
+            .redirect_uri(Some(redirect_uri.to_string()))
+            .state(Some(state.to_string()));
+        self.inner.client.authorize_url(body).await
+    }
+
+    /// Exchange the `code` from the consent redirect (grant `authorization_code`) and keep the
+    /// token under `key` (an authorization-code key naming the user who consented).
+    pub async fn exchange_code(&self, key: &TokenKey, code: &str) -> Result<TokenSet, Error> {
+        if key.grant != Grant::AuthorizationCode {
+            return Err(Error::InvalidRequest(
+                "exchange_code needs an authorization-code TokenKey".into(),
+            ));
+        }
+        if code.trim().is_empty() {
+            return Err(Error::InvalidRequest(
+                "the authorization code is empty".into(),
+            ));
+        }
+        let slot = self.slot(key);
+        let mut held = slot.lock().await;
+        let set = self
+            .request(types::TokenRequest::authorization_code(code.trim()))
+            .await?;
+        *held = Some(set.clone());
+        Ok(set)
+    }
+
+    /// A current access token for `key`: the cached one while it is more than the margin
+    /// away from expiry, else a renewed one (refresh grant; for a client-credentials key a new
+    /// token when there is no refresh token or the refresh fails). An authorization-code key
+    /// without a token fails with [`Error::Auth`]: send the user through
+    /// [`authorize_url`](Tokens::authorize_url) and [`exchange_code`](Tokens::exchange_code).
+    pub async fn access_token(&self, key: &TokenKey) -> Result<Secret, Error> {
+        self.token(key, None).await
+    }
+
+    /// Renew `key`'s token now (e.g. after the bank reported it invalid), whatever its expiry.
+    pub async fn refresh(&self, key: &TokenKey) -> Result<TokenSet, Error> {
+        let slot = self.slot(key);
+        let mut held = slot.lock().await;
+        let set = self.renew(key, held.as_ref()).await?;
+        *held = Some(set.clone());
+        Ok(set)
+    }
+
+    async fn token(&self, key: &TokenKey, stale: Option<&str>) -> Result<Secret, Error> {
+        let slot = self.slot(key);
+        let mut held = slot.lock().await;
+        let now = self.now();
+        if let Some(set) = held.as_ref() {
+            let refused = stale.is_some_and(|s| s == set.access_token.expose());
+            let due = set
+                .expires_at
+                .is_some_and(|at| at <= now + self.inner.margin);
+            if !refused && !due {
+                return Ok(set.access_token.clone());
+            }
+        }
+        let current = held.clone();
+        match self.renew(key, current.as_ref()).await {
+            Ok(set) => {
+                let token = set.access_token.clone();
+                *held = Some(set);
+                Ok(token)
+            }
+            Err(e) => {
+                // Still valid and not refused: keep using it; a later call tries again.
+                let usable = current.filter(|set| {
+                    stale.is_none_or(|s| s != set.access_token.expose())
+                        && set.expires_at.is_some_and(|at| at > now)
+                });
+                match usable {
+                    Some(set) => {
+                        tracing::warn!(error = %e, "Sanbod token renewal failed; using the current token");
+                        Ok(set.access_token)
+                    }
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    /// A new token set for `key`, from `current`'s refresh token or (client credentials) a
+    /// new grant.
+    async fn renew(&self, key: &TokenKey, current: Option<&TokenSet>) -> Result<TokenSet, Error> {
+        let refresh = current.and_then(|set| set.refresh_token.clone());
+        if let Some(refresh_token) = refresh {
+            match self
+                .request(types::TokenRequest::refresh_token(refresh_token.expose()))
+                .await
+            {
+                Ok(mut set) => {
+                    if set.refresh_token.is_none() {
+                        // RFC 6749 6: without a new refresh token the old one stays valid.
+                        set.refresh_token = Some(refresh_token);
+                    }
+                    return Ok(set);
+                }
+                Err(e) if key.grant == Grant::AuthorizationCode => {
+                    return Err(Error::Auth(AuthError::TokenUnavailable {
+                        reason: format!(
+                            "refreshing the Sanbod {} failed ({e}); the user must consent again (authorize_url, exchange_code)",
+                            key.describe()
+                        ),
+                    }));
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "Sanbod CC token refresh failed; issuing a new token");
+                }
+            }
+        }
+        match key.grant {
+            Grant::ClientCredentials => {
+                self.request(types::TokenRequest::client_credentials(
+                    key.provider.clone(),
+                    key.scopes.iter().cloned(),
+                ))
+                .await
+            }
+            Grant::AuthorizationCode => Err(Error::Auth(AuthError::TokenUnavailable {
+                reason: format!(
+                    "no usable Sanbod {} for this user (none stored, or expired without a refresh token); send the user to authorize_url and call exchange_code",
+                    key.describe()
+                ),
+            })),
+        }
+    }
+
+    async fn request(&self, body: types::TokenRequest) -> Result<TokenSet, Error> {
+        let answer = self
+            .inner
+            .client
+            .token()
+            .body(body)
+            .send()
+            .await?
+            .into_inner();
+        TokenSet::from_answer(&answer, self.now())
+            .ok_or_else(|| Error::Decode("the token answer has no access_token".into()))
+    }
+
+    /// Revoke `key`'s access token at Sanbod and forget it. Nothing is sent when no token is
+    /// held. The token is forgotten after a success and after an API error (Sanbod no longer
+    /// knows it), and kept after a transport error so that revoking can be tried again.
+    pub async fn revoke(&self, key: &TokenKey) -> Result<(), Error> {
+        let slot = self.slot(key);
+        let mut held = slot.lock().await;
+        let Some(set) = held.as_ref() else {
+            return Ok(());
+        };
+        let body =
+            types::RevokeRequest::builder().access_token(OAuthToken::from(&set.access_token));
+        let result = self.inner.client.revoke().body(body).send().await;
+        match result {
+            Ok(_) => {
+                *held = None;
+                Ok(())
+            }
+            Err(e) => {
+                let e = Error::from(e);
+                if e.api_error().is_some() {
+                    *held = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Store a token set (e.g. one kept from before a restart) under `key`.
+    pub async fn insert(&self, key: &TokenKey, set: TokenSet) {
+        *self.slot(key).lock().await = Some(set);
+    }
+
+    /// The token set held for `key` (to persist it).
+    pub async fn get(&self, key: &TokenKey) -> Option<TokenSet> {
+        self.slot(key).lock().await.clone()
+    }
+
+    /// Forget `key`'s token without revoking it.
+    pub async fn remove(&self, key: &TokenKey) -> Option<TokenSet> {
+        self.slot(key).lock().await.take()
+    }
+}
+
+/// The bearer source of a client from [`Tokens::client`].
+struct KeySource {
+    tokens: Tokens,
+    key: TokenKey,
+}
+
+impl BearerSource for KeySource {
+    fn bearer<'a>(&'a self, stale: Option<&'a str>) -> BearerFuture<'a> {
+        Box::pin(async move {
+            self.tokens
+                .token(&self.key, stale)
+                .await
+                .map_err(|e| match e {
+                    Error::Auth(a) => a,
+                    other => AuthError::TokenUnavailable {
+                        reason: format!(
+                            "could not get the Sanbod {}: {other}",
+                            self.key.describe()
+                        ),
+                    },
+                })
+        })
+    }
+}
+
+/// Where the bank sends the user after consent: `redirect_uri?code=..&state=..`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationCallback {
+    /// The authorization code for [`Tokens::exchange_code`] (single use).
+    pub code: String,
+    /// The `state` sent to `authorize`, echoed back: compare it with the user's session.
+    pub state: Option<String>,
+}
+
+impl fmt::Debug for AuthorizationCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationCallback")
+            .field("code", &"[redacted]")
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+/// A consent redirect that carries no code.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    /// The redirect carries an OAuth `error` (e.g. `access_denied`: the user declined).
+    #[error("the user's consent failed: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Denied {
+        /// The `error` parameter.
+        error: String,
+        /// The `error_description` parameter, if any.
+        description: Option<String>,
+    },
+    /// Neither `code` nor `error` is present.
+    #[error("the redirect has no `code`")]
+    MissingCode,
+    /// The text looked like a URL but did not parse.
+    #[error("the redirect URL does not parse: {0}")]
+    InvalidUrl(String),
+}
+
+impl AuthorizationCallback {
+    /// Read the redirect from its query string (`code=..&state=..`, with or without `?`) or
+    /// the whole URL. S003 documents the `code` only; `state` and the OAuth `error` parameters
+    /// are read as RFC 6749 (4.1.2) defines them.
+    pub fn parse(query_or_url: &str) -> Result<Self, CallbackError> {
+        let q = QueryParams::parse(query_or_url)
+            .map_err(|InvalidCallbackUrl(reason)| CallbackError::InvalidUrl(reason))?;
+        if let Some(error) = q.non_empty("error") {
+            return Err(CallbackError::Denied {
+                error: error.to_string(),
+                description: q.non_empty("error_description").map(str::to_string),
+            });
+        }
+        let code = q.non_empty("code").ok_or(CallbackError::MissingCode)?;
+        Ok(Self {
+            code: code.to_string(),
+            state: q.get("state").map(str::to_string),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_scope_order() {
+        let a = TokenKey::authorization_code("059", [Scope::Statement, Scope::AchReport], "u1");
+        let b = TokenKey::authorization_code(
+            ProviderCode::Sina,
+            [Scope::AchReport, Scope::Statement, Scope::Statement],
+            "u1",
+        );
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            TokenKey::authorization_code("059", [Scope::Statement, Scope::AchReport], "u2")
+        );
+        assert_ne!(
+            TokenKey::client_credentials("057", [Scope::CardToIban]),
+            TokenKey::client_credentials("054", [Scope::CardToIban])
+        );
+        assert_eq!(a.scopes().len(), 2);
+        assert_eq!(a.user(), Some("u1"));
+    }
+
+    fn jwt(claims: &str) -> String {
+        let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.sig", b(r#"{"alg":"HS256"}"#), b(claims))
+    }
+
+    #[test]
+    fn expiry_from_expires_in_then_jwt() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_639_569_950);
+        let token = jwt(r#"{"iat":1639569950.35819,"exp":1639573550.358177}"#);
+        let answer = types::TokenAnswer {
+            access_token: Some(OAuthToken::from(token.as_str())),
+            refresh_token: None,
+            token_type: Some("Bearer".into()),
+            expires_in: None,
+        };
+        let set = TokenSet::from_answer(&answer, now).unwrap();
+        let exp = set.expires_at.unwrap();
+        let secs = exp
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(secs, 1_639_573_550);
+        let with_expires_in = types::TokenAnswer {
+            expires_in: Some(300.into()),
+            ..answer.clone()
+        };
+        assert_eq!(
+            TokenSet::from_answer(&with_expires_in, now)
+                .unwrap()
+                .expires_at,
+            Some(now + Duration::from_secs(300))
+        );
+        let opaque = types::TokenAnswer {
+            access_token: Some("not-a-jwt".into()),
+            ..answer.clone()
+        };
+        assert_eq!(
+            TokenSet::from_answer(&opaque, now).unwrap().expires_at,
+            None
+        );
+        let empty = types::TokenAnswer {
+            access_token: None,
+            ..answer
+        };
+        assert!(TokenSet::from_answer(&empty, now).is_none());
+        assert!(!format!("{set:?}").contains(&token));
+    }
+
+    #[test]
+    fn callback_parsing() {
+        let c =
+            AuthorizationCallback::parse("https://app.example/cb?code=bbe0ead3-3c2e&state=7000")
+                .unwrap();
+        assert_eq!(c.code, "bbe0ead3-3c2e");
+        assert_eq!(c.state.as_deref(), Some("7000"));
+        assert!(!format!("{c:?}").contains("bbe0ead3"));
+        assert_eq!(
+            AuthorizationCallback::parse("?state=1"),
+            Err(CallbackError::MissingCode)
+        );
+        let denied = AuthorizationCallback::parse("error=access_denied&state=1").unwrap_err();
+        assert!(
+            matches!(denied, CallbackError::Denied { ref error, .. } if error == "access_denied")
+        );
+        assert!(matches!(
+            AuthorizationCallback::parse("http://[::1"),
+            Err(CallbackError::InvalidUrl(_))
+        ));
+    }
+}

@@ -1,0 +1,546 @@
+//! Client-side rate limits: Vandar allows POST 30 requests and other methods 100 requests per
+//! 3 seconds, per token. Callers wait for a slot instead of receiving 429; a 429 that gets
+//! through anyway pauses every caller of that credential for its `Retry-After`.
+//!
+//! Two ways to keep under a limit of `max` per `per`, both reading tokio's time (so waits are
+//! `tokio::time::sleep`s and tests run them under paused time):
+//!
+//! * **Sliding window** (the default, `burst == max`): a request goes when fewer than `max`
+//!   requests went in the last `per + margin`. Up to `max` go at once, and the sustained rate is
+//!   `max` per `per + margin`: with the default margin (`per / 64`, 47 ms for 3 s) 98.5 % of the
+//!   documented limit, and a request arriving up to `margin` earlier or later than its
+//!   neighbours (network jitter) still lands inside the server's limit.
+//! * **Smoothed** (`with_burst(b)`, `b < max`): [`governor`]'s GCRA with burst `b` and emission
+//!   interval `T = per / (max - b)` (rounded up), which admits at most `b + floor(L / T)`
+//!   requests in any closed interval of length `L`, so at most `max` in every window of length
+//!   `per`; `b` go at once and the rest are spread evenly, at a sustained rate of
+//!   `(max - b) / per`.
+
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroU32;
+use std::ops::Add;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use governor::clock::{Clock, Reference};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use tokio::time::Instant;
+
+use crate::config::ConfigError;
+use crate::route::Auth;
+
+/// A limit of `max_requests` in any window of length `per` (see the [module docs](self)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    max_requests: u32,
+    per: Duration,
+    burst: u32,
+    margin: Duration,
+}
+
+impl RateLimit {
+    /// At most `max_requests` per `per`, as a sliding window: all of them may go at once, and
+    /// the sustained rate is `max_requests` per `per + margin` (default margin `per / 64`).
+    pub fn new(max_requests: u32, per: Duration) -> Self {
+        Self {
+            max_requests,
+            per,
+            burst: max_requests,
+            margin: per / 64,
+        }
+    }
+
+    /// How many requests may go at once. `max_requests` (the default) is the sliding window;
+    /// a smaller burst spreads the rest evenly (GCRA) and lowers the sustained rate to
+    /// `(max_requests - burst) / per`.
+    pub fn with_burst(mut self, burst: u32) -> Self {
+        self.burst = burst;
+        self
+    }
+
+    /// The sliding window's safety margin: the window is `per + margin` long, so requests may
+    /// reach the server up to `margin` out of step and still keep within its limit. Not used
+    /// with a smaller burst.
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// The most requests in any window.
+    pub fn max_requests(&self) -> u32 {
+        self.max_requests
+    }
+
+    /// The window length.
+    pub fn per(&self) -> Duration {
+        self.per
+    }
+
+    /// The burst size.
+    pub fn burst(&self) -> u32 {
+        self.burst
+    }
+
+    /// The sliding window's safety margin.
+    pub fn margin(&self) -> Duration {
+        self.margin
+    }
+
+    fn is_window(&self) -> bool {
+        self.burst >= self.max_requests
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_requests == 0 || self.per.is_zero() || self.burst == 0 {
+            return Err(ConfigError::Invalid(
+                "a rate limit needs max_requests, per and burst above zero".into(),
+            ));
+        }
+        if self.burst > self.max_requests {
+            return Err(ConfigError::Invalid(format!(
+                "a rate-limit burst ({}) must not exceed max_requests ({})",
+                self.burst, self.max_requests
+            )));
+        }
+        Ok(())
+    }
+
+    fn quota(&self) -> Quota {
+        let max = self.max_requests.max(1);
+        let burst = if max == 1 {
+            1
+        } else {
+            self.burst.clamp(1, max - 1)
+        };
+        let per = self.per.as_nanos().max(1);
+        // With max == 1 the single request per window needs an interval just above `per`.
+        let period = if max == 1 {
+            per + 1
+        } else {
+            per.div_ceil(u128::from(max - burst))
+        };
+        let period = Duration::from_nanos(u64::try_from(period).unwrap_or(u64::MAX));
+        Quota::with_period(period)
+            .expect("period is above zero")
+            .allow_burst(NonZeroU32::new(burst).expect("burst is above zero"))
+    }
+}
+
+/// The limits per credential: one for POST, one for every other method. `None` means
+/// unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Limit for POST requests (Vandar: 30 per 3 s).
+    pub post: Option<RateLimit>,
+    /// Limit for every other method (Vandar: 100 per 3 s).
+    pub other: Option<RateLimit>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::vandar()
+    }
+}
+
+impl RateLimits {
+    /// The documented Vandar limits: POST 30 and other methods 100 per 3 seconds.
+    pub fn vandar() -> Self {
+        Self {
+            post: Some(RateLimit::new(30, Duration::from_secs(3))),
+            other: Some(RateLimit::new(100, Duration::from_secs(3))),
+        }
+    }
+
+    /// No client-side limits (a 429 is still honoured).
+    pub fn unlimited() -> Self {
+        Self {
+            post: None,
+            other: None,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.post
+            .iter()
+            .chain(&self.other)
+            .try_for_each(RateLimit::validate)
+    }
+}
+
+/// tokio's clock as a governor clock: paused time in tests moves it.
+#[derive(Clone, Copy, Debug, Default)]
+struct TokioClock;
+
+/// A tokio instant as a governor reference point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TokioInstant(Instant);
+
+impl Add<Nanos> for TokioInstant {
+    type Output = Self;
+
+    fn add(self, other: Nanos) -> Self {
+        TokioInstant(self.0 + Duration::from(other))
+    }
+}
+
+impl Reference for TokioInstant {
+    fn duration_since(&self, earlier: Self) -> Nanos {
+        self.0.saturating_duration_since(earlier.0).into()
+    }
+
+    fn saturating_sub(&self, duration: Nanos) -> Self {
+        self.0
+            .checked_sub(duration.into())
+            .map(TokioInstant)
+            .unwrap_or(*self)
+    }
+}
+
+impl Clock for TokioClock {
+    type Instant = TokioInstant;
+
+    fn now(&self) -> TokioInstant {
+        TokioInstant(Instant::now())
+    }
+}
+
+type Gcra = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<TokioInstant>>;
+
+/// The total timeout would pass before a slot frees up.
+#[derive(Debug)]
+pub(crate) struct DeadlineExceeded;
+
+/// The admissions of the last `span`, oldest first (at most `max`).
+struct Window {
+    max: usize,
+    span: Duration,
+    admitted: Mutex<VecDeque<Instant>>,
+}
+
+impl Window {
+    /// Admit at `now`, or say when the oldest admission leaves the window.
+    fn check(&self, now: Instant) -> Result<(), Instant> {
+        let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
+        while admitted
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.span)
+        {
+            admitted.pop_front();
+        }
+        match admitted.front() {
+            Some(oldest) if admitted.len() >= self.max => Err(*oldest + self.span),
+            _ => {
+                admitted.push_back(now);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One method class's limit.
+enum Lane {
+    Window(Window),
+    Gcra(Gcra),
+}
+
+impl Lane {
+    fn new(limit: &RateLimit) -> Self {
+        if limit.is_window() {
+            let max = limit.max_requests.max(1) as usize;
+            Lane::Window(Window {
+                max,
+                span: limit.per + limit.margin,
+                admitted: Mutex::new(VecDeque::with_capacity(max)),
+            })
+        } else {
+            Lane::Gcra(Gcra::direct_with_clock(limit.quota(), TokioClock))
+        }
+    }
+
+    /// Admit at `now`, or say when to ask again.
+    fn check(&self, now: Instant) -> Result<(), Instant> {
+        match self {
+            Lane::Window(w) => w.check(now),
+            Lane::Gcra(g) => g
+                .check()
+                .map_err(|not_until| now + not_until.wait_time_from(TokioClock.now())),
+        }
+    }
+}
+
+/// The limiters of one credential.
+pub(crate) struct Limiter {
+    post: Option<(Lane, Duration)>,
+    other: Option<(Lane, Duration)>,
+    blocked_until: Mutex<Option<Instant>>,
+}
+
+impl Limiter {
+    fn new(limits: &RateLimits) -> Self {
+        let make = |l: &RateLimit| (Lane::new(l), l.per);
+        Self {
+            post: limits.post.as_ref().map(make),
+            other: limits.other.as_ref().map(make),
+            blocked_until: Mutex::new(None),
+        }
+    }
+
+    fn lane(&self, method: &reqwest::Method) -> Option<&(Lane, Duration)> {
+        if method == reqwest::Method::POST {
+            self.post.as_ref()
+        } else {
+            self.other.as_ref()
+        }
+    }
+
+    /// Wait for a slot. Fails, without waiting, when the slot would come after `deadline`.
+    /// Returns how long it waited.
+    pub(crate) async fn acquire(
+        &self,
+        method: &reqwest::Method,
+        deadline: Instant,
+    ) -> Result<Duration, DeadlineExceeded> {
+        let start = Instant::now();
+        loop {
+            let now = Instant::now();
+            let blocked = *self
+                .blocked_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(until) = blocked.filter(|u| *u > now) {
+                if until > deadline {
+                    return Err(DeadlineExceeded);
+                }
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            let Some((lane, _)) = self.lane(method) else {
+                return Ok(now - start);
+            };
+            match lane.check(now) {
+                Ok(()) => return Ok(now - start),
+                Err(at) => {
+                    if at > deadline {
+                        return Err(DeadlineExceeded);
+                    }
+                    if at <= now {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep_until(at).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The server answered 429: hold every caller of this credential back for `retry_after`
+    /// (or the method's window when the answer did not say).
+    pub(crate) fn pause(&self, method: &reqwest::Method, retry_after: Option<Duration>) {
+        let pause = retry_after
+            .or_else(|| self.lane(method).map(|(_, per)| *per))
+            .unwrap_or(Duration::from_secs(3));
+        let until = Instant::now() + pause;
+        let mut blocked = self
+            .blocked_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if blocked.is_none_or(|b| b < until) {
+            *blocked = Some(until);
+        }
+    }
+}
+
+/// The limiters of a runtime, one per credential, created on first use.
+pub(crate) struct Limiters {
+    limits: RateLimits,
+    by_key: Mutex<HashMap<String, Arc<Limiter>>>,
+}
+
+impl Limiters {
+    pub(crate) fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            by_key: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn get(&self, key: String) -> Arc<Limiter> {
+        self.by_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_insert_with(|| Arc::new(Limiter::new(&self.limits)))
+            .clone()
+    }
+
+    pub(crate) fn for_auth(&self, auth: Auth) -> Arc<Limiter> {
+        self.get(match auth {
+            Auth::None => "none".to_string(),
+            Auth::Bearer(scheme) => key_for_bearer(scheme),
+            Auth::Basic(scheme) => format!("basic:{scheme}"),
+        })
+    }
+}
+
+/// The limiter key of a bearer scheme (shared by its calls and its token refreshes).
+pub(crate) fn key_for_bearer(scheme: &str) -> String {
+    format!("bearer:{scheme}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Admission times of `n` back-to-back callers, under paused time.
+    async fn admissions(limit: RateLimit, method: reqwest::Method, n: usize) -> Vec<Duration> {
+        let limiter = Limiter::new(&RateLimits {
+            post: Some(limit),
+            other: Some(limit),
+        });
+        let start = Instant::now();
+        let far = start + Duration::from_secs(3600);
+        let mut out = Vec::new();
+        for _ in 0..n {
+            limiter.acquire(&method, far).await.unwrap();
+            out.push(Instant::now() - start);
+        }
+        out
+    }
+
+    fn max_in_window(times: &[Duration], window: Duration) -> usize {
+        times
+            .iter()
+            .map(|t| {
+                times
+                    .iter()
+                    .filter(|u| **u >= *t && **u <= *t + window)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_closed_window_exceeds_the_limit() {
+        let w = Duration::from_secs(3);
+        for (limit, n) in [
+            (RateLimit::new(30, w), 200),
+            (RateLimit::new(100, w), 400),
+            (RateLimit::new(30, w).with_burst(29), 120),
+            (RateLimit::new(30, w).with_burst(1), 120),
+            (RateLimit::new(1, w), 5),
+        ] {
+            let times = admissions(limit, reqwest::Method::POST, n).await;
+            let most = max_in_window(&times, w);
+            let max = limit.max_requests() as usize;
+            // never above the limit; the emission interval is rounded up, so one below is fine
+            assert!(most <= max && most + 1 >= max, "{limit:?}: {most}");
+            // the burst goes at once
+            let at_start = times.iter().filter(|t| t.is_zero()).count();
+            assert_eq!(at_start, limit.burst() as usize, "{limit:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn post_and_other_methods_have_separate_lanes() {
+        let limiter = Limiter::new(&RateLimits::vandar());
+        let start = Instant::now();
+        let far = start + Duration::from_secs(60);
+        for _ in 0..30 {
+            limiter.acquire(&reqwest::Method::POST, far).await.unwrap();
+        }
+        // the 30 POSTs of the window are spent; GETs still go at once
+        for _ in 0..100 {
+            limiter.acquire(&reqwest::Method::GET, far).await.unwrap();
+        }
+        assert_eq!(Instant::now(), start);
+        // the 31st POST waits for the first to leave the window (3 s + 3 s / 64, on tokio's
+        // millisecond timer)
+        limiter.acquire(&reqwest::Method::POST, far).await.unwrap();
+        let waited = Instant::now() - start;
+        assert!(
+            waited >= Duration::from_micros(3_046_875) && waited <= Duration::from_millis(3_047),
+            "{waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_default_sustains_the_documented_rate() {
+        let w = Duration::from_secs(3);
+        for (limit, n) in [(RateLimit::new(30, w), 300), (RateLimit::new(100, w), 1000)] {
+            let times = admissions(limit, reqwest::Method::POST, n).await;
+            let max = limit.max_requests() as usize;
+            let span = w + limit.margin();
+            // batches of `max`, one window (+ margin, + tokio's 1 ms timer tick) apart
+            for (i, t) in times.iter().enumerate() {
+                let batch = times[i - i % max];
+                assert_eq!(*t, batch, "{limit:?} admission {i}");
+                if i >= max {
+                    let gap = batch - times[i - max];
+                    assert!(
+                        gap >= span && gap <= span + Duration::from_millis(1),
+                        "{gap:?}"
+                    );
+                }
+            }
+            // sustained: `max` per `per + margin`, at least 98 % of the limit
+            let last = *times.last().unwrap();
+            let batches = (n / max) as f64;
+            let sustained =
+                batches * max as f64 * w.as_secs_f64() / (last.as_secs_f64() + span.as_secs_f64());
+            assert!(sustained >= 0.98 * max as f64, "{limit:?}: {sustained}");
+            assert!(max_in_window(&times, w) <= max);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadline_and_pause() {
+        let limiter = Limiter::new(&RateLimits {
+            post: Some(RateLimit::new(2, Duration::from_secs(10))),
+            other: None,
+        });
+        let start = Instant::now();
+        let soon = start + Duration::from_secs(1);
+        limiter.acquire(&reqwest::Method::POST, soon).await.unwrap();
+        limiter.acquire(&reqwest::Method::POST, soon).await.unwrap();
+        // the next slot is 10 s away: refused at once, no waiting
+        assert!(limiter.acquire(&reqwest::Method::POST, soon).await.is_err());
+        assert_eq!(Instant::now(), start);
+        // the same with a smoothed limit
+        let smooth = Limiter::new(&RateLimits {
+            post: Some(RateLimit::new(2, Duration::from_secs(10)).with_burst(1)),
+            other: None,
+        });
+        smooth.acquire(&reqwest::Method::POST, soon).await.unwrap();
+        assert!(smooth.acquire(&reqwest::Method::POST, soon).await.is_err());
+        assert_eq!(Instant::now(), start);
+        // a 429 pauses even the unlimited lane
+        limiter.pause(&reqwest::Method::GET, Some(Duration::from_secs(7)));
+        let waited = limiter
+            .acquire(&reqwest::Method::GET, start + Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(waited, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn invalid_limits_are_rejected() {
+        let w = Duration::from_secs(3);
+        assert!(RateLimits::vandar().validate().is_ok());
+        for bad in [
+            RateLimit::new(0, w),
+            RateLimit::new(30, Duration::ZERO),
+            RateLimit::new(30, w).with_burst(31),
+            RateLimit::new(30, w).with_burst(0),
+        ] {
+            let limits = RateLimits {
+                post: Some(bad),
+                other: None,
+            };
+            assert!(limits.validate().is_err(), "{bad:?}");
+        }
+    }
+}
