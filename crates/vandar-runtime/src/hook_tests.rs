@@ -817,7 +817,10 @@ fn secrets_never_reach_logs_errors_or_debug() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("1 passed"), "the inner test did not run: {text}");
+    assert!(
+        text.contains("1 passed"),
+        "the inner test did not run: {text}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
