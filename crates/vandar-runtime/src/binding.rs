@@ -308,7 +308,7 @@ impl Binding {
             .map_err(|e| PError::InvalidRequest(e.to_string()))?;
         if !route.checks.is_empty()
             && let Some(bytes) = request.body().and_then(|b| b.as_bytes())
-            && let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes)
+            && let Some(body) = crate::response::checked_fields(bytes, route.checks)
         {
             for check in route.checks {
                 check.check(op, &body).map_err(PError::InvalidRequest)?;
@@ -492,7 +492,12 @@ impl Binding {
             }
             previous = None;
             span.record("attempt", attempt);
-            let mut spare = request.try_clone();
+            // Kept only when it can be used: a retry (idempotent) or a 401 replay (tokens).
+            let mut spare = if idempotent || tokens.is_some() {
+                request.try_clone()
+            } else {
+                None
+            };
             *request.timeout_mut() = Some(timeouts.per_attempt.min(remaining));
             let used_token = bearer_of(&request);
             let sent_at = Instant::now();

@@ -353,10 +353,21 @@ impl Limiter {
     }
 }
 
+/// Which credential a limiter belongs to (no allocation to look one up on every call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum LimiterKey {
+    /// Unauthenticated calls (one limit per runtime).
+    None,
+    /// A bearer scheme: its calls and its token refreshes.
+    Bearer(&'static str),
+    /// A basic-auth scheme.
+    Basic(&'static str),
+}
+
 /// The limiters of a runtime, one per credential, created on first use.
 pub(crate) struct Limiters {
     limits: RateLimits,
-    by_key: Mutex<HashMap<String, Arc<Limiter>>>,
+    by_key: Mutex<HashMap<LimiterKey, Arc<Limiter>>>,
 }
 
 impl Limiters {
@@ -367,7 +378,7 @@ impl Limiters {
         }
     }
 
-    pub(crate) fn get(&self, key: String) -> Arc<Limiter> {
+    pub(crate) fn get(&self, key: LimiterKey) -> Arc<Limiter> {
         self.by_key
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -378,16 +389,16 @@ impl Limiters {
 
     pub(crate) fn for_auth(&self, auth: Auth) -> Arc<Limiter> {
         self.get(match auth {
-            Auth::None => "none".to_string(),
+            Auth::None => LimiterKey::None,
             Auth::Bearer(scheme) => key_for_bearer(scheme),
-            Auth::Basic(scheme) => format!("basic:{scheme}"),
+            Auth::Basic(scheme) => LimiterKey::Basic(scheme),
         })
     }
 }
 
 /// The limiter key of a bearer scheme (shared by its calls and its token refreshes).
-pub(crate) fn key_for_bearer(scheme: &str) -> String {
-    format!("bearer:{scheme}")
+pub(crate) fn key_for_bearer(scheme: &'static str) -> LimiterKey {
+    LimiterKey::Bearer(scheme)
 }
 
 #[cfg(test)]

@@ -53,7 +53,18 @@ impl Buffered {
     }
 
     fn into_response(self, extension: Option<ErrorBody>) -> reqwest::Response {
-        let mut r = http::Response::new(self.body);
+        // The URL reqwest itself gives a response built from parts, set here so that
+        // `reqwest::Response::from` need not parse it again on every call.
+        static NO_URL: std::sync::LazyLock<Option<url::Url>> =
+            std::sync::LazyLock::new(|| url::Url::parse("http://no.url.provided.local").ok());
+        let mut builder = http::Response::builder();
+        if let Some(u) = NO_URL.as_ref() {
+            builder = reqwest::ResponseBuilderExt::url(builder, u.clone());
+        }
+        let mut r = match builder.body(self.body) {
+            Ok(r) => r,
+            Err(_) => http::Response::new(Bytes::new()),
+        };
         *r.status_mut() =
             http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
         *r.version_mut() = self.version;
@@ -249,6 +260,71 @@ impl<'de> serde::Deserialize<'de> for FailureProbe {
     }
 }
 
+/// The top-level fields of a JSON request body that `checks` look at, as a JSON object
+/// (every other field is skipped, not built); an empty object for JSON that is not an object;
+/// `None` for bytes that are not JSON. Duplicate keys: the last one counts, as in a [`Value`].
+pub(crate) fn checked_fields(body: &[u8], checks: &[crate::route::FieldCheck]) -> Option<Value> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    use std::fmt;
+
+    struct Fields<'a>(&'a [crate::route::FieldCheck]);
+
+    impl<'de> DeserializeSeed<'de> for Fields<'_> {
+        type Value = Map<String, Value>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Fields<'_> {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if self.0.iter().any(|c| c.field == key.as_ref()) {
+                    out.insert(key.into_owned(), map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Map::new())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let fields = Fields(checks).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(Value::Object(fields))
+}
+
 /// `Retry-After` as seconds or an HTTP date.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -383,6 +459,45 @@ mod tests {
             let by_value =
                 serde_json::from_slice::<Value>(body.as_bytes()).is_ok_and(|v| is_failure_body(&v));
             assert_eq!(is_failure_json(body.as_bytes()), by_value, "{body}");
+        }
+    }
+
+    #[test]
+    fn checked_fields_agree_with_the_whole_body() {
+        use crate::route::FieldCheck;
+        let checks = [
+            FieldCheck {
+                field: "amount",
+                minimum: Some(1000),
+                maximum: None,
+                max_items: None,
+            },
+            FieldCheck {
+                field: "cards",
+                minimum: None,
+                maximum: None,
+                max_items: Some(2),
+            },
+        ];
+        for body in [
+            r#"{"amount":999,"api_key":"k","callback_url":"https://x"}"#,
+            r#"{"amount":"1000","cards":[1,2,3],"other":{"amount":1}}"#,
+            r#"{"amount":5,"amount":5000}"#,
+            r#"{"\u0061mount":10}"#,
+            r#"{"cards":[1,2]}"#,
+            r#"[{"amount":1}]"#,
+            r#"1"#,
+            r#"{"amount":1"#,
+            "",
+        ] {
+            let whole = serde_json::from_slice::<Value>(body.as_bytes()).ok();
+            let part = checked_fields(body.as_bytes(), &checks);
+            assert_eq!(whole.is_some(), part.is_some(), "{body}");
+            if let (Some(whole), Some(part)) = (whole, part) {
+                for c in &checks {
+                    assert_eq!(c.check("op", &whole), c.check("op", &part), "{body}");
+                }
+            }
         }
     }
 

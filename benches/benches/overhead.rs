@@ -1,0 +1,318 @@
+//! Item 3: per-call overhead. The SDK call vs a hand-written `reqwest` call sending the same
+//! JSON (same headers, same client settings, so the same connection reuse) to the same local
+//! keep-alive server, which runs in its own process (`bench-server`) so this process's CPU
+//! time is the client's alone.
+//!
+//! * latency: interleaved rounds of sequential calls, SDK then raw then raw then SDK ...;
+//!   per-call wall time, and client CPU time per call; the ratio is the median of the
+//!   per-round ratios of medians (target ≤ 1.05 for `send_payment`);
+//! * throughput: 1, 16 and 64 concurrent callers, interleaved rounds, calls per second.
+//!
+//! The SDK runs with the client-side rate limiter off (`RateLimits::unlimited()`): with the
+//! documented limits the SDK would (correctly) hold `send_payment` to 30 per 3 s. The limiter
+//! has its own benchmark (`ratelimit`).
+//!
+//! `cargo bench -p vandar-benches --bench overhead` (about 1-2 minutes).
+//! `VANDAR_BENCH_QUICK=1` runs a few rounds only (a smoke test).
+//! `VANDAR_BENCH_PROFILE=sdk|raw` makes only that side's `send_payment` calls for 20 s, for a
+//! profiler (`perf record --call-graph dwarf …/overhead-*`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use vandar::ApiKey;
+use vandar_benches::stats::{load_average, median, quantile, self_cpu_time};
+use vandar_benches::{handwritten, sdk, server};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Side {
+    Sdk,
+    Raw,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    /// `POST /api/v4/send`: small JSON body in, small JSON out.
+    SendPayment,
+    /// `GET /v3/business/{business}/transaction?per_page=100`: a 100-item page (~120 KB).
+    ListTransactions,
+}
+
+struct Ctx {
+    ipg: vandar::ipg::Client,
+    core: vandar::core::Client,
+    key: ApiKey,
+    raw: reqwest::Client,
+    uri: String,
+}
+
+impl Ctx {
+    async fn call(&self, side: Side, op: Op, i: u64) {
+        match (side, op) {
+            (Side::Sdk, Op::SendPayment) => {
+                let t = sdk::send_payment(&self.ipg, &self.key, i)
+                    .await
+                    .expect("sdk send");
+                assert!(t.token.is_some());
+            }
+            (Side::Raw, Op::SendPayment) => {
+                let t = handwritten::send_payment(&self.raw, &self.uri, i)
+                    .await
+                    .expect("raw send");
+                assert!(t.token.is_some());
+            }
+            (Side::Sdk, Op::ListTransactions) => {
+                let p = sdk::list_transactions(&self.core).await.expect("sdk list");
+                assert!(p.data.is_some());
+            }
+            (Side::Raw, Op::ListTransactions) => {
+                let p = handwritten::list_transactions(&self.raw, &self.uri)
+                    .await
+                    .expect("raw list");
+                assert_eq!(p.data.len(), vandar_benches::fixtures::PAGE_ITEMS);
+            }
+        }
+    }
+}
+
+/// One side's batch: per-call latencies (µs) and CPU µs per call.
+struct Batch {
+    latencies: Vec<f64>,
+    cpu_per_call: f64,
+    calls_per_sec: f64,
+}
+
+/// `total` calls split over `concurrency` tasks.
+fn batch(
+    rt: &tokio::runtime::Runtime,
+    ctx: &Arc<Ctx>,
+    side: Side,
+    op: Op,
+    total: usize,
+    concurrency: usize,
+) -> Batch {
+    let per_task = total / concurrency;
+    let cpu0 = self_cpu_time();
+    let t0 = Instant::now();
+    let handles: Vec<_> = (0..concurrency)
+        .map(|task| {
+            let ctx = ctx.clone();
+            rt.spawn(async move {
+                let mut lat = Vec::with_capacity(per_task);
+                for i in 0..per_task {
+                    let t = Instant::now();
+                    ctx.call(side, op, (task * per_task + i) as u64).await;
+                    lat.push(t.elapsed().as_nanos() as f64 / 1e3);
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    for h in handles {
+        latencies.extend(rt.block_on(h).expect("a benchmark task"));
+    }
+    let elapsed = t0.elapsed();
+    let cpu = self_cpu_time().saturating_sub(cpu0);
+    let n = latencies.len() as f64;
+    Batch {
+        latencies,
+        cpu_per_call: cpu.as_nanos() as f64 / 1e3 / n,
+        calls_per_sec: n / elapsed.as_secs_f64(),
+    }
+}
+
+struct Summary {
+    sdk_lat: Vec<f64>,
+    raw_lat: Vec<f64>,
+    lat_ratios: Vec<f64>,
+    sdk_cpu: Vec<f64>,
+    raw_cpu: Vec<f64>,
+    cpu_ratios: Vec<f64>,
+    sdk_tput: Vec<f64>,
+    raw_tput: Vec<f64>,
+    tput_ratios: Vec<f64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pairs(
+    rt: &tokio::runtime::Runtime,
+    ctx: &Arc<Ctx>,
+    op: Op,
+    rounds: usize,
+    per_round: usize,
+    concurrency: usize,
+    budget: Duration,
+) -> Summary {
+    let mut s = Summary {
+        sdk_lat: vec![],
+        raw_lat: vec![],
+        lat_ratios: vec![],
+        sdk_cpu: vec![],
+        raw_cpu: vec![],
+        cpu_ratios: vec![],
+        sdk_tput: vec![],
+        raw_tput: vec![],
+        tput_ratios: vec![],
+    };
+    let start = Instant::now();
+    for round in 0..rounds {
+        if round > 1 && start.elapsed() > budget {
+            break;
+        }
+        let order = if round % 2 == 0 {
+            [Side::Sdk, Side::Raw]
+        } else {
+            [Side::Raw, Side::Sdk]
+        };
+        let mut got = order.map(|side| (side, batch(rt, ctx, side, op, per_round, concurrency)));
+        if got[0].0 == Side::Raw {
+            got.swap(0, 1);
+        }
+        let [(_, mut sdk_b), (_, mut raw_b)] = got;
+        let (ms, mr) = (median(&mut sdk_b.latencies), median(&mut raw_b.latencies));
+        s.lat_ratios.push(ms / mr);
+        s.cpu_ratios.push(sdk_b.cpu_per_call / raw_b.cpu_per_call);
+        s.tput_ratios
+            .push(sdk_b.calls_per_sec / raw_b.calls_per_sec);
+        s.sdk_cpu.push(sdk_b.cpu_per_call);
+        s.raw_cpu.push(raw_b.cpu_per_call);
+        s.sdk_tput.push(sdk_b.calls_per_sec);
+        s.raw_tput.push(raw_b.calls_per_sec);
+        s.sdk_lat.extend(sdk_b.latencies);
+        s.raw_lat.extend(raw_b.latencies);
+    }
+    s
+}
+
+fn iqr(v: &[f64]) -> (f64, f64) {
+    let mut v = v.to_vec();
+    (quantile(&mut v, 0.25), quantile(&mut v, 0.75))
+}
+
+fn report_latency(name: &str, s: &mut Summary) {
+    let (lo, hi) = iqr(&s.lat_ratios);
+    let (clo, chi) = iqr(&s.cpu_ratios);
+    println!(
+        "{name}: {} rounds, load {}",
+        s.lat_ratios.len(),
+        load_average()
+    );
+    println!(
+        "  wall µs/call   SDK median {:>8.1}  p90 {:>8.1}  p99 {:>8.1} | raw median {:>8.1}  p90 {:>8.1}  p99 {:>8.1}",
+        median(&mut s.sdk_lat),
+        quantile(&mut s.sdk_lat, 0.9),
+        quantile(&mut s.sdk_lat, 0.99),
+        median(&mut s.raw_lat),
+        quantile(&mut s.raw_lat, 0.9),
+        quantile(&mut s.raw_lat, 0.99),
+    );
+    println!(
+        "  client CPU µs/call  SDK {:>8.1} | raw {:>8.1}",
+        median(&mut s.sdk_cpu),
+        median(&mut s.raw_cpu)
+    );
+    println!(
+        "RESULT {name} latency ratio SDK/raw = {:.3} (IQR {lo:.3}..{hi:.3}); client CPU ratio = {:.3} (IQR {clo:.3}..{chi:.3})",
+        median(&mut s.lat_ratios),
+        median(&mut s.cpu_ratios),
+    );
+}
+
+fn main() {
+    let quick = std::env::var_os("VANDAR_BENCH_QUICK").is_some();
+    let scale = |n: usize| if quick { (n / 10).max(2) } else { n };
+    let server = server::spawn(
+        env!("CARGO_BIN_EXE_bench-server"),
+        None,
+        Duration::from_secs(900),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let uri = server.uri();
+    let vandar = sdk::vandar(&uri, None);
+    let ctx = Arc::new(Ctx {
+        ipg: vandar.ipg(),
+        core: vandar.core(),
+        key: sdk::api_key(),
+        raw: handwritten::client(),
+        uri: uri.clone(),
+    });
+    println!(
+        "overhead: server pid {} at {uri}; client: tokio multi-thread, 2 workers; load {}",
+        server.pid(),
+        load_average()
+    );
+
+    if let Some(side) = std::env::var_os("VANDAR_BENCH_PROFILE") {
+        let side = if side == "raw" { Side::Raw } else { Side::Sdk };
+        let start = Instant::now();
+        let mut n = 0;
+        while start.elapsed() < Duration::from_secs(20) {
+            batch(&rt, &ctx, side, Op::SendPayment, 1000, 1);
+            n += 1000;
+        }
+        println!("profile: {n} {side:?} send_payment calls");
+        return;
+    }
+
+    // Warm up both sides (connections, allocator, caches).
+    for op in [Op::SendPayment, Op::ListTransactions] {
+        for side in [Side::Sdk, Side::Raw] {
+            batch(&rt, &ctx, side, op, 200, 1);
+        }
+    }
+
+    // Many short rounds: on an idle machine the scheduler moves the client and the server
+    // between "same core" and "other core" every so often (about 35 vs 120 µs a call), so both
+    // sides of a pair must be measured within the same few milliseconds.
+    let mut s = pairs(
+        &rt,
+        &ctx,
+        Op::SendPayment,
+        scale(400),
+        25,
+        1,
+        Duration::from_secs(60),
+    );
+    report_latency("send_payment", &mut s);
+
+    let mut s = pairs(
+        &rt,
+        &ctx,
+        Op::ListTransactions,
+        scale(100),
+        10,
+        1,
+        Duration::from_secs(60),
+    );
+    report_latency("list_transactions(100 items)", &mut s);
+
+    println!("throughput, send_payment (calls/s, interleaved rounds of 1920 calls per side):");
+    for c in [1usize, 16, 64] {
+        let mut s = pairs(
+            &rt,
+            &ctx,
+            Op::SendPayment,
+            scale(10),
+            1920,
+            c,
+            Duration::from_secs(60),
+        );
+        let (lo, hi) = iqr(&s.tput_ratios);
+        println!(
+            "RESULT throughput c={c:<2} SDK {:>8.0}/s  raw {:>8.0}/s  ratio SDK/raw = {:.3} (IQR {lo:.3}..{hi:.3}; {} rounds, load {}); CPU µs/call SDK {:.1} raw {:.1}",
+            median(&mut s.sdk_tput),
+            median(&mut s.raw_tput),
+            median(&mut s.tput_ratios),
+            s.tput_ratios.len(),
+            load_average(),
+            median(&mut s.sdk_cpu),
+            median(&mut s.raw_cpu),
+        );
+    }
+    drop(server);
+}
