@@ -15,7 +15,7 @@ use vandar::domain::{CardNumber, Mobile, NationalCode, Rial};
 use vandar::ipg::VerifyOutcome;
 use vandar::ipg::types::{PaymentRequest, TokenRequest};
 use vandar::{ApiKey, Config, ConfigBuilder, Error, Timeouts, Vandar};
-use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply};
+use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply, max_in_window};
 use vandar_runtime::{RetryPolicy, TokenPair};
 
 const API_KEY: &str = "ipg-key-77e0c1d2-SECRET";
@@ -218,19 +218,6 @@ async fn status_zero_on_http_200_is_an_api_error() {
     ));
 }
 
-fn max_in_window(times: &[Instant], window: Duration) -> usize {
-    times
-        .iter()
-        .map(|t| {
-            times
-                .iter()
-                .filter(|u| **u >= *t && **u <= *t + window)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
-}
-
 #[tokio::test(start_paused = true)]
 async fn concurrent_gateway_calls_stay_under_the_post_limit() {
     let server = FaultServer::scripted(vec![], info_ok()).await;
@@ -290,30 +277,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 /// the trace capture is only deterministic when no other test runs in the process.
 #[test]
 fn secrets_stay_out_of_errors_debug_and_traces() {
-    const CHILD: &str = "VANDAR_TRACE_REDACTION_CHILD";
-    if std::env::var_os(CHILD).is_some() {
-        return;
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "secrets_stay_out_of_errors_debug_and_traces_inner",
-            "--include-ignored",
-            "--test-threads=1",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("1 passed"),
-        "the inner test did not run: {text}"
+    vandar_runtime::test_util::run_in_own_process(
+        "secrets_stay_out_of_errors_debug_and_traces_inner",
     );
 }
 

@@ -5,7 +5,7 @@
 
 use progenitor_client::{ClientInfo, Error as PError, OperationInfo, ResponseValue, encode_path};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-use vandar_runtime::{Binding, Route};
+use vandar_runtime::{Binding, PathSegment, Route};
 
 use crate::{Client, types};
 
@@ -28,20 +28,14 @@ pub(crate) fn fill_path(route: &Route, params: &[(&str, &str)]) -> Result<String
             return Err(format!("`{op}` has no path parameter `{name}`"));
         }
     }
+    let filled = vandar_runtime::fill_path(route.path, params)
+        .map_err(|name| format!("`{op}` needs a non-empty `{name}`"))?;
     let mut out = String::with_capacity(route.path.len() + 32);
-    for seg in route.path.split('/').filter(|s| !s.is_empty()) {
+    for seg in filled {
         out.push('/');
-        match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => {
-                let value = params
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| *v)
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| format!("`{op}` needs a non-empty `{name}`"))?;
-                out.push_str(&encode_path(value));
-            }
-            None => out.push_str(seg),
+        match seg {
+            PathSegment::Literal(s) => out.push_str(s),
+            PathSegment::Value(v) => out.push_str(&encode_path(v)),
         }
     }
     Ok(out)

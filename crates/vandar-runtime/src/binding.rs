@@ -651,23 +651,13 @@ impl Binding {
                 .path_segments_mut()
                 .map_err(|_| Error::InvalidRequest("base URL cannot take a path".into()))?;
             segs.pop_if_empty();
-            for seg in p.path.split('/').filter(|s| !s.is_empty()) {
-                match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    Some(name) => {
-                        let value = params
-                            .iter()
-                            .find(|(k, _)| *k == name)
-                            .map(|(_, v)| *v)
-                            .filter(|v| !v.is_empty())
-                            .ok_or_else(|| {
-                                Error::InvalidRequest(format!(
-                                    "page `{page}` needs a non-empty `{name}`"
-                                ))
-                            })?;
-                        segs.push(value);
-                    }
-                    None => {
-                        segs.push(seg);
+            let filled = route::fill_path(p.path, params).map_err(|name| {
+                Error::InvalidRequest(format!("page `{page}` needs a non-empty `{name}`"))
+            })?;
+            for seg in filled {
+                match seg {
+                    route::PathSegment::Literal(s) | route::PathSegment::Value(s) => {
+                        segs.push(s);
                     }
                 }
             }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::route::Auth;
-use crate::test_util::{FaultServer, RecordedRequest, Reply};
+use crate::test_util::{FaultServer, RecordedRequest, Reply, max_in_window};
 use crate::{
     AuthError, Binding, Clock, Config, ConfigBuilder, Error, MemoryTokenStore, RateLimit,
     RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair, TokenRefresh,
@@ -686,19 +686,6 @@ async fn static_access_token_still_works_without_refresh() {
 
 // ---------------------------------------------------------------- rate limits
 
-fn max_in_window(times: &[Instant], window: Duration) -> usize {
-    times
-        .iter()
-        .map(|t| {
-            times
-                .iter()
-                .filter(|u| **u >= *t && **u <= *t + window)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
-}
-
 #[tokio::test(start_paused = true)]
 async fn no_3_second_window_exceeds_the_limits() {
     let server = FaultServer::scripted(vec![], ok()).await;
@@ -796,30 +783,8 @@ const CARD: &str = "6037991234567890";
 /// the log capture is only deterministic when no other test runs in the process.
 #[test]
 fn secrets_never_reach_logs_errors_or_debug() {
-    const CHILD: &str = "VANDAR_LOG_REDACTION_CHILD";
-    if std::env::var_os(CHILD).is_some() {
-        return; // in the child only the inner test runs
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "hook_tests::secrets_never_reach_logs_errors_or_debug_inner",
-            "--include-ignored",
-            "--test-threads=1",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("1 passed"),
-        "the inner test did not run: {text}"
+    crate::test_util::run_in_own_process(
+        "hook_tests::secrets_never_reach_logs_errors_or_debug_inner",
     );
 }
 

@@ -60,7 +60,9 @@ pub use config::{
 pub use error::{ApiError, Error};
 pub use ratelimit::{RateLimit, RateLimits};
 pub use retry::RetryPolicy;
-pub use route::{Auth, AutoKind, AutoValue, BrowserPage, FieldCheck, Route};
+pub use route::{
+    Auth, AutoKind, AutoValue, BrowserPage, FieldCheck, PathSegment, Route, fill_path,
+};
 pub use secret::{ApiKey, Secret};
 
 /// Name of the bearer security scheme in the Vandar specs (the business access token).

@@ -404,6 +404,7 @@ pub(crate) fn key_for_bearer(scheme: &'static str) -> LimiterKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::max_in_window;
 
     /// Admission times of `n` back-to-back callers, under paused time.
     async fn admissions(limit: RateLimit, method: reqwest::Method, n: usize) -> Vec<Duration> {
@@ -419,19 +420,6 @@ mod tests {
             out.push(Instant::now() - start);
         }
         out
-    }
-
-    fn max_in_window(times: &[Duration], window: Duration) -> usize {
-        times
-            .iter()
-            .map(|t| {
-                times
-                    .iter()
-                    .filter(|u| **u >= *t && **u <= *t + window)
-                    .count()
-            })
-            .max()
-            .unwrap_or(0)
     }
 
     #[tokio::test(start_paused = true)]

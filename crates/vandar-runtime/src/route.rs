@@ -197,3 +197,36 @@ mod tests {
         assert!(c.check("op", &json!({"cards": [1, 2]})).is_ok());
     }
 }
+
+/// One segment of a filled path template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathSegment<'a> {
+    /// A literal segment of the template (already URL-safe).
+    Literal(&'a str),
+    /// The value given for a `{name}` placeholder, not yet percent-encoded.
+    Value(&'a str),
+}
+
+/// Fill the `{name}` placeholders of a path template (`/v4/{token}`) from `params`. Every
+/// placeholder needs a non-empty value; `Err` carries the name of the first one without.
+pub fn fill_path<'a>(
+    template: &'a str,
+    params: &[(&str, &'a str)],
+) -> Result<Vec<PathSegment<'a>>, &'a str> {
+    template
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => params
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| *v)
+                    .filter(|v| !v.is_empty())
+                    .map(PathSegment::Value)
+                    .ok_or(name),
+                None => Ok(PathSegment::Literal(seg)),
+            },
+        )
+        .collect()
+}

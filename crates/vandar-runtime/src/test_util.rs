@@ -349,3 +349,48 @@ pub fn record_operation(route: &crate::Route, status: u16) {
         );
     }
 }
+
+/// The most timestamps that fall in any closed window of length `window` starting at one of
+/// them (for checking that no 3-second window exceeds a rate limit).
+pub fn max_in_window<T>(times: &[T], window: Duration) -> usize
+where
+    T: Copy + PartialOrd + std::ops::Add<Duration, Output = T>,
+{
+    times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && **u <= *t + window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Run one `#[ignore]`d test of the current test binary alone, in a child process, and assert
+/// that it ran and passed. For tests whose thread-local tracing subscriber (`set_default`)
+/// could otherwise miss a span whose callsite another test thread registers at the same moment
+/// (tracing caches callsite interest process-wide).
+pub fn run_in_own_process(test_name: &str) {
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary path"))
+        .args([
+            "--exact",
+            test_name,
+            "--include-ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .output()
+        .expect("the test binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the test `{test_name}` did not run: {text}"
+    );
+}
