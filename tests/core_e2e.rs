@@ -613,7 +613,7 @@ async fn statement_filters_and_units() {
         .await
         .unwrap()
         .into_inner();
-    let types::TransactionPageData::Transaction(t) = answer.data.unwrap() else {
+    let vandar::domain::OneOrMany::One(t) = answer.data.unwrap() else {
         panic!("the documented page holds one object");
     };
     assert_eq!(

@@ -135,9 +135,7 @@ mod tests {
         let generated: vandar::core::types::TransactionPage =
             serde_json::from_slice(&page).expect("generated types decode the fixture");
         match generated.data {
-            Some(vandar::core::types::TransactionPageData::Array(items)) => {
-                assert_eq!(items.len(), PAGE_ITEMS)
-            }
+            Some(vandar::domain::OneOrMany::Many(items)) => assert_eq!(items.len(), PAGE_ITEMS),
             other => panic!("expected a list, got {other:?}"),
         }
         let hand: crate::handwritten::TransactionPage =

@@ -231,11 +231,10 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
     let (auto_table, bind) = if autos.is_empty() {
         (
             quote!(),
-            quote!(::vandar_runtime::Binding::new(
-                runtime.clone(),
-                ROUTES,
-                BROWSER_PAGES
-            )),
+            quote!(
+                ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES)
+                    .building_on(DEFAULT_HOST)
+            ),
         )
     } else {
         (
@@ -246,6 +245,7 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             },
             quote! {
                 ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES)
+                    .building_on(DEFAULT_HOST)
                     .with_auto_values(AUTO_VALUES)
             },
         )
@@ -295,11 +295,11 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         impl Client {
             /// A client on a shared runtime: every host, credential and limit comes from it.
             pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
-                Self::new_with_client(
-                    DEFAULT_HOST,
-                    runtime.http_client().clone(),
-                    #bind,
-                )
+                // URLs are built on the configured base of the default host, so that `pre`
+                // does not move them again.
+                let binding = #bind;
+                let baseurl = binding.base_prefix(DEFAULT_HOST);
+                Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
             }
 
             /// The runtime binding (routes, configuration) of this client.

@@ -3485,9 +3485,11 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct TransactionPage {
-        ///The items (a single object in every example; a list is accepted too).
+        ///The items (a single object in every example; a list is accepted too). Decoded by the first token, without buffering the page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<TransactionPageData>,
+        pub data: ::std::option::Option<
+            ::vandar_runtime::domain::OneOrMany<Transaction>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_more: ::std::option::Option<::vandar_runtime::domain::LenientBool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3497,32 +3499,6 @@ pub mod types {
     impl TransactionPage {
         pub fn builder() -> builder::TransactionPage {
             Default::default()
-        }
-    }
-
-    ///The items (a single object in every example; a list is accepted too).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum TransactionPageData {
-        Array(::std::vec::Vec<Transaction>),
-        Transaction(Transaction),
-    }
-
-    impl ::std::convert::From<::std::vec::Vec<Transaction>> for TransactionPageData {
-        fn from(value: ::std::vec::Vec<Transaction>) -> Self {
-            Self::Array(value)
-        }
-    }
-
-    impl ::std::convert::From<Transaction> for TransactionPageData {
-        fn from(value: Transaction) -> Self {
-            Self::Transaction(value)
         }
     }
 
@@ -14714,7 +14690,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TransactionPage {
             data: ::std::result::Result<
-                ::std::option::Option<super::TransactionPageData>,
+                ::std::option::Option<
+                    ::vandar_runtime::domain::OneOrMany<super::Transaction>,
+                >,
                 ::std::string::String,
             >,
             has_more: ::std::result::Result<
@@ -14741,7 +14719,9 @@ pub mod types {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TransactionPageData>,
+                    ::std::option::Option<
+                        ::vandar_runtime::domain::OneOrMany<super::Transaction>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -25496,11 +25476,14 @@ impl ClientHooks<::vandar_runtime::Binding> for Client {
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
-        Self::new_with_client(
-            DEFAULT_HOST,
-            runtime.http_client().clone(),
-            ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES),
-        )
+        let binding = ::vandar_runtime::Binding::new(
+                runtime.clone(),
+                ROUTES,
+                BROWSER_PAGES,
+            )
+            .building_on(DEFAULT_HOST);
+        let baseurl = binding.base_prefix(DEFAULT_HOST);
+        Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
     }
 
     /// The runtime binding (routes, configuration) of this client.

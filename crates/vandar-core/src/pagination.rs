@@ -23,6 +23,7 @@ use std::num::NonZeroU64;
 use futures::{Stream, TryStreamExt, stream};
 
 use crate::{Error, builder, types};
+use vandar_runtime::domain::OneOrMany;
 
 /// One page of a Laravel-paginated answer.
 pub trait Page {
@@ -240,33 +241,20 @@ pub trait CursorPage {
     fn next_cursor(&self) -> Option<String>;
 }
 
-impl types::TransactionPage {
-    fn items_ref(&self) -> Vec<&types::Transaction> {
-        match &self.data {
-            Some(types::TransactionPageData::Array(items)) => items.iter().collect(),
-            Some(types::TransactionPageData::Transaction(item)) => vec![item],
-            None => Vec::new(),
-        }
-    }
-}
-
 impl CursorPage for types::TransactionPage {
     type Item = types::Transaction;
 
     fn into_items(self) -> Vec<types::Transaction> {
-        match self.data {
-            Some(types::TransactionPageData::Array(items)) => items,
-            Some(types::TransactionPageData::Transaction(item)) => vec![item],
-            None => Vec::new(),
-        }
+        self.data.map(OneOrMany::into_vec).unwrap_or_default()
     }
 
     fn next_cursor(&self) -> Option<String> {
         if !self.has_more.is_some_and(bool::from) {
             return None;
         }
-        self.items_ref()
-            .last()
+        self.data
+            .as_ref()
+            .and_then(OneOrMany::last)
             .and_then(|t| t.id.as_ref())
             .map(ToString::to_string)
     }

@@ -2162,11 +2162,14 @@ impl ClientHooks<::vandar_runtime::Binding> for Client {
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
-        Self::new_with_client(
-            DEFAULT_HOST,
-            runtime.http_client().clone(),
-            ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES),
-        )
+        let binding = ::vandar_runtime::Binding::new(
+                runtime.clone(),
+                ROUTES,
+                BROWSER_PAGES,
+            )
+            .building_on(DEFAULT_HOST);
+        let baseurl = binding.base_prefix(DEFAULT_HOST);
+        Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
     }
 
     /// The runtime binding (routes, configuration) of this client.

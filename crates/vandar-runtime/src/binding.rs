@@ -148,6 +148,11 @@ pub struct Binding {
     auto_values: &'static [AutoValue],
     bearer: Option<BearerOverride>,
     paths: Arc<BTreeMap<&'static str, String>>,
+    /// The configured base of every host of `routes`, serialized without a trailing `/`
+    /// (computed once: the configuration cannot change after it is built).
+    bases: Arc<[(&'static str, Box<str>)]>,
+    /// The base the generated code builds its URLs on (see [`Binding::building_on`]).
+    built_on: Option<Box<str>>,
 }
 
 /// A per-client bearer credential.
@@ -191,6 +196,17 @@ impl fmt::Debug for Binding {
 impl Binding {
     /// Bind a spec's tables to a runtime (called by the generated `Client::with_runtime`).
     pub fn new(runtime: Runtime, routes: &'static [Route], pages: &'static [BrowserPage]) -> Self {
+        let mut bases: Vec<(&'static str, Box<str>)> = Vec::new();
+        for route in routes {
+            if bases.iter().any(|(host, _)| *host == route.host) {
+                continue;
+            }
+            // A host whose base cannot be had stays out: `pre` then takes the general path,
+            // which reports the error.
+            if let Ok(base) = runtime.config().base_url(route.host) {
+                bases.push((route.host, base.as_str().trim_end_matches('/').into()));
+            }
+        }
         Self {
             runtime,
             routes,
@@ -198,7 +214,69 @@ impl Binding {
             auto_values: &[],
             bearer: None,
             paths: Arc::new(BTreeMap::new()),
+            bases: bases.into(),
+            built_on: None,
         }
+    }
+
+    /// The same binding, told that the generated client builds its URLs on the configured base
+    /// of `default_host` (the base URL it is given is [`Binding::base_prefix`] of that host).
+    /// `pre` then leaves the URL of an operation on that host as it is, and moves the others by
+    /// swapping the prefix, instead of re-parsing every URL.
+    pub fn building_on(mut self, default_host: &str) -> Self {
+        self.built_on = Some(self.base_prefix(default_host).into());
+        self
+    }
+
+    /// The configured base URL of `host`, without a trailing `/` (e.g.
+    /// `http://127.0.0.1:8080/mock` when the host is overridden, else the host itself).
+    pub fn base_prefix(&self, host: &str) -> String {
+        let host = host.trim_end_matches('/');
+        if let Some((_, base)) = self
+            .bases
+            .iter()
+            .find(|(h, _)| h.trim_end_matches('/') == host)
+        {
+            return base.to_string();
+        }
+        self.runtime.config().base_url(host).map_or_else(
+            |_| host.to_owned(),
+            |u| u.as_str().trim_end_matches('/').to_owned(),
+        )
+    }
+
+    /// The request URL for `route` when the generated code built `current` on `built_on`:
+    /// `Ok(None)` when it is right as it is, `Ok(Some(url))` when it moves (another host, or a
+    /// path override), `Err(())` when `current` was not built on `built_on` (a client made
+    /// with another base URL), for the general path to handle.
+    fn routed_url(&self, route: &Route, current: &Url) -> Result<Option<Url>, ()> {
+        let (Some(built_on), Some((_, target))) = (
+            self.built_on.as_deref(),
+            self.bases.iter().find(|(h, _)| *h == route.host),
+        ) else {
+            return Err(());
+        };
+        let rest = current.as_str().strip_prefix(built_on).ok_or(())?;
+        if !rest.starts_with('/') {
+            return Err(());
+        }
+        let path_override = self.paths.get(route.operation_id);
+        if path_override.is_none() && **target == *built_on {
+            return Ok(None);
+        }
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        let path = path_override.map_or(path, String::as_str);
+        let mut text = String::with_capacity(target.len() + rest.len() + 8);
+        text.push_str(target);
+        text.push_str(path);
+        if let Some(query) = query {
+            text.push('?');
+            text.push_str(query);
+        }
+        Url::parse(&text).map(Some).map_err(|_| ())
     }
 
     /// The same binding with the spec's `x-auto-value` table (emitted by the generator as
@@ -301,11 +379,6 @@ impl Binding {
                 "operation `{op}` has no route; regenerate with `cargo xtask gen`"
             ))
         })?;
-        let base = self
-            .runtime
-            .config()
-            .base_url(route.host)
-            .map_err(|e| PError::InvalidRequest(e.to_string()))?;
         if !route.checks.is_empty()
             && let Some(bytes) = request.body().and_then(|b| b.as_bytes())
             && let Some(body) = crate::response::checked_fields(bytes, route.checks)
@@ -314,13 +387,25 @@ impl Binding {
                 check.check(op, &body).map_err(PError::InvalidRequest)?;
             }
         }
-        let mut original = request.url().clone();
-        if let Some(path) = self.paths.get(route.operation_id) {
-            original.set_path(path);
+        match self.routed_url(route, request.url()) {
+            Ok(None) => {}
+            Ok(Some(url)) => *request.url_mut() = url,
+            Err(()) => {
+                let base = self
+                    .runtime
+                    .config()
+                    .base_url(route.host)
+                    .map_err(|e| PError::InvalidRequest(e.to_string()))?;
+                let mut original = request.url().clone();
+                if let Some(path) = self.paths.get(route.operation_id) {
+                    original.set_path(path);
+                }
+                *request.url_mut() = rebase(&base, &original);
+            }
         }
-        let mut url = rebase(&base, &original);
-        self.fill_auto_values(op, &mut url);
-        *request.url_mut() = url;
+        if !self.auto_values.is_empty() {
+            self.fill_auto_values(op, request.url_mut());
+        }
 
         match route.auth {
             Auth::None => {
@@ -761,6 +846,90 @@ mod tests {
         assert_eq!(u.as_str(), "http://127.0.0.1:1/x/v4/T1");
         assert!(b.page_url("payment_page", &[("token", "")]).is_err());
         assert!(b.page_url("nope", &[]).is_err());
+    }
+
+    static TWO_HOSTS: &[Route] = &[
+        Route {
+            operation_id: "send",
+            method: "POST",
+            host: "https://ipg.vandar.io",
+            path: "/api/v4/send",
+            auth: Auth::None,
+            idempotent: false,
+            checks: &[],
+        },
+        Route {
+            operation_id: "refresh",
+            method: "POST",
+            host: "https://api.vandar.io",
+            path: "/v3/refreshtoken",
+            auth: Auth::None,
+            idempotent: false,
+            checks: &[],
+        },
+    ];
+
+    /// Every way `pre` routes a URL gives what the general `rebase` gives: the URL is left as
+    /// it is when it was built on its own host's base, moved to the other host's base, moved
+    /// to an overridden path, and rebased when the client was made with another base URL.
+    #[tokio::test]
+    async fn routing_by_prefix_matches_the_general_path() {
+        let config = Config::builder()
+            .host("https://ipg.vandar.io", "http://127.0.0.1:9/mock/ipg/")
+            .build()
+            .unwrap();
+        let b = Binding::new(Runtime::new(config).unwrap(), TWO_HOSTS, &[])
+            .building_on("https://ipg.vandar.io");
+        assert_eq!(
+            b.base_prefix("https://ipg.vandar.io/"),
+            "http://127.0.0.1:9/mock/ipg"
+        );
+        assert_eq!(
+            b.base_prefix("https://api.vandar.io"),
+            "https://api.vandar.io"
+        );
+        let built = "http://127.0.0.1:9/mock/ipg";
+        let cases = [
+            // (operation, URL the generated code built, where it must go)
+            (
+                "send",
+                format!("{built}/api/v4/send?a=1&b=%20"),
+                "http://127.0.0.1:9/mock/ipg/api/v4/send?a=1&b=%20",
+            ),
+            (
+                "refresh",
+                format!("{built}/v3/refreshtoken"),
+                "https://api.vandar.io/v3/refreshtoken",
+            ),
+            (
+                "send",
+                "https://elsewhere.example/p/api/v4/send?x=1".to_owned(),
+                "http://127.0.0.1:9/mock/ipg/p/api/v4/send?x=1",
+            ),
+            (
+                "send",
+                format!("{built}x/api/v4/send"),
+                "http://127.0.0.1:9/mock/ipg/mock/ipgx/api/v4/send",
+            ),
+        ];
+        for (op, from, to) in &cases {
+            let r = prepared(&b, op, from).await.unwrap();
+            assert_eq!(r.url().as_str(), *to, "{op} from {from}");
+        }
+        let moved = b.clone().with_path("send", "/api/v5/send").unwrap();
+        let r = prepared(&moved, "send", &format!("{built}/api/v4/send?q=2"))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.url().as_str(),
+            "http://127.0.0.1:9/mock/ipg/api/v5/send?q=2"
+        );
+        // Without `building_on` every URL takes the general path, with the same results.
+        let general = Binding::new(b.runtime().clone(), TWO_HOSTS, &[]);
+        let r = prepared(&general, "refresh", "https://ipg.vandar.io/v3/refreshtoken")
+            .await
+            .unwrap();
+        assert_eq!(r.url().as_str(), "https://api.vandar.io/v3/refreshtoken");
     }
 
     static ROUTES: &[Route] = &[

@@ -18,6 +18,7 @@
 //! | [`national_code`] | [`NationalCode`] |
 //! | [`jalali`] | [`JalaliDate`], [`JalaliDateTime`], [`JalaliCompactDate`] |
 //! | [`api_time`] | [`ApiDate`], [`ApiDateTime`], [`DateFormat`], [`DateTimeFormat`] |
+//! | [`one_or_many`] | [`OneOrMany`] |
 //!
 //! Every type implements `Serialize`, `Deserialize`, `Display`, `FromStr` and
 //! `schemars::JsonSchema`. Validated types ([`Iban`], [`CardNumber`], [`Mobile`],
@@ -36,6 +37,7 @@ mod macros;
 pub mod mobile;
 pub mod money;
 pub mod national_code;
+pub mod one_or_many;
 mod text;
 
 pub use api_time::{ApiDate, ApiDateTime, DateFormat, DateTimeFormat};
@@ -46,6 +48,7 @@ pub use jalali::{DateError, JalaliCompactDate, JalaliDate, JalaliDateTime};
 pub use mobile::{Mobile, MobileError};
 pub use money::{MoneyError, Rial, RialString, Rounding, Toman, TomanString};
 pub use national_code::{NationalCode, NationalCodeError};
+pub use one_or_many::OneOrMany;
 
 /// Any error produced while parsing or converting a domain value.
 ///
