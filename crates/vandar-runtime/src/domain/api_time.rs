@@ -37,7 +37,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::jalali::{
     Calendar, DateError, JalaliDate, JalaliDateTime, clean, parse_date_part, parse_time_part,
-    split_date_time, tehran_from_local,
+    split_date_time, tehran_utc_from_local,
 };
 use super::json_schema_impl;
 
@@ -173,7 +173,7 @@ struct Parsed {
 
 fn from_wall_clock(local: NaiveDateTime, format: DateTimeFormat) -> Parsed {
     Parsed {
-        utc: tehran_from_local(local).with_timezone(&Utc),
+        utc: tehran_utc_from_local(local),
         local,
         format,
     }

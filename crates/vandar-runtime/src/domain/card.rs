@@ -290,7 +290,9 @@ impl CardHash {
     /// [`CardError::HashLength`] or [`CardError::HashNotHex`].
     pub fn parse(input: &str) -> Result<Self, CardError> {
         let s = input.trim();
-        if let Some(i) = s.chars().position(|c| !c.is_ascii_hexdigit()) {
+        // By bytes: every byte before the first non-hex one is ASCII, so the byte index is
+        // also the character index.
+        if let Some(i) = s.bytes().position(|b| !b.is_ascii_hexdigit()) {
             return Err(CardError::HashNotHex { position: i + 1 });
         }
         if s.len() != 64 {

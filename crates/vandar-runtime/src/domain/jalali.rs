@@ -9,6 +9,8 @@
 //!
 //! Supported range: Jalali years 1 to 9999.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -374,25 +376,41 @@ pub(crate) fn parse_date_part(s: &str, force: Option<Calendar>) -> Option<DatePa
             _ => None,
         };
     }
-    let sep = if s.contains('/') { '/' } else { '-' };
-    let mut it = s.split(sep);
-    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some()
-        || !(1..=4).contains(&y.len())
-        || !(1..=2).contains(&m.len())
-        || !(1..=2).contains(&d.len())
-        || ![y, m, d]
-            .iter()
-            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    // `y/m/d` or `y-m-d`: three runs of digits (1–4, 1–2, 1–2 long) joined by one separator,
+    // `/` if the text has one, else `-`.
+    let sep = if s.contains('/') { b'/' } else { b'-' };
+    let mut fields = [0u32; 3];
+    let mut lens = [0usize; 3];
+    let mut k = 0;
+    for b in s.bytes() {
+        if b == sep {
+            k += 1;
+            if k == 3 {
+                return None;
+            }
+        } else if b.is_ascii_digit() {
+            lens[k] += 1;
+            if lens[k] > 4 {
+                return None;
+            }
+            fields[k] = fields[k] * 10 + u32::from(b - b'0');
+        } else {
+            return None;
+        }
+    }
+    if k != 2
+        || !(1..=4).contains(&lens[0])
+        || !(1..=2).contains(&lens[1])
+        || !(1..=2).contains(&lens[2])
     {
         return None;
     }
-    let year: i32 = y.parse().ok()?;
+    let year = i32::try_from(fields[0]).ok()?;
     Some(DateParts {
         calendar: guess(year),
         year,
-        month: m.parse().ok()?,
-        day: d.parse().ok()?,
+        month: fields[1],
+        day: fields[2],
     })
 }
 
@@ -426,13 +444,14 @@ fn parse_time_fast(s: &str) -> Option<NaiveTime> {
 }
 
 /// Normalises digits, trims, and undoes a JSON-style escaped slash (`1400\/04\/04`).
-pub(crate) fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> Cow<'_, str> {
     let s = s.trim();
-    // ASCII without a backslash is already clean (the common case: nothing to map or undo).
+    // ASCII without a backslash is already clean (the common case: nothing to map or undo,
+    // nothing to allocate).
     if s.is_ascii() && !s.contains('\\') {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
-    normalize_digits(s).replace("\\/", "/")
+    Cow::Owned(normalize_digits(s).replace("\\/", "/"))
 }
 
 impl FromStr for JalaliDate {
@@ -649,6 +668,44 @@ impl JalaliDateTime {
     }
 }
 
+thread_local! {
+    /// The last day whose Tehran offset held all day (no DST change in it), with that offset
+    /// in seconds east of UTC: the dates of one statement page mostly share a few days.
+    static TEHRAN_DAY: Cell<Option<(NaiveDate, i32)>> = const { Cell::new(None) };
+}
+
+/// The Tehran offset that holds for the whole of `day`, if no DST change falls in it: the
+/// first and the last second of the day are both unambiguous and have the same offset (Iran
+/// changed its clocks at most twice a year, at midnight).
+fn whole_day_offset(day: NaiveDate) -> Option<i32> {
+    let single = |t: NaiveDateTime| match Tehran.from_local_datetime(&t) {
+        LocalResult::Single(t) => Some(t.offset().fix().local_minus_utc()),
+        _ => None,
+    };
+    let first = single(day.and_time(NaiveTime::MIN))?;
+    let last = single(day.and_hms_opt(23, 59, 59)?)?;
+    (first == last).then_some(first)
+}
+
+/// [`tehran_from_local`] as a UTC instant, with the offset of the day cached per thread.
+pub(crate) fn tehran_utc_from_local(local: NaiveDateTime) -> DateTime<Utc> {
+    let day = local.date();
+    let offset = match TEHRAN_DAY.get() {
+        Some((d, offset)) if d == day => Some(offset),
+        _ => {
+            let offset = whole_day_offset(day);
+            if let Some(offset) = offset {
+                TEHRAN_DAY.set(Some((day, offset)));
+            }
+            offset
+        }
+    };
+    match offset.and_then(|o| local.checked_sub_signed(TimeDelta::seconds(i64::from(o)))) {
+        Some(utc) => utc.and_utc(),
+        None => tehran_from_local(local).with_timezone(&Utc),
+    }
+}
+
 /// Reads a wall-clock time as Tehran local time (see [`JalaliDateTime::to_tehran`]).
 pub(crate) fn tehran_from_local(local: NaiveDateTime) -> DateTime<Tz> {
     match Tehran.from_local_datetime(&local) {
@@ -683,8 +740,12 @@ impl fmt::Display for JalaliDateTime {
 
 /// Splits `time - date` / `date time` text into its parts.
 pub(crate) fn split_date_time(t: &str) -> Option<(&str, Option<&str>, bool)> {
-    if let Some((time, date)) = t.split_once(" - ") {
-        return Some((date.trim(), Some(time.trim()), true));
+    // `" - "` found by its `-` (a byte scan; cheaper than a substring searcher per date).
+    let b = t.as_bytes();
+    if let Some(i) = (1..b.len().saturating_sub(1))
+        .find(|&i| b[i] == b'-' && b[i - 1] == b' ' && b[i + 1] == b' ')
+    {
+        return Some((t[i + 2..].trim(), Some(t[..i - 1].trim()), true));
     }
     let mut it = t.split_whitespace();
     let date = it.next()?;
@@ -746,6 +807,124 @@ json_schema_impl!(JalaliDateTime, "JalaliDateTime",
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The per-day offset cache gives the instant chrono-tz gives, on every day from 1977 to
+    /// 2030 (Iran's DST years included: gaps, repeated hours) at times around midnight and
+    /// noon, visiting days in an order that both hits and misses the cache.
+    #[test]
+    fn cached_tehran_offset_agrees_with_chrono_tz() {
+        let start = NaiveDate::from_ymd_opt(1977, 1, 1).unwrap();
+        let days = (NaiveDate::from_ymd_opt(2030, 12, 31).unwrap() - start).num_days();
+        let times = [
+            (0, 0, 0),
+            (0, 30, 0),
+            (1, 0, 0),
+            (12, 0, 0),
+            (23, 0, 0),
+            (23, 30, 0),
+            (23, 59, 59),
+        ];
+        let mut checked = 0;
+        for step in [1, 7] {
+            for i in (0..days).step_by(step) {
+                let day = start + TimeDelta::days(i);
+                for (h, m, sec) in times {
+                    let local = day.and_hms_opt(h, m, sec).unwrap();
+                    assert_eq!(
+                        tehran_utc_from_local(local),
+                        tehran_from_local(local).with_timezone(&Utc),
+                        "{local}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 150_000, "{checked}");
+        // Days with a DST change (a skipped or a repeated hour) are never cached: two a year
+        // while Iran had DST (2008 here), none since it was abolished in 2022.
+        let uncached = |year: i32| -> Vec<NaiveDate> {
+            NaiveDate::from_ymd_opt(year, 1, 1)
+                .unwrap()
+                .iter_days()
+                .take_while(|d| d.year() == year)
+                .filter(|d| whole_day_offset(*d).is_none())
+                .collect()
+        };
+        let changes = uncached(2008);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(changes[0].month(), 3, "{changes:?}");
+        assert_eq!(changes[1].month(), 9, "{changes:?}");
+        assert!(uncached(2024).is_empty());
+        assert_eq!(
+            whole_day_offset(NaiveDate::from_ymd_opt(2024, 6, 1).unwrap()),
+            Some(12_600)
+        );
+    }
+
+    #[test]
+    fn separated_date_parts() {
+        let p = parse_date_part("1401/3/7", None).unwrap();
+        assert_eq!(
+            (p.calendar, p.year, p.month, p.day),
+            (Calendar::Jalali, 1401, 3, 7)
+        );
+        let p = parse_date_part("2019-02-19", None).unwrap();
+        assert_eq!(
+            (p.calendar, p.year, p.month, p.day),
+            (Calendar::Gregorian, 2019, 2, 19)
+        );
+        for bad in [
+            "1401/3",
+            "1401/3/7/1",
+            "/3/7",
+            "1401//7",
+            "1401/3/",
+            "14011/3/7",
+            "1401/123/7",
+            "1401/3-7",
+            "1401/3/x",
+            "۱۴۰۱/3/7",
+        ] {
+            assert!(parse_date_part(bad, None).is_none(), "{bad}");
+        }
+        assert_eq!(
+            split_date_time("17:46:57 - 1401/3/7"),
+            Some(("1401/3/7", Some("17:46:57"), true))
+        );
+        assert_eq!(
+            split_date_time("1401-03-07 17:46:57"),
+            Some(("1401-03-07", Some("17:46:57"), false))
+        );
+        assert_eq!(
+            split_date_time("1401-03-07"),
+            Some(("1401-03-07", None, false))
+        );
+        // The byte scan finds the `" - "` that `str::split_once` finds.
+        for t in [
+            "- 1401",
+            "1401 -",
+            " - ",
+            "a - b - c",
+            "a -b",
+            "a- b",
+            "a  -  b",
+            "-",
+            "",
+            "a - ",
+            " - b",
+        ] {
+            let expected = t
+                .split_once(" - ")
+                .map(|(time, date)| (date.trim(), Some(time.trim()), true));
+            match expected {
+                Some(e) => assert_eq!(split_date_time(t), Some(e), "{t:?}"),
+                None => assert!(
+                    split_date_time(t).is_none_or(|(_, _, time_first)| !time_first),
+                    "{t:?}"
+                ),
+            }
+        }
+    }
 
     fn g(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
