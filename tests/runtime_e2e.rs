@@ -5,8 +5,6 @@
 //! every 3-second window; secrets stay out of errors, Debug output and tracing. All tests run
 //! under paused tokio time, so timeouts and backoff are virtual and exact.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
@@ -15,7 +13,9 @@ use vandar::domain::{CardNumber, Mobile, NationalCode, Rial};
 use vandar::ipg::VerifyOutcome;
 use vandar::ipg::types::{PaymentRequest, TokenRequest};
 use vandar::{ApiKey, Config, ConfigBuilder, Error, Timeouts, Vandar};
-use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply, max_in_window};
+use vandar_runtime::test_util::{
+    CapturedTraces, FaultServer, RecordedRequest, Reply, max_in_window,
+};
 use vandar_runtime::{RetryPolicy, TokenPair};
 
 const API_KEY: &str = "ipg-key-77e0c1d2-SECRET";
@@ -249,28 +249,6 @@ async fn concurrent_gateway_calls_stay_under_the_post_limit() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Runs [`secrets_stay_out_of_errors_debug_and_traces_inner`] alone in a child process of this
 /// test binary: a thread-local subscriber (`set_default`) can miss a span whose callsite another
 /// test thread registers at the same moment (tracing caches callsite interest process-wide), so
@@ -285,14 +263,7 @@ fn secrets_stay_out_of_errors_debug_and_traces() {
 #[tokio::test(start_paused = true)]
 #[ignore = "run in its own process by secrets_stay_out_of_errors_debug_and_traces"]
 async fn secrets_stay_out_of_errors_debug_and_traces_inner() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = CapturedTraces::start();
 
     let server = FaultServer::start(|req: &RecordedRequest| match req.path_only() {
         SEND => Reply::Reset,
@@ -327,7 +298,7 @@ async fn secrets_stay_out_of_errors_debug_and_traces_inner() {
     let err = v.ipg().verify(&key, "T").await.unwrap_err();
     shown.push(format!("{err} {err:?}"));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     for expected in [
         "vandar.request",
         "send_payment",

@@ -2,7 +2,6 @@
 //! the generated `send()` does, with bearer routes (no generated client uses one yet). Every
 //! test runs under paused tokio time: waits, timeouts and backoff are virtual and exact.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -12,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::route::Auth;
-use crate::test_util::{FaultServer, RecordedRequest, Reply, max_in_window};
+use crate::test_util::{CapturedTraces, FaultServer, RecordedRequest, Reply, max_in_window};
 use crate::{
     AuthError, Binding, Clock, Config, ConfigBuilder, Error, MemoryTokenStore, RateLimit,
     RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair, TokenRefresh,
@@ -751,28 +750,6 @@ async fn limits_are_per_credential() {
 
 // ---------------------------------------------------------------- redaction and tracing
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 const API_KEY: &str = "ipg-key-SECRET-5e1f";
 const NATIONAL_CODE: &str = "0084575948";
 const CARD: &str = "6037991234567890";
@@ -791,14 +768,7 @@ fn secrets_never_reach_logs_errors_or_debug() {
 #[tokio::test(start_paused = true)]
 #[ignore = "run in its own process by secrets_never_reach_logs_errors_or_debug"]
 async fn secrets_never_reach_logs_errors_or_debug_inner() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = CapturedTraces::start();
 
     let server = FaultServer::start(|req| match (req.path_only(), req.seq) {
         (REFRESH, _) => Reply::json(
@@ -853,7 +823,7 @@ async fn secrets_never_reach_logs_errors_or_debug_inner() {
             .access_token(OLD_ACCESS)
     ));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("vandar.request"), "{logs}");
     assert!(logs.contains("vandar.token_refresh"), "{logs}");
     assert!(

@@ -394,3 +394,50 @@ pub fn run_in_own_process(test_name: &str) {
         "the test `{test_name}` did not run: {text}"
     );
 }
+
+/// What `tracing` prints on the current thread (every level, span opening and closing
+/// included, no colours), kept in memory for tests that check what reaches the logs.
+#[derive(Clone, Default)]
+pub struct CapturedTraces(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedTraces {
+    /// Capture everything traced on this thread until the returned guard is dropped.
+    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+            .with_ansi(false)
+            .with_writer(captured.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// The text printed so far.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedTraces {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedTraces {
+    type Writer = CapturedTraces;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
