@@ -1,0 +1,167 @@
+//! The test controls under `/__sandbox/`.
+
+use std::time::Duration;
+
+use http::Method;
+use serde_json::{Value, json};
+
+use crate::flows::STATEFUL;
+use crate::server::{Body, Req, Shared, json_response, redirect};
+use crate::state::Fault;
+use http::Response;
+
+fn bad_request(message: &str) -> Response<Body> {
+    json_response(400, &json!({"error": message}))
+}
+
+fn body_json(req: &Req) -> Value {
+    serde_json::from_slice(&req.body).unwrap_or(Value::Null)
+}
+
+/// A buyer's or user's decision: a 302 for a browser form (`redirect=1`), JSON otherwise.
+fn decision(req: &Req, result: Result<String, String>) -> Response<Body> {
+    let browser = req.form().iter().any(|(k, v)| k == "redirect" && v == "1");
+    match result {
+        Ok(url) if browser => redirect(&url),
+        Ok(url) => json_response(200, &json!({"redirect_url": url})),
+        Err(e) if browser => {
+            crate::server::html_response(409, format!("<!DOCTYPE html><p>{e}</p>"))
+        }
+        Err(e) => json_response(409, &json!({"error": e})),
+    }
+}
+
+/// Handle `/__sandbox{rest}`.
+pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<Body> {
+    let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let m = &req.method;
+    match (m, parts.as_slice()) {
+        (&Method::GET, ["credentials"]) => json_response(
+            200,
+            &serde_json::to_value(&shared.lock().creds).unwrap_or_default(),
+        ),
+        (&Method::GET, ["operations"]) => {
+            let ops: Vec<Value> = shared
+                .catalog
+                .operations
+                .iter()
+                .map(|o| {
+                    json!({
+                        "spec": o.spec,
+                        "operation": o.id,
+                        "method": o.method.as_str(),
+                        "path": o.path,
+                        "stateful": STATEFUL.contains(&(o.spec, o.id.as_str())),
+                        "auth": format!("{:?}", o.auth),
+                        "success_status": o.success_status,
+                        "answer_from_example": o.canned_from_example,
+                        "rejected_examples": o.rejected_examples,
+                        "example_request": o.example_request,
+                        "example_query": o.example_query.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let pages: Vec<Value> = shared
+                .catalog
+                .pages
+                .iter()
+                .map(|p| json!({"spec": p.spec, "name": p.name, "path": p.path}))
+                .collect();
+            json_response(200, &json!({"operations": ops, "pages": pages}))
+        }
+        (&Method::POST, ["ipg", token, action @ ("pay" | "fail")]) => {
+            let card = req
+                .form()
+                .into_iter()
+                .find(|(k, _)| k == "card")
+                .map(|(_, v)| v)
+                .or_else(|| body_json(req)["card"].as_str().map(str::to_owned));
+            let result = shared
+                .lock()
+                .decide_payment(token, *action == "pay", card.as_deref());
+            decision(req, result)
+        }
+        (&Method::POST, ["mandates", token, action @ ("approve" | "fail")]) => {
+            let code = req
+                .form()
+                .into_iter()
+                .find(|(k, _)| k == "error_code")
+                .map(|(_, v)| v)
+                .or_else(|| body_json(req)["error_code"].as_str().map(str::to_owned));
+            let result = crate::dd::decide(
+                &mut shared.lock(),
+                token,
+                *action == "approve",
+                code.as_deref(),
+            );
+            decision(req, result)
+        }
+        (&Method::GET, ["sanbod", "consent", session]) => {
+            crate::pages::consent_page(shared, session)
+        }
+        (&Method::POST, ["sanbod", "consent", session, action @ ("allow" | "deny")]) => {
+            let result = {
+                let mut st = shared.lock();
+                let now = st.now();
+                st.sanbod.decide(session, *action == "allow", now)
+            };
+            decision(req, result)
+        }
+        (&Method::GET, ["clock"]) => {
+            let now = shared.lock().now();
+            json_response(200, &json!({"now_ms": now}))
+        }
+        (&Method::POST, ["clock", "advance"]) => {
+            let Some(secs) = body_json(req)["seconds"].as_u64() else {
+                return bad_request("body must be {\"seconds\": N}");
+            };
+            let now = {
+                let mut st = shared.lock();
+                st.clock.advance(Duration::from_secs(secs));
+                st.tick();
+                st.now()
+            };
+            shared.flush();
+            json_response(200, &json!({"now_ms": now}))
+        }
+        (&Method::POST, ["clock", "freeze"]) => {
+            let Some(frozen) = body_json(req)["frozen"].as_bool() else {
+                return bad_request("body must be {\"frozen\": true|false}");
+            };
+            shared.lock().clock.set_frozen(frozen);
+            json_response(200, &json!({"frozen": frozen}))
+        }
+        (&Method::POST, ["faults"]) => match serde_json::from_slice::<Fault>(&req.body) {
+            Ok(f) => {
+                if shared
+                    .catalog
+                    .find(f.spec.as_deref(), &f.operation)
+                    .is_empty()
+                {
+                    return bad_request("unknown operation (or spec)");
+                }
+                shared.lock().faults.push(f);
+                json_response(200, &json!({"ok": true}))
+            }
+            Err(e) => bad_request(&format!("invalid fault: {e}")),
+        },
+        (&Method::DELETE, ["faults"]) => {
+            shared.lock().faults.clear();
+            json_response(200, &json!({"ok": true}))
+        }
+        (&Method::POST, ["rate-limit"]) => {
+            let Some(enabled) = body_json(req)["enabled"].as_bool() else {
+                return bad_request("body must be {\"enabled\": true|false}");
+            };
+            let mut st = shared.lock();
+            st.rate_limit = enabled;
+            st.rate.clear();
+            json_response(200, &json!({"enabled": enabled}))
+        }
+        (&Method::POST, ["reset"]) => {
+            shared.lock().reset();
+            json_response(200, &json!({"ok": true}))
+        }
+        _ => json_response(404, &json!({"error": "unknown sandbox control"})),
+    }
+}

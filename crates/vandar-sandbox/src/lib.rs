@@ -1,0 +1,308 @@
+//! A local, stateful Vandar + Sanbod sandbox built from the project's OpenAPI specs.
+//!
+//! The specs (`spec/*.yaml`) are embedded at build time; every operation of every spec and every
+//! browser page (`x-browser-pages`) is served on ONE base URL, matched by method and path
+//! template (the SDK's `Config::all_hosts` points every host there). Among several matching
+//! templates the most specific one wins (a literal segment beats a parameter, compared from the
+//! left); no two specs share a method and path today, and a tie would go to the spec listed first
+//! (ipg, core, subscription, ravand, sanbod).
+//!
+//! * Requests are validated against the spec schemas (JSON Schema draft 4 semantics, OpenAPI
+//!   `nullable` honoured, `x-` extensions ignored, formats not enforced) and rejected in each
+//!   service's documented shape: IPG `{"status":0,"errors":[..]}` (422), Vandar Laravel
+//!   `{"message":..,"errors":{"field":[..]}}` (422), Sanbod `{"error":true,"message":{..}}` (400);
+//!   a missing, wrong or expired Vandar token answers 401 `{"status":0,"error":"Unauthenticated"}`.
+//! * Stateful: IPG (send, pay page, callback, transaction info, verify once, 20-minute window),
+//!   token refresh (5/10 days, rotation), wallet balance, statement (`start_after` cursor),
+//!   settlements (store with `track_id`, list as a Laravel page, show, cancel, 30-minute cycle,
+//!   `notify_url` webhook), direct debit (bank page, callback, verify, withdrawals within the
+//!   mandate's limits, revoke, 20-minute lapse), Sanbod OAuth (consent page, codes, AC/CC tokens, refresh, revoke,
+//!   scope checks on every service). Every other operation answers its spec example (or a minimal
+//!   answer synthesized from its success schema); every success answer is checked against its
+//!   schema before it leaves.
+//! * Test controls under `/__sandbox/` and as methods of [`Sandbox`]: the buyer's Pay/Cancel,
+//!   the customer's mandate decision, the Sanbod consent decision, faults on the next calls of an operation, the clock, the rate
+//!   limit switch (POST 30 / others 100 per 3 s per credential, 429 with `Retry-After`), reset.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), vandar_sandbox::Error> {
+//! let sandbox = vandar_sandbox::Sandbox::start().await?;
+//! let creds = sandbox.credentials();
+//! println!("{} {}", sandbox.base_url(), creds.ipg_api_key);
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The crate's `README.md` lists every flow, control and error shape.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod controls;
+mod dd;
+mod flows;
+mod pages;
+mod sanbod;
+mod server;
+mod spec;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use dd::{INSTANT_SETTLE, MANDATE_WINDOW, PAYER_BALANCE_RIAL};
+pub use state::{
+    ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE,
+    VERIFY_WINDOW,
+};
+
+/// The port the binary listens on by default (`127.0.0.1:8910`).
+pub const DEFAULT_PORT: u16 = 8910;
+
+/// Errors of the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An embedded spec could not be read or compiled.
+    #[error("spec: {0}")]
+    Spec(String),
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A control was refused (unknown token, decided twice, unknown operation, ...).
+    #[error("control refused: {0}")]
+    Control(String),
+}
+
+/// Options for [`Sandbox::builder`].
+#[derive(Debug, Clone)]
+pub struct SandboxBuilder {
+    addr: SocketAddr,
+    rate_limit: bool,
+    frozen_clock: bool,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        SandboxBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            rate_limit: true,
+            frozen_clock: false,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Listen here (default `127.0.0.1:0`, a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+    /// Enforce the documented rate limits (default on).
+    pub fn rate_limit(mut self, on: bool) -> Self {
+        self.rate_limit = on;
+        self
+    }
+    /// Stop the wall clock: sandbox time moves only with [`Sandbox::advance_clock`] (default off).
+    pub fn frozen_clock(mut self, frozen: bool) -> Self {
+        self.frozen_clock = frozen;
+        self
+    }
+    /// Bind and start serving on the current Tokio runtime.
+    pub async fn start(self) -> Result<Sandbox, Error> {
+        let catalog = spec::Catalog::load()?;
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| Error::Bind {
+            addr: self.addr,
+            source,
+        })?;
+        let base_url = format!("http://{local}");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Spec(format!("http client: {e}")))?;
+        let shared = Arc::new(server::Shared {
+            catalog,
+            state: Mutex::new(state::State::new(self.frozen_clock, self.rate_limit)),
+            base_url: base_url.clone(),
+            http,
+        });
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
+        tracing::info!(%base_url, "vandar-sandbox listening");
+        Ok(Sandbox {
+            base_url,
+            addr: local,
+            shared,
+            stop: tx,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running sandbox. Dropping it (or [`Sandbox::shutdown`]) stops the server.
+pub struct Sandbox {
+    base_url: String,
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Start a sandbox on `127.0.0.1` at a free port, rate limits on, clock running.
+    pub async fn start() -> Result<Sandbox, Error> {
+        Self::builder().start().await
+    }
+
+    /// Options before starting.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash): every host's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The current credentials (the Vandar token pair changes after a refresh).
+    pub fn credentials(&self) -> Credentials {
+        self.shared.lock().creds.clone()
+    }
+
+    /// The buyer clicks Pay on the IPG page of `token`: returns the callback URL
+    /// (`callback_url?token=..&payment_status=OK`).
+    pub async fn pay_ipg(&self, token: &str) -> Result<String, Error> {
+        self.shared
+            .lock()
+            .decide_payment(token, true, None)
+            .map_err(Error::Control)
+    }
+
+    /// The buyer clicks Cancel: returns the callback URL with `payment_status=FAILED`.
+    pub async fn fail_ipg(&self, token: &str) -> Result<String, Error> {
+        self.shared
+            .lock()
+            .decide_payment(token, false, None)
+            .map_err(Error::Control)
+    }
+
+    /// The customer approves the mandate of `token` at the bank: returns the callback URL
+    /// (`callback_url?token=..&authorization_id=..&status=SUCCEED`).
+    pub async fn approve_mandate(&self, token: &str) -> Result<String, Error> {
+        dd::decide(&mut self.shared.lock(), token, true, None).map_err(Error::Control)
+    }
+
+    /// The mandate fails at the bank with `error_code` (default `02`, the customer refused):
+    /// returns the callback URL (`..&status=FAILED&error_code=..`).
+    pub async fn fail_mandate(
+        &self,
+        token: &str,
+        error_code: Option<&str>,
+    ) -> Result<String, Error> {
+        dd::decide(&mut self.shared.lock(), token, false, error_code).map_err(Error::Control)
+    }
+
+    /// The user allows (or denies) a Sanbod consent session (the id at the end of the
+    /// `authorize` redirect): returns the `redirect_uri` with `code` (or `error`) and `state`.
+    pub async fn decide_sanbod_consent(&self, session: &str, allow: bool) -> Result<String, Error> {
+        let mut st = self.shared.lock();
+        let now = st.now();
+        st.sanbod
+            .decide(session, allow, now)
+            .map_err(Error::Control)
+    }
+
+    /// Move sandbox time forward (runs due transitions and webhooks).
+    pub async fn advance_clock(&self, by: Duration) {
+        {
+            let mut st = self.shared.lock();
+            st.clock.advance(by);
+            st.tick();
+        }
+        self.shared.flush();
+    }
+
+    /// Stop or restart the flow of wall time in the sandbox clock.
+    pub async fn freeze_clock(&self, frozen: bool) {
+        self.shared.lock().clock.set_frozen(frozen);
+    }
+
+    /// Inject a fault on the next `fault.count` calls of an operation.
+    pub async fn inject_fault(&self, fault: Fault) -> Result<(), Error> {
+        if self
+            .shared
+            .catalog
+            .find(fault.spec.as_deref(), &fault.operation)
+            .is_empty()
+        {
+            return Err(Error::Control(format!(
+                "unknown operation {}",
+                fault.operation
+            )));
+        }
+        self.shared.lock().faults.push(fault);
+        Ok(())
+    }
+
+    /// Remove every pending fault.
+    pub async fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Switch the documented rate limits on or off.
+    pub async fn set_rate_limit(&self, enabled: bool) {
+        let mut st = self.shared.lock();
+        st.rate_limit = enabled;
+        st.rate.clear();
+    }
+
+    /// Forget all payments, settlements, tokens and faults; restore the seeded credentials and
+    /// wallet.
+    pub async fn reset(&self) {
+        self.shared.lock().reset();
+    }
+
+    /// Stop serving and wait for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

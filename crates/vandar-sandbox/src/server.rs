@@ -1,0 +1,629 @@
+//! The HTTP server: routing, validation, auth, faults, rate limits, flows and controls.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::flows;
+use crate::pages;
+use crate::spec::{AuthKind, Catalog, ErrorStyle, Operation, ParamIn};
+use crate::state::{FaultKind, Notification, State};
+
+/// A response body.
+pub(crate) type Body = Full<Bytes>;
+
+/// What the service returns: a response, or "drop the connection".
+pub(crate) type Reply = Result<Response<Body>, std::io::Error>;
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub catalog: Arc<Catalog>,
+    pub state: Mutex<State>,
+    pub base_url: String,
+    pub http: reqwest::Client,
+}
+
+impl Shared {
+    /// Lock the state (a poisoned lock is recovered: the state stays usable for tests).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// POST queued webhooks in the background.
+    pub(crate) fn flush(&self) {
+        let outbox: Vec<Notification> = std::mem::take(&mut self.lock().outbox);
+        for n in outbox {
+            let client = self.http.clone();
+            tokio::spawn(async move {
+                let form = serde_urlencoded::to_string(&n.form).unwrap_or_default();
+                let sent = client
+                    .post(&n.url)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(form)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) => {
+                        tracing::debug!(url = %n.url, status = %r.status(), "webhook delivered")
+                    }
+                    Err(e) => tracing::warn!(url = %n.url, error = %e, "webhook failed"),
+                }
+            });
+        }
+    }
+}
+
+/// A parsed request.
+pub(crate) struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Req {
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub(crate) fn bearer(&self) -> Option<&str> {
+        self.headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+    }
+    pub(crate) fn basic(&self) -> Option<(String, String)> {
+        use base64::Engine as _;
+        let v = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let b64 = v.strip_prefix("Basic ")?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let (id, secret) = text.split_once(':')?;
+        Some((id.to_owned(), secret.to_owned()))
+    }
+    /// The body as form fields (pages) or JSON object fields.
+    pub(crate) fn form(&self) -> Vec<(String, String)> {
+        serde_urlencoded::from_bytes(&self.body).unwrap_or_default()
+    }
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: u16, body: &Value) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// An HTML response.
+pub(crate) fn html_response(status: u16, body: String) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+/// A 302 to `location`.
+pub(crate) fn redirect(location: &str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::FOUND;
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// A validation failure in the spec's documented shape.
+pub(crate) fn invalid(
+    style: ErrorStyle,
+    fields: &[(String, String)],
+    traceid: Option<&str>,
+) -> Response<Body> {
+    match style {
+        ErrorStyle::Ipg => json_response(
+            422,
+            &json!({"status": 0, "errors": fields.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>()}),
+        ),
+        ErrorStyle::Vandar => {
+            let mut errors = serde_json::Map::new();
+            for (f, m) in fields {
+                if let Some(a) = errors
+                    .entry(f.clone())
+                    .or_insert_with(|| json!([]))
+                    .as_array_mut()
+                {
+                    a.push(json!(m))
+                }
+            }
+            json_response(
+                422,
+                &json!({"message": "The given data was invalid.", "errors": errors}),
+            )
+        }
+        ErrorStyle::Sanbod => {
+            let mut errors = serde_json::Map::new();
+            for (f, m) in fields {
+                if let Some(a) = errors
+                    .entry(f.clone())
+                    .or_insert_with(|| json!([]))
+                    .as_array_mut()
+                {
+                    a.push(json!(m))
+                }
+            }
+            json_response(
+                400,
+                &json!({"error": true, "message": errors, "result_number": 0, "traceid": traceid}),
+            )
+        }
+    }
+}
+
+/// An error with a plain message in the spec's shape.
+pub(crate) fn failure(
+    style: ErrorStyle,
+    status: u16,
+    message: &str,
+    traceid: Option<&str>,
+) -> Response<Body> {
+    match style {
+        ErrorStyle::Ipg => json_response(status, &json!({"status": 0, "errors": [message]})),
+        ErrorStyle::Vandar => json_response(status, &json!({"status": 0, "message": message})),
+        ErrorStyle::Sanbod => json_response(
+            status,
+            &json!({"error": true, "message": message, "result_number": 0, "traceid": traceid}),
+        ),
+    }
+}
+
+/// `{"status":0,"error":"Unauthenticated"}` with 401.
+pub(crate) fn unauthenticated() -> Response<Body> {
+    json_response(401, &json!({"status": 0, "error": "Unauthenticated"}))
+}
+
+fn field_of(err: &jsonschema::ValidationError<'_>) -> String {
+    let mut parts: Vec<String> = err
+        .instance_path()
+        .as_str()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    if let jsonschema::error::ValidationErrorKind::Required { property } = err.kind() {
+        parts.push(
+            property
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| property.to_string()),
+        );
+    }
+    parts.join(".")
+}
+
+/// Validate `instance`; returns `(field, message)` pairs, one per failing field.
+pub(crate) fn check(
+    validator: &jsonschema::Validator,
+    instance: &Value,
+    style: ErrorStyle,
+    prefix: &str,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for err in validator.iter_errors(instance) {
+        let mut field = field_of(&err);
+        if field.is_empty() {
+            field = prefix.to_owned();
+        } else if !prefix.is_empty() {
+            field = format!("{prefix}.{field}");
+        }
+        let label = if field.is_empty() {
+            "body".to_owned()
+        } else {
+            field.clone()
+        };
+        let message = match (err.kind(), style) {
+            (jsonschema::error::ValidationErrorKind::Required { .. }, ErrorStyle::Vandar) => {
+                format!("The {} field is required.", label.replace('_', " "))
+            }
+            (jsonschema::error::ValidationErrorKind::Required { .. }, _) => {
+                format!("{label} is required")
+            }
+            _ => format!("{label} is invalid: {}", err.masked()),
+        };
+        if !out.iter().any(|(f, _)| *f == field) {
+            out.push((field, message));
+        }
+    }
+    out
+}
+
+fn validate_request(
+    op: &Operation,
+    req: &Req,
+    path_params: &[(String, String)],
+) -> Result<Value, Vec<(String, String)>> {
+    let mut errors = Vec::new();
+    for p in &op.params {
+        let raw = match p.location {
+            ParamIn::Path => path_params
+                .iter()
+                .find(|(k, _)| *k == p.name)
+                .map(|(_, v)| v.as_str()),
+            ParamIn::Query => req.query(&p.name),
+        };
+        let Some(raw) = raw else {
+            if p.required {
+                errors.push((p.name.clone(), required_message(op.style, &p.name)));
+            }
+            continue;
+        };
+        if let Some(v) = &p.validator {
+            let as_string = Value::String(raw.to_owned());
+            if v.is_valid(&as_string) {
+                continue;
+            }
+            // query strings carry numbers and booleans as text
+            let parsed: Option<Value> = serde_json::from_str(raw).ok();
+            if parsed.as_ref().is_some_and(|x| v.is_valid(x)) {
+                continue;
+            }
+            errors.extend(check(
+                v,
+                parsed.as_ref().unwrap_or(&as_string),
+                op.style,
+                &p.name,
+            ));
+        }
+    }
+    let body = if req.body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice::<Value>(&req.body) {
+            Ok(v) => v,
+            Err(_) if op.body_validator.is_none() => Value::Null,
+            Err(e) => {
+                errors.push(("body".into(), format!("the body is not valid JSON: {e}")));
+                return Err(errors);
+            }
+        }
+    };
+    if let Some(v) = &op.body_validator {
+        if body.is_null() {
+            if op.body_required {
+                errors.push(("body".into(), "a JSON body is required".into()));
+            }
+        } else {
+            errors.extend(check(v, &body, op.style, ""));
+        }
+    }
+    if errors.is_empty() {
+        Ok(body)
+    } else {
+        Err(errors)
+    }
+}
+
+fn required_message(style: ErrorStyle, name: &str) -> String {
+    match style {
+        ErrorStyle::Vandar => format!("The {} field is required.", name.replace('_', " ")),
+        _ => format!("{name} is required"),
+    }
+}
+
+/// The credential a call is counted against for rate limiting.
+fn credential_key(req: &Req, body_hint: Option<&Value>) -> String {
+    if let Some(v) = req
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return v.to_owned();
+    }
+    if let Some(k) = body_hint
+        .and_then(|b| b.get("api_key"))
+        .and_then(Value::as_str)
+    {
+        return format!("api_key:{k}");
+    }
+    "anonymous".into()
+}
+
+/// Everything one operation call needs.
+pub(crate) struct Call<'a> {
+    pub shared: &'a Shared,
+    pub op: &'a Operation,
+    pub req: &'a Req,
+    pub params: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Call<'_> {
+    pub(crate) fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+    pub(crate) fn traceid(&self) -> Option<&str> {
+        self.req.query("traceid")
+    }
+}
+
+fn fault_response(style: ErrorStyle, kind: &FaultKind) -> Option<Response<Body>> {
+    match kind {
+        FaultKind::Drop | FaultKind::Delay { .. } => None,
+        FaultKind::Status { status } => Some(match style {
+            ErrorStyle::Ipg => json_response(*status, &json!({"status": 0, "errors": ["sandbox: injected server error"]})),
+            ErrorStyle::Vandar => json_response(*status, &json!({"status": 0, "errors": {"error": "sandbox: injected server error"}})),
+            ErrorStyle::Sanbod => json_response(*status, &json!({"error": true, "message": "sandbox: injected server error", "result_number": 0})),
+        }),
+        FaultKind::RateLimit { retry_after } => Some(too_many(style, *retry_after)),
+        FaultKind::Html { status } => Some(html_response(
+            *status,
+            "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>".into(),
+        )),
+    }
+}
+
+fn too_many(style: ErrorStyle, retry_after: u64) -> Response<Body> {
+    let mut r = failure(style, 429, "Too Many Attempts.", None);
+    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+        .unwrap_or_default();
+    let req = Req {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query,
+        headers: parts.headers,
+        body,
+    };
+    tracing::debug!(method = %req.method, path = %req.path, "request");
+    let reply = dispatch(&shared, &req).await;
+    shared.flush();
+    reply
+}
+
+async fn dispatch(shared: &Shared, req: &Req) -> Reply {
+    if let Some(rest) = req.path.strip_prefix("/__sandbox") {
+        return Ok(crate::controls::handle(shared, req, rest).await);
+    }
+    if req.method == Method::GET
+        && let Some((page, params)) = shared.catalog.page(&req.path)
+    {
+        return Ok(pages::serve(shared, req, page, &params));
+    }
+    if req.method == Method::GET && (req.path == "/" || req.path.is_empty()) {
+        return Ok(pages::index(shared));
+    }
+    let Some((op, params)) = shared.catalog.route(&req.method, &req.path) else {
+        return Ok(json_response(
+            404,
+            &json!({"status": 0, "message": format!("sandbox: no operation for {} {}", req.method, req.path)}),
+        ));
+    };
+    let body_hint: Option<Value> = serde_json::from_slice(&req.body).ok();
+    // faults and rate limits come first, like a proxy in front of the API
+    let (fault, limited) = {
+        let mut st = shared.lock();
+        st.tick();
+        let fault = st.take_fault(op.spec, &op.id);
+        let limited = if fault.is_none() {
+            let key = credential_key(req, body_hint.as_ref());
+            st.rate_check(&key, req.method == Method::POST)
+        } else {
+            None
+        };
+        (fault, limited)
+    };
+    if let Some(kind) = &fault {
+        tracing::info!(operation = %op.id, ?kind, "injecting fault");
+        match kind {
+            FaultKind::Drop => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "sandbox: injected connection drop",
+                ));
+            }
+            FaultKind::Delay { ms } => tokio::time::sleep(Duration::from_millis(*ms)).await,
+            other => {
+                if let Some(r) = fault_response(op.style, other) {
+                    return Ok(r);
+                }
+            }
+        }
+    }
+    if let Some(retry_after) = limited {
+        return Ok(too_many(op.style, retry_after));
+    }
+    let traceid = req.query("traceid");
+    // authentication
+    match op.auth {
+        AuthKind::VandarBearer => {
+            let ok = req.bearer().is_some_and(|t| shared.lock().access_ok(t));
+            if !ok {
+                return Ok(unauthenticated());
+            }
+        }
+        AuthKind::SanbodBasic => {
+            let ok = req.basic().is_some_and(|(id, secret)| {
+                let st = shared.lock();
+                id == st.creds.sanbod_client_id && secret == st.creds.sanbod_client_secret
+            });
+            if !ok {
+                return Ok(json_response(
+                    401,
+                    &json!({"error": "invalid_client", "error_description": "client authentication failed"}),
+                ));
+            }
+        }
+        AuthKind::SanbodBearer => {
+            let scope = req.path.trim_start_matches('/').to_owned();
+            let res = match req.bearer() {
+                Some(t) => {
+                    let st = shared.lock();
+                    st.sanbod.check(t, &scope, st.now())
+                }
+                None => Err((401, "missing bearer token")),
+            };
+            if let Err((status, message)) = res {
+                return Ok(failure(ErrorStyle::Sanbod, status, message, traceid));
+            }
+        }
+        AuthKind::None => {}
+    }
+    let body = match validate_request(op, req, &params) {
+        Ok(b) => b,
+        Err(fields) => return Ok(invalid(op.style, &fields, traceid)),
+    };
+    if let Some((_, business)) = params.iter().find(|(k, _)| k == "business") {
+        let known = shared.lock().creds.business.clone();
+        if *business != known {
+            return Ok(failure(
+                op.style,
+                404,
+                &format!("business {business} not found"),
+                traceid,
+            ));
+        }
+    }
+    let call = Call {
+        shared,
+        op,
+        req,
+        params,
+        body,
+    };
+    let answer = match flows::handle(&call) {
+        Some(a) => a,
+        None => canned(&call),
+    };
+    let (status, value) = match answer {
+        Answer::Raw(r) => return Ok(*r),
+        Answer::Json(status, value) => (status, value),
+    };
+    // every success answer must match its schema; a mismatch is a sandbox bug, reported loudly
+    if (200..300).contains(&status)
+        && let Some(v) = &op.success_validator
+    {
+        let errs = check(v, &value, ErrorStyle::Ipg, "");
+        if !errs.is_empty() {
+            tracing::error!(operation = %op.id, ?errs, "sandbox answer breaks the spec schema");
+            return Ok(json_response(
+                500,
+                &json!({"status": 0, "message": "sandbox: answer breaks the spec schema", "errors": errs.iter().map(|(_, m)| m).collect::<Vec<_>>()}),
+            ));
+        }
+    }
+    Ok(json_response(status, &value))
+}
+
+/// What an operation handler answers.
+pub(crate) enum Answer {
+    /// A JSON body (success bodies are checked against the spec).
+    Json(u16, Value),
+    /// A ready response (errors, redirects).
+    Raw(Box<Response<Body>>),
+}
+
+impl Answer {
+    /// Wrap a ready response.
+    pub(crate) fn raw(r: Response<Body>) -> Answer {
+        Answer::Raw(Box::new(r))
+    }
+}
+
+/// The spec's example (or a synthesized answer) for an operation without a flow.
+fn canned(call: &Call<'_>) -> Answer {
+    let op = call.op;
+    if op.success_status == 302 {
+        return Answer::raw(redirect(&format!("{}/", call.shared.base_url)));
+    }
+    let mut body = op.canned.clone().unwrap_or_else(|| json!({}));
+    if op.style == ErrorStyle::Sanbod
+        && let (Some(obj), Some(t)) = (body.as_object_mut(), call.traceid())
+        && obj.contains_key("traceid")
+    {
+        obj.insert("traceid".into(), json!(t));
+    }
+    Answer::Json(op.success_status, body)
+}
+
+/// Serve until `shutdown` flips to true.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => break,
+        };
+        let (stream, peer): (_, SocketAddr) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let io = TokioIo::new(stream);
+            let svc = service_fn(move |req| {
+                let shared = shared.clone();
+                async move { handle(shared, req).await }
+            });
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(%peer, error = %e, "connection closed");
+                    }
+                }
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
