@@ -128,10 +128,7 @@ async fn call(vandar: &Vandar, op: &str) -> Result<Value, Error> {
     let c = vandar.core();
     macro_rules! run {
         ($e:expr) => {
-            $e.send()
-                .await
-                .map(|r| serde_json::to_value(r.into_inner()).unwrap())
-                .map_err(Error::from)
+            $e.send().await.map(|r| serde_json::to_value(r).unwrap())
         };
     }
     let b = param("business");
@@ -556,6 +553,12 @@ async fn every_operation_routes_authenticates_and_decodes() {
                 .mount(&server)
                 .await;
             let err = call(&vandar, id).await.expect_err(&ex.location);
+            if !r.idempotent && matches!(status, 500 | 502 | 504) {
+                // a money call's 500/502/504 may come after it was processed
+                assert!(err.is_outcome_unknown(), "{}: {err}", ex.location);
+                assert_eq!(err.http_status(), Some(status), "{}", ex.location);
+                continue;
+            }
             let api = err
                 .api_error()
                 .unwrap_or_else(|| panic!("{}: not an API error: {err}", ex.location));
@@ -611,8 +614,7 @@ async fn statement_filters_and_units() {
         .per_page(100u64)
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let vandar::domain::OneOrMany::One(t) = answer.data.unwrap() else {
         panic!("the documented page holds one object");
     };
@@ -659,8 +661,7 @@ async fn settlement_units_and_query_flags() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let s = &stored.data.unwrap().settlement[0];
     assert_eq!(s.amount, Some(Rial::new(50_000)));
     assert_eq!(s.amount_toman, Some(Toman::new(5_000)));
@@ -686,8 +687,7 @@ async fn settlement_units_and_query_flags() {
         )
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
     assert!(err.to_string().contains("5000"), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -714,8 +714,7 @@ async fn settlement_units_and_query_flags() {
         .is_a2a_bank_active(false)
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let mellat = banks
         .data
         .iter()

@@ -114,8 +114,7 @@ async fn checkout_flow() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let token = sent.token.unwrap();
     assert_eq!(token, "4FFSKSZ9I3CJWOA");
     let reqs = requests(&server).await;
@@ -155,8 +154,7 @@ async fn checkout_flow() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(
         info.card_number.as_ref().map(|c| c.as_str()),
         Some("603799******6299")
@@ -277,22 +275,19 @@ async fn every_documented_error_body_decodes() {
                 )
                 .send()
                 .await
-                .map(drop)
-                .map_err(Error::from),
+                .map(drop),
             "get_transaction_info" => ipg
                 .get_transaction_info()
                 .body(token_body())
                 .send()
                 .await
-                .map(drop)
-                .map_err(Error::from),
+                .map(drop),
             "verify_payment" => ipg
                 .verify_payment()
                 .body(token_body())
                 .send()
                 .await
-                .map(drop)
-                .map_err(Error::from),
+                .map(drop),
             other => panic!("operation {other} is not covered by this test"),
         };
         let err = result.expect_err(&ex.location);
@@ -337,8 +332,7 @@ async fn invalid_input_is_rejected_before_sending() {
         )
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::InvalidRequest(_)), "{msg}");
     assert!(msg.contains("`amount`") && msg.contains("1000"), "{msg}");
@@ -353,8 +347,7 @@ async fn invalid_input_is_rejected_before_sending() {
         )
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("callback_url"), "{msg}");
 
@@ -370,8 +363,7 @@ async fn invalid_input_is_rejected_before_sending() {
         )
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::InvalidRequest(_)), "{msg}");
     assert!(msg.contains("callback_url"), "{msg}");
@@ -395,8 +387,7 @@ async fn invalid_input_is_rejected_before_sending() {
         )
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.to_string().contains("valid_card_number"), "{err}");
 
     assert!(requests(&server).await.is_empty(), "nothing may be sent");
@@ -441,8 +432,7 @@ async fn secrets_stay_out_of_debug_and_errors() {
         .body(body)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err}");
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains(API_KEY), "{shown}");
@@ -486,8 +476,9 @@ async fn undocumented_status_is_reported_without_body() {
         )
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.http_status(), Some(502));
-    assert_eq!(err.to_string(), "unexpected HTTP 502 response");
+    // a payment call's 502 may come after the gateway forwarded it: outcome unknown
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(!err.to_string().contains("<html>"), "{err}");
 }

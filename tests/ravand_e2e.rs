@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value, json};
 use vandar::domain::CardNumber;
 use vandar::ravand::types::{Undocumented, VandarError};
-use vandar::ravand::{Client, DocumentUpload, HAND_WRITTEN_ROUTES, ROUTES, ResponseValue};
+use vandar::ravand::{Client, DocumentUpload, HAND_WRITTEN_ROUTES, ROUTES};
 use vandar::{Config, ConfigBuilder, Error, Vandar};
 use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply};
 use vandar_runtime::{Auth, RetryPolicy, TokenPair};
@@ -223,9 +223,8 @@ fn card() -> CardNumber {
     CardNumber::parse(CARD).unwrap()
 }
 
-/// What every Ravand call returns (progenitor's error type, as the generated code names it).
-type Answer =
-    Result<ResponseValue<Undocumented>, vandar_runtime::__progenitor_client::Error<VandarError>>;
+/// What every Ravand call returns.
+type Answer = Result<Undocumented, Error>;
 
 /// Call one operation through its typed method, with this test's parameters.
 async fn call(c: &Client, op: &str) -> Answer {
@@ -491,8 +490,7 @@ async fn every_operation_is_routed_authenticated_and_decoded() {
             .await;
         let got = call(&ravand, op)
             .await
-            .unwrap_or_else(|e| panic!("{id} {op}: {}", Error::from(e)))
-            .into_inner();
+            .unwrap_or_else(|e| panic!("{id} {op}: {}", e));
         assert_eq!(Value::Object(got.into()), answer, "{op}: answer kept whole");
 
         let reqs = server.received_requests().await.unwrap();
@@ -590,7 +588,7 @@ async fn every_operation_decodes_error_bodies() {
                 .expect(1)
                 .mount(&server)
                 .await;
-            let err = Error::from(call(&ravand, op).await.expect_err(op));
+            let err = call(&ravand, op).await.expect_err(op);
             let api = err.api_error().unwrap_or_else(|| panic!("{op}: {err}"));
             assert_eq!(err.http_status(), Some(status), "{op}");
             if status == 401 {
@@ -626,7 +624,7 @@ async fn no_token_no_request() {
         .unwrap()
         .ravand();
     for op in ["transfer", "upload_cardholder_documents", "list_provinces"] {
-        let err = Error::from(call(&ravand, op).await.expect_err(op));
+        let err = call(&ravand, op).await.expect_err(op);
         assert!(matches!(err, Error::InvalidRequest(_)), "{op}: {err}");
         assert!(err.to_string().contains("bearer token"), "{op}: {err}");
     }
@@ -734,11 +732,11 @@ async fn upload_sends_multipart_documents() {
                 )
                 .text("side", "front"),
         )
-        .send()
+        .send_with_response()
         .await
         .unwrap();
-    assert_eq!(answer.status().as_u16(), 201, "any 2xx is a success");
-    assert_eq!(answer.into_inner()["message"], "ok");
+    assert_eq!(answer.status(), 201, "any 2xx is a success");
+    assert_eq!(answer["message"], "ok");
 
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 1);
@@ -812,7 +810,7 @@ async fn upload_rejects_incomplete_requests() {
         ),
     ];
     for (result, mentions) in cases {
-        let err = Error::from(result.unwrap_err());
+        let err = result.unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
         assert!(err.to_string().contains(mentions), "{err}");
     }
@@ -910,13 +908,13 @@ async fn transfers_and_uploads_are_never_retried() {
         "confirm_transfer_otp",
         "upload_cardholder_documents",
     ] {
-        let err = Error::from(call(&ravand, op).await.unwrap_err());
+        let err = call(&ravand, op).await.unwrap_err();
         assert!(err.is_outcome_unknown(), "{op}: {err}");
         assert!(err.to_string().contains(op), "{err}");
     }
-    let err = Error::from(call(&ravand, "get_balance").await.unwrap_err());
+    let err = call(&ravand, "get_balance").await.unwrap_err();
     assert_eq!(err.http_status(), Some(503));
-    let err = Error::from(call(&ravand, "inquire_transfer").await.unwrap_err());
+    let err = call(&ravand, "inquire_transfer").await.unwrap_err();
     assert_eq!(err.http_status(), Some(503));
 
     let count = |suffix: &str| {
@@ -1024,8 +1022,7 @@ async fn get_with_query_adds_undocumented_query_pairs() {
             &[("from", "1403/01/01"), ("page", "2")],
         )
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(got["data"], json!([]));
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs[0].url.query(), Some("from=1403%2F01%2F01&page=2"));
@@ -1050,7 +1047,7 @@ async fn get_with_query_adds_undocumented_query_pairs() {
         ravand.get_with_query("list_provinces", &[], &[]).await,
     ];
     for r in refused {
-        let err = Error::from(r.unwrap_err());
+        let err = r.unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
     }
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -1061,16 +1058,14 @@ async fn get_with_query_adds_undocumented_query_pairs() {
 async fn card_status_takes_a_validated_card_number() {
     assert!(CardNumber::parse("6037997599999994").is_err(), "Luhn");
     let (server, ravand) = setup().await;
-    let err = Error::from(
-        ravand
-            .get_card_status()
-            .business(BUSINESS)
-            .provider(PROVIDER)
-            .cardholder_id(CARDHOLDER)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = ravand
+        .get_card_status()
+        .business(BUSINESS)
+        .provider(PROVIDER)
+        .cardholder_id(CARDHOLDER)
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("card_number"), "{err}");
     assert!(server.received_requests().await.unwrap().is_empty());
     assert!(!format!("{:?}", card()).contains(CARD), "masked in Debug");

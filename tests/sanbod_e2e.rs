@@ -379,7 +379,7 @@ async fn token_grants_through_the_generated_method() {
         .await;
     for name in ["client_credentials", "refresh_token"] {
         let body: TokenRequest = serde_json::from_value(example("token", None, name)).unwrap();
-        let answer = sanbod.token().body(body).send().await.unwrap().into_inner();
+        let answer = sanbod.token().body(body).send().await.unwrap();
         assert_eq!(answer.access_token.unwrap().expose(), CC_TOKEN);
         assert_eq!(answer.expires_in.unwrap().get(), 3600);
     }
@@ -431,7 +431,7 @@ async fn token_errors_are_api_errors() {
     assert!(tokens.get(&key).await.is_none(), "nothing stored");
 
     let body = TokenRequest::client_credentials("999", [Scope::CardToIban]);
-    let err = Error::from(sanbod.token().body(body).send().await.unwrap_err());
+    let err = sanbod.token().body(body).send().await.unwrap_err();
     let api = api_error(&err);
     assert_eq!(api.http_status, 401);
     assert_eq!(api.messages, vec!["invalid client credentials"]);
@@ -443,7 +443,7 @@ async fn token_needs_client_credentials_and_sends_nothing_without_them() {
     let sanbod =
         client_with(Config::builder().host(SANBOD_HOST, &format!("{}/sanbod", server.uri())));
     let body = TokenRequest::client_credentials("999", [Scope::CardToIban]);
-    let err = Error::from(sanbod.token().body(body).send().await.unwrap_err());
+    let err = sanbod.token().body(body).send().await.unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest(m) if m.contains("sanbod_client")),
         "{err:?}"
@@ -476,13 +476,7 @@ async fn revoke_sends_the_token_without_auth() {
 
     // The generated method.
     let body: RevokeRequest = serde_json::from_value(example("revoke", None, "revoke")).unwrap();
-    let answer = sanbod
-        .revoke()
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let answer = sanbod.revoke().body(body).send().await.unwrap();
     assert_eq!(answer["message"], "revoked");
 
     // Through the manager: the token is forgotten.
@@ -519,7 +513,7 @@ async fn revoke_sends_the_token_without_auth() {
 
     // The documented error.
     let body = RevokeRequest::builder().access_token(OAuthToken::from("gone"));
-    let err = Error::from(sanbod.revoke().body(body).send().await.unwrap_err());
+    let err = sanbod.revoke().body(body).send().await.unwrap_err();
     assert_eq!(api_error(&err).http_status, 400);
     assert_eq!(api_error(&err).messages, vec!["invalid token"]);
 }
@@ -573,13 +567,7 @@ macro_rules! service_case {
             let body: $body = serde_json::from_value(request.clone()).unwrap();
             let client = sanbod.with_bearer(AC_TOKEN);
 
-            let ok = client
-                .$op()
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap()
-                .into_inner();
+            let ok = client.$op().body(body.clone()).send().await.unwrap();
             let check = $check;
             check(&ok);
             let documented = serde_json::from_value::<_>(example(op, Some("200"), $ok)).unwrap();
@@ -590,7 +578,7 @@ macro_rules! service_case {
                 "the whole answer decodes as the documented example does"
             );
 
-            let err = Error::from(client.$op().body(body.clone()).send().await.unwrap_err());
+            let err = client.$op().body(body.clone()).send().await.unwrap_err();
             let api = api_error(&err);
             assert_eq!(api.http_status, 422);
             assert_eq!(api.raw, example(op, Some("4XX"), $err));
@@ -599,7 +587,7 @@ macro_rules! service_case {
                 "{api:?}"
             );
 
-            let err = Error::from(client.$op().body(body).send().await.unwrap_err());
+            let err = client.$op().body(body).send().await.unwrap_err();
             assert_eq!(api_error(&err).http_status, 200, "the real status is kept");
 
             let reqs = requests(&server).await;
@@ -747,7 +735,7 @@ async fn services_without_a_token_send_nothing() {
     let (server, sanbod) = setup().await;
     let body: StatementRequest =
         serde_json::from_value(example("statement", None, "two_items")).unwrap();
-    let err = Error::from(sanbod.statement().body(body).send().await.unwrap_err());
+    let err = sanbod.statement().body(body).send().await.unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest(m) if m.contains("sanbod_bearer")),
         "{err:?}"
@@ -803,15 +791,13 @@ async fn satna_below_its_minimum_is_refused_before_sending() {
     let mut request = example("rtgs_transfer", None, "transfer");
     request["transferAmount"] = json!("150000000");
     let body: RtgsTransferRequest = serde_json::from_value(request).unwrap();
-    let err = Error::from(
-        sanbod
-            .with_bearer(AC_TOKEN)
-            .rtgs_transfer()
-            .body(body)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = sanbod
+        .with_bearer(AC_TOKEN)
+        .rtgs_transfer()
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest(m) if m.contains("transferAmount")),
         "{err:?}"
@@ -857,14 +843,12 @@ async fn transfers_are_never_retried_but_reports_are_with_the_same_traceid() {
 
     let body: NormalTransferRequest =
         serde_json::from_value(example("normal_transfer", None, "transfer")).unwrap();
-    let err = Error::from(
-        sanbod
-            .normal_transfer()
-            .body(body)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = sanbod
+        .normal_transfer()
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.http_status(), Some(503));
     let body: StatementRequest =
         serde_json::from_value(example("statement", None, "two_items")).unwrap();
@@ -1034,8 +1018,7 @@ async fn a_401_refreshes_the_ac_token_and_replays_a_transfer_once() {
         .body(body)
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(
         ok.message.unwrap().doc_number.as_deref(),
         Some("00001632235711734468")
@@ -1078,15 +1061,13 @@ async fn ac_keys_without_consent_fail_before_sending() {
     let key = TokenKey::authorization_code("054", [Scope::Statement], "user-7");
     let body: StatementRequest =
         serde_json::from_value(example("statement", None, "two_items")).unwrap();
-    let err = Error::from(
-        tokens
-            .client(&key)
-            .statement()
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = tokens
+        .client(&key)
+        .statement()
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, Error::Auth(AuthError::TokenUnavailable { reason }) if reason.contains("authorize_url")),
         "{err:?}"

@@ -135,7 +135,6 @@ async fn mandate_flow() {
         .send()
         .await
         .unwrap()
-        .into_inner()
         .result
         .unwrap()
         .banks;
@@ -167,8 +166,7 @@ async fn mandate_flow() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let token = created
         .result
         .unwrap()
@@ -220,8 +218,7 @@ async fn mandate_flow() {
         .authorization_id(authorization_id)
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(verified.status.map(i64::from), Some(1));
     let reqs = requests(&server).await;
     let body = assert_api_request(
@@ -244,8 +241,7 @@ async fn mandate_flow() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let w = stored.result.unwrap().withdrawal.unwrap();
     assert_eq!(w.withdrawal_status(), Some(WithdrawalStatus::Pending));
     assert!(!w.withdrawal_status().unwrap().is_final());
@@ -281,7 +277,6 @@ async fn mandate_flow() {
         .send()
         .await
         .unwrap()
-        .into_inner()
         .result
         .unwrap();
     assert_eq!(usage.mandate_status(), Some(MandateStatus::Active));
@@ -314,8 +309,7 @@ async fn mandate_flow() {
         .authorization_id(authorization_id)
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(
         revoked.revoked_id().and_then(|id| id.as_str()),
         Some(AUTH_ID)
@@ -381,9 +375,7 @@ async fn call(vandar: &Vandar, op: &str) -> Result<Value, Error> {
     let dd = vandar.subscription();
     macro_rules! enc {
         ($call:expr) => {
-            $call
-                .map(|v| serde_json::to_value(v.into_inner()).unwrap())
-                .map_err(Error::from)
+            $call.map(|v| serde_json::to_value(v).unwrap())
         };
     }
     match op {
@@ -680,8 +672,7 @@ async fn list_filters_are_optional_and_pages_decode() {
         .business(BUSINESS)
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let reqs = requests(&server).await;
     assert_eq!(reqs[0].url.query(), None, "no filter sent when none is set");
     assert_eq!(page.data.len(), 2);
@@ -714,8 +705,7 @@ async fn list_filters_are_optional_and_pages_decode() {
         .status("REVOKED")
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let reqs = requests(&server).await;
     assert_eq!(reqs[1].url.query(), Some("status=REVOKED"));
     let revoked = &mandates.data[1];
@@ -769,7 +759,6 @@ async fn undocumented_values_and_shapes_still_decode() {
         .send()
         .await
         .unwrap()
-        .into_inner()
         .result
         .unwrap();
     assert_eq!(
@@ -828,8 +817,7 @@ async fn lost_withdrawal_response_is_recovered_by_track_id() {
         )
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_outcome_unknown(), "{err}");
     assert!(!err.is_retryable());
     assert_eq!(server.count(&store_path), 1, "never repeated by the SDK");
@@ -841,7 +829,6 @@ async fn lost_withdrawal_response_is_recovered_by_track_id() {
         .send()
         .await
         .unwrap()
-        .into_inner()
         .result
         .unwrap()
         .withdrawal
@@ -913,7 +900,7 @@ async fn invalid_requests_are_rejected_before_sending() {
         .send()
         .await
         .unwrap_err();
-    rejected(err.into(), "max_retry_count");
+    rejected(err, "max_retry_count");
     // is_instant is 0 or 1
     let err = dd
         .store_withdrawal()
@@ -922,7 +909,7 @@ async fn invalid_requests_are_rejected_before_sending() {
         .send()
         .await
         .unwrap_err();
-    rejected(err.into(), "is_instant");
+    rejected(err, "is_instant");
     // notify_url is at most 2048 characters: the generated type refuses a longer one
     let long = format!("https://shop.example/{}", "x".repeat(2048));
     assert!(WithdrawalRequestNotifyUrl::try_from(long.as_str()).is_err());
@@ -935,7 +922,7 @@ async fn invalid_requests_are_rejected_before_sending() {
         .send()
         .await
         .unwrap_err();
-    rejected(err.into(), "amount");
+    rejected(err, "amount");
     let err = dd
         .store_authorization()
         .business(BUSINESS)
@@ -950,7 +937,7 @@ async fn invalid_requests_are_rejected_before_sending() {
         .send()
         .await
         .unwrap_err();
-    rejected(err.into(), "expiration_date");
+    rejected(err, "expiration_date");
     // an empty path parameter
     let err = dd
         .verify_authorization()
@@ -959,7 +946,7 @@ async fn invalid_requests_are_rejected_before_sending() {
         .send()
         .await
         .unwrap_err();
-    rejected(err.into(), "authorization_id");
+    rejected(err, "authorization_id");
     assert!(requests(&server).await.is_empty(), "nothing may be sent");
 }
 
@@ -995,8 +982,7 @@ async fn bank_page_on_the_default_host_and_no_token_no_call() {
         .business(BUSINESS)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.to_string().contains("token"), "{err}");
     assert!(requests(&server).await.is_empty());
 }
@@ -1031,8 +1017,7 @@ async fn walk_the_withdrawals_of_one_mandate() {
             .page(page)
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         ids.extend(
             answer
                 .data

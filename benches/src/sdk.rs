@@ -28,8 +28,7 @@ pub async fn send_payment(
     key: &ApiKey,
     order: u64,
 ) -> Result<PaymentToken, vandar::Error> {
-    Ok(ipg
-        .send_payment()
+    ipg.send_payment()
         .body(
             PaymentRequest::builder()
                 .api_key(key)
@@ -43,21 +42,18 @@ pub async fn send_payment(
                 .factor_number(format!("INV-{order}")),
         )
         .send()
-        .await?
-        .into_inner())
+        .await
 }
 
 /// `list_transactions` with `per_page=100` through the generated business client.
 pub async fn list_transactions(
     core: &vandar::core::Client,
 ) -> Result<TransactionPage, vandar::Error> {
-    Ok(core
-        .list_transactions()
+    core.list_transactions()
         .business(BUSINESS)
         .per_page(std::num::NonZeroU64::new(PAGE_ITEMS as u64).expect("non-zero"))
         .send()
-        .await?
-        .into_inner())
+        .await
 }
 
 /// The benchmark's gateway key.

@@ -37,8 +37,12 @@ pub fn generate(spec: &SpecFile) -> Result<String> {
         .generate_tokens(&for_progenitor(spec))
         .map_err(|e| anyhow!("{}: progenitor failed: {e}", spec.rel_path))?;
     let extra = glue(spec)?;
-    let file: syn::File = syn::parse2(quote! { #client #extra })
+    let mut file: syn::File = syn::parse2(client)
         .with_context(|| format!("{}: generated tokens do not parse", spec.rel_path))?;
+    crate::rewrite::rewrite(&mut file).with_context(|| format!("{}: rewrite", spec.rel_path))?;
+    let glue_file: syn::File = syn::parse2(extra)
+        .with_context(|| format!("{}: glue tokens do not parse", spec.rel_path))?;
+    file.items.extend(glue_file.items);
     let text = progenitor_impl::space_out_items(prettyplease::unparse(&file))
         .map_err(|e| anyhow!("{}: formatting failed: {e}", spec.rel_path))?;
     Ok(format!("{}\n{text}", header(spec)))
@@ -73,7 +77,7 @@ pub fn auto_values(op: &spec::Op<'_>) -> Vec<(String, String)> {
 /// The spec as progenitor sees it: parameters with `x-auto-value` are optional (the runtime
 /// fills them when the caller does not), so the generated builders do not demand them.
 fn for_progenitor(spec: &SpecFile) -> openapiv3::OpenAPI {
-    let mut api = spec.api.clone();
+    let mut api = without_aliases(spec).unwrap_or_else(|| spec.api.clone());
     for item in api.paths.paths.values_mut() {
         let openapiv3::ReferenceOr::Item(item) = item else {
             continue;
@@ -113,6 +117,49 @@ fn for_progenitor(spec: &SpecFile) -> openapiv3::OpenAPI {
     api
 }
 
+/// The spec with request aliases folded: a component `Request<X>` whose `x-rust-type` is the
+/// same as component `<X>`'s (e.g. `RequestRial`, the request-side `Rial` with `minimum` and
+/// `maximum`) is pointed at `<X>` in progenitor's copy. typify would wrap it in a newtype of
+/// its own; its constraints are the runtime's checks, so the generated code uses the runtime
+/// type itself. `None` when nothing is folded.
+fn without_aliases(spec: &SpecFile) -> Option<openapiv3::OpenAPI> {
+    let schemas = spec.raw["components"]["schemas"].as_object()?;
+    let path_of = |name: &str| schemas.get(name)?["x-rust-type"]["path"].as_str();
+    let aliases: std::collections::BTreeMap<String, String> = schemas
+        .keys()
+        .filter_map(|name| {
+            let base = name.strip_prefix("Request")?;
+            (path_of(name).is_some() && path_of(name) == path_of(base))
+                .then(|| (name.clone(), base.to_owned()))
+        })
+        .collect();
+    if aliases.is_empty() {
+        return None;
+    }
+    fn repoint(v: &mut Value, aliases: &std::collections::BTreeMap<String, String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get_mut("$ref")
+                    && let Some(target) = r
+                        .strip_prefix("#/components/schemas/")
+                        .and_then(|n| aliases.get(n))
+                {
+                    *r = format!("#/components/schemas/{target}");
+                }
+                map.values_mut().for_each(|x| repoint(x, aliases));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|x| repoint(x, aliases)),
+            _ => {}
+        }
+    }
+    let mut raw = spec.raw.clone();
+    if let Some(map) = raw["components"]["schemas"].as_object_mut() {
+        map.retain(|name, _| !aliases.contains_key(name));
+    }
+    repoint(&mut raw, &aliases);
+    serde_json::from_value(raw).ok()
+}
+
 fn glue(spec: &SpecFile) -> Result<TokenStream> {
     let default_host = spec
         .api
@@ -141,6 +188,8 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                 min,
                 max,
                 max_items,
+                min_length,
+                http_url,
             } = c;
             let opt_i = |v: Option<i64>| match v {
                 Some(v) => quote!(Some(#v)),
@@ -151,9 +200,14 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                 Some(v) => quote!(Some(#v)),
                 None => quote!(None),
             };
+            let min_length = match min_length {
+                Some(v) => quote!(Some(#v)),
+                None => quote!(None),
+            };
             quote! {
                 ::vandar_runtime::FieldCheck {
                     field: #field, minimum: #min, maximum: #max, max_items: #max_items,
+                    min_length: #min_length, http_url: #http_url,
                 }
             }
         });
@@ -266,32 +320,6 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
 
         #auto_table
 
-        impl ClientHooks<::vandar_runtime::Binding> for Client {
-            async fn pre<E>(
-                &self,
-                request: &mut reqwest::Request,
-                info: &OperationInfo,
-            ) -> ::std::result::Result<(), Error<E>> {
-                self.inner.pre(request, info).await
-            }
-
-            async fn exec(
-                &self,
-                request: reqwest::Request,
-                info: &OperationInfo,
-            ) -> reqwest::Result<reqwest::Response> {
-                self.inner.exec(request, info).await
-            }
-
-            async fn post<E>(
-                &self,
-                result: &reqwest::Result<reqwest::Response>,
-                info: &OperationInfo,
-            ) -> ::std::result::Result<(), Error<E>> {
-                self.inner.post(result, info).await
-            }
-        }
-
         impl Client {
             /// A client on a shared runtime: every host, credential and limit comes from it.
             pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
@@ -348,16 +376,36 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
     })
 }
 
-/// A constraint on one top-level body field that typify does not enforce.
+/// A constraint on one body field that typify does not enforce.
 struct FieldCheck {
     field: String,
     min: Option<i64>,
     max: Option<i64>,
     max_items: Option<usize>,
+    min_length: Option<usize>,
+    http_url: bool,
 }
 
-/// Constraints on top-level body properties that typify does not enforce: numeric `minimum` /
-/// `maximum` and array `maxItems` (also inside a property's oneOf variants).
+/// Constraints on request-body fields that the generated types do not enforce: numeric
+/// `minimum` / `maximum`, array `maxItems`, string `minLength` (typify enforces it on its own
+/// string types but not on `x-rust-type` ones such as `ApiKey`) and `format: uri` (an absolute
+/// http(s) URL). Nested fields get paths (`items[].amount`, `payer.name`); a property's
+/// `oneOf`/`anyOf`/`allOf` variants all count.
+pub fn field_checks_of(spec: &SpecFile, op: &spec::Op<'_>) -> Vec<(String, Value)> {
+    field_checks(spec, op)
+        .into_iter()
+        .map(|c| {
+            (
+                c.field,
+                serde_json::json!({
+                    "minimum": c.min, "maximum": c.max, "maxItems": c.max_items,
+                    "minLength": c.min_length, "uri": c.http_url,
+                }),
+            )
+        })
+        .collect()
+}
+
 fn field_checks(spec: &SpecFile, op: &spec::Op<'_>) -> Vec<FieldCheck> {
     let schemas = &spec.raw["components"]["schemas"];
     let Some(content) = op.raw["requestBody"]["content"].as_object() else {
@@ -365,36 +413,97 @@ fn field_checks(spec: &SpecFile, op: &spec::Op<'_>) -> Vec<FieldCheck> {
     };
     let mut out = Vec::new();
     for media in content.values() {
-        let Some(name) = media["schema"]["$ref"].as_str().and_then(spec::ref_name) else {
-            continue;
-        };
-        let Some(props) = schemas[name]["properties"].as_object() else {
-            continue;
-        };
-        for (field, prop) in props {
-            let prop = match prop["$ref"].as_str().and_then(spec::ref_name) {
-                Some(n) => &schemas[n],
-                None => prop,
-            };
-            let variants: Vec<&Value> = match prop["oneOf"].as_array() {
-                Some(v) => v.iter().collect(),
-                None => vec![prop],
-            };
-            let (mut min, mut max, mut max_items) = (None, None, None);
-            for v in variants {
-                min = min.or(v["minimum"].as_i64());
-                max = max.or(v["maximum"].as_i64());
-                max_items = max_items.or(v["maxItems"].as_u64().map(|n| n as usize));
-            }
-            if min.is_some() || max.is_some() || max_items.is_some() {
-                out.push(FieldCheck {
-                    field: field.clone(),
-                    min,
-                    max,
-                    max_items,
-                });
-            }
+        walk(schemas, &media["schema"], "", 0, &mut out);
+    }
+    out
+}
+
+fn resolve<'a>(schemas: &'a Value, s: &'a Value) -> &'a Value {
+    match s["$ref"].as_str().and_then(spec::ref_name) {
+        Some(n) => &schemas[n],
+        None => s,
+    }
+}
+
+/// The schema and its `oneOf`/`anyOf`/`allOf` variants (resolved), one level deep.
+fn variants<'a>(schemas: &'a Value, s: &'a Value) -> Vec<&'a Value> {
+    let s = resolve(schemas, s);
+    let mut out = vec![s];
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(vs) = s[key].as_array() {
+            out.extend(vs.iter().map(|v| resolve(schemas, v)));
         }
     }
     out
+}
+
+fn walk(schemas: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec<FieldCheck>) {
+    if depth > 5 {
+        return;
+    }
+    for v in variants(schemas, schema) {
+        let required: Vec<&str> = v["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(props) = v["properties"].as_object() {
+            for (name, prop) in props {
+                let field = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                let vs = variants(schemas, prop);
+                let (mut min, mut max, mut max_items, mut min_length, mut http_url) =
+                    (None, None, None, None, false);
+                for x in &vs {
+                    min = min.or(x["minimum"].as_i64());
+                    max = max.or(x["maximum"].as_i64());
+                    max_items = max_items.or(x["maxItems"].as_u64().map(|n| n as usize));
+                    min_length = min_length.or(x["minLength"].as_u64().map(|n| n as usize));
+                    http_url |= x["format"].as_str() == Some("uri");
+                }
+                // A required string is never empty (DESIGN rule 12), stated or not.
+                if min_length.is_none()
+                    && required.contains(&name.as_str())
+                    && vs.iter().any(|x| x["type"].as_str() == Some("string"))
+                {
+                    min_length = Some(1);
+                }
+                if min.is_some()
+                    || max.is_some()
+                    || max_items.is_some()
+                    || min_length.is_some()
+                    || http_url
+                {
+                    out.push(FieldCheck {
+                        field: field.clone(),
+                        min,
+                        max,
+                        max_items,
+                        min_length,
+                        http_url,
+                    });
+                }
+                for x in vs {
+                    if x["properties"].is_object() {
+                        walk(schemas, x, &field, depth + 1, out);
+                    }
+                    if x["type"].as_str() == Some("array") {
+                        walk_items(schemas, &x["items"], &format!("{field}[]"), depth + 1, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The items of an array at `path` (`items[]`): objects are walked; constraints on scalar
+/// items are not emitted (none of the specs has them beyond what the item types check).
+fn walk_items(schemas: &Value, items: &Value, path: &str, depth: usize, out: &mut Vec<FieldCheck>) {
+    for v in variants(schemas, items) {
+        if v["properties"].is_object() {
+            walk(schemas, v, path, depth, out);
+        }
+    }
 }

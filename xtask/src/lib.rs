@@ -13,5 +13,6 @@ pub mod coverage;
 pub mod generate;
 pub mod lint;
 pub mod opcov;
+pub mod rewrite;
 pub mod spec;
 pub mod surface;

@@ -64,6 +64,101 @@ const R8: &str = "rule 8 (sources and contradictions recorded)";
 const R9: &str = "rule 9 (host, auth and retry safety resolvable)";
 const R10: &str = "rule 10 (x-rust-type names the runtime crate)";
 const R11: &str = "rule 11 (x-auto-value on a string query parameter, of a kind the runtime makes)";
+const R12: &str = "rule 12 (request constraints: every amount has a minimum >= 1 and a maximum, every path parameter a minLength >= 1, every URL field format: uri)";
+
+/// Whether a request property is an amount of money: its name ends in `amount` or its type is
+/// one of the runtime's money types.
+fn is_amount(schemas: &Value, name: &str, prop: &Value) -> bool {
+    let money = |v: &Value| {
+        v["x-rust-type"]["path"].as_str().is_some_and(|p| {
+            ["::Rial", "::Toman", "::RialString", "::TomanString"]
+                .iter()
+                .any(|t| p.ends_with(t))
+        })
+    };
+    name.to_ascii_lowercase().ends_with("amount")
+        || prop_variants(schemas, prop).into_iter().any(money)
+}
+
+fn resolve_ref<'a>(schemas: &'a Value, s: &'a Value) -> &'a Value {
+    match s["$ref"].as_str().and_then(spec::ref_name) {
+        Some(n) => &schemas[n],
+        None => s,
+    }
+}
+
+fn prop_variants<'a>(schemas: &'a Value, s: &'a Value) -> Vec<&'a Value> {
+    let s = resolve_ref(schemas, s);
+    let mut out = vec![s];
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(vs) = s[key].as_array() {
+            out.extend(vs.iter().map(|v| resolve_ref(schemas, v)));
+        }
+    }
+    out
+}
+
+/// Rule 12 on one request schema, recursively (`path` names the field in messages).
+fn request_constraints(
+    schemas: &Value,
+    schema: &Value,
+    path: &str,
+    depth: usize,
+    found: &mut Vec<String>,
+) {
+    if depth > 5 {
+        return;
+    }
+    for v in prop_variants(schemas, schema) {
+        let Some(props) = v["properties"].as_object() else {
+            if v["type"].as_str() == Some("array") {
+                request_constraints(schemas, &v["items"], &format!("{path}[]"), depth + 1, found);
+            }
+            continue;
+        };
+        for (name, prop) in props {
+            let field = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            let vs = prop_variants(schemas, prop);
+            let first = |key: &str| vs.iter().find_map(|x| x[key].as_f64());
+            if is_amount(schemas, name, prop) {
+                match (first("minimum"), first("maximum")) {
+                    (Some(min), Some(_)) if min >= 1.0 => {}
+                    (min, max) => found.push(format!(
+                        "amount `{field}` needs minimum >= 1 and a maximum (has minimum {min:?}, maximum {max:?})"
+                    )),
+                }
+            }
+            // Required strings need no minLength here: the generator checks them non-empty
+            // (see `generate::field_checks`).
+            let is_string = vs.iter().any(|x| x["type"].as_str() == Some("string"));
+            let lower = name.to_ascii_lowercase();
+            if is_string
+                && (lower.ends_with("_url") || lower.ends_with("_uri") || lower == "url")
+                && !vs.iter().any(|x| x["format"].as_str() == Some("uri"))
+            {
+                found.push(format!("URL field `{field}` needs format: uri"));
+            }
+            for x in vs {
+                if x["properties"].is_object() {
+                    request_constraints(schemas, x, &field, depth + 1, found);
+                }
+                if x["type"].as_str() == Some("array") {
+                    request_constraints(
+                        schemas,
+                        &x["items"],
+                        &format!("{field}[]"),
+                        depth + 1,
+                        found,
+                    );
+                }
+            }
+        }
+    }
+}
 
 fn document_rules(l: &mut Lint) {
     let version = l.spec.api.openapi.clone();
@@ -241,6 +336,38 @@ fn operation_rules(l: &mut Lint) {
                     }
                 }
                 ReferenceOr::Item(_) => {}
+            }
+        }
+        // rule 12: request constraints (path parameters, amounts, required strings, URLs)
+        for p in op.item.parameters.iter().chain(op.op.parameters.iter()) {
+            let ReferenceOr::Item(Parameter::Path { parameter_data, .. }) = p else {
+                continue;
+            };
+            let schema = serde_json::to_value(&parameter_data.format).unwrap_or_default();
+            let schema = &schema["schema"];
+            let ok = match schema["type"].as_str() {
+                Some("integer") | Some("number") => schema["minimum"].is_number(),
+                _ => schema["minLength"].as_u64().is_some_and(|m| m >= 1),
+            };
+            if !ok {
+                l.err(
+                    &who,
+                    R12,
+                    format!(
+                        "path parameter `{}` needs minLength >= 1 (or a minimum for a number)",
+                        parameter_data.name
+                    ),
+                );
+            }
+        }
+        if let Some(content) = op.raw["requestBody"]["content"].as_object() {
+            let schemas = &l.spec.raw["components"]["schemas"];
+            let mut found = Vec::new();
+            for media in content.values() {
+                request_constraints(schemas, &media["schema"], "", 0, &mut found);
+            }
+            for f in found {
+                l.err(&who, R12, f);
             }
         }
         // rule 11: parameters the runtime fills

@@ -6581,13 +6581,6 @@ impl ClientInfo<::vandar_runtime::Binding> for Client {
     }
 }
 
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<::vandar_runtime::Binding>,
-    {}
-};
 impl Client {
     /**PAYA transfers of one account
 
@@ -6933,16 +6926,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/achreport`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AchReportResult>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<types::AchReportResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AchReportResult>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::AchReportRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/achreport", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -6963,25 +6977,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "ach_report",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "ach_report").await
         }
     }
 
@@ -7045,16 +7043,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/achtransfer`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AchTransferResult>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<types::AchTransferResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AchTransferResult>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::AchTransferRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/achtransfer", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7075,25 +7094,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "ach_transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "ach_transfer").await
         }
     }
 
@@ -7155,17 +7158,35 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/cardtodeposit`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CardToDepositResult>,
-            Error<types::SanbodError>,
+        ) -> ::std::result::Result<types::CardToDepositResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CardToDepositResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/cardtodeposit", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7186,25 +7207,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "card_to_deposit",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "card_to_deposit").await
         }
     }
 
@@ -7266,14 +7271,35 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/cardtoiban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CardToIbanResult>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<types::CardToIbanResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CardToIbanResult>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/cardtoiban", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7294,25 +7320,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "card_to_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "card_to_iban").await
         }
     }
 
@@ -7378,19 +7388,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/deposittoiban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DepositToIbanResult>,
-            Error<types::SanbodError>,
+        ) -> ::std::result::Result<types::DepositToIbanResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::DepositToIbanResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::DepositToIbanRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/deposittoiban", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7411,25 +7439,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deposit_to_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "deposit_to_iban").await
         }
     }
 
@@ -7491,17 +7503,35 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/ibantodeposit`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::IbanToDepositResult>,
-            Error<types::SanbodError>,
+        ) -> ::std::result::Result<types::IbanToDepositResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::IbanToDepositResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| types::IbanRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/ibantodeposit", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7522,25 +7552,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "iban_to_deposit",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "iban_to_deposit").await
         }
     }
 
@@ -7606,19 +7620,40 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/normaltransfer`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::NormalTransferResult>,
-            Error<types::SanbodError>,
+        ) -> ::std::result::Result<
+            types::NormalTransferResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::NormalTransferResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::NormalTransferRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/normaltransfer", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7639,25 +7674,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "normal_transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "normal_transfer").await
         }
     }
 
@@ -7719,16 +7738,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/oauth/v1/revoke`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::RevokeRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/oauth/v1/revoke", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7749,25 +7789,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "revoke",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "revoke").await
         }
     }
 
@@ -7815,12 +7839,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/oauth/v1/token`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TokenAnswer>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<types::TokenAnswer, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::TokenAnswer>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/oauth/v1/token", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7841,25 +7886,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "token").await
         }
     }
 
@@ -7923,16 +7952,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/oautht/v1/authorize`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<::vandar_runtime::__Bytes, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<::vandar_runtime::__Bytes>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::AuthorizeRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/oautht/v1/authorize", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7949,25 +7999,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "authorize",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call_raw(request, "authorize").await
         }
     }
 
@@ -8031,16 +8065,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/rtgsreport`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RtgsReportResult>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<types::RtgsReportResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::RtgsReportResult>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::RtgsReportRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/rtgsreport", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8061,25 +8116,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "rtgs_report",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "rtgs_report").await
         }
     }
 
@@ -8143,19 +8182,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/rtgstransfer`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RtgsTransferResult>,
-            Error<types::SanbodError>,
+        ) -> ::std::result::Result<types::RtgsTransferResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::RtgsTransferResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::RtgsTransferRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/rtgstransfer", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8176,25 +8233,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "rtgs_transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "rtgs_transfer").await
         }
     }
 
@@ -8258,16 +8299,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/statement`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatementResult>, Error<types::SanbodError>> {
+        ) -> ::std::result::Result<types::StatementResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatementResult>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(Error::InvalidRequest)?;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::StatementRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/statement", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8288,25 +8350,9 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "statement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "statement").await
         }
     }
 }
@@ -8331,16 +8377,44 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
+                field: "depositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "fromTransactionAmount",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
                 field: "length",
                 minimum: Some(1i64),
                 maximum: None,
                 max_items: None,
+                min_length: None,
+                http_url: false,
             },
             ::vandar_runtime::FieldCheck {
                 field: "offset",
                 minimum: Some(0i64),
                 maximum: None,
                 max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "toTransactionAmount",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
             },
         ],
     },
@@ -8351,7 +8425,56 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/achtransfer",
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "description",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "receiverFirstName",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "receiverLastName",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "sourceDepositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "transferAmount",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "card_to_deposit",
@@ -8360,7 +8483,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/cardtodeposit",
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "cardNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "card_to_iban",
@@ -8369,7 +8501,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/cardtoiban",
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "cardNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "deposit_to_iban",
@@ -8378,7 +8519,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/deposittoiban",
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "depositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "provider",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "iban_to_deposit",
@@ -8387,7 +8545,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/ibantodeposit",
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "normal_transfer",
@@ -8396,7 +8563,32 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/normaltransfer",
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "destinationDepositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "sourceDepositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "transferAmount",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "revoke",
@@ -8405,7 +8597,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/oauth/v1/revoke",
         auth: ::vandar_runtime::Auth::None,
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "access_token",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "token",
@@ -8414,7 +8615,56 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/oauth/v1/token",
         auth: ::vandar_runtime::Auth::Basic("sanbod_client"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "code",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "grant_type",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "grant_type",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "provider_code",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "grant_type",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "refresh_token",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "authorize",
@@ -8423,7 +8673,40 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/oautht/v1/authorize",
         auth: ::vandar_runtime::Auth::None,
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "client_id",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "provider_code",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "redirect_uri",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: None,
+                http_url: true,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "response_type",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "rtgs_report",
@@ -8434,16 +8717,28 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
+                field: "depositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
                 field: "length",
                 minimum: Some(1i64),
                 maximum: None,
                 max_items: None,
+                min_length: None,
+                http_url: false,
             },
             ::vandar_runtime::FieldCheck {
                 field: "offset",
                 minimum: Some(0i64),
                 maximum: None,
                 max_items: None,
+                min_length: None,
+                http_url: false,
             },
         ],
     },
@@ -8456,10 +8751,52 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
-                field: "transferAmount",
-                minimum: Some(150000001i64),
+                field: "description",
+                minimum: None,
                 maximum: None,
                 max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "destinationIban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "receiverFirstName",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "receiverLastName",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "sourceDepositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "transferAmount",
+                minimum: Some(150000001i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
             },
         ],
     },
@@ -8472,16 +8809,28 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
+                field: "depositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
                 field: "length",
                 minimum: Some(1i64),
                 maximum: None,
                 max_items: None,
+                min_length: None,
+                http_url: false,
             },
             ::vandar_runtime::FieldCheck {
                 field: "offset",
                 minimum: Some(0i64),
                 maximum: None,
                 max_items: None,
+                min_length: None,
+                http_url: false,
             },
         ],
     },
@@ -8557,32 +8906,6 @@ pub const AUTO_VALUES: &[::vandar_runtime::AutoValue] = &[
         kind: ::vandar_runtime::AutoKind::Uuid,
     },
 ];
-impl ClientHooks<::vandar_runtime::Binding> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.pre(request, info).await
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(request, info).await
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.post(result, info).await
-    }
-}
-
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
@@ -8637,6 +8960,7 @@ pub mod __spec {
         "NormalTransferResult",
         "OAuthToken",
         "RefreshTokenGrant",
+        "RequestRialString",
         "RevokeRequest",
         "Rial",
         "RialString",
@@ -8846,6 +9170,14 @@ pub mod __spec {
             "RefreshTokenGrant" => {
                 Some(
                     ::serde_json::from_value::<super::types::RefreshTokenGrant>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::RialString,
+                    >(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -9146,6 +9478,14 @@ pub mod __spec {
             "RefreshTokenGrant" => {
                 Some(
                     ::serde_json::from_slice::<super::types::RefreshTokenGrant>(bytes)
+                        .map(drop),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::RialString,
+                    >(bytes)
                         .map(drop),
                 )
             }
@@ -9490,6 +9830,14 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(super::types::RefreshTokenGrant),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::RialString),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

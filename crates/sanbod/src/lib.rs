@@ -66,7 +66,7 @@
 //!     .body(types::StatementRequest::builder().deposit_number("119-813-2618257-1"))
 //!     .send()
 //!     .await?
-//!     .into_inner();
+//!;
 //! for item in statement.message {
 //!     println!("{:?} {:?}", item.transaction_date, item.transfer_amount);
 //! }
@@ -87,7 +87,7 @@
 //!     .body(types::CardRequest::builder().card_number(CardNumber::parse("5022291301984702")?))
 //!     .send()
 //!     .await?
-//!     .into_inner()
+//!
 //!     .message
 //!     .and_then(|m| m.iban);
 //! # Ok(()) }
@@ -246,22 +246,17 @@ impl Client {
     }
 
     async fn authorize_with(&self, call: builder::Authorize<'_>) -> Result<Url, Error> {
-        match call.send().await {
+        match call.send_with_response().await {
             Ok(resp) => Err(Error::UnexpectedStatus {
-                status: resp.status().as_u16(),
+                status: resp.status(),
             }),
-            Err(progenitor_client::Error::UnexpectedResponse(resp))
-                if resp.status().is_redirection() =>
-            {
-                let status = resp.status().as_u16();
-                let location = resp
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .ok_or(Error::UnexpectedStatus { status })?;
-                match Url::parse(location) {
+            Err(Error::Redirect {
+                http_status: status,
+                location,
+                ..
+            }) => {
+                let location = location.ok_or(Error::UnexpectedStatus { status })?;
+                match Url::parse(&location) {
                     Ok(url) => Ok(url),
                     // A relative Location: resolve it against the authorize URL.
                     Err(url::ParseError::RelativeUrlWithoutBase) => {
@@ -270,13 +265,13 @@ impl Client {
                         let prefix = base.path().trim_end_matches('/').to_string();
                         let mut here = base;
                         here.set_path(&format!("{prefix}{path}"));
-                        here.join(location)
+                        here.join(&location)
                             .map_err(|_| Error::UnexpectedStatus { status })
                     }
                     Err(_) => Err(Error::UnexpectedStatus { status }),
                 }
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 }

@@ -434,11 +434,13 @@ impl Tokens {
             .client
             .token()
             .body(body)
-            .send()
-            .await?
-            .into_inner();
-        TokenSet::from_answer(&answer, self.now())
-            .ok_or_else(|| Error::Decode("the token answer has no access_token".into()))
+            .send_with_response()
+            .await?;
+        TokenSet::from_answer(&answer, self.now()).ok_or_else(|| Error::Decode {
+            operation: "token".into(),
+            http_status: answer.status(),
+            reason: "the token answer has no access_token".into(),
+        })
     }
 
     /// Revoke `key`'s access token at Sanbod and forget it. Nothing is sent when no token is
@@ -459,7 +461,6 @@ impl Tokens {
                 Ok(())
             }
             Err(e) => {
-                let e = Error::from(e);
                 if e.api_error().is_some() {
                     *held = None;
                 }

@@ -37,6 +37,574 @@ pub mod types {
         }
     }
 
+    ///`AddCustomerCardBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AddCustomerCardBusiness(::std::string::String);
+    impl ::std::ops::Deref for AddCustomerCardBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AddCustomerCardBusiness> for ::std::string::String {
+        fn from(value: AddCustomerCardBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AddCustomerCardBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AddCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for AddCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AddCustomerCardBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AddCustomerCardCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AddCustomerCardCustomer(::std::string::String);
+    impl ::std::ops::Deref for AddCustomerCardCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AddCustomerCardCustomer> for ::std::string::String {
+        fn from(value: AddCustomerCardCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AddCustomerCardCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AddCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for AddCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AddCustomerCardCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AddCustomerIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AddCustomerIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for AddCustomerIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AddCustomerIbanBusiness> for ::std::string::String {
+        fn from(value: AddCustomerIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AddCustomerIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AddCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for AddCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AddCustomerIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AddCustomerIbanCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AddCustomerIbanCustomer(::std::string::String);
+    impl ::std::ops::Deref for AddCustomerIbanCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AddCustomerIbanCustomer> for ::std::string::String {
+        fn from(value: AddCustomerIbanCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AddCustomerIbanCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AddCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for AddCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AddCustomerIbanCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AuthenticateCustomerKycBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AuthenticateCustomerKycBusiness(::std::string::String);
+    impl ::std::ops::Deref for AuthenticateCustomerKycBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AuthenticateCustomerKycBusiness>
+    for ::std::string::String {
+        fn from(value: AuthenticateCustomerKycBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AuthenticateCustomerKycBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AuthenticateCustomerKycBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AuthenticateCustomerKycBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AuthenticateCustomerKycBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AuthenticateCustomerKycCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AuthenticateCustomerKycCustomer(::std::string::String);
+    impl ::std::ops::Deref for AuthenticateCustomerKycCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AuthenticateCustomerKycCustomer>
+    for ::std::string::String {
+        fn from(value: AuthenticateCustomerKycCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AuthenticateCustomerKycCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AuthenticateCustomerKycCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AuthenticateCustomerKycCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AuthenticateCustomerKycCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AuthenticateCustomerShahkarBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AuthenticateCustomerShahkarBusiness(::std::string::String);
+    impl ::std::ops::Deref for AuthenticateCustomerShahkarBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AuthenticateCustomerShahkarBusiness>
+    for ::std::string::String {
+        fn from(value: AuthenticateCustomerShahkarBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AuthenticateCustomerShahkarBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AuthenticateCustomerShahkarBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AuthenticateCustomerShahkarBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AuthenticateCustomerShahkarBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AuthenticateCustomerShahkarCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AuthenticateCustomerShahkarCustomer(::std::string::String);
+    impl ::std::ops::Deref for AuthenticateCustomerShahkarCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AuthenticateCustomerShahkarCustomer>
+    for ::std::string::String {
+        fn from(value: AuthenticateCustomerShahkarCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AuthenticateCustomerShahkarCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AuthenticateCustomerShahkarCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AuthenticateCustomerShahkarCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AuthenticateCustomerShahkarCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///Answer of the customer KYC and Shahkar checks.
     #[derive(
         ::serde::Deserialize,
@@ -799,6 +1367,217 @@ pub mod types {
         }
     }
 
+    ///`CancelQueuedSettlementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CancelQueuedSettlementBusiness(::std::string::String);
+    impl ::std::ops::Deref for CancelQueuedSettlementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CancelQueuedSettlementBusiness> for ::std::string::String {
+        fn from(value: CancelQueuedSettlementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CancelQueuedSettlementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CancelQueuedSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CancelQueuedSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CancelQueuedSettlementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CancelSettlementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CancelSettlementBusiness(::std::string::String);
+    impl ::std::ops::Deref for CancelSettlementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CancelSettlementBusiness> for ::std::string::String {
+        fn from(value: CancelSettlementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CancelSettlementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CancelSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CancelSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CancelSettlementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CancelSettlementSettlement`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CancelSettlementSettlement(::std::string::String);
+    impl ::std::ops::Deref for CancelSettlementSettlement {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CancelSettlementSettlement> for ::std::string::String {
+        fn from(value: CancelSettlementSettlement) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CancelSettlementSettlement {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CancelSettlementSettlement {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CancelSettlementSettlement {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CancelSettlementSettlement {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///Answer of `inquire_customer_card`.
     #[derive(
         ::serde::Deserialize,
@@ -1145,6 +1924,146 @@ pub mod types {
     impl CashInDepositResultData {
         pub fn builder() -> builder::CashInDepositResultData {
             Default::default()
+        }
+    }
+
+    ///`CreateCustomerBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCustomerBusiness(::std::string::String);
+    impl ::std::ops::Deref for CreateCustomerBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCustomerBusiness> for ::std::string::String {
+        fn from(value: CreateCustomerBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCustomerBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CreateCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCustomerBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCustomerFieldBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCustomerFieldBusiness(::std::string::String);
+    impl ::std::ops::Deref for CreateCustomerFieldBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCustomerFieldBusiness> for ::std::string::String {
+        fn from(value: CreateCustomerFieldBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCustomerFieldBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CreateCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCustomerFieldBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -1605,6 +2524,146 @@ pub mod types {
     impl CustomerCardList {
         pub fn builder() -> builder::CustomerCardList {
             Default::default()
+        }
+    }
+
+    ///`CustomerCardToIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CustomerCardToIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for CustomerCardToIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CustomerCardToIbanBusiness> for ::std::string::String {
+        fn from(value: CustomerCardToIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CustomerCardToIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CustomerCardToIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CustomerCardToIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CustomerCardToIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CustomerCardToIbanCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CustomerCardToIbanCustomer(::std::string::String);
+    impl ::std::ops::Deref for CustomerCardToIbanCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CustomerCardToIbanCustomer> for ::std::string::String {
+        fn from(value: CustomerCardToIbanCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CustomerCardToIbanCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CustomerCardToIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CustomerCardToIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CustomerCardToIbanCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -2137,6 +3196,2253 @@ pub mod types {
         }
     }
 
+    ///`DeleteCustomerBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerBusiness(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerBusiness> for ::std::string::String {
+        fn from(value: DeleteCustomerBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerCardBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerCardBusiness(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerCardBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerCardBusiness> for ::std::string::String {
+        fn from(value: DeleteCustomerCardBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerCardBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerCardBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerCardCard`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerCardCard(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerCardCard {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerCardCard> for ::std::string::String {
+        fn from(value: DeleteCustomerCardCard) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerCardCard {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerCardCard {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerCardCard {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerCardCard {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerCardCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerCardCustomer(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerCardCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerCardCustomer> for ::std::string::String {
+        fn from(value: DeleteCustomerCardCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerCardCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerCardCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerCustomer(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerCustomer> for ::std::string::String {
+        fn from(value: DeleteCustomerCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerFieldBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerFieldBusiness(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerFieldBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerFieldBusiness> for ::std::string::String {
+        fn from(value: DeleteCustomerFieldBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerFieldBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerFieldBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerFieldFieldId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerFieldFieldId(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerFieldFieldId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerFieldFieldId> for ::std::string::String {
+        fn from(value: DeleteCustomerFieldFieldId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerFieldFieldId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerFieldFieldId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerFieldFieldId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerFieldFieldId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerIbanBusiness> for ::std::string::String {
+        fn from(value: DeleteCustomerIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerIbanCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerIbanCustomer(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerIbanCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerIbanCustomer> for ::std::string::String {
+        fn from(value: DeleteCustomerIbanCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerIbanCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerIbanCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DeleteCustomerIbanIban`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DeleteCustomerIbanIban(::std::string::String);
+    impl ::std::ops::Deref for DeleteCustomerIbanIban {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DeleteCustomerIbanIban> for ::std::string::String {
+        fn from(value: DeleteCustomerIbanIban) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DeleteCustomerIbanIban {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DeleteCustomerIbanIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomerIbanIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DeleteCustomerIbanIban {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DepositCashInBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DepositCashInBusiness(::std::string::String);
+    impl ::std::ops::Deref for DepositCashInBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DepositCashInBusiness> for ::std::string::String {
+        fn from(value: DepositCashInBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DepositCashInBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DepositCashInBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for DepositCashInBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DepositCashInBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DepositCustomerWalletBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DepositCustomerWalletBusiness(::std::string::String);
+    impl ::std::ops::Deref for DepositCustomerWalletBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DepositCustomerWalletBusiness> for ::std::string::String {
+        fn from(value: DepositCustomerWalletBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DepositCustomerWalletBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DepositCustomerWalletBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DepositCustomerWalletBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DepositCustomerWalletBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DepositCustomerWalletCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DepositCustomerWalletCustomer(::std::string::String);
+    impl ::std::ops::Deref for DepositCustomerWalletCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DepositCustomerWalletCustomer> for ::std::string::String {
+        fn from(value: DepositCustomerWalletCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DepositCustomerWalletCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DepositCustomerWalletCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DepositCustomerWalletCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DepositCustomerWalletCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAccountLastBalanceBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAccountLastBalanceBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetAccountLastBalanceBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAccountLastBalanceBusiness> for ::std::string::String {
+        fn from(value: GetAccountLastBalanceBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAccountLastBalanceBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAccountLastBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetAccountLastBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAccountLastBalanceBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAccountLastBalanceIban`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAccountLastBalanceIban(::std::string::String);
+    impl ::std::ops::Deref for GetAccountLastBalanceIban {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAccountLastBalanceIban> for ::std::string::String {
+        fn from(value: GetAccountLastBalanceIban) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAccountLastBalanceIban {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAccountLastBalanceIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetAccountLastBalanceIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAccountLastBalanceIban {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAccountStatementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAccountStatementBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetAccountStatementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAccountStatementBusiness> for ::std::string::String {
+        fn from(value: GetAccountStatementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAccountStatementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAccountStatementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetAccountStatementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAccountStatementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBalanceBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBalanceBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetBalanceBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBalanceBusiness> for ::std::string::String {
+        fn from(value: GetBalanceBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBalanceBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBalanceBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBusinessBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBusinessBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetBusinessBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBusinessBusiness> for ::std::string::String {
+        fn from(value: GetBusinessBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBusinessBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBusinessBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetBusinessBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBusinessBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCashInAccountBalanceBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCashInAccountBalanceBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetCashInAccountBalanceBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCashInAccountBalanceBusiness>
+    for ::std::string::String {
+        fn from(value: GetCashInAccountBalanceBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCashInAccountBalanceBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCashInAccountBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetCashInAccountBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCashInAccountBalanceBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCashInCodeBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCashInCodeBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetCashInCodeBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCashInCodeBusiness> for ::std::string::String {
+        fn from(value: GetCashInCodeBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCashInCodeBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCashInCodeBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerBusiness> for ::std::string::String {
+        fn from(value: GetCustomerBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerCashInCodeBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerCashInCodeBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerCashInCodeBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerCashInCodeBusiness> for ::std::string::String {
+        fn from(value: GetCustomerCashInCodeBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerCashInCodeBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetCustomerCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerCashInCodeBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerCashInCodeCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerCashInCodeCustomer(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerCashInCodeCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerCashInCodeCustomer> for ::std::string::String {
+        fn from(value: GetCustomerCashInCodeCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerCashInCodeCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerCashInCodeCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetCustomerCashInCodeCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerCashInCodeCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerCustomer(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerCustomer> for ::std::string::String {
+        fn from(value: GetCustomerCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCustomerCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerFieldBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerFieldBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerFieldBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerFieldBusiness> for ::std::string::String {
+        fn from(value: GetCustomerFieldBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerFieldBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerFieldBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerFieldFieldId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerFieldFieldId(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerFieldFieldId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerFieldFieldId> for ::std::string::String {
+        fn from(value: GetCustomerFieldFieldId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerFieldFieldId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerFieldFieldId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCustomerFieldFieldId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerFieldFieldId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerWalletBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerWalletBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerWalletBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerWalletBusiness> for ::std::string::String {
+        fn from(value: GetCustomerWalletBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerWalletBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerWalletBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCustomerWalletBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerWalletBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCustomerWalletCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCustomerWalletCustomer(::std::string::String);
+    impl ::std::ops::Deref for GetCustomerWalletCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCustomerWalletCustomer> for ::std::string::String {
+        fn from(value: GetCustomerWalletCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCustomerWalletCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCustomerWalletCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCustomerWalletCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCustomerWalletCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetQueuedSettlementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetQueuedSettlementBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetQueuedSettlementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetQueuedSettlementBusiness> for ::std::string::String {
+        fn from(value: GetQueuedSettlementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetQueuedSettlementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetQueuedSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetQueuedSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetQueuedSettlementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetQueuedSettlementId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetQueuedSettlementId(::std::string::String);
+    impl ::std::ops::Deref for GetQueuedSettlementId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetQueuedSettlementId> for ::std::string::String {
+        fn from(value: GetQueuedSettlementId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetQueuedSettlementId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetQueuedSettlementId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetQueuedSettlementId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetQueuedSettlementId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetSettlementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetSettlementBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetSettlementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetSettlementBusiness> for ::std::string::String {
+        fn from(value: GetSettlementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetSettlementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetSettlementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetSettlementSettlement`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetSettlementSettlement(::std::string::String);
+    impl ::std::ops::Deref for GetSettlementSettlement {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetSettlementSettlement> for ::std::string::String {
+        fn from(value: GetSettlementSettlement) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetSettlementSettlement {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetSettlementSettlement {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetSettlementSettlement {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetSettlementSettlement {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///Answer of `inquire_customer_iban`.
     #[derive(
         ::serde::Deserialize,
@@ -2158,6 +5464,1273 @@ pub mod types {
     impl IbanInquiry {
         pub fn builder() -> builder::IbanInquiry {
             Default::default()
+        }
+    }
+
+    ///`InquireCustomerCardBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCustomerCardBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquireCustomerCardBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCustomerCardBusiness> for ::std::string::String {
+        fn from(value: InquireCustomerCardBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCustomerCardBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCustomerCardBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCustomerCardCard`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCustomerCardCard(::std::string::String);
+    impl ::std::ops::Deref for InquireCustomerCardCard {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCustomerCardCard> for ::std::string::String {
+        fn from(value: InquireCustomerCardCard) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCustomerCardCard {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCustomerCardCard {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCustomerCardCard {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCustomerCardCard {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCustomerCardCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCustomerCardCustomer(::std::string::String);
+    impl ::std::ops::Deref for InquireCustomerCardCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCustomerCardCustomer> for ::std::string::String {
+        fn from(value: InquireCustomerCardCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCustomerCardCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCustomerCardCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCustomerIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCustomerIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquireCustomerIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCustomerIbanBusiness> for ::std::string::String {
+        fn from(value: InquireCustomerIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCustomerIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCustomerIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCustomerIbanCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCustomerIbanCustomer(::std::string::String);
+    impl ::std::ops::Deref for InquireCustomerIbanCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCustomerIbanCustomer> for ::std::string::String {
+        fn from(value: InquireCustomerIbanCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCustomerIbanCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCustomerIbanCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCustomerIbanIban`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCustomerIbanIban(::std::string::String);
+    impl ::std::ops::Deref for InquireCustomerIbanIban {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCustomerIbanIban> for ::std::string::String {
+        fn from(value: InquireCustomerIbanIban) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCustomerIbanIban {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCustomerIbanIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCustomerIbanIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCustomerIbanIban {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryCardBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryCardBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryCardBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryCardBusiness> for ::std::string::String {
+        fn from(value: InquiryCardBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryCardBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryCardBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryCompanyInformationBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryCompanyInformationBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryCompanyInformationBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryCompanyInformationBusiness>
+    for ::std::string::String {
+        fn from(value: InquiryCompanyInformationBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryCompanyInformationBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryCompanyInformationBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquiryCompanyInformationBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryCompanyInformationBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryCompanySignatureBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryCompanySignatureBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryCompanySignatureBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryCompanySignatureBusiness>
+    for ::std::string::String {
+        fn from(value: InquiryCompanySignatureBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryCompanySignatureBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryCompanySignatureBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquiryCompanySignatureBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryCompanySignatureBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryFidaBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryFidaBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryFidaBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryFidaBusiness> for ::std::string::String {
+        fn from(value: InquiryFidaBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryFidaBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryFidaBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryFidaBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryFidaBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryIbanBusiness> for ::std::string::String {
+        fn from(value: InquiryIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryKycBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryKycBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryKycBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryKycBusiness> for ::std::string::String {
+        fn from(value: InquiryKycBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryKycBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryKycBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryKycBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryKycBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryMatchMobileCardBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryMatchMobileCardBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryMatchMobileCardBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryMatchMobileCardBusiness> for ::std::string::String {
+        fn from(value: InquiryMatchMobileCardBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryMatchMobileCardBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryMatchMobileCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquiryMatchMobileCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryMatchMobileCardBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryNationalCodeIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryNationalCodeIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryNationalCodeIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryNationalCodeIbanBusiness>
+    for ::std::string::String {
+        fn from(value: InquiryNationalCodeIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryNationalCodeIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryNationalCodeIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquiryNationalCodeIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryNationalCodeIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryNidBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryNidBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryNidBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryNidBusiness> for ::std::string::String {
+        fn from(value: InquiryNidBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryNidBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryNidBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryNidBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryNidBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryNidImageBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryNidImageBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryNidImageBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryNidImageBusiness> for ::std::string::String {
+        fn from(value: InquiryNidImageBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryNidImageBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryNidImageBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryNidImageBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryNidImageBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryPostalCodeBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryPostalCodeBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryPostalCodeBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryPostalCodeBusiness> for ::std::string::String {
+        fn from(value: InquiryPostalCodeBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryPostalCodeBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryPostalCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryPostalCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryPostalCodeBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquiryShahkarBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryShahkarBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryShahkarBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryShahkarBusiness> for ::std::string::String {
+        fn from(value: InquiryShahkarBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryShahkarBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryShahkarBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryShahkarBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryShahkarBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -2187,6 +6760,1485 @@ pub mod types {
     impl IssuedTokens {
         pub fn builder() -> builder::IssuedTokens {
             Default::default()
+        }
+    }
+
+    ///`ListBatchSettlementsBatchId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListBatchSettlementsBatchId(::std::string::String);
+    impl ::std::ops::Deref for ListBatchSettlementsBatchId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListBatchSettlementsBatchId> for ::std::string::String {
+        fn from(value: ListBatchSettlementsBatchId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListBatchSettlementsBatchId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListBatchSettlementsBatchId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListBatchSettlementsBatchId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListBatchSettlementsBatchId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListBatchSettlementsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListBatchSettlementsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListBatchSettlementsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListBatchSettlementsBusiness> for ::std::string::String {
+        fn from(value: ListBatchSettlementsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListBatchSettlementsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListBatchSettlementsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ListBatchSettlementsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListBatchSettlementsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListBatchesBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListBatchesBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListBatchesBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListBatchesBusiness> for ::std::string::String {
+        fn from(value: ListBatchesBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListBatchesBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListBatchesBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListBatchesBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListBatchesBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListBusinessUsersBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListBusinessUsersBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListBusinessUsersBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListBusinessUsersBusiness> for ::std::string::String {
+        fn from(value: ListBusinessUsersBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListBusinessUsersBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListBusinessUsersBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListBusinessUsersBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListBusinessUsersBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCashInAccountsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCashInAccountsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCashInAccountsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCashInAccountsBusiness> for ::std::string::String {
+        fn from(value: ListCashInAccountsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCashInAccountsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCashInAccountsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCashInAccountsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCashInAccountsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCashInPicTransactionsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCashInPicTransactionsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCashInPicTransactionsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCashInPicTransactionsBusiness>
+    for ::std::string::String {
+        fn from(value: ListCashInPicTransactionsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCashInPicTransactionsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCashInPicTransactionsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ListCashInPicTransactionsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCashInPicTransactionsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerCardsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerCardsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerCardsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerCardsBusiness> for ::std::string::String {
+        fn from(value: ListCustomerCardsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerCardsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerCardsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomerCardsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerCardsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerCardsCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerCardsCustomer(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerCardsCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerCardsCustomer> for ::std::string::String {
+        fn from(value: ListCustomerCardsCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerCardsCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerCardsCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomerCardsCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerCardsCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerFieldsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerFieldsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerFieldsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerFieldsBusiness> for ::std::string::String {
+        fn from(value: ListCustomerFieldsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerFieldsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerFieldsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomerFieldsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerFieldsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerIbansBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerIbansBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerIbansBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerIbansBusiness> for ::std::string::String {
+        fn from(value: ListCustomerIbansBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerIbansBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerIbansBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomerIbansBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerIbansBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerIbansCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerIbansCustomer(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerIbansCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerIbansCustomer> for ::std::string::String {
+        fn from(value: ListCustomerIbansCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerIbansCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerIbansCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomerIbansCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerIbansCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerLogsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerLogsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerLogsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerLogsBusiness> for ::std::string::String {
+        fn from(value: ListCustomerLogsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerLogsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerLogsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomerLogsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerLogsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerLogsCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerLogsCustomer(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerLogsCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerLogsCustomer> for ::std::string::String {
+        fn from(value: ListCustomerLogsCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerLogsCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerLogsCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomerLogsCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerLogsCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerTransactionsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerTransactionsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerTransactionsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerTransactionsBusiness>
+    for ::std::string::String {
+        fn from(value: ListCustomerTransactionsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerTransactionsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerTransactionsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ListCustomerTransactionsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerTransactionsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomerTransactionsCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomerTransactionsCustomer(::std::string::String);
+    impl ::std::ops::Deref for ListCustomerTransactionsCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomerTransactionsCustomer>
+    for ::std::string::String {
+        fn from(value: ListCustomerTransactionsCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomerTransactionsCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomerTransactionsCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ListCustomerTransactionsCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomerTransactionsCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCustomersBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCustomersBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCustomersBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCustomersBusiness> for ::std::string::String {
+        fn from(value: ListCustomersBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCustomersBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCustomersBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCustomersBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCustomersBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListQueuedSettlementsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListQueuedSettlementsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListQueuedSettlementsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListQueuedSettlementsBusiness> for ::std::string::String {
+        fn from(value: ListQueuedSettlementsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListQueuedSettlementsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListQueuedSettlementsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ListQueuedSettlementsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListQueuedSettlementsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListSettlementBanksBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListSettlementBanksBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListSettlementBanksBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListSettlementBanksBusiness> for ::std::string::String {
+        fn from(value: ListSettlementBanksBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListSettlementBanksBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListSettlementBanksBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListSettlementBanksBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListSettlementBanksBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListSettlementsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListSettlementsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListSettlementsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListSettlementsBusiness> for ::std::string::String {
+        fn from(value: ListSettlementsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListSettlementsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListSettlementsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListSettlementsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListSettlementsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListSuspiciousPaymentsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListSuspiciousPaymentsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListSuspiciousPaymentsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListSuspiciousPaymentsBusiness> for ::std::string::String {
+        fn from(value: ListSuspiciousPaymentsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListSuspiciousPaymentsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListSuspiciousPaymentsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ListSuspiciousPaymentsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListSuspiciousPaymentsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListTransactionsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListTransactionsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListTransactionsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListTransactionsBusiness> for ::std::string::String {
+        fn from(value: ListTransactionsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListTransactionsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListTransactionsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListTransactionsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListTransactionsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -2346,6 +8398,147 @@ pub mod types {
     impl PageMetaLink {
         pub fn builder() -> builder::PageMetaLink {
             Default::default()
+        }
+    }
+
+    ///`PostSuspiciousPaymentBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct PostSuspiciousPaymentBusiness(::std::string::String);
+    impl ::std::ops::Deref for PostSuspiciousPaymentBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<PostSuspiciousPaymentBusiness> for ::std::string::String {
+        fn from(value: PostSuspiciousPaymentBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for PostSuspiciousPaymentBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for PostSuspiciousPaymentBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PostSuspiciousPaymentBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for PostSuspiciousPaymentBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`PostSuspiciousPaymentId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct PostSuspiciousPaymentId(::std::string::String);
+    impl ::std::ops::Deref for PostSuspiciousPaymentId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<PostSuspiciousPaymentId> for ::std::string::String {
+        fn from(value: PostSuspiciousPaymentId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for PostSuspiciousPaymentId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for PostSuspiciousPaymentId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for PostSuspiciousPaymentId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for PostSuspiciousPaymentId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -2562,6 +8755,571 @@ pub mod types {
     impl RefundResultData {
         pub fn builder() -> builder::RefundResultData {
             Default::default()
+        }
+    }
+
+    ///`RefundTransactionBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RefundTransactionBusiness(::std::string::String);
+    impl ::std::ops::Deref for RefundTransactionBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RefundTransactionBusiness> for ::std::string::String {
+        fn from(value: RefundTransactionBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RefundTransactionBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RefundTransactionBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for RefundTransactionBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RefundTransactionBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`RefundTransactionTransactionId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RefundTransactionTransactionId(::std::string::String);
+    impl ::std::ops::Deref for RefundTransactionTransactionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RefundTransactionTransactionId> for ::std::string::String {
+        fn from(value: RefundTransactionTransactionId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RefundTransactionTransactionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RefundTransactionTransactionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RefundTransactionTransactionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RefundTransactionTransactionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`SetDefaultCustomerCardBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SetDefaultCustomerCardBusiness(::std::string::String);
+    impl ::std::ops::Deref for SetDefaultCustomerCardBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<SetDefaultCustomerCardBusiness> for ::std::string::String {
+        fn from(value: SetDefaultCustomerCardBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for SetDefaultCustomerCardBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for SetDefaultCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SetDefaultCustomerCardBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for SetDefaultCustomerCardBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`SetDefaultCustomerCardCard`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SetDefaultCustomerCardCard(::std::string::String);
+    impl ::std::ops::Deref for SetDefaultCustomerCardCard {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<SetDefaultCustomerCardCard> for ::std::string::String {
+        fn from(value: SetDefaultCustomerCardCard) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for SetDefaultCustomerCardCard {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for SetDefaultCustomerCardCard {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for SetDefaultCustomerCardCard {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for SetDefaultCustomerCardCard {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`SetDefaultCustomerCardCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SetDefaultCustomerCardCustomer(::std::string::String);
+    impl ::std::ops::Deref for SetDefaultCustomerCardCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<SetDefaultCustomerCardCustomer> for ::std::string::String {
+        fn from(value: SetDefaultCustomerCardCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for SetDefaultCustomerCardCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for SetDefaultCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SetDefaultCustomerCardCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for SetDefaultCustomerCardCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`SetDefaultCustomerIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SetDefaultCustomerIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for SetDefaultCustomerIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<SetDefaultCustomerIbanBusiness> for ::std::string::String {
+        fn from(value: SetDefaultCustomerIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for SetDefaultCustomerIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for SetDefaultCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SetDefaultCustomerIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for SetDefaultCustomerIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`SetDefaultCustomerIbanCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SetDefaultCustomerIbanCustomer(::std::string::String);
+    impl ::std::ops::Deref for SetDefaultCustomerIbanCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<SetDefaultCustomerIbanCustomer> for ::std::string::String {
+        fn from(value: SetDefaultCustomerIbanCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for SetDefaultCustomerIbanCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for SetDefaultCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SetDefaultCustomerIbanCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for SetDefaultCustomerIbanCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`SetDefaultCustomerIbanIban`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SetDefaultCustomerIbanIban(::std::string::String);
+    impl ::std::ops::Deref for SetDefaultCustomerIbanIban {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<SetDefaultCustomerIbanIban> for ::std::string::String {
+        fn from(value: SetDefaultCustomerIbanIban) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for SetDefaultCustomerIbanIban {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for SetDefaultCustomerIbanIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for SetDefaultCustomerIbanIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for SetDefaultCustomerIbanIban {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -3231,6 +9989,218 @@ pub mod types {
         }
     }
 
+    ///`StoreBatchSettlementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct StoreBatchSettlementBusiness(::std::string::String);
+    impl ::std::ops::Deref for StoreBatchSettlementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<StoreBatchSettlementBusiness> for ::std::string::String {
+        fn from(value: StoreBatchSettlementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for StoreBatchSettlementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for StoreBatchSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StoreBatchSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for StoreBatchSettlementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`StoreQueuedSettlementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct StoreQueuedSettlementBusiness(::std::string::String);
+    impl ::std::ops::Deref for StoreQueuedSettlementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<StoreQueuedSettlementBusiness> for ::std::string::String {
+        fn from(value: StoreQueuedSettlementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for StoreQueuedSettlementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for StoreQueuedSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StoreQueuedSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for StoreQueuedSettlementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`StoreSettlementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct StoreSettlementBusiness(::std::string::String);
+    impl ::std::ops::Deref for StoreSettlementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<StoreSettlementBusiness> for ::std::string::String {
+        fn from(value: StoreSettlementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for StoreSettlementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for StoreSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for StoreSettlementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for StoreSettlementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///A settlement as `store_settlement` reports it. `amount` Rial, `*_toman` Toman.
     #[derive(
         ::serde::Deserialize,
@@ -3636,6 +10606,286 @@ pub mod types {
         }
     }
 
+    ///`UpdateCustomerBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpdateCustomerBusiness(::std::string::String);
+    impl ::std::ops::Deref for UpdateCustomerBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<UpdateCustomerBusiness> for ::std::string::String {
+        fn from(value: UpdateCustomerBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for UpdateCustomerBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for UpdateCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateCustomerBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for UpdateCustomerBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`UpdateCustomerCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpdateCustomerCustomer(::std::string::String);
+    impl ::std::ops::Deref for UpdateCustomerCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<UpdateCustomerCustomer> for ::std::string::String {
+        fn from(value: UpdateCustomerCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for UpdateCustomerCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for UpdateCustomerCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateCustomerCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for UpdateCustomerCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`UpdateCustomerFieldBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpdateCustomerFieldBusiness(::std::string::String);
+    impl ::std::ops::Deref for UpdateCustomerFieldBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<UpdateCustomerFieldBusiness> for ::std::string::String {
+        fn from(value: UpdateCustomerFieldBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for UpdateCustomerFieldBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for UpdateCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateCustomerFieldBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for UpdateCustomerFieldBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`UpdateCustomerFieldFieldId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpdateCustomerFieldFieldId(::std::string::String);
+    impl ::std::ops::Deref for UpdateCustomerFieldFieldId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<UpdateCustomerFieldFieldId> for ::std::string::String {
+        fn from(value: UpdateCustomerFieldFieldId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for UpdateCustomerFieldFieldId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for UpdateCustomerFieldFieldId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateCustomerFieldFieldId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for UpdateCustomerFieldFieldId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///Every Vandar error body: `{"status":0,"error":".."}`, Laravel `{"message":"..","errors":{"field":[..]}}`, `{"status":0,"errors":{"error":".."}}`, `{"status":0,"message":".."}` and the rest listed in core.md 0.5. All fields optional.
     #[derive(
         ::serde::Deserialize,
@@ -3839,6 +11089,148 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for WalletMovementRequestTrackId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`WithdrawCustomerWalletBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct WithdrawCustomerWalletBusiness(::std::string::String);
+    impl ::std::ops::Deref for WithdrawCustomerWalletBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<WithdrawCustomerWalletBusiness> for ::std::string::String {
+        fn from(value: WithdrawCustomerWalletBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for WithdrawCustomerWalletBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for WithdrawCustomerWalletBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WithdrawCustomerWalletBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for WithdrawCustomerWalletBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`WithdrawCustomerWalletCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct WithdrawCustomerWalletCustomer(::std::string::String);
+    impl ::std::ops::Deref for WithdrawCustomerWalletCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<WithdrawCustomerWalletCustomer> for ::std::string::String {
+        fn from(value: WithdrawCustomerWalletCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for WithdrawCustomerWalletCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for WithdrawCustomerWalletCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WithdrawCustomerWalletCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for WithdrawCustomerWalletCustomer {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -15934,13 +23326,6 @@ impl ClientInfo<::vandar_runtime::Binding> for Client {
     }
 }
 
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<::vandar_runtime::Binding>,
-    {}
-};
 impl Client {
     /**The settlements of one batch (Laravel pages), optionally by state
 
@@ -17386,8 +24771,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListBatchSettlements<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        batch_id: Result<::std::string::String, String>,
+        business: Result<types::ListBatchSettlementsBusiness, String>,
+        batch_id: Result<types::ListBatchSettlementsBatchId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         status: Result<Option<::std::string::String>, String>,
@@ -17407,12 +24792,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListBatchSettlementsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListBatchSettlementsBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -17420,12 +24805,12 @@ pub mod builder {
 
         pub fn batch_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListBatchSettlementsBatchId>,
         {
             self.batch_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for batch_id failed"
+                    "conversion to `ListBatchSettlementsBatchId` for batch_id failed"
                         .to_string()
                 });
             self
@@ -17474,15 +24859,36 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v2/business/{business}/batch-settlements/{batch_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchItemList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::BatchItemList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::BatchItemList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, batch_id, page, per_page, status } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let batch_id = batch_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let status = status.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/v2/business/{}/batch-settlements/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& batch_id.to_string()),
@@ -17507,25 +24913,9 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_batch_settlements",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_batch_settlements").await
         }
     }
 
@@ -17535,7 +24925,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListBatches<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListBatchesBusiness, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
     }
 
@@ -17550,13 +24940,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListBatchesBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `ListBatchesBusiness` for business failed".to_string()
                 });
             self
         }
@@ -17576,12 +24965,33 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v2/business/{business}/batches`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::BatchList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::BatchList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/v2/business/{}/batches", client.baseurl, encode_path(& business
                 .to_string()),
@@ -17604,25 +25014,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_batches",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_batches").await
         }
     }
 
@@ -17632,7 +25026,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StoreBatchSettlement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::StoreBatchSettlementBusiness, String>,
         body: Result<types::builder::BatchSettlementRequest, String>,
     }
 
@@ -17647,12 +25041,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::StoreBatchSettlementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `StoreBatchSettlementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -17687,16 +25081,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v2/business/{business}/batches-settlement`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchSummary>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::BatchSummary, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::BatchSummary>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::BatchSettlementRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/v2/business/{}/batches-settlement", client.baseurl, encode_path(&
                 business.to_string()),
@@ -17719,25 +25134,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "store_batch_settlement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "store_batch_settlement").await
         }
     }
 
@@ -17747,7 +25146,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListSettlements<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListSettlementsBusiness, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
     }
@@ -17764,12 +25163,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListSettlementsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListSettlementsBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -17804,13 +25203,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v2.1/business/{business}/settlement`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SettlementList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::SettlementList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::SettlementList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, page, per_page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/business/{}/settlement", client.baseurl, encode_path(& business
                 .to_string()),
@@ -17834,25 +25254,9 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_settlements",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_settlements").await
         }
     }
 
@@ -17862,8 +25266,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetSettlement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        settlement: Result<::std::string::String, String>,
+        business: Result<types::GetSettlementBusiness, String>,
+        settlement: Result<types::GetSettlementSettlement, String>,
     }
 
     impl<'a> GetSettlement<'a> {
@@ -17877,12 +25281,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetSettlementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetSettlementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -17890,24 +25294,46 @@ pub mod builder {
 
         pub fn settlement<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetSettlementSettlement>,
         {
             self.settlement = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for settlement failed"
+                    "conversion to `GetSettlementSettlement` for settlement failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v2.1/business/{business}/settlement/{settlement}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SettlementDetail>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::SettlementDetail, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::SettlementDetail>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, settlement } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let settlement = settlement.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let settlement = settlement
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/business/{}/settlement/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& settlement.to_string()),
@@ -17929,25 +25355,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_settlement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_settlement").await
         }
     }
 
@@ -17957,8 +25367,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CancelSettlement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        settlement: Result<::std::string::String, String>,
+        business: Result<types::CancelSettlementBusiness, String>,
+        settlement: Result<types::CancelSettlementSettlement, String>,
     }
 
     impl<'a> CancelSettlement<'a> {
@@ -17972,12 +25382,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CancelSettlementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CancelSettlementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -17985,24 +25395,46 @@ pub mod builder {
 
         pub fn settlement<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CancelSettlementSettlement>,
         {
             self.settlement = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for settlement failed"
+                    "conversion to `CancelSettlementSettlement` for settlement failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `DELETE` request to `/v2.1/business/{business}/settlement/{settlement}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, settlement } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let settlement = settlement.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let settlement = settlement
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/business/{}/settlement/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& settlement.to_string()),
@@ -18024,25 +25456,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cancel_settlement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "cancel_settlement").await
         }
     }
 
@@ -18052,7 +25468,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetBusiness<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::GetBusinessBusiness, String>,
     }
 
     impl<'a> GetBusiness<'a> {
@@ -18065,23 +25481,43 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBusinessBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `GetBusinessBusiness` for business failed".to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v2/business/{business}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BusinessInfo>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::BusinessInfo, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::BusinessInfo>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}", client.baseurl, encode_path(& business.to_string()),
             );
@@ -18102,25 +25538,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_business",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_business").await
         }
     }
 
@@ -18130,7 +25550,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetBalance<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::GetBalanceBusiness, String>,
     }
 
     impl<'a> GetBalance<'a> {
@@ -18143,23 +25563,43 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBalanceBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `GetBalanceBusiness` for business failed".to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/balance`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WalletBalance>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::WalletBalance, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WalletBalance>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/balance", client.baseurl, encode_path(& business
                 .to_string()),
@@ -18181,25 +25621,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_balance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_balance").await
         }
     }
 
@@ -18209,7 +25633,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCustomers<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListCustomersBusiness, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
     }
 
@@ -18224,12 +25648,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomersBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCustomersBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -18250,12 +25674,33 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/customers`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers", client.baseurl, encode_path(& business
                 .to_string()),
@@ -18278,25 +25723,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_customers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_customers").await
         }
     }
 
@@ -18306,7 +25735,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateCustomer<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::CreateCustomerBusiness, String>,
         body: Result<types::builder::CustomerInput, String>,
     }
 
@@ -18321,12 +25750,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCustomerBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CreateCustomerBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -18357,16 +25786,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v2/business/{business}/customers`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerCreated>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerCreated, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerCreated>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CustomerInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers", client.baseurl, encode_path(& business
                 .to_string()),
@@ -18389,25 +25839,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_customer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "create_customer").await
         }
     }
 
@@ -18417,7 +25851,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCustomerFields<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListCustomerFieldsBusiness, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
     }
 
@@ -18432,12 +25866,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerFieldsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCustomerFieldsBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -18458,12 +25892,33 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/customers/fields`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomFieldList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomFieldList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomFieldList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/fields", client.baseurl, encode_path(&
                 business.to_string()),
@@ -18486,25 +25941,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_customer_fields",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_customer_fields").await
         }
     }
 
@@ -18514,7 +25953,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateCustomerField<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::CreateCustomerFieldBusiness, String>,
         body: Result<types::builder::CustomFieldInput, String>,
     }
 
@@ -18529,12 +25968,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCustomerFieldBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CreateCustomerFieldBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -18567,19 +26006,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v2/business/{business}/customers/fields`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CustomFieldCreated>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<types::CustomFieldCreated, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomFieldCreated>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CustomFieldInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/fields", client.baseurl, encode_path(&
                 business.to_string()),
@@ -18602,25 +26059,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_customer_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "create_customer_field").await
         }
     }
 
@@ -18630,8 +26071,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCustomerField<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        field_id: Result<::std::string::String, String>,
+        business: Result<types::GetCustomerFieldBusiness, String>,
+        field_id: Result<types::GetCustomerFieldFieldId, String>,
     }
 
     impl<'a> GetCustomerField<'a> {
@@ -18645,12 +26086,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerFieldBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetCustomerFieldBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -18658,24 +26099,45 @@ pub mod builder {
 
         pub fn field_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerFieldFieldId>,
         {
             self.field_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for field_id failed"
+                    "conversion to `GetCustomerFieldFieldId` for field_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/customers/fields/{field_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomFieldDetail>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomFieldDetail, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomFieldDetail>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, field_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let field_id = field_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let field_id = field_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/fields/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& field_id.to_string()),
@@ -18697,25 +26159,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_customer_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_customer_field").await
         }
     }
 
@@ -18725,8 +26171,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateCustomerField<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        field_id: Result<::std::string::String, String>,
+        business: Result<types::UpdateCustomerFieldBusiness, String>,
+        field_id: Result<types::UpdateCustomerFieldFieldId, String>,
         body: Result<types::builder::CustomFieldInput, String>,
     }
 
@@ -18742,12 +26188,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UpdateCustomerFieldBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `UpdateCustomerFieldBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -18755,12 +26201,12 @@ pub mod builder {
 
         pub fn field_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UpdateCustomerFieldFieldId>,
         {
             self.field_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for field_id failed"
+                    "conversion to `UpdateCustomerFieldFieldId` for field_id failed"
                         .to_string()
                 });
             self
@@ -18793,20 +26239,38 @@ pub mod builder {
         }
 
         ///Sends a `PUT` request to `/v2/business/{business}/customers/fields/{field_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CustomFieldUpdated>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<types::CustomFieldUpdated, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomFieldUpdated>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, field_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let field_id = field_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let field_id = field_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CustomFieldInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/fields/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& field_id.to_string()),
@@ -18829,25 +26293,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_customer_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "update_customer_field").await
         }
     }
 
@@ -18857,8 +26305,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteCustomerField<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        field_id: Result<::std::string::String, String>,
+        business: Result<types::DeleteCustomerFieldBusiness, String>,
+        field_id: Result<types::DeleteCustomerFieldFieldId, String>,
     }
 
     impl<'a> DeleteCustomerField<'a> {
@@ -18872,12 +26320,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerFieldBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `DeleteCustomerFieldBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -18885,24 +26333,45 @@ pub mod builder {
 
         pub fn field_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerFieldFieldId>,
         {
             self.field_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for field_id failed"
+                    "conversion to `DeleteCustomerFieldFieldId` for field_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `DELETE` request to `/v2/business/{business}/customers/fields/{field_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, field_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let field_id = field_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let field_id = field_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/fields/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& field_id.to_string()),
@@ -18924,25 +26393,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_customer_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "delete_customer_field").await
         }
     }
 
@@ -18952,8 +26405,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCustomer<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::GetCustomerBusiness, String>,
+        customer: Result<types::GetCustomerCustomer, String>,
     }
 
     impl<'a> GetCustomer<'a> {
@@ -18967,37 +26420,56 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `GetCustomerBusiness` for business failed".to_string()
                 });
             self
         }
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
-                        .to_string()
+                    "conversion to `GetCustomerCustomer` for customer failed".to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/customers/{customer}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerDetail>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerDetail, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerDetail>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}", client.baseurl, encode_path(& business
                 .to_string()), encode_path(& customer.to_string()),
@@ -19019,25 +26491,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_customer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_customer").await
         }
     }
 
@@ -19047,8 +26503,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateCustomer<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::UpdateCustomerBusiness, String>,
+        customer: Result<types::UpdateCustomerCustomer, String>,
         body: Result<types::builder::CustomerInput, String>,
     }
 
@@ -19064,12 +26520,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UpdateCustomerBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `UpdateCustomerBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19077,12 +26533,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UpdateCustomerCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `UpdateCustomerCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -19113,17 +26569,38 @@ pub mod builder {
         }
 
         ///Sends a `PUT` request to `/v2/business/{business}/customers/{customer}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerUpdated>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerUpdated, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerUpdated>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CustomerInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}", client.baseurl, encode_path(& business
                 .to_string()), encode_path(& customer.to_string()),
@@ -19146,25 +26623,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_customer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "update_customer").await
         }
     }
 
@@ -19174,8 +26635,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteCustomer<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::DeleteCustomerBusiness, String>,
+        customer: Result<types::DeleteCustomerCustomer, String>,
     }
 
     impl<'a> DeleteCustomer<'a> {
@@ -19189,12 +26650,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `DeleteCustomerBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19202,24 +26663,45 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `DeleteCustomerCustomer` for customer failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `DELETE` request to `/v2/business/{business}/customers/{customer}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}", client.baseurl, encode_path(& business
                 .to_string()), encode_path(& customer.to_string()),
@@ -19241,25 +26723,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_customer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "delete_customer").await
         }
     }
 
@@ -19269,8 +26735,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCustomerLogs<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::ListCustomerLogsBusiness, String>,
+        customer: Result<types::ListCustomerLogsCustomer, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
     }
 
@@ -19286,12 +26752,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerLogsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCustomerLogsBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19299,12 +26765,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerLogsCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `ListCustomerLogsCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -19325,13 +26791,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/customers/{customer}/logs`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerLogList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerLogList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerLogList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}/logs", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()),
@@ -19354,25 +26841,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_customer_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_customer_logs").await
         }
     }
 
@@ -19382,8 +26853,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCustomerTransactions<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::ListCustomerTransactionsBusiness, String>,
+        customer: Result<types::ListCustomerTransactionsCustomer, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
     }
 
@@ -19399,12 +26870,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerTransactionsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCustomerTransactionsBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19412,12 +26883,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerTransactionsCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `ListCustomerTransactionsCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -19438,16 +26909,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v2/business/{business}/customers/{customer}/transactions`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CustomerTransactionList>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<
+            types::CustomerTransactionList,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerTransactionList>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, customer, page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}/transactions", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -19470,25 +26962,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_customer_transactions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_customer_transactions").await
         }
     }
 
@@ -19498,8 +26974,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCustomerWallet<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::GetCustomerWalletBusiness, String>,
+        customer: Result<types::GetCustomerWalletCustomer, String>,
     }
 
     impl<'a> GetCustomerWallet<'a> {
@@ -19513,12 +26989,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerWalletBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetCustomerWalletBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19526,24 +27002,45 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerWalletCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `GetCustomerWalletCustomer` for customer failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/customers/{customer}/wallet`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerWallet>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerWallet, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerWallet>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}/wallet", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()),
@@ -19565,25 +27062,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_customer_wallet",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_customer_wallet").await
         }
     }
 
@@ -19593,8 +27074,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DepositCustomerWallet<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::DepositCustomerWalletBusiness, String>,
+        customer: Result<types::DepositCustomerWalletCustomer, String>,
         body: Result<types::builder::WalletMovementRequest, String>,
     }
 
@@ -19610,12 +27091,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DepositCustomerWalletBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `DepositCustomerWalletBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19623,12 +27104,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DepositCustomerWalletCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `DepositCustomerWalletCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -19663,17 +27144,38 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v2/business/{business}/customers/{customer}/wallet/deposit`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WalletMovement>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::WalletMovement, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WalletMovement>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::WalletMovementRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}/wallet/deposit", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -19696,25 +27198,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deposit_customer_wallet",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "deposit_customer_wallet").await
         }
     }
 
@@ -19724,8 +27210,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct WithdrawCustomerWallet<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::WithdrawCustomerWalletBusiness, String>,
+        customer: Result<types::WithdrawCustomerWalletCustomer, String>,
         body: Result<types::builder::WalletMovementRequest, String>,
     }
 
@@ -19741,12 +27227,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::WithdrawCustomerWalletBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `WithdrawCustomerWalletBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19754,12 +27240,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::WithdrawCustomerWalletCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `WithdrawCustomerWalletCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -19794,17 +27280,38 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v2/business/{business}/customers/{customer}/wallet/withdraw`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WalletMovement>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::WalletMovement, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WalletMovement>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::WalletMovementRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/customers/{}/wallet/withdraw", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -19827,25 +27334,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "withdraw_customer_wallet",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "withdraw_customer_wallet").await
         }
     }
 
@@ -19855,7 +27346,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListBusinessUsers<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListBusinessUsersBusiness, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
     }
@@ -19872,12 +27363,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListBusinessUsersBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListBusinessUsersBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -19912,13 +27403,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v2/business/{business}/iam`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BusinessUsers>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::BusinessUsers, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::BusinessUsers>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, page, per_page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/business/{}/iam", client.baseurl, encode_path(& business
                 .to_string()),
@@ -19942,25 +27454,9 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_business_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_business_users").await
         }
     }
 
@@ -19970,7 +27466,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCashInAccounts<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListCashInAccountsBusiness, String>,
     }
 
     impl<'a> ListCashInAccounts<'a> {
@@ -19983,23 +27479,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCashInAccountsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCashInAccountsBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/cash-in/account`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CashInAccounts>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CashInAccounts, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CashInAccounts>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/cash-in/account", client.baseurl, encode_path(&
                 business.to_string()),
@@ -20021,32 +27538,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_cash_in_accounts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_cash_in_accounts").await
         }
     }
 
@@ -20056,7 +27550,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCashInAccountBalance<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::GetCashInAccountBalanceBusiness, String>,
         body: Result<types::builder::CashInBalanceRequest, String>,
     }
 
@@ -20071,12 +27565,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCashInAccountBalanceBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetCashInAccountBalanceBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -20111,16 +27605,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/cash-in/account/balance`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CashInBalance>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CashInBalance, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CashInBalance>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CashInBalanceRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/cash-in/account/balance", client.baseurl,
                 encode_path(& business.to_string()),
@@ -20143,32 +27658,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_cash_in_account_balance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_cash_in_account_balance").await
         }
     }
 
@@ -20178,7 +27670,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DepositCashIn<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::DepositCashInBusiness, String>,
         body: Result<types::builder::CashInDepositRequest, String>,
     }
 
@@ -20193,12 +27685,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DepositCashInBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `DepositCashInBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -20233,19 +27725,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/cash-in/account/deposit`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CashInDepositResult>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<types::CashInDepositResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CashInDepositResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CashInDepositRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/cash-in/account/deposit", client.baseurl,
                 encode_path(& business.to_string()),
@@ -20268,32 +27778,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deposit_cash_in",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "deposit_cash_in").await
         }
     }
 
@@ -20303,7 +27790,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCashInCode<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::GetCashInCodeBusiness, String>,
     }
 
     impl<'a> GetCashInCode<'a> {
@@ -20316,23 +27803,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCashInCodeBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetCashInCodeBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/cash-in/code`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/cash-in/code", client.baseurl, encode_path(& business
                 .to_string()),
@@ -20354,25 +27862,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_cash_in_code",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_cash_in_code").await
         }
     }
 
@@ -20382,7 +27874,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCashInPicTransactions<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListCashInPicTransactionsBusiness, String>,
     }
 
     impl<'a> ListCashInPicTransactions<'a> {
@@ -20395,23 +27887,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCashInPicTransactionsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCashInPicTransactionsBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/cash-in/pic/transactions`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/cash-in/pic/transactions", client.baseurl,
                 encode_path(& business.to_string()),
@@ -20433,25 +27946,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_cash_in_pic_transactions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_cash_in_pic_transactions").await
         }
     }
 
@@ -20461,7 +27958,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListSuspiciousPayments<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListSuspiciousPaymentsBusiness, String>,
     }
 
     impl<'a> ListSuspiciousPayments<'a> {
@@ -20474,23 +27971,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListSuspiciousPaymentsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListSuspiciousPaymentsBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/cash-in/suspicious-payment`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/cash-in/suspicious-payment", client.baseurl,
                 encode_path(& business.to_string()),
@@ -20512,25 +28030,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_suspicious_payments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_suspicious_payments").await
         }
     }
 
@@ -20540,8 +28042,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PostSuspiciousPayment<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        id: Result<::std::string::String, String>,
+        business: Result<types::PostSuspiciousPaymentBusiness, String>,
+        id: Result<types::PostSuspiciousPaymentId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -20557,12 +28059,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::PostSuspiciousPaymentBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `PostSuspiciousPaymentBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -20570,13 +28072,12 @@ pub mod builder {
 
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::PostSuspiciousPaymentId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
-                        .to_string()
+                    "conversion to `PostSuspiciousPaymentId` for id failed".to_string()
                 });
             self
         }
@@ -20592,13 +28093,34 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/cash-in/suspicious-payment/{id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let id = id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/cash-in/suspicious-payment/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& id.to_string()),
@@ -20621,25 +28143,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "post_suspicious_payment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "post_suspicious_payment").await
         }
     }
 
@@ -20649,7 +28155,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryCard<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryCardBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -20664,13 +28170,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryCardBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `InquiryCardBusiness` for business failed".to_string()
                 });
             self
         }
@@ -20686,12 +28191,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/card`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/card", client.baseurl, encode_path(&
                 business.to_string()),
@@ -20714,25 +28240,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_card",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_card").await
         }
     }
 
@@ -20742,7 +28252,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryCompanyInformation<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryCompanyInformationBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -20757,12 +28267,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryCompanyInformationBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquiryCompanyInformationBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -20779,12 +28289,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/company-information`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/company-information", client
                 .baseurl, encode_path(& business.to_string()),
@@ -20807,25 +28338,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_company_information",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_company_information").await
         }
     }
 
@@ -20835,7 +28350,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryCompanySignature<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryCompanySignatureBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -20850,12 +28365,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryCompanySignatureBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquiryCompanySignatureBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -20872,12 +28387,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/company-signature`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/company-signature", client.baseurl,
                 encode_path(& business.to_string()),
@@ -20900,25 +28436,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_company_signature",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_company_signature").await
         }
     }
 
@@ -20928,7 +28448,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryFida<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryFidaBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -20943,13 +28463,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryFidaBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `InquiryFidaBusiness` for business failed".to_string()
                 });
             self
         }
@@ -20965,12 +28484,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/fida`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/fida", client.baseurl, encode_path(&
                 business.to_string()),
@@ -20993,25 +28533,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_fida",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_fida").await
         }
     }
 
@@ -21021,7 +28545,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryIban<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryIbanBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21036,13 +28560,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryIbanBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `InquiryIbanBusiness` for business failed".to_string()
                 });
             self
         }
@@ -21058,12 +28581,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/iban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/iban", client.baseurl, encode_path(&
                 business.to_string()),
@@ -21086,25 +28630,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_iban").await
         }
     }
 
@@ -21114,7 +28642,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryKyc<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryKycBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21129,13 +28657,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryKycBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `InquiryKycBusiness` for business failed".to_string()
                 });
             self
         }
@@ -21151,12 +28678,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/kyc`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/kyc", client.baseurl, encode_path(&
                 business.to_string()),
@@ -21179,25 +28727,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_kyc",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_kyc").await
         }
     }
 
@@ -21207,7 +28739,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryMatchMobileCard<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryMatchMobileCardBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21222,12 +28754,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryMatchMobileCardBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquiryMatchMobileCardBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21244,12 +28776,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/match-mobile-card`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/match-mobile-card", client.baseurl,
                 encode_path(& business.to_string()),
@@ -21272,25 +28825,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_match_mobile_card",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_match_mobile_card").await
         }
     }
 
@@ -21300,7 +28837,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryNationalCodeIban<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryNationalCodeIbanBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21315,12 +28852,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryNationalCodeIbanBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquiryNationalCodeIbanBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21337,12 +28874,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/national-code-iban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/national-code-iban", client.baseurl,
                 encode_path(& business.to_string()),
@@ -21365,25 +28923,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_national_code_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_national_code_iban").await
         }
     }
 
@@ -21393,7 +28935,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryNid<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryNidBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21408,13 +28950,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryNidBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `InquiryNidBusiness` for business failed".to_string()
                 });
             self
         }
@@ -21430,12 +28971,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/nid`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/nid", client.baseurl, encode_path(&
                 business.to_string()),
@@ -21458,25 +29020,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_nid",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_nid").await
         }
     }
 
@@ -21486,7 +29032,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryNidImage<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryNidImageBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21501,12 +29047,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryNidImageBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquiryNidImageBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21523,12 +29069,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/nid-image`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/nid-image", client.baseurl,
                 encode_path(& business.to_string()),
@@ -21551,25 +29118,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_nid_image",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_nid_image").await
         }
     }
 
@@ -21579,7 +29130,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryPostalCode<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryPostalCodeBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21594,12 +29145,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryPostalCodeBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquiryPostalCodeBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21616,12 +29167,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/postal-code`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/postal-code", client.baseurl,
                 encode_path(& business.to_string()),
@@ -21644,25 +29216,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_postal_code",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_postal_code").await
         }
     }
 
@@ -21672,7 +29228,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquiryShahkar<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::InquiryShahkarBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -21687,12 +29243,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquiryShahkarBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquiryShahkarBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21709,12 +29265,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/shahkar`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/inquiry/shahkar", client.baseurl,
                 encode_path(& business.to_string()),
@@ -21737,25 +29314,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquiry_shahkar",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_shahkar").await
         }
     }
 
@@ -21765,8 +29326,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AuthenticateCustomerKyc<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::AuthenticateCustomerKycBusiness, String>,
+        customer: Result<types::AuthenticateCustomerKycCustomer, String>,
     }
 
     impl<'a> AuthenticateCustomerKyc<'a> {
@@ -21780,12 +29341,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AuthenticateCustomerKycBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `AuthenticateCustomerKycBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21793,27 +29354,48 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AuthenticateCustomerKycCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `AuthenticateCustomerKycCustomer` for customer failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/authentication/kyc`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthenticationResult>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<
+            types::AuthenticationResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthenticationResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, customer } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/authentication/kyc", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -21835,25 +29417,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "authenticate_customer_kyc",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "authenticate_customer_kyc").await
         }
     }
 
@@ -21863,8 +29429,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AuthenticateCustomerShahkar<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::AuthenticateCustomerShahkarBusiness, String>,
+        customer: Result<types::AuthenticateCustomerShahkarCustomer, String>,
     }
 
     impl<'a> AuthenticateCustomerShahkar<'a> {
@@ -21878,12 +29444,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AuthenticateCustomerShahkarBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `AuthenticateCustomerShahkarBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21891,27 +29457,48 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AuthenticateCustomerShahkarCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `AuthenticateCustomerShahkarCustomer` for customer failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/authentication/shahkar`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthenticationResult>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<
+            types::AuthenticationResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthenticationResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, customer } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/authentication/shahkar", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -21933,25 +29520,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "authenticate_customer_shahkar",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "authenticate_customer_shahkar").await
         }
     }
 
@@ -21961,8 +29532,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCustomerCards<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::ListCustomerCardsBusiness, String>,
+        customer: Result<types::ListCustomerCardsCustomer, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
     }
 
@@ -21978,12 +29549,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerCardsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCustomerCardsBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -21991,12 +29562,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerCardsCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `ListCustomerCardsCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22017,13 +29588,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/customers/{customer}/cards`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerCardList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerCardList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerCardList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/cards", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()),
@@ -22046,25 +29638,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_customer_cards",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_customer_cards").await
         }
     }
 
@@ -22074,8 +29650,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AddCustomerCard<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::AddCustomerCardBusiness, String>,
+        customer: Result<types::AddCustomerCardCustomer, String>,
         body: Result<types::builder::CustomerCardInput, String>,
     }
 
@@ -22091,12 +29667,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AddCustomerCardBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `AddCustomerCardBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22104,12 +29680,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AddCustomerCardCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `AddCustomerCardCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22142,17 +29718,38 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/cards`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerCard>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerCard, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerCard>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CustomerCardInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/cards", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()),
@@ -22175,25 +29772,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_customer_card",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "add_customer_card").await
         }
     }
 
@@ -22203,8 +29784,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CustomerCardToIban<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::CustomerCardToIbanBusiness, String>,
+        customer: Result<types::CustomerCardToIbanCustomer, String>,
         body: Result<types::builder::CardToIbanInput, String>,
     }
 
@@ -22220,12 +29801,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CustomerCardToIbanBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CustomerCardToIbanBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22233,12 +29814,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CustomerCardToIbanCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `CustomerCardToIbanCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22271,17 +29852,38 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/cards/to-iban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerIban>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerIban, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerIban>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CardToIbanInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/cards/to-iban", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -22304,25 +29906,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "customer_card_to_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "customer_card_to_iban").await
         }
     }
 
@@ -22332,9 +29918,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteCustomerCard<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
-        card: Result<::std::string::String, String>,
+        business: Result<types::DeleteCustomerCardBusiness, String>,
+        customer: Result<types::DeleteCustomerCardCustomer, String>,
+        card: Result<types::DeleteCustomerCardCard, String>,
     }
 
     impl<'a> DeleteCustomerCard<'a> {
@@ -22349,12 +29935,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerCardBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `DeleteCustomerCardBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22362,12 +29948,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerCardCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `DeleteCustomerCardCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22375,25 +29961,45 @@ pub mod builder {
 
         pub fn card<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerCardCard>,
         {
             self.card = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for card failed"
-                        .to_string()
+                    "conversion to `DeleteCustomerCardCard` for card failed".to_string()
                 });
             self
         }
 
         ///Sends a `DELETE` request to `/v3/business/{business}/customers/{customer}/cards/{card}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, card } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let card = card.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let card = card.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/cards/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()), encode_path(&
@@ -22416,25 +30022,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_customer_card",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "delete_customer_card").await
         }
     }
 
@@ -22444,9 +30034,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquireCustomerCard<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
-        card: Result<::std::string::String, String>,
+        business: Result<types::InquireCustomerCardBusiness, String>,
+        customer: Result<types::InquireCustomerCardCustomer, String>,
+        card: Result<types::InquireCustomerCardCard, String>,
         body: Result<types::builder::OwnerNamesInput, String>,
     }
 
@@ -22463,12 +30053,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCustomerCardBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquireCustomerCardBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22476,12 +30066,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCustomerCardCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `InquireCustomerCardCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22489,13 +30079,12 @@ pub mod builder {
 
         pub fn card<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCustomerCardCard>,
         {
             self.card = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for card failed"
-                        .to_string()
+                    "conversion to `InquireCustomerCardCard` for card failed".to_string()
                 });
             self
         }
@@ -22527,18 +30116,39 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/cards/{card}/inquiry`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CardInquiry>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CardInquiry, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CardInquiry>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, card, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let card = card.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let card = card.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::OwnerNamesInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/cards/{}/inquiry", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -22562,25 +30172,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquire_customer_card",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquire_customer_card").await
         }
     }
 
@@ -22590,9 +30184,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetDefaultCustomerCard<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
-        card: Result<::std::string::String, String>,
+        business: Result<types::SetDefaultCustomerCardBusiness, String>,
+        customer: Result<types::SetDefaultCustomerCardCustomer, String>,
+        card: Result<types::SetDefaultCustomerCardCard, String>,
     }
 
     impl<'a> SetDefaultCustomerCard<'a> {
@@ -22607,12 +30201,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SetDefaultCustomerCardBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `SetDefaultCustomerCardBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22620,12 +30214,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SetDefaultCustomerCardCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `SetDefaultCustomerCardCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22633,25 +30227,46 @@ pub mod builder {
 
         pub fn card<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SetDefaultCustomerCardCard>,
         {
             self.card = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for card failed"
+                    "conversion to `SetDefaultCustomerCardCard` for card failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/cards/{card}/set-default`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, card } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let card = card.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let card = card.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/cards/{}/set-default", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -22674,25 +30289,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_default_customer_card",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "set_default_customer_card").await
         }
     }
 
@@ -22702,8 +30301,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCustomerCashInCode<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::GetCustomerCashInCodeBusiness, String>,
+        customer: Result<types::GetCustomerCashInCodeCustomer, String>,
     }
 
     impl<'a> GetCustomerCashInCode<'a> {
@@ -22717,12 +30316,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerCashInCodeBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetCustomerCashInCodeBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22730,24 +30329,45 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCustomerCashInCodeCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `GetCustomerCashInCodeCustomer` for customer failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/customers/{customer}/cash-in-code`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CashInCode>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CashInCode, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CashInCode>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/cash-in-code", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -22769,25 +30389,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_customer_cash_in_code",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_customer_cash_in_code").await
         }
     }
 
@@ -22797,8 +30401,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCustomerIbans<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::ListCustomerIbansBusiness, String>,
+        customer: Result<types::ListCustomerIbansCustomer, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
     }
 
@@ -22814,12 +30418,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerIbansBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListCustomerIbansBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22827,12 +30431,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCustomerIbansCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `ListCustomerIbansCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22853,13 +30457,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/customers/{customer}/ibans`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerIbanList>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerIbanList, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerIbanList>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, page } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/ibans", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()),
@@ -22882,25 +30507,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_customer_ibans",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_customer_ibans").await
         }
     }
 
@@ -22910,8 +30519,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AddCustomerIban<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
+        business: Result<types::AddCustomerIbanBusiness, String>,
+        customer: Result<types::AddCustomerIbanCustomer, String>,
         body: Result<types::builder::CustomerIbanInput, String>,
     }
 
@@ -22927,12 +30536,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AddCustomerIbanBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `AddCustomerIbanBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -22940,12 +30549,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AddCustomerIbanCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `AddCustomerIbanCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -22978,17 +30587,38 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/ibans`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerIban>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::CustomerIban, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CustomerIban>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CustomerIbanInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/ibans", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()),
@@ -23011,25 +30641,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_customer_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "add_customer_iban").await
         }
     }
 
@@ -23039,9 +30653,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteCustomerIban<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
-        iban: Result<::std::string::String, String>,
+        business: Result<types::DeleteCustomerIbanBusiness, String>,
+        customer: Result<types::DeleteCustomerIbanCustomer, String>,
+        iban: Result<types::DeleteCustomerIbanIban, String>,
     }
 
     impl<'a> DeleteCustomerIban<'a> {
@@ -23056,12 +30670,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerIbanBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `DeleteCustomerIbanBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -23069,12 +30683,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerIbanCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `DeleteCustomerIbanCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -23082,25 +30696,45 @@ pub mod builder {
 
         pub fn iban<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::DeleteCustomerIbanIban>,
         {
             self.iban = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for iban failed"
-                        .to_string()
+                    "conversion to `DeleteCustomerIbanIban` for iban failed".to_string()
                 });
             self
         }
 
         ///Sends a `DELETE` request to `/v3/business/{business}/customers/{customer}/ibans/{iban}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, iban } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let iban = iban.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/ibans/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& customer.to_string()), encode_path(&
@@ -23123,25 +30757,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_customer_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "delete_customer_iban").await
         }
     }
 
@@ -23151,9 +30769,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquireCustomerIban<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
-        iban: Result<::std::string::String, String>,
+        business: Result<types::InquireCustomerIbanBusiness, String>,
+        customer: Result<types::InquireCustomerIbanCustomer, String>,
+        iban: Result<types::InquireCustomerIbanIban, String>,
         body: Result<types::builder::OwnerNamesInput, String>,
     }
 
@@ -23170,12 +30788,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCustomerIbanBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquireCustomerIbanBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -23183,12 +30801,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCustomerIbanCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `InquireCustomerIbanCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -23196,13 +30814,12 @@ pub mod builder {
 
         pub fn iban<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCustomerIbanIban>,
         {
             self.iban = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for iban failed"
-                        .to_string()
+                    "conversion to `InquireCustomerIbanIban` for iban failed".to_string()
                 });
             self
         }
@@ -23234,18 +30851,39 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/ibans/{iban}/inquiry`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IbanInquiry>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::IbanInquiry, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::IbanInquiry>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, iban, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let iban = iban.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::OwnerNamesInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/ibans/{}/inquiry", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -23269,25 +30907,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquire_customer_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquire_customer_iban").await
         }
     }
 
@@ -23297,9 +30919,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetDefaultCustomerIban<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        customer: Result<::std::string::String, String>,
-        iban: Result<::std::string::String, String>,
+        business: Result<types::SetDefaultCustomerIbanBusiness, String>,
+        customer: Result<types::SetDefaultCustomerIbanCustomer, String>,
+        iban: Result<types::SetDefaultCustomerIbanIban, String>,
     }
 
     impl<'a> SetDefaultCustomerIban<'a> {
@@ -23314,12 +30936,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SetDefaultCustomerIbanBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `SetDefaultCustomerIbanBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -23327,12 +30949,12 @@ pub mod builder {
 
         pub fn customer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SetDefaultCustomerIbanCustomer>,
         {
             self.customer = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customer failed"
+                    "conversion to `SetDefaultCustomerIbanCustomer` for customer failed"
                         .to_string()
                 });
             self
@@ -23340,25 +30962,46 @@ pub mod builder {
 
         pub fn iban<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SetDefaultCustomerIbanIban>,
         {
             self.iban = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for iban failed"
+                    "conversion to `SetDefaultCustomerIbanIban` for iban failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/customers/{customer}/ibans/{iban}/set-default`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, customer, iban } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let customer = customer.map_err(Error::InvalidRequest)?;
-            let iban = iban.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/ibans/{}/set-default", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -23381,25 +31024,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_default_customer_iban",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "set_default_customer_iban").await
         }
     }
 
@@ -23409,7 +31036,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAccountStatement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::GetAccountStatementBusiness, String>,
     }
 
     impl<'a> GetAccountStatement<'a> {
@@ -23422,23 +31049,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetAccountStatementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetAccountStatementBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/settlement/account/statement`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/account/statement", client.baseurl,
                 encode_path(& business.to_string()),
@@ -23460,25 +31108,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_statement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_account_statement").await
         }
     }
 
@@ -23488,8 +31120,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAccountLastBalance<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        iban: Result<::std::string::String, String>,
+        business: Result<types::GetAccountLastBalanceBusiness, String>,
+        iban: Result<types::GetAccountLastBalanceIban, String>,
     }
 
     impl<'a> GetAccountLastBalance<'a> {
@@ -23503,12 +31135,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetAccountLastBalanceBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetAccountLastBalanceBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -23516,24 +31148,45 @@ pub mod builder {
 
         pub fn iban<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetAccountLastBalanceIban>,
         {
             self.iban = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for iban failed"
+                    "conversion to `GetAccountLastBalanceIban` for iban failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/settlement/account/{iban}/last-balance`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, iban } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let iban = iban.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/account/{}/last-balance", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& iban.to_string()),
@@ -23555,25 +31208,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_last_balance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_account_last_balance").await
         }
     }
 
@@ -23583,7 +31220,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListSettlementBanks<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListSettlementBanksBusiness, String>,
         has_a2a_bank_ability: Result<Option<bool>, String>,
         is_a2a_bank_active: Result<Option<bool>, String>,
         is_a2a_bank_healthy: Result<Option<bool>, String>,
@@ -23602,12 +31239,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListSettlementBanksBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListSettlementBanksBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -23653,9 +31290,30 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/settlement/banks`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SettlementBanks>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::SettlementBanks, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::SettlementBanks>,
+            ::vandar_runtime::Error,
+        > {
             let Self {
                 client,
                 business,
@@ -23663,12 +31321,13 @@ pub mod builder {
                 is_a2a_bank_active,
                 is_a2a_bank_healthy,
             } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let has_a2a_bank_ability = has_a2a_bank_ability
-                .map_err(Error::InvalidRequest)?;
-            let is_a2a_bank_active = is_a2a_bank_active.map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let is_a2a_bank_active = is_a2a_bank_active
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let is_a2a_bank_healthy = is_a2a_bank_healthy
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/banks", client.baseurl, encode_path(&
                 business.to_string()),
@@ -23708,25 +31367,9 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_settlement_banks",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_settlement_banks").await
         }
     }
 
@@ -23736,7 +31379,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListQueuedSettlements<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListQueuedSettlementsBusiness, String>,
     }
 
     impl<'a> ListQueuedSettlements<'a> {
@@ -23749,23 +31392,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListQueuedSettlementsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListQueuedSettlementsBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/settlement/queued`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/queued", client.baseurl, encode_path(&
                 business.to_string()),
@@ -23787,25 +31451,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_queued_settlements",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_queued_settlements").await
         }
     }
 
@@ -23815,7 +31463,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StoreQueuedSettlement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::StoreQueuedSettlementBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -23830,12 +31478,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::StoreQueuedSettlementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `StoreQueuedSettlementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -23852,12 +31500,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/settlement/queued`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/queued", client.baseurl, encode_path(&
                 business.to_string()),
@@ -23880,25 +31549,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "store_queued_settlement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "store_queued_settlement").await
         }
     }
 
@@ -23908,7 +31561,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CancelQueuedSettlement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::CancelQueuedSettlementBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -23923,12 +31576,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CancelQueuedSettlementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CancelQueuedSettlementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -23945,12 +31598,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/settlement/queued/cancel`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/queued/cancel", client.baseurl,
                 encode_path(& business.to_string()),
@@ -23973,25 +31647,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cancel_queued_settlement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "cancel_queued_settlement").await
         }
     }
 
@@ -24001,8 +31659,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetQueuedSettlement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        id: Result<::std::string::String, String>,
+        business: Result<types::GetQueuedSettlementBusiness, String>,
+        id: Result<types::GetQueuedSettlementId, String>,
     }
 
     impl<'a> GetQueuedSettlement<'a> {
@@ -24016,12 +31674,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetQueuedSettlementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetQueuedSettlementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -24029,24 +31687,44 @@ pub mod builder {
 
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetQueuedSettlementId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
-                        .to_string()
+                    "conversion to `GetQueuedSettlementId` for id failed".to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/settlement/queued/{id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let id = id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/queued/{}", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& id.to_string()),
@@ -24068,25 +31746,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_queued_settlement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_queued_settlement").await
         }
     }
 
@@ -24096,7 +31758,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StoreSettlement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::StoreSettlementBusiness, String>,
         body: Result<types::builder::SettlementRequest, String>,
     }
 
@@ -24111,12 +31773,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::StoreSettlementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `StoreSettlementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -24149,19 +31811,40 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/settlement/store`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SettlementStoreResult>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<
+            types::SettlementStoreResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::SettlementStoreResult>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::SettlementRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/settlement/store", client.baseurl, encode_path(&
                 business.to_string()),
@@ -24184,25 +31867,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "store_settlement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "store_settlement").await
         }
     }
 
@@ -24212,7 +31879,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListTransactions<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListTransactionsBusiness, String>,
         channel: Result<Option<::std::string::String>, String>,
         factor_number: Result<Option<::std::string::String>, String>,
         form_id: Result<Option<::std::string::String>, String>,
@@ -24255,12 +31922,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListTransactionsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListTransactionsBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -24476,9 +32143,30 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/transaction`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TransactionPage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::TransactionPage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::TransactionPage>,
+            ::vandar_runtime::Error,
+        > {
             let Self {
                 client,
                 business,
@@ -24498,22 +32186,27 @@ pub mod builder {
                 track_id,
                 tracking_code,
             } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let channel = channel.map_err(Error::InvalidRequest)?;
-            let factor_number = factor_number.map_err(Error::InvalidRequest)?;
-            let form_id = form_id.map_err(Error::InvalidRequest)?;
-            let from_date = from_date.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let ref_id = ref_id.map_err(Error::InvalidRequest)?;
-            let search_field = search_field.map_err(Error::InvalidRequest)?;
-            let start_after = start_after.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let status_kind = status_kind.map_err(Error::InvalidRequest)?;
-            let to_date = to_date.map_err(Error::InvalidRequest)?;
-            let track_id = track_id.map_err(Error::InvalidRequest)?;
-            let tracking_code = tracking_code.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let channel = channel.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let factor_number = factor_number
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let form_id = form_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let from_date = from_date.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let id = id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let q = q.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let ref_id = ref_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let search_field = search_field
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let start_after = start_after
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let status = status.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let status_kind = status_kind
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let to_date = to_date.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let tracking_code = tracking_code
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/transaction", client.baseurl, encode_path(& business
                 .to_string()),
@@ -24556,25 +32249,9 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("tracking_code", &tracking_code),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_transactions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_transactions").await
         }
     }
 
@@ -24584,8 +32261,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RefundTransaction<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        transaction_id: Result<::std::string::String, String>,
+        business: Result<types::RefundTransactionBusiness, String>,
+        transaction_id: Result<types::RefundTransactionTransactionId, String>,
         body: Result<types::builder::RefundRequest, String>,
     }
 
@@ -24601,12 +32278,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::RefundTransactionBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `RefundTransactionBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -24614,12 +32291,12 @@ pub mod builder {
 
         pub fn transaction_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::RefundTransactionTransactionId>,
         {
             self.transaction_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for transaction_id failed"
+                    "conversion to `RefundTransactionTransactionId` for transaction_id failed"
                         .to_string()
                 });
             self
@@ -24650,17 +32327,39 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/transaction/{transaction_id}/refund`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RefundResult>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::RefundResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::RefundResult>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, transaction_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let transaction_id = transaction_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let transaction_id = transaction_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::RefundRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/transaction/{}/refund", client.baseurl, encode_path(&
                 business.to_string()), encode_path(& transaction_id.to_string()),
@@ -24683,25 +32382,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "refund_transaction",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "refund_transaction").await
         }
     }
 
@@ -24749,15 +32432,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/refreshtoken`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IssuedTokens>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::IssuedTokens, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::IssuedTokens>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::RefreshTokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/v3/refreshtoken", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -24777,25 +32481,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "refresh_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "refresh_token").await
         }
     }
 }
@@ -24836,7 +32524,40 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/api/v2/business/{business}/batches-settlement",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "batch_id",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "batches_settlement[].amount",
+                minimum: Some(50000i64),
+                maximum: Some(500000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "batches_settlement[].iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "batches_settlement[].track_id",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "list_settlements",
@@ -24899,7 +32620,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v2/business/{business}/customers",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "custom_fields[].field_value",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "type",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "list_customer_fields",
@@ -24917,7 +32655,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v2/business/{business}/customers/fields",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "name",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "get_customer_field",
@@ -24935,7 +32682,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v2/business/{business}/customers/fields/{field_id}",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "name",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "delete_customer_field",
@@ -24962,7 +32718,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v2/business/{business}/customers/{customer}",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "custom_fields[].field_value",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "type",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "delete_customer",
@@ -25011,8 +32784,18 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
             ::vandar_runtime::FieldCheck {
                 field: "amount",
                 minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "track_id",
+                minimum: None,
                 maximum: None,
                 max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
             },
         ],
     },
@@ -25027,8 +32810,18 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
             ::vandar_runtime::FieldCheck {
                 field: "amount",
                 minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "track_id",
+                minimum: None,
                 maximum: None,
                 max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
             },
         ],
     },
@@ -25057,7 +32850,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/cash-in/account/balance",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "deposit_cash_in",
@@ -25066,7 +32868,32 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/cash-in/account/deposit",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "amount",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "track_id",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "get_cash_in_code",
@@ -25246,7 +33073,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/customers/{customer}/cards",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "card",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "customer_card_to_iban",
@@ -25255,7 +33091,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/customers/{customer}/cards/to-iban",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "card",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "delete_customer_card",
@@ -25309,7 +33154,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/customers/{customer}/ibans",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "delete_customer_iban",
@@ -25412,8 +33266,34 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
             ::vandar_runtime::FieldCheck {
                 field: "amount",
                 minimum: Some(5000i64),
+                maximum: Some(100000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "iban",
+                minimum: None,
                 maximum: None,
                 max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "notify_url",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: None,
+                http_url: true,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "track_id",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
             },
         ],
     },
@@ -25433,7 +33313,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/transaction/{transaction_id}/refund",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "amount",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "notify_url",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: None,
+                http_url: true,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "refresh_token",
@@ -25442,37 +33339,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/refreshtoken",
         auth: ::vandar_runtime::Auth::None,
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "refreshtoken",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
 pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[];
-impl ClientHooks<::vandar_runtime::Binding> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.pre(request, info).await
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(request, info).await
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.post(result, info).await
-    }
-}
-
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
@@ -25570,6 +33450,8 @@ pub mod __spec {
         "Refund",
         "RefundRequest",
         "RefundResult",
+        "RequestRial",
+        "RequestRialString",
         "Rial",
         "RialString",
         "SettlementBank",
@@ -26054,6 +33936,20 @@ pub mod __spec {
             "RefundResult" => {
                 Some(
                     ::serde_json::from_value::<super::types::RefundResult>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "RequestRial" => {
+                Some(
+                    ::serde_json::from_value::<::vandar_runtime::domain::Rial>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::RialString,
+                    >(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -26645,6 +34541,20 @@ pub mod __spec {
             "RefundResult" => {
                 Some(
                     ::serde_json::from_slice::<super::types::RefundResult>(bytes)
+                        .map(drop),
+                )
+            }
+            "RequestRial" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::Rial>(bytes)
+                        .map(drop),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::RialString,
+                    >(bytes)
                         .map(drop),
                 )
             }
@@ -27383,6 +35293,22 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(super::types::RefundResult),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "RequestRial" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::Rial),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::RialString),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

@@ -200,8 +200,7 @@ impl Client {
             .business(business)
             .settlement(id)
             .send()
-            .await?
-            .into_inner();
+            .await?;
         detail.data.and_then(|d| d.settlement).ok_or_else(|| {
             Error::InvalidRequest(format!(
                 "get_settlement answered without a settlement for `{id}`"
@@ -218,12 +217,10 @@ impl Client {
         business: &str,
         request: &types::BatchSettlementRequest,
     ) -> Result<types::BatchSummary, Error> {
-        Ok(self
-            .store_batch_settlement()
+        self.store_batch_settlement()
             .business(business)
             .body(request.clone())
             .send()
-            .await?
-            .into_inner())
+            .await
     }
 }

@@ -166,7 +166,7 @@ macro_rules! laravel_list {
                 self.page(page)
             }
             async fn send_page(self) -> Result<types::$page, Error> {
-                Ok(self.send().await?.into_inner())
+                self.send().await
             }
         }
     )*};
@@ -224,7 +224,7 @@ impl PagedRequest for builder::ListSettlements<'_> {
     }
 
     async fn send_page(self) -> Result<types::SettlementList, Error> {
-        Ok(self.send().await?.into_inner())
+        self.send().await
     }
 }
 
@@ -274,7 +274,7 @@ pub fn cursor_items<'a>(
         if let Some(after) = &cursor {
             this = this.start_after(after.clone());
         }
-        let page = this.send().await?.into_inner();
+        let page = this.send().await?;
         let next = page
             .next_cursor()
             .filter(|c| cursor.as_deref() != Some(c.as_str()))

@@ -1728,13 +1728,6 @@ impl ClientInfo<::vandar_runtime::Binding> for Client {
     }
 }
 
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<::vandar_runtime::Binding>,
-    {}
-};
 impl Client {
     /**Create a payment and get its token
 
@@ -1838,15 +1831,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v4/send`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PaymentToken>, Error<types::IpgError>> {
+        ) -> ::std::result::Result<types::PaymentToken, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::PaymentToken>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PaymentRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/api/v4/send", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1866,25 +1880,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_payment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "send_payment").await
         }
     }
 
@@ -1930,15 +1928,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v4/transaction`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TransactionInfo>, Error<types::IpgError>> {
+        ) -> ::std::result::Result<types::TransactionInfo, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::TransactionInfo>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/api/v4/transaction", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1958,25 +1977,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_transaction_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_transaction_info").await
         }
     }
 
@@ -2022,15 +2025,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v4/verify`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::VerifiedPayment>, Error<types::IpgError>> {
+        ) -> ::std::result::Result<types::VerifiedPayment, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::VerifiedPayment>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/api/v4/verify", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2050,25 +2074,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_payment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "verify_payment").await
         }
     }
 }
@@ -2095,14 +2103,34 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
             ::vandar_runtime::FieldCheck {
                 field: "amount",
                 minimum: Some(1000i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "api_key",
+                minimum: None,
                 maximum: None,
                 max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "callback_url",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: true,
             },
             ::vandar_runtime::FieldCheck {
                 field: "valid_card_number",
                 minimum: None,
                 maximum: None,
                 max_items: Some(10usize),
+                min_length: None,
+                http_url: false,
             },
         ],
     },
@@ -2113,7 +2141,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/api/v4/transaction",
         auth: ::vandar_runtime::Auth::None,
         idempotent: true,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "api_key",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "token",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "verify_payment",
@@ -2122,7 +2167,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/api/v4/verify",
         auth: ::vandar_runtime::Auth::None,
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "api_key",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "token",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
@@ -2133,32 +2195,6 @@ pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
         path: "/v4/{token}",
     },
 ];
-impl ClientHooks<::vandar_runtime::Binding> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.pre(request, info).await
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(request, info).await
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.post(result, info).await
-    }
-}
-
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {

@@ -47,20 +47,15 @@ impl Client {
     pub async fn verify(&self, api_key: &ApiKey, token: &str) -> Result<VerifyOutcome, Error> {
         let body = types::TokenRequest::builder().api_key(api_key).token(token);
         match self.verify_payment().body(body).send().await {
-            Ok(resp) => {
-                let payment = resp.into_inner();
-                match status_of(&payment.status) {
-                    Some(1) => Ok(VerifyOutcome::Verified(payment)),
-                    _ => {
-                        let raw = serde_json::to_value(&payment).unwrap_or_default();
-                        classify(ApiError::from_body(200, raw))
-                    }
+            Ok(payment) => match Some(payment.status.get()) {
+                Some(1) => Ok(VerifyOutcome::Verified(payment)),
+                _ => {
+                    let raw = serde_json::to_value(&payment).unwrap_or_default();
+                    classify(ApiError::from_body(200, raw))
                 }
-            }
-            Err(progenitor_client::Error::ErrorResponse(rv)) => {
-                classify(ApiError::from_response(rv))
-            }
-            Err(other) => Err(other.into()),
+            },
+            Err(Error::Api(e)) => classify(*e),
+            Err(other) => Err(other),
         }
     }
 }

@@ -7,6 +7,3811 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`ConfirmTransferOtpBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ConfirmTransferOtpBusiness(::std::string::String);
+    impl ::std::ops::Deref for ConfirmTransferOtpBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ConfirmTransferOtpBusiness> for ::std::string::String {
+        fn from(value: ConfirmTransferOtpBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ConfirmTransferOtpBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ConfirmTransferOtpBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ConfirmTransferOtpBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ConfirmTransferOtpBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ConfirmTransferOtpCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ConfirmTransferOtpCardholderId(::std::string::String);
+    impl ::std::ops::Deref for ConfirmTransferOtpCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ConfirmTransferOtpCardholderId> for ::std::string::String {
+        fn from(value: ConfirmTransferOtpCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ConfirmTransferOtpCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ConfirmTransferOtpCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConfirmTransferOtpCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ConfirmTransferOtpCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ConfirmTransferOtpProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ConfirmTransferOtpProvider(::std::string::String);
+    impl ::std::ops::Deref for ConfirmTransferOtpProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ConfirmTransferOtpProvider> for ::std::string::String {
+        fn from(value: ConfirmTransferOtpProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ConfirmTransferOtpProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ConfirmTransferOtpProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ConfirmTransferOtpProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ConfirmTransferOtpProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardActivationTokenBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardActivationTokenBusiness(::std::string::String);
+    impl ::std::ops::Deref for CreateCardActivationTokenBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardActivationTokenBusiness>
+    for ::std::string::String {
+        fn from(value: CreateCardActivationTokenBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardActivationTokenBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardActivationTokenBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCardActivationTokenBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardActivationTokenBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardActivationTokenCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardActivationTokenCardholderId(::std::string::String);
+    impl ::std::ops::Deref for CreateCardActivationTokenCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardActivationTokenCardholderId>
+    for ::std::string::String {
+        fn from(value: CreateCardActivationTokenCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardActivationTokenCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardActivationTokenCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCardActivationTokenCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardActivationTokenCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardActivationTokenProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardActivationTokenProvider(::std::string::String);
+    impl ::std::ops::Deref for CreateCardActivationTokenProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardActivationTokenProvider>
+    for ::std::string::String {
+        fn from(value: CreateCardActivationTokenProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardActivationTokenProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardActivationTokenProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCardActivationTokenProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardActivationTokenProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardBlockTokenBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardBlockTokenBusiness(::std::string::String);
+    impl ::std::ops::Deref for CreateCardBlockTokenBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardBlockTokenBusiness> for ::std::string::String {
+        fn from(value: CreateCardBlockTokenBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardBlockTokenBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardBlockTokenBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCardBlockTokenBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardBlockTokenBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardBlockTokenCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardBlockTokenCardholderId(::std::string::String);
+    impl ::std::ops::Deref for CreateCardBlockTokenCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardBlockTokenCardholderId>
+    for ::std::string::String {
+        fn from(value: CreateCardBlockTokenCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardBlockTokenCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardBlockTokenCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCardBlockTokenCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardBlockTokenCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardBlockTokenProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardBlockTokenProvider(::std::string::String);
+    impl ::std::ops::Deref for CreateCardBlockTokenProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardBlockTokenProvider> for ::std::string::String {
+        fn from(value: CreateCardBlockTokenProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardBlockTokenProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardBlockTokenProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCardBlockTokenProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardBlockTokenProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardholderBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardholderBusiness(::std::string::String);
+    impl ::std::ops::Deref for CreateCardholderBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardholderBusiness> for ::std::string::String {
+        fn from(value: CreateCardholderBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardholderBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CreateCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardholderBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCardholderProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCardholderProvider(::std::string::String);
+    impl ::std::ops::Deref for CreateCardholderProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCardholderProvider> for ::std::string::String {
+        fn from(value: CreateCardholderProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCardholderProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for CreateCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCardholderProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateChangePinTokenBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateChangePinTokenBusiness(::std::string::String);
+    impl ::std::ops::Deref for CreateChangePinTokenBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateChangePinTokenBusiness> for ::std::string::String {
+        fn from(value: CreateChangePinTokenBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateChangePinTokenBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateChangePinTokenBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateChangePinTokenBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateChangePinTokenBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateChangePinTokenCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateChangePinTokenCardholderId(::std::string::String);
+    impl ::std::ops::Deref for CreateChangePinTokenCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateChangePinTokenCardholderId>
+    for ::std::string::String {
+        fn from(value: CreateChangePinTokenCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateChangePinTokenCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateChangePinTokenCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateChangePinTokenCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateChangePinTokenCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateChangePinTokenProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateChangePinTokenProvider(::std::string::String);
+    impl ::std::ops::Deref for CreateChangePinTokenProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateChangePinTokenProvider> for ::std::string::String {
+        fn from(value: CreateChangePinTokenProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateChangePinTokenProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateChangePinTokenProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateChangePinTokenProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateChangePinTokenProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`FinalizeCardholderBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FinalizeCardholderBusiness(::std::string::String);
+    impl ::std::ops::Deref for FinalizeCardholderBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<FinalizeCardholderBusiness> for ::std::string::String {
+        fn from(value: FinalizeCardholderBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for FinalizeCardholderBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for FinalizeCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for FinalizeCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for FinalizeCardholderBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`FinalizeCardholderCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FinalizeCardholderCardholderId(::std::string::String);
+    impl ::std::ops::Deref for FinalizeCardholderCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<FinalizeCardholderCardholderId> for ::std::string::String {
+        fn from(value: FinalizeCardholderCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for FinalizeCardholderCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for FinalizeCardholderCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FinalizeCardholderCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for FinalizeCardholderCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`FinalizeCardholderProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FinalizeCardholderProvider(::std::string::String);
+    impl ::std::ops::Deref for FinalizeCardholderProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<FinalizeCardholderProvider> for ::std::string::String {
+        fn from(value: FinalizeCardholderProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for FinalizeCardholderProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for FinalizeCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for FinalizeCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for FinalizeCardholderProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAccountsInfoBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAccountsInfoBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetAccountsInfoBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAccountsInfoBusiness> for ::std::string::String {
+        fn from(value: GetAccountsInfoBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAccountsInfoBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAccountsInfoBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetAccountsInfoBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAccountsInfoBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAccountsInfoCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAccountsInfoCardholderId(::std::string::String);
+    impl ::std::ops::Deref for GetAccountsInfoCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAccountsInfoCardholderId> for ::std::string::String {
+        fn from(value: GetAccountsInfoCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAccountsInfoCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAccountsInfoCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetAccountsInfoCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAccountsInfoCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAccountsInfoProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAccountsInfoProvider(::std::string::String);
+    impl ::std::ops::Deref for GetAccountsInfoProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAccountsInfoProvider> for ::std::string::String {
+        fn from(value: GetAccountsInfoProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAccountsInfoProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAccountsInfoProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetAccountsInfoProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAccountsInfoProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBalanceBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBalanceBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetBalanceBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBalanceBusiness> for ::std::string::String {
+        fn from(value: GetBalanceBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBalanceBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetBalanceBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBalanceBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBalanceCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBalanceCardholderId(::std::string::String);
+    impl ::std::ops::Deref for GetBalanceCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBalanceCardholderId> for ::std::string::String {
+        fn from(value: GetBalanceCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBalanceCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBalanceCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetBalanceCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBalanceCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBalanceProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBalanceProvider(::std::string::String);
+    impl ::std::ops::Deref for GetBalanceProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBalanceProvider> for ::std::string::String {
+        fn from(value: GetBalanceProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBalanceProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBalanceProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetBalanceProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBalanceProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBankStatementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBankStatementBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetBankStatementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBankStatementBusiness> for ::std::string::String {
+        fn from(value: GetBankStatementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBankStatementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBankStatementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetBankStatementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBankStatementBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBankStatementCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBankStatementCardholderId(::std::string::String);
+    impl ::std::ops::Deref for GetBankStatementCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBankStatementCardholderId> for ::std::string::String {
+        fn from(value: GetBankStatementCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBankStatementCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBankStatementCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetBankStatementCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBankStatementCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetBankStatementProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetBankStatementProvider(::std::string::String);
+    impl ::std::ops::Deref for GetBankStatementProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetBankStatementProvider> for ::std::string::String {
+        fn from(value: GetBankStatementProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetBankStatementProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetBankStatementProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetBankStatementProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetBankStatementProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCardStatusBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCardStatusBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetCardStatusBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCardStatusBusiness> for ::std::string::String {
+        fn from(value: GetCardStatusBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCardStatusBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCardStatusBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCardStatusBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCardStatusBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCardStatusCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCardStatusCardholderId(::std::string::String);
+    impl ::std::ops::Deref for GetCardStatusCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCardStatusCardholderId> for ::std::string::String {
+        fn from(value: GetCardStatusCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCardStatusCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCardStatusCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCardStatusCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCardStatusCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetCardStatusProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetCardStatusProvider(::std::string::String);
+    impl ::std::ops::Deref for GetCardStatusProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetCardStatusProvider> for ::std::string::String {
+        fn from(value: GetCardStatusProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetCardStatusProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetCardStatusProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetCardStatusProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetCardStatusProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetVideoCaptionBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetVideoCaptionBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetVideoCaptionBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetVideoCaptionBusiness> for ::std::string::String {
+        fn from(value: GetVideoCaptionBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetVideoCaptionBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetVideoCaptionBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetVideoCaptionBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetVideoCaptionBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetVideoCaptionCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetVideoCaptionCardholderId(::std::string::String);
+    impl ::std::ops::Deref for GetVideoCaptionCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetVideoCaptionCardholderId> for ::std::string::String {
+        fn from(value: GetVideoCaptionCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetVideoCaptionCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetVideoCaptionCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetVideoCaptionCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetVideoCaptionCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetVideoCaptionProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetVideoCaptionProvider(::std::string::String);
+    impl ::std::ops::Deref for GetVideoCaptionProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetVideoCaptionProvider> for ::std::string::String {
+        fn from(value: GetVideoCaptionProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetVideoCaptionProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetVideoCaptionProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetVideoCaptionProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetVideoCaptionProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCardholderBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCardholderBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquireCardholderBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCardholderBusiness> for ::std::string::String {
+        fn from(value: InquireCardholderBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCardholderBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCardholderBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCardholderCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCardholderCardholderId(::std::string::String);
+    impl ::std::ops::Deref for InquireCardholderCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCardholderCardholderId> for ::std::string::String {
+        fn from(value: InquireCardholderCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCardholderCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCardholderCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquireCardholderCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCardholderCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireCardholderProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireCardholderProvider(::std::string::String);
+    impl ::std::ops::Deref for InquireCardholderProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireCardholderProvider> for ::std::string::String {
+        fn from(value: InquireCardholderProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireCardholderProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireCardholderProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquirePayaSatnaTransferBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquirePayaSatnaTransferBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquirePayaSatnaTransferBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquirePayaSatnaTransferBusiness>
+    for ::std::string::String {
+        fn from(value: InquirePayaSatnaTransferBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquirePayaSatnaTransferBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquirePayaSatnaTransferBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquirePayaSatnaTransferBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquirePayaSatnaTransferBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquirePayaSatnaTransferCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquirePayaSatnaTransferCardholderId(::std::string::String);
+    impl ::std::ops::Deref for InquirePayaSatnaTransferCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquirePayaSatnaTransferCardholderId>
+    for ::std::string::String {
+        fn from(value: InquirePayaSatnaTransferCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquirePayaSatnaTransferCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquirePayaSatnaTransferCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquirePayaSatnaTransferCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquirePayaSatnaTransferCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquirePayaSatnaTransferProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquirePayaSatnaTransferProvider(::std::string::String);
+    impl ::std::ops::Deref for InquirePayaSatnaTransferProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquirePayaSatnaTransferProvider>
+    for ::std::string::String {
+        fn from(value: InquirePayaSatnaTransferProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquirePayaSatnaTransferProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquirePayaSatnaTransferProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquirePayaSatnaTransferProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquirePayaSatnaTransferProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireTransferBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireTransferBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquireTransferBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireTransferBusiness> for ::std::string::String {
+        fn from(value: InquireTransferBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireTransferBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireTransferBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireTransferBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireTransferBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireTransferCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireTransferCardholderId(::std::string::String);
+    impl ::std::ops::Deref for InquireTransferCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireTransferCardholderId> for ::std::string::String {
+        fn from(value: InquireTransferCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireTransferCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireTransferCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireTransferCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireTransferCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`InquireTransferProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquireTransferProvider(::std::string::String);
+    impl ::std::ops::Deref for InquireTransferProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquireTransferProvider> for ::std::string::String {
+        fn from(value: InquireTransferProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquireTransferProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquireTransferProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquireTransferProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquireTransferProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListCitiesBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListCitiesBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListCitiesBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListCitiesBusiness> for ::std::string::String {
+        fn from(value: ListCitiesBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListCitiesBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListCitiesBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListCitiesBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListCitiesBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListEducationsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListEducationsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListEducationsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListEducationsBusiness> for ::std::string::String {
+        fn from(value: ListEducationsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListEducationsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListEducationsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListEducationsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListEducationsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListGuildsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListGuildsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListGuildsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListGuildsBusiness> for ::std::string::String {
+        fn from(value: ListGuildsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListGuildsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListGuildsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListGuildsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListGuildsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListOccupationsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListOccupationsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListOccupationsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListOccupationsBusiness> for ::std::string::String {
+        fn from(value: ListOccupationsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListOccupationsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListOccupationsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListOccupationsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListOccupationsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListProvincesBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListProvincesBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListProvincesBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListProvincesBusiness> for ::std::string::String {
+        fn from(value: ListProvincesBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListProvincesBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListProvincesBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListProvincesBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListProvincesBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListTransferReasonsBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListTransferReasonsBusiness(::std::string::String);
+    impl ::std::ops::Deref for ListTransferReasonsBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListTransferReasonsBusiness> for ::std::string::String {
+        fn from(value: ListTransferReasonsBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListTransferReasonsBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListTransferReasonsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListTransferReasonsBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListTransferReasonsBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`RetryTransferOtpBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RetryTransferOtpBusiness(::std::string::String);
+    impl ::std::ops::Deref for RetryTransferOtpBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RetryTransferOtpBusiness> for ::std::string::String {
+        fn from(value: RetryTransferOtpBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RetryTransferOtpBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RetryTransferOtpBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for RetryTransferOtpBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RetryTransferOtpBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`RetryTransferOtpCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RetryTransferOtpCardholderId(::std::string::String);
+    impl ::std::ops::Deref for RetryTransferOtpCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RetryTransferOtpCardholderId> for ::std::string::String {
+        fn from(value: RetryTransferOtpCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RetryTransferOtpCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RetryTransferOtpCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RetryTransferOtpCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RetryTransferOtpCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`RetryTransferOtpProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RetryTransferOtpProvider(::std::string::String);
+    impl ::std::ops::Deref for RetryTransferOtpProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RetryTransferOtpProvider> for ::std::string::String {
+        fn from(value: RetryTransferOtpProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RetryTransferOtpProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RetryTransferOtpProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for RetryTransferOtpProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RetryTransferOtpProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`SetConfigBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SetConfigBusiness(::std::string::String);
+    impl ::std::ops::Deref for SetConfigBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<SetConfigBusiness> for ::std::string::String {
+        fn from(value: SetConfigBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for SetConfigBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for SetConfigBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for SetConfigBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for SetConfigBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`TransferBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct TransferBusiness(::std::string::String);
+    impl ::std::ops::Deref for TransferBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<TransferBusiness> for ::std::string::String {
+        fn from(value: TransferBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for TransferBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for TransferBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for TransferBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for TransferBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`TransferCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct TransferCardholderId(::std::string::String);
+    impl ::std::ops::Deref for TransferCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<TransferCardholderId> for ::std::string::String {
+        fn from(value: TransferCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for TransferCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for TransferCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for TransferCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for TransferCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`TransferProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct TransferProvider(::std::string::String);
+    impl ::std::ops::Deref for TransferProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<TransferProvider> for ::std::string::String {
+        fn from(value: TransferProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for TransferProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for TransferProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for TransferProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for TransferProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///Not documented upstream: the Ravand docs list only method and path. Any JSON object is sent or kept as it is; no field is known.
     #[derive(
         ::serde::Deserialize,
@@ -42,6 +3847,217 @@ pub mod types {
             value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         ) -> Self {
             Self(value)
+        }
+    }
+
+    ///`UpdateCardholderBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpdateCardholderBusiness(::std::string::String);
+    impl ::std::ops::Deref for UpdateCardholderBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<UpdateCardholderBusiness> for ::std::string::String {
+        fn from(value: UpdateCardholderBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for UpdateCardholderBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for UpdateCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateCardholderBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for UpdateCardholderBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`UpdateCardholderCardholderId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpdateCardholderCardholderId(::std::string::String);
+    impl ::std::ops::Deref for UpdateCardholderCardholderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<UpdateCardholderCardholderId> for ::std::string::String {
+        fn from(value: UpdateCardholderCardholderId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for UpdateCardholderCardholderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for UpdateCardholderCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for UpdateCardholderCardholderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for UpdateCardholderCardholderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`UpdateCardholderProvider`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpdateCardholderProvider(::std::string::String);
+    impl ::std::ops::Deref for UpdateCardholderProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<UpdateCardholderProvider> for ::std::string::String {
+        fn from(value: UpdateCardholderProvider) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for UpdateCardholderProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for UpdateCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateCardholderProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for UpdateCardholderProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -352,13 +4368,6 @@ impl ClientInfo<::vandar_runtime::Binding> for Client {
     }
 }
 
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<::vandar_runtime::Binding>,
-    {}
-};
 impl Client {
     /**Static list of cities
 
@@ -900,7 +4909,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCities<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListCitiesBusiness, String>,
     }
 
     impl<'a> ListCities<'a> {
@@ -913,23 +4922,43 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListCitiesBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `ListCitiesBusiness` for business failed".to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/cities`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/cities", client.baseurl, encode_path(& business
                 .to_string()),
@@ -951,25 +4980,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_cities",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_cities").await
         }
     }
 
@@ -979,7 +4992,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListEducations<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListEducationsBusiness, String>,
     }
 
     impl<'a> ListEducations<'a> {
@@ -992,23 +5005,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListEducationsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListEducationsBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/educations`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/educations", client.baseurl, encode_path(&
                 business.to_string()),
@@ -1030,25 +5064,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_educations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_educations").await
         }
     }
 
@@ -1058,7 +5076,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListGuilds<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListGuildsBusiness, String>,
     }
 
     impl<'a> ListGuilds<'a> {
@@ -1071,23 +5089,43 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListGuildsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `ListGuildsBusiness` for business failed".to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/guilds`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/guilds", client.baseurl, encode_path(& business
                 .to_string()),
@@ -1109,25 +5147,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_guilds",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_guilds").await
         }
     }
 
@@ -1137,7 +5159,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListOccupations<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListOccupationsBusiness, String>,
     }
 
     impl<'a> ListOccupations<'a> {
@@ -1150,23 +5172,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListOccupationsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListOccupationsBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/occupations`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/occupations", client.baseurl, encode_path(&
                 business.to_string()),
@@ -1188,25 +5231,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_occupations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_occupations").await
         }
     }
 
@@ -1216,8 +5243,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateCardholder<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
+        business: Result<types::CreateCardholderBusiness, String>,
+        provider: Result<types::CreateCardholderProvider, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -1233,12 +5260,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardholderBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CreateCardholderBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -1246,12 +5273,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardholderProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `CreateCardholderProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -1268,13 +5295,34 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& provider.to_string()),
@@ -1297,25 +5345,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_cardholder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "create_cardholder").await
         }
     }
 
@@ -1325,9 +5357,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateCardholder<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::UpdateCardholderBusiness, String>,
+        provider: Result<types::UpdateCardholderProvider, String>,
+        cardholder_id: Result<types::UpdateCardholderCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -1344,12 +5376,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UpdateCardholderBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `UpdateCardholderBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -1357,12 +5389,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UpdateCardholderProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `UpdateCardholderProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -1370,12 +5402,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UpdateCardholderCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `UpdateCardholderCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -1392,14 +5424,36 @@ pub mod builder {
         }
 
         ///Sends a `PUT` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& provider.to_string()),
@@ -1423,25 +5477,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_cardholder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "update_cardholder").await
         }
     }
 
@@ -1451,9 +5489,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAccountsInfo<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::GetAccountsInfoBusiness, String>,
+        provider: Result<types::GetAccountsInfoProvider, String>,
+        cardholder_id: Result<types::GetAccountsInfoCardholderId, String>,
     }
 
     impl<'a> GetAccountsInfo<'a> {
@@ -1468,12 +5506,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetAccountsInfoBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetAccountsInfoBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -1481,12 +5519,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetAccountsInfoProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `GetAccountsInfoProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -1494,25 +5532,47 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetAccountsInfoCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `GetAccountsInfoCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/accounts-info`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/accounts-info",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -1535,25 +5595,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_accounts_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_accounts_info").await
         }
     }
 
@@ -1563,9 +5607,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetBalance<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::GetBalanceBusiness, String>,
+        provider: Result<types::GetBalanceProvider, String>,
+        cardholder_id: Result<types::GetBalanceCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -1582,38 +5626,36 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBalanceBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `GetBalanceBusiness` for business failed".to_string()
                 });
             self
         }
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBalanceProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
-                        .to_string()
+                    "conversion to `GetBalanceProvider` for provider failed".to_string()
                 });
             self
         }
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBalanceCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `GetBalanceCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -1630,14 +5672,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/balance`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/balance", client
                 .baseurl, encode_path(& business.to_string()), encode_path(& provider
@@ -1661,25 +5725,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_balance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_balance").await
         }
     }
 
@@ -1689,9 +5737,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetBankStatement<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::GetBankStatementBusiness, String>,
+        provider: Result<types::GetBankStatementProvider, String>,
+        cardholder_id: Result<types::GetBankStatementCardholderId, String>,
     }
 
     impl<'a> GetBankStatement<'a> {
@@ -1706,12 +5754,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBankStatementBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetBankStatementBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -1719,12 +5767,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBankStatementProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `GetBankStatementProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -1732,25 +5780,47 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetBankStatementCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `GetBankStatementCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/bank-statement`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/bank-statement",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -1773,25 +5843,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_bank_statement",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_bank_statement").await
         }
     }
 
@@ -1801,9 +5855,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateCardActivationToken<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::CreateCardActivationTokenBusiness, String>,
+        provider: Result<types::CreateCardActivationTokenProvider, String>,
+        cardholder_id: Result<types::CreateCardActivationTokenCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -1820,12 +5874,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardActivationTokenBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CreateCardActivationTokenBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -1833,12 +5887,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardActivationTokenProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `CreateCardActivationTokenProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -1846,12 +5900,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardActivationTokenCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `CreateCardActivationTokenCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -1868,14 +5922,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/activate/token`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/activate/token",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -1899,25 +5975,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_card_activation_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "create_card_activation_token").await
         }
     }
 
@@ -1927,9 +5987,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateCardBlockToken<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::CreateCardBlockTokenBusiness, String>,
+        provider: Result<types::CreateCardBlockTokenProvider, String>,
+        cardholder_id: Result<types::CreateCardBlockTokenCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -1946,12 +6006,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardBlockTokenBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CreateCardBlockTokenBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -1959,12 +6019,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardBlockTokenProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `CreateCardBlockTokenProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -1972,12 +6032,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateCardBlockTokenCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `CreateCardBlockTokenCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -1994,14 +6054,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/block/token`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/block/token",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -2025,25 +6107,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_card_block_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "create_card_block_token").await
         }
     }
 
@@ -2053,9 +6119,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateChangePinToken<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::CreateChangePinTokenBusiness, String>,
+        provider: Result<types::CreateChangePinTokenProvider, String>,
+        cardholder_id: Result<types::CreateChangePinTokenCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -2072,12 +6138,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateChangePinTokenBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `CreateChangePinTokenBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -2085,12 +6151,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateChangePinTokenProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `CreateChangePinTokenProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -2098,12 +6164,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::CreateChangePinTokenCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `CreateChangePinTokenCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -2120,14 +6186,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/change-pin/token`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/change-pin/token",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -2151,25 +6239,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_change_pin_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "create_change_pin_token").await
         }
     }
 
@@ -2179,9 +6251,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCardStatus<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::GetCardStatusBusiness, String>,
+        provider: Result<types::GetCardStatusProvider, String>,
+        cardholder_id: Result<types::GetCardStatusCardholderId, String>,
         card_number: Result<::vandar_runtime::domain::CardNumber, String>,
     }
 
@@ -2198,12 +6270,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCardStatusBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetCardStatusBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -2211,12 +6283,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCardStatusProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `GetCardStatusProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -2224,12 +6296,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetCardStatusCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `GetCardStatusCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -2249,14 +6321,37 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/status`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, card_number } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let card_number = card_number.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let card_number = card_number
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/status", client
                 .baseurl, encode_path(& business.to_string()), encode_path(& provider
@@ -2280,25 +6375,9 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("card_number", &card_number))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_card_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_card_status").await
         }
     }
 
@@ -2308,9 +6387,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct FinalizeCardholder<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::FinalizeCardholderBusiness, String>,
+        provider: Result<types::FinalizeCardholderProvider, String>,
+        cardholder_id: Result<types::FinalizeCardholderCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -2327,12 +6406,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::FinalizeCardholderBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `FinalizeCardholderBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -2340,12 +6419,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::FinalizeCardholderProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `FinalizeCardholderProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -2353,12 +6432,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::FinalizeCardholderCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `FinalizeCardholderCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -2375,14 +6454,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/finalize`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/finalize", client
                 .baseurl, encode_path(& business.to_string()), encode_path(& provider
@@ -2406,25 +6507,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "finalize_cardholder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "finalize_cardholder").await
         }
     }
 
@@ -2434,9 +6519,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquireCardholder<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::InquireCardholderBusiness, String>,
+        provider: Result<types::InquireCardholderProvider, String>,
+        cardholder_id: Result<types::InquireCardholderCardholderId, String>,
     }
 
     impl<'a> InquireCardholder<'a> {
@@ -2451,12 +6536,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCardholderBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquireCardholderBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -2464,12 +6549,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCardholderProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `InquireCardholderProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -2477,25 +6562,47 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireCardholderCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `InquireCardholderCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/inquiry`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/inquiry", client
                 .baseurl, encode_path(& business.to_string()), encode_path(& provider
@@ -2518,25 +6625,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquire_cardholder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquire_cardholder").await
         }
     }
 
@@ -2546,9 +6637,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct Transfer<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::TransferBusiness, String>,
+        provider: Result<types::TransferProvider, String>,
+        cardholder_id: Result<types::TransferCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -2565,38 +6656,36 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::TransferBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `TransferBusiness` for business failed".to_string()
                 });
             self
         }
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::TransferProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
-                        .to_string()
+                    "conversion to `TransferProvider` for provider failed".to_string()
                 });
             self
         }
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::TransferCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `TransferCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -2613,14 +6702,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer", client
                 .baseurl, encode_path(& business.to_string()), encode_path(& provider
@@ -2644,25 +6755,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "transfer").await
         }
     }
 
@@ -2672,9 +6767,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConfirmTransferOtp<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::ConfirmTransferOtpBusiness, String>,
+        provider: Result<types::ConfirmTransferOtpProvider, String>,
+        cardholder_id: Result<types::ConfirmTransferOtpCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -2691,12 +6786,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConfirmTransferOtpBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ConfirmTransferOtpBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -2704,12 +6799,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConfirmTransferOtpProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `ConfirmTransferOtpProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -2717,12 +6812,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConfirmTransferOtpCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `ConfirmTransferOtpCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -2739,14 +6834,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/confirm-otp`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/confirm-otp",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -2770,25 +6887,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "confirm_transfer_otp",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "confirm_transfer_otp").await
         }
     }
 
@@ -2798,9 +6899,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquireTransfer<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::InquireTransferBusiness, String>,
+        provider: Result<types::InquireTransferProvider, String>,
+        cardholder_id: Result<types::InquireTransferCardholderId, String>,
     }
 
     impl<'a> InquireTransfer<'a> {
@@ -2815,12 +6916,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireTransferBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquireTransferBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -2828,12 +6929,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireTransferProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `InquireTransferProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -2841,25 +6942,47 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquireTransferCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `InquireTransferCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/inquiry`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/inquiry",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -2882,25 +7005,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquire_transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquire_transfer").await
         }
     }
 
@@ -2910,9 +7017,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InquirePayaSatnaTransfer<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::InquirePayaSatnaTransferBusiness, String>,
+        provider: Result<types::InquirePayaSatnaTransferProvider, String>,
+        cardholder_id: Result<types::InquirePayaSatnaTransferCardholderId, String>,
     }
 
     impl<'a> InquirePayaSatnaTransfer<'a> {
@@ -2927,12 +7034,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquirePayaSatnaTransferBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `InquirePayaSatnaTransferBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -2940,12 +7047,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquirePayaSatnaTransferProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `InquirePayaSatnaTransferProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -2953,25 +7060,47 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InquirePayaSatnaTransferCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `InquirePayaSatnaTransferCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/inquiry/paya-satna`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/inquiry/paya-satna",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -2994,25 +7123,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "inquire_paya_satna_transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquire_paya_satna_transfer").await
         }
     }
 
@@ -3022,9 +7135,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RetryTransferOtp<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::RetryTransferOtpBusiness, String>,
+        provider: Result<types::RetryTransferOtpProvider, String>,
+        cardholder_id: Result<types::RetryTransferOtpCardholderId, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -3041,12 +7154,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::RetryTransferOtpBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `RetryTransferOtpBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -3054,12 +7167,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::RetryTransferOtpProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `RetryTransferOtpProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -3067,12 +7180,12 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::RetryTransferOtpCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `RetryTransferOtpCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
@@ -3089,14 +7202,36 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/retry-otp`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/retry-otp",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -3120,25 +7255,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "retry_transfer_otp",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "retry_transfer_otp").await
         }
     }
 
@@ -3148,9 +7267,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetVideoCaption<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
-        provider: Result<::std::string::String, String>,
-        cardholder_id: Result<::std::string::String, String>,
+        business: Result<types::GetVideoCaptionBusiness, String>,
+        provider: Result<types::GetVideoCaptionProvider, String>,
+        cardholder_id: Result<types::GetVideoCaptionCardholderId, String>,
     }
 
     impl<'a> GetVideoCaption<'a> {
@@ -3165,12 +7284,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetVideoCaptionBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `GetVideoCaptionBusiness` for business failed"
                         .to_string()
                 });
             self
@@ -3178,12 +7297,12 @@ pub mod builder {
 
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetVideoCaptionProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `GetVideoCaptionProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -3191,25 +7310,47 @@ pub mod builder {
 
         pub fn cardholder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetVideoCaptionCardholderId>,
         {
             self.cardholder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cardholder_id failed"
+                    "conversion to `GetVideoCaptionCardholderId` for cardholder_id failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/video-caption`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, provider, cardholder_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let provider = provider.map_err(Error::InvalidRequest)?;
-            let cardholder_id = cardholder_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let cardholder_id = cardholder_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/video-caption",
                 client.baseurl, encode_path(& business.to_string()), encode_path(&
@@ -3232,25 +7373,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_video_caption",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_video_caption").await
         }
     }
 
@@ -3260,7 +7385,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListProvinces<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListProvincesBusiness, String>,
     }
 
     impl<'a> ListProvinces<'a> {
@@ -3273,23 +7398,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListProvincesBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListProvincesBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/provinces`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/provinces", client.baseurl, encode_path(&
                 business.to_string()),
@@ -3311,25 +7457,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_provinces",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_provinces").await
         }
     }
 
@@ -3339,7 +7469,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListTransferReasons<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::ListTransferReasonsBusiness, String>,
     }
 
     impl<'a> ListTransferReasons<'a> {
@@ -3352,23 +7482,44 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListTransferReasonsBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
+                    "conversion to `ListTransferReasonsBusiness` for business failed"
                         .to_string()
                 });
             self
         }
 
         ///Sends a `GET` request to `/v1/business/{business}/ravand/reasons`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/reasons", client.baseurl, encode_path(&
                 business.to_string()),
@@ -3390,25 +7541,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_transfer_reasons",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_transfer_reasons").await
         }
     }
 
@@ -3418,7 +7553,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetConfig<'a> {
         client: &'a super::Client,
-        business: Result<::std::string::String, String>,
+        business: Result<types::SetConfigBusiness, String>,
         body: Result<types::Undocumented, String>,
     }
 
@@ -3433,13 +7568,12 @@ pub mod builder {
 
         pub fn business<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SetConfigBusiness>,
         {
             self.business = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for business failed"
-                        .to_string()
+                    "conversion to `SetConfigBusiness` for business failed".to_string()
                 });
             self
         }
@@ -3455,12 +7589,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v1/business/{business}/ravand/set-config`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/business/{}/ravand/set-config", client.baseurl, encode_path(&
                 business.to_string()),
@@ -3483,25 +7638,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "set_config").await
         }
     }
 }
@@ -3752,32 +7891,6 @@ pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
         path: "/v1/redirect/card/block/{token}",
     },
 ];
-impl ClientHooks<::vandar_runtime::Binding> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.pre(request, info).await
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(request, info).await
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.post(result, info).await
-    }
-}
-
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {

@@ -77,7 +77,7 @@
 //!     .send()
 //!     .await
 //!     .map_err(Error::from)?
-//!     .into_inner();
+//!;
 //! let id = field(&created, "id").ok_or("no cardholder id")?;
 //! ravand
 //!     .update_cardholder()
@@ -105,7 +105,7 @@
 //!     .send()
 //!     .await
 //!     .map_err(Error::from)?
-//!     .into_inner();
+//!;
 //! // ... the holder records the identity video reading `caption` ...
 //! ravand
 //!     .finalize_cardholder()
@@ -124,7 +124,7 @@
 //!     .send()
 //!     .await
 //!     .map_err(Error::from)?
-//!     .into_inner();
+//!;
 //! // Later, with the physical card in hand: activation.
 //! let answer = ravand
 //!     .create_card_activation_token()
@@ -135,7 +135,7 @@
 //!     .send()
 //!     .await
 //!     .map_err(Error::from)?
-//!     .into_inner();
+//!;
 //! let token = field(&answer, "token").ok_or("no token")?;
 //! let redirect_to = ravand.card_activation_page_url(&token)?;
 //! # let _ = (caption, state, redirect_to);
@@ -153,7 +153,6 @@ mod upload;
 pub use generated::{
     __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
 };
-pub use progenitor_client::ResponseValue;
 pub use upload::{
     DocumentUpload, HAND_WRITTEN_ROUTES, UPLOAD_CARDHOLDER_DOCUMENTS, UploadCardholderDocuments,
 };

@@ -1,16 +1,20 @@
-//! Calls progenitor does not generate, sent through the same runtime hooks as the generated
-//! ones: the binding's `pre` (host routing with overrides, bearer auth with token refresh),
-//! `exec` (rate limit, timeouts, 401 refresh-and-replay, retries only when the route is
-//! idempotent, response normalisation) and `post` (outcome-unknown and auth failures).
+//! Calls progenitor does not generate, sent through the same runtime path as the generated
+//! ones ([`Binding::call`]: spec checks, host routing with overrides, bearer auth with token
+//! refresh, rate limit, timeouts, 401 refresh-and-replay, retries only when the route is
+//! idempotent, the same error model).
 
-use progenitor_client::{ClientInfo, Error as PError, OperationInfo, ResponseValue, encode_path};
+use progenitor_client::{ClientInfo, encode_path};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use vandar_runtime::{Binding, PathSegment, Route};
 
 use crate::{Client, types};
 
 /// What a raw call returns: the same as every generated Ravand operation.
-pub(crate) type RawResult = Result<ResponseValue<types::Undocumented>, PError<types::VandarError>>;
+pub(crate) type RawResult = Result<types::Undocumented, vandar_runtime::Error>;
+
+/// A raw call's answer with its status and headers.
+pub(crate) type RawAnswer =
+    Result<vandar_runtime::Answer<types::Undocumented>, vandar_runtime::Error>;
 
 /// A request body that is not JSON.
 pub(crate) struct RawBody {
@@ -49,10 +53,11 @@ pub(crate) async fn send(
     path_params: &[(&str, &str)],
     query: &[(&str, &str)],
     body: Option<RawBody>,
-) -> RawResult {
-    let path = fill_path(route, path_params).map_err(PError::InvalidRequest)?;
-    let method = reqwest::Method::from_bytes(route.method.as_bytes())
-        .map_err(|_| PError::InvalidRequest(format!("bad method `{}`", route.method)))?;
+) -> RawAnswer {
+    let path = fill_path(route, path_params).map_err(vandar_runtime::Error::InvalidRequest)?;
+    let method = reqwest::Method::from_bytes(route.method.as_bytes()).map_err(|_| {
+        vandar_runtime::Error::InvalidRequest(format!("bad method `{}`", route.method))
+    })?;
     // The host is replaced by the configured base URL in `pre`, like for generated calls.
     let url = format!("{}{path}", route.host);
     let mut builder = binding
@@ -69,21 +74,10 @@ pub(crate) async fn send(
             .header(CONTENT_TYPE, body.content_type)
             .body(body.bytes);
     }
-    let mut request = builder.build()?;
-    let info = OperationInfo {
-        operation_id: route.operation_id,
-    };
-    binding.pre(&mut request, &info).await?;
-    let result = binding.exec(request, &info).await;
-    binding.post(&result, &info).await?;
-    let response = result?;
-    match response.status().as_u16() {
-        200..=299 => ResponseValue::from_response(response).await,
-        400..=499 => Err(PError::ErrorResponse(
-            ResponseValue::from_response(response).await?,
-        )),
-        _ => Err(PError::UnexpectedResponse(response)),
-    }
+    let request = builder.build().map_err(vandar_runtime::Error::from_build)?;
+    binding
+        .call::<types::Undocumented>(request, route.operation_id)
+        .await
 }
 
 impl Client {
@@ -103,15 +97,14 @@ impl Client {
     ///         &[("business", "my-shop"), ("provider", "PROVIDER"), ("cardholder_id", "42")],
     ///         &[("from", "1403/01/01")], // a name Vandar gave you; not documented
     ///     )
-    ///     .await?
-    ///     .into_inner();
+    ///     .await?;
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
-    /// [`progenitor_client::Error::InvalidRequest`] (nothing sent) when `operation_id` is not a
-    /// GET operation of this crate, a path parameter is missing, empty or unknown; otherwise
-    /// the errors of any generated operation (convert with `vandar_ravand::Error::from`).
+    /// [`Error::InvalidRequest`](vandar_runtime::Error::InvalidRequest) (nothing sent) when
+    /// `operation_id` is not a GET operation of this crate, a path parameter is missing, empty
+    /// or unknown; otherwise the errors of any generated operation.
     pub async fn get_with_query(
         &self,
         operation_id: &str,
@@ -122,11 +115,13 @@ impl Client {
             .iter()
             .find(|r| r.operation_id == operation_id && r.method == "GET")
             .ok_or_else(|| {
-                PError::InvalidRequest(format!(
+                vandar_runtime::Error::InvalidRequest(format!(
                     "`{operation_id}` is not a GET operation of the Ravand client"
                 ))
             })?;
-        send(self.binding(), route, path_params, query, None).await
+        send(self.binding(), route, path_params, query, None)
+            .await
+            .map(vandar_runtime::Answer::into_body)
     }
 }
 

@@ -8,10 +8,9 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
-use progenitor_client::Error as PError;
 use vandar_runtime::{Auth, Binding, Route, VANDAR_BEARER};
 
-use crate::raw::{self, RawBody, RawResult};
+use crate::raw::{self, RawAnswer, RawBody, RawResult};
 use crate::{Client, DEFAULT_HOST};
 
 /// Operation id of the hand-written upload (the spec's `x-hand-written-operations` entry).
@@ -277,6 +276,16 @@ impl<'a> UploadCardholderDocuments<'a> {
     /// 4xx; never retried, so a lost response is "outcome unknown" (convert with
     /// `vandar_ravand::Error::from`).
     pub async fn send(self) -> RawResult {
+        self.send_with_response()
+            .await
+            .map(vandar_runtime::Answer::into_body)
+    }
+
+    /// [`send`](Self::send), also giving the HTTP status and headers of the answer.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub async fn send_with_response(self) -> RawAnswer {
         let Self {
             client,
             business,
@@ -284,12 +293,12 @@ impl<'a> UploadCardholderDocuments<'a> {
             cardholder_id,
             body,
         } = self;
-        let business = business.map_err(PError::InvalidRequest)?;
-        let provider = provider.map_err(PError::InvalidRequest)?;
-        let cardholder_id = cardholder_id.map_err(PError::InvalidRequest)?;
+        let business = business.map_err(vandar_runtime::Error::InvalidRequest)?;
+        let provider = provider.map_err(vandar_runtime::Error::InvalidRequest)?;
+        let cardholder_id = cardholder_id.map_err(vandar_runtime::Error::InvalidRequest)?;
         let body = body
             .and_then(|form| form.encode())
-            .map_err(PError::InvalidRequest)?;
+            .map_err(vandar_runtime::Error::InvalidRequest)?;
         // A binding over the client's own runtime (same configuration, HTTP client, token
         // store and rate limiters) whose route table holds the hand-written routes.
         let binding = Binding::new(client.binding().runtime().clone(), HAND_WRITTEN_ROUTES, &[]);
@@ -329,7 +338,7 @@ impl Client {
     ///     .body(DocumentUpload::new().file("PART_NAME_FROM_VANDAR", "front.jpg", "image/jpeg", front))
     ///     .send()
     ///     .await?
-    ///     .into_inner();
+    ///;
     /// # Ok(()) }
     /// ```
     pub fn upload_cardholder_documents(&self) -> UploadCardholderDocuments<'_> {

@@ -25,9 +25,11 @@ use serde_json::Value;
 use tracing::Instrument;
 use url::Url;
 
-use crate::config::{ConfigError, Timeouts};
+pub use crate::error::AuthError;
+use crate::error::ConfigError;
 use crate::ratelimit::Limiters;
 use crate::secret::Secret;
+use crate::timeouts::{Timeouts, instant_after, system_after};
 
 /// Access tokens live 5 days (`expires_in` = 432000 s).
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 24 * 3600);
@@ -94,8 +96,8 @@ impl TokenPair {
         Self::new(
             access_token,
             refresh_token,
-            issued_at + ACCESS_TOKEN_LIFETIME,
-            issued_at + REFRESH_TOKEN_LIFETIME,
+            system_after(issued_at, ACCESS_TOKEN_LIFETIME),
+            system_after(issued_at, REFRESH_TOKEN_LIFETIME),
         )
     }
 }
@@ -235,51 +237,6 @@ impl TokenRefresh {
     }
 }
 
-/// Why no access token could be had. Every variant is reported before the request is sent
-/// (or, for a 401, instead of replaying it).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "auth", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum AuthError {
-    /// The token store holds no pair.
-    #[error(
-        "no Vandar token pair is configured (the token store is empty); issue a token in the Vandar dashboard (Settings > Tokens) and configure it"
-    )]
-    NoToken,
-    /// The refresh token is past its 10-day lifetime, so the pair cannot be renewed.
-    #[error(
-        "the Vandar refresh token has expired (refresh tokens live 10 days); a new token pair must be issued in the Vandar dashboard (Settings > Tokens)"
-    )]
-    RefreshTokenExpired,
-    /// Vandar refused the refresh token (expired, revoked, or already used).
-    #[error(
-        "Vandar rejected the refresh token (HTTP {status}): it has expired, was revoked or was already used; a new token pair must be issued in the Vandar dashboard (Settings > Tokens)"
-    )]
-    RefreshRejected {
-        /// HTTP status of the refresh answer.
-        status: u16,
-    },
-    /// The refresh did not complete (network, 5xx, an answer without tokens). The current pair
-    /// is unchanged; a later call tries again.
-    #[error("refreshing the Vandar access token failed: {reason}")]
-    RefreshFailed {
-        /// What went wrong (no tokens, no URL).
-        reason: String,
-    },
-    /// The token store failed.
-    #[error("the token store failed: {reason}")]
-    Store {
-        /// The store's message.
-        reason: String,
-    },
-    /// A per-client [`BearerSource`] (e.g. a Sanbod token manager) could not supply a token.
-    #[error("no access token: {reason}")]
-    TokenUnavailable {
-        /// Why (no tokens, no URL).
-        reason: String,
-    },
-}
-
 /// An OAuth token or authorization code inside a request or response body (Sanbod's
 /// `access_token`, `refresh_token`, `code`). Serializes as the plain string the API needs;
 /// `Debug` and `Display` show `[redacted]`, so logged bodies and generated types never print it.
@@ -404,6 +361,9 @@ struct State {
     last_failure: Option<(u64, AuthError)>,
     /// A final rejection of this refresh token.
     rejected: Option<(Secret, AuthError)>,
+    /// A refresh with this refresh token was sent and its answer lost: it is probably used up
+    /// and is not sent again.
+    uncertain: Option<(Secret, AuthError)>,
 }
 
 /// Keeps the current pair and refreshes it (single flight).
@@ -468,6 +428,7 @@ impl TokenManager {
         st.pair = Some(pair);
         st.rejected = None;
         st.last_failure = None;
+        st.uncertain = None;
         Ok(())
     }
 
@@ -487,73 +448,96 @@ impl TokenManager {
         let seen = self.generation.load(Ordering::Acquire);
         let mut st = self.state.lock().await;
         self.ensure_loaded(&mut st).await?;
-        let Some(pair) = st.pair.clone() else {
-            return Err(AuthError::NoToken);
-        };
-        let now = self.clock.now();
-        let margin = self.auth.settings.margin;
-        let stale_hit = stale.is_some_and(|s| s == pair.access_token.expose());
-        let usable = !stale_hit && pair.access_expires_at > now;
-        let due = stale_hit
-            || pair.access_expires_at <= now + margin
-            || pair.refresh_expires_at <= now + margin;
-        if !due {
-            return Ok(pair.access_token);
-        }
-        // A refresh attempt finished while this caller waited for the lock: share its failure
-        // rather than trying again (a success would have made `due` false).
-        if let Some((generation, e)) = &st.last_failure
-            && *generation > seen
-        {
-            return if usable {
-                Ok(pair.access_token)
-            } else {
-                Err(e.clone())
+        let mut reread = false;
+        loop {
+            let Some(pair) = st.pair.clone() else {
+                return Err(AuthError::NoToken);
             };
-        }
-        if let Some((token, e)) = &st.rejected
-            && token == &pair.refresh_token
-        {
-            return if usable {
-                Ok(pair.access_token)
-            } else {
-                Err(e.clone())
-            };
-        }
-        if pair.refresh_expires_at <= now {
-            return if usable {
-                Ok(pair.access_token)
-            } else {
-                Err(AuthError::RefreshTokenExpired)
-            };
-        }
-        let outcome = self.refresh(&pair).await;
-        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-        match outcome {
-            Ok(new) => {
-                if let Err(e) = self.auth.store.save(&new).await {
-                    // The new pair is the only valid one now; keep using it even though it could
-                    // not be persisted.
-                    tracing::error!(error = %e, "could not save the rotated Vandar token pair");
-                }
-                if let Some(hook) = &self.auth.on_refresh {
-                    hook(&new);
-                }
-                st.pair = Some(new.clone());
-                st.last_failure = None;
-                Ok(new.access_token)
+            let now = self.clock.now();
+            let margin = self.auth.settings.margin;
+            let stale_hit = stale.is_some_and(|s| s == pair.access_token.expose());
+            let usable = !stale_hit && pair.access_expires_at > now;
+            let due = stale_hit
+                || pair.access_expires_at <= system_after(now, margin)
+                || pair.refresh_expires_at <= system_after(now, margin);
+            if !due {
+                return Ok(pair.access_token);
             }
-            Err(e) => {
-                if matches!(e, AuthError::RefreshRejected { .. }) {
-                    st.rejected = Some((pair.refresh_token.clone(), e.clone()));
-                }
-                st.last_failure = Some((generation, e.clone()));
+            let fallback = |e: &AuthError| {
                 if usable {
-                    Ok(pair.access_token)
+                    Ok(pair.access_token.clone())
                 } else {
-                    Err(e)
+                    Err(e.clone())
                 }
+            };
+            // The last refresh with this refresh token was sent and its answer lost: Vandar has
+            // probably rotated the pair. Never send the token again; look for a newer pair in
+            // the store (another process, or the application, may have saved one).
+            if let Some((token, e)) = st.uncertain.clone()
+                && token == pair.refresh_token
+            {
+                if !reread {
+                    reread = true;
+                    let stored = self.auth.store.load().await.map_err(|e| AuthError::Store {
+                        reason: e.to_string(),
+                    })?;
+                    if let Some(newer) = stored.filter(|p| p.refresh_token != pair.refresh_token) {
+                        tracing::info!("picked up a newer token pair from the token store");
+                        st.pair = Some(newer);
+                        st.uncertain = None;
+                        st.last_failure = None;
+                        continue;
+                    }
+                }
+                return fallback(&e);
             }
+            // A refresh attempt finished while this caller waited for the lock: share its
+            // failure rather than trying again (a success would have made `due` false).
+            if let Some((generation, e)) = &st.last_failure
+                && *generation > seen
+            {
+                return fallback(e);
+            }
+            if let Some((token, e)) = &st.rejected
+                && token == &pair.refresh_token
+            {
+                return fallback(e);
+            }
+            if pair.refresh_expires_at <= now {
+                return fallback(&AuthError::RefreshTokenExpired);
+            }
+            let outcome = self.refresh(&pair).await;
+            let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+            return match outcome {
+                Ok(new) => {
+                    if let Err(e) = self.auth.store.save(&new).await {
+                        // The new pair is the only valid one now; keep using it even though it
+                        // could not be persisted.
+                        tracing::error!(error = %e, "could not save the rotated Vandar token pair");
+                    }
+                    if let Some(hook) = &self.auth.on_refresh {
+                        hook(&new);
+                    }
+                    st.pair = Some(new.clone());
+                    st.last_failure = None;
+                    st.uncertain = None;
+                    Ok(new.access_token)
+                }
+                Err(e) => {
+                    match e {
+                        AuthError::RefreshRejected { .. } => {
+                            st.rejected = Some((pair.refresh_token.clone(), e.clone()));
+                        }
+                        AuthError::RefreshOutcomeUnknown { .. } => {
+                            tracing::error!(error = %e, "token refresh outcome unknown");
+                            st.uncertain = Some((pair.refresh_token.clone(), e.clone()));
+                        }
+                        _ => {}
+                    }
+                    st.last_failure = Some((generation, e.clone()));
+                    fallback(&e)
+                }
+            };
         }
     }
 
@@ -566,10 +550,10 @@ impl TokenManager {
         );
         async {
             let started = tokio::time::Instant::now();
-            let deadline = started + self.timeouts.total;
+            let deadline = instant_after(started, self.timeouts.total);
             let limiter = self
                 .limiters
-                .get(crate::ratelimit::key_for_bearer(crate::VANDAR_BEARER));
+                .get(crate::ratelimit::LimiterKey::token_pair());
             if limiter
                 .acquire(&reqwest::Method::POST, deadline)
                 .await
@@ -600,9 +584,13 @@ impl TokenManager {
             let span = tracing::Span::current();
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             let (status, bytes) = result.map_err(|e| {
-                let reason = crate::binding::describe_transport(&e);
+                let reason = crate::error::describe_transport(&e);
                 tracing::warn!(error = %reason, "token refresh failed");
-                AuthError::RefreshFailed { reason }
+                if e.is_connect() || e.is_builder() {
+                    AuthError::RefreshFailed { reason }
+                } else {
+                    AuthError::RefreshOutcomeUnknown { reason }
+                }
             })?;
             span.record("status", status);
             let answer = serde_json::from_slice::<RefreshAnswer>(&bytes).ok();
@@ -633,13 +621,16 @@ impl TokenManager {
                     Ok(TokenPair::new(
                         access,
                         refresh,
-                        now + lifetime,
-                        now + self.auth.settings.refresh_lifetime,
+                        system_after(now, lifetime),
+                        system_after(now, self.auth.settings.refresh_lifetime),
                     ))
                 }
                 (200..=299, _) if rejected_body => Err(AuthError::RefreshRejected { status }),
-                (200..=299, _) => Err(AuthError::RefreshFailed {
+                (200..=299, _) => Err(AuthError::RefreshOutcomeUnknown {
                     reason: format!("HTTP {status} without access_token and refresh_token"),
+                }),
+                (500 | 502 | 504, _) => Err(AuthError::RefreshOutcomeUnknown {
+                    reason: format!("HTTP {status}"),
                 }),
                 (400 | 401 | 403 | 422, _) => {
                     tracing::warn!(status, "refresh token rejected");

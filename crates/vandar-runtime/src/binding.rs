@@ -1,141 +1,19 @@
-//! The shared runtime (configuration, one HTTP client, rate limiters, token manager) and the
-//! per-crate binding that the generated `ClientHooks` implementation delegates to:
-//!
-//! * `pre`: route to the operation's host (and a per-client path override, if any), fill the
-//!   `x-auto-value` query parameters the caller left out, check body constraints, attach the
-//!   credential (refreshing a token pair ahead of expiry; a per-client bearer token or token
-//!   source wins over the configured one; client credentials for HTTP Basic). Nothing is sent
-//!   when it fails.
-//! * `exec`: per attempt, wait for a rate-limit slot, send with the attempt's timeout, read the
-//!   whole body; refresh and replay once on a 401; retry idempotent calls after transport
-//!   errors and 429/502/503/504 with backoff (honouring `Retry-After`) until the retries or the
-//!   total timeout run out; normalize the response (see [`crate::response`]). One tracing span
-//!   per call.
-//! * `post`: turn what `exec` learned into errors: a lost response of a non-idempotent call
-//!   becomes [`Error::OutcomeUnknown`], an auth or rate-limit failure its typed error.
+//! What each generated client holds: the runtime plus its spec's tables (routes, browser
+//! pages, auto-filled parameters) and the client's own overrides. [`Binding::prepare`] turns a
+//! request the generated code built into one ready to send: routed to its host, checked
+//! against the spec's constraints, auto-values filled. Nothing is sent when it fails.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use progenitor_client::{Error as PError, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderValue};
-use tokio::time::Instant;
-use tracing::Instrument;
-use tracing::field::Empty;
 use url::Url;
 
-use crate::auth::{AuthError, BearerSource, REFRESH_HOST, REFRESH_PATH, TokenManager, TokenPair};
-use crate::config::{Config, ConfigError};
-use crate::error::{Error, Failure};
-use crate::ratelimit::Limiters;
-use crate::response::{Buffered, retry_after};
-use crate::retry::{is_retryable_status, is_transient};
-use crate::route::{self, Auth, AutoValue, BrowserPage, Route};
+use crate::auth::BearerSource;
+use crate::error::Error;
+use crate::route::{self, AutoValue, BrowserPage, Route};
+use crate::runtime::Runtime;
 use crate::secret::Secret;
-
-/// Configuration plus one shared `reqwest` client (rustls), the rate limiters (one per
-/// credential) and the token manager. Cheap to clone; every product client built from the same
-/// runtime shares its connection pool, limits and tokens.
-#[derive(Clone)]
-pub struct Runtime {
-    inner: Arc<RuntimeInner>,
-}
-
-struct RuntimeInner {
-    config: Config,
-    http: reqwest::Client,
-    limiters: Arc<Limiters>,
-    tokens: Option<Arc<TokenManager>>,
-}
-
-impl fmt::Debug for Runtime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime")
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Runtime {
-    /// Build the runtime: one HTTP client with rustls, the configured timeouts and user agent.
-    /// Redirects are not followed: every documented answer is a direct one, and a followed
-    /// redirect would turn a bank page into a bogus 200.
-    pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let t = config.timeouts();
-        let http = reqwest::Client::builder()
-            .user_agent(config.user_agent())
-            .connect_timeout(t.connect)
-            .timeout(t.per_attempt)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
-        let limiters = Arc::new(Limiters::new(*config.rate_limits()));
-        let tokens = match &config.token_auth {
-            Some(auth) => {
-                let base = config.base_url(REFRESH_HOST)?;
-                let target = Url::parse(REFRESH_HOST)
-                    .and_then(|u| u.join(REFRESH_PATH))
-                    .map_err(|e| ConfigError::Http(e.to_string()))?;
-                Some(Arc::new(TokenManager::new(
-                    auth.clone(),
-                    config.clock().clone(),
-                    http.clone(),
-                    rebase(&base, &target),
-                    t,
-                    limiters.clone(),
-                )))
-            }
-            None => None,
-        };
-        Ok(Self {
-            inner: Arc::new(RuntimeInner {
-                config,
-                http,
-                limiters,
-                tokens,
-            }),
-        })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
-    }
-
-    /// The shared HTTP client.
-    pub fn http_client(&self) -> &reqwest::Client {
-        &self.inner.http
-    }
-
-    /// The current Vandar token pair (after any refresh), if a token pair is configured.
-    pub async fn token_pair(&self) -> Result<Option<TokenPair>, Error> {
-        match &self.inner.tokens {
-            Some(tm) => Ok(tm.current().await?),
-            None => Ok(None),
-        }
-    }
-
-    /// Install a new Vandar token pair (e.g. one just issued in the dashboard after the old
-    /// refresh token expired): saved to the token store, used from the next call on. Fails
-    /// when no token pair was configured.
-    pub async fn set_token_pair(&self, pair: TokenPair) -> Result<(), Error> {
-        match &self.inner.tokens {
-            Some(tm) => Ok(tm.set(pair).await?),
-            None => Err(Error::Config(ConfigError::Invalid(
-                "set_token_pair needs a runtime configured with token_pair or token_store".into(),
-            ))),
-        }
-    }
-
-    fn token_manager(&self, scheme: &str) -> Option<&Arc<TokenManager>> {
-        if scheme == crate::VANDAR_BEARER {
-            self.inner.tokens.as_ref()
-        } else {
-            None
-        }
-    }
-}
 
 /// What a generated client carries: the runtime plus its spec's route, page and auto-value
 /// tables, and the client's own overrides (a bearer token or token source, operation paths).
@@ -145,8 +23,8 @@ pub struct Binding {
     runtime: Runtime,
     routes: &'static [Route],
     pages: &'static [BrowserPage],
-    auto_values: &'static [AutoValue],
-    bearer: Option<BearerOverride>,
+    pub(crate) auto_values: &'static [AutoValue],
+    pub(crate) bearer: Option<BearerOverride>,
     paths: Arc<BTreeMap<&'static str, String>>,
     /// The configured base of every host of `routes`, serialized without a trailing `/`
     /// (computed once: the configuration cannot change after it is built).
@@ -157,24 +35,9 @@ pub struct Binding {
 
 /// A per-client bearer credential.
 #[derive(Clone)]
-enum BearerOverride {
+pub(crate) enum BearerOverride {
     Static(Secret),
     Source(Arc<dyn BearerSource>),
-}
-
-/// Where a fresh token comes from after a 401.
-enum Refresher {
-    Vandar(Arc<TokenManager>),
-    Source(Arc<dyn BearerSource>),
-}
-
-impl Refresher {
-    async fn token(&self, stale: Option<&str>) -> Result<Secret, AuthError> {
-        match self {
-            Refresher::Vandar(tm) => tm.access_token(stale).await,
-            Refresher::Source(s) => s.bearer(stale).await,
-        }
-    }
 }
 
 impl fmt::Debug for Binding {
@@ -249,7 +112,7 @@ impl Binding {
     /// `Ok(None)` when it is right as it is, `Ok(Some(url))` when it moves (another host, or a
     /// path override), `Err(())` when `current` was not built on `built_on` (a client made
     /// with another base URL), for the general path to handle.
-    fn routed_url(&self, route: &Route, current: &Url) -> Result<Option<Url>, ()> {
+    pub(crate) fn routed_url(&self, route: &Route, current: &Url) -> Result<Option<Url>, ()> {
         let (Some(built_on), Some((_, target))) = (
             self.built_on.as_deref(),
             self.bases.iter().find(|(h, _)| *h == route.host),
@@ -349,6 +212,11 @@ impl Binding {
         )
     }
 
+    /// The path override of an operation, if any.
+    pub(crate) fn path_override(&self, operation_id: &str) -> Option<&str> {
+        self.paths.get(operation_id).map(String::as_str)
+    }
+
     /// The runtime.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
@@ -362,364 +230,6 @@ impl Binding {
     /// Every route of this client's spec.
     pub fn routes(&self) -> &'static [Route] {
         self.routes
-    }
-
-    /// Hook run before sending: send the request to the operation's host (honouring
-    /// overrides), check the body constraints, and apply its auth scheme (refreshing a token
-    /// pair that is due). Fails, and nothing is sent, when the operation is unknown, a check
-    /// fails or no credential can be had.
-    pub async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), PError<E>> {
-        let op = info.operation_id;
-        let route = self.route(op).ok_or_else(|| {
-            PError::Custom(format!(
-                "operation `{op}` has no route; regenerate with `cargo xtask gen`"
-            ))
-        })?;
-        if !route.checks.is_empty()
-            && let Some(bytes) = request.body().and_then(|b| b.as_bytes())
-            && let Some(body) = crate::response::checked_fields(bytes, route.checks)
-        {
-            for check in route.checks {
-                check.check(op, &body).map_err(PError::InvalidRequest)?;
-            }
-        }
-        match self.routed_url(route, request.url()) {
-            Ok(None) => {}
-            Ok(Some(url)) => *request.url_mut() = url,
-            Err(()) => {
-                let base = self
-                    .runtime
-                    .config()
-                    .base_url(route.host)
-                    .map_err(|e| PError::InvalidRequest(e.to_string()))?;
-                let mut original = request.url().clone();
-                if let Some(path) = self.paths.get(route.operation_id) {
-                    original.set_path(path);
-                }
-                *request.url_mut() = rebase(&base, &original);
-            }
-        }
-        if !self.auto_values.is_empty() {
-            self.fill_auto_values(op, request.url_mut());
-        }
-
-        match route.auth {
-            Auth::None => {
-                request.headers_mut().remove(AUTHORIZATION);
-            }
-            Auth::Bearer(scheme) => {
-                let no_token = |error: AuthError| {
-                    tracing::warn!(operation = op, error = %error, "no access token");
-                    PError::Custom(Failure::Auth { error }.encode())
-                };
-                let token = match (&self.bearer, self.runtime.token_manager(scheme)) {
-                    (Some(BearerOverride::Static(token)), _) => token.clone(),
-                    (Some(BearerOverride::Source(source)), _) => {
-                        source.bearer(None).await.map_err(no_token)?
-                    }
-                    (None, Some(tm)) => tm.access_token(None).await.map_err(no_token)?,
-                    (None, None) => self
-                        .runtime
-                        .config()
-                        .bearer_token(scheme)
-                        .cloned()
-                        .ok_or_else(|| {
-                            PError::InvalidRequest(if scheme == crate::VANDAR_BEARER {
-                                format!(
-                                    "operation `{op}` needs a bearer token (scheme `{scheme}`); set it with Config::builder().token_pair(..) or .access_token(..)"
-                                )
-                            } else {
-                                format!(
-                                    "operation `{op}` needs a bearer token (scheme `{scheme}`); give the client its own token or token source, or set one with Config::builder().bearer_token(\"{scheme}\", ..)"
-                                )
-                            })
-                        })?,
-                };
-                let value = bearer_value(&token).ok_or_else(|| {
-                    PError::InvalidRequest(format!(
-                        "the bearer token for scheme `{scheme}` is not a valid header value"
-                    ))
-                })?;
-                request.headers_mut().insert(AUTHORIZATION, value);
-            }
-            Auth::Basic(scheme) => {
-                let creds = self
-                    .runtime
-                    .config()
-                    .basic_credentials(scheme)
-                    .ok_or_else(|| {
-                        PError::InvalidRequest(format!(
-                            "operation `{op}` needs client credentials (scheme `{scheme}`); set them with Config::builder().basic_auth(\"{scheme}\", client_id, client_secret)"
-                        ))
-                    })?;
-                let value = creds.header_value().ok_or_else(|| {
-                    PError::InvalidRequest(format!(
-                        "the client credentials for scheme `{scheme}` are not a valid header value"
-                    ))
-                })?;
-                request.headers_mut().insert(AUTHORIZATION, value);
-            }
-        }
-        Ok(())
-    }
-
-    /// Add every `x-auto-value` query parameter of `op` that the URL lacks (or carries empty).
-    fn fill_auto_values(&self, op: &str, url: &mut Url) {
-        for auto in self.auto_values.iter().filter(|a| a.operation_id == op) {
-            let mut present = false;
-            let mut empty = false;
-            for (k, v) in url.query_pairs() {
-                if k == auto.param {
-                    present |= !v.is_empty();
-                    empty |= v.is_empty();
-                }
-            }
-            if present {
-                continue;
-            }
-            if empty {
-                let kept: Vec<(String, String)> = url
-                    .query_pairs()
-                    .filter(|(k, _)| k != auto.param)
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
-                url.set_query(None);
-                if !kept.is_empty() {
-                    url.query_pairs_mut().extend_pairs(&kept);
-                }
-            }
-            url.query_pairs_mut()
-                .append_pair(auto.param, &auto.kind.generate());
-        }
-    }
-
-    /// Hook that sends the request: rate limit, attempts with timeouts, 401 refresh-and-replay,
-    /// retries of idempotent calls, response normalization. Runs inside one tracing span named
-    /// `vandar.request` (operation, method, host, idempotent, attempt, status, latency_ms,
-    /// outcome); bodies and headers are never logged.
-    pub async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let span = tracing::info_span!(
-            "vandar.request",
-            operation = info.operation_id,
-            method = %request.method(),
-            host = request.url().host_str().unwrap_or(""),
-            idempotent = Empty,
-            attempt = Empty,
-            status = Empty,
-            latency_ms = Empty,
-            outcome = Empty,
-        );
-        self.send(request, info.operation_id).instrument(span).await
-    }
-
-    async fn send(
-        &self,
-        mut request: reqwest::Request,
-        op: &'static str,
-    ) -> reqwest::Result<reqwest::Response> {
-        let span = tracing::Span::current();
-        let config = self.runtime.config();
-        let timeouts = config.timeouts();
-        let started = Instant::now();
-        let deadline = started + timeouts.total;
-        let route = self.route(op);
-        let idempotent = route.is_some_and(|r| r.idempotent);
-        let auth = route.map_or(Auth::None, |r| r.auth);
-        span.record("idempotent", idempotent);
-        let limiter = self.runtime.inner.limiters.for_auth(auth);
-        let tokens = match (auth, &self.bearer) {
-            (Auth::Bearer(_), Some(BearerOverride::Static(_))) => None,
-            (Auth::Bearer(_), Some(BearerOverride::Source(s))) => {
-                Some(Refresher::Source(s.clone()))
-            }
-            (Auth::Bearer(scheme), None) => self
-                .runtime
-                .token_manager(scheme)
-                .cloned()
-                .map(Refresher::Vandar),
-            _ => None,
-        };
-        let method = request.method().clone();
-        let mut delays = config.retry().delays();
-        let mut replayed = false;
-        let mut previous: Option<reqwest::Result<Buffered>> = None;
-        let mut attempt = 0u32;
-        let result = loop {
-            attempt += 1;
-            let slot = limiter.acquire(&method, deadline).await;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if slot.is_err() || remaining.is_zero() {
-                if let Some(last) = previous.take() {
-                    break last;
-                }
-                let waited = started.elapsed();
-                tracing::warn!(
-                    waited_ms = waited.as_millis() as u64,
-                    "no rate-limit slot before the total timeout; nothing was sent"
-                );
-                span.record("latency_ms", waited.as_millis() as u64);
-                span.record("outcome", "timeout");
-                let mut resp = http::Response::new(bytes::Bytes::new());
-                *resp.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
-                resp.extensions_mut().insert(Failure::Timeout {
-                    operation: op.to_string(),
-                    waited_ms: waited.as_millis() as u64,
-                });
-                return Ok(reqwest::Response::from(resp));
-            }
-            previous = None;
-            span.record("attempt", attempt);
-            // Kept only when it can be used: a retry (idempotent) or a 401 replay (tokens).
-            let mut spare = if idempotent || tokens.is_some() {
-                request.try_clone()
-            } else {
-                None
-            };
-            *request.timeout_mut() = Some(timeouts.per_attempt.min(remaining));
-            let used_token = bearer_of(&request);
-            let sent_at = Instant::now();
-            let result = match self.runtime.http_client().execute(request).await {
-                Ok(resp) => Buffered::read(resp).await,
-                Err(e) => Err(e),
-            };
-            let latency_ms = sent_at.elapsed().as_millis() as u64;
-            match &result {
-                Ok(b) => {
-                    tracing::debug!(attempt, status = b.status, latency_ms, "attempt answered")
-                }
-                Err(e) => tracing::debug!(
-                    attempt,
-                    latency_ms,
-                    error = %describe_transport(e),
-                    "attempt failed"
-                ),
-            }
-
-            // A 401 with a refreshable token: refresh (single flight) and replay once.
-            let unauthorized = matches!(&result, Ok(b) if b.status == 401);
-            if let (true, false, Some(tm)) = (unauthorized, replayed, &tokens)
-                && let Some(mut next) = spare.take()
-            {
-                match tm.token(used_token.as_deref()).await {
-                    Ok(token) => {
-                        let changed = used_token.as_deref() != Some(token.expose());
-                        if let (true, Some(v)) = (changed, bearer_value(&token)) {
-                            next.headers_mut().insert(AUTHORIZATION, v);
-                            replayed = true;
-                            tracing::info!(attempt, "401: token refreshed, replaying once");
-                            request = next;
-                            continue;
-                        }
-                    }
-                    Err(error) => {
-                        let status = result.as_ref().map_or(401, |b| b.status);
-                        span.record("status", status);
-                        span.record("latency_ms", started.elapsed().as_millis() as u64);
-                        span.record("outcome", "auth_error");
-                        tracing::warn!(error = %error, "401 and no new access token");
-                        return result.map(|b| {
-                            let mut resp = b.normalize();
-                            resp.extensions_mut().insert(Failure::Auth { error });
-                            resp
-                        });
-                    }
-                }
-            }
-
-            if let Ok(b) = &result
-                && b.status == 429
-            {
-                limiter.pause(&method, retry_after(&b.headers));
-            }
-            let transient = match &result {
-                Ok(b) => is_retryable_status(b.status),
-                Err(e) => is_transient(e),
-            };
-            if !transient || !idempotent {
-                break result;
-            }
-            let Some(next) = spare else {
-                break result;
-            };
-            let Some(delay) = delays.next() else {
-                break result;
-            };
-            if Instant::now() + delay >= deadline {
-                break result;
-            }
-            tracing::info!(
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                "transient failure, retrying"
-            );
-            tokio::time::sleep(delay).await;
-            previous = Some(result);
-            request = next;
-        };
-
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
-        match result {
-            Ok(b) => {
-                span.record("status", b.status);
-                let resp = b.normalize();
-                let ok = resp.status().is_success();
-                span.record("outcome", if ok { "ok" } else { "api_error" });
-                Ok(resp)
-            }
-            Err(e) => {
-                let outcome = if !idempotent && response_may_be_lost(&e) {
-                    "outcome_unknown"
-                } else {
-                    "transport_error"
-                };
-                span.record("outcome", outcome);
-                tracing::warn!(error = %describe_transport(&e), outcome, "call failed");
-                Err(e)
-            }
-        }
-    }
-
-    /// Hook run after `exec`: reports what `exec` found as typed errors. A transport error of a
-    /// non-idempotent operation after the connection was made becomes "outcome unknown" (the
-    /// request may have been processed); a rate-limit timeout or a failed token refresh becomes
-    /// its own error. Everything else passes through to the generated code.
-    pub async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> Result<(), PError<E>> {
-        #[cfg(feature = "test-util")]
-        if let (Ok(resp), Some(route)) = (result, self.route(info.operation_id)) {
-            crate::test_util::record_operation(route, resp.status().as_u16());
-        }
-        match result {
-            Ok(resp) => match resp.extensions().get::<Failure>() {
-                Some(f) => Err(PError::Custom(f.encode())),
-                None => Ok(()),
-            },
-            Err(e) => {
-                let idempotent = self.route(info.operation_id).is_none_or(|r| r.idempotent);
-                if !idempotent && response_may_be_lost(e) {
-                    Err(PError::Custom(
-                        Failure::OutcomeUnknown {
-                            operation: info.operation_id.to_string(),
-                            reason: describe_transport(e),
-                        }
-                        .encode(),
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-        }
     }
 
     /// The URL of a browser page (`payment_page`, ...) with its `{param}` placeholders filled
@@ -751,60 +261,14 @@ impl Binding {
     }
 }
 
-/// Put `original`'s path and query on `base` (keeping any path prefix of `base`).
-fn rebase(base: &Url, original: &Url) -> Url {
-    let mut url = base.clone();
-    let prefix = base.path().trim_end_matches('/');
-    url.set_path(&format!("{prefix}{}", original.path()));
-    url.set_query(original.query());
-    url
-}
-
-/// Whether a transport error may have come after the request reached the server: anything
-/// but a failed connect (nothing was sent) or a request that could not be built.
-fn response_may_be_lost(e: &reqwest::Error) -> bool {
-    !(e.is_connect() || e.is_builder())
-}
-
-/// A transport error as text, with its causes and without any URL.
-pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    if let Some(u) = e.url() {
-        text = text.replace(u.as_str(), "<url>");
-    }
-    if e.is_timeout() && !text.contains("timed out") {
-        text.push_str(" (timed out)");
-    }
-    text
-}
-
-/// `Authorization: Bearer <token>`, marked sensitive.
-fn bearer_value(token: &Secret) -> Option<HeaderValue> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
-    value.set_sensitive(true);
-    Some(value)
-}
-
-/// The bearer token a request carries.
-fn bearer_of(request: &reqwest::Request) -> Option<String> {
-    request
-        .headers()
-        .get(AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::AuthError;
+    use crate::config::Config;
+    use crate::route::{Auth, AutoValue, BrowserPage, Route};
+    use crate::runtime::rebase;
+    use reqwest::header::AUTHORIZATION;
 
     #[test]
     fn rebase_keeps_prefix_and_query() {
@@ -982,8 +446,7 @@ mod tests {
             .header(AUTHORIZATION, "Bearer from-the-generated-code")
             .build()
             .unwrap();
-        let info = OperationInfo { operation_id: op };
-        b.pre::<()>(&mut request, &info)
+        b.prepare_for_test(&mut request, op)
             .await
             .map(|()| request)
             .map_err(|e| e.to_string())

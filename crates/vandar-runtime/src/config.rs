@@ -9,79 +9,21 @@ use std::time::Duration;
 use url::Url;
 
 use crate::auth::{Clock, SystemClock, TokenAuth, TokenPair, TokenRefresh, TokenStore};
+pub use crate::error::ConfigError;
 use crate::ratelimit::RateLimits;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+pub use crate::timeouts::Timeouts;
+
+/// The default cap on a 429's `Retry-After` that the SDK honours: 60 seconds.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The default cap on an answer's body: 8 MiB (the largest documented page, 100 statement
+/// rows, is about 100 kB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The default `User-Agent`: `vandar-rs/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("vandar-rs/", env!("CARGO_PKG_VERSION"));
-
-/// Timeouts applied to every request.
-///
-/// `per_attempt` bounds one HTTP exchange (connect, send, read the whole body); `total` bounds
-/// a whole call: waiting for the rate limiter, every attempt and the pauses between retries.
-/// An attempt never runs past `total`: its own timeout is cut to the time that is left.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    /// Time to establish a TCP + TLS connection.
-    pub connect: Duration,
-    /// Time for one attempt, from sending the request to reading the whole response.
-    pub per_attempt: Duration,
-    /// Time for a whole call across rate-limit waits, retries and backoff.
-    pub total: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(10),
-            per_attempt: Duration::from_secs(30),
-            total: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Timeouts {
-    /// Replace the connect timeout.
-    pub fn with_connect(mut self, connect: Duration) -> Self {
-        self.connect = connect;
-        self
-    }
-
-    /// Replace the per-attempt timeout.
-    pub fn with_per_attempt(mut self, per_attempt: Duration) -> Self {
-        self.per_attempt = per_attempt;
-        self
-    }
-
-    /// Replace the total (whole call) timeout.
-    pub fn with_total(mut self, total: Duration) -> Self {
-        self.total = total;
-        self
-    }
-}
-
-/// Errors in the configuration, reported before any request is sent.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A base URL did not parse or is not http(s).
-    #[error("invalid base URL for host `{host}`: {reason}")]
-    InvalidBaseUrl {
-        /// The default host being overridden.
-        host: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The user agent contains characters not allowed in a header.
-    #[error("invalid user agent: not a valid header value")]
-    InvalidUserAgent,
-    /// The HTTP client could not be built (TLS backend).
-    #[error("could not build the HTTP client: {0}")]
-    Http(String),
-    /// A timeout, retry or rate-limit setting is out of range.
-    #[error("invalid setting: {0}")]
-    Invalid(String),
-}
 
 /// Client configuration. Build one with [`Config::builder`].
 ///
@@ -96,6 +38,8 @@ pub struct Config {
     pub(crate) basic_credentials: BTreeMap<String, ClientCredentials>,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limits: RateLimits,
+    pub(crate) max_retry_after: Duration,
+    pub(crate) max_response_bytes: u64,
     pub(crate) token_auth: Option<TokenAuth>,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -118,6 +62,8 @@ impl fmt::Debug for Config {
             )
             .field("retry", &self.retry)
             .field("rate_limits", &self.rate_limits)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -133,6 +79,8 @@ impl Default for Config {
             basic_credentials: BTreeMap::new(),
             retry: RetryPolicy::default(),
             rate_limits: RateLimits::default(),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             token_auth: None,
             clock: Arc::new(SystemClock),
         }
@@ -201,6 +149,16 @@ impl Config {
         &self.rate_limits
     }
 
+    /// The longest `Retry-After` the SDK honours (see [`ConfigBuilder::max_retry_after`]).
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// The largest answer body the SDK reads (see [`ConfigBuilder::max_response_bytes`]).
+    pub fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
+    }
+
     /// The wall clock used for token expiry.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
@@ -221,6 +179,12 @@ fn parse_base(host: &str, url: &str) -> Result<Url, ConfigError> {
     }
     if u.cannot_be_a_base() || u.host_str().is_none() {
         return Err(err("not a base URL".into()));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        // Never echoed: the URL with its credentials is not part of the message.
+        return Err(err(
+            "a base URL must not carry a user name or password (they would be sent to every host and printed in URLs); configure credentials with the credential methods".into(),
+        ));
     }
     Ok(u)
 }
@@ -367,6 +331,26 @@ impl ConfigBuilder {
         self
     }
 
+    /// The longest `Retry-After` of a 429 the SDK honours (default
+    /// [`DEFAULT_MAX_RETRY_AFTER`], 60 s). A shorter one holds back every caller of the
+    /// credential for that long (an idempotent call waits and retries); a longer one holds them
+    /// back for the cap only, and the call fails with
+    /// [`Error::RateLimited`](crate::Error::RateLimited) carrying the server's value, so a
+    /// server cannot block a credential for hours.
+    pub fn max_retry_after(mut self, cap: Duration) -> Self {
+        self.config.max_retry_after = cap;
+        self
+    }
+
+    /// The largest answer body to read (default [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger
+    /// answer is not read: the call fails with
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge), or
+    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown) for a non-idempotent call's 2xx.
+    pub fn max_response_bytes(mut self, cap: u64) -> Self {
+        self.config.max_response_bytes = cap;
+        self
+    }
+
     /// Client-side rate limits (default: the documented Vandar limits, POST 30 and other
     /// methods 100 per 3 seconds, per credential).
     pub fn rate_limits(mut self, limits: RateLimits) -> Self {
@@ -425,6 +409,11 @@ impl ConfigBuilder {
             ));
         }
         config.retry.validate()?;
+        if config.max_response_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "max_response_bytes must be greater than zero".into(),
+            ));
+        }
         config.rate_limits.validate()?;
         let refresh = self.pending_refresh.unwrap_or_default();
         refresh.validate()?;

@@ -1,4 +1,4 @@
-//! The SDK's error type. It wraps progenitor's error without ever printing headers, bodies that
+//! The SDK's error type. It never prints headers, bodies that
 //! were not meant as messages, or secrets.
 
 use std::collections::BTreeMap;
@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::auth::AuthError;
-use crate::config::ConfigError;
-use crate::response::ErrorBody;
+use crate::redact::Scrubber;
 
 /// An error body from the API, decoded from any of the documented shapes:
 ///
@@ -49,8 +47,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Decode an error body of any documented shape.
+    /// Decode an error body of any documented shape. Card-, IBAN- and national-code-shaped
+    /// digit runs are masked in every string kept (see [`crate::redact`]).
     pub fn from_body(http_status: u16, raw: Value) -> Self {
+        Self::from_body_scrubbed(http_status, raw, &Scrubber::new())
+    }
+
+    /// [`ApiError::from_body`], also cutting the call's own secrets (its token, credentials
+    /// and sensitive request fields) from every string kept.
+    pub fn from_body_scrubbed(http_status: u16, mut raw: Value, scrubber: &Scrubber) -> Self {
+        scrubber.scrub_json(&mut raw);
         let code_of = |c: &Value| match c {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -80,20 +86,9 @@ impl ApiError {
         e
     }
 
-    /// Decode a documented error response of a generated operation (honours the real status
-    /// of a rewritten 2xx failure body, and `Retry-After`).
-    pub fn from_response<E: serde::Serialize>(rv: progenitor_client::ResponseValue<E>) -> Self {
-        let status = original_status(rv.headers()).unwrap_or(rv.status().as_u16());
-        let retry_after = crate::response::retry_after(rv.headers());
-        let raw = serde_json::to_value(rv.into_inner()).unwrap_or(Value::Null);
-        let mut e = ApiError::from_body(status, raw);
-        e.retry_after = retry_after;
-        e
-    }
-
     /// Whether repeating the call later may succeed (HTTP 429, 502, 503, 504).
     pub fn is_retryable(&self) -> bool {
-        crate::retry::is_retryable_status(self.http_status)
+        crate::decide::is_retryable_status(self.http_status)
     }
 
     fn absorb(&mut self, v: &Value) {
@@ -119,15 +114,6 @@ impl ApiError {
             _ => {}
         }
     }
-}
-
-fn original_status(headers: &reqwest::header::HeaderMap) -> Option<u16> {
-    headers
-        .get(crate::response::ORIGINAL_STATUS_HEADER)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
 }
 
 fn as_int(v: &Value) -> Option<i64> {
@@ -178,8 +164,12 @@ impl fmt::Debug for ApiError {
     }
 }
 
-/// Every error the SDK returns. `Display` and `Debug` never show request headers, credentials
-/// or URLs.
+/// Every error the SDK returns. `Display` and `Debug` never show request headers, credentials,
+/// URLs with credentials, or sensitive values a server echoed back (see [`crate::redact`]).
+///
+/// Every error built from an HTTP answer carries its status ([`Error::http_status`]). Whether
+/// a money call may have taken effect is [`Error::is_outcome_unknown`]: check before sending it
+/// again.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -196,15 +186,20 @@ pub enum Error {
     #[error("transport error: {0}")]
     Transport(#[source] reqwest::Error),
     /// A call that is not idempotent (a payment, verify, settlement, withdrawal, refund,
-    /// transfer) was sent, but its response was lost (connection reset, timeout). It may or
-    /// may not have taken effect, and the SDK did not repeat it.
+    /// transfer) was sent, and what came back does not say whether it took effect: the
+    /// response was lost (connection reset, timeout), a gateway answered 500/502/504 (it may
+    /// have forwarded the request), or a 2xx answer could not be read (not JSON, truncated,
+    /// not the documented shape, larger than the response cap). The SDK did not repeat it.
     #[error(
-        "outcome unknown: `{operation}` was sent but its response was lost ({reason}); it may or may not have taken effect and was not retried. Check before sending it again: for an IPG payment call get_transaction_info with its token (its `code` says whether it was verified); for a settlement, withdrawal or cash-in deposit look it up by the track_id you sent"
+        "outcome unknown: `{operation}` was sent and {reason}{}; it may or may not have taken effect and was not retried. Check before sending it again: for an IPG payment call get_transaction_info with its token (its `code` says whether it was verified); for a settlement, withdrawal or cash-in deposit look it up by the track_id you sent",
+        .http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
     )]
     OutcomeUnknown {
         /// The operation id.
         operation: String,
-        /// What happened to the response (no URL, no secrets).
+        /// HTTP status of the answer, when one arrived.
+        http_status: Option<u16>,
+        /// What happened (no URL, no secrets).
         reason: String,
     },
     /// The total timeout passed while waiting for the rate limiter (or a 429's
@@ -219,6 +214,21 @@ pub enum Error {
         /// How long the call waited.
         waited: Duration,
     },
+    /// The server answered 429 with a `Retry-After` longer than the configured cap
+    /// ([`ConfigBuilder::max_retry_after`](crate::ConfigBuilder::max_retry_after)); the SDK
+    /// holds this credential back for at most the cap and leaves the longer wait to you.
+    #[error(
+        "`{operation}` was rate limited (HTTP {http_status}) with Retry-After {} s, longer than the configured cap; try again later",
+        .retry_after.as_secs()
+    )]
+    RateLimited {
+        /// The operation id.
+        operation: String,
+        /// HTTP status (429).
+        http_status: u16,
+        /// The server's `Retry-After`.
+        retry_after: Duration,
+    },
     /// No valid access token: the refresh token expired or was rejected (issue a new pair in
     /// the Vandar dashboard), or a refresh failed. The request was not sent (or, after a 401,
     /// not replayed).
@@ -228,26 +238,59 @@ pub enum Error {
     /// `Result`).
     #[error("{0}")]
     Api(Box<ApiError>),
-    /// A response arrived but its body did not match the spec.
-    #[error("could not decode the response body ({0})")]
-    Decode(String),
-    /// The API answered with a status the spec does not list, without a JSON body.
+    /// An idempotent call's answer arrived but its body did not match the spec (a
+    /// non-idempotent call's is [`Error::OutcomeUnknown`]).
+    #[error("could not decode the answer of `{operation}` (HTTP {http_status}): {reason}")]
+    Decode {
+        /// The operation id.
+        operation: String,
+        /// HTTP status of the answer.
+        http_status: u16,
+        /// What did not match (no body content).
+        reason: String,
+    },
+    /// An answer was larger than the configured cap
+    /// ([`ConfigBuilder::max_response_bytes`](crate::ConfigBuilder::max_response_bytes)) and
+    /// was not read (a non-idempotent call's 2xx is [`Error::OutcomeUnknown`]).
+    #[error("the answer of `{operation}` (HTTP {http_status}) is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The operation id.
+        operation: String,
+        /// HTTP status of the answer.
+        http_status: u16,
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// The API answered with a redirect (the SDK never follows one).
+    #[error("`{operation}` was answered with a redirect (HTTP {http_status})")]
+    Redirect {
+        /// The operation id.
+        operation: String,
+        /// HTTP status (3xx).
+        http_status: u16,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
+    /// The API answered with a status the operation does not document and that is neither a
+    /// success nor an error (or a success where a redirect was expected).
     #[error("unexpected HTTP {status} response")]
     UnexpectedStatus {
         /// HTTP status.
         status: u16,
     },
-    /// A runtime hook refused the request.
-    #[error("{0}")]
-    Hook(String),
 }
 
 impl Error {
-    /// HTTP status of the response, if there was one.
+    /// HTTP status of the answer the error was built from, if there was one.
     pub fn http_status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.http_status),
             Error::UnexpectedStatus { status } => Some(*status),
+            Error::OutcomeUnknown { http_status, .. } => *http_status,
+            Error::RateLimited { http_status, .. }
+            | Error::Decode { http_status, .. }
+            | Error::ResponseTooLarge { http_status, .. }
+            | Error::Redirect { http_status, .. } => Some(*http_status),
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -263,25 +306,116 @@ impl Error {
 
     /// `Retry-After` of an API answer, if any.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api_error().and_then(|e| e.retry_after)
+        match self {
+            Error::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => self.api_error().and_then(|e| e.retry_after),
+        }
     }
 
     /// Whether the same call may succeed if made again later: transport errors (connect
-    /// failures, or idempotent calls whose retries ran out), rate-limit timeouts, and HTTP
+    /// failures, or idempotent calls whose retries ran out), rate-limit waits, and HTTP
     /// 429/502/503/504. Never true for [`Error::OutcomeUnknown`]: check the outcome first.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport(_) | Error::Timeout { .. } => true,
+            Error::Transport(_) | Error::Timeout { .. } | Error::RateLimited { .. } => true,
             Error::Api(e) => e.is_retryable(),
-            Error::UnexpectedStatus { status } => crate::retry::is_retryable_status(*status),
+            Error::UnexpectedStatus { status } => crate::decide::is_retryable_status(*status),
             _ => false,
         }
     }
 
-    /// Whether a non-idempotent call may have taken effect although no response arrived.
+    /// Whether a non-idempotent call may have taken effect although its answer does not say.
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Error::OutcomeUnknown { .. })
     }
+
+    /// A request that could not be built (a header or URL the HTTP client refuses). Nothing
+    /// was sent.
+    pub fn from_build(e: reqwest::Error) -> Self {
+        Error::InvalidRequest(format!(
+            "the request could not be built: {}",
+            describe_transport(&e)
+        ))
+    }
+}
+
+/// Why the configuration is invalid.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A base URL did not parse, is not absolute http(s), or carries a user name or password.
+    #[error("invalid base URL for host `{host}`: {reason}")]
+    InvalidBaseUrl {
+        /// The default host being overridden.
+        host: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The user agent contains characters not allowed in a header.
+    #[error("invalid user agent: not a valid header value")]
+    InvalidUserAgent,
+    /// The HTTP client could not be built (TLS backend).
+    #[error("could not build the HTTP client: {0}")]
+    Http(String),
+    /// A timeout, retry or rate-limit setting is out of range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+/// Why no access token could be had. Every variant is reported before the request is sent
+/// (or, for a 401, instead of replaying it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The token store holds no pair.
+    #[error(
+        "no Vandar token pair is configured (the token store is empty); issue a token in the Vandar dashboard (Settings > Tokens) and configure it"
+    )]
+    NoToken,
+    /// The refresh token is past its 10-day lifetime, so the pair cannot be renewed.
+    #[error(
+        "the Vandar refresh token has expired (refresh tokens live 10 days); a new token pair must be issued in the Vandar dashboard (Settings > Tokens)"
+    )]
+    RefreshTokenExpired,
+    /// Vandar refused the refresh token (expired, revoked, or already used).
+    #[error(
+        "Vandar rejected the refresh token (HTTP {status}): it has expired, was revoked or was already used; a new token pair must be issued in the Vandar dashboard (Settings > Tokens)"
+    )]
+    RefreshRejected {
+        /// HTTP status of the refresh answer.
+        status: u16,
+    },
+    /// The refresh did not complete and nothing says Vandar processed it (a connect failure,
+    /// a rejection by the rate limiter). The current pair is unchanged; a later call tries
+    /// again.
+    #[error("refreshing the Vandar access token failed: {reason}")]
+    RefreshFailed {
+        /// What went wrong (no tokens, no URL).
+        reason: String,
+    },
+    /// A refresh was sent but its answer was lost or unreadable, so Vandar has probably
+    /// rotated the pair and the refresh token this runtime holds is probably used up. The SDK
+    /// does not send it again: the token store was re-read and holds no newer pair.
+    #[error(
+        "the last token refresh was sent but its answer was lost ({reason}); Vandar has probably rotated the token pair, so the stored refresh token is probably used up and was not sent again. If another process refreshed, it saves the new pair to the shared token store and the next call picks it up; otherwise issue a new pair in the Vandar dashboard (Settings > Tokens) and install it with Runtime::set_token_pair (installing the same pair again retries the refresh)"
+    )]
+    RefreshOutcomeUnknown {
+        /// What happened to the answer (no tokens, no URL).
+        reason: String,
+    },
+    /// The token store failed.
+    #[error("the token store failed: {reason}")]
+    Store {
+        /// The store's message.
+        reason: String,
+    },
+    /// A per-client [`BearerSource`](crate::BearerSource) (e.g. a Sanbod token manager) could
+    /// not supply a token.
+    #[error("no access token: {reason}")]
+    TokenUnavailable {
+        /// Why (no tokens, no URL).
+        reason: String,
+    },
 }
 
 impl From<ApiError> for Error {
@@ -290,46 +424,22 @@ impl From<ApiError> for Error {
     }
 }
 
-/// Failures the runtime's hooks report through progenitor's `Error::Custom(String)`: a readable
-/// first line, then a marker line with the same facts as JSON, decoded back into the typed
-/// [`Error`] variant by `From<progenitor_client::Error<E>>`.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum Failure {
-    OutcomeUnknown { operation: String, reason: String },
-    Timeout { operation: String, waited_ms: u64 },
-    Auth { error: AuthError },
-}
-
-const FAILURE_MARK: &str = "\nvandar-runtime-failure: ";
-
-impl Failure {
-    fn into_error(self) -> Error {
-        match self {
-            Failure::OutcomeUnknown { operation, reason } => {
-                Error::OutcomeUnknown { operation, reason }
-            }
-            Failure::Timeout {
-                operation,
-                waited_ms,
-            } => Error::Timeout {
-                operation,
-                waited: Duration::from_millis(waited_ms),
-            },
-            Failure::Auth { error } => Error::Auth(error),
-        }
+/// A transport error as text, with its causes and without any URL.
+pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
     }
-
-    pub(crate) fn encode(&self) -> String {
-        let text = self.clone().into_error().to_string();
-        let json = serde_json::to_string(self).unwrap_or_default();
-        format!("{text}{FAILURE_MARK}{json}")
+    if let Some(u) = e.url() {
+        text = text.replace(u.as_str(), "<url>");
     }
-
-    pub(crate) fn decode(s: &str) -> Option<Self> {
-        let (_, json) = s.rsplit_once(FAILURE_MARK)?;
-        serde_json::from_str(json).ok()
+    if e.is_timeout() && !text.contains("timed out") {
+        text.push_str(" (timed out)");
     }
+    text
 }
 
 /// A serde_json error described without the input it quotes (which may hold personal data).
@@ -341,38 +451,6 @@ pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
         serde_json::error::Category::Eof => "truncated",
     };
     format!("{kind} at line {} column {}", e.line(), e.column())
-}
-
-impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
-    fn from(e: progenitor_client::Error<E>) -> Self {
-        use progenitor_client::Error as P;
-        match e {
-            P::InvalidRequest(s) => Error::InvalidRequest(s),
-            P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
-                Error::Transport(e.without_url())
-            }
-            P::ErrorResponse(rv) => Error::from(ApiError::from_response(rv)),
-            P::InvalidResponsePayload(_, e) => Error::Decode(describe_json_error(&e)),
-            P::UnexpectedResponse(r) => {
-                let status = r.status().as_u16();
-                match r.extensions().get::<ErrorBody>() {
-                    Some(ErrorBody(body)) => {
-                        let mut e = ApiError::from_body(
-                            original_status(r.headers()).unwrap_or(status),
-                            body.clone(),
-                        );
-                        e.retry_after = crate::response::retry_after(r.headers());
-                        Error::from(e)
-                    }
-                    None => Error::UnexpectedStatus { status },
-                }
-            }
-            P::Custom(s) => match Failure::decode(&s) {
-                Some(f) => f.into_error(),
-                None => Error::Hook(s),
-            },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -530,50 +608,6 @@ mod tests {
         );
         assert_eq!(e.code.as_deref(), Some("01"));
         assert_eq!(e.to_string(), "API error (HTTP 422, status 0, code 01): m");
-    }
-
-    #[test]
-    fn hook_failures_come_back_typed() {
-        let cases = [
-            Failure::OutcomeUnknown {
-                operation: "verify_payment".into(),
-                reason: "connection reset".into(),
-            },
-            Failure::Timeout {
-                operation: "send_payment".into(),
-                waited_ms: 2500,
-            },
-            Failure::Auth {
-                error: AuthError::RefreshRejected { status: 401 },
-            },
-        ];
-        for f in cases {
-            let text = f.encode();
-            let first_line = text.lines().next().unwrap().to_string();
-            let e = Error::from(progenitor_client::Error::<()>::Custom(text));
-            assert_eq!(e.to_string(), first_line, "readable without decoding");
-            match (&f, &e) {
-                (Failure::OutcomeUnknown { .. }, Error::OutcomeUnknown { operation, reason }) => {
-                    assert_eq!(
-                        (operation.as_str(), reason.as_str()),
-                        ("verify_payment", "connection reset")
-                    );
-                    assert!(e.is_outcome_unknown() && !e.is_retryable());
-                }
-                (Failure::Timeout { .. }, Error::Timeout { waited, .. }) => {
-                    assert_eq!(*waited, Duration::from_millis(2500));
-                    assert!(e.is_retryable());
-                }
-                (Failure::Auth { .. }, Error::Auth(AuthError::RefreshRejected { status: 401 })) => {
-                    assert!(!e.is_retryable());
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-        let e = Error::from(progenitor_client::Error::<()>::Custom(
-            "something else".into(),
-        ));
-        assert!(matches!(e, Error::Hook(ref s) if s == "something else"));
     }
 
     #[test]

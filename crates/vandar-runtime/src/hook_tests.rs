@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use progenitor_client::{Error as PError, OperationInfo, ResponseValue};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -14,7 +13,7 @@ use crate::route::Auth;
 use crate::test_util::{CapturedTraces, FaultServer, RecordedRequest, Reply, max_in_window};
 use crate::{
     AuthError, Binding, Clock, Config, ConfigBuilder, Error, MemoryTokenStore, RateLimit,
-    RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair, TokenRefresh,
+    RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair, TokenRefresh, TokenStore,
 };
 
 static ROUTES: &[Route] = &[
@@ -118,8 +117,7 @@ fn binding(config: Config) -> Binding {
     Binding::new(Runtime::new(config).unwrap(), ROUTES, &[])
 }
 
-/// What a generated `send()` does: build, `pre`, `exec`, `post`, then match the status (200 is
-/// success, 4xx the documented error, anything else unexpected).
+/// What a generated `send()` does: build the request, then `Binding::call`.
 async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Value, Error> {
     let route = b.route(op).unwrap();
     let mut builder = b
@@ -133,22 +131,8 @@ async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Valu
     if let Some(body) = body {
         builder = builder.json(&body);
     }
-    let mut request = builder.build().map_err(Error::Transport)?;
-    let info = OperationInfo { operation_id: op };
-    b.pre::<Value>(&mut request, &info).await?;
-    let result = b.exec(request, &info).await;
-    b.post::<Value>(&result, &info).await?;
-    let response = result.map_err(PError::<Value>::CommunicationError)?;
-    match response.status().as_u16() {
-        200 => Ok(ResponseValue::<Value>::from_response::<Value>(response)
-            .await?
-            .into_inner()),
-        400..=499 => Err(PError::ErrorResponse(
-            ResponseValue::<Value>::from_response::<Value>(response).await?,
-        )
-        .into()),
-        _ => Err(PError::<Value>::UnexpectedResponse(response).into()),
-    }
+    let request = builder.build().map_err(Error::from_build)?;
+    b.call::<Value>(request, op).await.map(|a| a.into_body())
 }
 
 fn ok() -> Reply {
@@ -321,9 +305,18 @@ async fn lost_response_of_a_payment_call_is_outcome_unknown_and_sent_once() {
 
 #[tokio::test(start_paused = true)]
 async fn payment_calls_are_not_retried_on_5xx_or_429() {
+    // 502/504/500 may come after the request was processed: outcome unknown, sent once
+    for status in [500, 502, 504] {
+        let server =
+            FaultServer::scripted(vec![Reply::json(status, json!({"message": "gw"}))], ok()).await;
+        let b = binding(config(&server).build().unwrap());
+        let err = call(&b, "ipg_verify", None).await.unwrap_err();
+        assert_eq!(server.requests().len(), 1, "{err}");
+        assert!(err.is_outcome_unknown() && !err.is_retryable(), "{err}");
+        assert_eq!(err.http_status(), Some(status), "{err}");
+    }
     for reply in [
         Reply::json(503, json!({"message": "busy"})),
-        Reply::json(502, json!({"message": "bad gateway"})),
         Reply::json(429, json!({"message": "slow down"})).with_header("retry-after", "3"),
     ] {
         let server = FaultServer::scripted(vec![reply], ok()).await;
@@ -392,7 +385,7 @@ async fn undocumented_status_with_a_json_body_keeps_its_messages() {
     )
     .await;
     let b = binding(config(&server).build().unwrap());
-    let err = call(&b, "ipg_verify", None).await.unwrap_err();
+    let err = call(&b, "ipg_info", None).await.unwrap_err();
     let api = err.api_error().unwrap_or_else(|| panic!("{err}"));
     assert_eq!(
         (api.http_status, api.messages.clone()),
@@ -635,7 +628,7 @@ async fn rejected_refresh_is_final_until_a_new_pair_is_set() {
 #[tokio::test(start_paused = true)]
 async fn waiters_share_a_failed_refresh() {
     let server = FaultServer::start(|req| match req.path_only() {
-        REFRESH => Reply::json(500, json!({"status": 0, "errors": {"error": "oops"}}))
+        REFRESH => Reply::json(503, json!({"status": 0, "errors": {"error": "oops"}}))
             .after(Duration::from_millis(100)),
         _ => ok(),
     })
@@ -650,7 +643,7 @@ async fn waiters_share_a_failed_refresh() {
     for c in calls {
         let err = c.await.unwrap().unwrap_err();
         assert!(
-            matches!(&err, Error::Auth(AuthError::RefreshFailed { reason }) if reason == "HTTP 500"),
+            matches!(&err, Error::Auth(AuthError::RefreshFailed { reason }) if reason == "HTTP 503"),
             "{err}"
         );
     }
@@ -856,4 +849,352 @@ async fn secrets_never_reach_logs_errors_or_debug_inner() {
         reqs.iter()
             .any(|r| r.header("authorization") == Some(&format!("Bearer {NEW_ACCESS}")))
     );
+}
+
+// ------------------------------------------------- the reliability contract (issue 13)
+
+/// Class 1: no header, body or config value can panic.
+#[tokio::test(start_paused = true)]
+async fn class1_server_and_config_values_cannot_panic() {
+    // Retry-After u64::MAX on a safe and on a money call
+    for op in ["ipg_info", "ipg_verify"] {
+        let server = FaultServer::scripted(
+            vec![
+                Reply::json(429, json!({"message": "slow"}))
+                    .with_header("retry-after", "18446744073709551615"),
+            ],
+            ok(),
+        )
+        .await;
+        let b = binding(config(&server).build().unwrap());
+        let err = call(&b, op, None).await.unwrap_err();
+        assert!(matches!(err, Error::RateLimited { .. }), "{op}: {err}");
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    }
+    // Duration::MAX in every timeout passes `build()` and the call works
+    let server = FaultServer::scripted(vec![], ok()).await;
+    let config = config(&server)
+        .timeouts(
+            Timeouts::default()
+                .with_connect(Duration::MAX)
+                .with_per_attempt(Duration::MAX)
+                .with_total(Duration::MAX),
+        )
+        .max_retry_after(Duration::MAX)
+        .rate_limits(RateLimits {
+            post: Some(RateLimit::new(1, Duration::MAX)),
+            other: Some(RateLimit::new(2, Duration::MAX).with_margin(Duration::MAX)),
+        })
+        .build()
+        .unwrap();
+    let b = binding(config);
+    call(&b, "ipg_info", None).await.unwrap();
+    call(&b, "health", None).await.unwrap();
+    // a refresh answer with an absurd lifetime
+    let server = FaultServer::start(|req| match req.path_only() {
+        REFRESH => Reply::json(
+            200,
+            json!({"expires_in": u64::MAX, "access_token": NEW_ACCESS, "refresh_token": NEW_REFRESH}),
+        ),
+        _ => ok(),
+    })
+    .await;
+    let b = binding(config_with_pair(&server, expired_pair()));
+    call(&b, "get_balance", None).await.unwrap();
+    let pair = b.runtime().token_pair().await.unwrap().unwrap();
+    assert!(pair.access_expires_at > t0());
+}
+
+fn config_with_pair(server: &FaultServer, pair: TokenPair) -> Config {
+    config(server).token_pair(pair).build().unwrap()
+}
+
+/// Class 2: a server cannot block a credential for long; above the cap the caller gets a
+/// typed error with the server's value.
+#[tokio::test(start_paused = true)]
+async fn class2_retry_after_is_capped() {
+    let server = FaultServer::scripted(
+        vec![Reply::json(429, json!({"message": "slow"})).with_header("retry-after", "3600")],
+        ok(),
+    )
+    .await;
+    let b = binding(
+        config(&server)
+            .max_retry_after(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    let err = call(&b, "ipg_info", None).await.unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { retry_after, http_status: 429, .. } if retry_after == Duration::from_secs(3600)),
+        "{err}"
+    );
+    assert!(
+        err.is_retryable() && err.to_string().contains("3600"),
+        "{err}"
+    );
+    // the next call of the credential waits at most the cap, then goes out
+    call(&b, "ipg_info", None).await.unwrap();
+    let waited = Instant::now() - start;
+    assert!(waited <= Duration::from_secs(6), "{waited:?}");
+    assert_eq!(server.requests().len(), 2);
+    // within the cap an idempotent call waits Retry-After and retries
+    let server = FaultServer::scripted(
+        vec![Reply::json(429, json!({})).with_header("retry-after", "4")],
+        ok(),
+    )
+    .await;
+    let b = binding(config(&server).build().unwrap());
+    let start = Instant::now();
+    call(&b, "ipg_info", None).await.unwrap();
+    assert!(Instant::now() - start >= Duration::from_secs(4));
+    assert_eq!(server.requests().len(), 2);
+}
+
+/// Class 3: a money call answered 2xx with a body that does not decode is "outcome unknown"
+/// with its status; an idempotent call's is a decode error with its status.
+#[tokio::test(start_paused = true)]
+async fn class3_undecodable_2xx_of_a_money_call_is_outcome_unknown() {
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Typed {
+        status: i64,
+        token: String,
+    }
+    let bodies = [
+        Reply::text(200, "text/html", "<html>thanks</html>"),
+        Reply::text(200, "application/json", ""),
+        Reply::text(200, "application/json", r#"{"status":1,"tok"#),
+        Reply::json(200, json!({"status": 1})),
+    ];
+    for body in bodies {
+        for (op, money) in [
+            ("ipg_verify", true),
+            ("store_settlement", true),
+            ("ipg_info", false),
+        ] {
+            let server = FaultServer::scripted(vec![], body.clone()).await;
+            let b = binding(
+                config(&server)
+                    .access_token("static-token-1234")
+                    .build()
+                    .unwrap(),
+            );
+            let route = b.route(op).unwrap();
+            let request = b
+                .runtime()
+                .http_client()
+                .request(
+                    route.method.parse().unwrap(),
+                    format!("{}{}", route.host, route.path),
+                )
+                .json(&json!({"track_id": "t-1"}))
+                .build()
+                .unwrap();
+            let err = b.call::<Typed>(request, op).await.unwrap_err();
+            assert_eq!(err.http_status(), Some(200), "{op} {body:?}: {err}");
+            assert_eq!(err.is_outcome_unknown(), money, "{op} {body:?}: {err}");
+            if money {
+                assert!(err.to_string().contains("track_id"), "{err}");
+            } else {
+                assert!(matches!(err, Error::Decode { .. }), "{err}");
+            }
+            assert_eq!(server.requests().len(), 1, "{op}: sent once");
+        }
+    }
+}
+
+/// Class 4: secrets a server echoes never reach an error's Display or Debug.
+#[tokio::test(start_paused = true)]
+async fn class4_echoed_secrets_are_scrubbed() {
+    const API_KEY: &str = "ipg-KEY-7f3a9c21";
+    const CARD: &str = "6037997599999993";
+    const NATIONAL: &str = "0499370899";
+    let server = FaultServer::scripted(
+        vec![],
+        Reply::json(
+            422,
+            json!({"status": 0, "errors": [
+                format!("api_key {API_KEY} is not active"),
+                format!("card {CARD} refused"),
+                format!("national code {NATIONAL} does not match"),
+            ], "echo": {"api_key": API_KEY, "card": CARD}}),
+        ),
+    )
+    .await;
+    let b = binding(config(&server).build().unwrap());
+    let err = call(
+        &b,
+        "ipg_verify",
+        Some(json!({"api_key": API_KEY, "token": "T1", "national_code": NATIONAL})),
+    )
+    .await
+    .unwrap_err();
+    let api = err.api_error().unwrap();
+    for text in [
+        err.to_string(),
+        format!("{err:?}"),
+        api.raw.to_string(),
+        format!("{:?}", api.messages),
+    ] {
+        for secret in [API_KEY, CARD, NATIONAL] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    assert!(err.to_string().contains("603799******9993"), "{err}");
+    assert!(err.to_string().contains("[redacted]"), "{err}");
+    // a Sanbod-style 401 echoing the client secret of HTTP Basic auth
+    static BASIC: &[Route] = &[Route {
+        operation_id: "token",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/oauth/v1/token",
+        auth: Auth::Basic("sanbod_client"),
+        idempotent: false,
+        checks: &[],
+    }];
+    let server = FaultServer::scripted(
+        vec![],
+        Reply::json(
+            401,
+            json!({"error": true, "message": "bad client test_sanbod:client-SECRET-42 (dGVzdF9zYW5ib2Q6Y2xpZW50LVNFQ1JFVC00Mg==)"}),
+        ),
+    )
+    .await;
+    let config = config(&server)
+        .basic_auth("sanbod_client", "test_sanbod", "client-SECRET-42")
+        .build()
+        .unwrap();
+    let b = Binding::new(Runtime::new(config).unwrap(), BASIC, &[]);
+    let err = call(
+        &b,
+        "token",
+        Some(json!({"grant_type": "client_credentials"})),
+    )
+    .await
+    .unwrap_err();
+    for text in [err.to_string(), format!("{err:?}")] {
+        assert!(
+            !text.contains("client-SECRET-42") && !text.contains("dGVzdF9zYW5ib2Q6"),
+            "{text}"
+        );
+    }
+    // a base URL with user info is refused, and the refusal does not print it
+    let e = Config::builder()
+        .all_hosts("http://user:pa55word@127.0.0.1:9/")
+        .build()
+        .unwrap_err();
+    assert!(!e.to_string().contains("pa55word") && !format!("{e:?}").contains("pa55word"));
+    let e = Config::builder()
+        .host("https://ipg.vandar.io", "http://user@127.0.0.1:9/")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("user name or password"), "{e}");
+}
+
+/// Class 6: answers over the size cap are not read whole.
+#[tokio::test(start_paused = true)]
+async fn class6_answers_over_the_cap_are_refused() {
+    let big = format!("{{\"status\":1,\"pad\":\"{}\"}}", "x".repeat(200_000));
+    for (op, money) in [("ipg_info", false), ("ipg_verify", true)] {
+        let server =
+            FaultServer::scripted(vec![], Reply::text(200, "application/json", &big)).await;
+        let b = binding(
+            config(&server)
+                .max_response_bytes(64 * 1024)
+                .build()
+                .unwrap(),
+        );
+        let err = call(&b, op, None).await.unwrap_err();
+        assert_eq!(err.http_status(), Some(200), "{err}");
+        if money {
+            assert!(err.is_outcome_unknown(), "{err}");
+        } else {
+            assert!(
+                matches!(err, Error::ResponseTooLarge { limit: 65536, .. }),
+                "{err}"
+            );
+        }
+        // under the cap it decodes
+        let b = binding(config(&server).build().unwrap());
+        call(&b, op, None).await.unwrap();
+    }
+    assert!(
+        Config::builder().max_response_bytes(0).build().is_err(),
+        "a zero cap is refused"
+    );
+}
+
+/// Class 7: the IPG's budget is per api_key, not one per process.
+#[tokio::test(start_paused = true)]
+async fn class7_ipg_budgets_are_per_api_key() {
+    let server = FaultServer::scripted(vec![], ok()).await;
+    let b = binding(config(&server).build().unwrap());
+    let start = Instant::now();
+    for key in ["merchant-key-A1", "merchant-key-B2"] {
+        for _ in 0..30 {
+            call(
+                &b,
+                "ipg_verify",
+                Some(json!({"api_key": key, "token": "t"})),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    assert_eq!(
+        Instant::now(),
+        start,
+        "60 POSTs of two merchants went at once"
+    );
+    call(
+        &b,
+        "ipg_verify",
+        Some(json!({"api_key": "merchant-key-A1", "token": "t"})),
+    )
+    .await
+    .unwrap();
+    let waited = Instant::now() - start;
+    assert!(
+        waited >= Duration::from_millis(3150),
+        "the 31st POST of one key waits a window plus a margin of at least 5 %: {waited:?}"
+    );
+}
+
+/// Class 8: after a refresh whose answer was lost, the used refresh token is not sent again;
+/// the store is re-read first, and the error says what happened.
+#[tokio::test(start_paused = true)]
+async fn class8_lost_refresh_answer_is_not_resent() {
+    let server = FaultServer::start(|req| match req.path_only() {
+        REFRESH => Reply::Reset,
+        _ if req.header("authorization") == Some(&format!("Bearer {NEW_ACCESS}")) => ok(),
+        _ => Reply::json(401, json!({"status": 0, "error": "Unauthenticated"})),
+    })
+    .await;
+    let store = Arc::new(MemoryTokenStore::new(expired_pair()));
+    let b = binding(config(&server).token_store(store.clone()).build().unwrap());
+    for _ in 0..3 {
+        let err = call(&b, "get_balance", None).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Auth(AuthError::RefreshOutcomeUnknown { .. })),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("set_token_pair") && text.contains("not sent again"),
+            "{text}"
+        );
+        assert!(!text.contains(OLD_REFRESH));
+    }
+    assert_eq!(server.count(REFRESH), 1, "the refresh token was sent once");
+    assert_eq!(server.count(BALANCE), 0);
+    // another process saved a newer pair: the next call picks it up from the store
+    store
+        .save(&TokenPair::issued_at(NEW_ACCESS, NEW_REFRESH, t0()))
+        .await
+        .unwrap();
+    call(&b, "get_balance", None).await.unwrap();
+    assert_eq!(server.count(REFRESH), 1);
+    assert_eq!(server.count(BALANCE), 1);
 }

@@ -1,32 +1,49 @@
 //! Runtime shared by every generated Vandar and Sanbod client crate.
 //!
 //! The generated crates carry only what the specs say (types, operations, and a table of each
-//! operation's host, auth scheme and retry safety). Everything cross-cutting lives here, once,
-//! and is attached through progenitor's `ClientHooks` (`pre`, `exec`, `post`):
+//! operation's host, auth scheme, retry safety and request constraints). Everything
+//! cross-cutting lives here, once. The xtask rewrites every generated `send()` to hand its
+//! request to [`Binding::call`], so one pipeline serves every operation of every crate:
 //!
 //! * [`Config`]: base URL per host (overridable for sandboxes and tests), [`Timeouts`]
-//!   (connect, per attempt, total), [`RetryPolicy`], [`RateLimits`], user agent, credentials
-//!   (a static access token or a refreshing [`TokenPair`]; OAuth [`ClientCredentials`] for
-//!   HTTP Basic schemes); `Debug` never shows a credential.
+//!   (connect, per attempt, total), [`RetryPolicy`], [`RateLimits`], the `Retry-After` cap, the
+//!   response size cap, user agent, credentials (a static access token or a refreshing
+//!   [`TokenPair`]; OAuth [`ClientCredentials`] for HTTP Basic schemes); `Debug` never shows a
+//!   credential, and a base URL with a user name or password is refused.
 //! * [`Runtime`]: the configuration plus one shared `reqwest` client (rustls), one rate limiter
 //!   per credential and the token manager.
-//! * [`Binding`]: what each generated client holds; routes every operation to its host,
-//!   applies its auth scheme, waits for rate-limit slots, retries idempotent calls, refreshes
-//!   tokens on expiry and on 401; one tracing span per call. Per client it can carry its own
-//!   bearer token or [`BearerSource`] (Sanbod's per-user/per-scope OAuth tokens), path
-//!   overrides, and fills [`AutoValue`] query parameters (Sanbod's `traceid`).
-//! * [`Error`]: one error type for every client, including "outcome unknown" for a payment
-//!   call whose response was lost; it never prints headers or secrets.
+//! * [`Binding`]: what each generated client holds; per client it can carry its own bearer
+//!   token or [`BearerSource`] (Sanbod's per-user/per-scope OAuth tokens), path overrides, and
+//!   fills [`AutoValue`] query parameters (Sanbod's `traceid`).
+//! * The send pipeline, as small pieces: the bridge (`Binding::call`: spec checks, routing,
+//!   decoding), one credential resolver (which credential, how it is refreshed, which rate
+//!   budget it spends), the attempt loop, and [`decide`], the pure decisions (finish, retry
+//!   after a delay, refresh and replay, outcome unknown, rate limited, fail) with a table test.
+//! * [`Error`]: one error type for every client and every call, with the HTTP status of every
+//!   answer it was built from, "outcome unknown" for a money call that may have taken effect,
+//!   and no secrets ([`redact`]).
 //! * [`secret`]: redacted secret values ([`Secret`], [`ApiKey`]).
 //! * [`domain`]: money, identifiers, IBAN, card, mobile, national code, Jalali dates.
 //!
 //! # Guarantees
 //!
+//! * No header, body or configuration value panics: every instant and expiry is computed with
+//!   saturating arithmetic.
+//! * A request that breaks the spec's constraints (an amount outside its range, an empty
+//!   required string, a relative URL, an empty path parameter) is refused before sending,
+//!   with a message naming the field.
 //! * A call whose route is not idempotent (IPG send and verify, settlements, withdrawals,
 //!   refunds, transfers) reaches the server at most once per call. The only replay is after a
-//!   401 (the server refused it unauthenticated), with a refreshed token, once.
+//!   401 (the server refused it unauthenticated), with a refreshed token, once. When its
+//!   answer does not say whether it took effect (lost, 500/502/504, an unreadable 2xx, over
+//!   the size cap) the error is [`Error::OutcomeUnknown`], with the status.
 //! * No window of 3 seconds sees more than 30 POSTs or 100 other requests per credential from
-//!   one runtime (configurable); unauthenticated calls (the IPG) share one limit per runtime.
+//!   one runtime (configurable; a safety margin of 1/16 of the window by default). The IPG's
+//!   budget is per api_key, the token pair's per pair, Sanbod's per client or user token.
+//! * A 429's `Retry-After` holds a credential back for at most the configured cap (60 s by
+//!   default); a longer one is [`Error::RateLimited`] with the server's value.
+//! * A refresh whose answer was lost is never repeated with the same refresh token: the token
+//!   store is re-read for a newer pair first.
 //! * Tracing output carries operation ids, methods, hosts, statuses, attempts and latencies;
 //!   never URLs' query strings, headers, bodies or tokens.
 #![forbid(unsafe_code)]
@@ -34,39 +51,53 @@
 
 mod auth;
 mod binding;
+mod bridge;
 pub mod callback;
 mod config;
+mod credentials;
+pub mod decide;
 pub mod domain;
 mod error;
 #[cfg(test)]
 mod hook_tests;
+mod pipeline;
 mod ratelimit;
-pub mod response;
+pub mod redact;
+pub(crate) mod response;
 mod retry;
 mod route;
+mod runtime;
 pub mod secret;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
+mod timeouts;
 
 pub use auth::{
-    ACCESS_TOKEN_LIFETIME, AuthError, BearerFuture, BearerSource, Clock, MemoryTokenStore,
-    OAuthToken, REFRESH_HOST, REFRESH_PATH, REFRESH_TOKEN_LIFETIME, StoreFuture, SystemClock,
-    TokenPair, TokenRefresh, TokenStore, TokenStoreError,
+    ACCESS_TOKEN_LIFETIME, BearerFuture, BearerSource, Clock, MemoryTokenStore, OAuthToken,
+    REFRESH_HOST, REFRESH_PATH, REFRESH_TOKEN_LIFETIME, StoreFuture, SystemClock, TokenPair,
+    TokenRefresh, TokenStore, TokenStoreError,
 };
-pub use binding::{Binding, Runtime};
+pub use binding::Binding;
+pub use bridge::Answer;
 pub use config::{
-    ClientCredentials, Config, ConfigBuilder, ConfigError, DEFAULT_USER_AGENT, Timeouts,
+    ClientCredentials, Config, ConfigBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_USER_AGENT,
 };
-pub use error::{ApiError, Error};
-pub use ratelimit::{RateLimit, RateLimits};
+pub use error::{ApiError, AuthError, ConfigError, Error};
+pub use ratelimit::{LimiterKey, RateLimit, RateLimits};
 pub use retry::RetryPolicy;
 pub use route::{
-    Auth, AutoKind, AutoValue, BrowserPage, FieldCheck, PathSegment, Route, fill_path,
+    Auth, AutoKind, AutoValue, BrowserPage, FieldCheck, PathSegment, Route, check_path_params,
+    fill_path, is_absolute_http_url,
 };
+pub use runtime::Runtime;
 pub use secret::{ApiKey, Secret};
+pub use timeouts::Timeouts;
 
 /// Name of the bearer security scheme in the Vandar specs (the business access token).
 pub const VANDAR_BEARER: &str = "bearer";
 
+#[doc(hidden)]
+pub use bytes::Bytes as __Bytes;
 #[doc(hidden)]
 pub use progenitor_client as __progenitor_client;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 
 /// How idempotent operations are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,17 +73,6 @@ impl RetryPolicy {
     }
 }
 
-/// HTTP statuses worth retrying on an idempotent call.
-pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 502 | 503 | 504)
-}
-
-/// Transport errors worth retrying on an idempotent call (everything but a request that could
-/// not be built).
-pub(crate) fn is_transient(e: &reqwest::Error) -> bool {
-    !e.is_builder()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +114,7 @@ mod tests {
 
     #[test]
     fn retryable_statuses() {
+        use crate::decide::is_retryable_status;
         for s in [429, 502, 503, 504] {
             assert!(is_retryable_status(s));
         }

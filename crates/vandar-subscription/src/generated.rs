@@ -6850,13 +6850,6 @@ impl ClientInfo<::vandar_runtime::Binding> for Client {
     }
 }
 
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<::vandar_runtime::Binding>,
-    {}
-};
 impl Client {
     /**List mandates (paginated, 20 per page; filter by mobile and status)
 
@@ -7251,14 +7244,35 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/authorization`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AuthorizationPage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::AuthorizationPage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthorizationPage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, mobile, page, status } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let mobile = mobile.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let mobile = mobile.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let status = status.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/authorization", client.baseurl,
                 encode_path(& business.to_string()),
@@ -7283,25 +7297,9 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_authorizations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_authorizations").await
         }
     }
 
@@ -7366,19 +7364,40 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/subscription/authorization/store`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthorizationCreated>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<
+            types::AuthorizationCreated,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthorizationCreated>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::AuthorizationRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/authorization/store", client.baseurl,
                 encode_path(& business.to_string()),
@@ -7401,25 +7420,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "store_authorization",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "store_authorization").await
         }
     }
 
@@ -7469,15 +7472,37 @@ pub mod builder {
         }
 
         ///Sends a `DELETE` request to `/v3/business/{business}/subscription/authorization/{authorization_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthorizationRevoked>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<
+            types::AuthorizationRevoked,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthorizationRevoked>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, authorization_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let authorization_id = authorization_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let authorization_id = authorization_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/authorization/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& authorization_id
@@ -7500,25 +7525,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "revoke_authorization",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "revoke_authorization").await
         }
     }
 
@@ -7571,15 +7580,37 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/authorization/{authorization_id}/calculation`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthorizationCalculation>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<
+            types::AuthorizationCalculation,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthorizationCalculation>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, authorization_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let authorization_id = authorization_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let authorization_id = authorization_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/authorization/{}/calculation", client
                 .baseurl, encode_path(& business.to_string()), encode_path(&
@@ -7602,25 +7633,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_authorization_calculation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_authorization_calculation").await
         }
     }
 
@@ -7670,12 +7685,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/authorization/{authorization_id}/search`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, authorization_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let authorization_id = authorization_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let authorization_id = authorization_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/authorization/{}/search", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& authorization_id
@@ -7698,25 +7735,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "search_authorization",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "search_authorization").await
         }
     }
 
@@ -7766,12 +7787,34 @@ pub mod builder {
         }
 
         ///Sends a `PATCH` request to `/v3/business/{business}/subscription/authorization/{authorization_id}/verify`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusMessage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::StatusMessage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::StatusMessage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, authorization_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let authorization_id = authorization_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let authorization_id = authorization_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/authorization/{}/verify", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& authorization_id
@@ -7794,25 +7837,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_authorization",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "verify_authorization").await
         }
     }
 
@@ -7847,11 +7874,32 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/banks/actives`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActiveBanks>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::ActiveBanks, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::ActiveBanks>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/banks/actives", client.baseurl,
                 encode_path(& business.to_string()),
@@ -7873,25 +7921,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_active_banks",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_active_banks").await
         }
     }
 
@@ -7925,11 +7957,32 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/refunds`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/refunds", client.baseurl, encode_path(&
                 business.to_string()),
@@ -7951,25 +8004,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_refunds",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_refunds").await
         }
     }
 
@@ -8015,12 +8052,33 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/subscription/refunds`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/refunds", client.baseurl, encode_path(&
                 business.to_string()),
@@ -8043,25 +8101,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "store_refund",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "store_refund").await
         }
     }
 
@@ -8109,12 +8151,33 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/refunds/{refund_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Undocumented>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, refund_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let refund_id = refund_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let refund_id = refund_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/refunds/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& refund_id
@@ -8137,25 +8200,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_refund",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_refund").await
         }
     }
 
@@ -8221,13 +8268,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/withdrawal`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WithdrawalPage>, Error<types::VandarError>> {
+        ) -> ::std::result::Result<types::WithdrawalPage, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WithdrawalPage>,
+            ::vandar_runtime::Error,
+        > {
             let Self { client, business, page, q } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let q = q.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/withdrawal", client.baseurl,
                 encode_path(& business.to_string()),
@@ -8251,25 +8319,9 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("q", &q))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_withdrawals",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_withdrawals").await
         }
     }
 
@@ -8332,19 +8384,37 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/v3/business/{business}/subscription/withdrawal/store`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WithdrawalEnvelope>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<types::WithdrawalEnvelope, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WithdrawalEnvelope>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, body } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::WithdrawalRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/withdrawal/store", client.baseurl,
                 encode_path(& business.to_string()),
@@ -8367,25 +8437,9 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "store_withdrawal",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "store_withdrawal").await
         }
     }
 
@@ -8435,15 +8489,33 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/withdrawal/track-id/{track_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WithdrawalEnvelope>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<types::WithdrawalEnvelope, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WithdrawalEnvelope>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, track_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let track_id = track_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/withdrawal/track-id/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& track_id.to_string()),
@@ -8465,25 +8537,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_withdrawal_by_track_id",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_withdrawal_by_track_id").await
         }
     }
 
@@ -8533,15 +8589,34 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/v3/business/{business}/subscription/withdrawal/{withdrawal_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WithdrawalEnvelope>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<types::WithdrawalEnvelope, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WithdrawalEnvelope>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, withdrawal_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let withdrawal_id = withdrawal_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let withdrawal_id = withdrawal_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/withdrawal/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& withdrawal_id
@@ -8564,25 +8639,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_withdrawal",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_withdrawal").await
         }
     }
 
@@ -8632,15 +8691,34 @@ pub mod builder {
         }
 
         ///Sends a `PUT` request to `/v3/business/{business}/subscription/withdrawal/{withdrawal_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WithdrawalCanceled>,
-            Error<types::VandarError>,
+        ) -> ::std::result::Result<types::WithdrawalCanceled, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::WithdrawalCanceled>,
+            ::vandar_runtime::Error,
         > {
             let Self { client, business, withdrawal_id } = self;
-            let business = business.map_err(Error::InvalidRequest)?;
-            let withdrawal_id = withdrawal_id.map_err(Error::InvalidRequest)?;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let withdrawal_id = withdrawal_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/subscription/withdrawal/{}", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& withdrawal_id
@@ -8663,25 +8741,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cancel_withdrawal",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "cancel_withdrawal").await
         }
     }
 }
@@ -8713,7 +8775,56 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/subscription/authorization/store",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
-        checks: &[],
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "bank_code",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "callback_url",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: true,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "daily_limit",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "expiration_date",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "limit",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "mobile",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
     },
     ::vandar_runtime::Route {
         operation_id: "revoke_authorization",
@@ -8805,16 +8916,52 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
+                field: "amount",
+                minimum: Some(1i64),
+                maximum: Some(1000000000000i64),
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "authorization_id",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
                 field: "is_instant",
                 minimum: Some(0i64),
                 maximum: Some(1i64),
                 max_items: None,
+                min_length: None,
+                http_url: false,
             },
             ::vandar_runtime::FieldCheck {
                 field: "max_retry_count",
                 minimum: Some(1i64),
                 maximum: Some(16i64),
                 max_items: None,
+                min_length: None,
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "notify_url",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: None,
+                http_url: true,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "track_id",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
             },
         ],
     },
@@ -8854,32 +9001,6 @@ pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
         path: "/authorizations/{token}",
     },
 ];
-impl ClientHooks<::vandar_runtime::Binding> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.pre(request, info).await
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(request, info).await
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> ::std::result::Result<(), Error<E>> {
-        self.inner.post(result, info).await
-    }
-}
-
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
@@ -8933,6 +9054,8 @@ pub mod __spec {
         "PayerAccountField",
         "RemainingExpiration",
         "RemainingExpirationField",
+        "RequestRial",
+        "RequestRialString",
         "Rial",
         "RialString",
         "StatusMessage",
@@ -9140,6 +9263,20 @@ pub mod __spec {
                 Some(
                     ::serde_json::from_value::<
                         super::types::RemainingExpirationField,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "RequestRial" => {
+                Some(
+                    ::serde_json::from_value::<::vandar_runtime::domain::Rial>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::from_value::<
+                        ::vandar_runtime::domain::RialString,
                     >(value)
                         .and_then(::serde_json::to_value),
                 )
@@ -9424,6 +9561,20 @@ pub mod __spec {
                 Some(
                     ::serde_json::from_slice::<
                         super::types::RemainingExpirationField,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "RequestRial" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::Rial>(bytes)
+                        .map(drop),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        ::vandar_runtime::domain::RialString,
                     >(bytes)
                         .map(drop),
                 )
@@ -9763,6 +9914,22 @@ pub mod __spec {
                             ::schemars::schema_for!(
                                 super::types::RemainingExpirationField
                             ),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "RequestRial" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::Rial),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "RequestRialString" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::RialString),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

@@ -67,7 +67,7 @@
 //!     )
 //!     .send()
 //!     .await?
-//!     .into_inner();
+//!;
 //! let token = created
 //!     .result
 //!     .and_then(|r| r.authorization)
@@ -111,7 +111,7 @@
 //!     .await
 //!     .map_err(Error::from);
 //! match sent {
-//!     Ok(answer) => println!("{:?}", answer.into_inner().result),
+//!     Ok(answer) => println!("{:?}", answer.result),
 //!     Err(e) if e.is_outcome_unknown() => {
 //!         // the request went out but the answer was lost: look it up, never store blindly
 //!         let found = dd
@@ -120,7 +120,7 @@
 //!             .track_id(track_id)
 //!             .send()
 //!             .await?
-//!             .into_inner();
+//!;
 //!         println!("{:?}", found.result.and_then(|r| r.withdrawal));
 //!     }
 //!     Err(e) => return Err(e.into()),
@@ -367,7 +367,7 @@ impl types::AuthorizationPage {
     ///         .page(page)
     ///         .send()
     ///         .await?
-    ///         .into_inner();
+    ///;
     ///     for mandate in &answer.data {
     ///         println!("{:?} {:?}", mandate.id, mandate.mandate_status());
     ///     }

@@ -37,7 +37,7 @@
 //!     )
 //!     .send()
 //!     .await?
-//!     .into_inner();
+//!;
 //! let token = sent.token.ok_or("the gateway returned no token")?;
 //! // Keep `token` with the order, server-side.
 //!

@@ -1,0 +1,210 @@
+//! One credential resolver: for a route and a binding, which credential the call carries, how
+//! it is sent, where a fresh one comes from after a 401, and which rate-limit budget it spends.
+//!
+//! | route auth | credential | refreshed after a 401 by | rate-limit key |
+//! |---|---|---|---|
+//! | none (IPG) | the body's `api_key` | — | the api_key (each merchant its own budget) |
+//! | none, no `api_key` | — | — | one shared anonymous budget |
+//! | bearer, client token (`with_bearer`) | that token | — | that token |
+//! | bearer, client token source (`with_bearer_source`, Sanbod) | the source's token | the source | the source |
+//! | bearer `bearer` with a token pair | the Vandar access token | the token manager | the token pair |
+//! | bearer, configured static token | that token | — | that token |
+//! | basic (Sanbod's token endpoint) | client id + secret | — | the client id |
+//!
+//! The documented limits (POST 30, other methods 100 per 3 s) are Vandar's, per token; the
+//! same budget is applied to each credential of every host (IPG per api_key, Sanbod per
+//! client or user token), as no other limit is documented.
+
+use std::sync::Arc;
+
+use reqwest::header::HeaderValue;
+use serde_json::Value;
+
+use crate::auth::{AuthError, BearerSource, TokenManager};
+use crate::binding::{BearerOverride, Binding};
+use crate::error::Error;
+use crate::ratelimit::LimiterKey;
+use crate::redact::Scrubber;
+use crate::route::{Auth, Route};
+use crate::secret::Secret;
+
+/// Where a fresh token comes from after a 401.
+#[derive(Clone)]
+pub(crate) enum Refresher {
+    Vandar(Arc<TokenManager>),
+    Source(Arc<dyn BearerSource>),
+}
+
+impl Refresher {
+    /// A token newer than `stale` (the one the server refused).
+    pub(crate) async fn token(&self, stale: Option<&str>) -> Result<Secret, AuthError> {
+        match self {
+            Refresher::Vandar(tm) => tm.access_token(stale).await,
+            Refresher::Source(s) => s.bearer(stale).await,
+        }
+    }
+}
+
+/// The credential of one call.
+pub(crate) struct Credential {
+    /// The `Authorization` header to send (`None`: remove any).
+    pub(crate) header: Option<HeaderValue>,
+    /// The bearer token sent (to tell a refreshed one apart).
+    pub(crate) token: Option<Secret>,
+    /// Where a fresh token comes from after a 401.
+    pub(crate) refresher: Option<Refresher>,
+    /// The rate-limit budget.
+    pub(crate) key: LimiterKey,
+    /// Secrets to cut from error text (token, client secret, header value).
+    pub(crate) secrets: Vec<Secret>,
+}
+
+impl Credential {
+    /// Add this credential's secrets to a scrubber.
+    pub(crate) fn scrub_into(&self, scrubber: &mut Scrubber) {
+        for s in &self.secrets {
+            scrubber.add(s.expose());
+        }
+    }
+
+    /// The same credential with a refreshed bearer token.
+    pub(crate) fn with_token(&mut self, token: Secret) -> bool {
+        let Some(value) = bearer_value(&token) else {
+            return false;
+        };
+        self.header = Some(value);
+        self.secrets.push(token.clone());
+        self.token = Some(token);
+        true
+    }
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive.
+pub(crate) fn bearer_value(token: &Secret) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+impl Binding {
+    /// Resolve the credential of `route` (refreshing a token pair that is due). `body` is the
+    /// request's JSON body, if it was read (the IPG's `api_key` is there).
+    pub(crate) async fn credential(
+        &self,
+        route: &'static Route,
+        body: Option<&Value>,
+    ) -> Result<Credential, Error> {
+        let op = route.operation_id;
+        match route.auth {
+            Auth::None => {
+                let api_key = body
+                    .and_then(|b| b.get("api_key"))
+                    .and_then(Value::as_str)
+                    .filter(|k| !k.trim().is_empty());
+                Ok(Credential {
+                    header: None,
+                    token: None,
+                    refresher: None,
+                    key: match api_key {
+                        Some(k) => LimiterKey::of("api_key", k),
+                        None => LimiterKey::anonymous(),
+                    },
+                    secrets: api_key.map(Secret::new).into_iter().collect(),
+                })
+            }
+            Auth::Bearer(scheme) => {
+                let no_token = |error: AuthError| {
+                    tracing::warn!(operation = op, error = %error, "no access token");
+                    Error::Auth(error)
+                };
+                let (token, refresher, key) =
+                    match (&self.bearer, self.runtime().token_manager(scheme)) {
+                        (Some(BearerOverride::Static(token)), _) => (
+                            token.clone(),
+                            None,
+                            LimiterKey::of("bearer", token.expose()),
+                        ),
+                        (Some(BearerOverride::Source(source)), _) => {
+                            let token = source.bearer(None).await.map_err(no_token)?;
+                            let addr = Arc::as_ptr(source) as *const () as usize;
+                            let key = LimiterKey::of("source", &addr.to_string());
+                            (token, Some(Refresher::Source(source.clone())), key)
+                        }
+                        (None, Some(tm)) => {
+                            let token = tm.access_token(None).await.map_err(no_token)?;
+                            (
+                                token,
+                                Some(Refresher::Vandar(tm.clone())),
+                                LimiterKey::token_pair(),
+                            )
+                        }
+                        (None, None) => {
+                            let token = self
+                                .runtime()
+                                .config()
+                                .bearer_token(scheme)
+                                .cloned()
+                                .ok_or_else(|| Error::InvalidRequest(missing_bearer(op, scheme)))?;
+                            let key = LimiterKey::of("bearer", token.expose());
+                            (token, None, key)
+                        }
+                    };
+                let header = bearer_value(&token).ok_or_else(|| {
+                    Error::InvalidRequest(format!(
+                        "the bearer token for scheme `{scheme}` is not a valid header value"
+                    ))
+                })?;
+                Ok(Credential {
+                    header: Some(header),
+                    secrets: vec![token.clone()],
+                    token: Some(token),
+                    refresher,
+                    key,
+                })
+            }
+            Auth::Basic(scheme) => {
+                let creds = self
+                    .runtime()
+                    .config()
+                    .basic_credentials(scheme)
+                    .ok_or_else(|| {
+                        Error::InvalidRequest(format!(
+                            "operation `{op}` needs client credentials (scheme `{scheme}`); set them with Config::builder().basic_auth(\"{scheme}\", client_id, client_secret)"
+                        ))
+                    })?;
+                let header = creds.header_value().ok_or_else(|| {
+                    Error::InvalidRequest(format!(
+                        "the client credentials for scheme `{scheme}` are not a valid header value"
+                    ))
+                })?;
+                let encoded = header
+                    .to_str()
+                    .ok()
+                    .and_then(|h| h.strip_prefix("Basic "))
+                    .map(|h| Secret::new(h.to_owned()));
+                Ok(Credential {
+                    header: Some(header),
+                    token: None,
+                    refresher: None,
+                    key: LimiterKey::of("basic", &creds.client_id),
+                    secrets: [Some(creds.client_secret.clone()), encoded]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                })
+            }
+        }
+    }
+}
+
+fn missing_bearer(op: &str, scheme: &str) -> String {
+    if scheme == crate::VANDAR_BEARER {
+        format!(
+            "operation `{op}` needs a bearer token (scheme `{scheme}`); set it with Config::builder().token_pair(..) or .access_token(..)"
+        )
+    } else {
+        format!(
+            "operation `{op}` needs a bearer token (scheme `{scheme}`); give the client its own token or token source, or set one with Config::builder().bearer_token(\"{scheme}\", ..)"
+        )
+    }
+}

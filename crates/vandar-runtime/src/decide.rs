@@ -1,0 +1,293 @@
+//! The send pipeline's decisions as pure functions: given what a call is and what one attempt
+//! observed, what happens next. The attempt loop ([`crate::pipeline`]) only carries them out
+//! (waits, sends, refreshes, decodes), so every rule of the reliability contract is one row of
+//! the table test below.
+//!
+//! | observed | idempotent call | non-idempotent call (money) |
+//! |---|---|---|
+//! | connect failed (nothing sent) | retry with backoff | fail: transport error, nothing sent |
+//! | sent, then reset / timeout | retry with backoff | **outcome unknown** |
+//! | 401, a token source can refresh, not yet replayed | refresh and replay once | refresh and replay once (the server refused it unauthenticated) |
+//! | 429 with `Retry-After` above the cap | fail: rate limited, with the server's value | same |
+//! | 429 within the cap (or none) | wait `Retry-After` (or backoff), retry | fail: API error 429 (retryable by the caller) |
+//! | 502, 503, 504 | retry with backoff | 503: API error; 502/504: **outcome unknown** |
+//! | 500 | API error | **outcome unknown** |
+//! | body over the size cap | fail: too large | 2xx, 500, 502, 504: **outcome unknown**; else too large |
+//! | anything else | finish: decode the answer | finish |
+//!
+//! A retry also needs a copy of the request (a streamed body has none), a delay left in the
+//! retry policy, and the delay to end before the total deadline; otherwise the last answer is
+//! final. After the loop, [`on_undecodable`] decides what a 2xx body that does not decode is.
+//!
+//! Why 500/502/504 are "outcome unknown" for money calls: a gateway in front of Vandar answers
+//! 502/504 when the application did not answer in time, which may be after it processed the
+//! request; Laravel answers 500 for an exception, which may come after a database commit. A
+//! 503 is Vandar's maintenance mode or an overloaded front door: the request was not taken.
+
+use std::time::Duration;
+
+/// What the pipeline knows about a call before deciding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// The route may be repeated without repeating a side effect.
+    pub idempotent: bool,
+    /// A token source can supply a fresh token after a 401, and the call was not replayed yet.
+    pub can_refresh: bool,
+    /// The request can be sent again (its body could be copied).
+    pub can_resend: bool,
+    /// The next backoff delay of the retry policy (`None` when the retries are used up).
+    pub next_backoff: Option<Duration>,
+    /// Time left before the call's total deadline.
+    pub remaining: Duration,
+    /// The longest `Retry-After` honoured.
+    pub max_retry_after: Duration,
+}
+
+/// What one attempt observed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observed {
+    /// An answer whose body was read whole.
+    Answer {
+        /// HTTP status.
+        status: u16,
+        /// Its `Retry-After`, if any.
+        retry_after: Option<Duration>,
+    },
+    /// An answer whose body is larger than the cap (not read).
+    TooLarge {
+        /// HTTP status.
+        status: u16,
+    },
+    /// No answer: the transport failed.
+    Transport {
+        /// The failure came before anything was sent (connect, TLS handshake, request build).
+        nothing_sent: bool,
+    },
+}
+
+/// What the pipeline does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Hand the answer to the decoder (a success, or an API error).
+    Finish,
+    /// Wait, then send the same request again.
+    Retry {
+        /// How long to wait first.
+        after: Duration,
+    },
+    /// Get a fresh token and send the request again, once.
+    RefreshAndReplay,
+    /// Fail with "outcome unknown": the request may have taken effect.
+    OutcomeUnknown,
+    /// Fail with "rate limited": the server asked for a longer wait than the cap.
+    RateLimited {
+        /// The server's `Retry-After`.
+        retry_after: Duration,
+    },
+    /// Fail with the attempt's own error (transport error, or body too large).
+    Fail,
+}
+
+/// Statuses an idempotent call retries.
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// Statuses after which a non-idempotent call may have taken effect (see the module docs).
+pub fn may_have_taken_effect(status: u16) -> bool {
+    matches!(status, 500 | 502 | 504)
+}
+
+/// The decision after one attempt.
+pub fn after_attempt(facts: &Facts, observed: Observed) -> Decision {
+    let retry = |after: Duration| -> Option<Decision> {
+        (facts.idempotent && facts.can_resend && after < facts.remaining)
+            .then_some(Decision::Retry { after })
+    };
+    match observed {
+        Observed::Transport { nothing_sent } => {
+            if !facts.idempotent && !nothing_sent {
+                return Decision::OutcomeUnknown;
+            }
+            facts.next_backoff.and_then(retry).unwrap_or(Decision::Fail)
+        }
+        Observed::TooLarge { status } => {
+            if !facts.idempotent && ((200..300).contains(&status) || may_have_taken_effect(status))
+            {
+                Decision::OutcomeUnknown
+            } else {
+                Decision::Fail
+            }
+        }
+        Observed::Answer {
+            status,
+            retry_after,
+        } => {
+            if status == 401 && facts.can_refresh && facts.can_resend {
+                return Decision::RefreshAndReplay;
+            }
+            if status == 429 {
+                if let Some(ra) = retry_after.filter(|ra| *ra > facts.max_retry_after) {
+                    return Decision::RateLimited { retry_after: ra };
+                }
+                let wait = match (retry_after, facts.next_backoff) {
+                    (_, None) => return Decision::Finish,
+                    (Some(ra), Some(backoff)) => ra.max(backoff),
+                    (None, Some(backoff)) => backoff,
+                };
+                return retry(wait).unwrap_or(Decision::Finish);
+            }
+            if !facts.idempotent {
+                return if may_have_taken_effect(status) {
+                    Decision::OutcomeUnknown
+                } else {
+                    Decision::Finish
+                };
+            }
+            if is_retryable_status(status) {
+                return facts
+                    .next_backoff
+                    .and_then(retry)
+                    .unwrap_or(Decision::Finish);
+            }
+            Decision::Finish
+        }
+    }
+}
+
+/// What a 2xx answer whose body does not decode (not JSON, truncated, another shape) is: for
+/// a non-idempotent call the server processed the request and its result is lost
+/// (`true`: outcome unknown); for an idempotent call a decode error.
+pub fn on_undecodable(idempotent: bool) -> bool {
+    !idempotent
+}
+
+/// How long a 429 holds back every caller of the credential: the server's `Retry-After`, at
+/// most the cap; without one, the method's window.
+pub fn pause_after_429(retry_after: Option<Duration>, cap: Duration, window: Duration) -> Duration {
+    retry_after.unwrap_or(window).min(cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn facts(idempotent: bool) -> Facts {
+        Facts {
+            idempotent,
+            can_refresh: false,
+            can_resend: true,
+            next_backoff: Some(Duration::from_millis(200)),
+            remaining: S(60),
+            max_retry_after: S(60),
+        }
+    }
+
+    fn answer(status: u16) -> Observed {
+        Observed::Answer {
+            status,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn the_decision_table() {
+        use Decision::*;
+        let backoff = Retry {
+            after: Duration::from_millis(200),
+        };
+        let sent_lost = Observed::Transport {
+            nothing_sent: false,
+        };
+        let not_sent = Observed::Transport { nothing_sent: true };
+        let with_ra = |status, secs| Observed::Answer {
+            status,
+            retry_after: Some(S(secs)),
+        };
+        let no_retries = Facts {
+            next_backoff: None,
+            ..facts(true)
+        };
+        let no_copy = Facts {
+            can_resend: false,
+            ..facts(true)
+        };
+        let little_time = Facts {
+            remaining: Duration::from_millis(100),
+            ..facts(true)
+        };
+        let refresh = |idempotent| Facts {
+            can_refresh: true,
+            ..facts(idempotent)
+        };
+        let short_cap = Facts {
+            max_retry_after: S(5),
+            ..facts(true)
+        };
+        #[rustfmt::skip]
+        let rows: Vec<(&str, Facts, Observed, Decision)> = vec![
+            // transport
+            ("safe call, response lost: retry", facts(true), sent_lost, backoff),
+            ("safe call, connect failed: retry", facts(true), not_sent, backoff),
+            ("safe call, retries used up: fail", no_retries, sent_lost, Fail),
+            ("safe call, no copy of the body: fail", no_copy, sent_lost, Fail),
+            ("safe call, backoff past the deadline: fail", little_time, sent_lost, Fail),
+            ("money call, response lost: outcome unknown", facts(false), sent_lost, OutcomeUnknown),
+            ("money call, nothing sent: fail", facts(false), not_sent, Fail),
+            // 401
+            ("401 with a refresher: refresh and replay", refresh(true), answer(401), RefreshAndReplay),
+            ("money call 401 with a refresher: refresh and replay", refresh(false), answer(401), RefreshAndReplay),
+            ("401 without a refresher: finish", facts(true), answer(401), Finish),
+            ("401 after the replay (no refresher left): finish", facts(false), answer(401), Finish),
+            // 429
+            ("429 within the cap: wait Retry-After", facts(true), with_ra(429, 7), Retry { after: S(7) }),
+            ("429 without Retry-After: backoff", facts(true), answer(429), backoff),
+            ("429 above the cap: rate limited", facts(true), with_ra(429, 3600), RateLimited { retry_after: S(3600) }),
+            ("429 above a short cap: rate limited", short_cap, with_ra(429, 6), RateLimited { retry_after: S(6) }),
+            ("429 u64::MAX seconds: rate limited", facts(true), with_ra(429, u64::MAX), RateLimited { retry_after: S(u64::MAX) }),
+            ("money call 429 above the cap: rate limited", facts(false), with_ra(429, 3600), RateLimited { retry_after: S(3600) }),
+            ("money call 429: finish, never resent", facts(false), with_ra(429, 1), Finish),
+            ("429 wait past the deadline: finish", little_time, with_ra(429, 1), Finish),
+            ("429 retries used up: finish", no_retries, with_ra(429, 1), Finish),
+            // 5xx
+            ("safe call 502: retry", facts(true), answer(502), backoff),
+            ("safe call 503: retry", facts(true), answer(503), backoff),
+            ("safe call 504: retry", facts(true), answer(504), backoff),
+            ("safe call 500: finish", facts(true), answer(500), Finish),
+            ("safe call 503, retries used up: finish", no_retries, answer(503), Finish),
+            ("money call 500: outcome unknown", facts(false), answer(500), OutcomeUnknown),
+            ("money call 502: outcome unknown", facts(false), answer(502), OutcomeUnknown),
+            ("money call 504: outcome unknown", facts(false), answer(504), OutcomeUnknown),
+            ("money call 503: finish (not taken)", facts(false), answer(503), Finish),
+            // size cap
+            ("safe call too large: fail", facts(true), Observed::TooLarge { status: 200 }, Fail),
+            ("money call 2xx too large: outcome unknown", facts(false), Observed::TooLarge { status: 200 }, OutcomeUnknown),
+            ("money call 502 too large: outcome unknown", facts(false), Observed::TooLarge { status: 502 }, OutcomeUnknown),
+            ("money call 422 too large: fail", facts(false), Observed::TooLarge { status: 422 }, Fail),
+            // the rest
+            ("200: finish", facts(true), answer(200), Finish),
+            ("money call 200: finish", facts(false), answer(200), Finish),
+            ("422: finish", facts(false), answer(422), Finish),
+            ("302: finish", facts(true), answer(302), Finish),
+        ];
+        for (name, f, observed, want) in rows {
+            assert_eq!(after_attempt(&f, observed), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn undecodable_answers_and_pauses() {
+        assert!(
+            on_undecodable(false),
+            "a money call's unreadable 2xx is outcome unknown"
+        );
+        assert!(!on_undecodable(true));
+        let cap = S(60);
+        assert_eq!(pause_after_429(Some(S(7)), cap, S(3)), S(7));
+        assert_eq!(pause_after_429(Some(S(3600)), cap, S(3)), cap);
+        assert_eq!(pause_after_429(Some(S(u64::MAX)), cap, S(3)), cap);
+        assert_eq!(pause_after_429(None, cap, S(3)), S(3));
+    }
+}

@@ -1,0 +1,348 @@
+//! The attempt loop: wait for a rate-limit slot, send with the attempt's timeout, read the
+//! body up to the size cap, and carry out what [`crate::decide`] says (finish, retry after a
+//! delay, refresh and replay, or fail). It holds no rules of its own.
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
+use tokio::time::Instant;
+
+use crate::binding::Binding;
+use crate::credentials::Credential;
+use crate::decide::{self, Decision, Facts, Observed};
+use crate::error::{Error, describe_transport};
+use crate::redact::Scrubber;
+use crate::response::retry_after;
+use crate::route::Route;
+use crate::timeouts::instant_after;
+
+/// An answer whose body was read whole.
+pub(crate) struct Exchange {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// What one attempt produced.
+enum Attempt {
+    Answer(Exchange),
+    TooLarge { status: u16 },
+    Transport(reqwest::Error),
+}
+
+impl Attempt {
+    fn observed(&self) -> Observed {
+        match self {
+            Attempt::Answer(ex) => Observed::Answer {
+                status: ex.status,
+                retry_after: if ex.status == 429 || ex.status == 503 {
+                    retry_after(&ex.headers)
+                } else {
+                    None
+                },
+            },
+            Attempt::TooLarge { status } => Observed::TooLarge { status: *status },
+            Attempt::Transport(e) => Observed::Transport {
+                nothing_sent: nothing_sent(e),
+            },
+        }
+    }
+}
+
+/// What a call needs to report errors: its operation, its route's safety, and (lazily) the
+/// secrets to cut from error text.
+pub(crate) struct CallContext {
+    pub(crate) operation: &'static str,
+    pub(crate) idempotent: bool,
+    /// A copy of the request as sent first (its body holds the sensitive fields).
+    pub(crate) original: Option<reqwest::Request>,
+    pub(crate) credential: Credential,
+}
+
+impl CallContext {
+    /// The secrets of this call, for scrubbing error text.
+    pub(crate) fn scrubber(&self) -> Scrubber {
+        let mut s = Scrubber::new();
+        self.credential.scrub_into(&mut s);
+        if let Some(body) = self
+            .original
+            .as_ref()
+            .and_then(|r| r.body())
+            .and_then(|b| b.as_bytes())
+        {
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(v) => s.add_json_fields(&v),
+                Err(_) => s.add_form_fields(body),
+            }
+        }
+        if let Some(q) = self.original.as_ref().and_then(|r| r.url().query()) {
+            s.add_form_fields(q.as_bytes());
+        }
+        s
+    }
+
+    fn outcome_unknown(&self, http_status: Option<u16>, reason: String) -> Error {
+        let reason = self.scrubber().scrub_owned(reason);
+        tracing::warn!(outcome = "outcome_unknown", http_status, reason = %reason, "money call outcome unknown");
+        Error::OutcomeUnknown {
+            operation: self.operation.to_owned(),
+            http_status,
+            reason,
+        }
+    }
+
+    fn transport(&self, e: reqwest::Error) -> Error {
+        Error::Transport(e.without_url())
+    }
+}
+
+impl Binding {
+    /// Send a prepared request through the attempt loop. `Ok` is the final answer (any status);
+    /// `Err` a failure the decisions ended the call with.
+    pub(crate) async fn attempts(
+        &self,
+        mut request: reqwest::Request,
+        route: &'static Route,
+        ctx: &mut CallContext,
+    ) -> Result<Exchange, Error> {
+        let span = tracing::Span::current();
+        let config = self.runtime().config();
+        let timeouts = config.timeouts();
+        let cap = config.max_response_bytes();
+        let max_retry_after = config.max_retry_after();
+        let started = Instant::now();
+        let deadline = instant_after(started, timeouts.total);
+        let limiter = self.runtime().inner.limiters.get(ctx.credential.key);
+        let method = request.method().clone();
+        let mut delays = config.retry().delays();
+        let mut next_backoff = delays.next();
+        let mut replayed = false;
+        let mut previous: Option<Attempt> = None;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let slot = limiter.acquire(&method, deadline).await;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if slot.is_err() || remaining.is_zero() {
+                if let Some(last) = previous.take() {
+                    return self.settle(last, ctx);
+                }
+                let waited = started.elapsed();
+                tracing::warn!(
+                    waited_ms = waited.as_millis() as u64,
+                    "no rate-limit slot before the total timeout; nothing was sent"
+                );
+                span.record("outcome", "timeout");
+                return Err(Error::Timeout {
+                    operation: ctx.operation.to_owned(),
+                    waited,
+                });
+            }
+            span.record("attempt", attempt);
+            let spare = request.try_clone();
+            *request.timeout_mut() = Some(timeouts.per_attempt.min(remaining));
+            let sent_at = Instant::now();
+            let result = match self.runtime().http_client().execute(request).await {
+                Ok(resp) => read_capped(resp, cap).await,
+                Err(e) => Attempt::Transport(e),
+            };
+            let latency_ms = sent_at.elapsed().as_millis() as u64;
+            let observed = result.observed();
+            match &result {
+                Attempt::Answer(ex) => {
+                    tracing::debug!(attempt, status = ex.status, latency_ms, "attempt answered")
+                }
+                Attempt::TooLarge { status } => {
+                    tracing::debug!(attempt, status, latency_ms, "answer over the size cap")
+                }
+                Attempt::Transport(e) => tracing::debug!(
+                    attempt,
+                    latency_ms,
+                    error = %describe_transport(e),
+                    "attempt failed"
+                ),
+            }
+            if let Observed::Answer {
+                status: 429,
+                retry_after,
+            } = observed
+            {
+                limiter.pause(decide::pause_after_429(
+                    retry_after,
+                    max_retry_after,
+                    limiter.window(&method),
+                ));
+            }
+            let facts = Facts {
+                idempotent: route.idempotent,
+                can_refresh: ctx.credential.refresher.is_some() && !replayed,
+                can_resend: spare.is_some(),
+                next_backoff,
+                remaining: deadline.saturating_duration_since(Instant::now()),
+                max_retry_after,
+            };
+            match decide::after_attempt(&facts, observed) {
+                Decision::Finish | Decision::Fail => return self.settle(result, ctx),
+                Decision::Retry { after } => {
+                    tracing::info!(
+                        attempt,
+                        delay_ms = after.as_millis() as u64,
+                        "transient failure, retrying"
+                    );
+                    let Some(next) = spare else {
+                        return self.settle(result, ctx);
+                    };
+                    tokio::time::sleep(after).await;
+                    next_backoff = delays.next();
+                    previous = Some(result);
+                    request = next;
+                }
+                Decision::RefreshAndReplay => {
+                    let Some(refresher) = ctx.credential.refresher.clone() else {
+                        return self.settle(result, ctx);
+                    };
+                    let stale = ctx.credential.token.clone();
+                    match refresher.token(stale.as_ref().map(|s| s.expose())).await {
+                        Ok(token) if Some(&token) != stale.as_ref() => {
+                            let Some(mut next) = spare else {
+                                return self.settle(result, ctx);
+                            };
+                            if !ctx.credential.with_token(token) {
+                                return self.settle(result, ctx);
+                            }
+                            if let Some(h) = &ctx.credential.header {
+                                next.headers_mut().insert(AUTHORIZATION, h.clone());
+                            }
+                            replayed = true;
+                            tracing::info!(attempt, "401: token refreshed, replaying once");
+                            request = next;
+                        }
+                        Ok(_) => return self.settle(result, ctx),
+                        Err(error) => {
+                            span.record("outcome", "auth_error");
+                            tracing::warn!(error = %error, "401 and no new access token");
+                            return Err(Error::Auth(error));
+                        }
+                    }
+                }
+                Decision::OutcomeUnknown => {
+                    span.record("outcome", "outcome_unknown");
+                    let (status, reason) = match &result {
+                        Attempt::Answer(ex) => (
+                            Some(ex.status),
+                            "a gateway or the server answered with a server error".to_owned(),
+                        ),
+                        Attempt::TooLarge { status } => (
+                            Some(*status),
+                            format!("its answer was larger than {cap} bytes and was not read"),
+                        ),
+                        Attempt::Transport(e) => (
+                            None,
+                            format!("its response was lost ({})", describe_transport(e)),
+                        ),
+                    };
+                    return Err(ctx.outcome_unknown(status, reason));
+                }
+                Decision::RateLimited { retry_after } => {
+                    span.record("outcome", "rate_limited");
+                    return Err(Error::RateLimited {
+                        operation: ctx.operation.to_owned(),
+                        http_status: 429,
+                        retry_after,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The final attempt as the call's result.
+    fn settle(&self, last: Attempt, ctx: &CallContext) -> Result<Exchange, Error> {
+        let span = tracing::Span::current();
+        match last {
+            Attempt::Answer(ex) => {
+                span.record("status", ex.status);
+                Ok(ex)
+            }
+            Attempt::TooLarge { status } => {
+                span.record("status", status);
+                span.record("outcome", "too_large");
+                Err(Error::ResponseTooLarge {
+                    operation: ctx.operation.to_owned(),
+                    http_status: status,
+                    limit: self.runtime().config().max_response_bytes(),
+                })
+            }
+            Attempt::Transport(e) => {
+                span.record("outcome", "transport_error");
+                tracing::warn!(error = %describe_transport(&e), "call failed");
+                Err(ctx.transport(e))
+            }
+        }
+    }
+}
+
+/// Read an answer's body, up to `cap` bytes.
+async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Attempt {
+    let status = resp.status().as_u16();
+    let declared = resp
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        return Attempt::TooLarge { status };
+    }
+    let headers = std::mem::take(resp.headers_mut());
+    let first = match resp.chunk().await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Attempt::Answer(Exchange {
+                status,
+                headers,
+                body: Bytes::new(),
+            });
+        }
+        Err(e) => return Attempt::Transport(e),
+    };
+    if first.len() as u64 > cap {
+        return Attempt::TooLarge { status };
+    }
+    let second = match resp.chunk().await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Attempt::Answer(Exchange {
+                status,
+                headers,
+                body: first,
+            });
+        }
+        Err(e) => return Attempt::Transport(e),
+    };
+    let mut buf = BytesMut::with_capacity(
+        declared
+            .map_or(first.len() + second.len(), |n| n as usize)
+            .min(cap as usize),
+    );
+    buf.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        if (buf.len() + chunk.len()) as u64 > cap {
+            return Attempt::TooLarge { status };
+        }
+        buf.extend_from_slice(&chunk);
+        next = match resp.chunk().await {
+            Ok(c) => c,
+            Err(e) => return Attempt::Transport(e),
+        };
+    }
+    Attempt::Answer(Exchange {
+        status,
+        headers,
+        body: buf.freeze(),
+    })
+}
+
+/// Whether a transport error came before anything was sent: a failed connect (or TLS
+/// handshake), or a request that could not be built.
+fn nothing_sent(e: &reqwest::Error) -> bool {
+    e.is_connect() || e.is_builder()
+}

@@ -1,0 +1,124 @@
+//! The shared runtime: the configuration, one HTTP client, the rate limiters (one per
+//! credential) and the Vandar token manager.
+
+use std::fmt;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::auth::{REFRESH_HOST, REFRESH_PATH, TokenManager, TokenPair};
+use crate::config::Config;
+use crate::error::{ConfigError, Error};
+use crate::ratelimit::Limiters;
+
+/// Configuration plus one shared `reqwest` client (rustls), the rate limiters (one per
+/// credential) and the token manager. Cheap to clone; every product client built from the same
+/// runtime shares its connection pool, limits and tokens.
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<RuntimeInner>,
+}
+
+pub(crate) struct RuntimeInner {
+    pub(crate) config: Config,
+    pub(crate) http: reqwest::Client,
+    pub(crate) limiters: Arc<Limiters>,
+    pub(crate) tokens: Option<Arc<TokenManager>>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Build the runtime: one HTTP client with rustls, the configured timeouts and user agent.
+    /// Redirects are not followed: every documented answer is a direct one, and a followed
+    /// redirect would turn a bank page into a bogus 200.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let t = config.timeouts();
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent())
+            .connect_timeout(t.connect)
+            .timeout(t.per_attempt)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
+        let limiters = Arc::new(Limiters::new(*config.rate_limits()));
+        let tokens = match &config.token_auth {
+            Some(auth) => {
+                let base = config.base_url(REFRESH_HOST)?;
+                let target = Url::parse(REFRESH_HOST)
+                    .and_then(|u| u.join(REFRESH_PATH))
+                    .map_err(|e| ConfigError::Http(e.to_string()))?;
+                Some(Arc::new(TokenManager::new(
+                    auth.clone(),
+                    config.clock().clone(),
+                    http.clone(),
+                    rebase(&base, &target),
+                    t,
+                    limiters.clone(),
+                )))
+            }
+            None => None,
+        };
+        Ok(Self {
+            inner: Arc::new(RuntimeInner {
+                config,
+                http,
+                limiters,
+                tokens,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The shared HTTP client.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The current Vandar token pair (after any refresh), if a token pair is configured.
+    pub async fn token_pair(&self) -> Result<Option<TokenPair>, Error> {
+        match &self.inner.tokens {
+            Some(tm) => Ok(tm.current().await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Install a new Vandar token pair (e.g. one just issued in the dashboard after the old
+    /// refresh token expired): saved to the token store, used from the next call on. Fails
+    /// when no token pair was configured.
+    pub async fn set_token_pair(&self, pair: TokenPair) -> Result<(), Error> {
+        match &self.inner.tokens {
+            Some(tm) => Ok(tm.set(pair).await?),
+            None => Err(Error::Config(ConfigError::Invalid(
+                "set_token_pair needs a runtime configured with token_pair or token_store".into(),
+            ))),
+        }
+    }
+
+    pub(crate) fn token_manager(&self, scheme: &str) -> Option<&Arc<TokenManager>> {
+        if scheme == crate::VANDAR_BEARER {
+            self.inner.tokens.as_ref()
+        } else {
+            None
+        }
+    }
+}
+
+/// Put `original`'s path and query on `base` (keeping any path prefix of `base`).
+pub(crate) fn rebase(base: &Url, original: &Url) -> Url {
+    let mut url = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    url.set_path(&format!("{prefix}{}", original.path()));
+    url.set_query(original.query());
+    url
+}

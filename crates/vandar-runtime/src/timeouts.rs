@@ -1,0 +1,70 @@
+//! Timeouts and the checked time arithmetic every deadline goes through: no configured
+//! duration, `Retry-After` or `expires_in` can overflow an instant (a panic in the caller's
+//! task); past the far future an instant simply stays there.
+
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+/// Where an instant that would overflow is put: about 30 years ahead (tokio's own "far
+/// future"), further than any wait this SDK can mean.
+pub const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + d`, or `now` + [`FAR_FUTURE`] when that overflows or is further.
+pub fn instant_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(FAR_FUTURE))
+        .or_else(|| now.checked_add(FAR_FUTURE))
+        .unwrap_or(now)
+}
+
+/// `t + d` on the wall clock, saturating at [`FAR_FUTURE`] ahead of `t`.
+pub fn system_after(t: SystemTime, d: Duration) -> SystemTime {
+    t.checked_add(d.min(FAR_FUTURE))
+        .or_else(|| t.checked_add(FAR_FUTURE))
+        .unwrap_or(t)
+}
+
+/// Timeouts applied to every request.
+///
+/// `per_attempt` bounds one HTTP exchange (connect, send, read the whole body); `total` bounds
+/// a whole call: waiting for the rate limiter, every attempt and the pauses between retries.
+/// An attempt never runs past `total`: its own timeout is cut to the time that is left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Time to establish a TCP + TLS connection.
+    pub connect: Duration,
+    /// Time for one attempt, from sending the request to reading the whole response.
+    pub per_attempt: Duration,
+    /// Time for a whole call across rate-limit waits, retries and backoff.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            per_attempt: Duration::from_secs(30),
+            total: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Replace the connect timeout.
+    pub fn with_connect(mut self, connect: Duration) -> Self {
+        self.connect = connect;
+        self
+    }
+
+    /// Replace the per-attempt timeout.
+    pub fn with_per_attempt(mut self, per_attempt: Duration) -> Self {
+        self.per_attempt = per_attempt;
+        self
+    }
+
+    /// Replace the total (whole call) timeout.
+    pub fn with_total(mut self, total: Duration) -> Self {
+        self.total = total;
+        self
+    }
+}

@@ -1,0 +1,200 @@
+//! The one rewrite of progenitor's output: every operation's `send()` hands the request that
+//! progenitor's builder made to the runtime (`Binding::call` / `call_raw`) and returns
+//! `Result<T, vandar_runtime::Error>`; a new `send_with_response()` returns the answer with
+//! its status and headers. progenitor's `pre`/`exec`/`post` hooks, `ResponseValue` and error
+//! type are no longer on any path a user can reach.
+//!
+//! What the rewrite relies on (checked here; a progenitor upgrade that changes it fails
+//! `cargo xtask gen` with a message naming the operation):
+//! * every builder in `mod builder` has `pub async fn send(self) -> Result<ResponseValue<T>,
+//!   Error<E>>`;
+//! * its body builds `request` and then declares `let info = OperationInfo { operation_id:
+//!   "<id>" };`, after which it only sends and decodes (the part that is replaced).
+
+use anyhow::{Result, anyhow, bail};
+use quote::quote;
+use syn::visit_mut::VisitMut;
+
+/// Rewrite every builder's `send()` in a parsed progenitor file. Returns how many.
+pub fn rewrite(file: &mut syn::File) -> Result<usize> {
+    let builder = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("progenitor output has no `mod builder`"))?;
+    let mut count = 0;
+    for item in builder.1.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let mut extra = Vec::new();
+        for it in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            if f.sig.ident != "send" {
+                continue;
+            }
+            let (send, with_response) = rewrite_send(f)?;
+            *f = send;
+            extra.push(syn::ImplItem::Fn(with_response));
+            count += 1;
+        }
+        imp.items.extend(extra);
+    }
+    if count == 0 {
+        bail!("progenitor output has no `send` methods to rewrite");
+    }
+    // progenitor asserts `Client: ClientHooks<..>`; the hooks are not used any more.
+    file.items.retain(|item| {
+        !matches!(item, syn::Item::Const(c)
+            if c.ident == "_" && quote!(#c).to_string().contains("assert_client_hooks"))
+    });
+    Ok(count)
+}
+
+/// The success type of `Result<ResponseValue<T>, Error<E>>`.
+fn success_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(p) = &**ty else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let syn::GenericArgument::Type(syn::Type::Path(rv)) = args.args.first()? else {
+        return None;
+    };
+    let rv = rv.path.segments.last()?;
+    if rv.ident != "ResponseValue" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(inner) = &rv.arguments else {
+        return None;
+    };
+    match inner.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn)> {
+    let ty = success_type(f).ok_or_else(|| {
+        anyhow!("a `send` does not return Result<ResponseValue<T>, Error<E>>: progenitor changed")
+    })?;
+    let stmts = &f.block.stmts;
+    let at = stmts
+        .iter()
+        .position(|s| matches!(s, syn::Stmt::Local(l) if pat_is(&l.pat, "info")))
+        .ok_or_else(|| anyhow!("a `send` has no `let info = OperationInfo {{ .. }}`"))?;
+    let op = operation_id(&stmts[at])
+        .ok_or_else(|| anyhow!("a `send` declares `info` without an operation_id literal"))?;
+    let mut prefix: Vec<syn::Stmt> = stmts[..at].to_vec();
+    let mut fix = FixErrors::default();
+    for s in &mut prefix {
+        fix.visit_stmt_mut(s);
+    }
+    if fix.builds != 1 {
+        bail!(
+            "`{op}`: expected one `.build()?` before `info`, found {}",
+            fix.builds
+        );
+    }
+    let raw = matches!(&ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ByteStream"));
+    let (answer_ty, call) = if raw {
+        (
+            quote!(::vandar_runtime::__Bytes),
+            quote!(client.inner.call_raw(request, #op).await),
+        )
+    } else {
+        (quote!(#ty), quote!(client.inner.call(request, #op).await))
+    };
+    let with_response: syn::ImplItemFn = syn::parse2(quote! {
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<::vandar_runtime::Answer<#answer_ty>, ::vandar_runtime::Error> {
+            #(#prefix)*
+            #call
+        }
+    })?;
+    let attrs = &f.attrs;
+    let send: syn::ImplItemFn = syn::parse2(quote! {
+        #(#attrs)*
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(self) -> ::std::result::Result<#answer_ty, ::vandar_runtime::Error> {
+            self.send_with_response()
+                .await
+                .map(::vandar_runtime::Answer::into_body)
+        }
+    })?;
+    Ok((send, with_response))
+}
+
+fn pat_is(p: &syn::Pat, name: &str) -> bool {
+    matches!(p, syn::Pat::Ident(i) if i.ident == name)
+}
+
+fn operation_id(s: &syn::Stmt) -> Option<String> {
+    let syn::Stmt::Local(l) = s else { return None };
+    let syn::Expr::Struct(st) = &*l.init.as_ref()?.expr else {
+        return None;
+    };
+    st.fields
+        .iter()
+        .find_map(|fv| match (&fv.member, &fv.expr) {
+            (
+                syn::Member::Named(n),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }),
+            ) if n == "operation_id" => Some(s.value()),
+            _ => None,
+        })
+}
+
+/// `Error::InvalidRequest` → the runtime's; `.build()?` → `.build().map_err(from_build)?`.
+#[derive(Default)]
+struct FixErrors {
+    builds: usize,
+}
+
+impl VisitMut for FixErrors {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, e);
+        match e {
+            syn::Expr::Path(p)
+                if p.path.segments.len() == 2
+                    && p.path.segments[0].ident == "Error"
+                    && p.path.segments[1].ident == "InvalidRequest" =>
+            {
+                *e = syn::parse_quote!(::vandar_runtime::Error::InvalidRequest);
+            }
+            syn::Expr::Try(t) => {
+                if let syn::Expr::MethodCall(m) = &*t.expr
+                    && m.method == "build"
+                    && m.args.is_empty()
+                {
+                    let inner = (*t.expr).clone();
+                    *t.expr =
+                        syn::parse_quote!(#inner.map_err(::vandar_runtime::Error::from_build));
+                    self.builds += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
