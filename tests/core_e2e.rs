@@ -615,7 +615,7 @@ async fn statement_filters_and_units() {
         .send()
         .await
         .unwrap();
-    let vandar::domain::OneOrMany::One(t) = answer.data.unwrap() else {
+    let vandar::domain::OneOrMany::One(t) = answer.data else {
         panic!("the documented page holds one object");
     };
     assert_eq!(
@@ -662,7 +662,7 @@ async fn settlement_units_and_query_flags() {
         .send()
         .await
         .unwrap();
-    let s = &stored.data.unwrap().settlement[0];
+    let s = &stored.data.settlement[0];
     assert_eq!(s.amount, Some(Rial::new(50_000)));
     assert_eq!(s.amount_toman, Some(Toman::new(5_000)));
     assert_eq!(

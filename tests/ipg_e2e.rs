@@ -115,7 +115,7 @@ async fn checkout_flow() {
         .send()
         .await
         .unwrap();
-    let token = sent.token.unwrap();
+    let token = sent.token;
     assert_eq!(token, "4FFSKSZ9I3CJWOA");
     let reqs = requests(&server).await;
     let body = assert_ipg_request(&reqs[0], "/ipg/api/v4/send");

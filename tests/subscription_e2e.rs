@@ -167,13 +167,7 @@ async fn mandate_flow() {
         .send()
         .await
         .unwrap();
-    let token = created
-        .result
-        .unwrap()
-        .authorization
-        .unwrap()
-        .token
-        .unwrap();
+    let token = created.result.authorization.token;
     assert_eq!(token, TOKEN);
     let reqs = requests(&server).await;
     assert_api_request(&reqs[0], "GET", &api_path("/banks/actives"));

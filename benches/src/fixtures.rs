@@ -1,7 +1,7 @@
 //! Response bodies for the local server and the decode benchmark.
 //!
 //! The statement page follows the one clean documented example of `list_transactions` (S000 in
-//! `shared/docs/reference/core.md`, C5), with 100 items instead of one and the values varied
+//! `docs/reference/core.md`, C5), with 100 items instead of one and the values varied
 //! the way a real statement varies them: succeeded and failed IPG payments, settlements, with
 //! and without card, reference, log and payer details, Persian and ASCII text.
 
@@ -135,7 +135,7 @@ mod tests {
         let generated: vandar::core::types::TransactionPage =
             serde_json::from_slice(&page).expect("generated types decode the fixture");
         match generated.data {
-            Some(vandar::domain::OneOrMany::Many(items)) => assert_eq!(items.len(), PAGE_ITEMS),
+            vandar::domain::OneOrMany::Many(items) => assert_eq!(items.len(), PAGE_ITEMS),
             other => panic!("expected a list, got {other:?}"),
         }
         let hand: crate::handwritten::TransactionPage =

@@ -280,7 +280,7 @@ pub fn report(reference: &Path, specs: &[SpecFile]) -> Result<Vec<Row>> {
 
 /// Print the table and the totals; `Err` when anything is missing.
 pub fn run(root: &Path, reference: Option<&Path>) -> Result<()> {
-    let default = root.join("../shared/docs/reference");
+    let default = root.join("docs/reference");
     let reference = reference.unwrap_or(&default);
     let specs = spec::discover(root)?;
     let rows = report(reference, &specs)?;

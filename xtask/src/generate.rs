@@ -463,7 +463,7 @@ fn walk(schemas: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec
                     min_length = min_length.or(x["minLength"].as_u64().map(|n| n as usize));
                     http_url |= x["format"].as_str() == Some("uri");
                 }
-                // A required string is never empty (DESIGN rule 12), stated or not.
+                // A required string is never empty (CONTRIBUTING.md rule 12), stated or not.
                 if min_length.is_none()
                     && required.contains(&name.as_str())
                     && vs.iter().any(|x| x["type"].as_str() == Some("string"))

@@ -1,4 +1,4 @@
-//! Lints for the YAML rules in `docs/DESIGN.md`. Each rule prevents a generator failure that is
+//! Lints for the YAML rules in `CONTRIBUTING.md`. Each rule prevents a generator failure that is
 //! silent (wrong types, dropped fields) or loud (a panic deep inside progenitor). Every message
 //! names the spec, the operation or schema, and the rule.
 
@@ -15,7 +15,7 @@ use crate::spec::{self, SpecFile};
 pub const RUNTIME_CRATE: &str = "vandar-runtime";
 
 /// Property names whose JSON type the API has been seen to vary (int vs string, "1000" vs
-/// "1000.00"); in response schemas they need a type that accepts every shape (DESIGN rule 6).
+/// "1000.00"); in response schemas they need a type that accepts every shape (CONTRIBUTING.md rule 6).
 fn is_multi_shape_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     matches!(

@@ -12,7 +12,7 @@ const USAGE: &str = "usage: cargo xtask <gen|check> [SPEC...]
   check  lint, regenerate in memory, fail on any drift (prints a diff)
   SPEC   limit to these specs by file stem (e.g. vandar-ipg); default: all
        cargo xtask coverage [REFERENCE_DIR]
-  coverage  every endpoint of the fact sheets (default ../shared/docs/reference) against
+  coverage  every endpoint of the fact sheets (default docs/reference) against
             the specs: typed / undocumented / browser page / hand-written / missing
        cargo xtask opcov DIR
   opcov     every operation was answered with a success and an error in the test run
@@ -83,7 +83,7 @@ fn run(mode: Mode, only: &[String]) -> Result<()> {
             eprintln!("lint: {v}");
         }
         bail!(
-            "{} spec lint violation(s); see DESIGN.md rules",
+            "{} spec lint violation(s); see the rules in CONTRIBUTING.md",
             violations.len()
         );
     }

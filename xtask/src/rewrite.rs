@@ -44,6 +44,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize> {
     if count == 0 {
         bail!("progenitor output has no `send` methods to rewrite");
     }
+    hide_internals(file);
     // progenitor asserts `Client: ClientHooks<..>`; the hooks are not used any more.
     file.items.retain(|item| {
         !matches!(item, syn::Item::Const(c)
@@ -195,6 +196,33 @@ impl VisitMut for FixErrors {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// progenitor's constructors and `ClientInfo` are internals: `Client::new` builds its own
+/// HTTP client and unwraps the result (a panic path) and bypasses the runtime's configuration,
+/// so it is dropped; `new_with_client` is kept for the generated `with_runtime` only
+/// (`pub(crate)`); the `ClientInfo` impl is hidden from the docs.
+fn hide_internals(file: &mut syn::File) {
+    for item in file.items.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let is_client = matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if !is_client {
+            continue;
+        }
+        if imp.trait_.is_some() {
+            imp.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+            continue;
+        }
+        imp.items
+            .retain(|it| !matches!(it, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+        for it in imp.items.iter_mut() {
+            if let syn::ImplItem::Fn(f) = it
+                && f.sig.ident == "new_with_client"
+            {
+                f.vis = syn::parse_quote!(pub(crate));
+            }
         }
     }
 }

@@ -65,8 +65,7 @@
 //!     .statement()
 //!     .body(types::StatementRequest::builder().deposit_number("119-813-2618257-1"))
 //!     .send()
-//!     .await?
-//!;
+//!     .await?;
 //! for item in statement.message {
 //!     println!("{:?} {:?}", item.transaction_date, item.transfer_amount);
 //! }

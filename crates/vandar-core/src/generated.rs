@@ -9475,14 +9475,11 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct SettlementDetail {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<SettlementDetailData>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        pub data: SettlementDetailData,
+        pub status: ::vandar_runtime::domain::LenientInt,
     }
 
     impl SettlementDetail {
@@ -9517,14 +9514,11 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct SettlementList {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<SettlementListData>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        pub data: SettlementListData,
+        pub status: ::vandar_runtime::domain::LenientInt,
     }
 
     impl SettlementList {
@@ -9929,14 +9923,11 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct SettlementStoreResult {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<SettlementStoreResultData>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        pub data: SettlementStoreResultData,
+        pub status: ::vandar_runtime::domain::LenientInt,
     }
 
     impl SettlementStoreResult {
@@ -10451,19 +10442,14 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct TransactionPage {
         ///The items (a single object in every example; a list is accepted too). Decoded by the first token, without buffering the page.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<
-            ::vandar_runtime::domain::OneOrMany<Transaction>,
-        >,
+        pub data: ::vandar_runtime::domain::OneOrMany<Transaction>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_more: ::std::option::Option<::vandar_runtime::domain::LenientBool>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        pub status: ::vandar_runtime::domain::LenientInt,
     }
 
     impl TransactionPage {
@@ -10924,14 +10910,11 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct WalletBalance {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<WalletBalanceData>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        pub data: WalletBalanceData,
+        pub status: ::vandar_runtime::domain::LenientInt,
     }
 
     impl WalletBalance {
@@ -19657,11 +19640,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SettlementDetail {
             data: ::std::result::Result<
-                ::std::option::Option<super::SettlementDetailData>,
+                super::SettlementDetailData,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::vandar_runtime::domain::LenientInt,
                 ::std::string::String,
             >,
         }
@@ -19669,8 +19652,8 @@ pub mod types {
         impl ::std::default::Default for SettlementDetail {
             fn default() -> Self {
                 Self {
-                    data: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    data: Err("no value supplied for data".to_string()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -19678,9 +19661,7 @@ pub mod types {
         impl SettlementDetail {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SettlementDetailData>,
-                >,
+                T: ::std::convert::TryInto<super::SettlementDetailData>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -19692,9 +19673,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
-                >,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -19783,11 +19762,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SettlementList {
             data: ::std::result::Result<
-                ::std::option::Option<super::SettlementListData>,
+                super::SettlementListData,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::vandar_runtime::domain::LenientInt,
                 ::std::string::String,
             >,
         }
@@ -19795,8 +19774,8 @@ pub mod types {
         impl ::std::default::Default for SettlementList {
             fn default() -> Self {
                 Self {
-                    data: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    data: Err("no value supplied for data".to_string()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -19804,9 +19783,7 @@ pub mod types {
         impl SettlementList {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SettlementListData>,
-                >,
+                T: ::std::convert::TryInto<super::SettlementListData>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -19818,9 +19795,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
-                >,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -20474,11 +20449,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SettlementStoreResult {
             data: ::std::result::Result<
-                ::std::option::Option<super::SettlementStoreResultData>,
+                super::SettlementStoreResultData,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::vandar_runtime::domain::LenientInt,
                 ::std::string::String,
             >,
         }
@@ -20486,8 +20461,8 @@ pub mod types {
         impl ::std::default::Default for SettlementStoreResult {
             fn default() -> Self {
                 Self {
-                    data: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    data: Err("no value supplied for data".to_string()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -20495,9 +20470,7 @@ pub mod types {
         impl SettlementStoreResult {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SettlementStoreResultData>,
-                >,
+                T: ::std::convert::TryInto<super::SettlementStoreResultData>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -20509,9 +20482,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
-                >,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -22082,9 +22053,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TransactionPage {
             data: ::std::result::Result<
-                ::std::option::Option<
-                    ::vandar_runtime::domain::OneOrMany<super::Transaction>,
-                >,
+                ::vandar_runtime::domain::OneOrMany<super::Transaction>,
                 ::std::string::String,
             >,
             has_more: ::std::result::Result<
@@ -22092,7 +22061,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::vandar_runtime::domain::LenientInt,
                 ::std::string::String,
             >,
         }
@@ -22100,9 +22069,9 @@ pub mod types {
         impl ::std::default::Default for TransactionPage {
             fn default() -> Self {
                 Self {
-                    data: Ok(Default::default()),
+                    data: Err("no value supplied for data".to_string()),
                     has_more: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -22111,9 +22080,7 @@ pub mod types {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::vandar_runtime::domain::OneOrMany<super::Transaction>,
-                    >,
+                    ::vandar_runtime::domain::OneOrMany<super::Transaction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -22140,9 +22107,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
-                >,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -22754,12 +22719,9 @@ pub mod types {
 
         #[derive(Clone, Debug)]
         pub struct WalletBalance {
-            data: ::std::result::Result<
-                ::std::option::Option<super::WalletBalanceData>,
-                ::std::string::String,
-            >,
+            data: ::std::result::Result<super::WalletBalanceData, ::std::string::String>,
             status: ::std::result::Result<
-                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::vandar_runtime::domain::LenientInt,
                 ::std::string::String,
             >,
         }
@@ -22767,8 +22729,8 @@ pub mod types {
         impl ::std::default::Default for WalletBalance {
             fn default() -> Self {
                 Self {
-                    data: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    data: Err("no value supplied for data".to_string()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -22776,9 +22738,7 @@ pub mod types {
         impl WalletBalance {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WalletBalanceData>,
-                >,
+                T: ::std::convert::TryInto<super::WalletBalanceData>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -22790,9 +22750,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
-                >,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -23273,29 +23231,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: ::vandar_runtime::Binding) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
-
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(
+    pub(crate) fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
         inner: ::vandar_runtime::Binding,
@@ -23308,6 +23250,7 @@ impl Client {
     }
 }
 
+#[doc(hidden)]
 impl ClientInfo<::vandar_runtime::Binding> for Client {
     fn api_version() -> &'static str {
         "3"

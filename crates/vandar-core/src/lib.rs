@@ -201,7 +201,7 @@ impl Client {
             .settlement(id)
             .send()
             .await?;
-        detail.data.and_then(|d| d.settlement).ok_or_else(|| {
+        detail.data.settlement.ok_or_else(|| {
             Error::InvalidRequest(format!(
                 "get_settlement answered without a settlement for `{id}`"
             ))

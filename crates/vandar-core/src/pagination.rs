@@ -23,7 +23,6 @@ use std::num::NonZeroU64;
 use futures::{Stream, TryStreamExt, stream};
 
 use crate::{Error, builder, types};
-use vandar_runtime::domain::OneOrMany;
 
 /// One page of a Laravel-paginated answer.
 pub trait Page {
@@ -188,10 +187,7 @@ impl Page for types::SettlementList {
     type Item = types::ListedSettlement;
 
     fn into_items(self) -> Vec<types::ListedSettlement> {
-        self.data
-            .and_then(|d| d.settlements)
-            .map(|s| s.data)
-            .unwrap_or_default()
+        self.data.settlements.map(|s| s.data).unwrap_or_default()
     }
 
     fn len(&self) -> usize {
@@ -212,7 +208,7 @@ impl Page for types::SettlementList {
 
 impl types::SettlementList {
     fn paginator(&self) -> Option<&types::SettlementPaginator> {
-        self.data.as_ref().and_then(|d| d.settlements.as_ref())
+        self.data.settlements.as_ref()
     }
 }
 
@@ -245,7 +241,7 @@ impl CursorPage for types::TransactionPage {
     type Item = types::Transaction;
 
     fn into_items(self) -> Vec<types::Transaction> {
-        self.data.map(OneOrMany::into_vec).unwrap_or_default()
+        self.data.into_vec()
     }
 
     fn next_cursor(&self) -> Option<String> {
@@ -253,8 +249,7 @@ impl CursorPage for types::TransactionPage {
             return None;
         }
         self.data
-            .as_ref()
-            .and_then(OneOrMany::last)
+            .last()
             .and_then(|t| t.id.as_ref())
             .map(ToString::to_string)
     }

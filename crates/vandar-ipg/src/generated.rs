@@ -320,8 +320,7 @@ pub mod types {
     pub struct PaymentToken {
         pub status: ::vandar_runtime::domain::LenientInt,
         ///Payment token (alphanumeric, variable length). Keep it server-side.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<::std::string::String>,
+        pub token: ::std::string::String,
     }
 
     impl PaymentToken {
@@ -901,17 +900,14 @@ pub mod types {
                 ::vandar_runtime::domain::LenientInt,
                 ::std::string::String,
             >,
-            token: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
 
         impl ::std::default::Default for PaymentToken {
             fn default() -> Self {
                 Self {
                     status: Err("no value supplied for status".to_string()),
-                    token: Ok(Default::default()),
+                    token: Err("no value supplied for token".to_string()),
                 }
             }
         }
@@ -931,7 +927,7 @@ pub mod types {
             }
             pub fn token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token = value
@@ -1675,29 +1671,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: ::vandar_runtime::Binding) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
-
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(
+    pub(crate) fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
         inner: ::vandar_runtime::Binding,
@@ -1710,6 +1690,7 @@ impl Client {
     }
 }
 
+#[doc(hidden)]
 impl ClientInfo<::vandar_runtime::Binding> for Client {
     fn api_version() -> &'static str {
         "4"

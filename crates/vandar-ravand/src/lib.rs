@@ -76,8 +76,7 @@
 //!     .body(Map::new())
 //!     .send()
 //!     .await
-//!     .map_err(Error::from)?
-//!;
+//!     .map_err(Error::from)?;
 //! let id = field(&created, "id").ok_or("no cardholder id")?;
 //! ravand
 //!     .update_cardholder()
@@ -104,8 +103,7 @@
 //!     .cardholder_id(id.as_str())
 //!     .send()
 //!     .await
-//!     .map_err(Error::from)?
-//!;
+//!     .map_err(Error::from)?;
 //! // ... the holder records the identity video reading `caption` ...
 //! ravand
 //!     .finalize_cardholder()
@@ -123,8 +121,7 @@
 //!     .cardholder_id(id.as_str())
 //!     .send()
 //!     .await
-//!     .map_err(Error::from)?
-//!;
+//!     .map_err(Error::from)?;
 //! // Later, with the physical card in hand: activation.
 //! let answer = ravand
 //!     .create_card_activation_token()
@@ -134,8 +131,7 @@
 //!     .body(Map::new())
 //!     .send()
 //!     .await
-//!     .map_err(Error::from)?
-//!;
+//!     .map_err(Error::from)?;
 //! let token = field(&answer, "token").ok_or("no token")?;
 //! let redirect_to = ravand.card_activation_page_url(&token)?;
 //! # let _ = (caption, state, redirect_to);

@@ -337,8 +337,7 @@ impl Client {
     ///     .cardholder_id("42")
     ///     .body(DocumentUpload::new().file("PART_NAME_FROM_VANDAR", "front.jpg", "image/jpeg", front))
     ///     .send()
-    ///     .await?
-    ///;
+    ///     .await?;
     /// # Ok(()) }
     /// ```
     pub fn upload_cardholder_documents(&self) -> UploadCardholderDocuments<'_> {

@@ -120,6 +120,19 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, TokenStoreEr
 /// rotated pair (the old refresh token no longer works after a refresh, so an application that
 /// restarts must find the new pair here).
 ///
+/// # Refreshing across processes
+///
+/// A store shared by several processes (e.g. `vandar-redis`'s) also coordinates their
+/// refreshes, because Vandar rotates both tokens on every refresh and a refresh token works
+/// once. Before refreshing, the runtime calls [`begin_refresh`](Self::begin_refresh) with the
+/// pair it holds; the store either grants it the refresh lease, or waits while another process
+/// holds it and then hands back the pair that process saved. After the refresh the runtime
+/// calls [`finish_refresh`](Self::finish_refresh) (replace the stored pair only if it is still
+/// the one that was refreshed, then release the lease) or
+/// [`abandon_refresh`](Self::abandon_refresh). The default methods grant the lease at once and
+/// save unconditionally: right for a store only one process uses (like
+/// [`MemoryTokenStore`]), whose refreshes the runtime already serialises.
+///
 /// Implement it with `Box::pin(async move { .. })` bodies. Error messages must not contain
 /// tokens.
 pub trait TokenStore: Send + Sync + 'static {
@@ -127,6 +140,48 @@ pub trait TokenStore: Send + Sync + 'static {
     fn load(&self) -> StoreFuture<'_, Option<TokenPair>>;
     /// Replace the stored pair.
     fn save<'a>(&'a self, pair: &'a TokenPair) -> StoreFuture<'a, ()>;
+
+    /// Ask to refresh `current` (the pair this process holds). Grant the lease
+    /// ([`LeaseOutcome::Granted`]), or hand back a pair another process stored meanwhile
+    /// ([`LeaseOutcome::Newer`]; wait for it up to `timing.wait` while another process holds
+    /// the lease), or report that another process already spent this refresh token
+    /// ([`LeaseOutcome::Spent`]). A lease must outlive `timing.hold` unless released, and end
+    /// by itself if its holder dies. An error means no refresh is sent.
+    fn begin_refresh<'a>(
+        &'a self,
+        current: &'a TokenPair,
+        timing: LeaseTiming,
+    ) -> StoreFuture<'a, LeaseOutcome> {
+        let _ = (current, timing);
+        Box::pin(async { Ok(LeaseOutcome::Granted(RefreshLease::local())) })
+    }
+
+    /// The refresh of `old` under `lease` returned `new`: store it only if the stored pair is
+    /// still `old` (or none), then release the lease. If a newer pair is stored, keep it and
+    /// return it ([`SaveOutcome::Newer`]). The default saves `new`.
+    fn finish_refresh<'a>(
+        &'a self,
+        lease: &'a RefreshLease,
+        old: &'a TokenPair,
+        new: &'a TokenPair,
+    ) -> StoreFuture<'a, SaveOutcome> {
+        let _ = (lease, old);
+        Box::pin(async move { self.save(new).await.map(|()| SaveOutcome::Saved) })
+    }
+
+    /// The refresh of `old` under `lease` failed: release the lease. Unless the failure is
+    /// [`RefreshFailure::Retryable`], remember that `old`'s refresh token is spent, so that
+    /// other processes do not send it again ([`LeaseOutcome::Spent`]) until a new pair is
+    /// saved. The default does nothing.
+    fn abandon_refresh<'a>(
+        &'a self,
+        lease: &'a RefreshLease,
+        old: &'a TokenPair,
+        failure: RefreshFailure,
+    ) -> StoreFuture<'a, ()> {
+        let _ = (lease, old, failure);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
@@ -137,19 +192,170 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     fn save<'a>(&'a self, pair: &'a TokenPair) -> StoreFuture<'a, ()> {
         (**self).save(pair)
     }
+
+    fn begin_refresh<'a>(
+        &'a self,
+        current: &'a TokenPair,
+        timing: LeaseTiming,
+    ) -> StoreFuture<'a, LeaseOutcome> {
+        (**self).begin_refresh(current, timing)
+    }
+
+    fn finish_refresh<'a>(
+        &'a self,
+        lease: &'a RefreshLease,
+        old: &'a TokenPair,
+        new: &'a TokenPair,
+    ) -> StoreFuture<'a, SaveOutcome> {
+        (**self).finish_refresh(lease, old, new)
+    }
+
+    fn abandon_refresh<'a>(
+        &'a self,
+        lease: &'a RefreshLease,
+        old: &'a TokenPair,
+        failure: RefreshFailure,
+    ) -> StoreFuture<'a, ()> {
+        (**self).abandon_refresh(lease, old, failure)
+    }
 }
 
-/// A [`TokenStore`] failure (its message must not contain tokens).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct TokenStoreError(String);
+/// How long a refresh lease must last and how long to wait for another holder's (see
+/// [`TokenStore::begin_refresh`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaseTiming {
+    /// The longest the refresh may take once the lease is granted (the runtime's total
+    /// timeout: the rate-limiter wait plus the request).
+    pub hold: Duration,
+    /// The longest to wait while another process holds the lease.
+    pub wait: Duration,
+}
+
+/// Proof of holding a store's refresh lease, handed back to
+/// [`TokenStore::finish_refresh`] or [`TokenStore::abandon_refresh`]. Its id is a random
+/// name, not a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshLease {
+    id: String,
+}
+
+impl RefreshLease {
+    /// A lease with the store's id for it.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into() }
+    }
+
+    /// The lease of a store that only one process uses (no coordination needed).
+    pub fn local() -> Self {
+        Self::new("local")
+    }
+
+    /// The store's id for the lease.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// What [`TokenStore::begin_refresh`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    /// Refresh now, holding this lease.
+    Granted(RefreshLease),
+    /// Another process stored this pair (a newer one than the caller's): use it, do not
+    /// refresh.
+    Newer(TokenPair),
+    /// Another process sent a refresh with this refresh token and it failed this way: do not
+    /// send it again.
+    Spent(RefreshFailure),
+}
+
+/// What [`TokenStore::finish_refresh`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// The new pair is stored.
+    Saved,
+    /// The store held a newer pair than the one refreshed; it was kept and is returned.
+    Newer(TokenPair),
+}
+
+/// How a refresh failed, as far as its refresh token is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshFailure {
+    /// Nothing says Vandar used the refresh token (a connect failure, a limiter timeout, an
+    /// unexpected status): another process may try it.
+    Retryable,
+    /// Vandar rejected the refresh token with this HTTP status.
+    Rejected {
+        /// The HTTP status of the refresh answer.
+        status: u16,
+    },
+    /// The refresh was sent and its answer lost: the refresh token is probably used up.
+    OutcomeUnknown,
+}
+
+impl RefreshFailure {
+    fn of(e: &AuthError) -> Self {
+        match e {
+            AuthError::RefreshRejected { status } => Self::Rejected { status: *status },
+            AuthError::RefreshOutcomeUnknown { .. } => Self::OutcomeUnknown,
+            _ => Self::Retryable,
+        }
+    }
+}
+
+/// A [`TokenStore`] failure (its message must not contain tokens). It may carry the store's
+/// own typed error as its [`source`](std::error::Error::source) (e.g. `vandar-redis`'s
+/// `RedisError`).
+#[derive(Clone, Debug)]
+pub struct TokenStoreError {
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+}
 
 impl TokenStoreError {
     /// A store error with a message.
     pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A store error with the store's own error as its source (its message is this error's).
+    pub fn from_source(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            message: source.to_string(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// The store's own error, if it is a `E`.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.source.as_deref().and_then(|s| s.downcast_ref::<E>())
     }
 }
+
+impl fmt::Display for TokenStoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TokenStoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl PartialEq for TokenStoreError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for TokenStoreError {}
 
 /// The default [`TokenStore`]: the pair lives in memory only.
 #[derive(Default)]
@@ -449,6 +655,8 @@ impl TokenManager {
         let mut st = self.state.lock().await;
         self.ensure_loaded(&mut st).await?;
         let mut reread = false;
+        // Newer pairs handed over by the store in this call (bounded: each one is adopted).
+        let mut handed_over = 0u8;
         loop {
             let Some(pair) = st.pair.clone() else {
                 return Err(AuthError::NoToken);
@@ -506,24 +714,107 @@ impl TokenManager {
             if pair.refresh_expires_at <= now {
                 return fallback(&AuthError::RefreshTokenExpired);
             }
+            // The refresh lease: a store shared by several processes lets one of them refresh
+            // and hands the others the pair it saved.
+            let timing = LeaseTiming {
+                hold: self.timeouts.total,
+                wait: self.timeouts.total,
+            };
+            let lease = match self.auth.store.begin_refresh(&pair, timing).await {
+                Ok(LeaseOutcome::Granted(lease)) => lease,
+                Ok(LeaseOutcome::Newer(newer)) if newer != pair && handed_over < 4 => {
+                    handed_over += 1;
+                    tracing::info!(
+                        "another process refreshed the token pair; using the stored pair"
+                    );
+                    st.pair = Some(newer);
+                    st.last_failure = None;
+                    st.uncertain = None;
+                    continue;
+                }
+                Ok(LeaseOutcome::Newer(_)) => {
+                    let e = AuthError::Store {
+                        reason: "the token store keeps handing back a pair that needs a refresh"
+                            .into(),
+                    };
+                    let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                    st.last_failure = Some((generation, e.clone()));
+                    return fallback(&e);
+                }
+                Ok(LeaseOutcome::Spent(failure)) => {
+                    let e = match failure {
+                        RefreshFailure::Rejected { status } => {
+                            let e = AuthError::RefreshRejected { status };
+                            st.rejected = Some((pair.refresh_token.clone(), e.clone()));
+                            e
+                        }
+                        RefreshFailure::OutcomeUnknown | RefreshFailure::Retryable => {
+                            let e = AuthError::RefreshOutcomeUnknown {
+                                reason: "another process sent a refresh with this refresh token"
+                                    .into(),
+                            };
+                            st.uncertain = Some((pair.refresh_token.clone(), e.clone()));
+                            e
+                        }
+                    };
+                    tracing::warn!(error = %e, "another process spent this refresh token");
+                    let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                    st.last_failure = Some((generation, e.clone()));
+                    return fallback(&e);
+                }
+                Err(e) => {
+                    // Fail closed: without the lease nothing is sent (another process may be
+                    // refreshing with this very refresh token).
+                    let e = AuthError::Store {
+                        reason: format!("could not take the token refresh lease: {e}"),
+                    };
+                    tracing::warn!(error = %e, "no token refresh without the lease");
+                    let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                    st.last_failure = Some((generation, e.clone()));
+                    return fallback(&e);
+                }
+            };
             let outcome = self.refresh(&pair).await;
             let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
             return match outcome {
                 Ok(new) => {
-                    if let Err(e) = self.auth.store.save(&new).await {
-                        // The new pair is the only valid one now; keep using it even though it
-                        // could not be persisted.
-                        tracing::error!(error = %e, "could not save the rotated Vandar token pair");
-                    }
-                    if let Some(hook) = &self.auth.on_refresh {
-                        hook(&new);
-                    }
+                    let new = match self.auth.store.finish_refresh(&lease, &pair, &new).await {
+                        Ok(SaveOutcome::Saved) => {
+                            if let Some(hook) = &self.auth.on_refresh {
+                                hook(&new);
+                            }
+                            new
+                        }
+                        Ok(SaveOutcome::Newer(stored)) => {
+                            tracing::warn!(
+                                "the token store already holds a newer pair than this refresh's; using the stored pair"
+                            );
+                            stored
+                        }
+                        Err(e) => {
+                            // The new pair is the only valid one now; keep using it even
+                            // though it could not be persisted.
+                            tracing::error!(error = %e, "could not save the rotated Vandar token pair");
+                            if let Some(hook) = &self.auth.on_refresh {
+                                hook(&new);
+                            }
+                            new
+                        }
+                    };
                     st.pair = Some(new.clone());
                     st.last_failure = None;
                     st.uncertain = None;
                     Ok(new.access_token)
                 }
                 Err(e) => {
+                    if let Err(se) = self
+                        .auth
+                        .store
+                        .abandon_refresh(&lease, &pair, RefreshFailure::of(&e))
+                        .await
+                    {
+                        tracing::warn!(error = %se, "could not release the token refresh lease");
+                    }
                     match e {
                         AuthError::RefreshRejected { .. } => {
                             st.rejected = Some((pair.refresh_token.clone(), e.clone()));

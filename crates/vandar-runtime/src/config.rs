@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::auth::{Clock, SystemClock, TokenAuth, TokenPair, TokenRefresh, TokenStore};
 pub use crate::error::ConfigError;
-use crate::ratelimit::RateLimits;
+use crate::ratelimit::{RateLimits, SharedHandle, SharedRateLimiter};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 pub use crate::timeouts::Timeouts;
@@ -42,6 +42,7 @@ pub struct Config {
     pub(crate) max_response_bytes: u64,
     pub(crate) token_auth: Option<TokenAuth>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) shared_limiter: Option<Arc<dyn SharedRateLimiter>>,
 }
 
 impl fmt::Debug for Config {
@@ -62,6 +63,10 @@ impl fmt::Debug for Config {
             )
             .field("retry", &self.retry)
             .field("rate_limits", &self.rate_limits)
+            .field(
+                "shared_rate_limiter",
+                &self.shared_limiter.as_ref().map(|_| "[configured]"),
+            )
             .field("max_retry_after", &self.max_retry_after)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
@@ -83,6 +88,7 @@ impl Default for Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             token_auth: None,
             clock: Arc::new(SystemClock),
+            shared_limiter: None,
         }
     }
 }
@@ -162,6 +168,12 @@ impl Config {
     /// The wall clock used for token expiry.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The rate budget shared with other processes, if one is configured (see
+    /// [`ConfigBuilder::shared_rate_limiter`]).
+    pub fn shared_rate_limiter(&self) -> Option<&Arc<dyn SharedRateLimiter>> {
+        self.shared_limiter.as_ref()
     }
 }
 
@@ -358,6 +370,17 @@ impl ConfigBuilder {
         self
     }
 
+    /// Share the rate budget with every other process that uses the same credentials (e.g.
+    /// replicas of a backend): before each request and each token refresh the runtime asks
+    /// `limiter` (e.g. `vandar_redis::RedisRateLimiter`) for a slot of the budget that
+    /// [`rate_limits`](Self::rate_limits) describes, so the sum over all processes keeps to it.
+    /// While `limiter` fails, each process falls back to its local limiter (see
+    /// [`SharedRateLimiter`]).
+    pub fn shared_rate_limiter(mut self, limiter: impl SharedRateLimiter) -> Self {
+        self.config.shared_limiter = Some(Arc::new(limiter));
+        self
+    }
+
     /// A bearer token for the named security scheme of a spec.
     pub fn bearer_token(mut self, scheme: &str, token: impl Into<String>) -> Self {
         self.config
@@ -415,6 +438,8 @@ impl ConfigBuilder {
             ));
         }
         config.rate_limits.validate()?;
+        let shared = config.shared_limiter.as_ref().map(SharedHandle::register);
+        config.rate_limits = config.rate_limits.with_shared(shared);
         let refresh = self.pending_refresh.unwrap_or_default();
         refresh.validate()?;
         if let Some(store) = self.token_store {

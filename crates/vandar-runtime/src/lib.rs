@@ -77,6 +77,7 @@ pub use auth::{
     REFRESH_HOST, REFRESH_PATH, REFRESH_TOKEN_LIFETIME, StoreFuture, SystemClock, TokenPair,
     TokenRefresh, TokenStore, TokenStoreError,
 };
+pub use auth::{LeaseOutcome, LeaseTiming, RefreshFailure, RefreshLease, SaveOutcome};
 pub use binding::Binding;
 pub use bridge::Answer;
 pub use config::{
@@ -84,7 +85,10 @@ pub use config::{
     DEFAULT_USER_AGENT,
 };
 pub use error::{ApiError, AuthError, ConfigError, Error};
-pub use ratelimit::{LimiterKey, RateLimit, RateLimits};
+pub use ratelimit::{
+    LimiterKey, MethodClass, RateLimit, RateLimits, SharedLimiterError, SharedLimiterFuture,
+    SharedRateLimiter, SlotGrant, SlotRequest,
+};
 pub use retry::RetryPolicy;
 pub use route::{
     Auth, AutoKind, AutoValue, BrowserPage, FieldCheck, PathSegment, Route, check_path_params,

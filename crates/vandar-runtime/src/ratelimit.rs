@@ -15,11 +15,20 @@
 //!   requests in any closed interval of length `L`, so at most `max` in every window of length
 //!   `per`; `b` go at once and the rest are spread evenly, at a sustained rate of
 //!   `(max - b) / per`.
+//!
+//! Both count one process's requests. When several processes share a credential, a
+//! [`SharedRateLimiter`] (installed with
+//! [`ConfigBuilder::shared_rate_limiter`](crate::ConfigBuilder::shared_rate_limiter), e.g.
+//! `vandar-redis`'s) decides instead, for the sum over all of them; the local limiter is the
+//! fallback while it fails.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::num::NonZeroU32;
 use std::ops::Add;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use governor::clock::{Clock, Reference};
@@ -35,12 +44,29 @@ use crate::error::ConfigError;
 use crate::timeouts::instant_after;
 
 /// A limit of `max_requests` in any window of length `per` (see the [module docs](self)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     max_requests: u32,
     per: Duration,
     burst: u32,
     margin: Duration,
+    /// The shared limiter the configuration installed (see [`SharedRateLimiter`]); set by
+    /// `ConfigBuilder::build`, so that it reaches the runtime's limiters with the limits.
+    shared: Option<SharedHandle>,
+}
+
+impl fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RateLimit");
+        d.field("max_requests", &self.max_requests)
+            .field("per", &self.per)
+            .field("burst", &self.burst)
+            .field("margin", &self.margin);
+        if self.shared.is_some() {
+            d.field("shared", &"[configured]");
+        }
+        d.finish()
+    }
 }
 
 impl RateLimit {
@@ -53,6 +79,7 @@ impl RateLimit {
             per,
             burst: max_requests,
             margin: per / 16,
+            shared: None,
         }
     }
 
@@ -171,6 +198,183 @@ impl RateLimits {
             .chain(&self.other)
             .try_for_each(RateLimit::validate)
     }
+
+    /// The same limits, tagged with a shared limiter (or untagged with `None`).
+    pub(crate) fn with_shared(mut self, handle: Option<SharedHandle>) -> Self {
+        for lane in [&mut self.post, &mut self.other].into_iter().flatten() {
+            lane.shared = handle;
+        }
+        self
+    }
+
+    /// The shared limiter these limits were tagged with, while its configuration lives.
+    fn shared(&self) -> Option<Arc<dyn SharedRateLimiter>> {
+        let handle = self.post.iter().chain(&self.other).find_map(|l| l.shared)?;
+        handle.resolve()
+    }
+
+    /// The same limits without the shared-limiter tag.
+    fn untagged(&self) -> Self {
+        (*self).with_shared(None)
+    }
+}
+
+/// Which of a credential's two budgets a request spends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MethodClass {
+    /// POST requests (Vandar: 30 per 3 s).
+    Post,
+    /// Every other method (Vandar: 100 per 3 s).
+    Other,
+}
+
+impl MethodClass {
+    /// The class of an HTTP method.
+    pub fn of(method: &http::Method) -> Self {
+        if method == http::Method::POST {
+            Self::Post
+        } else {
+            Self::Other
+        }
+    }
+
+    /// `"post"` or `"other"` (for store keys and logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "post",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// One request for a slot of a shared budget (see [`SharedRateLimiter`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotRequest {
+    /// The credential whose budget is spent.
+    pub key: LimiterKey,
+    /// POST or another method.
+    pub class: MethodClass,
+    /// The configured limit of that class (the whole budget, shared by every replica).
+    pub limit: RateLimit,
+    /// The longest the caller can wait for its slot (the rest of its total timeout). A slot
+    /// further away must not be reserved.
+    pub max_wait: Duration,
+}
+
+/// A shared limiter's answer to a [`SlotRequest`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotGrant {
+    /// A slot is reserved for the caller `wait` from now (zero: send now). The caller sleeps
+    /// for `wait`, then sends.
+    Granted {
+        /// How long to wait before sending.
+        wait: Duration,
+    },
+    /// The next slot is more than `max_wait` away; nothing was reserved.
+    TooLate {
+        /// When the next slot would be free.
+        next_in: Duration,
+    },
+}
+
+/// A boxed future returned by [`SharedRateLimiter`] methods.
+pub type SharedLimiterFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, SharedLimiterError>> + Send + 'a>>;
+
+/// A [`SharedRateLimiter`] could not answer (its store is unreachable, timed out, or answered
+/// with an error). The runtime then falls back to its local limiter.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SharedLimiterError {
+    message: String,
+}
+
+impl SharedLimiterError {
+    /// An error with a message (no secrets).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// A rate budget shared by every process that uses the same credential (e.g. several
+/// replicas of a backend), consulted by the runtime before each request and each token
+/// refresh. Install one with
+/// [`ConfigBuilder::shared_rate_limiter`](crate::ConfigBuilder::shared_rate_limiter); the
+/// `vandar-redis` crate implements it with Redis.
+///
+/// While it answers, it alone decides when a request goes (the runtime's local limiter only
+/// keeps a record of what this process sent). When it fails, the runtime logs a warning and
+/// falls back to a local limiter with [`fallback_limits`](Self::fallback_limits) (which sees
+/// what this process sent through the shared one), and asks the shared limiter again for the
+/// next request. A failure never causes a request to be sent twice.
+///
+/// Implement it with `Box::pin(async move { .. })` bodies.
+pub trait SharedRateLimiter: Send + Sync + 'static {
+    /// Reserve a slot for one request, or say that none is free within
+    /// `request.max_wait`.
+    fn acquire(&self, request: SlotRequest) -> SharedLimiterFuture<'_, SlotGrant>;
+
+    /// The server answered 429: hold back every process using `key` for `pause`. By default
+    /// only this process is held back.
+    fn pause(&self, key: LimiterKey, pause: Duration) -> SharedLimiterFuture<'_, ()> {
+        let _ = (key, pause);
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The limits this process keeps to while the shared limiter fails (default: the
+    /// configured limits; with `n` replicas, `1/n` of them keeps the sum within the limits).
+    fn fallback_limits(&self, limits: &RateLimits) -> RateLimits {
+        *limits
+    }
+}
+
+impl<T: SharedRateLimiter + ?Sized> SharedRateLimiter for Arc<T> {
+    fn acquire(&self, request: SlotRequest) -> SharedLimiterFuture<'_, SlotGrant> {
+        (**self).acquire(request)
+    }
+
+    fn pause(&self, key: LimiterKey, pause: Duration) -> SharedLimiterFuture<'_, ()> {
+        (**self).pause(key, pause)
+    }
+
+    fn fallback_limits(&self, limits: &RateLimits) -> RateLimits {
+        (**self).fallback_limits(limits)
+    }
+}
+
+/// A copyable reference to a shared limiter held by a live [`Config`](crate::Config): its id
+/// in a process-wide table of weak references. The configuration holds the limiter itself;
+/// the limits it carries to the runtime hold this handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SharedHandle(u64);
+
+type Registry = Mutex<Vec<(u64, Weak<dyn SharedRateLimiter>)>>;
+
+static SHARED_LIMITERS: Registry = Mutex::new(Vec::new());
+static NEXT_SHARED: AtomicU64 = AtomicU64::new(1);
+
+impl SharedHandle {
+    /// Register a limiter (dropping entries whose configuration is gone).
+    pub(crate) fn register(limiter: &Arc<dyn SharedRateLimiter>) -> Self {
+        let id = NEXT_SHARED.fetch_add(1, AtomicOrdering::Relaxed);
+        let mut table = SHARED_LIMITERS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        table.retain(|(_, weak)| weak.strong_count() > 0);
+        table.push((id, Arc::downgrade(limiter)));
+        Self(id)
+    }
+
+    fn resolve(self) -> Option<Arc<dyn SharedRateLimiter>> {
+        SHARED_LIMITERS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(id, _)| *id == self.0)
+            .and_then(|(_, weak)| weak.upgrade())
+    }
 }
 
 /// tokio's clock as a governor clock: paused time in tests moves it.
@@ -263,6 +467,30 @@ impl Lane {
         }
     }
 
+    /// Note a request that went at `now` on the shared limiter's word, so that a fallback to
+    /// this lane knows what this process sent.
+    fn record(&self, now: Instant) {
+        match self {
+            Lane::Window(w) => {
+                let mut admitted = w.admitted.lock().unwrap_or_else(PoisonError::into_inner);
+                while admitted
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= w.span)
+                {
+                    admitted.pop_front();
+                }
+                admitted.push_back(now);
+                // The window only needs its newest `max` admissions to wait correctly.
+                while admitted.len() > w.max {
+                    admitted.pop_front();
+                }
+            }
+            Lane::Gcra(g) => {
+                let _ = g.check();
+            }
+        }
+    }
+
     /// Admit at `now`, or say when to ask again.
     fn check(&self, now: Instant) -> Result<(), Instant> {
         match self {
@@ -274,21 +502,80 @@ impl Lane {
     }
 }
 
+/// The shared budget of one credential.
+struct SharedLane {
+    limiter: Arc<dyn SharedRateLimiter>,
+    key: LimiterKey,
+    limits: RateLimits,
+    /// The shared limiter failed last time (for logging the switch once).
+    degraded: AtomicBool,
+}
+
+impl SharedLane {
+    fn failed(&self, error: &SharedLimiterError) {
+        if !self.degraded.swap(true, AtomicOrdering::Relaxed) {
+            tracing::warn!(
+                limiter = ?self.key,
+                error = %error,
+                "shared rate limiter unavailable; falling back to the local limiter"
+            );
+        } else {
+            tracing::debug!(limiter = ?self.key, error = %error, "shared rate limiter still unavailable");
+        }
+    }
+
+    fn answered(&self) {
+        if self.degraded.swap(false, AtomicOrdering::Relaxed) {
+            tracing::info!(limiter = ?self.key, "shared rate limiter available again");
+        }
+    }
+}
+
 /// The limiters of one credential.
 pub(crate) struct Limiter {
     post: Option<(Lane, Duration)>,
     other: Option<(Lane, Duration)>,
     blocked_until: Mutex<Option<Instant>>,
+    shared: Option<SharedLane>,
 }
 
 impl Limiter {
+    #[cfg(test)]
     fn new(limits: &RateLimits) -> Self {
+        Self::build(limits, None)
+    }
+
+    /// The limiter of one credential; with a shared limiter, the local lanes keep to its
+    /// fallback limits.
+    fn build(
+        limits: &RateLimits,
+        shared: Option<(Arc<dyn SharedRateLimiter>, LimiterKey)>,
+    ) -> Self {
+        let limits = limits.untagged();
+        let local = match &shared {
+            Some((s, _)) => s.fallback_limits(&limits).untagged(),
+            None => limits,
+        };
         let make = |l: &RateLimit| (Lane::new(l), l.per);
         Self {
-            post: limits.post.as_ref().map(make),
-            other: limits.other.as_ref().map(make),
+            post: local.post.as_ref().map(make),
+            other: local.other.as_ref().map(make),
             blocked_until: Mutex::new(None),
+            shared: shared.map(|(limiter, key)| SharedLane {
+                limiter,
+                key,
+                limits,
+                degraded: AtomicBool::new(false),
+            }),
         }
+    }
+
+    fn paused_at(&self, now: Instant) -> Option<Instant> {
+        let blocked = *self
+            .blocked_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        blocked.filter(|u| *u > now)
     }
 
     fn lane(&self, method: &reqwest::Method) -> Option<&(Lane, Duration)> {
@@ -309,20 +596,56 @@ impl Limiter {
         let start = Instant::now();
         loop {
             let now = Instant::now();
-            let blocked = *self
-                .blocked_until
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(until) = blocked.filter(|u| *u > now) {
+            if let Some(until) = self.paused_at(now) {
                 if until > deadline {
                     return Err(DeadlineExceeded);
                 }
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            let Some((lane, _)) = self.lane(method) else {
+            let local = self.lane(method).map(|(lane, _)| lane);
+            if let Some(shared) = &self.shared {
+                let class = MethodClass::of(method);
+                let limit = match class {
+                    MethodClass::Post => shared.limits.post,
+                    MethodClass::Other => shared.limits.other,
+                };
+                if let Some(limit) = limit {
+                    let request = SlotRequest {
+                        key: shared.key,
+                        class,
+                        limit,
+                        max_wait: deadline.saturating_duration_since(now),
+                    };
+                    match shared.limiter.acquire(request).await {
+                        Ok(SlotGrant::Granted { wait }) => {
+                            shared.answered();
+                            if !wait.is_zero() {
+                                tokio::time::sleep_until(instant_after(Instant::now(), wait)).await;
+                            }
+                            let at = Instant::now();
+                            if self.paused_at(at).is_some() {
+                                // A 429 came in while this caller waited for its slot: the
+                                // slot is given up and the pause honoured.
+                                continue;
+                            }
+                            if let Some(lane) = local {
+                                lane.record(at);
+                            }
+                            return Ok(at - start);
+                        }
+                        Ok(SlotGrant::TooLate { .. }) => {
+                            shared.answered();
+                            return Err(DeadlineExceeded);
+                        }
+                        Err(e) => shared.failed(&e),
+                    }
+                }
+            }
+            let Some(lane) = local else {
                 return Ok(now - start);
             };
+            let now = Instant::now();
             match lane.check(now) {
                 Ok(()) => return Ok(now - start),
                 Err(at) => {
@@ -356,6 +679,18 @@ impl Limiter {
             .unwrap_or_else(PoisonError::into_inner);
         if blocked.is_none_or(|b| b < until) {
             *blocked = Some(until);
+        }
+        drop(blocked);
+        if let Some(shared) = &self.shared
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            let limiter = shared.limiter.clone();
+            let key = shared.key;
+            handle.spawn(async move {
+                if let Err(e) = limiter.pause(key, pause).await {
+                    tracing::warn!(limiter = ?key, error = %e, "could not share a 429 pause");
+                }
+            });
         }
     }
 }
@@ -405,13 +740,26 @@ impl LimiterKey {
 /// The limiters of a runtime, one per credential, created on first use.
 pub(crate) struct Limiters {
     limits: RateLimits,
+    shared: Option<Arc<dyn SharedRateLimiter>>,
     by_key: Mutex<HashMap<LimiterKey, Arc<Limiter>>>,
 }
 
 impl Limiters {
+    /// The limiters of `limits`; a shared limiter the configuration tagged them with is
+    /// consulted too.
     pub(crate) fn new(limits: RateLimits) -> Self {
+        let shared = limits.shared();
+        Self::with_shared(limits, shared)
+    }
+
+    /// The limiters of `limits`, consulting `shared` (if any) first.
+    pub(crate) fn with_shared(
+        limits: RateLimits,
+        shared: Option<Arc<dyn SharedRateLimiter>>,
+    ) -> Self {
         Self {
-            limits,
+            limits: limits.untagged(),
+            shared,
             by_key: Mutex::new(HashMap::new()),
         }
     }
@@ -421,7 +769,12 @@ impl Limiters {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(key)
-            .or_insert_with(|| Arc::new(Limiter::new(&self.limits)))
+            .or_insert_with(|| {
+                Arc::new(Limiter::build(
+                    &self.limits,
+                    self.shared.clone().map(|s| (s, key)),
+                ))
+            })
             .clone()
     }
 }

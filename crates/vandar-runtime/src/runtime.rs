@@ -40,11 +40,12 @@ impl Runtime {
     /// redirect would turn a bank page into a bogus 200.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         let t = config.timeouts();
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(config.user_agent())
             .connect_timeout(t.connect)
             .timeout(t.per_attempt)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        let http = with_tls(builder)?
             .build()
             .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
         let limiters = Arc::new(Limiters::new(*config.rate_limits()));
@@ -112,6 +113,27 @@ impl Runtime {
             None
         }
     }
+}
+
+/// The TLS backend of the enabled feature. With `rustls-ring` the crypto provider is set on this
+/// client's own TLS configuration (never installed process-wide), with the platform's
+/// certificate verifier; the other features use reqwest's own setup.
+#[cfg(feature = "rustls-ring")]
+fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, ConfigError> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_platform_verifier())
+        .map_err(|e| ConfigError::Http(format!("TLS setup: {e}")))?
+        .with_no_client_auth();
+    Ok(builder.tls_backend_preconfigured(tls))
+}
+
+/// The TLS backend of the enabled feature (reqwest's own setup).
+#[cfg(not(feature = "rustls-ring"))]
+fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, ConfigError> {
+    Ok(builder)
 }
 
 /// Put `original`'s path and query on `base` (keeping any path prefix of `base`).

@@ -158,6 +158,18 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
             st.rate.clear();
             json_response(200, &json!({"enabled": enabled}))
         }
+        (&Method::POST, ["seed", "transactions"]) => {
+            let Some(count) = body_json(req)["count"].as_u64() else {
+                return bad_request("body must be {\"count\": N}");
+            };
+            let seeded = shared
+                .lock()
+                .seed_transactions(usize::try_from(count).unwrap_or(usize::MAX));
+            match seeded {
+                Ok(s) => json_response(200, &serde_json::to_value(s).unwrap_or_default()),
+                Err(e) => bad_request(&e),
+            }
+        }
         (&Method::POST, ["reset"]) => {
             shared.lock().reset();
             json_response(200, &json!({"ok": true}))

@@ -56,8 +56,8 @@ use tokio::task::JoinHandle;
 
 pub use dd::{INSTANT_SETTLE, MANDATE_WINDOW, PAYER_BALANCE_RIAL};
 pub use state::{
-    ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE,
-    VERIFY_WINDOW,
+    ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, MAX_SEED_TRANSACTIONS,
+    REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE, SeededTransactions, VERIFY_WINDOW,
 };
 
 /// The port the binary listens on by default (`127.0.0.1:8910`).
@@ -281,6 +281,15 @@ impl Sandbox {
         let mut st = self.shared.lock();
         st.rate_limit = enabled;
         st.rate.clear();
+    }
+
+    /// Append `count` synthetic lines to the business statement (`list_transactions`) for
+    /// volume tests, moving the wallet by their sum (see the README's test controls).
+    pub async fn seed_transactions(&self, count: usize) -> Result<SeededTransactions, Error> {
+        self.shared
+            .lock()
+            .seed_transactions(count)
+            .map_err(Error::Control)
     }
 
     /// Forget all payments, settlements, tokens and faults; restore the seeded credentials and

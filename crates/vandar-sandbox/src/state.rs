@@ -28,6 +28,20 @@ pub const MAX_PAYMENTS: usize = 200_000;
 /// Wallet balance of a fresh sandbox, in Rial (5,000,000 Toman).
 pub const INITIAL_WALLET_RIAL: i64 = 50_000_000;
 
+/// The most statement lines one seeding call adds (bounded memory).
+pub const MAX_SEED_TRANSACTIONS: usize = 1_000_000;
+
+/// What [`State::seed_transactions`] added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeededTransactions {
+    /// Lines added.
+    pub count: u64,
+    /// Their signed sum, in Toman.
+    pub sum_toman: i64,
+    /// The wallet afterwards, in Toman.
+    pub wallet_toman: i64,
+}
+
 /// The seeded credentials of a sandbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
@@ -446,6 +460,56 @@ impl State {
         }))
     }
 
+    /// Append `count` synthetic statement lines (the seeding control, for volume tests): line
+    /// `i` (from 0) is an IPG payment of `1,000 + (i × 7,919) mod 99,000` Toman, except every
+    /// tenth, a refund debit of the same size; they are dated one per 30 s up to now and move
+    /// the wallet, so the statement's sum stays equal to the balance. At most
+    /// [`MAX_SEED_TRANSACTIONS`] per call.
+    pub fn seed_transactions(&mut self, count: usize) -> Result<SeededTransactions, String> {
+        if count > MAX_SEED_TRANSACTIONS {
+            return Err(format!(
+                "count {count} is above the limit of {MAX_SEED_TRANSACTIONS} per call"
+            ));
+        }
+        let now = self.now();
+        let cid = card_hash(DEFAULT_CARD);
+        let card = mask_card(DEFAULT_CARD);
+        let mut sum_toman = 0i64;
+        self.ledger.reserve(count);
+        for i in 0..count {
+            let size = 1_000 + (i as i64 * 7_919) % 99_000;
+            let refund = i % 10 == 9;
+            let amount_toman = if refund { -size } else { size };
+            sum_toman += amount_toman;
+            self.wallet_rial += amount_toman * 10;
+            let id = self.next_id();
+            let wallet_after_toman = self.wallet_toman();
+            self.ledger.push(LedgerEntry {
+                id,
+                uuid: uuid::Uuid::new_v4().to_string(),
+                amount_toman,
+                status: 1,
+                channel: if refund { "refund" } else { "ipg" },
+                created_ms: now - (count - 1 - i) as i64 * 30_000,
+                wallet_after_toman,
+                description: format!(
+                    "sandbox seeded {} {i}",
+                    if refund { "refund" } else { "payment" }
+                ),
+                factor_number: (!refund).then(|| format!("SEED-{i}")),
+                track_id: None,
+                card_number: (!refund).then(|| card.clone()),
+                cid: (!refund).then(|| cid.clone()),
+                tracking_code: None,
+            });
+        }
+        Ok(SeededTransactions {
+            count: count as u64,
+            sum_toman,
+            wallet_toman: self.wallet_toman(),
+        })
+    }
+
     /// Record the buyer's decision on the pay page. Returns the callback URL, or an error text.
     pub fn decide_payment(
         &mut self,
@@ -615,6 +679,23 @@ mod tests {
                 .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
         );
         assert_eq!(mask_card("6037997599999993"), "603799******9993");
+    }
+
+    #[test]
+    fn seeded_lines_keep_the_statement_equal_to_the_wallet() {
+        let mut s = State::new(true, false);
+        let before = s.wallet_toman();
+        let seeded = s.seed_transactions(1_000).unwrap();
+        assert_eq!(seeded.count, 1_000);
+        assert_eq!(s.ledger.len(), 1_001);
+        let ledger_sum: i64 = s.ledger.iter().map(|e| e.amount_toman).sum();
+        assert_eq!(ledger_sum, s.wallet_toman());
+        assert_eq!(before + seeded.sum_toman, seeded.wallet_toman);
+        assert_eq!(
+            s.ledger.iter().filter(|e| e.channel == "refund").count(),
+            100
+        );
+        assert!(s.seed_transactions(MAX_SEED_TRANSACTIONS + 1).is_err());
     }
 
     #[test]

@@ -1329,3 +1329,61 @@ async fn empty_pages_are_schema_valid() {
     assert_eq!(st["has_more"], false);
     assert_eq!(st["data"][0]["amount"], 5_000_000);
 }
+
+#[tokio::test]
+async fn seeding_control_fills_the_statement_and_keeps_it_equal_to_the_wallet() {
+    let sb = sandbox().await;
+    let c = client();
+    let (s, v) = post(
+        &c,
+        format!("{}/__sandbox/seed/transactions", sb.base_url()),
+        json!({"count": 240}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["count"], 240);
+    let library = sb.seed_transactions(10).await.expect("seeded");
+    assert_eq!(library.count, 10);
+    let (s, v) = post(
+        &c,
+        format!("{}/__sandbox/seed/transactions", sb.base_url()),
+        json!({"count": "many"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    let token = sb.credentials().access_token;
+    let business = sb.credentials().business;
+    let (mut rows, mut sum, mut cursor) = (0i64, 0i64, None::<i64>);
+    loop {
+        let mut url = format!(
+            "{}/v3/business/{business}/transaction?per_page=100",
+            sb.base_url()
+        );
+        if let Some(c) = cursor {
+            url.push_str(&format!("&start_after={c}"));
+        }
+        let (s, page) = get_bearer(&c, url, &token).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let items = page["data"].as_array().expect("items");
+        for item in items {
+            rows += 1;
+            sum += item["amount"].as_i64().expect("amount");
+        }
+        cursor = items.last().and_then(|i| i["id"].as_i64());
+        if page["has_more"] != json!(true) {
+            break;
+        }
+    }
+    // the opening balance plus 250 seeded lines
+    assert_eq!(rows, 251);
+    let (s, balance) = get_bearer(
+        &c,
+        format!("{}/v2/business/{business}/balance", sb.base_url()),
+        &token,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{balance}");
+    assert_eq!(balance["data"]["wallet"].as_i64(), Some(sum));
+    assert_eq!(library.wallet_toman, sum);
+}

@@ -144,17 +144,14 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct AuthorizationCreated {
         ///Human-readable message.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub result: ::std::option::Option<AuthorizationCreatedResult>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        pub result: AuthorizationCreatedResult,
+        pub status: ::vandar_runtime::domain::LenientInt,
     }
 
     impl AuthorizationCreated {
@@ -169,12 +166,10 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct AuthorizationCreatedResult {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorization: ::std::option::Option<AuthorizationToken>,
+        pub authorization: AuthorizationToken,
     }
 
     impl AuthorizationCreatedResult {
@@ -464,13 +459,11 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         schemars::JsonSchema
     )]
     pub struct AuthorizationToken {
         ///Token for the bank page (a UUID). Single-use; expires 20 minutes after it is issued.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<::std::string::String>,
+        pub token: ::std::string::String,
     }
 
     impl AuthorizationToken {
@@ -3625,11 +3618,11 @@ pub mod types {
                 ::std::string::String,
             >,
             result: ::std::result::Result<
-                ::std::option::Option<super::AuthorizationCreatedResult>,
+                super::AuthorizationCreatedResult,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::vandar_runtime::domain::LenientInt,
                 ::std::string::String,
             >,
         }
@@ -3638,8 +3631,8 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     message: Ok(Default::default()),
-                    result: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    result: Err("no value supplied for result".to_string()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -3659,9 +3652,7 @@ pub mod types {
             }
             pub fn result<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AuthorizationCreatedResult>,
-                >,
+                T: ::std::convert::TryInto<super::AuthorizationCreatedResult>,
                 T::Error: ::std::fmt::Display,
             {
                 self.result = value
@@ -3673,9 +3664,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
-                >,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::LenientInt>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -3714,7 +3703,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AuthorizationCreatedResult {
             authorization: ::std::result::Result<
-                ::std::option::Option<super::AuthorizationToken>,
+                super::AuthorizationToken,
                 ::std::string::String,
             >,
         }
@@ -3722,7 +3711,7 @@ pub mod types {
         impl ::std::default::Default for AuthorizationCreatedResult {
             fn default() -> Self {
                 Self {
-                    authorization: Ok(Default::default()),
+                    authorization: Err("no value supplied for authorization".to_string()),
                 }
             }
         }
@@ -3730,9 +3719,7 @@ pub mod types {
         impl AuthorizationCreatedResult {
             pub fn authorization<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AuthorizationToken>,
-                >,
+                T: ::std::convert::TryInto<super::AuthorizationToken>,
                 T::Error: ::std::fmt::Display,
             {
                 self.authorization = value
@@ -4334,16 +4321,13 @@ pub mod types {
 
         #[derive(Clone, Debug)]
         pub struct AuthorizationToken {
-            token: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
 
         impl ::std::default::Default for AuthorizationToken {
             fn default() -> Self {
                 Self {
-                    token: Ok(Default::default()),
+                    token: Err("no value supplied for token".to_string()),
                 }
             }
         }
@@ -4351,7 +4335,7 @@ pub mod types {
         impl AuthorizationToken {
             pub fn token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token = value
@@ -6797,29 +6781,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: ::vandar_runtime::Binding) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
-
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(
+    pub(crate) fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
         inner: ::vandar_runtime::Binding,
@@ -6832,6 +6800,7 @@ impl Client {
     }
 }
 
+#[doc(hidden)]
 impl ClientInfo<::vandar_runtime::Binding> for Client {
     fn api_version() -> &'static str {
         "3"

@@ -66,13 +66,8 @@
 //!             .expiration_date(GregorianDate::parse("2027-03-20")?),
 //!     )
 //!     .send()
-//!     .await?
-//!;
-//! let token = created
-//!     .result
-//!     .and_then(|r| r.authorization)
-//!     .and_then(|a| a.token)
-//!     .ok_or("no token")?;
+//!     .await?;
+//! let token = created.result.authorization.token;
 //!
 //! // 3. send the customer to the bank (the token works once, for 20 minutes)
 //! println!("302 Location: {}", dd.authorization_page_url(&token)?);
@@ -119,8 +114,7 @@
 //!             .business(business)
 //!             .track_id(track_id)
 //!             .send()
-//!             .await?
-//!;
+//!             .await?;
 //!         println!("{:?}", found.result.and_then(|r| r.withdrawal));
 //!     }
 //!     Err(e) => return Err(e.into()),
@@ -366,8 +360,7 @@ impl types::AuthorizationPage {
     ///         .status("ACTIVE")
     ///         .page(page)
     ///         .send()
-    ///         .await?
-    ///;
+    ///         .await?;
     ///     for mandate in &answer.data {
     ///         println!("{:?} {:?}", mandate.id, mandate.mandate_status());
     ///     }

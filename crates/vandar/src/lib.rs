@@ -8,6 +8,7 @@
 //! | `core` | `core` | business API: business info, statement, refunds, settlements (v3/v2.1, batch, queued), Avand, cash-in, customers, inquiries; pagination streams, settlement callback parser |
 //! | `ravand` | `ravand` | Ravand card issuing (cardholder, documents, activation/PIN/block pages) and holder banking (balance, statement, OTP-confirmed transfers); path-only upstream docs, free-form bodies |
 //! | `subscription` | `subscription` | direct debit: banks, mandates (bank page, callback, verify), withdrawals, refunds |
+//! | `sandbox` | `sandbox` | a local stateful Vandar + Sanbod server for development and tests (`Sandbox::start()`) |
 //! | `sanbod` | `sanbod` | Sanbod open banking (not Vandar): OAuth consent (302 page URL), token manager (AC/CC, refresh, revoke), internal/PAYA/SATNA transfers, statement, PAYA/SATNA reports, account/card/IBAN conversions |
 //!
 //! All clients share one [`Vandar`] runtime: one connection pool, one configuration (hosts,
@@ -36,9 +37,8 @@
 //!             .factor_number("INV-1001".to_string()),
 //!     )
 //!     .send()
-//!     .await?
-//!;
-//! let token = sent.token.ok_or("the gateway returned no token")?;
+//!     .await?;
+//! let token = sent.token;
 //! // Keep `token` with the order, server-side.
 //!
 //! // 2. Redirect the buyer's browser to the payment page (a one-time URL).
@@ -71,42 +71,38 @@
 #![deny(missing_docs)]
 
 pub use vandar_runtime::{
-    ApiError, ApiKey, AuthError, Clock, Config, ConfigBuilder, ConfigError, Error,
+    Answer, ApiError, ApiKey, AuthError, Clock, Config, ConfigBuilder, ConfigError, Error,
     MemoryTokenStore, RateLimit, RateLimits, RetryPolicy, Runtime, Secret, SystemClock, Timeouts,
     TokenPair, TokenRefresh, TokenStore, TokenStoreError, domain, secret,
 };
 
-/// The payment gateway (IPG v4). See [`vandar_ipg`].
 #[cfg(feature = "ipg")]
-pub mod ipg {
-    pub use vandar_ipg::*;
-}
+#[doc(inline)]
+pub use vandar_ipg as ipg;
 
-/// The business API: business, statement, refunds, settlements (incl. batch and queued), Avand,
-/// cash-in, customers and inquiries. See [`vandar_core`].
 #[cfg(feature = "core")]
-pub mod core {
-    pub use vandar_core::*;
-}
+#[doc(inline)]
+pub use vandar_core as core;
 
-/// Ravand: branded card issuing and holder banking. See [`vandar_ravand`].
 #[cfg(feature = "ravand")]
-pub mod ravand {
-    pub use vandar_ravand::*;
-}
+#[doc(inline)]
+pub use vandar_ravand as ravand;
 
-/// Direct debit (subscription): mandates, withdrawals, refunds. See [`vandar_subscription`].
 #[cfg(feature = "subscription")]
-pub mod subscription {
-    pub use vandar_subscription::*;
-}
+#[doc(inline)]
+pub use vandar_subscription as subscription;
 
-/// Sanbod open banking: OAuth, transfers, statement and reports, conversions. See
-/// [`sanbod`](::sanbod).
 #[cfg(feature = "sanbod")]
-pub mod sanbod {
-    pub use ::sanbod::*;
-}
+#[doc(inline)]
+pub use ::sanbod;
+
+#[cfg(feature = "sandbox")]
+#[doc(inline)]
+pub use vandar_sandbox as sandbox;
+
+/// What consuming the pagination streams needs (`try_next`, `try_collect`, `next`), so that
+/// users need not add `futures` themselves.
+pub use futures::{StreamExt, TryStreamExt};
 
 /// Entry point: one runtime shared by every product client.
 #[derive(Clone, Debug)]
