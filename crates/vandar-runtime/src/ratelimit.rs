@@ -43,7 +43,8 @@ use std::fmt;
 use crate::error::ConfigError;
 use crate::timeouts::instant_after;
 
-/// A limit of `max_requests` in any window of length `per` (see the [module docs](self)).
+/// A limit of `max_requests` in any window of length `per`: a sliding window (the default) or,
+/// with a smaller burst, a smoothed GCRA; see [`RateLimit::new`] and [`RateLimit::with_burst`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     max_requests: u32,
@@ -902,6 +903,91 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(waited, Duration::from_secs(7));
+    }
+
+    /// A shared limiter that grants at once while `up`, and fails otherwise.
+    struct Switch {
+        up: AtomicBool,
+        asked: AtomicU64,
+    }
+
+    impl SharedRateLimiter for Switch {
+        fn acquire(&self, _: SlotRequest) -> SharedLimiterFuture<'_, SlotGrant> {
+            self.asked.fetch_add(1, AtomicOrdering::SeqCst);
+            let up = self.up.load(AtomicOrdering::SeqCst);
+            Box::pin(async move {
+                if up {
+                    Ok(SlotGrant::Granted {
+                        wait: Duration::ZERO,
+                    })
+                } else {
+                    Err(SharedLimiterError::new("down"))
+                }
+            })
+        }
+
+        fn fallback_limits(&self, limits: &RateLimits) -> RateLimits {
+            RateLimits {
+                post: limits
+                    .post
+                    .map(|_| RateLimit::new(2, Duration::from_secs(10))),
+                other: limits.other,
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_shared_limiter_decides_and_the_local_one_is_the_fallback() {
+        let switch = Arc::new(Switch {
+            up: AtomicBool::new(true),
+            asked: AtomicU64::new(0),
+        });
+        let shared: Arc<dyn SharedRateLimiter> = switch.clone();
+        let limiters = Limiters::with_shared(RateLimits::vandar(), Some(shared));
+        let limiter = limiters.get(LimiterKey::token_pair());
+        let start = Instant::now();
+        let far = start + Duration::from_secs(60);
+        // while it answers, the shared limiter alone decides (the fallback allows 2 per 10 s)
+        for _ in 0..5 {
+            limiter.acquire(&reqwest::Method::POST, far).await.unwrap();
+        }
+        assert_eq!(Instant::now(), start);
+        assert_eq!(switch.asked.load(AtomicOrdering::SeqCst), 5);
+        // it fails: the local fallback knows the 5 POSTs just sent and waits a window
+        switch.up.store(false, AtomicOrdering::SeqCst);
+        limiter.acquire(&reqwest::Method::POST, far).await.unwrap();
+        let waited = Instant::now() - start;
+        assert!(waited >= Duration::from_secs(10), "{waited:?}");
+        // every request asks the shared limiter first
+        assert!(switch.asked.load(AtomicOrdering::SeqCst) >= 6);
+        // a deadline before the fallback's slot fails without waiting
+        let now = Instant::now();
+        limiter.acquire(&reqwest::Method::POST, far).await.unwrap();
+        let soon = Instant::now() + Duration::from_secs(1);
+        assert!(limiter.acquire(&reqwest::Method::POST, soon).await.is_err());
+        assert!(Instant::now() - now < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_config_carries_the_shared_limiter_to_the_runtime() {
+        let switch: Arc<dyn SharedRateLimiter> = Arc::new(Switch {
+            up: AtomicBool::new(true),
+            asked: AtomicU64::new(0),
+        });
+        let config = crate::Config::builder()
+            .shared_rate_limiter(switch)
+            .build()
+            .unwrap();
+        assert!(config.shared_rate_limiter().is_some());
+        assert!(config.rate_limits().shared().is_some());
+        assert!(format!("{config:?}").contains("shared_rate_limiter: Some(\"[configured]\")"));
+        let plain = crate::Config::builder().build().unwrap();
+        assert!(plain.rate_limits().shared().is_none());
+        assert_eq!(plain.rate_limits(), &RateLimits::vandar());
+        // gone with its configuration
+        let tagged = *config.rate_limits();
+        drop(config);
+        assert!(tagged.shared().is_none());
     }
 
     #[test]

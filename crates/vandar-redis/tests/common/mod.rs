@@ -1,0 +1,130 @@
+//! A real `redis-server` on 127.0.0.1 for the tests: each test starts its own on a free port
+//! and stops it when dropped.
+//!
+//! The binary is `$VANDAR_REDIS_SERVER` or `redis-server` on the `PATH` (Debian package
+//! `redis-server`). When it is missing the tests say so and pass without running, unless
+//! `VANDAR_REQUIRE_REDIS=1` (CI sets it), which makes them fail instead.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One redis-server process.
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+fn binary() -> String {
+    std::env::var("VANDAR_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into())
+}
+
+fn pong(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+impl RedisServer {
+    /// Start one, or `None` (with a message) when the binary is missing.
+    pub fn start() -> Option<Self> {
+        let bin = binary();
+        if let Err(e) = Command::new(&bin).arg("--version").output() {
+            let msg = format!(
+                "SKIPPED: `{bin}` cannot be run ({e}); install the Debian package redis-server or set VANDAR_REDIS_SERVER"
+            );
+            if std::env::var("VANDAR_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
+                panic!("{msg} (VANDAR_REQUIRE_REDIS=1)");
+            }
+            eprintln!("{msg}");
+            return None;
+        }
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let dir = std::env::temp_dir()
+                .join(format!("vandar-redis-test-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let mut child = Command::new(&bin)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                    "--loglevel",
+                    "warning",
+                    "--dir",
+                ])
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server starts");
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(5) {
+                if pong(port) {
+                    return Some(Self {
+                        child: Some(child),
+                        port,
+                        dir,
+                    });
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // the port was taken meanwhile: try another
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start on 127.0.0.1");
+    }
+
+    /// `redis://127.0.0.1:<port>/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kill it (SIGKILL) and wait until it is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Start a server or return from the test (the binary is missing; see the module docs).
+#[macro_export]
+macro_rules! redis_or_skip {
+    () => {
+        match common::RedisServer::start() {
+            Some(server) => server,
+            None => return,
+        }
+    };
+}
