@@ -1,0 +1,449 @@
+//! The command line (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  cancelled at a confirmation prompt (nothing was sent)
+  2  usage or configuration error (nothing was sent)
+  3  the API rejected the call (its field errors are printed)
+  4  outcome unknown: a money-moving call may have taken effect and a look-up could not tell
+  5  transport, timeout, rate limit or other failure
+
+Configuration: flags > environment > config file profile > built-in profile.
+Config file: $XDG_CONFIG_HOME/vandar/config.toml (or ~/.config/vandar/config.toml).
+Secrets: VANDAR_ACCESS_TOKEN, VANDAR_REFRESH_TOKEN, VANDAR_IPG_API_KEY, SANBOD_CLIENT_ID,
+SANBOD_CLIENT_SECRET, or the profile's secrets file (JSON, chmod 600).";
+
+/// `vandar`: the Vandar payment APIs and Sanbod open banking from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "vandar",
+    version,
+    about = "The Vandar payment APIs and Sanbod open banking from the command line.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Profile from the config file (built in: production, sandbox).
+    #[arg(long, global = true, env = "VANDAR_PROFILE")]
+    pub profile: Option<String>,
+    /// Run against an in-process sandbox with seeded data (no account needed).
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Statement lines to seed into the in-process sandbox.
+    #[arg(long, global = true, env = "VANDAR_SANDBOX_SEED", value_name = "N")]
+    pub sandbox_seed: Option<usize>,
+    /// Config file.
+    #[arg(long, global = true, env = "VANDAR_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Send every host's requests to this base URL (e.g. a running vandar-sandbox).
+    #[arg(long, global = true, env = "VANDAR_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Business slug for `{business}` path parameters.
+    #[arg(long, global = true, env = "VANDAR_BUSINESS")]
+    pub business: Option<String>,
+    /// Secrets file (JSON; must not be readable by others).
+    #[arg(long, global = true, env = "VANDAR_SECRETS_FILE", value_name = "PATH")]
+    pub secrets_file: Option<PathBuf>,
+    /// Print JSON for scripts instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Turn the client-side rate limits off (POST 30 / others 100 per 3 s per credential).
+    #[arg(long, global = true, env = "VANDAR_NO_RATE_LIMIT")]
+    pub no_rate_limit: bool,
+    /// Per-attempt timeout in seconds.
+    #[arg(long, global = true, env = "VANDAR_TIMEOUT", value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// More diagnostics on stderr (-v warnings, -vv info, -vvv debug); never secrets.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The Vandar business token pair.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// The business wallet balance.
+    Balance,
+    /// The business statement.
+    #[command(subcommand)]
+    Transactions(TransactionsCmd),
+    /// Settlements (payouts to an IBAN).
+    #[command(subcommand)]
+    Settlement(SettlementCmd),
+    /// The payment gateway (IPG).
+    #[command(subcommand)]
+    Ipg(IpgCmd),
+    /// Direct debit: mandates and withdrawals.
+    #[command(subcommand)]
+    Mandate(MandateCmd),
+    /// Sanbod open banking: OAuth steps, transfers, statement.
+    #[command(subcommand)]
+    Sanbod(SanbodCmd),
+    /// List every operation of every spec.
+    Ops(OpsArgs),
+    /// Call any operation by id, like `gh api`.
+    Call(CallArgs),
+}
+
+/// `vandar token`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Rotate the token pair now and write it back where it came from.
+    Refresh,
+    /// Where the token comes from and when it expires (never the token).
+    Status,
+}
+
+/// Output format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// `vandar transactions`.
+#[derive(Debug, Subcommand)]
+pub enum TransactionsCmd {
+    /// Stream the statement page by page (constant memory) as CSV or JSON.
+    Export(ExportArgs),
+}
+
+/// `vandar transactions export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// First day (inclusive), Jalali (1403/01/15, 14030115) or Gregorian (2024-04-03).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (inclusive), Jalali or Gregorian.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Rows per page (1-100).
+    #[arg(long, default_value_t = 100)]
+    pub per_page: u64,
+    /// Only this channel.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Only `transactions` or `settlements`.
+    #[arg(long)]
+    pub status_kind: Option<String>,
+    /// Only this track id.
+    #[arg(long)]
+    pub track_id: Option<String>,
+}
+
+/// `vandar settlement`.
+#[derive(Debug, Subcommand)]
+pub enum SettlementCmd {
+    /// Pay out to an IBAN (asks for confirmation unless --yes).
+    Create(SettlementCreate),
+    /// One settlement by id.
+    Show {
+        /// Settlement id (UUID) or transaction id.
+        id: String,
+    },
+    /// Settlements, newest first.
+    List {
+        /// Page number.
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        /// Settlements per page.
+        #[arg(long, default_value_t = 20)]
+        per_page: u64,
+    },
+    /// Cancel a pending settlement (the money returns to the wallet).
+    Cancel {
+        /// Settlement id.
+        id: String,
+    },
+}
+
+/// `vandar settlement create`.
+#[derive(Debug, Args)]
+pub struct SettlementCreate {
+    /// Amount in Toman (`50000`, `50,000`, `50000 Toman`; `500000 Rial` is converted).
+    #[arg(long)]
+    pub amount: String,
+    /// Destination IBAN (IR + 24 digits).
+    #[arg(long)]
+    pub iban: String,
+    /// Your unique key for this settlement; made (UUID) and printed when left out.
+    #[arg(long)]
+    pub track_id: Option<String>,
+    /// Instant settlement (not in the 30-minute cycles; cannot be cancelled).
+    #[arg(long)]
+    pub instant: bool,
+    /// URL Vandar posts the final state to.
+    #[arg(long)]
+    pub notify_url: Option<String>,
+    /// Payment number (shenase) for the receiving bank.
+    #[arg(long)]
+    pub payment_number: Option<String>,
+    /// Description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// `vandar ipg`.
+#[derive(Debug, Subcommand)]
+pub enum IpgCmd {
+    /// Register a payment and print its payment page URL.
+    Send {
+        /// Amount in Rial (at least 1000).
+        #[arg(long)]
+        amount: String,
+        /// Where the buyer returns after paying.
+        #[arg(long)]
+        callback_url: String,
+        /// Buyer's mobile number.
+        #[arg(long)]
+        mobile: Option<String>,
+        /// Invoice number.
+        #[arg(long)]
+        factor_number: Option<String>,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// A payment's state by token.
+    Info {
+        /// The payment token.
+        token: String,
+    },
+    /// Verify a paid payment (once; only then is the money yours).
+    Verify {
+        /// The payment token.
+        token: String,
+    },
+}
+
+/// `vandar mandate`.
+#[derive(Debug, Subcommand)]
+pub enum MandateCmd {
+    /// Banks that accept mandates now.
+    Banks,
+    /// Ask a customer for a mandate; prints the bank page URL.
+    Create(MandateCreate),
+    /// Verify a mandate the customer approved (after the callback).
+    Verify {
+        /// Authorization (mandate) id.
+        id: String,
+    },
+    /// Mandates.
+    List,
+    /// One mandate.
+    Show {
+        /// Authorization (mandate) id.
+        id: String,
+    },
+    /// Revoke a mandate.
+    Revoke {
+        /// Authorization (mandate) id.
+        id: String,
+    },
+    /// Withdraw from a customer's account under a mandate (asks unless --yes).
+    Withdraw {
+        /// Authorization (mandate) id.
+        #[arg(long)]
+        mandate: String,
+        /// Amount in Rial.
+        #[arg(long)]
+        amount: String,
+        /// Your unique key; made and printed when left out.
+        #[arg(long)]
+        track_id: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// One withdrawal by id, or by --track-id.
+    Withdrawal {
+        /// Withdrawal id.
+        id: Option<String>,
+        /// Look it up by track id instead.
+        #[arg(long)]
+        track_id: Option<String>,
+    },
+}
+
+/// `vandar mandate create`.
+#[derive(Debug, Args)]
+pub struct MandateCreate {
+    /// Bank code (see `vandar mandate banks`).
+    #[arg(long)]
+    pub bank_code: String,
+    /// Customer's mobile number.
+    #[arg(long)]
+    pub mobile: String,
+    /// Customer's national code.
+    #[arg(long)]
+    pub national_code: Option<String>,
+    /// Most per withdrawal, in Rial.
+    #[arg(long)]
+    pub limit: String,
+    /// Withdrawals per month.
+    #[arg(long)]
+    pub count: u32,
+    /// Last day, Jalali or Gregorian.
+    #[arg(long)]
+    pub expiration_date: String,
+    /// Where the customer returns.
+    #[arg(long)]
+    pub callback_url: String,
+    /// Customer's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Who pays the fee (e.g. APPLICATION_SELF).
+    #[arg(long)]
+    pub wage_type: Option<String>,
+}
+
+/// `vandar sanbod`.
+#[derive(Debug, Subcommand)]
+pub enum SanbodCmd {
+    /// Start the consent flow: print the bank's login page URL.
+    Authorize {
+        /// Bank (provider) code, e.g. 059.
+        #[arg(long)]
+        provider: String,
+        /// Scopes, e.g. statement normaltransfer.
+        #[arg(long, num_args = 1.., required = true)]
+        scope: Vec<String>,
+        /// Your callback URL.
+        #[arg(long)]
+        redirect_uri: String,
+        /// Your anti-CSRF state.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Get a token (from a consent code, or client credentials) and keep it in the secrets file.
+    Token {
+        /// The `code` of the consent callback (authorization code grant).
+        #[arg(long, conflicts_with = "client_credentials")]
+        code: Option<String>,
+        /// A client-credentials token instead (conversions).
+        #[arg(long)]
+        client_credentials: bool,
+        /// Scopes (client credentials).
+        #[arg(long, num_args = 1..)]
+        scope: Vec<String>,
+        /// Bank (provider) code (client credentials).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Name to keep the token under.
+        #[arg(long, default_value = "default")]
+        user: String,
+    },
+    /// A transfer from the user's account (asks unless --yes).
+    Transfer(SanbodTransfer),
+    /// The user's account statement.
+    Statement {
+        /// Deposit (account) number.
+        #[arg(long)]
+        deposit: String,
+        /// Token name.
+        #[arg(long, default_value = "default")]
+        user: String,
+    },
+    /// Revoke a kept token.
+    Revoke {
+        /// Token name.
+        #[arg(long, default_value = "default")]
+        user: String,
+    },
+}
+
+/// Sanbod transfer kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransferKind {
+    /// Internal (same bank).
+    Normal,
+    /// PAYA (ACH).
+    Paya,
+    /// SATNA (RTGS).
+    Satna,
+}
+
+/// `vandar sanbod transfer`.
+#[derive(Debug, Args)]
+pub struct SanbodTransfer {
+    /// Kind of transfer.
+    #[arg(value_enum)]
+    pub kind: TransferKind,
+    /// Source deposit number.
+    #[arg(long)]
+    pub from_deposit: String,
+    /// Destination deposit number (normal) or IBAN (PAYA/SATNA).
+    #[arg(long)]
+    pub to: String,
+    /// Amount in Rial.
+    #[arg(long)]
+    pub amount: String,
+    /// Receiver's first name (PAYA/SATNA).
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// Receiver's last name (PAYA/SATNA).
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// Description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Token name.
+    #[arg(long, default_value = "default")]
+    pub user: String,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// `vandar ops`.
+#[derive(Debug, Args)]
+pub struct OpsArgs {
+    /// Only this product (ipg, core, subscription, ravand, sanbod).
+    #[arg(long)]
+    pub product: Option<String>,
+}
+
+/// `vandar call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Operation id, or product:operation_id when several products use it.
+    pub operation: String,
+    /// A path or query parameter, `name=value` (repeatable). `business` defaults to the
+    /// configured business.
+    #[arg(long = "param", short = 'p', value_name = "K=V")]
+    pub params: Vec<String>,
+    /// JSON body: `@file.json`, `-` for stdin, or inline JSON.
+    #[arg(long)]
+    pub body: Option<String>,
+    /// Send a money-moving operation without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+}

@@ -1,0 +1,134 @@
+//! The CLI's error type and its documented exit codes.
+
+use std::process::ExitCode;
+
+/// The documented exit codes of `vandar`.
+///
+/// | code | meaning |
+/// |---|---|
+/// | 0 | success |
+/// | 1 | cancelled at a confirmation prompt (nothing was sent) |
+/// | 2 | usage or configuration error (bad flag, missing credential, unreadable or world-readable secrets file); nothing was sent |
+/// | 3 | the API rejected the call (4xx/5xx answer, validation errors, refused token refresh) |
+/// | 4 | outcome unknown: a money-moving call may or may not have taken effect, and a look-up could not settle it |
+/// | 5 | transport, timeout, rate limit, undecodable answer or any other failure |
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Cancelled at a confirmation prompt.
+    pub const CANCELLED: u8 = 1;
+    /// Usage or configuration error.
+    pub const USAGE: u8 = 2;
+    /// The API rejected the call.
+    pub const API: u8 = 3;
+    /// Outcome unknown.
+    pub const OUTCOME_UNKNOWN: u8 = 4;
+    /// Transport or other failure.
+    pub const OTHER: u8 = 5;
+}
+
+/// Everything that can end a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A bad flag combination, a missing setting or a configuration problem.
+    #[error("{0}")]
+    Usage(String),
+    /// The user answered "no" at a confirmation prompt.
+    #[error("cancelled: nothing was sent")]
+    Cancelled,
+    /// An SDK error (API rejection, transport, outcome unknown, ...).
+    #[error(transparent)]
+    Sdk(#[from] vandar::Error),
+    /// A money call whose outcome is still unknown after the look-up; the text says what to do.
+    #[error("{0}")]
+    OutcomeUnknown(String),
+    /// Writing output or reading input failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else (an answer without an expected field, a sandbox that did not start).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    /// A usage error from any message.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::Usage(message.into())
+    }
+
+    /// The process exit code for this error (see [`exit`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => exit::USAGE,
+            CliError::Cancelled => exit::CANCELLED,
+            CliError::OutcomeUnknown(_) => exit::OUTCOME_UNKNOWN,
+            CliError::Io(_) | CliError::Other(_) => exit::OTHER,
+            CliError::Sdk(e) => sdk_exit_code(e),
+        }
+    }
+
+    /// The exit code as an [`ExitCode`].
+    pub fn exit(&self) -> ExitCode {
+        ExitCode::from(self.exit_code())
+    }
+}
+
+/// The exit code of an SDK error.
+pub fn sdk_exit_code(e: &vandar::Error) -> u8 {
+    use vandar::{AuthError, Error};
+    if e.is_outcome_unknown() {
+        return exit::OUTCOME_UNKNOWN;
+    }
+    match e {
+        Error::InvalidRequest(_) | Error::Config(_) => exit::USAGE,
+        Error::Auth(AuthError::NoToken) => exit::USAGE,
+        Error::Auth(AuthError::RefreshOutcomeUnknown { .. }) => exit::OUTCOME_UNKNOWN,
+        Error::Auth(AuthError::RefreshRejected { .. } | AuthError::RefreshTokenExpired) => {
+            exit::API
+        }
+        Error::Api(_) | Error::Redirect { .. } | Error::UnexpectedStatus { .. } => exit::API,
+        _ => exit::OTHER,
+    }
+}
+
+/// Render an error for stderr: the message, then the API's field errors one per line. Never
+/// a secret: the SDK's errors are scrubbed of the call's credentials, and the CLI's own messages
+/// name settings, never their values.
+pub fn render(e: &CliError) -> String {
+    let mut out = match e {
+        CliError::Sdk(sdk) => match sdk.api_error() {
+            Some(api) => {
+                let mut head = format!("error: the API refused the call (HTTP {}", api.http_status);
+                if let Some(code) = &api.code {
+                    head.push_str(&format!(", code {code}"));
+                }
+                head.push(')');
+                if !api.messages.is_empty() {
+                    head.push_str(&format!(": {}", api.messages.join("; ")));
+                }
+                head
+            }
+            None => format!("error: {e}"),
+        },
+        _ => format!("error: {e}"),
+    };
+    if let CliError::Sdk(sdk) = e {
+        if let vandar::Error::Redirect {
+            location: Some(l), ..
+        } = sdk
+        {
+            out.push_str(&format!("\n  location: {l}"));
+        }
+        if let Some(api) = sdk.api_error() {
+            for (field, messages) in &api.field_errors {
+                for m in messages {
+                    out.push_str(&format!("\n  {field}: {m}"));
+                }
+            }
+        }
+        if sdk.is_outcome_unknown() {
+            out.push_str("\n  the call may have taken effect: look it up before sending it again");
+        }
+    }
+    out
+}

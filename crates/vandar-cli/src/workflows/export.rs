@@ -1,0 +1,287 @@
+//! `vandar transactions export`: the statement, page by page, to CSV or JSON in constant memory.
+//!
+//! Each page (at most 100 lines) is fetched, written and dropped before the next one is asked
+//! for (the `start_after` cursor), so memory does not grow with the statement. Dates are Jalali
+//! or Gregorian; they go to the API as `fromDate`/`toDate` and are also applied to each line's
+//! `created_at` (Tehran wall clock), so a server that ignores the filter still gives the range.
+//! A summary (rows, sum of amounts with its unit) goes to stderr; a progress bar too, but only
+//! when stderr is a terminal.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal as _, Write};
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use vandar::domain::{ApiDate, ApiDateTime, JalaliDate, Toman};
+
+use crate::api::Product;
+use crate::cli::{ExportArgs, ExportFormat};
+use crate::context::Ctx;
+use crate::error::CliError;
+use crate::output::amount_of;
+
+/// CSV header (money columns name their unit).
+pub const COLUMNS: [&str; 14] = [
+    "id",
+    "created_at",
+    "created_at_gregorian",
+    "amount_toman",
+    "wage_toman",
+    "wallet_toman",
+    "status",
+    "channel",
+    "track_id",
+    "factor_number",
+    "tracking_code",
+    "ref_id",
+    "card_number",
+    "description",
+];
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Rows written.
+    pub rows: u64,
+    /// Sum of the `amount` column, Toman.
+    pub sum_toman: i64,
+    /// Pages fetched.
+    pub pages: u64,
+}
+
+fn parse_day(flag: &str, s: &str) -> Result<NaiveDate, CliError> {
+    ApiDate::parse(s).map(|d| d.gregorian()).map_err(|e| {
+        CliError::usage(format!(
+            "--{flag} `{s}`: {e} (use a Jalali date like 1403/01/15 or a Gregorian one like 2024-04-03)"
+        ))
+    })
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// One statement line as the export's cells.
+fn cells(item: &Value) -> ([String; 14], Option<NaiveDate>, i64) {
+    let created = text(item.get("created_at"));
+    let parsed = ApiDateTime::parse(&created).ok().map(|t| t.local());
+    let amount = item.get("amount").and_then(amount_of).unwrap_or(0);
+    let money = |k: &str| {
+        item.get(k)
+            .and_then(amount_of)
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    };
+    (
+        [
+            text(item.get("id")),
+            created,
+            parsed.map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            amount.to_string(),
+            money("wage"),
+            money("wallet"),
+            text(item.get("status")),
+            text(item.get("channel")),
+            text(item.get("track_id")),
+            text(item.get("factorNumber")),
+            text(item.get("tracking_code")),
+            text(item.get("ref_id")),
+            text(item.get("card_number")),
+            text(item.get("description")),
+        ],
+        parsed.map(|t| t.date()),
+        amount,
+    )
+}
+
+enum Sink {
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
+    Json { out: Box<dyn Write>, first: bool },
+}
+
+impl Sink {
+    fn new(format: ExportFormat, out: Box<dyn Write>) -> Result<Sink, CliError> {
+        Ok(match format {
+            ExportFormat::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(COLUMNS).map_err(csv_err)?;
+                Sink::Csv(Box::new(w))
+            }
+            ExportFormat::Json => {
+                let mut out = out;
+                out.write_all(b"[")?;
+                Sink::Json { out, first: true }
+            }
+        })
+    }
+
+    fn row(&mut self, cells: &[String; 14]) -> Result<(), CliError> {
+        match self {
+            Sink::Csv(w) => w.write_record(cells).map_err(csv_err),
+            Sink::Json { out, first } => {
+                let mut obj = serde_json::Map::with_capacity(COLUMNS.len());
+                for (k, v) in COLUMNS.iter().zip(cells) {
+                    let value = match *k {
+                        "amount_toman" | "wage_toman" | "wallet_toman" => v
+                            .parse::<i64>()
+                            .map_or(Value::Null, |n| Value::Number(n.into())),
+                        _ if v.is_empty() => Value::Null,
+                        _ => Value::String(v.clone()),
+                    };
+                    obj.insert((*k).to_owned(), value);
+                }
+                out.write_all(if *first { b"\n" } else { b",\n" })?;
+                *first = false;
+                serde_json::to_writer(&mut *out, &Value::Object(obj))
+                    .map_err(std::io::Error::from)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), CliError> {
+        match self {
+            Sink::Csv(mut w) => w.flush().map_err(CliError::from),
+            Sink::Json { mut out, .. } => {
+                out.write_all(b"\n]\n")?;
+                out.flush().map_err(CliError::from)
+            }
+        }
+    }
+}
+
+fn csv_err(e: csv::Error) -> CliError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => CliError::Io(io),
+        other => CliError::Other(format!("csv: {other:?}")),
+    }
+}
+
+/// Run the export.
+pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
+    let from = args
+        .from
+        .as_deref()
+        .map(|s| parse_day("from", s))
+        .transpose()?;
+    let to = args.to.as_deref().map(|s| parse_day("to", s)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(CliError::usage("--from is after --to"));
+    }
+    if !(1..=100).contains(&args.per_page) {
+        return Err(CliError::usage("--per-page must be 1 to 100"));
+    }
+    let jalali = |d: NaiveDate| {
+        JalaliDate::from_gregorian(d)
+            .map(|j| j.to_compact())
+            .map_err(|e| CliError::usage(format!("date {d}: {e}")))
+    };
+    let mut query: Vec<(String, String)> = vec![("per_page".into(), args.per_page.to_string())];
+    if let Some(f) = from {
+        query.push(("fromDate".into(), jalali(f)?));
+    }
+    if let Some(t) = to {
+        query.push(("toDate".into(), jalali(t)?));
+    }
+    for (k, v) in [
+        ("channel", &args.channel),
+        ("statusKind", &args.status_kind),
+        ("track_id", &args.track_id),
+    ] {
+        if let Some(v) = v {
+            query.push((k.into(), v.clone()));
+        }
+    }
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::with_capacity(
+            256 * 1024,
+            File::create(path)
+                .map_err(|e| CliError::usage(format!("cannot create {}: {e}", path.display())))?,
+        )),
+        None => Box::new(BufWriter::with_capacity(256 * 1024, std::io::stdout())),
+    };
+    let mut sink = Sink::new(args.format, out)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {human_pos} rows [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let mut summary = Summary::default();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = query.clone();
+        if let Some(c) = &cursor {
+            q.push(("start_after".into(), c.clone()));
+        }
+        let page = ctx
+            .call(Product::Core, "list_transactions", &[], &q, None)
+            .await?;
+        summary.pages += 1;
+        let list = crate::workflows::items(page.get("data").unwrap_or(&Value::Null));
+        let mut last = None;
+        for item in &list {
+            let (row, day, amount) = cells(item);
+            last = Some(row[0].clone());
+            let in_range = match day {
+                Some(d) => from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t),
+                None => true,
+            };
+            if !in_range {
+                continue;
+            }
+            match sink.row(&row) {
+                Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    return Ok(summary);
+                }
+                other => other?,
+            }
+            summary.rows += 1;
+            summary.sum_toman += amount;
+        }
+        if let Some(bar) = &bar {
+            bar.set_position(summary.rows);
+        }
+        let more = matches!(page.get("has_more"), Some(Value::Bool(true)))
+            || page.get("has_more").and_then(Value::as_i64) == Some(1);
+        match last {
+            Some(id) if more && !id.is_empty() && cursor.as_deref() != Some(&id) => {
+                cursor = Some(id);
+            }
+            Some(_) if more => {
+                return Err(CliError::Other(
+                    "the statement's cursor did not move (a line without an id, or the same page twice)".into(),
+                ));
+            }
+            _ => break,
+        }
+    }
+    match sink.finish() {
+        Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let total = format!("{:#}", Toman::new(summary.sum_toman));
+    if ctx.json() && args.output.is_some() {
+        crate::output::print_json(&json!({
+            "rows": summary.rows, "sum_toman": summary.sum_toman, "pages": summary.pages,
+        }))?;
+    } else {
+        eprintln!(
+            "exported {} rows ({} pages); sum of amounts: {total}",
+            summary.rows, summary.pages
+        );
+    }
+    Ok(summary)
+}

@@ -1,0 +1,114 @@
+//! `vandar ipg send|info|verify` (amounts in Rial).
+
+use serde_json::{Value, json};
+
+use crate::api::Product;
+use crate::context::Ctx;
+use crate::error::CliError;
+use crate::output::{Unit, object_record, record};
+use crate::workflows::{emit, parse_rial, put};
+
+const UNITS: &[(&str, Unit)] = &[
+    ("amount", Unit::Rial),
+    ("realAmount", Unit::Rial),
+    ("wage", Unit::Rial),
+];
+
+fn api_key(ctx: &Ctx) -> Result<String, CliError> {
+    ctx.secrets
+        .ipg_api_key
+        .as_ref()
+        .map(|(k, _)| k.expose().to_owned())
+        .ok_or_else(|| {
+            CliError::usage(
+                "no IPG api key: set VANDAR_IPG_API_KEY or `ipg_api_key` in the secrets file",
+            )
+        })
+}
+
+/// `vandar ipg send`: register a payment; print its token and payment page.
+pub async fn send(
+    ctx: &Ctx,
+    amount: &str,
+    callback_url: &str,
+    mobile: Option<&str>,
+    factor_number: Option<&str>,
+    description: Option<&str>,
+) -> Result<(), CliError> {
+    let amount = parse_rial(amount)?;
+    let mut body = json!({
+        "api_key": api_key(ctx)?,
+        "amount": amount.get(),
+        "callback_url": callback_url,
+    });
+    put(&mut body, "mobile_number", mobile);
+    put(&mut body, "factorNumber", factor_number);
+    put(&mut body, "description", description);
+    let answer = ctx
+        .call(Product::Ipg, "send_payment", &[], &[], Some(&body))
+        .await?;
+    let token = answer
+        .get("token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| CliError::Other("the gateway answered without a token".into()))?
+        .to_owned();
+    let page = Product::Ipg
+        .binding(&ctx.vandar)
+        .page_url("payment_page", &[("token", &token)])?
+        .to_string();
+    let j = json!({"token": token, "amount_rial": amount.get(), "payment_url": page});
+    emit(
+        ctx,
+        || {
+            record(&[
+                ("token", token.clone()),
+                ("amount", format!("{amount:#}")),
+                ("payment page", page.clone()),
+            ])
+        },
+        &j,
+    )
+}
+
+/// `vandar ipg info`.
+pub async fn info(ctx: &Ctx, token: &str) -> Result<(), CliError> {
+    let body = json!({"api_key": api_key(ctx)?, "token": token});
+    let answer = ctx
+        .call(Product::Ipg, "get_transaction_info", &[], &[], Some(&body))
+        .await?;
+    emit(ctx, || object_record(&answer, UNITS), &answer)
+}
+
+/// `vandar ipg verify`: verified (exit 0), already verified (exit 0, said so), or the API's
+/// refusal (expired, unpaid: exit 3).
+pub async fn verify(ctx: &Ctx, token: &str) -> Result<(), CliError> {
+    let body = json!({"api_key": api_key(ctx)?, "token": token});
+    match ctx
+        .call(Product::Ipg, "verify_payment", &[], &[], Some(&body))
+        .await
+    {
+        Ok(answer) => {
+            let j = json!({"outcome": "verified", "answer": answer});
+            emit(
+                ctx,
+                || {
+                    format!(
+                        "verified: the money is yours\n{}",
+                        object_record(&answer, UNITS)
+                    )
+                },
+                &j,
+            )
+        }
+        Err(CliError::Sdk(e)) if e.api_error().and_then(|a| a.upstream_status) == Some(2) => {
+            let raw = e.api_error().map(|a| a.raw.clone()).unwrap_or(Value::Null);
+            let j = json!({"outcome": "already_verified", "answer": raw});
+            emit(
+                ctx,
+                || "already verified earlier (deliver the order if not done yet)\n".into(),
+                &j,
+            )
+        }
+        Err(e) => Err(e),
+    }
+}

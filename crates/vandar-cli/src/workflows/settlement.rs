@@ -1,0 +1,286 @@
+//! `vandar settlement create|show|list|cancel`.
+//!
+//! `create` is sent once (the SDK never retries it). When its answer is lost
+//! (`err.is_outcome_unknown()`), nothing is said until the settlement has been looked up by its
+//! track id (the settlement list, then the statement), a few times over a few seconds: found, it
+//! is printed as created; not found, the exit code is 4 with how to go on safely (the same track
+//! id cannot pay twice).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use vandar::domain::Toman;
+
+use crate::api::Product;
+use crate::cli::SettlementCreate;
+use crate::context::{Ctx, confirm};
+use crate::error::CliError;
+use crate::output::{Unit, money, object_record, record};
+use crate::workflows::{data, emit, items, new_track_id, parse_iban, parse_toman, put, table_of};
+
+/// Units of the v3 store answer (its `wallet` is Rial, like `amount`: see the store answer's
+/// `x-contradictions` in spec/vandar-core.yaml).
+const STORED_UNITS: &[(&str, Unit)] = &[
+    ("amount", Unit::Rial),
+    ("amount_toman", Unit::Toman),
+    ("wage_toman", Unit::Toman),
+    ("wallet", Unit::Rial),
+];
+
+/// Units of the v2.1 list and show answers (Toman).
+const LISTED_UNITS: &[(&str, Unit)] = &[("amount", Unit::Toman), ("wallet", Unit::Toman)];
+
+/// Pauses between the look-ups after a lost answer.
+const LOOKUP_PAUSES: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
+
+fn mask_iban(iban: &str) -> String {
+    if iban.len() > 10 {
+        format!("{}…{}", &iban[..4], &iban[iban.len() - 4..])
+    } else {
+        iban.to_owned()
+    }
+}
+
+/// `vandar settlement create`.
+pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
+    let amount: Toman = parse_toman(&a.amount)?;
+    if amount.get() <= 0 {
+        return Err(CliError::usage("the amount must be above zero"));
+    }
+    let iban = parse_iban(&a.iban)?;
+    let business = ctx.business()?.to_owned();
+    let (track_id, made) = match &a.track_id {
+        Some(t) if !t.trim().is_empty() => (t.trim().to_owned(), false),
+        Some(_) => return Err(CliError::usage("--track-id is empty")),
+        None => (new_track_id(), true),
+    };
+    if made {
+        eprintln!("track id: {track_id} (made for this settlement; keep it to look it up)");
+    }
+    if !a.yes {
+        confirm(&format!(
+            "Settle {amount:#} ({:#}) from business `{business}` to {}, track id {track_id}{}?",
+            amount.try_to_rial().unwrap_or_default(),
+            mask_iban(&iban),
+            if a.instant { ", instant" } else { "" }
+        ))?;
+    }
+    let mut body = json!({
+        "amount": amount.get(),
+        "iban": iban,
+        "track_id": track_id,
+        "is_instant": a.instant,
+    });
+    put(&mut body, "notify_url", a.notify_url.as_deref());
+    put(&mut body, "payment_number", a.payment_number.as_deref());
+    put(&mut body, "description", a.description.as_deref());
+    let stored = match ctx
+        .call(Product::Core, "store_settlement", &[], &[], Some(&body))
+        .await
+    {
+        Ok(answer) => {
+            let d = data(&answer);
+            let s = d.get("settlement").map_or(d, |s| match s {
+                Value::Array(a) => a.first().unwrap_or(s),
+                other => other,
+            });
+            s.clone()
+        }
+        Err(CliError::Sdk(e)) if e.is_outcome_unknown() => {
+            tracing::info!(error = %e, "store_settlement outcome unknown; looking it up");
+            return after_lost_answer(ctx, &track_id).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let j = json!({"track_id": track_id, "track_id_made": made, "settlement": stored});
+    emit(
+        ctx,
+        || {
+            format!(
+                "settlement registered\n{}",
+                object_record(&stored, STORED_UNITS)
+            )
+        },
+        &j,
+    )
+}
+
+/// Look a settlement up by track id: the settlement list (newest first, a few pages), then the
+/// statement.
+pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>, CliError> {
+    for page in 1..=5u64 {
+        let answer = ctx
+            .call(
+                Product::Core,
+                "list_settlements",
+                &[],
+                &[
+                    ("page".into(), page.to_string()),
+                    ("per_page".into(), "100".into()),
+                ],
+                None,
+            )
+            .await?;
+        let list = data(&answer).get("settlements").unwrap_or(&Value::Null);
+        if let Some(found) = items(list)
+            .into_iter()
+            .find(|s| s.get("track_id").and_then(Value::as_str) == Some(track_id))
+        {
+            return Ok(Some(found.clone()));
+        }
+        let last = list.get("last_page").and_then(Value::as_u64).unwrap_or(1);
+        if page >= last {
+            break;
+        }
+    }
+    let statement = ctx
+        .call(
+            Product::Core,
+            "list_transactions",
+            &[],
+            &[("track_id".into(), track_id.to_owned())],
+            None,
+        )
+        .await?;
+    Ok(items(statement.get("data").unwrap_or(&Value::Null))
+        .into_iter()
+        .find(|t| t.get("track_id").and_then(Value::as_str) == Some(track_id))
+        .cloned())
+}
+
+async fn after_lost_answer(ctx: &Ctx, track_id: &str) -> Result<(), CliError> {
+    let mut last_error = None;
+    for pause in LOOKUP_PAUSES {
+        tokio::time::sleep(pause).await;
+        match find_by_track_id(ctx, track_id).await {
+            Ok(Some(found)) => {
+                let j = json!({"track_id": track_id, "answer_lost": true, "settlement": found});
+                eprintln!("the settlement was registered (found by its track id)");
+                return emit(
+                    ctx,
+                    || {
+                        format!(
+                            "settlement registered (its answer was lost; found by track id)\n{}",
+                            object_record(&found, LISTED_UNITS)
+                        )
+                    },
+                    &j,
+                );
+            }
+            Ok(None) => last_error = None,
+            Err(e) => last_error = Some(e.to_string()),
+        }
+    }
+    Err(CliError::OutcomeUnknown(match last_error {
+        Some(e) => format!(
+            "outcome unknown: the answer was lost and the look-up by track id {track_id} failed ({e}). Look again with `vandar settlement list`; to try again, pass the same --track-id {track_id} (Vandar refuses a repeated track id, so it cannot pay twice)"
+        ),
+        None => format!(
+            "outcome unknown: the answer was lost and no settlement with track id {track_id} was found (yet). Look again with `vandar settlement list`; to try again, pass the same --track-id {track_id} (Vandar refuses a repeated track id, so it cannot pay twice)"
+        ),
+    }))
+}
+
+/// `vandar settlement show`.
+pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    let answer = ctx
+        .call(
+            Product::Core,
+            "get_settlement",
+            &[("settlement", id)],
+            &[],
+            None,
+        )
+        .await?;
+    let d = data(&answer);
+    let s = d.get("settlement").unwrap_or(d);
+    emit(ctx, || object_record(s, LISTED_UNITS), s)
+}
+
+/// `vandar settlement list`.
+pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
+    let answer = ctx
+        .call(
+            Product::Core,
+            "list_settlements",
+            &[],
+            &[
+                ("page".into(), page.to_string()),
+                ("per_page".into(), per_page.to_string()),
+            ],
+            None,
+        )
+        .await?;
+    let d = data(&answer);
+    emit(
+        ctx,
+        || {
+            let list = d.get("settlements").unwrap_or(&Value::Null);
+            let mut out = record(&[
+                (
+                    "wallet",
+                    money(d.get("wallet").unwrap_or(&Value::Null), Unit::Toman),
+                ),
+                (
+                    "blocked",
+                    money(d.get("blocked_amount").unwrap_or(&Value::Null), Unit::Toman),
+                ),
+                (
+                    "page",
+                    format!(
+                        "{} of {} ({} settlements)",
+                        crate::output::plain(list.get("current_page").unwrap_or(&Value::Null)),
+                        crate::output::plain(list.get("last_page").unwrap_or(&Value::Null)),
+                        crate::output::plain(list.get("total").unwrap_or(&Value::Null)),
+                    ),
+                ),
+            ]);
+            out.push('\n');
+            out.push_str(&table_of(
+                &items(list),
+                &[
+                    "id",
+                    "status",
+                    "amount",
+                    "iban",
+                    "track_id",
+                    "settlement_date",
+                ],
+                LISTED_UNITS,
+            ));
+            out
+        },
+        d,
+    )
+}
+
+/// `vandar settlement cancel`.
+pub async fn cancel(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    let answer = ctx
+        .call(
+            Product::Core,
+            "cancel_settlement",
+            &[("settlement", id)],
+            &[],
+            None,
+        )
+        .await?;
+    emit(
+        ctx,
+        || {
+            format!(
+                "settlement {id} cancelled; the money returns to the wallet\n{}",
+                answer
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(|m| format!("message: {m}\n"))
+                    .unwrap_or_default()
+            )
+        },
+        &answer,
+    )
+}

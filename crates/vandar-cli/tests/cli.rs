@@ -1,0 +1,967 @@
+//! Command tests: the `vandar` binary against a sandbox on 127.0.0.1 (started in the test, or
+//! in-process in the CLI with `--sandbox`), with insta snapshots of outputs (volatile values
+//! redacted).
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use vandar_sandbox::{Fault, FaultKind, Sandbox};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vandar");
+
+struct Harness {
+    sb: Sandbox,
+    dir: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn new() -> Harness {
+        let sb = Sandbox::builder()
+            .rate_limit(false)
+            .start()
+            .await
+            .expect("sandbox starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let h = Harness { sb, dir };
+        let c = h.sb.credentials();
+        h.write_secrets(&json!({
+            "access_token": c.access_token,
+            "refresh_token": c.refresh_token,
+            "ipg_api_key": c.ipg_api_key,
+            "sanbod_client_id": c.sanbod_client_id,
+            "sanbod_client_secret": c.sanbod_client_secret,
+        }));
+        h
+    }
+
+    fn secrets(&self) -> PathBuf {
+        self.dir.path().join("secrets.json")
+    }
+
+    fn write_secrets(&self, v: &Value) {
+        std::fs::write(self.secrets(), v.to_string()).expect("write secrets");
+        set_mode(&self.secrets(), 0o600);
+    }
+
+    fn read_secrets(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.secrets()).expect("read")).expect("json")
+    }
+
+    /// `vandar --base-url <sandbox> --business sandbox --secrets-file <tmp> ARGS`.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = bare(self.dir.path());
+        c.args([
+            "--base-url",
+            self.sb.base_url(),
+            "--business",
+            "sandbox",
+            "--secrets-file",
+        ])
+        .arg(self.secrets())
+        .args(args);
+        c
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(p: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &std::path::Path, _: u32) {}
+
+/// The binary with a clean environment: HOME and the config dir in `home`.
+fn bare(home: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+async fn run(mut c: Command) -> Output {
+    tokio::task::spawn_blocking(move || c.output().expect("runs"))
+        .await
+        .expect("joined")
+}
+
+async fn run_in(mut c: Command, stdin: &str) -> Output {
+    c.write_stdin(stdin.to_owned());
+    run(c).await
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn ok(o: &Output) -> &Output {
+    assert_eq!(code(o), 0, "stdout:\n{}\nstderr:\n{}", stdout(o), stderr(o));
+    o
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+/// Snapshot filters for volatile values.
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[uuid]",
+        ),
+        (r"127\.0\.0\.1:\d+", "[sandbox]"),
+        (
+            r"\d{2}:\d{2}:\d{2} - \d{4}/\d{1,2}/\d{1,2}",
+            "[time - jalali date]",
+        ),
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}( UTC)?", "[datetime]"),
+        (r"\d{4}-\d{2}-\d{2}", "[date]"),
+        (r"\d{4}/\d{2}/\d{2}", "[jalali date]"),
+        (r"\d{2}:\d{2}:\d{2}", "[time]"),
+        (r"in \d+d \d+h \d+m", "[in ...]"),
+        (r"/v4/[A-Z0-9]{15}", "/v4/[token]"),
+        (r"\b[A-Z0-9]{15}\b", "[token]"),
+        (r"/tmp/\S+", "[path]"),
+    ]
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({filters => filters(), prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_lists_every_operation_of_every_spec() {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = bare(home.path());
+    c.args(["ops", "--json"]);
+    let o = run(c).await;
+    let list = json_of(ok(&o));
+    let list = list.as_array().expect("array");
+    assert_eq!(list.len(), vandar_cli::api::all_ops().count());
+    for product in ["ipg", "core", "subscription", "ravand", "sanbod"] {
+        assert!(list.iter().any(|o| o["product"] == product), "{product}");
+    }
+    for item in list {
+        for key in [
+            "product",
+            "operation_id",
+            "method",
+            "host",
+            "path",
+            "moves_money",
+        ] {
+            assert!(item.get(key).is_some(), "{key} missing in {item}");
+        }
+    }
+    let send = list
+        .iter()
+        .find(|o| o["operation_id"] == "store_settlement")
+        .expect("store_settlement listed");
+    assert_eq!(send["moves_money"], true);
+    assert_eq!(send["method"], "POST");
+    let balance = list
+        .iter()
+        .find(|o| o["operation_id"] == "get_balance" && o["product"] == "core")
+        .expect("get_balance listed");
+    assert_eq!(balance["moves_money"], false);
+
+    let mut c = bare(home.path());
+    c.args(["ops", "--product", "ipg"]);
+    let o = run(c).await;
+    snap!("ops_ipg", stdout(ok(&o)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_sandbox_balance_export_and_token_status() {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = bare(home.path());
+    c.args(["--sandbox", "--sandbox-seed", "5", "balance"]);
+    let o = run(c).await;
+    snap!("sandbox_balance", stdout(ok(&o)));
+
+    let mut c = bare(home.path());
+    c.args([
+        "--sandbox",
+        "--sandbox-seed",
+        "5",
+        "transactions",
+        "export",
+        "--format",
+        "csv",
+    ]);
+    let o = run(c).await;
+    snap!("sandbox_export_csv", stdout(ok(&o)));
+    assert!(stderr(&o).contains("exported 6 rows"), "{}", stderr(&o));
+    // piped: no progress bar on stderr, only the summary
+    assert_eq!(
+        stderr(&o),
+        "exported 6 rows (1 pages); sum of amounts: 5,084,190 Toman\n"
+    );
+
+    let mut c = bare(home.path());
+    c.args(["--sandbox", "token", "status"]);
+    let o = run(c).await;
+    snap!("sandbox_token_status", stdout(ok(&o)));
+}
+
+/// Parse the exported CSV: (rows, sum of amount_toman).
+fn csv_rows_and_sum(text: &str) -> (i64, i64) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().expect("header").clone();
+    let idx = headers
+        .iter()
+        .position(|h| h == "amount_toman")
+        .expect("amount column");
+    let (mut rows, mut sum) = (0, 0);
+    for rec in r.records() {
+        let rec = rec.expect("record");
+        rows += 1;
+        sum += rec[idx].parse::<i64>().expect("amount");
+    }
+    (rows, sum)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_row_count_and_sum_match_the_statement_and_balance() {
+    let h = Harness::new().await;
+    let seeded = h.sb.seed_transactions(1_234).await.expect("seeded");
+    let out = h.dir.path().join("statement.csv");
+    let o = run(h.cmd(&[
+        "transactions",
+        "export",
+        "--format",
+        "csv",
+        "--output",
+        out.to_str().unwrap(),
+    ]))
+    .await;
+    ok(&o);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let (rows, sum) = csv_rows_and_sum(&text);
+    assert_eq!(rows, 1_235, "the opening balance and 1,234 seeded lines");
+    assert_eq!(sum, seeded.wallet_toman);
+    let balance = json_of(ok(&run(h.cmd(&["--json", "balance"])).await));
+    assert_eq!(balance["wallet"].as_i64(), Some(sum));
+    assert!(
+        stderr(&o).contains(&format!(
+            "exported 1235 rows (13 pages); sum of amounts: {:#}",
+            vandar::domain::Toman::new(sum)
+        )),
+        "{}",
+        stderr(&o)
+    );
+
+    // JSON to stdout: the same rows
+    let o = run(h.cmd(&["transactions", "export", "--format", "json"])).await;
+    let rows = json_of(ok(&o));
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), 1_235);
+    let total: i64 = rows
+        .iter()
+        .map(|r| r["amount_toman"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, sum);
+
+    // Dates, Jalali or Gregorian: a range before every line, and one around all of them
+    let o = run(h.cmd(&["transactions", "export", "--to", "2020-01-01"])).await;
+    assert_eq!(csv_rows_and_sum(&stdout(ok(&o))).0, 0);
+    let o = run(h.cmd(&[
+        "transactions",
+        "export",
+        "--from",
+        "1390/01/01",
+        "--to",
+        "1499/12/29",
+    ]))
+    .await;
+    assert_eq!(csv_rows_and_sum(&stdout(ok(&o))).0, 1_235);
+    let o = run(h.cmd(&["transactions", "export", "--from", "yesterday"])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("Jalali"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_create_asks_first_and_prints_field_errors() {
+    let h = Harness::new().await;
+    let iban = "IR430550011480005587452001";
+    // declined at the prompt: nothing sent
+    let o = run_in(
+        h.cmd(&[
+            "settlement",
+            "create",
+            "--amount",
+            "50000",
+            "--iban",
+            iban,
+            "--track-id",
+            "t-1",
+        ]),
+        "n\n",
+    )
+    .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Settle 50,000 Toman (500,000 Rial)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(h.cmd(&["--json", "settlement", "list"])).await;
+    assert_eq!(json_of(ok(&o))["settlements"]["total"], 0);
+
+    // confirmed on stdin, track id given
+    let o = run_in(
+        h.cmd(&[
+            "settlement",
+            "create",
+            "--amount",
+            "50,000",
+            "--iban",
+            iban,
+            "--track-id",
+            "t-1",
+        ]),
+        "y\n",
+    )
+    .await;
+    snap!("settlement_create", stdout(ok(&o)));
+
+    // --yes, track id made and printed
+    let o = run(h.cmd(&[
+        "--json",
+        "settlement",
+        "create",
+        "--amount",
+        "60000 Toman",
+        "--iban",
+        iban,
+        "--yes",
+    ]))
+    .await;
+    let j = json_of(ok(&o));
+    let made = j["track_id"].as_str().unwrap().to_owned();
+    assert_eq!(j["track_id_made"], true);
+    assert!(
+        stderr(&o).contains(&format!("track id: {made}")),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(j["settlement"]["amount_toman"], 60000);
+    let id = j["settlement"]["id"].as_str().unwrap().to_owned();
+
+    // the API's field errors, exit 3
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "50000",
+        "--iban",
+        iban,
+        "--track-id",
+        "t-1",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 3);
+    snap!("settlement_duplicate_track_id_stderr", stderr(&o));
+
+    // usage errors, exit 2
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "5 Rial",
+        "--iban",
+        iban,
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "5000",
+        "--iban",
+        "IR00",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+
+    let o = run(h.cmd(&["settlement", "list"])).await;
+    snap!("settlement_list", stdout(ok(&o)));
+    let o = run(h.cmd(&["settlement", "show", &id])).await;
+    assert!(stdout(ok(&o)).contains("60,000 Toman"), "{}", stdout(&o));
+    let o = run(h.cmd(&["settlement", "cancel", &id])).await;
+    assert!(stdout(ok(&o)).contains("cancelled"));
+    let o = run(h.cmd(&["settlement", "cancel", &id])).await;
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_with_a_lost_answer_is_looked_up_before_anything_is_said() {
+    let h = Harness::new().await;
+    let iban = "IR430550011480005587452001";
+    // A settlement that took effect, then a call whose answer is lost (the connection drops):
+    // the CLI finds it by its track id and says it was registered, exit 0.
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "50000",
+        "--iban",
+        iban,
+        "--track-id",
+        "late-1",
+        "--yes",
+    ]))
+    .await;
+    ok(&o);
+    h.sb.inject_fault(Fault {
+        operation: "store_settlement".into(),
+        spec: None,
+        count: 1,
+        kind: FaultKind::Drop,
+    })
+    .await
+    .unwrap();
+    let o = run(h.cmd(&[
+        "--json",
+        "settlement",
+        "create",
+        "--amount",
+        "50000",
+        "--iban",
+        iban,
+        "--track-id",
+        "late-1",
+        "--yes",
+    ]))
+    .await;
+    let j = json_of(ok(&o));
+    assert_eq!(j["answer_lost"], true);
+    assert_eq!(j["settlement"]["track_id"], "late-1");
+    assert_eq!(
+        stderr(&o),
+        "the settlement was registered (found by its track id)\n",
+        "nothing is said before the look-up's result"
+    );
+
+    // The connection drops before the server acts: not found, exit 4 with what to do.
+    h.sb.inject_fault(Fault {
+        operation: "store_settlement".into(),
+        spec: None,
+        count: 1,
+        kind: FaultKind::Drop,
+    })
+    .await
+    .unwrap();
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "50000",
+        "--iban",
+        iban,
+        "--track-id",
+        "lost-1",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--track-id lost-1"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_refresh_writes_the_rotated_pair_back() {
+    let h = Harness::new().await;
+    let o = run(h.cmd(&["token", "status"])).await;
+    snap!("token_status_file", stdout(ok(&o)));
+    let before = h.read_secrets();
+    let o = run(h.cmd(&["token", "refresh"])).await;
+    ok(&o);
+    let after = h.read_secrets();
+    let creds = h.sb.credentials();
+    assert_ne!(after["refresh_token"], before["refresh_token"]);
+    assert_eq!(after["access_token"], creds.access_token);
+    assert_eq!(after["refresh_token"], creds.refresh_token);
+    assert_eq!(
+        after["ipg_api_key"], before["ipg_api_key"],
+        "other secrets kept"
+    );
+    assert!(after["access_expires_at"].as_u64().is_some());
+    for text in [stdout(&o), stderr(&o)] {
+        assert!(!text.contains(&creds.access_token) && !text.contains(&creds.refresh_token));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(h.secrets()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // the rotated pair works
+    ok(&run(h.cmd(&["balance"])).await);
+
+    // an expired access token: the runtime refreshes on its own (token store) and the
+    // rotated pair lands in the file
+    let mut expired = h.read_secrets();
+    let spent = expired["refresh_token"].clone();
+    expired["access_expires_at"] = json!(1_000_000_000u64);
+    h.write_secrets(&expired);
+    let o = run(h.cmd(&["--json", "balance"])).await;
+    assert_eq!(json_of(ok(&o))["wallet"], 5_000_000);
+    let after = h.read_secrets();
+    assert_ne!(after["refresh_token"], spent);
+    assert_eq!(after["refresh_token"], h.sb.credentials().refresh_token);
+    assert!(after["access_expires_at"].as_u64().unwrap() > 1_000_000_000);
+
+    // world-readable: refused, exit 2, nothing sent
+    set_mode(&h.secrets(), 0o644);
+    let o = run(h.cmd(&["balance"])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("chmod 600"), "{}", stderr(&o));
+    set_mode(&h.secrets(), 0o600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_from_the_environment_is_rotated_into_the_secrets_file() {
+    let h = Harness::new().await;
+    let creds = h.sb.credentials();
+    let file = h.dir.path().join("from-env.json");
+    let with_env = |args: &[&str]| {
+        let mut c = bare(h.dir.path());
+        c.env("VANDAR_ACCESS_TOKEN", &creds.access_token)
+            .env("VANDAR_REFRESH_TOKEN", &creds.refresh_token)
+            .env("VANDAR_BASE_URL", h.sb.base_url())
+            .env("VANDAR_BUSINESS", "sandbox")
+            .env("VANDAR_SECRETS_FILE", &file)
+            .args(args);
+        c
+    };
+    let o = run(with_env(&["token", "status"])).await;
+    assert!(
+        stdout(ok(&o)).contains("environment (VANDAR_REFRESH_TOKEN)"),
+        "{}",
+        stdout(&o)
+    );
+    ok(&run(with_env(&["token", "refresh"])).await);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["refresh_token"], h.sb.credentials().refresh_token);
+    assert!(saved["rotated_from_env"].is_string());
+    // the same (now spent) environment: the newer pair from the file is used
+    let o = run(with_env(&["token", "status"])).await;
+    assert!(stdout(ok(&o)).contains("secrets file"), "{}", stdout(&o));
+    ok(&run(with_env(&["balance"])).await);
+    // and again: the file's pair rotates, the environment stays spent and ignored
+    ok(&run(with_env(&["token", "refresh"])).await);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["refresh_token"], h.sb.credentials().refresh_token);
+    assert!(saved["rotated_from_env"].is_string());
+    ok(&run(with_env(&["balance"])).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipg_send_pay_verify_twice() {
+    let h = Harness::new().await;
+    let o = run(h.cmd(&[
+        "ipg",
+        "send",
+        "--amount",
+        "250000",
+        "--callback-url",
+        "https://shop.example/cb",
+        "--factor-number",
+        "INV-7",
+    ]))
+    .await;
+    snap!("ipg_send", stdout(ok(&o)));
+    let o = run(h.cmd(&[
+        "--json",
+        "ipg",
+        "send",
+        "--amount",
+        "250000",
+        "--callback-url",
+        "https://shop.example/cb",
+    ]))
+    .await;
+    let token = json_of(ok(&o))["token"].as_str().unwrap().to_owned();
+    h.sb.pay_ipg(&token).await.expect("paid");
+    let o = run(h.cmd(&["ipg", "info", &token])).await;
+    assert!(stdout(ok(&o)).contains("250,000 Rial"), "{}", stdout(&o));
+    let o = run(h.cmd(&["ipg", "verify", &token])).await;
+    assert!(stdout(ok(&o)).starts_with("verified"), "{}", stdout(&o));
+    let o = run(h.cmd(&["--json", "ipg", "verify", &token])).await;
+    assert_eq!(json_of(ok(&o))["outcome"], "already_verified");
+    let o = run(h.cmd(&[
+        "ipg",
+        "send",
+        "--amount",
+        "10",
+        "--callback-url",
+        "https://shop.example/cb",
+    ]))
+    .await;
+    assert_eq!(
+        code(&o),
+        2,
+        "below the spec's minimum: refused before sending\n{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_reaches_any_operation_through_the_pipeline() {
+    let h = Harness::new().await;
+    let o = run(h.cmd(&["call", "core:get_balance"])).await;
+    assert_eq!(json_of(ok(&o))["data"]["wallet"], 5_000_000);
+    let o = run(h.cmd(&["call", "get_settlement"])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("settlement"), "{}", stderr(&o));
+    let o = run(h.cmd(&["call", "no_such_op"])).await;
+    assert_eq!(code(&o), 2);
+    let body = h.dir.path().join("body.json");
+    std::fs::write(
+        &body,
+        r#"{"amount": 5000, "iban": "IR430550011480005587452001", "track_id": "call-1"}"#,
+    )
+    .unwrap();
+    let o = run(h.cmd(&[
+        "call",
+        "store_settlement",
+        "--body",
+        &format!("@{}", body.display()),
+        "--yes",
+    ]))
+    .await;
+    let j = json_of(ok(&o));
+    let id = j["data"]["settlement"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // path parameters are filled (percent-encoded), the rest goes to the query
+    let o = run(h.cmd(&[
+        "call",
+        "get_settlement",
+        "--param",
+        &format!("settlement={id}"),
+    ]))
+    .await;
+    assert_eq!(json_of(ok(&o))["data"]["settlement"]["track_id"], "call-1");
+    let o = run(h.cmd(&[
+        "call",
+        "list_transactions",
+        "-p",
+        "track_id=call-1",
+        "-p",
+        "per_page=5",
+    ]))
+    .await;
+    let data = &json_of(ok(&o))["data"];
+    assert_eq!(data.as_array().map(Vec::len), Some(1), "{data}");
+    // body from stdin; a money call asks first
+    let o = run_in(
+        h.cmd(&["call", "store_settlement", "--body", "-"]),
+        r#"{"amount": 5000, "iban": "IR430550011480005587452001", "track_id": "call-2"}"#,
+    )
+    .await;
+    assert_eq!(
+        code(&o),
+        1,
+        "no answer to the prompt: cancelled\n{}",
+        stderr(&o)
+    );
+    // an API rejection through `call`: exit 3 with the field errors
+    let o = run(h.cmd(&[
+        "call",
+        "store_settlement",
+        "--body",
+        &format!("@{}", body.display()),
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("track_id: The track id has already been taken."),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mandate_flow_with_the_bank_page() {
+    let h = Harness::new().await;
+    let o = run(h.cmd(&["mandate", "banks"])).await;
+    snap!("mandate_banks", stdout(ok(&o)));
+    let o = run(h.cmd(&[
+        "--json",
+        "mandate",
+        "create",
+        "--bank-code",
+        "062",
+        "--mobile",
+        "09123456789",
+        "--limit",
+        "100000",
+        "--count",
+        "4",
+        "--expiration-date",
+        "1410/01/01",
+        "--callback-url",
+        "https://shop.example/dd",
+    ]))
+    .await;
+    let j = json_of(ok(&o));
+    let token = j["token"].as_str().unwrap().to_owned();
+    assert!(j["bank_page_url"].as_str().unwrap().ends_with(&token));
+    let callback = h.sb.approve_mandate(&token).await.expect("approved");
+    let id = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "authorization_id")
+        .map(|(_, v)| v.into_owned())
+        .expect("authorization_id");
+    ok(&run(h.cmd(&["mandate", "verify", &id])).await);
+    let o = run(h.cmd(&["mandate", "list"])).await;
+    assert!(stdout(ok(&o)).contains("100,000 Rial"), "{}", stdout(&o));
+    let o = run(h.cmd(&[
+        "--json",
+        "mandate",
+        "withdraw",
+        "--mandate",
+        &id,
+        "--amount",
+        "50000",
+        "--track-id",
+        "w-1",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(json_of(ok(&o))["withdrawal"]["track_id"], "w-1");
+    // a lost answer: looked up by track id (found: exit 0; not found: exit 4)
+    for (track, expected) in [("w-1", 0), ("w-lost", 4)] {
+        h.sb.inject_fault(Fault {
+            operation: "store_withdrawal".into(),
+            spec: None,
+            count: 1,
+            kind: FaultKind::Drop,
+        })
+        .await
+        .unwrap();
+        let o = run(h.cmd(&[
+            "--json",
+            "mandate",
+            "withdraw",
+            "--mandate",
+            &id,
+            "--amount",
+            "50000",
+            "--track-id",
+            track,
+            "--yes",
+        ]))
+        .await;
+        assert_eq!(code(&o), expected, "{track}: {}", stderr(&o));
+        if expected == 0 {
+            let j = json_of(&o);
+            assert_eq!(j["answer_lost"], true);
+            assert_eq!(j["withdrawal"]["track_id"], track);
+        } else {
+            assert!(stderr(&o).contains("--track-id w-lost"), "{}", stderr(&o));
+        }
+    }
+    let o = run(h.cmd(&["mandate", "withdrawal", "--track-id", "w-1"])).await;
+    assert!(stdout(ok(&o)).contains("50,000 Rial"), "{}", stdout(&o));
+    let o = run(h.cmd(&[
+        "mandate",
+        "withdraw",
+        "--mandate",
+        &id,
+        "--amount",
+        "5000000",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 3);
+    assert!(stderr(&o).contains("amount:"), "{}", stderr(&o));
+    ok(&run(h.cmd(&["mandate", "revoke", &id])).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sanbod_consent_code_transfer_statement_revoke() {
+    let h = Harness::new().await;
+    let o = run(h.cmd(&[
+        "--json",
+        "sanbod",
+        "authorize",
+        "--provider",
+        "059",
+        "--scope",
+        "statement",
+        "normaltransfer",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--state",
+        "s1",
+    ]))
+    .await;
+    let page = json_of(ok(&o))["consent_url"].as_str().unwrap().to_owned();
+    let session = page.rsplit('/').next().unwrap().to_owned();
+    let callback =
+        h.sb.decide_sanbod_consent(&session, true)
+            .await
+            .expect("allowed");
+    let code_ = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    let o = run(h.cmd(&["sanbod", "token", "--code", &code_])).await;
+    ok(&o);
+    let kept = h.read_secrets();
+    let token = kept["sanbod_tokens"]["default"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!stdout(&o).contains(&token) && !stderr(&o).contains(&token));
+    let o = run(h.cmd(&["sanbod", "statement", "--deposit", "119-813-2618257-1"])).await;
+    assert!(stdout(ok(&o)).contains("Rial"), "{}", stdout(&o));
+    let o = run(h.cmd(&[
+        "sanbod",
+        "transfer",
+        "normal",
+        "--from-deposit",
+        "119-813-2618257-1",
+        "--to",
+        "119-813-2295556-1",
+        "--amount",
+        "20000",
+        "--yes",
+    ]))
+    .await;
+    assert!(stdout(ok(&o)).contains("transfer sent"));
+    // a lost transfer answer: exit 4, with where to look
+    h.sb.inject_fault(Fault {
+        operation: "normal_transfer".into(),
+        spec: None,
+        count: 1,
+        kind: FaultKind::Drop,
+    })
+    .await
+    .unwrap();
+    let o = run(h.cmd(&[
+        "sanbod",
+        "transfer",
+        "normal",
+        "--from-deposit",
+        "119-813-2618257-1",
+        "--to",
+        "119-813-2295556-1",
+        "--amount",
+        "20000",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(stderr(&o).contains("statement"), "{}", stderr(&o));
+    // PAYA was not consented to: 403, exit 3
+    let o = run(h.cmd(&[
+        "sanbod",
+        "transfer",
+        "paya",
+        "--from-deposit",
+        "119-813-2618257-1",
+        "--to",
+        "IR410590011981302618257001",
+        "--amount",
+        "20000",
+        "--first-name",
+        "a",
+        "--last-name",
+        "b",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    ok(&run(h.cmd(&["sanbod", "revoke"])).await);
+    assert!(h.read_secrets()["sanbod_tokens"].get("default").is_none());
+    let o = run(h.cmd(&["sanbod", "statement", "--deposit", "119-813-2618257-1"])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_no_secret_and_profiles_come_from_the_config_file() {
+    let h = Harness::new().await;
+    // a wrong token: 401, the refresh token is spent... the message shows neither token
+    h.write_secrets(
+        &json!({"access_token": "wrong-SECRET-access-1", "ipg_api_key": "wrong-SECRET-key-2"}),
+    );
+    let o = run(h.cmd(&["-vvv", "balance"])).await;
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let o2 = run(h.cmd(&["-vvv", "ipg", "info", "ABC"])).await;
+    assert_eq!(code(&o2), 3, "{}", stderr(&o2));
+    for text in [stdout(&o), stderr(&o), stdout(&o2), stderr(&o2)] {
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+
+    // a config file with profiles
+    let c = h.sb.credentials();
+    h.write_secrets(&json!({"access_token": c.access_token, "refresh_token": c.refresh_token}));
+    let config = h.dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_profile = \"staging\"\n[profiles.staging]\nbase_url = \"{}\"\nbusiness = \"sandbox\"\nsecrets_file = \"{}\"\n",
+            h.sb.base_url(),
+            h.secrets().display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = bare(h.dir.path());
+    cmd.args(["--config", config.to_str().unwrap(), "--json", "balance"]);
+    assert_eq!(json_of(ok(&run(cmd).await))["wallet"], 5_000_000);
+    let mut cmd = bare(h.dir.path());
+    cmd.args([
+        "--config",
+        config.to_str().unwrap(),
+        "--profile",
+        "nope",
+        "balance",
+    ]);
+    let o = run(cmd).await;
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("unknown profile `nope`"),
+        "{}",
+        stderr(&o)
+    );
+    // no business: exit 2, nothing sent
+    let mut cmd = bare(h.dir.path());
+    cmd.args(["--base-url", h.sb.base_url(), "balance"]);
+    assert_eq!(code(&run(cmd).await), 2);
+    // clap usage error: exit 2
+    let mut cmd = bare(h.dir.path());
+    cmd.args(["settlement", "create"]);
+    assert_eq!(code(&run(cmd).await), 2);
+}
