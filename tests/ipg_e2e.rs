@@ -108,9 +108,7 @@ async fn checkout_flow() {
                 // Persian digits and a +98 prefix are normalised before sending
                 .mobile_number(Some(Mobile::parse("+98 912 345 6789").unwrap()))
                 .national_code(Some(NationalCode::parse("۰۴۹۹۳۷۰۸۹۹").unwrap()))
-                .valid_card_number(Some(
-                    CardNumber::parse("6037-9975-9999-9993").unwrap().into(),
-                )),
+                .valid_card_number(vec![CardNumber::parse("6037-9975-9999-9993").unwrap()]),
         )
         .send()
         .await
@@ -127,7 +125,11 @@ async fn checkout_flow() {
     assert_eq!(body["factorNumber"], "INV-1001");
     assert_eq!(body["mobile_number"], "09123456789");
     assert_eq!(body["national_code"], "0499370899");
-    assert_eq!(body["valid_card_number"], "6037997599999993");
+    assert_eq!(
+        body["valid_card_number"],
+        json!(["6037997599999993"]),
+        "always an array, also for one card"
+    );
     assert!(body.get("comment").is_none(), "unset optionals are omitted");
 
     // 2. payment page on the (overridden) IPG host
@@ -378,12 +380,7 @@ async fn invalid_input_is_rejected_before_sending() {
                 .api_key(&key)
                 .amount(Rial::new(5000))
                 .callback_url("https://shop.example/cb")
-                .valid_card_number(
-                    serde_json::from_value::<vandar::ipg::types::PaymentRequestValidCardNumber>(
-                        json!(cards),
-                    )
-                    .unwrap_or_else(|_| panic!("array shape")),
-                ),
+                .valid_card_number(cards),
         )
         .send()
         .await

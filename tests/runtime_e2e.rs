@@ -91,7 +91,7 @@ async fn send_payment(v: &Vandar, key: &ApiKey) -> Result<Value, Error> {
                 .callback_url("https://shop.example/payment/callback")
                 .mobile_number(Some(Mobile::parse(MOBILE).unwrap()))
                 .national_code(Some(NationalCode::parse(NATIONAL_CODE).unwrap()))
-                .valid_card_number(Some(CardNumber::parse(CARD).unwrap().into())),
+                .valid_card_number(vec![CardNumber::parse(CARD).unwrap()]),
         )
         .send()
         .await
@@ -295,7 +295,7 @@ async fn secrets_stay_out_of_errors_debug_and_traces_inner() {
         .amount(Rial::new(250_000))
         .callback_url("https://shop.example/cb")
         .national_code(Some(NationalCode::parse(NATIONAL_CODE).unwrap()))
-        .valid_card_number(Some(CardNumber::parse(CARD).unwrap().into()))
+        .valid_card_number(vec![CardNumber::parse(CARD).unwrap()])
         .try_into()
         .unwrap();
     shown.push(format!("{request:?}"));

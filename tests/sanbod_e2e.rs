@@ -1,6 +1,7 @@
 //! Sanbod against a local mock server: the OAuth dance (authorize answers a 302 whose
 //! `Location` is returned, never followed; the code exchange, client-credentials and refresh
-//! grants send HTTP Basic auth and JSON bodies; revoke sends no auth), every service's method,
+//! grants send HTTP Basic auth and JSON bodies; revoke sends no auth and a form body), every
+//! service's method,
 //! host routing, path, bearer token, automatic `traceid`, documented body and the decoding of
 //! its success and error answers; the token manager (cache, expiry, refresh, 401 replay,
 //! revoke); path overrides; retry safety of transfers.
@@ -10,9 +11,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use vandar::sanbod::types::{
-    AchReportRequest, AchTransferRequest, AuthorizeRequest, CardRequest, DepositToIbanRequest,
-    IbanRequest, NormalTransferRequest, RevokeRequest, RtgsReportRequest, RtgsTransferRequest,
-    StatementRequest, TokenRequest,
+    AchReportRequest, AchTransferRequest, AuthorizeRequest, BillsInquiryRequest,
+    CardNationalIdRequest, CardRequest, DepositToIbanRequest, IbanRequest, MobileNationalIdRequest,
+    NormalTransferRequest, PersonalInquiryRequest, RevokeRequest, RtgsReportRequest,
+    RtgsTransferRequest, StatementRequest, TokenRequest,
 };
 use vandar::sanbod::{
     AuthorizationCallback, CLIENT_SCHEME, Client, PayaStatus, ProviderCode, SatnaStatus, Scope,
@@ -141,6 +143,25 @@ fn sent(req: &Request, expected_path: &str) -> Value {
         "application/json"
     );
     serde_json::from_slice(&req.body).unwrap()
+}
+
+/// Like [`sent`] for a form-encoded request (revoke): the fields as a JSON object of strings.
+fn sent_form(req: &Request, expected_path: &str) -> Value {
+    assert_eq!(req.method.as_str(), "POST");
+    assert_eq!(req.url.path(), expected_path, "routed to the Sanbod host");
+    let trace = query(req, "traceid").expect("traceid is always sent");
+    assert!(is_uuid(&trace), "auto traceid is a UUID: {trace}");
+    assert_eq!(
+        req.headers.get("content-type").unwrap().to_str().unwrap(),
+        "application/x-www-form-urlencoded"
+    );
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&req.body).unwrap();
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
 }
 
 fn token_answer(access: &str, refresh: Option<&str>, expires_in: Option<u64>) -> Value {
@@ -477,7 +498,12 @@ async fn revoke_sends_the_token_without_auth() {
     // The generated method.
     let body: RevokeRequest = serde_json::from_value(example("revoke", None, "revoke")).unwrap();
     let answer = sanbod.revoke().body(body).send().await.unwrap();
-    assert_eq!(answer["message"], "revoked");
+    assert_eq!(
+        answer.message.as_deref(),
+        Some("revoked"),
+        "the typed answer"
+    );
+    assert_eq!(answer.error, Some(false));
 
     // Through the manager: the token is forgotten.
     let tokens = Tokens::new(&sanbod);
@@ -499,12 +525,13 @@ async fn revoke_sends_the_token_without_auth() {
 
     let reqs = requests(&server).await;
     assert_eq!(reqs.len(), 2);
+    // form-encoded, as the Go client sends it
     assert_eq!(
-        sent(&reqs[0], "/sanbod/oauth/v1/revoke"),
+        sent_form(&reqs[0], "/sanbod/oauth/v1/revoke"),
         example("revoke", None, "revoke")
     );
     assert_eq!(
-        sent(&reqs[1], "/sanbod/oauth/v1/revoke"),
+        sent_form(&reqs[1], "/sanbod/oauth/v1/revoke"),
         json!({"access_token": AC_TOKEN})
     );
     for r in &reqs {
@@ -687,7 +714,7 @@ service_case!(
 );
 
 service_case!(
-    deposit_to_iban_service, deposit_to_iban, "/deposittoiban", DepositToIbanRequest,
+    deposit_to_iban_service, deposit_to_iban, "/sanboom/v1/banksinquiry/deposittoiban", DepositToIbanRequest,
     request: "pasargad", ok: "converted", err: "unknown_account",
     check: |r: &vandar::sanbod::types::DepositToIbanResult| {
         let m = r.message.as_ref().unwrap();
@@ -698,7 +725,7 @@ service_case!(
 );
 
 service_case!(
-    card_to_iban_service, card_to_iban, "/cardtoiban", CardRequest,
+    card_to_iban_service, card_to_iban, "/sanboom/v1/banksinquiry/cardtoiban", CardRequest,
     request: "card", ok: "converted", err: "unknown_card",
     check: |r: &vandar::sanbod::types::CardToIbanResult| {
         assert_eq!(
@@ -709,7 +736,7 @@ service_case!(
 );
 
 service_case!(
-    iban_to_deposit_service, iban_to_deposit, "/ibantodeposit", IbanRequest,
+    iban_to_deposit_service, iban_to_deposit, "/banks/v1/ibantodeposit", IbanRequest,
     request: "iban", ok: "converted", err: "unknown_iban",
     check: |r: &vandar::sanbod::types::IbanToDepositResult| {
         assert_eq!(
@@ -720,7 +747,7 @@ service_case!(
 );
 
 service_case!(
-    card_to_deposit_service, card_to_deposit, "/cardtodeposit", CardRequest,
+    card_to_deposit_service, card_to_deposit, "/sanboom/v1/banksinquiry/cardtodeposit", CardRequest,
     request: "card", ok: "converted", err: "unknown_card",
     check: |r: &vandar::sanbod::types::CardToDepositResult| {
         assert_eq!(
@@ -729,6 +756,152 @@ service_case!(
         );
     }
 );
+
+// Extras beyond the seeds (docs/reference/extras.md): paths and fields from independent
+// clients.
+
+service_case!(
+    match_mobile_national_id_service, match_mobile_national_id,
+    "/sanboom/v1/infomatching/mobilenationalid", MobileNationalIdRequest,
+    request: "match", ok: "matched", err: "invalid_national_id",
+    check: |r: &vandar::sanbod::types::MatchResult| {
+        assert_eq!(r.message.as_ref().unwrap().ismatched, Some(true));
+    }
+);
+
+service_case!(
+    match_card_national_id_service, match_card_national_id,
+    "/sanboom/v1/infomatching/cardnationalid", CardNationalIdRequest,
+    request: "match", ok: "not_matched", err: "unknown_card",
+    check: |r: &vandar::sanbod::types::MatchResult| {
+        assert_eq!(r.message.as_ref().unwrap().ismatched, Some(false));
+    }
+);
+
+service_case!(
+    personal_inquiry_service, personal_inquiry,
+    "/sanboom/v1/infoinquiry/personal", PersonalInquiryRequest,
+    request: "person", ok: "found", err: "not_found",
+    check: |r: &vandar::sanbod::types::PersonalInquiryResult| {
+        let p = r.message.as_ref().unwrap();
+        assert_eq!(p.father_name.as_deref(), Some("علی"));
+        assert_eq!(p.national_id.as_ref().unwrap().as_str(), Some("0010350829"), "leading zeros kept");
+    }
+);
+
+service_case!(
+    personal_inquiry_with_image_service, personal_inquiry_with_image,
+    "/sanboom/v1/infoinquiry/personalwithimage", PersonalInquiryRequest,
+    request: "person", ok: "found", err: "not_found",
+    check: |r: &vandar::sanbod::types::PersonalInquiryWithImageResult| {
+        let images = &r.message.as_ref().unwrap().images;
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[1].image, None, "a missing photo is null");
+    }
+);
+
+service_case!(
+    iban_inquiry_service, iban_inquiry,
+    "/sanboom/v1/banksinquiry/ibaninquiry", IbanRequest,
+    request: "iban", ok: "active", err: "unknown_iban",
+    check: |r: &vandar::sanbod::types::IbanInquiryResult| {
+        let a = r.message.as_ref().unwrap();
+        assert_eq!(a.deposit_number.as_deref(), Some("213.8000.14707021.1"));
+        assert_eq!(a.owners_info[0].last_name.as_deref(), Some("کاویانی"));
+    }
+);
+
+/// The two services whose answer no source shows: the body is sent as documented and any
+/// JSON object comes back whole; their documented errors decode.
+#[tokio::test]
+async fn free_form_inquiries_send_their_fields_and_keep_the_answer() {
+    let (server, sanbod) = setup().await;
+    let client = sanbod.with_bearer(AC_TOKEN);
+    let answer = json!({"error": false, "message": {"anything": [1, "two"]}, "result_number": 1});
+    for (op, p, req, err_example) in [
+        (
+            "personal_image_inquiry",
+            "/sanbod/inquiries/v1/personalimageinquiry",
+            "person",
+            "rejected",
+        ),
+        (
+            "bills_inquiry",
+            "/sanbod/bills/v1/inquery",
+            "car",
+            "rejected",
+        ),
+    ] {
+        server.reset().await;
+        Mock::given(method("POST"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&answer))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(400).set_body_json(example(
+                op,
+                Some("4XX"),
+                err_example,
+            )))
+            .mount(&server)
+            .await;
+        let request = example(op, None, req);
+        let (ok, failed) = if op == "bills_inquiry" {
+            let body: BillsInquiryRequest = serde_json::from_value(request.clone()).unwrap();
+            (
+                client
+                    .bills_inquiry()
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .map(|v| serde_json::to_value(v).unwrap()),
+                client
+                    .bills_inquiry()
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|v| serde_json::to_value(v).unwrap()),
+            )
+        } else {
+            let body: PersonalInquiryRequest = serde_json::from_value(request.clone()).unwrap();
+            (
+                client
+                    .personal_image_inquiry()
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .map(|v| serde_json::to_value(v).unwrap()),
+                client
+                    .personal_image_inquiry()
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|v| serde_json::to_value(v).unwrap()),
+            )
+        };
+        assert_eq!(
+            ok.unwrap(),
+            answer,
+            "{op}: an undocumented answer is kept whole"
+        );
+        let err = failed.unwrap_err();
+        let api = api_error(&err);
+        assert_eq!(api.http_status, 400, "{op}");
+        assert_eq!(api.raw, example(op, Some("4XX"), err_example), "{op}");
+        let reqs = requests(&server).await;
+        assert_eq!(reqs.len(), 2, "{op}: no retry of a 4xx");
+        for r in &reqs {
+            assert_eq!(sent(r, p), request, "{op}: the documented body");
+            assert_eq!(
+                auth_header(r).as_deref(),
+                Some(format!("Bearer {AC_TOKEN}").as_str())
+            );
+        }
+    }
+}
 
 #[tokio::test]
 async fn services_without_a_token_send_nothing() {
@@ -747,7 +920,7 @@ async fn services_without_a_token_send_nothing() {
 async fn a_caller_traceid_is_sent_unchanged() {
     let (server, sanbod) = setup().await;
     Mock::given(method("POST"))
-        .and(path("/sanbod/cardtoiban"))
+        .and(path("/sanbod/sanboom/v1/banksinquiry/cardtoiban"))
         .respond_with(ResponseTemplate::new(200).set_body_json(example(
             "card_to_iban",
             Some("200"),
@@ -900,7 +1073,7 @@ async fn cc_tokens_are_issued_cached_and_renewed_before_expiry() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/sanbod/deposittoiban"))
+        .and(path("/sanbod/sanboom/v1/banksinquiry/deposittoiban"))
         .respond_with(ResponseTemplate::new(200).set_body_json(example(
             "deposit_to_iban",
             Some("200"),
@@ -934,10 +1107,10 @@ async fn cc_tokens_are_issued_cached_and_renewed_before_expiry() {
         paths,
         [
             "/sanbod/oauth/v1/token",
-            "/sanbod/deposittoiban",
-            "/sanbod/deposittoiban",
+            "/sanbod/sanboom/v1/banksinquiry/deposittoiban",
+            "/sanbod/sanboom/v1/banksinquiry/deposittoiban",
             "/sanbod/oauth/v1/token",
-            "/sanbod/deposittoiban",
+            "/sanbod/sanboom/v1/banksinquiry/deposittoiban",
         ]
     );
     assert_eq!(
@@ -1145,16 +1318,33 @@ async fn the_service_base_path_is_configurable() {
     assert_eq!(reqs[1].url.path(), "/sanbod/oauth/v1/revoke");
     assert!(sanbod.with_service_base_path("no-slash").is_err());
     assert_eq!(
-        moved.binding().path_of("card_to_iban"),
-        Some("/sanboom/v1/cardtoiban")
+        moved.binding().path_of("ach_report"),
+        Some("/sanboom/v1/achreport")
     );
     assert_eq!(
         moved
             .with_service_base_path("/")
             .unwrap()
             .binding()
-            .path_of("card_to_iban"),
-        Some("/cardtoiban")
+            .path_of("ach_report"),
+        Some("/achreport")
+    );
+    // Services whose full path a source gives keep it; one operation can still be moved.
+    assert_eq!(
+        moved.binding().path_of("card_to_iban"),
+        Some("/sanboom/v1/banksinquiry/cardtoiban")
+    );
+    assert_eq!(
+        moved.binding().path_of("iban_inquiry"),
+        Some("/sanboom/v1/banksinquiry/ibaninquiry")
+    );
+    assert_eq!(
+        sanbod
+            .with_operation_path("iban_to_deposit", "/v2/ibantodeposit")
+            .unwrap()
+            .binding()
+            .path_of("iban_to_deposit"),
+        Some("/v2/ibantodeposit")
     );
 }
 

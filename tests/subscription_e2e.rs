@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vandar::domain::{Mobile, NationalCode, Rial, RialString};
+use vandar::domain::{Mobile, NationalCode, Rial, RialString, TrackId};
 use vandar::subscription::types::{
     AuthorizationRequest, GregorianDate, Undocumented, WageType, WithdrawalRequest,
     WithdrawalRequestNotifyUrl,
@@ -38,6 +38,10 @@ async fn setup() -> (MockServer, Vandar) {
         .host(
             "https://subscription.vandar.io",
             &format!("{}/bank", server.uri()),
+        )
+        .host(
+            "https://health.vandar.io",
+            &format!("{}/health", server.uri()),
         )
         .access_token(ACCESS_TOKEN)
         .build()
@@ -230,7 +234,7 @@ async fn mandate_flow() {
             WithdrawalRequest::builder()
                 .authorization_id(authorization_id)
                 .amount(RialString::new(100_000))
-                .track_id(Some(TRACK_ID.try_into().unwrap()))
+                .track_id(TrackId::parse(TRACK_ID).unwrap())
                 .notify_url(Some("https://shop.example/dd/notify".try_into().unwrap())),
         )
         .send()
@@ -480,6 +484,20 @@ async fn call(vandar: &Vandar, op: &str) -> Result<Value, Error> {
                 .await
         ),
         "list_refunds" => enc!(dd.list_refunds().business(BUSINESS).send().await),
+        // extras beyond the seeds (docs/reference/extras.md)
+        "get_authorization" => enc!(
+            dd.get_authorization()
+                .business(BUSINESS)
+                .authorization_id(AUTH_ID)
+                .send()
+                .await
+        ),
+        "list_bank_health" => enc!(
+            dd.list_bank_health()
+                .type_(vandar::subscription::types::ListBankHealthType::Png)
+                .send()
+                .await
+        ),
         other => panic!("operation {other} is not covered by this test"),
     }
 }
@@ -493,6 +511,7 @@ fn expected_query(op: &str) -> Vec<(&'static str, &'static str)> {
             ("status", "ACTIVE"),
         ],
         "list_withdrawals" => vec![("page", "3"), ("q", AUTH_ID)],
+        "list_bank_health" => vec![("type", "png")],
         _ => vec![],
     }
 }
@@ -517,8 +536,8 @@ async fn every_operation_routes_and_decodes_its_success_example() {
     let g = vandar_tests::generated_for(&spec).unwrap();
     assert_eq!(
         ROUTES.len(),
-        15,
-        "16 listed endpoints, SW4+SW5 as one operation"
+        17,
+        "16 listed endpoints, SW4+SW5 as one operation, and 2 extras"
     );
     let mut seen = 0;
     for route in ROUTES {
@@ -528,7 +547,12 @@ async fn every_operation_routes_and_decodes_its_success_example() {
             .iter()
             .find(|e| e.operation_id == op && e.response.as_deref() == Some("200"));
         let reply = documented.map_or_else(free_form, |e| e.value.clone());
-        let expected_path = format!("/api{}", fill(route.path));
+        let prefix = match route.host {
+            "https://api.vandar.io" => "/api",
+            "https://health.vandar.io" => "/health",
+            other => panic!("{op}: unexpected host {other}"),
+        };
+        let expected_path = format!("{prefix}{}", fill(route.path));
         Mock::given(method(route.method))
             .and(path(expected_path.as_str()))
             .respond_with(ResponseTemplate::new(200).set_body_json(&reply))
@@ -549,7 +573,18 @@ async fn every_operation_routes_and_decodes_its_success_example() {
         }
         let reqs = requests(&server).await;
         assert_eq!(reqs.len(), 1, "{op}");
-        let body = assert_api_request(&reqs[0], route.method, &expected_path);
+        let body = if op == "list_bank_health" {
+            // the public health list: no token
+            assert_eq!(
+                reqs[0].url.path(),
+                expected_path,
+                "routed to health.vandar.io"
+            );
+            assert!(reqs[0].headers.get("authorization").is_none(), "{op}");
+            None
+        } else {
+            assert_api_request(&reqs[0], route.method, &expected_path)
+        };
         assert_eq!(body, expected_body(op), "{op}: request body");
         let mut query: Vec<(String, String)> = reqs[0]
             .url
@@ -564,7 +599,7 @@ async fn every_operation_routes_and_decodes_its_success_example() {
         assert_eq!(query, want, "{op}: query");
         seen += 1;
     }
-    assert_eq!(seen, 15);
+    assert_eq!(seen, 17);
 }
 
 fn status_of_example(name: &str) -> u16 {
@@ -572,7 +607,7 @@ fn status_of_example(name: &str) -> u16 {
         "unauthenticated" => 401,
         "not_found" | "business_not_found" => 404,
         "bank_unavailable" => 409,
-        "already_verified" | "count_exceeded" | "duplicate_track_id" => 422,
+        "already_verified" | "count_exceeded" | "duplicate_track_id" | "revoked" => 422,
         other => panic!("no HTTP status known for error example {other}"),
     }
 }
@@ -614,10 +649,25 @@ async fn every_documented_error_body_decodes() {
             ex.location
         );
         if let Some(fields) = ex.value["errors"].as_object() {
+            // `errors.message` (the revoked mandate) is a message, not a field
             let keys: Vec<&String> = api.field_errors.keys().collect();
-            let want: Vec<&String> = fields.keys().collect();
+            let want: Vec<&String> = fields.keys().filter(|k| *k != "message").collect();
             assert_eq!(keys, want, "{}", ex.location);
             assert!(api.field_errors.values().all(|v| !v.is_empty()));
+            for text in fields
+                .get("message")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                assert!(
+                    api.messages.iter().any(|m| m == text),
+                    "{}: {:?}",
+                    ex.location,
+                    api.messages
+                );
+            }
         }
         for key in ["message", "error"] {
             if let Some(text) = ex.value[key].as_str() {
@@ -633,7 +683,75 @@ async fn every_documented_error_body_decodes() {
         assert!(!format!("{err} {err:?}").contains(ACCESS_TOKEN));
         seen += 1;
     }
-    assert_eq!(seen, 20, "documented error examples");
+    assert_eq!(seen, 23, "documented error examples");
+}
+
+/// The public bank health list (an extra on health.vandar.io): no token, `type` in the query,
+/// the banks decode; an unavailable health service is an error with its status.
+#[tokio::test]
+async fn public_bank_health_list_needs_no_token() {
+    let server = MockServer::start().await;
+    let vandar = Vandar::new(
+        Config::builder()
+            .all_hosts(&format!("{}/elsewhere", server.uri()))
+            .host(
+                "https://health.vandar.io",
+                &format!("{}/health", server.uri()),
+            )
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let dd = vandar.subscription();
+    Mock::given(method("GET"))
+        .and(path("/health/subscription"))
+        .and(query_param("type", "svg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(spec_example(
+            "list_bank_health",
+            Some("200"),
+            "success",
+        )))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let banks = dd
+        .list_bank_health()
+        .type_(vandar::subscription::types::ListBankHealthType::Svg)
+        .send()
+        .await
+        .unwrap();
+    let banks = banks.result.unwrap().banks;
+    assert_eq!(banks.len(), 2);
+    assert_eq!(banks[0].code.as_deref(), Some("062"));
+    assert_eq!(
+        banks[1].is_healthy_on_direct_debit.map(bool::from),
+        Some(false)
+    );
+    assert!(
+        requests(&server).await[0]
+            .headers
+            .get("authorization")
+            .is_none(),
+        "no access token configured and none needed"
+    );
+
+    // the documented 5XX body
+    Mock::given(method("GET"))
+        .and(path("/health/subscription"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(spec_example(
+            "list_bank_health",
+            Some("5XX"),
+            "unavailable",
+        )))
+        .mount(&server)
+        .await;
+    let err = dd.list_bank_health().send().await.unwrap_err();
+    assert_eq!(err.http_status(), Some(500), "{err}");
+    assert_eq!(
+        err.api_error().unwrap().messages,
+        vec!["Server Error".to_string()]
+    );
 }
 
 #[tokio::test]
@@ -807,7 +925,7 @@ async fn lost_withdrawal_response_is_recovered_by_track_id() {
             WithdrawalRequest::builder()
                 .authorization_id(AUTH_ID)
                 .amount(RialString::new(10_000))
-                .track_id(Some(TRACK_ID.try_into().unwrap())),
+                .track_id(TrackId::parse(TRACK_ID).unwrap()),
         )
         .send()
         .await
@@ -879,7 +997,7 @@ async fn invalid_requests_are_rejected_before_sending() {
         WithdrawalRequest::builder()
             .authorization_id(AUTH_ID)
             .amount(RialString::new(10_000))
-            .track_id(Some(TRACK_ID.try_into().unwrap()))
+            .track_id(TrackId::parse(TRACK_ID).unwrap())
     };
     let rejected = |err: Error, field: &str| {
         let msg = err.to_string();

@@ -4,9 +4,14 @@
 //! the seeds, ids like `I1`, `ST2`, `RV14`) and `reference/sanbod-appendix.md` (Sanbod; ids
 //! `SN-authorize`, `SN-token-ac`, `SN-token-cc`, `SN-token-refresh`, `SN-revoke` and
 //! `SN-<service>` such as `SN-achtransfer`). A spec claims an endpoint with `x-covers: [ID, ..]` on
-//! an operation, an `x-browser-pages` entry or an `x-hand-written-operations` entry; without a
+//! an operation (one marked `x-hand-written: true` counts as hand-written), an `x-browser-pages`
+//! entry or a (legacy) `x-hand-written-operations` entry; without a
 //! claim, an operation or page with the same method and path (`:param` and `{param}` alike) covers
 //! it.
+//!
+//! The extras (`reference/extras.md`: endpoints other sources document beyond the seeds, ids
+//! like `XC-meta`, `XN-personal`) are matched the same way and reported apart, each with its
+//! source. Every operation must match an endpoint of one of the two lists.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +32,8 @@ pub struct Endpoint {
     pub method: String,
     /// Path as documented.
     pub path: String,
+    /// Where it is documented (extras only; the seeds' sources are in their fact sheets).
+    pub source: String,
 }
 
 /// How a spec covers an endpoint.
@@ -85,6 +92,7 @@ pub fn endpoints(reference: &Path) -> Result<Vec<Endpoint>> {
                 group: cells[2].to_string(),
                 method: cells[4].to_ascii_uppercase(),
                 path: cells[6].trim_matches('`').to_string(),
+                source: String::new(),
             });
         }
     }
@@ -109,6 +117,7 @@ pub fn endpoints(reference: &Path) -> Result<Vec<Endpoint>> {
             group: "sanbod".into(),
             method: "POST".into(),
             path: path.into(),
+            source: String::new(),
         });
     }
     let mut services = 0;
@@ -121,12 +130,44 @@ pub fn endpoints(reference: &Path) -> Result<Vec<Endpoint>> {
                 group: "sanbod".into(),
                 method: "POST".into(),
                 path: format!("/{name}"),
+                source: String::new(),
             });
             services += 1;
         }
     }
     if services != 10 {
         bail!("sanbod-appendix.md lists {services} services; expected 10 (format changed?)");
+    }
+    Ok(out)
+}
+
+/// The number of endpoints the seeds list (117 Vandar + 5 Sanbod OAuth steps + 10 services).
+pub const SEED_ENDPOINTS: usize = 132;
+
+/// Parse the extras list (`extras.md`): endpoints beyond the seeds, with their sources.
+pub fn extras(reference: &Path) -> Result<Vec<Endpoint>> {
+    let text = std::fs::read_to_string(reference.join("extras.md"))
+        .with_context(|| format!("reading {}/extras.md", reference.display()))?;
+    let mut out: Vec<Endpoint> = Vec::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // | # | id | group | method | host | path | status | source |
+        if cells.len() >= 10 && cells[1].parse::<u32>().is_ok() {
+            let id = cells[2].to_string();
+            if out.iter().any(|e| e.id == id) {
+                bail!("extras.md lists `{id}` twice");
+            }
+            out.push(Endpoint {
+                id,
+                group: cells[3].to_string(),
+                method: cells[4].to_ascii_uppercase(),
+                path: cells[6].trim_matches('`').to_string(),
+                source: format!("{}; {}", cells[7], cells[8]),
+            });
+        }
+    }
+    if out.is_empty() {
+        bail!("extras.md lists no endpoint (format changed?)");
     }
     Ok(out)
 }
@@ -183,7 +224,9 @@ fn claims(specs: &[SpecFile]) -> Vec<Claim> {
             out.push(Claim {
                 spec: s.name.clone(),
                 what: op.id.to_string(),
-                kind: if undocumented {
+                kind: if op.hand_written {
+                    Kind::HandWritten
+                } else if undocumented {
                     Kind::Undocumented
                 } else {
                     Kind::Typed
@@ -230,16 +273,28 @@ fn claims(specs: &[SpecFile]) -> Vec<Claim> {
 pub struct Row {
     /// The endpoint.
     pub endpoint: Endpoint,
+    /// From the extras list (not the seeds).
+    pub extra: bool,
     /// How it is covered.
     pub kind: Kind,
     /// `spec: operation` that covers it.
     pub by: String,
 }
 
-/// Match every endpoint against the specs.
+/// Match every endpoint (seeds, then extras) against the specs. Fails when an operation,
+/// page or hand-written call matches no endpoint of either list.
 pub fn report(reference: &Path, specs: &[SpecFile]) -> Result<Vec<Row>> {
     let claims = claims(specs);
-    let all = endpoints(reference)?;
+    let seeds = endpoints(reference)?;
+    let n_seeds = seeds.len();
+    let mut all = seeds;
+    let extra = extras(reference)?;
+    for e in &extra {
+        if all.iter().any(|s| s.id == e.id) {
+            bail!("extras.md reuses the seed id `{}`", e.id);
+        }
+    }
+    all.extend(extra);
     for c in &claims {
         for id in &c.covers {
             if !all.iter().any(|e| &e.id == id) {
@@ -251,29 +306,52 @@ pub fn report(reference: &Path, specs: &[SpecFile]) -> Result<Vec<Row>> {
             }
         }
     }
+    let mut used = vec![false; claims.len()];
     let mut rows = Vec::new();
-    for e in all {
-        let explicit = claims.iter().find(|c| c.covers.iter().any(|x| x == &e.id));
+    for (i, e) in all.into_iter().enumerate() {
+        let explicit = claims
+            .iter()
+            .position(|c| c.covers.iter().any(|x| x == &e.id));
         let by_path = || {
-            claims.iter().find(|c| {
+            claims.iter().position(|c| {
                 c.covers.is_empty()
                     && c.method == e.method
                     && norm_path(&c.path) == norm_path(&e.path)
             })
         };
+        let extra = i >= n_seeds;
         let row = match explicit.or_else(by_path) {
-            Some(c) => Row {
-                kind: c.kind,
-                by: format!("{}: {}", c.spec, c.what),
-                endpoint: e,
-            },
+            Some(k) => {
+                used[k] = true;
+                let c = &claims[k];
+                Row {
+                    kind: c.kind,
+                    by: format!("{}: {}", c.spec, c.what),
+                    endpoint: e,
+                    extra,
+                }
+            }
             None => Row {
                 kind: Kind::Missing,
                 by: String::new(),
                 endpoint: e,
+                extra,
             },
         };
         rows.push(row);
+    }
+    let unlisted: Vec<String> = claims
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(c, _)| format!("{}: {} ({} {})", c.spec, c.what, c.method, c.path))
+        .collect();
+    if !unlisted.is_empty() {
+        bail!(
+            "{} operation(s) match no endpoint of the seeds (INDEX.md, sanbod-appendix.md) or of extras.md; list them in extras.md with their source: {}",
+            unlisted.len(),
+            unlisted.join(", ")
+        );
     }
     Ok(rows)
 }
@@ -284,9 +362,17 @@ pub fn run(root: &Path, reference: Option<&Path>) -> Result<()> {
     let reference = reference.unwrap_or(&default);
     let specs = spec::discover(root)?;
     let rows = report(reference, &specs)?;
+    let (extras, seeds): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.extra);
+    if seeds.len() != SEED_ENDPOINTS {
+        bail!(
+            "the seeds list {} endpoints; expected {SEED_ENDPOINTS}",
+            seeds.len()
+        );
+    }
+    println!("## The seeds' endpoints\n");
     println!("| id | group | method | path | coverage | by |");
     println!("|---|---|---|---|---|---|");
-    for r in &rows {
+    for r in &seeds {
         println!(
             "| {} | {} | {} | `{}` | {} | {} |",
             r.endpoint.id,
@@ -297,20 +383,43 @@ pub fn run(root: &Path, reference: Option<&Path>) -> Result<()> {
             r.by
         );
     }
+    let seed_missing = summary("seed endpoints", &seeds);
+    println!("\n## Extras beyond the seeds (docs/reference/extras.md)\n");
+    println!("| id | group | method | path | coverage | by | source |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in &extras {
+        println!(
+            "| {} | {} | {} | `{}` | {} | {} | {} |",
+            r.endpoint.id,
+            r.endpoint.group,
+            r.endpoint.method,
+            r.endpoint.path,
+            r.kind.label(),
+            r.by,
+            r.endpoint.source
+        );
+    }
+    let extra_missing = summary("extras", &extras);
+    if seed_missing + extra_missing > 0 {
+        bail!(
+            "{seed_missing} seed endpoint(s) and {extra_missing} extra(s) are not covered by any spec"
+        );
+    }
+    Ok(())
+}
+
+/// Print the totals of one list; the number missing.
+fn summary(what: &str, rows: &[&Row]) -> usize {
     let mut totals: BTreeMap<Kind, usize> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         *totals.entry(r.kind).or_default() += 1;
     }
-    let summary: Vec<String> = totals
+    let line: Vec<String> = totals
         .iter()
         .map(|(k, n)| format!("{} {n}", k.label()))
         .collect();
-    println!("\n{} endpoints: {}", rows.len(), summary.join(", "));
-    let missing = totals.get(&Kind::Missing).copied().unwrap_or(0);
-    if missing > 0 {
-        bail!("{missing} endpoint(s) are not covered by any spec");
-    }
-    Ok(())
+    println!("\n{} {what}: {}", rows.len(), line.join(", "));
+    totals.get(&Kind::Missing).copied().unwrap_or(0)
 }
 
 #[cfg(test)]

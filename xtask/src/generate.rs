@@ -40,12 +40,69 @@ pub fn generate(spec: &SpecFile) -> Result<String> {
     let mut file: syn::File = syn::parse2(client)
         .with_context(|| format!("{}: generated tokens do not parse", spec.rel_path))?;
     crate::rewrite::rewrite(&mut file).with_context(|| format!("{}: rewrite", spec.rel_path))?;
+    crate::rewrite::document_calls(&mut file, &call_docs(spec));
     let glue_file: syn::File = syn::parse2(extra)
         .with_context(|| format!("{}: glue tokens do not parse", spec.rel_path))?;
     file.items.extend(glue_file.items);
     let text = progenitor_impl::space_out_items(prettyplease::unparse(&file))
         .map_err(|e| anyhow!("{}: formatting failed: {e}", spec.rel_path))?;
     Ok(format!("{}\n{text}", header(spec)))
+}
+
+/// The complete example call of every operation, from the spec's parameters and request
+/// examples (see [`crate::rewrite::document_calls`]).
+fn call_docs(spec: &SpecFile) -> std::collections::BTreeMap<String, crate::rewrite::CallDoc> {
+    use heck::ToSnakeCase;
+    let mut out = std::collections::BTreeMap::new();
+    for op in spec::operations(spec) {
+        let mut params = Vec::new();
+        let item_params = op.item.parameters.iter();
+        for p in item_params.chain(op.op.parameters.iter()) {
+            let openapiv3::ReferenceOr::Item(p) = p else {
+                continue;
+            };
+            let data = p.parameter_data_ref();
+            if !data.required || data.extensions.contains_key(AUTO_VALUE) {
+                continue;
+            }
+            let example = data
+                .example
+                .as_ref()
+                .map(|v| match v {
+                    Value::String(s) => format!("{s:?}"),
+                    other => other.to_string(),
+                })
+                .unwrap_or_else(|| match data.name.as_str() {
+                    "business" => "\"my-shop\"".to_owned(),
+                    other => format!("{:?}", format!("<{other}>")),
+                });
+            params.push((data.name.to_snake_case(), example));
+        }
+        let body = op.raw["requestBody"]["content"]
+            .as_object()
+            .and_then(|content| {
+                let media = content.values().next()?;
+                let name = media["schema"]["$ref"].as_str().and_then(spec::ref_name)?;
+                let example = media["examples"]
+                    .as_object()
+                    .and_then(|m| m.values().next())
+                    .map(|e| &e["value"])
+                    .or_else(|| media.get("example"))?;
+                Some((
+                    format!("types::{name}"),
+                    serde_json::to_string_pretty(example).ok()?,
+                ))
+            });
+        let raw = op.raw["responses"].as_object().is_some_and(|r| {
+            r.iter()
+                .any(|(code, v)| code.starts_with('2') && v["content"].is_null())
+        });
+        out.insert(
+            op.id.to_snake_case(),
+            crate::rewrite::CallDoc { params, body, raw },
+        );
+    }
+    out
 }
 
 /// The parameter extension that asks the runtime to fill a parameter the caller leaves out
@@ -75,9 +132,11 @@ pub fn auto_values(op: &spec::Op<'_>) -> Vec<(String, String)> {
 }
 
 /// The spec as progenitor sees it: parameters with `x-auto-value` are optional (the runtime
-/// fills them when the caller does not), so the generated builders do not demand them.
+/// fills them when the caller does not), so the generated builders do not demand them; the
+/// operations marked `x-hand-written` are left out (the crate writes them by hand).
 fn for_progenitor(spec: &SpecFile) -> openapiv3::OpenAPI {
     let mut api = without_aliases(spec).unwrap_or_else(|| spec.api.clone());
+    without_hand_written(&mut api);
     for item in api.paths.paths.values_mut() {
         let openapiv3::ReferenceOr::Item(item) = item else {
             continue;
@@ -115,6 +174,34 @@ fn for_progenitor(spec: &SpecFile) -> openapiv3::OpenAPI {
         }
     }
     api
+}
+
+/// Drop every operation marked `x-hand-written: true` (and a path left without operations).
+fn without_hand_written(api: &mut openapiv3::OpenAPI) {
+    let marked = |op: &Option<openapiv3::Operation>| {
+        op.as_ref()
+            .is_some_and(|op| op.extensions.get(spec::HAND_WRITTEN) == Some(&Value::Bool(true)))
+    };
+    api.paths.paths.retain(|_, item| {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            return true;
+        };
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ] {
+            if marked(op) {
+                *op = None;
+            }
+        }
+        item.iter().next().is_some()
+    });
 }
 
 /// The spec with request aliases folded: a component `Request<X>` whose `x-rust-type` is the
@@ -169,7 +256,7 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         .ok_or_else(|| anyhow!("{}: no servers", spec.rel_path))?;
     let mut routes = Vec::new();
     let mut autos = Vec::new();
-    for op in spec::operations(spec) {
+    for op in spec::generated_operations(spec) {
         let id = op.id;
         let method = &op.method;
         let path = op.path;

@@ -429,8 +429,15 @@ fn operation_rules(l: &mut Lint) {
                         );
                     }
                     for (ct, media) in &b.content {
-                        if ct.starts_with("multipart/") {
-                            l.err(&who, R1, format!("multipart request body `{ct}`"));
+                        if ct.starts_with("multipart/") && !op.hand_written {
+                            l.err(
+                                &who,
+                                R1,
+                                format!(
+                                    "multipart request body `{ct}` (allowed only on an operation marked `{}: true`)",
+                                    spec::HAND_WRITTEN
+                                ),
+                            );
                         }
                         check_body_ref(l, &who, "request body", media.schema.as_ref(), &components);
                     }
@@ -801,5 +808,51 @@ components:
             !text.contains("AUTO_VALUES"),
             "no table without auto values"
         );
+    }
+
+    /// `spec_with`'s operation plus a multipart upload `op_up`, marked `x-hand-written` or not.
+    fn spec_with_upload(marked: bool) -> SpecFile {
+        let mut spec = spec_with("{name: q, in: query, schema: {type: string}}");
+        let upload: Value = serde_json::json!({
+            "post": {
+                "operationId": "op_up",
+                "tags": ["t"],
+                "x-source": "test",
+                "x-idempotent": false,
+                "x-hand-written": marked,
+                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/Ok"}}}},
+                "responses": {
+                    "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ok"}}}},
+                    "4XX": {"description": "no", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Err"}}}}
+                }
+            }
+        });
+        spec.raw["paths"]["/up"] = upload;
+        spec.api = serde_json::from_value(spec.raw.clone()).unwrap();
+        spec
+    }
+
+    #[test]
+    fn multipart_only_on_hand_written_operations_which_are_not_generated() {
+        let unmarked = lint(&spec_with_upload(false)).unwrap_err();
+        assert!(
+            unmarked
+                .iter()
+                .any(|m| m.contains("`op_up`") && m.contains("multipart")),
+            "{unmarked:?}"
+        );
+        let spec = spec_with_upload(true);
+        assert_eq!(lint(&spec), Ok(()));
+        let ops = spec::operations(&spec);
+        assert_eq!(ops.len(), 2, "the hand-written operation stays in the spec");
+        assert!(ops.iter().any(|o| o.id == "op_up" && o.hand_written));
+        let generated: Vec<&str> = spec::generated_operations(&spec)
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(generated, ["op_a"]);
+        let text = crate::generate::generate(&spec).unwrap();
+        assert!(text.contains("op_a"));
+        assert!(!text.contains("op_up"), "the generator skips it");
     }
 }

@@ -185,14 +185,18 @@ impl VisitMut for FixErrors {
                 *e = syn::parse_quote!(::vandar_runtime::Error::InvalidRequest);
             }
             syn::Expr::Try(t) => {
-                if let syn::Expr::MethodCall(m) = &*t.expr
-                    && m.method == "build"
-                    && m.args.is_empty()
-                {
+                if let syn::Expr::MethodCall(m) = &*t.expr {
                     let inner = (*t.expr).clone();
-                    *t.expr =
-                        syn::parse_quote!(#inner.map_err(::vandar_runtime::Error::from_build));
-                    self.builds += 1;
+                    if m.method == "build" && m.args.is_empty() {
+                        *t.expr =
+                            syn::parse_quote!(#inner.map_err(::vandar_runtime::Error::from_build));
+                        self.builds += 1;
+                    } else if m.method != "map_err" {
+                        // e.g. `.form_urlencoded(&body)?`: progenitor's error type
+                        *t.expr = syn::parse_quote!(
+                            #inner.map_err(::vandar_runtime::Error::from_progenitor::<()>)
+                        );
+                    }
                 }
             }
             _ => {}
@@ -222,6 +226,77 @@ fn hide_internals(file: &mut syn::File) {
                 && f.sig.ident == "new_with_client"
             {
                 f.vis = syn::parse_quote!(pub(crate));
+            }
+        }
+    }
+}
+
+/// What the doc of one operation's client method shows: a complete call.
+pub struct CallDoc {
+    /// Builder methods for the parameters, with example values (`business`, `"my-shop"`).
+    pub params: Vec<(String, String)>,
+    /// The body type (`types::PaymentRequest`) and an example body (JSON text).
+    pub body: Option<(String, String)>,
+    /// Whether the answer is a raw body (no JSON type).
+    pub raw: bool,
+}
+
+/// Replace the short usage block progenitor puts in each client method's doc with a complete
+/// call: every parameter with an example value, the body from the spec's request example, and
+/// the `?` on the `vandar_runtime::Error` result.
+pub fn document_calls(file: &mut syn::File, docs: &std::collections::BTreeMap<String, CallDoc>) {
+    for item in file.items.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let is_client = matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if !is_client || imp.trait_.is_some() {
+            continue;
+        }
+        for it in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            let name = f.sig.ident.to_string();
+            let Some(doc) = docs.get(&name) else { continue };
+            for attr in f.attrs.iter_mut() {
+                let syn::Meta::NameValue(nv) = &mut attr.meta else {
+                    continue;
+                };
+                if !nv.path.is_ident("doc") {
+                    continue;
+                }
+                let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) = &nv.value
+                else {
+                    continue;
+                };
+                let old = text.value();
+                let Some(start) = old.find("```ignore") else {
+                    continue;
+                };
+                let Some(len) = old[start + 9..].find("```") else {
+                    continue;
+                };
+                let end = start + 9 + len + 3;
+                let mut call = String::from("```ignore\n");
+                if let Some((ty, json)) = &doc.body {
+                    call.push_str(&format!(
+                        "let body: {ty} = serde_json::from_value(serde_json::json!({json}))?;\n"
+                    ));
+                }
+                call.push_str(&format!("let answer = client\n    .{name}()\n"));
+                for (p, v) in &doc.params {
+                    call.push_str(&format!("    .{p}({v})\n"));
+                }
+                if doc.body.is_some() {
+                    call.push_str("    .body(body)\n");
+                }
+                call.push_str("    .send()\n    .await?;\n");
+                if !doc.raw {
+                    call.push_str("// `answer` is the decoded success body; `.send_with_response()` also gives\n// the HTTP status and headers. Errors are `vandar_runtime::Error`.\n");
+                }
+                call.push_str("```");
+                let new = format!("{}{}{}", &old[..start], call, &old[end..]);
+                nv.value = syn::parse_quote!(#new);
             }
         }
     }

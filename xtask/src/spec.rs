@@ -105,6 +105,9 @@ pub struct Op<'a> {
     pub item: &'a PathItem,
     /// The operation as raw JSON (for `x-` extensions).
     pub raw: &'a Value,
+    /// Marked `x-hand-written: true`: described for the docs, other languages and the sandbox,
+    /// but written by hand in the crate (multipart upload); the generator skips it.
+    pub hand_written: bool,
 }
 
 impl Op<'_> {
@@ -165,7 +168,19 @@ impl Op<'_> {
     }
 }
 
-/// Every operation of a spec, in document order.
+/// The operation extension that marks a call written by hand in the crate (`x-hand-written:
+/// true`): the generator skips it; the lint accepts a multipart body only there.
+pub const HAND_WRITTEN: &str = "x-hand-written";
+
+/// Every operation the generator compiles: [`operations`] without the hand-written ones.
+pub fn generated_operations(spec: &SpecFile) -> Vec<Op<'_>> {
+    operations(spec)
+        .into_iter()
+        .filter(|op| !op.hand_written)
+        .collect()
+}
+
+/// Every operation of a spec, in document order (hand-written ones included).
 pub fn operations(spec: &SpecFile) -> Vec<Op<'_>> {
     let mut out = Vec::new();
     for (path, item) in spec.api.paths.paths.iter() {
@@ -181,6 +196,7 @@ pub fn operations(spec: &SpecFile) -> Vec<Op<'_>> {
                 op,
                 item,
                 raw,
+                hand_written: raw.get(HAND_WRITTEN).and_then(Value::as_bool) == Some(true),
             });
         }
     }

@@ -142,16 +142,15 @@ pub fn surface(spec: &SpecFile) -> Result<Value> {
         }));
     }
     let pages = spec::browser_pages(spec)?;
-    let hand_written: Vec<Value> = spec.raw["x-hand-written-operations"]
-        .as_array()
+    let hand_written: Vec<Value> = spec::operations(spec)
         .into_iter()
-        .flatten()
-        .map(|h| {
+        .filter(|op| op.hand_written)
+        .map(|op| {
             json!({
-                "name": h["name"],
-                "method": h["method"],
-                "host": h["host"],
-                "path": h["path"],
+                "name": op.id,
+                "method": op.method,
+                "host": op.host(&spec.api),
+                "path": op.path,
             })
         })
         .collect();

@@ -7,6 +7,36 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///One owner of an account.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct AccountOwner {
+        ///First name.
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        ///Last name.
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+    }
+
+    impl AccountOwner {
+        pub fn builder() -> builder::AccountOwner {
+            Default::default()
+        }
+    }
+
     ///One PAYA transfer.
     #[derive(
         ::serde::Deserialize,
@@ -670,6 +700,63 @@ pub mod types {
         }
     }
 
+    ///Body of `bills_inquiry` (PHP field names).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct BillsInquiryRequest {
+        #[serde(
+            rename = "extraParameter",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub extra_parameter: ::std::option::Option<BillsInquiryRequestExtraParameter>,
+        ///What the bills are asked for (a vehicle plate for `CarCardDocument`).
+        pub parameter: ::std::string::String,
+        ///Kind of inquiry; the only value seen is `CarCardDocument`.
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+    }
+
+    impl BillsInquiryRequest {
+        pub fn builder() -> builder::BillsInquiryRequest {
+            Default::default()
+        }
+    }
+
+    ///The owner's identity.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct BillsInquiryRequestExtraParameter {
+        ///Owner's mobile number.
+        #[serde(
+            rename = "mobileNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mobile_number: ::std::option::Option<::std::string::String>,
+        ///Owner's national id.
+        #[serde(
+            rename = "nationalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub national_id: ::std::option::Option<::std::string::String>,
+    }
+
+    impl BillsInquiryRequestExtraParameter {
+        pub fn builder() -> builder::BillsInquiryRequestExtraParameter {
+            Default::default()
+        }
+    }
+
     ///A card number and its account number.
     #[derive(
         ::serde::Deserialize,
@@ -723,6 +810,34 @@ pub mod types {
 
     impl CardIban {
         pub fn builder() -> builder::CardIban {
+            Default::default()
+        }
+    }
+
+    ///Body of `match_card_national_id` (GO field names).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct CardNationalIdRequest {
+        #[serde(rename = "cardNumber")]
+        pub card_number: ::vandar_runtime::domain::CardNumber,
+        ///Mobile number; GO sends it, its role here is undocumented.
+        #[serde(
+            rename = "mobileNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mobile_number: ::std::option::Option<::std::string::String>,
+        ///National id (10 digits).
+        #[serde(rename = "nationalId")]
+        pub national_id: ::std::string::String,
+    }
+
+    impl CardNationalIdRequest {
+        pub fn builder() -> builder::CardNationalIdRequest {
             Default::default()
         }
     }
@@ -816,7 +931,7 @@ pub mod types {
         pub grant_type: ClientCredentialsGrantGrantType,
         ///Bank (provider) code: 057 Pasargad, 054 Parsian, 059 Sina (the sandbox banks); the CC example uses 999. Build it from the crate's `ProviderCode`.
         pub provider_code: ::std::string::String,
-        ///CC services: ibaninquiry, cardtoiban, cardtodeposit, deposittoiban, ibantodeposit.
+        ///CC services: ibaninquiry, cardtoiban, cardtodeposit, deposittoiban, ibantodeposit (S003); the inquiry scopes independent clients request (mobilenationalid, cardnationalid, personalinquiry, personalimageinquiry, ..., see x-decisions).
         pub scope: ::std::vec::Vec<::std::string::String>,
     }
 
@@ -1040,6 +1155,93 @@ pub mod types {
         }
     }
 
+    ///The account behind an IBAN (GO field names; all optional).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct IbanAccount {
+        ///Bank name (GO lists upper-case names such as PASARGAD).
+        #[serde(
+            rename = "bankName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bank_name: ::std::option::Option<::std::string::String>,
+        ///Comment on the account.
+        #[serde(
+            rename = "depositComment",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub deposit_comment: ::std::option::Option<::std::string::String>,
+        ///Account status text.
+        #[serde(
+            rename = "depositDescription",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub deposit_description: ::std::option::Option<::std::string::String>,
+        ///Account number.
+        #[serde(
+            rename = "depositNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub deposit_number: ::std::option::Option<::std::string::String>,
+        ///Account status code (values undocumented).
+        #[serde(
+            rename = "depositStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub deposit_status: ::std::option::Option<::std::string::String>,
+        ///IBAN.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iban: ::std::option::Option<::std::string::String>,
+        ///The account's owners.
+        #[serde(
+            rename = "ownersInfo",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub owners_info: ::std::vec::Vec<AccountOwner>,
+    }
+
+    impl IbanAccount {
+        pub fn builder() -> builder::IbanAccount {
+            Default::default()
+        }
+    }
+
+    ///Answer of `iban_inquiry` (the service envelope).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct IbanInquiryResult {
+        ///`false` on success.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<IbanAccount>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result_number: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub traceid: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+    }
+
+    impl IbanInquiryResult {
+        pub fn builder() -> builder::IbanInquiryResult {
+            Default::default()
+        }
+    }
+
     ///Body of `iban_to_deposit`.
     #[derive(
         ::serde::Deserialize,
@@ -1083,6 +1285,79 @@ pub mod types {
 
     impl IbanToDepositResult {
         pub fn builder() -> builder::IbanToDepositResult {
+            Default::default()
+        }
+    }
+
+    ///Whether the two values belong together.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct MatchAnswer {
+        ///`true` when they match (spelt in lower case).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ismatched: ::std::option::Option<bool>,
+    }
+
+    impl MatchAnswer {
+        pub fn builder() -> builder::MatchAnswer {
+            Default::default()
+        }
+    }
+
+    ///Answer of the matching services (the service envelope).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct MatchResult {
+        ///`false` on success.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<MatchAnswer>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result_number: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub traceid: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+    }
+
+    impl MatchResult {
+        pub fn builder() -> builder::MatchResult {
+            Default::default()
+        }
+    }
+
+    ///Body of `match_mobile_national_id` (GO field names).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct MobileNationalIdRequest {
+        ///Mobile number (`09..`).
+        #[serde(rename = "mobileNumber")]
+        pub mobile_number: ::std::string::String,
+        ///National id (10 digits).
+        #[serde(rename = "nationalId")]
+        pub national_id: ::std::string::String,
+    }
+
+    impl MobileNationalIdRequest {
+        pub fn builder() -> builder::MobileNationalIdRequest {
             Default::default()
         }
     }
@@ -1311,6 +1586,274 @@ pub mod types {
         }
     }
 
+    ///One photo of a registry record.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PersonImage {
+        ///The photo (base64 assumed); null when there is none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub image: ::std::option::Option<::std::string::String>,
+        ///Kind of photo (values undocumented).
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+
+    impl PersonImage {
+        pub fn builder() -> builder::PersonImage {
+            Default::default()
+        }
+    }
+
+    ///A civil-registry record (GO field names; all strings, all optional).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PersonRecord {
+        ///Birth date as the registry gives it.
+        #[serde(
+            rename = "birthDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_date: ::std::option::Option<::std::string::String>,
+        ///Place of birth.
+        #[serde(
+            rename = "birthPlace",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_place: ::std::option::Option<::std::string::String>,
+        ///Whether the person is alive (values undocumented).
+        #[serde(
+            rename = "deathStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub death_status: ::std::option::Option<::std::string::String>,
+        ///Father's name.
+        #[serde(
+            rename = "fatherName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub father_name: ::std::option::Option<::std::string::String>,
+        ///First name.
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        ///Gender (values undocumented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gender: ::std::option::Option<::std::string::String>,
+        ///Last name.
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "nationalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub national_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        ///Birth certificate number.
+        #[serde(
+            rename = "registerNo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub register_no: ::std::option::Option<::std::string::String>,
+        ///Birth certificate serial.
+        #[serde(
+            rename = "registerSerial",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub register_serial: ::std::option::Option<::std::string::String>,
+        ///Birth certificate series.
+        #[serde(
+            rename = "registerSeries",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub register_series: ::std::option::Option<::std::string::String>,
+    }
+
+    impl PersonRecord {
+        pub fn builder() -> builder::PersonRecord {
+            Default::default()
+        }
+    }
+
+    ///A civil-registry record with photos (GO field names; all optional).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PersonRecordWithImages {
+        ///Birth date as the registry gives it.
+        #[serde(
+            rename = "birthDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_date: ::std::option::Option<::std::string::String>,
+        ///Place of birth.
+        #[serde(
+            rename = "birthPlace",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_place: ::std::option::Option<::std::string::String>,
+        ///Whether the person is alive (values undocumented).
+        #[serde(
+            rename = "deathStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub death_status: ::std::option::Option<::std::string::String>,
+        ///Father's name.
+        #[serde(
+            rename = "fatherName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub father_name: ::std::option::Option<::std::string::String>,
+        ///First name.
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        ///Gender (values undocumented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gender: ::std::option::Option<::std::string::String>,
+        ///The registry's photos.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub images: ::std::vec::Vec<PersonImage>,
+        ///Last name.
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "nationalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub national_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        ///Birth certificate number.
+        #[serde(
+            rename = "registerNo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub register_no: ::std::option::Option<::std::string::String>,
+        ///Birth certificate serial.
+        #[serde(
+            rename = "registerSerial",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub register_serial: ::std::option::Option<::std::string::String>,
+        ///Birth certificate series.
+        #[serde(
+            rename = "registerSeries",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub register_series: ::std::option::Option<::std::string::String>,
+    }
+
+    impl PersonRecordWithImages {
+        pub fn builder() -> builder::PersonRecordWithImages {
+            Default::default()
+        }
+    }
+
+    ///Body of the personal inquiries (GO and PHP field names).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PersonalInquiryRequest {
+        ///Birth date, sent as given (format undocumented; PHP sends the Jalali date without separators, `13690717`).
+        #[serde(rename = "birthDate")]
+        pub birth_date: ::std::string::String,
+        ///National id (10 digits).
+        #[serde(rename = "nationalId")]
+        pub national_id: ::std::string::String,
+    }
+
+    impl PersonalInquiryRequest {
+        pub fn builder() -> builder::PersonalInquiryRequest {
+            Default::default()
+        }
+    }
+
+    ///Answer of `personal_inquiry` (the service envelope).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PersonalInquiryResult {
+        ///`false` on success.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<PersonRecord>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result_number: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub traceid: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+    }
+
+    impl PersonalInquiryResult {
+        pub fn builder() -> builder::PersonalInquiryResult {
+            Default::default()
+        }
+    }
+
+    ///Answer of `personal_inquiry_with_image` (the service envelope).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PersonalInquiryWithImageResult {
+        ///`false` on success.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<PersonRecordWithImages>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result_number: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub traceid: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+    }
+
+    impl PersonalInquiryWithImageResult {
+        pub fn builder() -> builder::PersonalInquiryWithImageResult {
+            Default::default()
+        }
+    }
+
     ///Renew a token with its refresh token.
     #[derive(
         ::serde::Deserialize,
@@ -1393,7 +1936,7 @@ pub mod types {
         }
     }
 
-    ///Body of `revoke`.
+    ///Body of `revoke` (form-encoded).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1407,6 +1950,36 @@ pub mod types {
 
     impl RevokeRequest {
         pub fn builder() -> builder::RevokeRequest {
+            Default::default()
+        }
+    }
+
+    ///Answer of `revoke`: the envelope with a string `message` (GO account_service.go). All fields optional.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct RevokeResult {
+        ///`false` on success.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<bool>,
+        ///Confirmation text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result_number: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub traceid: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+    }
+
+    impl RevokeResult {
+        pub fn builder() -> builder::RevokeResult {
             Default::default()
         }
     }
@@ -2239,6 +2812,75 @@ pub mod types {
 
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AccountOwner {
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for AccountOwner {
+            fn default() -> Self {
+                Self {
+                    first_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl AccountOwner {
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<AccountOwner> for super::AccountOwner {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AccountOwner,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::AccountOwner> for AccountOwner {
+            fn from(value: super::AccountOwner) -> Self {
+                Self {
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                }
+            }
+        }
+
         #[derive(Clone, Debug)]
         pub struct AchReportItem {
             reference_id: ::std::result::Result<
@@ -3490,6 +4132,167 @@ pub mod types {
         }
 
         #[derive(Clone, Debug)]
+        pub struct BillsInquiryRequest {
+            extra_parameter: ::std::result::Result<
+                ::std::option::Option<super::BillsInquiryRequestExtraParameter>,
+                ::std::string::String,
+            >,
+            parameter: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+
+        impl ::std::default::Default for BillsInquiryRequest {
+            fn default() -> Self {
+                Self {
+                    extra_parameter: Ok(Default::default()),
+                    parameter: Err("no value supplied for parameter".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+
+        impl BillsInquiryRequest {
+            pub fn extra_parameter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BillsInquiryRequestExtraParameter>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra_parameter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for extra_parameter: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn parameter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameter: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<BillsInquiryRequest>
+        for super::BillsInquiryRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillsInquiryRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    extra_parameter: value.extra_parameter?,
+                    parameter: value.parameter?,
+                    type_: value.type_?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::BillsInquiryRequest> for BillsInquiryRequest {
+            fn from(value: super::BillsInquiryRequest) -> Self {
+                Self {
+                    extra_parameter: Ok(value.extra_parameter),
+                    parameter: Ok(value.parameter),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct BillsInquiryRequestExtraParameter {
+            mobile_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            national_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for BillsInquiryRequestExtraParameter {
+            fn default() -> Self {
+                Self {
+                    mobile_number: Ok(Default::default()),
+                    national_id: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl BillsInquiryRequestExtraParameter {
+            pub fn mobile_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile_number: {e}")
+                    });
+                self
+            }
+            pub fn national_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.national_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for national_id: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<BillsInquiryRequestExtraParameter>
+        for super::BillsInquiryRequestExtraParameter {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillsInquiryRequestExtraParameter,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    mobile_number: value.mobile_number?,
+                    national_id: value.national_id?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::BillsInquiryRequestExtraParameter>
+        for BillsInquiryRequestExtraParameter {
+            fn from(value: super::BillsInquiryRequestExtraParameter) -> Self {
+                Self {
+                    mobile_number: Ok(value.mobile_number),
+                    national_id: Ok(value.national_id),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
         pub struct CardDeposit {
             card_number: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3625,6 +4428,96 @@ pub mod types {
                 Self {
                     card_number: Ok(value.card_number),
                     iban: Ok(value.iban),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct CardNationalIdRequest {
+            card_number: ::std::result::Result<
+                ::vandar_runtime::domain::CardNumber,
+                ::std::string::String,
+            >,
+            mobile_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            national_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for CardNationalIdRequest {
+            fn default() -> Self {
+                Self {
+                    card_number: Err("no value supplied for card_number".to_string()),
+                    mobile_number: Ok(Default::default()),
+                    national_id: Err("no value supplied for national_id".to_string()),
+                }
+            }
+        }
+
+        impl CardNationalIdRequest {
+            pub fn card_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::vandar_runtime::domain::CardNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_number: {e}")
+                    });
+                self
+            }
+            pub fn mobile_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile_number: {e}")
+                    });
+                self
+            }
+            pub fn national_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.national_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for national_id: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<CardNationalIdRequest>
+        for super::CardNationalIdRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardNationalIdRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_number: value.card_number?,
+                    mobile_number: value.mobile_number?,
+                    national_id: value.national_id?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::CardNationalIdRequest>
+        for CardNationalIdRequest {
+            fn from(value: super::CardNationalIdRequest) -> Self {
+                Self {
+                    card_number: Ok(value.card_number),
+                    mobile_number: Ok(value.mobile_number),
+                    national_id: Ok(value.national_id),
                 }
             }
         }
@@ -4315,6 +5208,310 @@ pub mod types {
         }
 
         #[derive(Clone, Debug)]
+        pub struct IbanAccount {
+            bank_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            deposit_comment: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            deposit_description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            deposit_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            deposit_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            iban: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            owners_info: ::std::result::Result<
+                ::std::vec::Vec<super::AccountOwner>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for IbanAccount {
+            fn default() -> Self {
+                Self {
+                    bank_name: Ok(Default::default()),
+                    deposit_comment: Ok(Default::default()),
+                    deposit_description: Ok(Default::default()),
+                    deposit_number: Ok(Default::default()),
+                    deposit_status: Ok(Default::default()),
+                    iban: Ok(Default::default()),
+                    owners_info: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl IbanAccount {
+            pub fn bank_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bank_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bank_name: {e}")
+                    });
+                self
+            }
+            pub fn deposit_comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deposit_comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deposit_comment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deposit_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deposit_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deposit_description: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deposit_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deposit_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deposit_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deposit_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deposit_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deposit_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for iban: {e}")
+                    });
+                self
+            }
+            pub fn owners_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AccountOwner>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owners_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owners_info: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<IbanAccount> for super::IbanAccount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IbanAccount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bank_name: value.bank_name?,
+                    deposit_comment: value.deposit_comment?,
+                    deposit_description: value.deposit_description?,
+                    deposit_number: value.deposit_number?,
+                    deposit_status: value.deposit_status?,
+                    iban: value.iban?,
+                    owners_info: value.owners_info?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::IbanAccount> for IbanAccount {
+            fn from(value: super::IbanAccount) -> Self {
+                Self {
+                    bank_name: Ok(value.bank_name),
+                    deposit_comment: Ok(value.deposit_comment),
+                    deposit_description: Ok(value.deposit_description),
+                    deposit_number: Ok(value.deposit_number),
+                    deposit_status: Ok(value.deposit_status),
+                    iban: Ok(value.iban),
+                    owners_info: Ok(value.owners_info),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct IbanInquiryResult {
+            error: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::IbanAccount>,
+                ::std::string::String,
+            >,
+            result_number: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+            traceid: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for IbanInquiryResult {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    result_number: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    traceid: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl IbanInquiryResult {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::IbanAccount>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn result_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result_number: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn traceid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traceid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traceid: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<IbanInquiryResult> for super::IbanInquiryResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IbanInquiryResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    message: value.message?,
+                    result_number: value.result_number?,
+                    trace_id: value.trace_id?,
+                    traceid: value.traceid?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::IbanInquiryResult> for IbanInquiryResult {
+            fn from(value: super::IbanInquiryResult) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    message: Ok(value.message),
+                    result_number: Ok(value.result_number),
+                    trace_id: Ok(value.trace_id),
+                    traceid: Ok(value.traceid),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
         pub struct IbanRequest {
             iban: ::std::result::Result<
                 ::vandar_runtime::domain::Iban,
@@ -4489,6 +5686,261 @@ pub mod types {
                     result_number: Ok(value.result_number),
                     trace_id: Ok(value.trace_id),
                     traceid: Ok(value.traceid),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct MatchAnswer {
+            ismatched: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for MatchAnswer {
+            fn default() -> Self {
+                Self {
+                    ismatched: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl MatchAnswer {
+            pub fn ismatched<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ismatched = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ismatched: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<MatchAnswer> for super::MatchAnswer {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MatchAnswer,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ismatched: value.ismatched?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::MatchAnswer> for MatchAnswer {
+            fn from(value: super::MatchAnswer) -> Self {
+                Self {
+                    ismatched: Ok(value.ismatched),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct MatchResult {
+            error: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::MatchAnswer>,
+                ::std::string::String,
+            >,
+            result_number: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+            traceid: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for MatchResult {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    result_number: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    traceid: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl MatchResult {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MatchAnswer>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn result_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result_number: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn traceid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traceid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traceid: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<MatchResult> for super::MatchResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MatchResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    message: value.message?,
+                    result_number: value.result_number?,
+                    trace_id: value.trace_id?,
+                    traceid: value.traceid?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::MatchResult> for MatchResult {
+            fn from(value: super::MatchResult) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    message: Ok(value.message),
+                    result_number: Ok(value.result_number),
+                    trace_id: Ok(value.trace_id),
+                    traceid: Ok(value.traceid),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct MobileNationalIdRequest {
+            mobile_number: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            national_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for MobileNationalIdRequest {
+            fn default() -> Self {
+                Self {
+                    mobile_number: Err(
+                        "no value supplied for mobile_number".to_string(),
+                    ),
+                    national_id: Err("no value supplied for national_id".to_string()),
+                }
+            }
+        }
+
+        impl MobileNationalIdRequest {
+            pub fn mobile_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile_number: {e}")
+                    });
+                self
+            }
+            pub fn national_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.national_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for national_id: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<MobileNationalIdRequest>
+        for super::MobileNationalIdRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MobileNationalIdRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    mobile_number: value.mobile_number?,
+                    national_id: value.national_id?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::MobileNationalIdRequest>
+        for MobileNationalIdRequest {
+            fn from(value: super::MobileNationalIdRequest) -> Self {
+                Self {
+                    mobile_number: Ok(value.mobile_number),
+                    national_id: Ok(value.national_id),
                 }
             }
         }
@@ -4787,6 +6239,929 @@ pub mod types {
         }
 
         #[derive(Clone, Debug)]
+        pub struct PersonImage {
+            image: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for PersonImage {
+            fn default() -> Self {
+                Self {
+                    image: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl PersonImage {
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<PersonImage> for super::PersonImage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonImage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image: value.image?,
+                    type_: value.type_?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::PersonImage> for PersonImage {
+            fn from(value: super::PersonImage) -> Self {
+                Self {
+                    image: Ok(value.image),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct PersonRecord {
+            birth_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_place: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            death_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            father_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            national_id: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+            register_no: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            register_serial: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            register_series: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for PersonRecord {
+            fn default() -> Self {
+                Self {
+                    birth_date: Ok(Default::default()),
+                    birth_place: Ok(Default::default()),
+                    death_status: Ok(Default::default()),
+                    father_name: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    national_id: Ok(Default::default()),
+                    register_no: Ok(Default::default()),
+                    register_serial: Ok(Default::default()),
+                    register_series: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl PersonRecord {
+            pub fn birth_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
+                self
+            }
+            pub fn birth_place<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_place = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_place: {e}")
+                    });
+                self
+            }
+            pub fn death_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.death_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for death_status: {e}")
+                    });
+                self
+            }
+            pub fn father_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.father_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for father_name: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn national_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.national_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for national_id: {e}")
+                    });
+                self
+            }
+            pub fn register_no<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.register_no = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for register_no: {e}")
+                    });
+                self
+            }
+            pub fn register_serial<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.register_serial = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for register_serial: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn register_series<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.register_series = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for register_series: {e}"
+                        )
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<PersonRecord> for super::PersonRecord {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonRecord,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    birth_date: value.birth_date?,
+                    birth_place: value.birth_place?,
+                    death_status: value.death_status?,
+                    father_name: value.father_name?,
+                    first_name: value.first_name?,
+                    gender: value.gender?,
+                    last_name: value.last_name?,
+                    national_id: value.national_id?,
+                    register_no: value.register_no?,
+                    register_serial: value.register_serial?,
+                    register_series: value.register_series?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::PersonRecord> for PersonRecord {
+            fn from(value: super::PersonRecord) -> Self {
+                Self {
+                    birth_date: Ok(value.birth_date),
+                    birth_place: Ok(value.birth_place),
+                    death_status: Ok(value.death_status),
+                    father_name: Ok(value.father_name),
+                    first_name: Ok(value.first_name),
+                    gender: Ok(value.gender),
+                    last_name: Ok(value.last_name),
+                    national_id: Ok(value.national_id),
+                    register_no: Ok(value.register_no),
+                    register_serial: Ok(value.register_serial),
+                    register_series: Ok(value.register_series),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct PersonRecordWithImages {
+            birth_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_place: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            death_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            father_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            images: ::std::result::Result<
+                ::std::vec::Vec<super::PersonImage>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            national_id: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+            register_no: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            register_serial: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            register_series: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for PersonRecordWithImages {
+            fn default() -> Self {
+                Self {
+                    birth_date: Ok(Default::default()),
+                    birth_place: Ok(Default::default()),
+                    death_status: Ok(Default::default()),
+                    father_name: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    images: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    national_id: Ok(Default::default()),
+                    register_no: Ok(Default::default()),
+                    register_serial: Ok(Default::default()),
+                    register_series: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl PersonRecordWithImages {
+            pub fn birth_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
+                self
+            }
+            pub fn birth_place<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_place = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_place: {e}")
+                    });
+                self
+            }
+            pub fn death_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.death_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for death_status: {e}")
+                    });
+                self
+            }
+            pub fn father_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.father_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for father_name: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PersonImage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for images: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn national_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.national_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for national_id: {e}")
+                    });
+                self
+            }
+            pub fn register_no<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.register_no = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for register_no: {e}")
+                    });
+                self
+            }
+            pub fn register_serial<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.register_serial = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for register_serial: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn register_series<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.register_series = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for register_series: {e}"
+                        )
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<PersonRecordWithImages>
+        for super::PersonRecordWithImages {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonRecordWithImages,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    birth_date: value.birth_date?,
+                    birth_place: value.birth_place?,
+                    death_status: value.death_status?,
+                    father_name: value.father_name?,
+                    first_name: value.first_name?,
+                    gender: value.gender?,
+                    images: value.images?,
+                    last_name: value.last_name?,
+                    national_id: value.national_id?,
+                    register_no: value.register_no?,
+                    register_serial: value.register_serial?,
+                    register_series: value.register_series?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::PersonRecordWithImages>
+        for PersonRecordWithImages {
+            fn from(value: super::PersonRecordWithImages) -> Self {
+                Self {
+                    birth_date: Ok(value.birth_date),
+                    birth_place: Ok(value.birth_place),
+                    death_status: Ok(value.death_status),
+                    father_name: Ok(value.father_name),
+                    first_name: Ok(value.first_name),
+                    gender: Ok(value.gender),
+                    images: Ok(value.images),
+                    last_name: Ok(value.last_name),
+                    national_id: Ok(value.national_id),
+                    register_no: Ok(value.register_no),
+                    register_serial: Ok(value.register_serial),
+                    register_series: Ok(value.register_series),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct PersonalInquiryRequest {
+            birth_date: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            national_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for PersonalInquiryRequest {
+            fn default() -> Self {
+                Self {
+                    birth_date: Err("no value supplied for birth_date".to_string()),
+                    national_id: Err("no value supplied for national_id".to_string()),
+                }
+            }
+        }
+
+        impl PersonalInquiryRequest {
+            pub fn birth_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
+                self
+            }
+            pub fn national_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.national_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for national_id: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<PersonalInquiryRequest>
+        for super::PersonalInquiryRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonalInquiryRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    birth_date: value.birth_date?,
+                    national_id: value.national_id?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::PersonalInquiryRequest>
+        for PersonalInquiryRequest {
+            fn from(value: super::PersonalInquiryRequest) -> Self {
+                Self {
+                    birth_date: Ok(value.birth_date),
+                    national_id: Ok(value.national_id),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct PersonalInquiryResult {
+            error: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::PersonRecord>,
+                ::std::string::String,
+            >,
+            result_number: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+            traceid: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for PersonalInquiryResult {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    result_number: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    traceid: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl PersonalInquiryResult {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PersonRecord>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn result_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result_number: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn traceid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traceid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traceid: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<PersonalInquiryResult>
+        for super::PersonalInquiryResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonalInquiryResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    message: value.message?,
+                    result_number: value.result_number?,
+                    trace_id: value.trace_id?,
+                    traceid: value.traceid?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::PersonalInquiryResult>
+        for PersonalInquiryResult {
+            fn from(value: super::PersonalInquiryResult) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    message: Ok(value.message),
+                    result_number: Ok(value.result_number),
+                    trace_id: Ok(value.trace_id),
+                    traceid: Ok(value.traceid),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct PersonalInquiryWithImageResult {
+            error: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::PersonRecordWithImages>,
+                ::std::string::String,
+            >,
+            result_number: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+            traceid: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for PersonalInquiryWithImageResult {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    result_number: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    traceid: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl PersonalInquiryWithImageResult {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonRecordWithImages>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn result_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result_number: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn traceid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traceid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traceid: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<PersonalInquiryWithImageResult>
+        for super::PersonalInquiryWithImageResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonalInquiryWithImageResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    message: value.message?,
+                    result_number: value.result_number?,
+                    trace_id: value.trace_id?,
+                    traceid: value.traceid?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::PersonalInquiryWithImageResult>
+        for PersonalInquiryWithImageResult {
+            fn from(value: super::PersonalInquiryWithImageResult) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    message: Ok(value.message),
+                    result_number: Ok(value.result_number),
+                    trace_id: Ok(value.trace_id),
+                    traceid: Ok(value.traceid),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
         pub struct RefreshTokenGrant {
             grant_type: ::std::result::Result<
                 super::RefreshTokenGrantGrantType,
@@ -4901,6 +7276,138 @@ pub mod types {
             fn from(value: super::RevokeRequest) -> Self {
                 Self {
                     access_token: Ok(value.access_token),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct RevokeResult {
+            error: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            result_number: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+            traceid: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for RevokeResult {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    result_number: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    traceid: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl RevokeResult {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn result_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result_number: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn traceid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traceid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traceid: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<RevokeResult> for super::RevokeResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RevokeResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    message: value.message?,
+                    result_number: value.result_number?,
+                    trace_id: value.trace_id?,
+                    traceid: value.traceid?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::RevokeResult> for RevokeResult {
+            fn from(value: super::RevokeResult) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    message: Ok(value.message),
+                    result_number: Ok(value.result_number),
+                    trace_id: Ok(value.trace_id),
+                    traceid: Ok(value.traceid),
                 }
             }
         }
@@ -6577,11 +9084,16 @@ Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.ach_report()
-    .traceid(traceid)
+let body: types::AchReportRequest = serde_json::from_value(serde_json::json!({
+  "depositNumber": "119-813-2618257-1"
+}))?;
+let answer = client
+    .ach_report()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn ach_report(&self) -> builder::AchReport<'_> {
         builder::AchReport::new(self)
@@ -6611,94 +9123,105 @@ Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.ach_transfer()
-    .traceid(traceid)
+let body: types::AchTransferRequest = serde_json::from_value(serde_json::json!({
+  "description": "رستوران",
+  "iban": "IR410590011981302618257001",
+  "receiverFirstName": "سارا",
+  "receiverLastName": "کاویانی",
+  "sourceDepositNumber": "119-813-2618257-1",
+  "transferAmount": "20000"
+}))?;
+let answer = client
+    .ach_transfer()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn ach_transfer(&self) -> builder::AchTransfer<'_> {
         builder::AchTransfer::new(self)
-    }
-
-    /**Card number to account number
-
-The account number behind card `cardNumber`. CC token with scope `cardtodeposit`.
-
-Sends a `POST` request to `/cardtodeposit`
-
-Arguments:
-- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
-- `body`
-```ignore
-let response = client.card_to_deposit()
-    .traceid(traceid)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn card_to_deposit(&self) -> builder::CardToDeposit<'_> {
-        builder::CardToDeposit::new(self)
-    }
-
-    /**Card number to IBAN
-
-The IBAN of the account behind card `cardNumber`. CC token with scope `cardtoiban`.
-
-Sends a `POST` request to `/cardtoiban`
-
-Arguments:
-- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
-- `body`
-```ignore
-let response = client.card_to_iban()
-    .traceid(traceid)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn card_to_iban(&self) -> builder::CardToIban<'_> {
-        builder::CardToIban::new(self)
-    }
-
-    /**Account number to IBAN
-
-The IBAN of account `depositNumber` at bank `provider` (a provider code such as `057`). CC token with scope `deposittoiban`.
-
-Sends a `POST` request to `/deposittoiban`
-
-Arguments:
-- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
-- `body`
-```ignore
-let response = client.deposit_to_iban()
-    .traceid(traceid)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn deposit_to_iban(&self) -> builder::DepositToIban<'_> {
-        builder::DepositToIban::new(self)
     }
 
     /**IBAN to account number
 
 The account number behind `iban`. CC token with scope `ibantodeposit`.
 
-Sends a `POST` request to `/ibantodeposit`
+Sends a `POST` request to `/banks/v1/ibantodeposit`
 
 Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.iban_to_deposit()
-    .traceid(traceid)
+let body: types::IbanRequest = serde_json::from_value(serde_json::json!({
+  "iban": "IR660570021380014707021101"
+}))?;
+let answer = client
+    .iban_to_deposit()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn iban_to_deposit(&self) -> builder::IbanToDeposit<'_> {
         builder::IbanToDeposit::new(self)
+    }
+
+    /**Bills of a vehicle or service (fields from a third-party client; answer undocumented)
+
+Sends the bill subject `parameter` (e.g. a plate), its `type` (the only value seen is `CarCardDocument`) and `extraParameter` (the owner's `nationalId` and `mobileNumber`). CC token (scope `inquery`, spelt so, as PHP requests it). The answer is undocumented and kept as a free-form object. Not in the seed (extra, see docs/reference/extras.md).
+
+Sends a `POST` request to `/bills/v1/inquery`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::BillsInquiryRequest = serde_json::from_value(serde_json::json!({
+  "extraParameter": {
+    "mobileNumber": "09120000000",
+    "nationalId": "0010350829"
+  },
+  "parameter": "12ب34566",
+  "type": "CarCardDocument"
+}))?;
+let answer = client
+    .bills_inquiry()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn bills_inquiry(&self) -> builder::BillsInquiry<'_> {
+        builder::BillsInquiry::new(self)
+    }
+
+    /**A person's registry photo (fields from a third-party client; answer undocumented)
+
+Sends `nationalId` and `birthDate` like `personal_inquiry`. CC token (scope `personalimageinquiry`, as PHP requests it). The answer is undocumented and kept as a free-form object. Not in the seed (extra, see docs/reference/extras.md). The answer carries personal data: never log it.
+
+Sends a `POST` request to `/inquiries/v1/personalimageinquiry`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::PersonalInquiryRequest = serde_json::from_value(serde_json::json!({
+  "birthDate": "13690717",
+  "nationalId": "0010350829"
+}))?;
+let answer = client
+    .personal_image_inquiry()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn personal_image_inquiry(&self) -> builder::PersonalImageInquiry<'_> {
+        builder::PersonalImageInquiry::new(self)
     }
 
     /**Internal transfer to another account of the same bank
@@ -6711,11 +9234,18 @@ Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.normal_transfer()
-    .traceid(traceid)
+let body: types::NormalTransferRequest = serde_json::from_value(serde_json::json!({
+  "destinationDepositNumber": "119-813-2295556-1",
+  "sourceDepositNumber": "119-813-2618257-1",
+  "transferAmount": "20000"
+}))?;
+let answer = client
+    .normal_transfer()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn normal_transfer(&self) -> builder::NormalTransfer<'_> {
         builder::NormalTransfer::new(self)
@@ -6723,7 +9253,7 @@ let response = client.normal_transfer()
 
     /**Revoke an access token
 
-Ends the access token in the body. No authentication: the token itself is the credential. The answer is not documented and is kept as a free-form object.
+Ends the access token in the body, sent form-encoded (`access_token=..`). No authentication: the token itself is the credential. Answers the service envelope with a string `message`.
 
 Sends a `POST` request to `/oauth/v1/revoke`
 
@@ -6731,11 +9261,16 @@ Arguments:
 - `traceid`: Trace id of this call (the revoke URL in S003 shows none; sent like on every other call). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.revoke()
-    .traceid(traceid)
+let body: types::RevokeRequest = serde_json::from_value(serde_json::json!({
+  "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiIsInR5cGUiOiJhY2Nlc3MifQ.eyJ1dWlkIjoiODZiNjRlNGQ2MjBkNDcwNTlkZGRjNDNkMjA3NWJjN2QifQ.yaHIXmrCLQMbLBzVHG-1yTbE60bo1ZeSiluEs12Bslg"
+}))?;
+let answer = client
+    .revoke()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn revoke(&self) -> builder::Revoke<'_> {
         builder::Revoke::new(self)
@@ -6751,11 +9286,17 @@ Arguments:
 - `traceid`: Trace id of this call. Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.token()
-    .traceid(traceid)
+let body: types::TokenRequest = serde_json::from_value(serde_json::json!({
+  "code": "bbe0ead3-3c2e-4551-95fa-8d3a93037ce6",
+  "grant_type": "authorization_code"
+}))?;
+let answer = client
+    .token()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn token(&self) -> builder::Token<'_> {
         builder::Token::new(self)
@@ -6771,11 +9312,23 @@ Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.authorize()
-    .traceid(traceid)
+let body: types::AuthorizeRequest = serde_json::from_value(serde_json::json!({
+  "client_id": "test_sanbod",
+  "provider_code": "059",
+  "redirect_uri": "https://google.com",
+  "response_type": "code",
+  "scope": [
+    "statement"
+  ],
+  "state": "7000"
+}))?;
+let answer = client
+    .authorize()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn authorize(&self) -> builder::Authorize<'_> {
         builder::Authorize::new(self)
@@ -6791,11 +9344,21 @@ Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.rtgs_report()
-    .traceid(traceid)
+let body: types::RtgsReportRequest = serde_json::from_value(serde_json::json!({
+  "depositNumber": "119-813-2618257-1",
+  "docNumber": "9612200591000486",
+  "fromDateTime": 1553187438000,
+  "length": 1,
+  "offset": 0,
+  "toDateTime": 1653187438000
+}))?;
+let answer = client
+    .rtgs_report()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn rtgs_report(&self) -> builder::RtgsReport<'_> {
         builder::RtgsReport::new(self)
@@ -6811,14 +9374,229 @@ Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.rtgs_transfer()
-    .traceid(traceid)
+let body: types::RtgsTransferRequest = serde_json::from_value(serde_json::json!({
+  "description": "رستوران ",
+  "destinationIban": "IR880540126030100979988607",
+  "receiverFirstName": "سارا",
+  "receiverLastName": "کاویانی",
+  "sourceDepositNumber": "119-813-2618257-1",
+  "transferAmount": "160000000"
+}))?;
+let answer = client
+    .rtgs_transfer()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn rtgs_transfer(&self) -> builder::RtgsTransfer<'_> {
         builder::RtgsTransfer::new(self)
+    }
+
+    /**Card number to account number
+
+The account number behind card `cardNumber`. CC token with scope `cardtodeposit`.
+
+Sends a `POST` request to `/sanboom/v1/banksinquiry/cardtodeposit`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::CardRequest = serde_json::from_value(serde_json::json!({
+  "cardNumber": "5022291301984702"
+}))?;
+let answer = client
+    .card_to_deposit()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn card_to_deposit(&self) -> builder::CardToDeposit<'_> {
+        builder::CardToDeposit::new(self)
+    }
+
+    /**Card number to IBAN
+
+The IBAN of the account behind card `cardNumber`. CC token with scope `cardtoiban`.
+
+Sends a `POST` request to `/sanboom/v1/banksinquiry/cardtoiban`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::CardRequest = serde_json::from_value(serde_json::json!({
+  "cardNumber": "5022291301984702"
+}))?;
+let answer = client
+    .card_to_iban()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn card_to_iban(&self) -> builder::CardToIban<'_> {
+        builder::CardToIban::new(self)
+    }
+
+    /**Account number to IBAN
+
+The IBAN of account `depositNumber` at bank `provider` (a provider code such as `057`). CC token with scope `deposittoiban`.
+
+Sends a `POST` request to `/sanboom/v1/banksinquiry/deposittoiban`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::DepositToIbanRequest = serde_json::from_value(serde_json::json!({
+  "depositNumber": "213.8000.14707021.1",
+  "provider": "057"
+}))?;
+let answer = client
+    .deposit_to_iban()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn deposit_to_iban(&self) -> builder::DepositToIban<'_> {
+        builder::DepositToIban::new(self)
+    }
+
+    /**The bank, account, status and owners behind an IBAN
+
+The bank name, account number, account status (with its description and comment) and the owners' names of `iban`. CC token with scope `ibaninquiry` (listed in S003's CC scope table, whose service S003 does not describe). Not in the seed's service list (extra, see docs/reference/extras.md).
+
+Sends a `POST` request to `/sanboom/v1/banksinquiry/ibaninquiry`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::IbanRequest = serde_json::from_value(serde_json::json!({
+  "iban": "IR660570021380014707021101"
+}))?;
+let answer = client
+    .iban_inquiry()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn iban_inquiry(&self) -> builder::IbanInquiry<'_> {
+        builder::IbanInquiry::new(self)
+    }
+
+    /**A person's civil-registry record by national id and birth date
+
+The registry record (names, birth certificate numbers, birth place, gender, father's name, death status) of the holder of `nationalId` born on `birthDate`. CC token (scope `personalinquiry`, as both independent clients request it). Not in the seed (extra, see docs/reference/extras.md).
+
+Sends a `POST` request to `/sanboom/v1/infoinquiry/personal`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::PersonalInquiryRequest = serde_json::from_value(serde_json::json!({
+  "birthDate": "13690717",
+  "nationalId": "0010350829"
+}))?;
+let answer = client
+    .personal_inquiry()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn personal_inquiry(&self) -> builder::PersonalInquiry<'_> {
+        builder::PersonalInquiry::new(self)
+    }
+
+    /**A person's civil-registry record with the registry's photos
+
+Like `personal_inquiry`, plus `images` (each a `type` and a base64 `image`, possibly null). CC token (scope undocumented; GO requests `personal`, PHP `personalimage`). Not in the seed (extra, see docs/reference/extras.md). The answer carries personal data and photos: never log it.
+
+Sends a `POST` request to `/sanboom/v1/infoinquiry/personalwithimage`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::PersonalInquiryRequest = serde_json::from_value(serde_json::json!({
+  "birthDate": "13690717",
+  "nationalId": "0010350829"
+}))?;
+let answer = client
+    .personal_inquiry_with_image()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn personal_inquiry_with_image(&self) -> builder::PersonalInquiryWithImage<'_> {
+        builder::PersonalInquiryWithImage::new(self)
+    }
+
+    /**Whether a card belongs to a national id
+
+Asks whether card `cardNumber` belongs to the holder of `nationalId`; `ismatched` answers. CC token (scope `cardnationalid`, as GO requests it). GO also sends `mobileNumber`; its role in a card match is not documented, so it is optional. Not in the seed (extra, see docs/reference/extras.md).
+
+Sends a `POST` request to `/sanboom/v1/infomatching/cardnationalid`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::CardNationalIdRequest = serde_json::from_value(serde_json::json!({
+  "cardNumber": "5022291301984702",
+  "nationalId": "0010350829"
+}))?;
+let answer = client
+    .match_card_national_id()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn match_card_national_id(&self) -> builder::MatchCardNationalId<'_> {
+        builder::MatchCardNationalId::new(self)
+    }
+
+    /**Whether a mobile number belongs to a national id (Shahkar-style matching)
+
+Asks whether `mobileNumber` is registered to the holder of `nationalId`; `ismatched` answers. CC token (scope `mobilenationalid`, as both independent clients request it). Not in the seed (extra, see docs/reference/extras.md).
+
+Sends a `POST` request to `/sanboom/v1/infomatching/mobilenationalid`
+
+Arguments:
+- `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
+- `body`
+```ignore
+let body: types::MobileNationalIdRequest = serde_json::from_value(serde_json::json!({
+  "mobileNumber": "09120000000",
+  "nationalId": "0010350829"
+}))?;
+let answer = client
+    .match_mobile_national_id()
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn match_mobile_national_id(&self) -> builder::MatchMobileNationalId<'_> {
+        builder::MatchMobileNationalId::new(self)
     }
 
     /**Transactions of one account
@@ -6831,11 +9609,21 @@ Arguments:
 - `traceid`: Trace id of this call ("string or number"). Filled with a fresh UUID when not set.
 - `body`
 ```ignore
-let response = client.statement()
-    .traceid(traceid)
+let body: types::StatementRequest = serde_json::from_value(serde_json::json!({
+  "depositNumber": "119-813-2618257-1",
+  "fromDateTime": 1641602238000,
+  "length": 2,
+  "offset": 0,
+  "order": "ASC",
+  "toDateTime": 1645602238000
+}))?;
+let answer = client
+    .statement()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn statement(&self) -> builder::Statement<'_> {
         builder::Statement::new(self)
@@ -7085,351 +9873,6 @@ pub mod builder {
         }
     }
 
-    /**Builder for [`Client::card_to_deposit`]
-
-[`Client::card_to_deposit`]: super::Client::card_to_deposit*/
-    #[derive(Debug, Clone)]
-    pub struct CardToDeposit<'a> {
-        client: &'a super::Client,
-        traceid: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::CardRequest, String>,
-    }
-
-    impl<'a> CardToDeposit<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                traceid: Ok(None),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-
-        pub fn traceid<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.traceid = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for traceid failed"
-                        .to_string()
-                });
-            self
-        }
-
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::CardRequest>,
-            <V as std::convert::TryInto<types::CardRequest>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `CardRequest` for body failed: {}", s)
-                });
-            self
-        }
-
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::CardRequest,
-            ) -> types::builder::CardRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-
-        ///Sends a `POST` request to `/cardtodeposit`
-        ///
-        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
-        /// gives the HTTP status and headers.
-        ///
-        /// # Errors
-        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-        /// "outcome unknown" (a money call that may have taken effect).
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<types::CardToDepositResult, ::vandar_runtime::Error> {
-            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
-        }
-
-        /// Sends the request and returns the decoded answer with its HTTP status and headers.
-        ///
-        /// # Errors
-        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-        /// "outcome unknown" (a money call that may have taken effect).
-        pub async fn send_with_response(
-            self,
-        ) -> ::std::result::Result<
-            ::vandar_runtime::Answer<types::CardToDepositResult>,
-            ::vandar_runtime::Error,
-        > {
-            let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/cardtodeposit", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
-                .headers(header_map)
-                .build()
-                .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "card_to_deposit").await
-        }
-    }
-
-    /**Builder for [`Client::card_to_iban`]
-
-[`Client::card_to_iban`]: super::Client::card_to_iban*/
-    #[derive(Debug, Clone)]
-    pub struct CardToIban<'a> {
-        client: &'a super::Client,
-        traceid: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::CardRequest, String>,
-    }
-
-    impl<'a> CardToIban<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                traceid: Ok(None),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-
-        pub fn traceid<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.traceid = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for traceid failed"
-                        .to_string()
-                });
-            self
-        }
-
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::CardRequest>,
-            <V as std::convert::TryInto<types::CardRequest>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `CardRequest` for body failed: {}", s)
-                });
-            self
-        }
-
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::CardRequest,
-            ) -> types::builder::CardRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-
-        ///Sends a `POST` request to `/cardtoiban`
-        ///
-        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
-        /// gives the HTTP status and headers.
-        ///
-        /// # Errors
-        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-        /// "outcome unknown" (a money call that may have taken effect).
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<types::CardToIbanResult, ::vandar_runtime::Error> {
-            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
-        }
-
-        /// Sends the request and returns the decoded answer with its HTTP status and headers.
-        ///
-        /// # Errors
-        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-        /// "outcome unknown" (a money call that may have taken effect).
-        pub async fn send_with_response(
-            self,
-        ) -> ::std::result::Result<
-            ::vandar_runtime::Answer<types::CardToIbanResult>,
-            ::vandar_runtime::Error,
-        > {
-            let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/cardtoiban", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
-                .headers(header_map)
-                .build()
-                .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "card_to_iban").await
-        }
-    }
-
-    /**Builder for [`Client::deposit_to_iban`]
-
-[`Client::deposit_to_iban`]: super::Client::deposit_to_iban*/
-    #[derive(Debug, Clone)]
-    pub struct DepositToIban<'a> {
-        client: &'a super::Client,
-        traceid: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DepositToIbanRequest, String>,
-    }
-
-    impl<'a> DepositToIban<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                traceid: Ok(None),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-
-        pub fn traceid<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.traceid = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for traceid failed"
-                        .to_string()
-                });
-            self
-        }
-
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::DepositToIbanRequest>,
-            <V as std::convert::TryInto<
-                types::DepositToIbanRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `DepositToIbanRequest` for body failed: {}", s
-                    )
-                });
-            self
-        }
-
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DepositToIbanRequest,
-            ) -> types::builder::DepositToIbanRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-
-        ///Sends a `POST` request to `/deposittoiban`
-        ///
-        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
-        /// gives the HTTP status and headers.
-        ///
-        /// # Errors
-        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-        /// "outcome unknown" (a money call that may have taken effect).
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<types::DepositToIbanResult, ::vandar_runtime::Error> {
-            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
-        }
-
-        /// Sends the request and returns the decoded answer with its HTTP status and headers.
-        ///
-        /// # Errors
-        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-        /// "outcome unknown" (a money call that may have taken effect).
-        pub async fn send_with_response(
-            self,
-        ) -> ::std::result::Result<
-            ::vandar_runtime::Answer<types::DepositToIbanResult>,
-            ::vandar_runtime::Error,
-        > {
-            let Self { client, traceid, body } = self;
-            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DepositToIbanRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/deposittoiban", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
-                .headers(header_map)
-                .build()
-                .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "deposit_to_iban").await
-        }
-    }
-
     /**Builder for [`Client::iban_to_deposit`]
 
 [`Client::iban_to_deposit`]: super::Client::iban_to_deposit*/
@@ -7487,7 +9930,7 @@ pub mod builder {
             self
         }
 
-        ///Sends a `POST` request to `/ibantodeposit`
+        ///Sends a `POST` request to `/banks/v1/ibantodeposit`
         ///
         /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
         /// gives the HTTP status and headers.
@@ -7517,7 +9960,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::IbanRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/ibantodeposit", client.baseurl,);
+            let url = format!("{}/banks/v1/ibantodeposit", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7540,6 +9983,242 @@ pub mod builder {
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
             client.inner.call(request, "iban_to_deposit").await
+        }
+    }
+
+    /**Builder for [`Client::bills_inquiry`]
+
+[`Client::bills_inquiry`]: super::Client::bills_inquiry*/
+    #[derive(Debug, Clone)]
+    pub struct BillsInquiry<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::BillsInquiryRequest, String>,
+    }
+
+    impl<'a> BillsInquiry<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BillsInquiryRequest>,
+            <V as std::convert::TryInto<
+                types::BillsInquiryRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `BillsInquiryRequest` for body failed: {}", s)
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::BillsInquiryRequest,
+            ) -> types::builder::BillsInquiryRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/bills/v1/inquery`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::BillsInquiryRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!("{}/bills/v1/inquery", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "bills_inquiry").await
+        }
+    }
+
+    /**Builder for [`Client::personal_image_inquiry`]
+
+[`Client::personal_image_inquiry`]: super::Client::personal_image_inquiry*/
+    #[derive(Debug, Clone)]
+    pub struct PersonalImageInquiry<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::PersonalInquiryRequest, String>,
+    }
+
+    impl<'a> PersonalImageInquiry<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PersonalInquiryRequest>,
+            <V as std::convert::TryInto<
+                types::PersonalInquiryRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PersonalInquiryRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PersonalInquiryRequest,
+            ) -> types::builder::PersonalInquiryRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/inquiries/v1/personalimageinquiry`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PersonalInquiryRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!("{}/inquiries/v1/personalimageinquiry", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "personal_image_inquiry").await
         }
     }
 
@@ -7732,7 +10411,7 @@ pub mod builder {
         /// "outcome unknown" (a money call that may have taken effect).
         pub async fn send(
             self,
-        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+        ) -> ::std::result::Result<types::RevokeResult, ::vandar_runtime::Error> {
             self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
         }
 
@@ -7744,7 +10423,7 @@ pub mod builder {
         pub async fn send_with_response(
             self,
         ) -> ::std::result::Result<
-            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Answer<types::RevokeResult>,
             ::vandar_runtime::Error,
         > {
             let Self { client, traceid, body } = self;
@@ -7771,7 +10450,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .json(&body)
+                .form_urlencoded(&body)
+                .map_err(::vandar_runtime::Error::from_progenitor::<()>)?
                 .query(&progenitor_client::QueryParam::new("traceid", &traceid))
                 .headers(header_map)
                 .build()
@@ -8224,6 +10904,957 @@ pub mod builder {
         }
     }
 
+    /**Builder for [`Client::card_to_deposit`]
+
+[`Client::card_to_deposit`]: super::Client::card_to_deposit*/
+    #[derive(Debug, Clone)]
+    pub struct CardToDeposit<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::CardRequest, String>,
+    }
+
+    impl<'a> CardToDeposit<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardRequest>,
+            <V as std::convert::TryInto<types::CardRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardRequest` for body failed: {}", s)
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardRequest,
+            ) -> types::builder::CardRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/banksinquiry/cardtodeposit`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::CardToDepositResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CardToDepositResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/sanboom/v1/banksinquiry/cardtodeposit", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "card_to_deposit").await
+        }
+    }
+
+    /**Builder for [`Client::card_to_iban`]
+
+[`Client::card_to_iban`]: super::Client::card_to_iban*/
+    #[derive(Debug, Clone)]
+    pub struct CardToIban<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::CardRequest, String>,
+    }
+
+    impl<'a> CardToIban<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardRequest>,
+            <V as std::convert::TryInto<types::CardRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardRequest` for body failed: {}", s)
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardRequest,
+            ) -> types::builder::CardRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/banksinquiry/cardtoiban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::CardToIbanResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CardToIbanResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!("{}/sanboom/v1/banksinquiry/cardtoiban", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "card_to_iban").await
+        }
+    }
+
+    /**Builder for [`Client::deposit_to_iban`]
+
+[`Client::deposit_to_iban`]: super::Client::deposit_to_iban*/
+    #[derive(Debug, Clone)]
+    pub struct DepositToIban<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::DepositToIbanRequest, String>,
+    }
+
+    impl<'a> DepositToIban<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DepositToIbanRequest>,
+            <V as std::convert::TryInto<
+                types::DepositToIbanRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `DepositToIbanRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DepositToIbanRequest,
+            ) -> types::builder::DepositToIbanRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/banksinquiry/deposittoiban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::DepositToIbanResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::DepositToIbanResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DepositToIbanRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/sanboom/v1/banksinquiry/deposittoiban", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "deposit_to_iban").await
+        }
+    }
+
+    /**Builder for [`Client::iban_inquiry`]
+
+[`Client::iban_inquiry`]: super::Client::iban_inquiry*/
+    #[derive(Debug, Clone)]
+    pub struct IbanInquiry<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::IbanRequest, String>,
+    }
+
+    impl<'a> IbanInquiry<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IbanRequest>,
+            <V as std::convert::TryInto<types::IbanRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `IbanRequest` for body failed: {}", s)
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::IbanRequest,
+            ) -> types::builder::IbanRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/banksinquiry/ibaninquiry`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::IbanInquiryResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::IbanInquiryResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::IbanRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!("{}/sanboom/v1/banksinquiry/ibaninquiry", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "iban_inquiry").await
+        }
+    }
+
+    /**Builder for [`Client::personal_inquiry`]
+
+[`Client::personal_inquiry`]: super::Client::personal_inquiry*/
+    #[derive(Debug, Clone)]
+    pub struct PersonalInquiry<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::PersonalInquiryRequest, String>,
+    }
+
+    impl<'a> PersonalInquiry<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PersonalInquiryRequest>,
+            <V as std::convert::TryInto<
+                types::PersonalInquiryRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PersonalInquiryRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PersonalInquiryRequest,
+            ) -> types::builder::PersonalInquiryRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/infoinquiry/personal`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            types::PersonalInquiryResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::PersonalInquiryResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PersonalInquiryRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!("{}/sanboom/v1/infoinquiry/personal", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "personal_inquiry").await
+        }
+    }
+
+    /**Builder for [`Client::personal_inquiry_with_image`]
+
+[`Client::personal_inquiry_with_image`]: super::Client::personal_inquiry_with_image*/
+    #[derive(Debug, Clone)]
+    pub struct PersonalInquiryWithImage<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::PersonalInquiryRequest, String>,
+    }
+
+    impl<'a> PersonalInquiryWithImage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PersonalInquiryRequest>,
+            <V as std::convert::TryInto<
+                types::PersonalInquiryRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PersonalInquiryRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PersonalInquiryRequest,
+            ) -> types::builder::PersonalInquiryRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/infoinquiry/personalwithimage`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            types::PersonalInquiryWithImageResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::PersonalInquiryWithImageResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PersonalInquiryRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/sanboom/v1/infoinquiry/personalwithimage", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "personal_inquiry_with_image").await
+        }
+    }
+
+    /**Builder for [`Client::match_card_national_id`]
+
+[`Client::match_card_national_id`]: super::Client::match_card_national_id*/
+    #[derive(Debug, Clone)]
+    pub struct MatchCardNationalId<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::CardNationalIdRequest, String>,
+    }
+
+    impl<'a> MatchCardNationalId<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardNationalIdRequest>,
+            <V as std::convert::TryInto<
+                types::CardNationalIdRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CardNationalIdRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardNationalIdRequest,
+            ) -> types::builder::CardNationalIdRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/infomatching/cardnationalid`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::MatchResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::MatchResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CardNationalIdRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/sanboom/v1/infomatching/cardnationalid", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "match_card_national_id").await
+        }
+    }
+
+    /**Builder for [`Client::match_mobile_national_id`]
+
+[`Client::match_mobile_national_id`]: super::Client::match_mobile_national_id*/
+    #[derive(Debug, Clone)]
+    pub struct MatchMobileNationalId<'a> {
+        client: &'a super::Client,
+        traceid: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::MobileNationalIdRequest, String>,
+    }
+
+    impl<'a> MatchMobileNationalId<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                traceid: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn traceid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.traceid = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for traceid failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MobileNationalIdRequest>,
+            <V as std::convert::TryInto<
+                types::MobileNationalIdRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `MobileNationalIdRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::MobileNationalIdRequest,
+            ) -> types::builder::MobileNationalIdRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/sanboom/v1/infomatching/mobilenationalid`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::MatchResult, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::MatchResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, traceid, body } = self;
+            let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::MobileNationalIdRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/sanboom/v1/infomatching/mobilenationalid", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("traceid", &traceid))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "match_mobile_national_id").await
+        }
+    }
+
     /**Builder for [`Client::statement`]
 
 [`Client::statement`]: super::Client::statement*/
@@ -8462,77 +12093,67 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         ],
     },
     ::vandar_runtime::Route {
-        operation_id: "card_to_deposit",
-        method: "POST",
-        host: "https://api.sanbod.co",
-        path: "/cardtodeposit",
-        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
-        idempotent: true,
-        checks: &[
-            ::vandar_runtime::FieldCheck {
-                field: "cardNumber",
-                minimum: None,
-                maximum: None,
-                max_items: None,
-                min_length: Some(1usize),
-                http_url: false,
-            },
-        ],
-    },
-    ::vandar_runtime::Route {
-        operation_id: "card_to_iban",
-        method: "POST",
-        host: "https://api.sanbod.co",
-        path: "/cardtoiban",
-        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
-        idempotent: true,
-        checks: &[
-            ::vandar_runtime::FieldCheck {
-                field: "cardNumber",
-                minimum: None,
-                maximum: None,
-                max_items: None,
-                min_length: Some(1usize),
-                http_url: false,
-            },
-        ],
-    },
-    ::vandar_runtime::Route {
-        operation_id: "deposit_to_iban",
-        method: "POST",
-        host: "https://api.sanbod.co",
-        path: "/deposittoiban",
-        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
-        idempotent: true,
-        checks: &[
-            ::vandar_runtime::FieldCheck {
-                field: "depositNumber",
-                minimum: None,
-                maximum: None,
-                max_items: None,
-                min_length: Some(1usize),
-                http_url: false,
-            },
-            ::vandar_runtime::FieldCheck {
-                field: "provider",
-                minimum: None,
-                maximum: None,
-                max_items: None,
-                min_length: Some(1usize),
-                http_url: false,
-            },
-        ],
-    },
-    ::vandar_runtime::Route {
         operation_id: "iban_to_deposit",
         method: "POST",
         host: "https://api.sanbod.co",
-        path: "/ibantodeposit",
+        path: "/banks/v1/ibantodeposit",
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
                 field: "iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "bills_inquiry",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/bills/v1/inquery",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "parameter",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "type",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "personal_image_inquiry",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/inquiries/v1/personalimageinquiry",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "birthDate",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "nationalId",
                 minimum: None,
                 maximum: None,
                 max_items: None,
@@ -8786,6 +12407,190 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         ],
     },
     ::vandar_runtime::Route {
+        operation_id: "card_to_deposit",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/banksinquiry/cardtodeposit",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "cardNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "card_to_iban",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/banksinquiry/cardtoiban",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "cardNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "deposit_to_iban",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/banksinquiry/deposittoiban",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "depositNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "provider",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "iban_inquiry",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/banksinquiry/ibaninquiry",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "iban",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "personal_inquiry",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/infoinquiry/personal",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "birthDate",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "nationalId",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "personal_inquiry_with_image",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/infoinquiry/personalwithimage",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "birthDate",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "nationalId",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "match_card_national_id",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/infomatching/cardnationalid",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "cardNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "nationalId",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "match_mobile_national_id",
+        method: "POST",
+        host: "https://api.sanbod.co",
+        path: "/sanboom/v1/infomatching/mobilenationalid",
+        auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        idempotent: true,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "mobileNumber",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "nationalId",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
         operation_id: "statement",
         method: "POST",
         host: "https://api.sanbod.co",
@@ -8836,22 +12641,17 @@ pub const AUTO_VALUES: &[::vandar_runtime::AutoValue] = &[
         kind: ::vandar_runtime::AutoKind::Uuid,
     },
     ::vandar_runtime::AutoValue {
-        operation_id: "card_to_deposit",
-        param: "traceid",
-        kind: ::vandar_runtime::AutoKind::Uuid,
-    },
-    ::vandar_runtime::AutoValue {
-        operation_id: "card_to_iban",
-        param: "traceid",
-        kind: ::vandar_runtime::AutoKind::Uuid,
-    },
-    ::vandar_runtime::AutoValue {
-        operation_id: "deposit_to_iban",
-        param: "traceid",
-        kind: ::vandar_runtime::AutoKind::Uuid,
-    },
-    ::vandar_runtime::AutoValue {
         operation_id: "iban_to_deposit",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "bills_inquiry",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "personal_image_inquiry",
         param: "traceid",
         kind: ::vandar_runtime::AutoKind::Uuid,
     },
@@ -8886,6 +12686,46 @@ pub const AUTO_VALUES: &[::vandar_runtime::AutoValue] = &[
         kind: ::vandar_runtime::AutoKind::Uuid,
     },
     ::vandar_runtime::AutoValue {
+        operation_id: "card_to_deposit",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "card_to_iban",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "deposit_to_iban",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "iban_inquiry",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "personal_inquiry",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "personal_inquiry_with_image",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "match_card_national_id",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
+        operation_id: "match_mobile_national_id",
+        param: "traceid",
+        kind: ::vandar_runtime::AutoKind::Uuid,
+    },
+    ::vandar_runtime::AutoValue {
         operation_id: "statement",
         param: "traceid",
         kind: ::vandar_runtime::AutoKind::Uuid,
@@ -8916,6 +12756,7 @@ impl Client {
 pub mod __spec {
     /// Every component schema name, in spec order.
     pub const SCHEMAS: &[&str] = &[
+        "AccountOwner",
         "AchReportItem",
         "AchReportRequest",
         "AchReportResult",
@@ -8926,8 +12767,10 @@ pub mod __spec {
         "ApiId",
         "AuthorizationCodeGrant",
         "AuthorizeRequest",
+        "BillsInquiryRequest",
         "CardDeposit",
         "CardIban",
+        "CardNationalIdRequest",
         "CardNumber",
         "CardRequest",
         "CardToDepositResult",
@@ -8937,16 +12780,28 @@ pub mod __spec {
         "DepositToIbanRequest",
         "DepositToIbanResult",
         "Iban",
+        "IbanAccount",
+        "IbanInquiryResult",
         "IbanRequest",
         "IbanToDepositResult",
         "LenientInt",
+        "MatchAnswer",
+        "MatchResult",
+        "MobileNationalIdRequest",
         "NormalTransferReceipt",
         "NormalTransferRequest",
         "NormalTransferResult",
         "OAuthToken",
+        "PersonImage",
+        "PersonRecord",
+        "PersonRecordWithImages",
+        "PersonalInquiryRequest",
+        "PersonalInquiryResult",
+        "PersonalInquiryWithImageResult",
         "RefreshTokenGrant",
         "RequestRialString",
         "RevokeRequest",
+        "RevokeResult",
         "Rial",
         "RialString",
         "RtgsReportItem",
@@ -8970,6 +12825,12 @@ pub mod __spec {
         value: ::serde_json::Value,
     ) -> Option<::std::result::Result<::serde_json::Value, ::serde_json::Error>> {
         match name {
+            "AccountOwner" => {
+                Some(
+                    ::serde_json::from_value::<super::types::AccountOwner>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "AchReportItem" => {
                 Some(
                     ::serde_json::from_value::<super::types::AchReportItem>(value)
@@ -9034,6 +12895,12 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
+            "BillsInquiryRequest" => {
+                Some(
+                    ::serde_json::from_value::<super::types::BillsInquiryRequest>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "CardDeposit" => {
                 Some(
                     ::serde_json::from_value::<super::types::CardDeposit>(value)
@@ -9043,6 +12910,14 @@ pub mod __spec {
             "CardIban" => {
                 Some(
                     ::serde_json::from_value::<super::types::CardIban>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "CardNationalIdRequest" => {
+                Some(
+                    ::serde_json::from_value::<
+                        super::types::CardNationalIdRequest,
+                    >(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -9104,6 +12979,18 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
+            "IbanAccount" => {
+                Some(
+                    ::serde_json::from_value::<super::types::IbanAccount>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "IbanInquiryResult" => {
+                Some(
+                    ::serde_json::from_value::<super::types::IbanInquiryResult>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "IbanRequest" => {
                 Some(
                     ::serde_json::from_value::<super::types::IbanRequest>(value)
@@ -9120,6 +13007,26 @@ pub mod __spec {
                 Some(
                     ::serde_json::from_value::<
                         ::vandar_runtime::domain::LenientInt,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "MatchAnswer" => {
+                Some(
+                    ::serde_json::from_value::<super::types::MatchAnswer>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "MatchResult" => {
+                Some(
+                    ::serde_json::from_value::<super::types::MatchResult>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "MobileNationalIdRequest" => {
+                Some(
+                    ::serde_json::from_value::<
+                        super::types::MobileNationalIdRequest,
                     >(value)
                         .and_then(::serde_json::to_value),
                 )
@@ -9152,6 +13059,50 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
+            "PersonImage" => {
+                Some(
+                    ::serde_json::from_value::<super::types::PersonImage>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "PersonRecord" => {
+                Some(
+                    ::serde_json::from_value::<super::types::PersonRecord>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "PersonRecordWithImages" => {
+                Some(
+                    ::serde_json::from_value::<
+                        super::types::PersonRecordWithImages,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "PersonalInquiryRequest" => {
+                Some(
+                    ::serde_json::from_value::<
+                        super::types::PersonalInquiryRequest,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "PersonalInquiryResult" => {
+                Some(
+                    ::serde_json::from_value::<
+                        super::types::PersonalInquiryResult,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "PersonalInquiryWithImageResult" => {
+                Some(
+                    ::serde_json::from_value::<
+                        super::types::PersonalInquiryWithImageResult,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "RefreshTokenGrant" => {
                 Some(
                     ::serde_json::from_value::<super::types::RefreshTokenGrant>(value)
@@ -9169,6 +13120,12 @@ pub mod __spec {
             "RevokeRequest" => {
                 Some(
                     ::serde_json::from_value::<super::types::RevokeRequest>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "RevokeResult" => {
+                Some(
+                    ::serde_json::from_value::<super::types::RevokeResult>(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -9281,6 +13238,12 @@ pub mod __spec {
         bytes: &[u8],
     ) -> Option<::std::result::Result<(), ::serde_json::Error>> {
         match name {
+            "AccountOwner" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::AccountOwner>(bytes)
+                        .map(drop),
+                )
+            }
             "AchReportItem" => {
                 Some(
                     ::serde_json::from_slice::<super::types::AchReportItem>(bytes)
@@ -9345,6 +13308,12 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "BillsInquiryRequest" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::BillsInquiryRequest>(bytes)
+                        .map(drop),
+                )
+            }
             "CardDeposit" => {
                 Some(
                     ::serde_json::from_slice::<super::types::CardDeposit>(bytes)
@@ -9353,6 +13322,14 @@ pub mod __spec {
             }
             "CardIban" => {
                 Some(::serde_json::from_slice::<super::types::CardIban>(bytes).map(drop))
+            }
+            "CardNationalIdRequest" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        super::types::CardNationalIdRequest,
+                    >(bytes)
+                        .map(drop),
+                )
             }
             "CardNumber" => {
                 Some(
@@ -9412,6 +13389,18 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "IbanAccount" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::IbanAccount>(bytes)
+                        .map(drop),
+                )
+            }
+            "IbanInquiryResult" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::IbanInquiryResult>(bytes)
+                        .map(drop),
+                )
+            }
             "IbanRequest" => {
                 Some(
                     ::serde_json::from_slice::<super::types::IbanRequest>(bytes)
@@ -9428,6 +13417,26 @@ pub mod __spec {
                 Some(
                     ::serde_json::from_slice::<
                         ::vandar_runtime::domain::LenientInt,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "MatchAnswer" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::MatchAnswer>(bytes)
+                        .map(drop),
+                )
+            }
+            "MatchResult" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::MatchResult>(bytes)
+                        .map(drop),
+                )
+            }
+            "MobileNationalIdRequest" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        super::types::MobileNationalIdRequest,
                     >(bytes)
                         .map(drop),
                 )
@@ -9460,6 +13469,50 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "PersonImage" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::PersonImage>(bytes)
+                        .map(drop),
+                )
+            }
+            "PersonRecord" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::PersonRecord>(bytes)
+                        .map(drop),
+                )
+            }
+            "PersonRecordWithImages" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        super::types::PersonRecordWithImages,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "PersonalInquiryRequest" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        super::types::PersonalInquiryRequest,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "PersonalInquiryResult" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        super::types::PersonalInquiryResult,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "PersonalInquiryWithImageResult" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        super::types::PersonalInquiryWithImageResult,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
             "RefreshTokenGrant" => {
                 Some(
                     ::serde_json::from_slice::<super::types::RefreshTokenGrant>(bytes)
@@ -9477,6 +13530,12 @@ pub mod __spec {
             "RevokeRequest" => {
                 Some(
                     ::serde_json::from_slice::<super::types::RevokeRequest>(bytes)
+                        .map(drop),
+                )
+            }
+            "RevokeResult" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::RevokeResult>(bytes)
                         .map(drop),
                 )
             }
@@ -9585,6 +13644,14 @@ pub mod __spec {
     /// The JSON Schema of the Rust type generated for the named component.
     pub fn json_schema(name: &str) -> Option<::serde_json::Value> {
         match name {
+            "AccountOwner" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::AccountOwner),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
             "AchReportItem" => {
                 Some(
                     ::serde_json::to_value(
@@ -9667,6 +13734,14 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
+            "BillsInquiryRequest" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::BillsInquiryRequest),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
             "CardDeposit" => {
                 Some(
                     ::serde_json::to_value(
@@ -9679,6 +13754,14 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(super::types::CardIban),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "CardNationalIdRequest" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::CardNationalIdRequest),
                         )
                         .expect("a JSON Schema always serializes"),
                 )
@@ -9755,6 +13838,22 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
+            "IbanAccount" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::IbanAccount),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "IbanInquiryResult" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::IbanInquiryResult),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
             "IbanRequest" => {
                 Some(
                     ::serde_json::to_value(
@@ -9775,6 +13874,32 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(::vandar_runtime::domain::LenientInt),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "MatchAnswer" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::MatchAnswer),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "MatchResult" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::MatchResult),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "MobileNationalIdRequest" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(
+                                super::types::MobileNationalIdRequest
+                            ),
                         )
                         .expect("a JSON Schema always serializes"),
                 )
@@ -9811,6 +13936,56 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
+            "PersonImage" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::PersonImage),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "PersonRecord" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::PersonRecord),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "PersonRecordWithImages" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::PersonRecordWithImages),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "PersonalInquiryRequest" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::PersonalInquiryRequest),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "PersonalInquiryResult" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::PersonalInquiryResult),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "PersonalInquiryWithImageResult" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(
+                                super::types::PersonalInquiryWithImageResult
+                            ),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
             "RefreshTokenGrant" => {
                 Some(
                     ::serde_json::to_value(
@@ -9831,6 +14006,14 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(super::types::RevokeRequest),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "RevokeResult" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::RevokeResult),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

@@ -117,10 +117,13 @@
 //!
 //! # Paths
 //!
-//! The docs give the services as `POST / <name>` without a base path, so the spec sends
-//! `https://api.sanbod.co/<name>`. If Sanbod gives you a prefix, set it once:
-//! `sanbod.with_service_base_path("/prefix")?` (every service then goes to
-//! `/prefix/<name>`), or move one operation with [`Client::with_operation_path`]. The
+//! The docs give the services as `POST / <name>` without a base path. For the conversions
+//! and the inquiries an independent client gives the full paths (e.g.
+//! `/sanboom/v1/banksinquiry/cardtoiban`, `/banks/v1/ibantodeposit`), which are the defaults;
+//! the transfers, the statement and the reports go to `https://api.sanbod.co/<name>`. If
+//! Sanbod gives you a prefix for those, set it once: `sanbod.with_service_base_path("/prefix")?`
+//! (each of them then goes to `/prefix/<name>`), or move one operation with
+//! [`Client::with_operation_path`]. The
 //! documented authorize path is spelt `/oautht/v1/authorize`; should Sanbod correct it, use
 //! `sanbod.with_authorize_path("/oauth/v1/authorize")?`. Build [`Tokens`] from the adjusted
 //! client.
@@ -134,7 +137,8 @@
 //!   `119-813-218257-5`.
 //! * AC scopes: `statement`, `normaltransfer`, `achtransfer`, `achreport`, `rtgstransfer`,
 //!   `rtgsreport`; CC scopes: `ibaninquiry`, `cardtoiban`, `cardtodeposit`, `deposittoiban`,
-//!   `ibantodeposit` ([`Scope`]).
+//!   `ibantodeposit`, and the inquiry scopes independent clients request
+//!   (`mobilenationalid`, `cardnationalid`, `personalinquiry`, ...; [`Scope`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -184,10 +188,13 @@ impl Client {
         self.rebind(self.binding().clone().with_bearer(token.secret().clone()))
     }
 
-    /// A client whose services (every `sanbod_bearer` operation) go to `base` + `/<name>`
-    /// instead of `/<name>`, e.g. `with_service_base_path("/v1")` sends the statement to
-    /// `/v1/statement`. `""` or `"/"` restores the documented paths. The OAuth calls keep
-    /// their paths.
+    /// A client whose services with an undocumented base path (the `sanbod_bearer`
+    /// operations the docs write as `POST / <name>`: transfers, statement, reports) go to
+    /// `base` + `/<name>` instead of `/<name>`, e.g. `with_service_base_path("/v1")` sends the
+    /// statement to `/v1/statement`. `""` or `"/"` restores the documented paths. The OAuth
+    /// calls, and the services whose full path a source gives (conversions, inquiries, e.g.
+    /// `/sanboom/v1/banksinquiry/cardtoiban`), keep their paths; move one of those with
+    /// [`with_operation_path`](Client::with_operation_path).
     pub fn with_service_base_path(&self, base: &str) -> Result<Client, Error> {
         let base = base.trim_end_matches('/');
         if !base.is_empty() && !base.starts_with('/') {
@@ -198,7 +205,7 @@ impl Client {
         let mut binding = self.binding().clone();
         for route in ROUTES
             .iter()
-            .filter(|r| r.auth == Auth::Bearer(BEARER_SCHEME))
+            .filter(|r| r.auth == Auth::Bearer(BEARER_SCHEME) && r.path.matches('/').count() == 1)
         {
             binding = binding.with_path(route.operation_id, &format!("{base}{}", route.path))?;
         }

@@ -132,7 +132,7 @@ named! {
         RtgsTransfer = "rtgstransfer",
         /// `rtgsreport` (AC): SATNA report.
         RtgsReport = "rtgsreport",
-        /// `ibaninquiry` (CC): IBAN inquiry (no service of this crate uses it yet).
+        /// `ibaninquiry` (CC): IBAN inquiry ([`iban_inquiry`](crate::Client::iban_inquiry)).
         IbanInquiry = "ibaninquiry",
         /// `cardtoiban` (CC): card number to IBAN.
         CardToIban = "cardtoiban",
@@ -142,6 +142,29 @@ named! {
         DepositToIban = "deposittoiban",
         /// `ibantodeposit` (CC): IBAN to account number.
         IbanToDeposit = "ibantodeposit",
+        /// `mobilenationalid` (CC): mobile number and national id matching (requested by
+        /// independent clients; not in the Sanbod docs).
+        MobileNationalId = "mobilenationalid",
+        /// `cardnationalid` (CC): card and national id matching (requested by an independent
+        /// client; not in the Sanbod docs).
+        CardNationalId = "cardnationalid",
+        /// `personalinquiry` (CC): civil-registry record (requested by independent clients).
+        PersonalInquiry = "personalinquiry",
+        /// `personalimageinquiry` (CC): registry photo inquiry (requested by an independent
+        /// client).
+        PersonalImageInquiry = "personalimageinquiry",
+        /// `personalimage` (CC): registry photos (requested by an independent client).
+        PersonalImage = "personalimage",
+        /// `personal` (CC): requested by an independent client, meaning undocumented.
+        Personal = "personal",
+        /// `citizenshipverification` (CC): requested by an independent client, meaning
+        /// undocumented.
+        CitizenshipVerification = "citizenshipverification",
+        /// `foreignersiddenty` (CC, spelt so): requested by an independent client, meaning
+        /// undocumented.
+        ForeignersIdentity = "foreignersiddenty",
+        /// `inquery` (CC, spelt so): bills inquiry (requested by an independent client).
+        Inquery = "inquery",
     }
 }
 
@@ -248,7 +271,7 @@ mod tests {
         assert_eq!(Scope::parse("cardtoiban"), Scope::CardToIban);
         assert!(!Scope::parse("Cardtoiban").is_known());
         assert!(Scope::Statement.is_account_scope() && !Scope::CardToIban.is_account_scope());
-        assert_eq!(Scope::ALL.len(), 11);
+        assert_eq!(Scope::ALL.len(), 20);
         assert_eq!(PayaStatus::parse("PROCESSED"), PayaStatus::Processed);
         assert!(PayaStatus::Processed.is_final() && !PayaStatus::ReadyToTransfer.is_final());
         assert_eq!(

@@ -37,6 +37,221 @@ pub mod types {
         }
     }
 
+    ///`AddAccountTransactionLabelBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AddAccountTransactionLabelBusiness(::std::string::String);
+    impl ::std::ops::Deref for AddAccountTransactionLabelBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AddAccountTransactionLabelBusiness>
+    for ::std::string::String {
+        fn from(value: AddAccountTransactionLabelBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AddAccountTransactionLabelBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AddAccountTransactionLabelBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AddAccountTransactionLabelBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AddAccountTransactionLabelBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AddAccountTransactionLabelIban`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AddAccountTransactionLabelIban(::std::string::String);
+    impl ::std::ops::Deref for AddAccountTransactionLabelIban {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AddAccountTransactionLabelIban> for ::std::string::String {
+        fn from(value: AddAccountTransactionLabelIban) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AddAccountTransactionLabelIban {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AddAccountTransactionLabelIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AddAccountTransactionLabelIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AddAccountTransactionLabelIban {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AddAccountTransactionLabelTrackingCode`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AddAccountTransactionLabelTrackingCode(::std::string::String);
+    impl ::std::ops::Deref for AddAccountTransactionLabelTrackingCode {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AddAccountTransactionLabelTrackingCode>
+    for ::std::string::String {
+        fn from(value: AddAccountTransactionLabelTrackingCode) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AddAccountTransactionLabelTrackingCode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AddAccountTransactionLabelTrackingCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AddAccountTransactionLabelTrackingCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AddAccountTransactionLabelTrackingCode {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`AddCustomerCardBusiness`
     #[derive(
         ::serde::Serialize,
@@ -605,6 +820,149 @@ pub mod types {
         }
     }
 
+    ///`AuthenticatePersonKycBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AuthenticatePersonKycBusiness(::std::string::String);
+    impl ::std::ops::Deref for AuthenticatePersonKycBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AuthenticatePersonKycBusiness> for ::std::string::String {
+        fn from(value: AuthenticatePersonKycBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AuthenticatePersonKycBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AuthenticatePersonKycBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AuthenticatePersonKycBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AuthenticatePersonKycBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`AuthenticatePersonShahkarBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AuthenticatePersonShahkarBusiness(::std::string::String);
+    impl ::std::ops::Deref for AuthenticatePersonShahkarBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<AuthenticatePersonShahkarBusiness>
+    for ::std::string::String {
+        fn from(value: AuthenticatePersonShahkarBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for AuthenticatePersonShahkarBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for AuthenticatePersonShahkarBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AuthenticatePersonShahkarBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AuthenticatePersonShahkarBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///Answer of the customer KYC and Shahkar checks.
     #[derive(
         ::serde::Deserialize,
@@ -765,11 +1123,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<BatchSettlementItemDescription>,
         pub iban: ::vandar_runtime::domain::Iban,
-        ///Deposit id (digits).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_number: ::std::option::Option<::std::string::String>,
-        ///Unique, case-sensitive key of this settlement (a UUID is suggested).
-        pub track_id: BatchSettlementItemTrackId,
+        pub payment_number: ::std::option::Option<::vandar_runtime::domain::ApiId>,
+        pub track_id: ::vandar_runtime::domain::TrackId,
         ///Rail: `ACH` (default) or `A2A`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<BatchSettlementItemType>,
@@ -840,76 +1196,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for BatchSettlementItemDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///Unique, case-sensitive key of this settlement (a UUID is suggested).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct BatchSettlementItemTrackId(::std::string::String);
-    impl ::std::ops::Deref for BatchSettlementItemTrackId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<BatchSettlementItemTrackId> for ::std::string::String {
-        fn from(value: BatchSettlementItemTrackId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for BatchSettlementItemTrackId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for BatchSettlementItemTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for BatchSettlementItemTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for BatchSettlementItemTrackId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1508,6 +1794,150 @@ pub mod types {
         }
     }
 
+    ///`CancelSettlementByTrackIdBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CancelSettlementByTrackIdBusiness(::std::string::String);
+    impl ::std::ops::Deref for CancelSettlementByTrackIdBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CancelSettlementByTrackIdBusiness>
+    for ::std::string::String {
+        fn from(value: CancelSettlementByTrackIdBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CancelSettlementByTrackIdBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CancelSettlementByTrackIdBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CancelSettlementByTrackIdBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CancelSettlementByTrackIdBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CancelSettlementByTrackIdTrackId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CancelSettlementByTrackIdTrackId(::std::string::String);
+    impl ::std::ops::Deref for CancelSettlementByTrackIdTrackId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CancelSettlementByTrackIdTrackId>
+    for ::std::string::String {
+        fn from(value: CancelSettlementByTrackIdTrackId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CancelSettlementByTrackIdTrackId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CancelSettlementByTrackIdTrackId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CancelSettlementByTrackIdTrackId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CancelSettlementByTrackIdTrackId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`CancelSettlementSettlement`
     #[derive(
         ::serde::Serialize,
@@ -1801,83 +2231,12 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         pub iban: ::vandar_runtime::domain::Iban,
-        ///Unique, case-sensitive key of this deposit (a UUID is suggested); repeat it to resolve a lost answer.
-        pub track_id: CashInDepositRequestTrackId,
+        pub track_id: ::vandar_runtime::domain::TrackId,
     }
 
     impl CashInDepositRequest {
         pub fn builder() -> builder::CashInDepositRequest {
             Default::default()
-        }
-    }
-
-    ///Unique, case-sensitive key of this deposit (a UUID is suggested); repeat it to resolve a lost answer.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct CashInDepositRequestTrackId(::std::string::String);
-    impl ::std::ops::Deref for CashInDepositRequestTrackId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CashInDepositRequestTrackId> for ::std::string::String {
-        fn from(value: CashInDepositRequestTrackId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CashInDepositRequestTrackId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CashInDepositRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CashInDepositRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CashInDepositRequestTrackId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -1985,6 +2344,150 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for CreateCustomerBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCustomerCashInCodeBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCustomerCashInCodeBusiness(::std::string::String);
+    impl ::std::ops::Deref for CreateCustomerCashInCodeBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCustomerCashInCodeBusiness>
+    for ::std::string::String {
+        fn from(value: CreateCustomerCashInCodeBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCustomerCashInCodeBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCustomerCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCustomerCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCustomerCashInCodeBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`CreateCustomerCashInCodeCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CreateCustomerCashInCodeCustomer(::std::string::String);
+    impl ::std::ops::Deref for CreateCustomerCashInCodeCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<CreateCustomerCashInCodeCustomer>
+    for ::std::string::String {
+        fn from(value: CreateCustomerCashInCodeCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for CreateCustomerCashInCodeCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for CreateCustomerCashInCodeCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateCustomerCashInCodeCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateCustomerCashInCodeCustomer {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -4108,6 +4611,150 @@ pub mod types {
         }
     }
 
+    ///`DestroyCustomerCashInCodeBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DestroyCustomerCashInCodeBusiness(::std::string::String);
+    impl ::std::ops::Deref for DestroyCustomerCashInCodeBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DestroyCustomerCashInCodeBusiness>
+    for ::std::string::String {
+        fn from(value: DestroyCustomerCashInCodeBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DestroyCustomerCashInCodeBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DestroyCustomerCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DestroyCustomerCashInCodeBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DestroyCustomerCashInCodeBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`DestroyCustomerCashInCodeCustomer`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DestroyCustomerCashInCodeCustomer(::std::string::String);
+    impl ::std::ops::Deref for DestroyCustomerCashInCodeCustomer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DestroyCustomerCashInCodeCustomer>
+    for ::std::string::String {
+        fn from(value: DestroyCustomerCashInCodeCustomer) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for DestroyCustomerCashInCodeCustomer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for DestroyCustomerCashInCodeCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DestroyCustomerCashInCodeCustomer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DestroyCustomerCashInCodeCustomer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`GetAccountLastBalanceBusiness`
     #[derive(
         ::serde::Serialize,
@@ -4237,6 +4884,78 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for GetAccountLastBalanceIban {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAccountRealtimeStatementBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAccountRealtimeStatementBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetAccountRealtimeStatementBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAccountRealtimeStatementBusiness>
+    for ::std::string::String {
+        fn from(value: GetAccountRealtimeStatementBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAccountRealtimeStatementBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAccountRealtimeStatementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetAccountRealtimeStatementBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAccountRealtimeStatementBusiness {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -5373,6 +6092,148 @@ pub mod types {
         }
     }
 
+    ///`GetSettlementByTrackIdBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetSettlementByTrackIdBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetSettlementByTrackIdBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetSettlementByTrackIdBusiness> for ::std::string::String {
+        fn from(value: GetSettlementByTrackIdBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetSettlementByTrackIdBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetSettlementByTrackIdBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetSettlementByTrackIdBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetSettlementByTrackIdBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetSettlementByTrackIdTrackId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetSettlementByTrackIdTrackId(::std::string::String);
+    impl ::std::ops::Deref for GetSettlementByTrackIdTrackId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetSettlementByTrackIdTrackId> for ::std::string::String {
+        fn from(value: GetSettlementByTrackIdTrackId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetSettlementByTrackIdTrackId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetSettlementByTrackIdTrackId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetSettlementByTrackIdTrackId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetSettlementByTrackIdTrackId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`GetSettlementSettlement`
     #[derive(
         ::serde::Serialize,
@@ -5431,6 +6292,76 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for GetSettlementSettlement {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetTransactionMetaBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetTransactionMetaBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetTransactionMetaBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetTransactionMetaBusiness> for ::std::string::String {
+        fn from(value: GetTransactionMetaBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetTransactionMetaBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetTransactionMetaBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetTransactionMetaBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetTransactionMetaBusiness {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -5957,6 +6888,76 @@ pub mod types {
         }
     }
 
+    ///`InquiryCardToIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryCardToIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryCardToIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryCardToIbanBusiness> for ::std::string::String {
+        fn from(value: InquiryCardToIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryCardToIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryCardToIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for InquiryCardToIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryCardToIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`InquiryCompanyInformationBusiness`
     #[derive(
         ::serde::Serialize,
@@ -6382,6 +7383,78 @@ pub mod types {
         }
     }
 
+    ///`InquiryMatchNationalCodeIbanBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InquiryMatchNationalCodeIbanBusiness(::std::string::String);
+    impl ::std::ops::Deref for InquiryMatchNationalCodeIbanBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<InquiryMatchNationalCodeIbanBusiness>
+    for ::std::string::String {
+        fn from(value: InquiryMatchNationalCodeIbanBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for InquiryMatchNationalCodeIbanBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for InquiryMatchNationalCodeIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InquiryMatchNationalCodeIbanBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for InquiryMatchNationalCodeIbanBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`InquiryNationalCodeIbanBusiness`
     #[derive(
         ::serde::Serialize,
@@ -6759,6 +7832,61 @@ pub mod types {
 
     impl IssuedTokens {
         pub fn builder() -> builder::IssuedTokens {
+            Default::default()
+        }
+    }
+
+    ///Optional body of `authenticate_customer_kyc`: the identity PM23 sends for a registered customer (VD documents none; the stored data is checked when nothing is sent). Every field optional; an unset body is sent as `{}`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct KycIdentityInput {
+        ///Jalali birth date, `1369/07/17`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub birthday: ::std::option::Option<::std::string::String>,
+        ///First name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub individual_national_code: ::std::option::Option<
+            ::vandar_runtime::domain::NationalCode,
+        >,
+        ///Last name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+    }
+
+    impl KycIdentityInput {
+        pub fn builder() -> builder::KycIdentityInput {
+            Default::default()
+        }
+    }
+
+    ///Body of `authenticate_person_kyc` (VD field table).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct KycPersonInput {
+        ///Jalali birth date, `1369/07/17`.
+        pub birthday: ::std::string::String,
+        ///First name.
+        pub first_name: ::std::string::String,
+        pub individual_national_code: ::vandar_runtime::domain::NationalCode,
+        ///Last name.
+        pub last_name: ::std::string::String,
+    }
+
+    impl KycPersonInput {
+        pub fn builder() -> builder::KycPersonInput {
             Default::default()
         }
     }
@@ -8101,6 +9229,76 @@ pub mod types {
         }
     }
 
+    ///`ListSettlementsV4Business`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ListSettlementsV4Business(::std::string::String);
+    impl ::std::ops::Deref for ListSettlementsV4Business {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListSettlementsV4Business> for ::std::string::String {
+        fn from(value: ListSettlementsV4Business) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListSettlementsV4Business {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListSettlementsV4Business {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListSettlementsV4Business {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListSettlementsV4Business {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`ListSuspiciousPaymentsBusiness`
     #[derive(
         ::serde::Serialize,
@@ -8899,6 +10097,222 @@ pub mod types {
         }
     }
 
+    ///`RemoveAccountTransactionLabelBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemoveAccountTransactionLabelBusiness(::std::string::String);
+    impl ::std::ops::Deref for RemoveAccountTransactionLabelBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RemoveAccountTransactionLabelBusiness>
+    for ::std::string::String {
+        fn from(value: RemoveAccountTransactionLabelBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RemoveAccountTransactionLabelBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RemoveAccountTransactionLabelBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemoveAccountTransactionLabelBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RemoveAccountTransactionLabelBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`RemoveAccountTransactionLabelIban`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemoveAccountTransactionLabelIban(::std::string::String);
+    impl ::std::ops::Deref for RemoveAccountTransactionLabelIban {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RemoveAccountTransactionLabelIban>
+    for ::std::string::String {
+        fn from(value: RemoveAccountTransactionLabelIban) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RemoveAccountTransactionLabelIban {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RemoveAccountTransactionLabelIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemoveAccountTransactionLabelIban {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RemoveAccountTransactionLabelIban {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`RemoveAccountTransactionLabelTrackingCode`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemoveAccountTransactionLabelTrackingCode(::std::string::String);
+    impl ::std::ops::Deref for RemoveAccountTransactionLabelTrackingCode {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RemoveAccountTransactionLabelTrackingCode>
+    for ::std::string::String {
+        fn from(value: RemoveAccountTransactionLabelTrackingCode) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for RemoveAccountTransactionLabelTrackingCode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for RemoveAccountTransactionLabelTrackingCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemoveAccountTransactionLabelTrackingCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RemoveAccountTransactionLabelTrackingCode {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`SetDefaultCustomerCardBusiness`
     #[derive(
         ::serde::Serialize,
@@ -9631,8 +11045,7 @@ pub mod types {
         ///Deposit id shown to the receiving bank, up to 15 digits.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_number: ::std::option::Option<SettlementRequestPaymentNumber>,
-        ///Unique, case-sensitive key of this settlement (a UUID is suggested); the look-up key after an unknown outcome.
-        pub track_id: SettlementRequestTrackId,
+        pub track_id: ::vandar_runtime::domain::TrackId,
         ///Rail: `ACH` (PAYA, default) or `A2A` (account to account; needs the A2A tool).
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<SettlementRequestType>,
@@ -9786,76 +11199,6 @@ pub mod types {
         }
     }
 
-    ///Unique, case-sensitive key of this settlement (a UUID is suggested); the look-up key after an unknown outcome.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct SettlementRequestTrackId(::std::string::String);
-    impl ::std::ops::Deref for SettlementRequestTrackId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<SettlementRequestTrackId> for ::std::string::String {
-        fn from(value: SettlementRequestTrackId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for SettlementRequestTrackId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for SettlementRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for SettlementRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for SettlementRequestTrackId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///Rail: `ACH` (PAYA, default) or `A2A` (account to account; needs the A2A tool).
     #[derive(
         ::serde::Deserialize,
@@ -9953,6 +11296,49 @@ pub mod types {
 
     impl SettlementStoreResultData {
         pub fn builder() -> builder::SettlementStoreResultData {
+            Default::default()
+        }
+    }
+
+    ///Optional body of `authenticate_customer_shahkar`: the identity fields of the Shahkar check (as documented for the non-registered call; VD documents none for a registered customer). Every field optional; an unset body is sent as `{}`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct ShahkarIdentityInput {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub individual_national_code: ::std::option::Option<
+            ::vandar_runtime::domain::NationalCode,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mobile: ::std::option::Option<::vandar_runtime::domain::Mobile>,
+    }
+
+    impl ShahkarIdentityInput {
+        pub fn builder() -> builder::ShahkarIdentityInput {
+            Default::default()
+        }
+    }
+
+    ///Body of `authenticate_person_shahkar` (VD field table).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct ShahkarPersonInput {
+        pub individual_national_code: ::vandar_runtime::domain::NationalCode,
+        pub mobile: ::vandar_runtime::domain::Mobile,
+    }
+
+    impl ShahkarPersonInput {
+        pub fn builder() -> builder::ShahkarPersonInput {
             Default::default()
         }
     }
@@ -10192,7 +11578,7 @@ pub mod types {
         }
     }
 
-    ///A settlement as `store_settlement` reports it. `amount` Rial, `*_toman` Toman.
+    ///A settlement as `store_settlement` reports it. `amount` and `wallet` Rial, `*_toman` Toman.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -10248,7 +11634,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wage_toman: ::std::option::Option<::vandar_runtime::domain::Toman>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wallet: ::std::option::Option<::vandar_runtime::domain::Toman>,
+        pub wallet: ::std::option::Option<::vandar_runtime::domain::Rial>,
     }
 
     impl StoredSettlement {
@@ -10432,6 +11818,50 @@ pub mod types {
 
     impl TransactionLog {
         pub fn builder() -> builder::TransactionLog {
+            Default::default()
+        }
+    }
+
+    ///Answer of `get_transaction_meta`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct TransactionMeta {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<TransactionMetaData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+    }
+
+    impl TransactionMeta {
+        pub fn builder() -> builder::TransactionMeta {
+            Default::default()
+        }
+    }
+
+    ///The counts.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct TransactionMetaData {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pages: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+    }
+
+    impl TransactionMetaData {
+        pub fn builder() -> builder::TransactionMetaData {
             Default::default()
         }
     }
@@ -11003,84 +12433,12 @@ pub mod types {
         ///Note on the transaction.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: ::std::option::Option<::std::string::String>,
-        ///Unique key of this movement.
-        pub track_id: WalletMovementRequestTrackId,
+        pub track_id: ::vandar_runtime::domain::TrackId,
     }
 
     impl WalletMovementRequest {
         pub fn builder() -> builder::WalletMovementRequest {
             Default::default()
-        }
-    }
-
-    ///Unique key of this movement.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct WalletMovementRequestTrackId(::std::string::String);
-    impl ::std::ops::Deref for WalletMovementRequestTrackId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<WalletMovementRequestTrackId> for ::std::string::String {
-        fn from(value: WalletMovementRequestTrackId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for WalletMovementRequestTrackId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for WalletMovementRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WalletMovementRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for WalletMovementRequestTrackId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -11931,11 +13289,11 @@ pub mod types {
                 ::std::string::String,
             >,
             payment_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::vandar_runtime::domain::ApiId>,
                 ::std::string::String,
             >,
             track_id: ::std::result::Result<
-                super::BatchSettlementItemTrackId,
+                ::vandar_runtime::domain::TrackId,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11998,7 +13356,9 @@ pub mod types {
             }
             pub fn payment_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::ApiId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.payment_number = value
@@ -12012,7 +13372,7 @@ pub mod types {
             }
             pub fn track_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BatchSettlementItemTrackId>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::TrackId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.track_id = value
@@ -13972,7 +15332,7 @@ pub mod types {
                 ::std::string::String,
             >,
             track_id: ::std::result::Result<
-                super::CashInDepositRequestTrackId,
+                ::vandar_runtime::domain::TrackId,
                 ::std::string::String,
             >,
         }
@@ -14040,7 +15400,7 @@ pub mod types {
             }
             pub fn track_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CashInDepositRequestTrackId>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::TrackId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.track_id = value
@@ -17820,6 +19180,228 @@ pub mod types {
         }
 
         #[derive(Clone, Debug)]
+        pub struct KycIdentityInput {
+            birthday: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            individual_national_code: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::NationalCode>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for KycIdentityInput {
+            fn default() -> Self {
+                Self {
+                    birthday: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    individual_national_code: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl KycIdentityInput {
+            pub fn birthday<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthday = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthday: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn individual_national_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::NationalCode>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.individual_national_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for individual_national_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<KycIdentityInput> for super::KycIdentityInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycIdentityInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    birthday: value.birthday?,
+                    first_name: value.first_name?,
+                    individual_national_code: value.individual_national_code?,
+                    last_name: value.last_name?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::KycIdentityInput> for KycIdentityInput {
+            fn from(value: super::KycIdentityInput) -> Self {
+                Self {
+                    birthday: Ok(value.birthday),
+                    first_name: Ok(value.first_name),
+                    individual_national_code: Ok(value.individual_national_code),
+                    last_name: Ok(value.last_name),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct KycPersonInput {
+            birthday: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            individual_national_code: ::std::result::Result<
+                ::vandar_runtime::domain::NationalCode,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for KycPersonInput {
+            fn default() -> Self {
+                Self {
+                    birthday: Err("no value supplied for birthday".to_string()),
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    individual_national_code: Err(
+                        "no value supplied for individual_national_code".to_string(),
+                    ),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                }
+            }
+        }
+
+        impl KycPersonInput {
+            pub fn birthday<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthday = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthday: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn individual_national_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::vandar_runtime::domain::NationalCode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.individual_national_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for individual_national_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<KycPersonInput> for super::KycPersonInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycPersonInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    birthday: value.birthday?,
+                    first_name: value.first_name?,
+                    individual_national_code: value.individual_national_code?,
+                    last_name: value.last_name?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::KycPersonInput> for KycPersonInput {
+            fn from(value: super::KycPersonInput) -> Self {
+                Self {
+                    birthday: Ok(value.birthday),
+                    first_name: Ok(value.first_name),
+                    individual_national_code: Ok(value.individual_national_code),
+                    last_name: Ok(value.last_name),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
         pub struct ListedSettlement {
             amount: ::std::result::Result<
                 ::std::option::Option<::vandar_runtime::domain::Toman>,
@@ -20267,7 +21849,7 @@ pub mod types {
                 ::std::string::String,
             >,
             track_id: ::std::result::Result<
-                super::SettlementRequestTrackId,
+                ::vandar_runtime::domain::TrackId,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -20385,7 +21967,7 @@ pub mod types {
             }
             pub fn track_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SettlementRequestTrackId>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::TrackId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.track_id = value
@@ -20570,6 +22152,155 @@ pub mod types {
         }
 
         #[derive(Clone, Debug)]
+        pub struct ShahkarIdentityInput {
+            individual_national_code: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::NationalCode>,
+                ::std::string::String,
+            >,
+            mobile: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::Mobile>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for ShahkarIdentityInput {
+            fn default() -> Self {
+                Self {
+                    individual_national_code: Ok(Default::default()),
+                    mobile: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl ShahkarIdentityInput {
+            pub fn individual_national_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::NationalCode>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.individual_national_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for individual_national_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::Mobile>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<ShahkarIdentityInput>
+        for super::ShahkarIdentityInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShahkarIdentityInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    individual_national_code: value.individual_national_code?,
+                    mobile: value.mobile?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::ShahkarIdentityInput> for ShahkarIdentityInput {
+            fn from(value: super::ShahkarIdentityInput) -> Self {
+                Self {
+                    individual_national_code: Ok(value.individual_national_code),
+                    mobile: Ok(value.mobile),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct ShahkarPersonInput {
+            individual_national_code: ::std::result::Result<
+                ::vandar_runtime::domain::NationalCode,
+                ::std::string::String,
+            >,
+            mobile: ::std::result::Result<
+                ::vandar_runtime::domain::Mobile,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for ShahkarPersonInput {
+            fn default() -> Self {
+                Self {
+                    individual_national_code: Err(
+                        "no value supplied for individual_national_code".to_string(),
+                    ),
+                    mobile: Err("no value supplied for mobile".to_string()),
+                }
+            }
+        }
+
+        impl ShahkarPersonInput {
+            pub fn individual_national_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::vandar_runtime::domain::NationalCode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.individual_national_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for individual_national_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::vandar_runtime::domain::Mobile>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<ShahkarPersonInput> for super::ShahkarPersonInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShahkarPersonInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    individual_national_code: value.individual_national_code?,
+                    mobile: value.mobile?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::ShahkarPersonInput> for ShahkarPersonInput {
+            fn from(value: super::ShahkarPersonInput) -> Self {
+                Self {
+                    individual_national_code: Ok(value.individual_national_code),
+                    mobile: Ok(value.mobile),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
         pub struct StatusMessage {
             message: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -20711,7 +22442,7 @@ pub mod types {
                 ::std::string::String,
             >,
             wallet: ::std::result::Result<
-                ::std::option::Option<::vandar_runtime::domain::Toman>,
+                ::std::option::Option<::vandar_runtime::domain::Rial>,
                 ::std::string::String,
             >,
         }
@@ -20981,7 +22712,7 @@ pub mod types {
             pub fn wallet<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::vandar_runtime::domain::Toman>,
+                    ::std::option::Option<::vandar_runtime::domain::Rial>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -22051,6 +23782,153 @@ pub mod types {
         }
 
         #[derive(Clone, Debug)]
+        pub struct TransactionMeta {
+            data: ::std::result::Result<
+                ::std::option::Option<super::TransactionMetaData>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for TransactionMeta {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl TransactionMeta {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionMetaData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<TransactionMeta> for super::TransactionMeta {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TransactionMeta,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    status: value.status?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::TransactionMeta> for TransactionMeta {
+            fn from(value: super::TransactionMeta) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    status: Ok(value.status),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct TransactionMetaData {
+            pages: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for TransactionMetaData {
+            fn default() -> Self {
+                Self {
+                    pages: Ok(Default::default()),
+                    total: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl TransactionMetaData {
+            pub fn pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pages: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<TransactionMetaData>
+        for super::TransactionMetaData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TransactionMetaData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    pages: value.pages?,
+                    total: value.total?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::TransactionMetaData> for TransactionMetaData {
+            fn from(value: super::TransactionMetaData) -> Self {
+                Self {
+                    pages: Ok(value.pages),
+                    total: Ok(value.total),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
         pub struct TransactionPage {
             data: ::std::result::Result<
                 ::vandar_runtime::domain::OneOrMany<super::Transaction>,
@@ -23087,7 +24965,7 @@ pub mod types {
                 ::std::string::String,
             >,
             track_id: ::std::result::Result<
-                super::WalletMovementRequestTrackId,
+                ::vandar_runtime::domain::TrackId,
                 ::std::string::String,
             >,
         }
@@ -23129,7 +25007,7 @@ pub mod types {
             }
             pub fn track_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WalletMovementRequestTrackId>,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::TrackId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.track_id = value
@@ -23283,14 +25161,14 @@ Arguments:
 - `per_page`: Page size.
 - `status`: Only items in this state: `INIT`, `SUBMITTED` or `FAILED` (omit for all).
 ```ignore
-let response = client.list_batch_settlements()
-    .business(business)
-    .batch_id(batch_id)
-    .page(page)
-    .per_page(per_page)
-    .status(status)
+let answer = client
+    .list_batch_settlements()
+    .business("my-shop")
+    .batch_id("<batch_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_batch_settlements(&self) -> builder::ListBatchSettlements<'_> {
         builder::ListBatchSettlements::new(self)
@@ -23306,11 +25184,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `page`: Page number (from 1).
 ```ignore
-let response = client.list_batches()
-    .business(business)
-    .page(page)
+let answer = client
+    .list_batches()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_batches(&self) -> builder::ListBatches<'_> {
         builder::ListBatches::new(self)
@@ -23326,11 +25206,33 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.store_batch_settlement()
-    .business(business)
+let body: types::BatchSettlementRequest = serde_json::from_value(serde_json::json!({
+  "batch_id": "8db970c68918e0c45363d10154d8023c5377ddc725aa6cb8703f8d04c6fd932e",
+  "batches_settlement": [
+    {
+      "amount": 50000,
+      "description": "توضیحات",
+      "iban": "IR150620000000203214109001",
+      "payment_number": "2",
+      "track_id": "93c7a9f3-ae4f-493a-a6e7-935a242aefa4"
+    },
+    {
+      "amount": 50000,
+      "description": "توضیحات",
+      "iban": "IR150620000000203214109001",
+      "track_id": "d18ca2e8-4204-11ec-81d3-0242ac130003"
+    }
+
+  ]
+}))?;
+let answer = client
+    .store_batch_settlement()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn store_batch_settlement(&self) -> builder::StoreBatchSettlement<'_> {
         builder::StoreBatchSettlement::new(self)
@@ -23347,12 +25249,13 @@ Arguments:
 - `page`: Page number (from 1).
 - `per_page`: Page size.
 ```ignore
-let response = client.list_settlements()
-    .business(business)
-    .page(page)
-    .per_page(per_page)
+let answer = client
+    .list_settlements()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_settlements(&self) -> builder::ListSettlements<'_> {
         builder::ListSettlements::new(self)
@@ -23368,11 +25271,14 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `settlement`: The settlement `id` (UUID) from the list or the store answer (the seeds' `:settlement_id`).
 ```ignore
-let response = client.get_settlement()
-    .business(business)
-    .settlement(settlement)
+let answer = client
+    .get_settlement()
+    .business("my-shop")
+    .settlement("<settlement>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_settlement(&self) -> builder::GetSettlement<'_> {
         builder::GetSettlement::new(self)
@@ -23388,11 +25294,14 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `settlement`: The settlement's `transaction_id` (from the store answer), not its UUID (the seeds' `:transaction_id`).
 ```ignore
-let response = client.cancel_settlement()
-    .business(business)
-    .settlement(settlement)
+let answer = client
+    .cancel_settlement()
+    .business("my-shop")
+    .settlement("<settlement>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn cancel_settlement(&self) -> builder::CancelSettlement<'_> {
         builder::CancelSettlement::new(self)
@@ -23407,10 +25316,13 @@ Sends a `GET` request to `/v2/business/{business}`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.get_business()
-    .business(business)
+let answer = client
+    .get_business()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_business(&self) -> builder::GetBusiness<'_> {
         builder::GetBusiness::new(self)
@@ -23425,10 +25337,13 @@ Sends a `GET` request to `/v2/business/{business}/balance`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.get_balance()
-    .business(business)
+let answer = client
+    .get_balance()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_balance(&self) -> builder::GetBalance<'_> {
         builder::GetBalance::new(self)
@@ -23444,11 +25359,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `page`: Page number (from 1); the parameter of the documented `?page=N` pagination links.
 ```ignore
-let response = client.list_customers()
-    .business(business)
-    .page(page)
+let answer = client
+    .list_customers()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_customers(&self) -> builder::ListCustomers<'_> {
         builder::ListCustomers::new(self)
@@ -23464,14 +25381,96 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.create_customer()
-    .business(business)
+let body: types::CustomerInput = serde_json::from_value(serde_json::json!({
+  "address": "تهران...",
+  "city_id": "6",
+  "custom_fields": [
+    {
+      "field_id": 1,
+      "field_value": "25"
+    },
+    {
+      "field_id": 2,
+      "field_value": "01/01/1376"
+    }
+
+  ],
+  "first_name": "الناز",
+  "individual_national_code": "0499370899",
+  "last_name": "نوروزی",
+  "mobile": "09121234567",
+  "postal_code": "",
+  "province_id": "8",
+  "telephone": "",
+  "type": "INDIVIDUAL"
+}))?;
+let answer = client
+    .create_customer()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn create_customer(&self) -> builder::CreateCustomer<'_> {
         builder::CreateCustomer::new(self)
+    }
+
+    /**Check a non-registered person's name, national code and birthday (KYC)
+
+For a person who is not a customer: the identity sent is checked against the registry. `authentication_status`: SUCCESSFUL, FAILURE, PENDING, NOT_FOUND (as for `authenticate_customer_kyc`). Needs activation by support. Not retried (each call queries the registry; whether a repeat is billed is undocumented).
+
+Sends a `POST` request to `/v2/business/{business}/customers/authentication/kyc`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `body`
+```ignore
+let body: types::KycPersonInput = serde_json::from_value(serde_json::json!({
+  "birthday": "1369/07/17",
+  "first_name": "الناز",
+  "individual_national_code": "0499370899",
+  "last_name": "سعیدی"
+}))?;
+let answer = client
+    .authenticate_person_kyc()
+    .business("my-shop")
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn authenticate_person_kyc(&self) -> builder::AuthenticatePersonKyc<'_> {
+        builder::AuthenticatePersonKyc::new(self)
+    }
+
+    /**Check that a mobile belongs to a non-registered person's national code (SHAHKAR)
+
+For a person who is not a customer. `authentication_status` as for `authenticate_customer_shahkar`. Needs activation by support. Not retried.
+
+Sends a `POST` request to `/v2/business/{business}/customers/authentication/shahkar`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `body`
+```ignore
+let body: types::ShahkarPersonInput = serde_json::from_value(serde_json::json!({
+  "individual_national_code": "0499370899",
+  "mobile": "09120000000"
+}))?;
+let answer = client
+    .authenticate_person_shahkar()
+    .business("my-shop")
+    .body(body)
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn authenticate_person_shahkar(&self) -> builder::AuthenticatePersonShahkar<'_> {
+        builder::AuthenticatePersonShahkar::new(self)
     }
 
     /**List the business's custom customer fields (Laravel pages)
@@ -23484,11 +25483,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `page`: Page number (from 1); the parameter of the documented `?page=N` pagination links.
 ```ignore
-let response = client.list_customer_fields()
-    .business(business)
-    .page(page)
+let answer = client
+    .list_customer_fields()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_customer_fields(&self) -> builder::ListCustomerFields<'_> {
         builder::ListCustomerFields::new(self)
@@ -23504,11 +25505,17 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.create_customer_field()
-    .business(business)
+let body: types::CustomFieldInput = serde_json::from_value(serde_json::json!({
+  "name": "نام پدر"
+}))?;
+let answer = client
+    .create_customer_field()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn create_customer_field(&self) -> builder::CreateCustomerField<'_> {
         builder::CreateCustomerField::new(self)
@@ -23524,11 +25531,14 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `field_id`: Custom field id (integer) from `list_customer_fields`.
 ```ignore
-let response = client.get_customer_field()
-    .business(business)
-    .field_id(field_id)
+let answer = client
+    .get_customer_field()
+    .business("my-shop")
+    .field_id("<field_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_customer_field(&self) -> builder::GetCustomerField<'_> {
         builder::GetCustomerField::new(self)
@@ -23545,12 +25555,18 @@ Arguments:
 - `field_id`: Custom field id (integer) from `list_customer_fields`.
 - `body`
 ```ignore
-let response = client.update_customer_field()
-    .business(business)
-    .field_id(field_id)
+let body: types::CustomFieldInput = serde_json::from_value(serde_json::json!({
+  "name": "تاریخ تولد"
+}))?;
+let answer = client
+    .update_customer_field()
+    .business("my-shop")
+    .field_id("<field_id>")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn update_customer_field(&self) -> builder::UpdateCustomerField<'_> {
         builder::UpdateCustomerField::new(self)
@@ -23566,11 +25582,14 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `field_id`: Custom field id (integer) from `list_customer_fields`.
 ```ignore
-let response = client.delete_customer_field()
-    .business(business)
-    .field_id(field_id)
+let answer = client
+    .delete_customer_field()
+    .business("my-shop")
+    .field_id("<field_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn delete_customer_field(&self) -> builder::DeleteCustomerField<'_> {
         builder::DeleteCustomerField::new(self)
@@ -23586,11 +25605,14 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 ```ignore
-let response = client.get_customer()
-    .business(business)
-    .customer(customer)
+let answer = client
+    .get_customer()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_customer(&self) -> builder::GetCustomer<'_> {
         builder::GetCustomer::new(self)
@@ -23607,12 +25629,38 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `body`
 ```ignore
-let response = client.update_customer()
-    .business(business)
-    .customer(customer)
+let body: types::CustomerInput = serde_json::from_value(serde_json::json!({
+  "address": "تهران...",
+  "city_id": "6",
+  "custom_fields": [
+    {
+      "field_id": 1,
+      "field_value": "25"
+    },
+    {
+      "field_id": 2,
+      "field_value": "01/01/1376"
+    }
+
+  ],
+  "first_name": "الناز",
+  "individual_national_code": "0499370899",
+  "last_name": "نوروزی",
+  "mobile": "09121234567",
+  "postal_code": "1234567890",
+  "province_id": "8",
+  "telephone": "",
+  "type": "INDIVIDUAL"
+}))?;
+let answer = client
+    .update_customer()
+    .business("my-shop")
+    .customer("<customer>")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn update_customer(&self) -> builder::UpdateCustomer<'_> {
         builder::UpdateCustomer::new(self)
@@ -23628,14 +25676,40 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 ```ignore
-let response = client.delete_customer()
-    .business(business)
-    .customer(customer)
+let answer = client
+    .delete_customer()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn delete_customer(&self) -> builder::DeleteCustomer<'_> {
         builder::DeleteCustomer::new(self)
+    }
+
+    /**Create a customer's identified-deposit id (cash-in code)
+
+Creates the customer's 15-digit deposit id (`code`, a string); read it later with `get_customer_cash_in_code`. No body. Not retried: whether a repeat creates another code is undocumented; after a lost answer, read the code with `get_customer_cash_in_code`.
+
+Sends a `POST` request to `/v2/business/{business}/customers/{customer}/cash-in-code`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
+```ignore
+let answer = client
+    .create_customer_cash_in_code()
+    .business("my-shop")
+    .customer("<customer>")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn create_customer_cash_in_code(&self) -> builder::CreateCustomerCashInCode<'_> {
+        builder::CreateCustomerCashInCode::new(self)
     }
 
     /**A customer's activity log (Laravel pages)
@@ -23649,12 +25723,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `page`: Page number (from 1); the parameter of the documented `?page=N` pagination links.
 ```ignore
-let response = client.list_customer_logs()
-    .business(business)
-    .customer(customer)
-    .page(page)
+let answer = client
+    .list_customer_logs()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_customer_logs(&self) -> builder::ListCustomerLogs<'_> {
         builder::ListCustomerLogs::new(self)
@@ -23671,12 +25747,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `page`: Page number (from 1); the parameter of the documented `?page=N` pagination links.
 ```ignore
-let response = client.list_customer_transactions()
-    .business(business)
-    .customer(customer)
-    .page(page)
+let answer = client
+    .list_customer_transactions()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_customer_transactions(&self) -> builder::ListCustomerTransactions<'_> {
         builder::ListCustomerTransactions::new(self)
@@ -23692,11 +25770,14 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 ```ignore
-let response = client.get_customer_wallet()
-    .business(business)
-    .customer(customer)
+let answer = client
+    .get_customer_wallet()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_customer_wallet(&self) -> builder::GetCustomerWallet<'_> {
         builder::GetCustomerWallet::new(self)
@@ -23713,12 +25794,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `body`
 ```ignore
-let response = client.deposit_customer_wallet()
-    .business(business)
-    .customer(customer)
-    .body(body)
+let answer = client
+    .deposit_customer_wallet()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn deposit_customer_wallet(&self) -> builder::DepositCustomerWallet<'_> {
         builder::DepositCustomerWallet::new(self)
@@ -23735,12 +25818,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `body`
 ```ignore
-let response = client.withdraw_customer_wallet()
-    .business(business)
-    .customer(customer)
-    .body(body)
+let answer = client
+    .withdraw_customer_wallet()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn withdraw_customer_wallet(&self) -> builder::WithdrawCustomerWallet<'_> {
         builder::WithdrawCustomerWallet::new(self)
@@ -23757,12 +25842,13 @@ Arguments:
 - `page`: Page number (VD example URL `?page=1&per_page=10`).
 - `per_page`: Page size (VD example URL).
 ```ignore
-let response = client.list_business_users()
-    .business(business)
-    .page(page)
-    .per_page(per_page)
+let answer = client
+    .list_business_users()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_business_users(&self) -> builder::ListBusinessUsers<'_> {
         builder::ListBusinessUsers::new(self)
@@ -23777,10 +25863,13 @@ Sends a `GET` request to `/v3/business/{business}/cash-in/account`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.list_cash_in_accounts()
-    .business(business)
+let answer = client
+    .list_cash_in_accounts()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_cash_in_accounts(&self) -> builder::ListCashInAccounts<'_> {
         builder::ListCashInAccounts::new(self)
@@ -23796,11 +25885,17 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.get_cash_in_account_balance()
-    .business(business)
+let body: types::CashInBalanceRequest = serde_json::from_value(serde_json::json!({
+  "iban": "IR880620000000302956142002"
+}))?;
+let answer = client
+    .get_cash_in_account_balance()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_cash_in_account_balance(&self) -> builder::GetCashInAccountBalance<'_> {
         builder::GetCashInAccountBalance::new(self)
@@ -23816,11 +25911,20 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.deposit_cash_in()
-    .business(business)
+let body: types::CashInDepositRequest = serde_json::from_value(serde_json::json!({
+  "amount": 1500000,
+  "description": "تراکنش واریز بانکی تست",
+  "iban": "IR880620000000302956142002",
+  "track_id": "2ca25322-d10a-49fb-a000-788e1f59ff33"
+}))?;
+let answer = client
+    .deposit_cash_in()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn deposit_cash_in(&self) -> builder::DepositCashIn<'_> {
         builder::DepositCashIn::new(self)
@@ -23835,10 +25939,13 @@ Sends a `GET` request to `/v3/business/{business}/cash-in/code`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.get_cash_in_code()
-    .business(business)
+let answer = client
+    .get_cash_in_code()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_cash_in_code(&self) -> builder::GetCashInCode<'_> {
         builder::GetCashInCode::new(self)
@@ -23853,10 +25960,13 @@ Sends a `GET` request to `/v3/business/{business}/cash-in/pic/transactions`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.list_cash_in_pic_transactions()
-    .business(business)
+let answer = client
+    .list_cash_in_pic_transactions()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_cash_in_pic_transactions(
         &self,
@@ -23873,10 +25983,13 @@ Sends a `GET` request to `/v3/business/{business}/cash-in/suspicious-payment`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.list_suspicious_payments()
-    .business(business)
+let answer = client
+    .list_suspicious_payments()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_suspicious_payments(&self) -> builder::ListSuspiciousPayments<'_> {
         builder::ListSuspiciousPayments::new(self)
@@ -23893,12 +26006,14 @@ Arguments:
 - `id`: Suspicious payment id (type undocumented).
 - `body`
 ```ignore
-let response = client.post_suspicious_payment()
-    .business(business)
-    .id(id)
-    .body(body)
+let answer = client
+    .post_suspicious_payment()
+    .business("my-shop")
+    .id("<id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn post_suspicious_payment(&self) -> builder::PostSuspiciousPayment<'_> {
         builder::PostSuspiciousPayment::new(self)
@@ -23914,14 +26029,38 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_card()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_card()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_card(&self) -> builder::InquiryCard<'_> {
         builder::InquiryCard::new(self)
+    }
+
+    /**Inquiry: the IBAN of a card (UNCONFIRMED; body and answer undocumented)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. Send the fields Vandar gives you as a free-form object. Not retried: whether a repeat is billed or re-run is undocumented.
+
+Sends a `POST` request to `/v3/business/{business}/customers/inquiry/card-to-iban`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `body`
+```ignore
+let answer = client
+    .inquiry_card_to_iban()
+    .business("my-shop")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn inquiry_card_to_iban(&self) -> builder::InquiryCardToIban<'_> {
+        builder::InquiryCardToIban::new(self)
     }
 
     /**Inquiry: company information (purpose from the name only; body and answer undocumented)
@@ -23934,11 +26073,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_company_information()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_company_information()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_company_information(&self) -> builder::InquiryCompanyInformation<'_> {
         builder::InquiryCompanyInformation::new(self)
@@ -23954,11 +26095,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_company_signature()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_company_signature()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_company_signature(&self) -> builder::InquiryCompanySignature<'_> {
         builder::InquiryCompanySignature::new(self)
@@ -23974,11 +26117,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_fida()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_fida()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_fida(&self) -> builder::InquiryFida<'_> {
         builder::InquiryFida::new(self)
@@ -23994,11 +26139,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_iban()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_iban()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_iban(&self) -> builder::InquiryIban<'_> {
         builder::InquiryIban::new(self)
@@ -24014,11 +26161,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_kyc()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_kyc()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_kyc(&self) -> builder::InquiryKyc<'_> {
         builder::InquiryKyc::new(self)
@@ -24034,14 +26183,40 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_match_mobile_card()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_match_mobile_card()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_match_mobile_card(&self) -> builder::InquiryMatchMobileCard<'_> {
         builder::InquiryMatchMobileCard::new(self)
+    }
+
+    /**Inquiry: whether an IBAN belongs to a national code (UNCONFIRMED; body and answer undocumented)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. Send the fields Vandar gives you as a free-form object. Not retried: whether a repeat is billed or re-run is undocumented.
+
+Sends a `POST` request to `/v3/business/{business}/customers/inquiry/match-national-code-iban`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `body`
+```ignore
+let answer = client
+    .inquiry_match_national_code_iban()
+    .business("my-shop")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn inquiry_match_national_code_iban(
+        &self,
+    ) -> builder::InquiryMatchNationalCodeIban<'_> {
+        builder::InquiryMatchNationalCodeIban::new(self)
     }
 
     /**Inquiry: national code and IBAN match (purpose from the name only; body and answer undocumented)
@@ -24054,11 +26229,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_national_code_iban()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_national_code_iban()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_national_code_iban(&self) -> builder::InquiryNationalCodeIban<'_> {
         builder::InquiryNationalCodeIban::new(self)
@@ -24074,11 +26251,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_nid()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_nid()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_nid(&self) -> builder::InquiryNid<'_> {
         builder::InquiryNid::new(self)
@@ -24094,11 +26273,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_nid_image()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_nid_image()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_nid_image(&self) -> builder::InquiryNidImage<'_> {
         builder::InquiryNidImage::new(self)
@@ -24114,11 +26295,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_postal_code()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_postal_code()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_postal_code(&self) -> builder::InquiryPostalCode<'_> {
         builder::InquiryPostalCode::new(self)
@@ -24134,11 +26317,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.inquiry_shahkar()
-    .business(business)
-    .body(body)
+let answer = client
+    .inquiry_shahkar()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquiry_shahkar(&self) -> builder::InquiryShahkar<'_> {
         builder::InquiryShahkar::new(self)
@@ -24146,19 +26331,23 @@ let response = client.inquiry_shahkar()
 
     /**Check a registered customer's name, national code and birthday (KYC)
 
-For a customer registered with `create_customer`: the customer's stored data is checked, no body is sent. `authentication_status`: SUCCESSFUL (matches), FAILURE (does not match), PENDING (the registry did not answer), NOT_FOUND (error or no data). Needs activation by support. Not retried: each call queries the registry, and whether a repeat is billed is undocumented.
+For a customer registered with `create_customer`: the customer's stored data is checked. An optional body carries the identity to check (first name, last name, national code, birthday), as PM23 and zarbinco/laravel-vandar send it; without one `{}` is sent. `authentication_status`: SUCCESSFUL (matches), FAILURE (does not match), PENDING (the registry did not answer), NOT_FOUND (error or no data). Needs activation by support. Not retried: each call queries the registry, and whether a repeat is billed is undocumented.
 
 Sends a `POST` request to `/v3/business/{business}/customers/{customer}/authentication/kyc`
 
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
+- `body`
 ```ignore
-let response = client.authenticate_customer_kyc()
-    .business(business)
-    .customer(customer)
+let answer = client
+    .authenticate_customer_kyc()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn authenticate_customer_kyc(&self) -> builder::AuthenticateCustomerKyc<'_> {
         builder::AuthenticateCustomerKyc::new(self)
@@ -24166,19 +26355,23 @@ let response = client.authenticate_customer_kyc()
 
     /**Check a registered customer's mobile and national code (SHAHKAR)
 
-For a customer registered with `create_customer`: the customer's stored data is checked, no body is sent. `authentication_status`: SUCCESSFUL (matches), FAILURE (does not match), PENDING (the registry did not answer), NOT_FOUND (error or no data). Needs activation by support. Not retried: each call queries the registry, and whether a repeat is billed is undocumented.
+For a customer registered with `create_customer`: the customer's stored data is checked. An optional body carries the identity to check (national code, mobile), as zarbinco/laravel-vandar passes a payload through; without one `{}` is sent. `authentication_status`: SUCCESSFUL (matches), FAILURE (does not match), PENDING (the registry did not answer), NOT_FOUND (error or no data). Needs activation by support. Not retried: each call queries the registry, and whether a repeat is billed is undocumented.
 
 Sends a `POST` request to `/v3/business/{business}/customers/{customer}/authentication/shahkar`
 
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
+- `body`
 ```ignore
-let response = client.authenticate_customer_shahkar()
-    .business(business)
-    .customer(customer)
+let answer = client
+    .authenticate_customer_shahkar()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn authenticate_customer_shahkar(
         &self,
@@ -24197,12 +26390,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `page`: Page number (from 1); the parameter of the documented `?page=N` pagination links.
 ```ignore
-let response = client.list_customer_cards()
-    .business(business)
-    .customer(customer)
-    .page(page)
+let answer = client
+    .list_customer_cards()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_customer_cards(&self) -> builder::ListCustomerCards<'_> {
         builder::ListCustomerCards::new(self)
@@ -24219,12 +26414,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `body`
 ```ignore
-let response = client.add_customer_card()
-    .business(business)
-    .customer(customer)
-    .body(body)
+let answer = client
+    .add_customer_card()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn add_customer_card(&self) -> builder::AddCustomerCard<'_> {
         builder::AddCustomerCard::new(self)
@@ -24241,12 +26438,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `body`
 ```ignore
-let response = client.customer_card_to_iban()
-    .business(business)
-    .customer(customer)
-    .body(body)
+let answer = client
+    .customer_card_to_iban()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn customer_card_to_iban(&self) -> builder::CustomerCardToIban<'_> {
         builder::CustomerCardToIban::new(self)
@@ -24263,12 +26462,15 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `card`: The customer's card number.
 ```ignore
-let response = client.delete_customer_card()
-    .business(business)
-    .customer(customer)
-    .card(card)
+let answer = client
+    .delete_customer_card()
+    .business("my-shop")
+    .customer("<customer>")
+    .card("<card>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn delete_customer_card(&self) -> builder::DeleteCustomerCard<'_> {
         builder::DeleteCustomerCard::new(self)
@@ -24286,13 +26488,15 @@ Arguments:
 - `card`: The customer's card number.
 - `body`
 ```ignore
-let response = client.inquire_customer_card()
-    .business(business)
-    .customer(customer)
-    .card(card)
-    .body(body)
+let answer = client
+    .inquire_customer_card()
+    .business("my-shop")
+    .customer("<customer>")
+    .card("<card>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquire_customer_card(&self) -> builder::InquireCustomerCard<'_> {
         builder::InquireCustomerCard::new(self)
@@ -24309,12 +26513,15 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `card`: The customer's card number.
 ```ignore
-let response = client.set_default_customer_card()
-    .business(business)
-    .customer(customer)
-    .card(card)
+let answer = client
+    .set_default_customer_card()
+    .business("my-shop")
+    .customer("<customer>")
+    .card("<card>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn set_default_customer_card(&self) -> builder::SetDefaultCustomerCard<'_> {
         builder::SetDefaultCustomerCard::new(self)
@@ -24322,7 +26529,7 @@ let response = client.set_default_customer_card()
 
     /**A customer's identified-deposit id (cash-in code)
 
-`code` is the customer's 15-digit deposit id (a string). Creating one (POST on the same path) is documented in VD/PM23 but not in the seeds' list, so it is not offered here.
+`code` is the customer's 15-digit deposit id (a string). Create one with `create_customer_cash_in_code` (POST, on the /v2 path VD and PM23 document; an extra beyond the seeds).
 
 Sends a `GET` request to `/v3/business/{business}/customers/{customer}/cash-in-code`
 
@@ -24330,14 +26537,42 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 ```ignore
-let response = client.get_customer_cash_in_code()
-    .business(business)
-    .customer(customer)
+let answer = client
+    .get_customer_cash_in_code()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_customer_cash_in_code(&self) -> builder::GetCustomerCashInCode<'_> {
         builder::GetCustomerCashInCode::new(self)
+    }
+
+    /**Delete a customer's cash-in code (UNCONFIRMED; undocumented answer)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. Not retried.
+
+Sends a `DELETE` request to `/v3/business/{business}/customers/{customer}/cash-in-code/destroy`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
+```ignore
+let answer = client
+    .destroy_customer_cash_in_code()
+    .business("my-shop")
+    .customer("<customer>")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn destroy_customer_cash_in_code(
+        &self,
+    ) -> builder::DestroyCustomerCashInCode<'_> {
+        builder::DestroyCustomerCashInCode::new(self)
     }
 
     /**A customer's IBANs (Laravel pages)
@@ -24351,12 +26586,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `page`: Page number (from 1); the parameter of the documented `?page=N` pagination links.
 ```ignore
-let response = client.list_customer_ibans()
-    .business(business)
-    .customer(customer)
-    .page(page)
+let answer = client
+    .list_customer_ibans()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_customer_ibans(&self) -> builder::ListCustomerIbans<'_> {
         builder::ListCustomerIbans::new(self)
@@ -24373,12 +26610,14 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `body`
 ```ignore
-let response = client.add_customer_iban()
-    .business(business)
-    .customer(customer)
-    .body(body)
+let answer = client
+    .add_customer_iban()
+    .business("my-shop")
+    .customer("<customer>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn add_customer_iban(&self) -> builder::AddCustomerIban<'_> {
         builder::AddCustomerIban::new(self)
@@ -24395,12 +26634,15 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `iban`: The customer's IBAN (IR + 24 digits).
 ```ignore
-let response = client.delete_customer_iban()
-    .business(business)
-    .customer(customer)
-    .iban(iban)
+let answer = client
+    .delete_customer_iban()
+    .business("my-shop")
+    .customer("<customer>")
+    .iban("<iban>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn delete_customer_iban(&self) -> builder::DeleteCustomerIban<'_> {
         builder::DeleteCustomerIban::new(self)
@@ -24418,13 +26660,15 @@ Arguments:
 - `iban`: The customer's IBAN (IR + 24 digits).
 - `body`
 ```ignore
-let response = client.inquire_customer_iban()
-    .business(business)
-    .customer(customer)
-    .iban(iban)
-    .body(body)
+let answer = client
+    .inquire_customer_iban()
+    .business("my-shop")
+    .customer("<customer>")
+    .iban("<iban>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquire_customer_iban(&self) -> builder::InquireCustomerIban<'_> {
         builder::InquireCustomerIban::new(self)
@@ -24441,15 +26685,64 @@ Arguments:
 - `customer`: Customer id (UUID) from `list_customers` or `create_customer`.
 - `iban`: The customer's IBAN (IR + 24 digits).
 ```ignore
-let response = client.set_default_customer_iban()
-    .business(business)
-    .customer(customer)
-    .iban(iban)
+let answer = client
+    .set_default_customer_iban()
+    .business("my-shop")
+    .customer("<customer>")
+    .iban("<iban>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn set_default_customer_iban(&self) -> builder::SetDefaultCustomerIban<'_> {
         builder::SetDefaultCustomerIban::new(self)
+    }
+
+    /**Number of statement records and pages for a page size
+
+`total` records of the statement (`list_transactions`) and the number of `pages` of `per_page` records.
+
+Sends a `GET` request to `/v3/business/{business}/meta`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `page`: Page number (VD example URL).
+- `per_page`: Page size the page count is computed for.
+```ignore
+let answer = client
+    .get_transaction_meta()
+    .business("my-shop")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn get_transaction_meta(&self) -> builder::GetTransactionMeta<'_> {
+        builder::GetTransactionMeta::new(self)
+    }
+
+    /**Real-time statement of the business's bank account (Avand; UNCONFIRMED, undocumented answer)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. The package passes query parameters through without naming them; none is offered.
+
+Sends a `GET` request to `/v3/business/{business}/settlement/account/realtime-statement`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+```ignore
+let answer = client
+    .get_account_realtime_statement()
+    .business("my-shop")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn get_account_realtime_statement(
+        &self,
+    ) -> builder::GetAccountRealtimeStatement<'_> {
+        builder::GetAccountRealtimeStatement::new(self)
     }
 
     /**Statement of the business's bank account (Avand; undocumented)
@@ -24461,10 +26754,13 @@ Sends a `GET` request to `/v3/business/{business}/settlement/account/statement`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.get_account_statement()
-    .business(business)
+let answer = client
+    .get_account_statement()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_account_statement(&self) -> builder::GetAccountStatement<'_> {
         builder::GetAccountStatement::new(self)
@@ -24480,14 +26776,72 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `iban`: IBAN of one of the business's own bank accounts (IR + 24 digits; format not documented).
 ```ignore
-let response = client.get_account_last_balance()
-    .business(business)
-    .iban(iban)
+let answer = client
+    .get_account_last_balance()
+    .business("my-shop")
+    .iban("<iban>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_account_last_balance(&self) -> builder::GetAccountLastBalance<'_> {
         builder::GetAccountLastBalance::new(self)
+    }
+
+    /**Label a transaction of the business's bank account (Avand; UNCONFIRMED, undocumented body and answer)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. Its body is passed through by the package without naming a field: send the fields Vandar gives you as a free-form object. Not retried.
+
+Sends a `POST` request to `/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `iban`: IBAN of one of the business's own bank accounts (IR + 24 digits; format not documented).
+- `tracking_code`: Tracking code of the account transaction to label.
+- `body`
+```ignore
+let answer = client
+    .add_account_transaction_label()
+    .business("my-shop")
+    .iban("<iban>")
+    .tracking_code("<tracking_code>")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn add_account_transaction_label(
+        &self,
+    ) -> builder::AddAccountTransactionLabel<'_> {
+        builder::AddAccountTransactionLabel::new(self)
+    }
+
+    /**Remove a transaction's label (Avand; UNCONFIRMED, undocumented answer)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. The package may send a free-form body with the DELETE; what it would carry is not named, so none is sent. Not retried.
+
+Sends a `DELETE` request to `/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `iban`: IBAN of one of the business's own bank accounts (IR + 24 digits; format not documented).
+- `tracking_code`: Tracking code of the account transaction to label.
+```ignore
+let answer = client
+    .remove_account_transaction_label()
+    .business("my-shop")
+    .iban("<iban>")
+    .tracking_code("<tracking_code>")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn remove_account_transaction_label(
+        &self,
+    ) -> builder::RemoveAccountTransactionLabel<'_> {
+        builder::RemoveAccountTransactionLabel::new(self)
     }
 
     /**Banks and their account-to-account (A2A) health and limits (Rial)
@@ -24502,13 +26856,13 @@ Arguments:
 - `is_a2a_bank_active`: Only banks enabled in the business's A2A tool.
 - `is_a2a_bank_healthy`: Only banks whose A2A is healthy now.
 ```ignore
-let response = client.list_settlement_banks()
-    .business(business)
-    .has_a2a_bank_ability(has_a2a_bank_ability)
-    .is_a2a_bank_active(is_a2a_bank_active)
-    .is_a2a_bank_healthy(is_a2a_bank_healthy)
+let answer = client
+    .list_settlement_banks()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_settlement_banks(&self) -> builder::ListSettlementBanks<'_> {
         builder::ListSettlementBanks::new(self)
@@ -24523,10 +26877,13 @@ Sends a `GET` request to `/v3/business/{business}/settlement/queued`
 Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 ```ignore
-let response = client.list_queued_settlements()
-    .business(business)
+let answer = client
+    .list_queued_settlements()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_queued_settlements(&self) -> builder::ListQueuedSettlements<'_> {
         builder::ListQueuedSettlements::new(self)
@@ -24542,11 +26899,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.store_queued_settlement()
-    .business(business)
-    .body(body)
+let answer = client
+    .store_queued_settlement()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn store_queued_settlement(&self) -> builder::StoreQueuedSettlement<'_> {
         builder::StoreQueuedSettlement::new(self)
@@ -24562,11 +26921,13 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.cancel_queued_settlement()
-    .business(business)
-    .body(body)
+let answer = client
+    .cancel_queued_settlement()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn cancel_queued_settlement(&self) -> builder::CancelQueuedSettlement<'_> {
         builder::CancelQueuedSettlement::new(self)
@@ -24582,11 +26943,14 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `id`: Queued settlement id (type undocumented).
 ```ignore
-let response = client.get_queued_settlement()
-    .business(business)
-    .id(id)
+let answer = client
+    .get_queued_settlement()
+    .business("my-shop")
+    .id("<id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_queued_settlement(&self) -> builder::GetQueuedSettlement<'_> {
         builder::GetQueuedSettlement::new(self)
@@ -24602,11 +26966,22 @@ Arguments:
 - `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
 - `body`
 ```ignore
-let response = client.store_settlement()
-    .business(business)
+let body: types::SettlementRequest = serde_json::from_value(serde_json::json!({
+  "amount": 50000,
+  "iban": "IR430550011480005587452001",
+  "is_instant": false,
+  "notify_url": "https://yourdomain.com/nofiy_me",
+  "payment_number": "123456",
+  "track_id": "6feb8114-25d5-372e-83e0-23ae783041a9"
+}))?;
+let answer = client
+    .store_settlement()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn store_settlement(&self) -> builder::StoreSettlement<'_> {
         builder::StoreSettlement::new(self)
@@ -24636,25 +27011,13 @@ Arguments:
 - `track_id`: Settlement `track_id` (the one sent to `store_settlement`).
 - `tracking_code`: Tracking code.
 ```ignore
-let response = client.list_transactions()
-    .business(business)
-    .channel(channel)
-    .factor_number(factor_number)
-    .form_id(form_id)
-    .from_date(from_date)
-    .id(id)
-    .per_page(per_page)
-    .q(q)
-    .ref_id(ref_id)
-    .search_field(search_field)
-    .start_after(start_after)
-    .status(status)
-    .status_kind(status_kind)
-    .to_date(to_date)
-    .track_id(track_id)
-    .tracking_code(tracking_code)
+let answer = client
+    .list_transactions()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_transactions(&self) -> builder::ListTransactions<'_> {
         builder::ListTransactions::new(self)
@@ -24671,15 +27034,40 @@ Arguments:
 - `transaction_id`: Vandar id of the successful IPG transaction (e.g. `166958852971`).
 - `body`
 ```ignore
-let response = client.refund_transaction()
-    .business(business)
-    .transaction_id(transaction_id)
+let body: types::RefundRequest = serde_json::from_value(serde_json::json!({
+  "description": "160969188194 بازگشت وجه تراکنش ",
+  "payment_number": "13456"
+}))?;
+let answer = client
+    .refund_transaction()
+    .business("my-shop")
+    .transaction_id("<transaction_id>")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn refund_transaction(&self) -> builder::RefundTransaction<'_> {
         builder::RefundTransaction::new(self)
+    }
+
+    /**Log out: end the access token (undocumented answer)
+
+Ends the session of the bearer token. Only the method and path are documented (PM23); the answer is kept as a free-form object. Repeating it changes nothing more, so it may be retried.
+
+Sends a `GET` request to `/v3/logout`
+
+```ignore
+let answer = client
+    .logout()
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn logout(&self) -> builder::Logout<'_> {
+        builder::Logout::new(self)
     }
 
     /**Rotate the access and refresh tokens
@@ -24689,13 +27077,88 @@ Exchanges a refresh token (from the dashboard or the previous refresh) for a new
 Sends a `POST` request to `/v3/refreshtoken`
 
 ```ignore
-let response = client.refresh_token()
+let body: types::RefreshTokenRequest = serde_json::from_value(serde_json::json!({
+  "refreshtoken": "def50200c4d2462d2de167da1*******"
+}))?;
+let answer = client
+    .refresh_token()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn refresh_token(&self) -> builder::RefreshToken<'_> {
         builder::RefreshToken::new(self)
+    }
+
+    /**Settlements, v4 (UNCONFIRMED: listed by an unofficial package only; undocumented answer)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. Query parameters are passed through by that package and not named; none is offered. Prefer `list_settlements` (v2.1, documented).
+
+Sends a `GET` request to `/v4/business/{business}/settlement`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+```ignore
+let answer = client
+    .list_settlements_v4()
+    .business("my-shop")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn list_settlements_v4(&self) -> builder::ListSettlementsV4<'_> {
+        builder::ListSettlementsV4::new(self)
+    }
+
+    /**One settlement by its `track_id`, v4 (UNCONFIRMED; undocumented answer)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. If it exists, a look-up by the client's `track_id` is the natural recovery after an unknown settlement outcome (`Error::OutcomeUnknown` from `store_settlement`): it needs nothing the client did not already hold. Do not rely on it: the documented recovery remains `list_transactions` filtered by `track_id` or `list_settlements`.
+
+Sends a `GET` request to `/v4/business/{business}/settlement/{track_id}`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `track_id`: The `track_id` sent with `store_settlement`.
+```ignore
+let answer = client
+    .get_settlement_by_track_id()
+    .business("my-shop")
+    .track_id("<track_id>")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn get_settlement_by_track_id(&self) -> builder::GetSettlementByTrackId<'_> {
+        builder::GetSettlementByTrackId::new(self)
+    }
+
+    /**Cancel a settlement by its `track_id`, v4 (UNCONFIRMED; undocumented answer)
+
+Unconfirmed: only zarbinco/laravel-vandar (an unofficial package) lists it; no Vandar source documents it. Prefer `cancel_settlement` (v2.1, documented). Not retried.
+
+Sends a `DELETE` request to `/v4/business/{business}/settlement/{track_id}`
+
+Arguments:
+- `business`: English name (slug) of the business, as in the dashboard (Settings, basic info, English brand name).
+- `track_id`: The `track_id` sent with `store_settlement`.
+```ignore
+let answer = client
+    .cancel_settlement_by_track_id()
+    .business("my-shop")
+    .track_id("<track_id>")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn cancel_settlement_by_track_id(
+        &self,
+    ) -> builder::CancelSettlementByTrackId<'_> {
+        builder::CancelSettlementByTrackId::new(self)
     }
 }
 
@@ -25788,6 +28251,248 @@ pub mod builder {
         }
     }
 
+    /**Builder for [`Client::authenticate_person_kyc`]
+
+[`Client::authenticate_person_kyc`]: super::Client::authenticate_person_kyc*/
+    #[derive(Debug, Clone)]
+    pub struct AuthenticatePersonKyc<'a> {
+        client: &'a super::Client,
+        business: Result<types::AuthenticatePersonKycBusiness, String>,
+        body: Result<types::builder::KycPersonInput, String>,
+    }
+
+    impl<'a> AuthenticatePersonKyc<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AuthenticatePersonKycBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `AuthenticatePersonKycBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::KycPersonInput>,
+            <V as std::convert::TryInto<
+                types::KycPersonInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `KycPersonInput` for body failed: {}", s)
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::KycPersonInput,
+            ) -> types::builder::KycPersonInput,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/v2/business/{business}/customers/authentication/kyc`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            types::AuthenticationResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthenticationResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, body } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::KycPersonInput::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/business/{}/customers/authentication/kyc", client.baseurl,
+                encode_path(& business.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "authenticate_person_kyc").await
+        }
+    }
+
+    /**Builder for [`Client::authenticate_person_shahkar`]
+
+[`Client::authenticate_person_shahkar`]: super::Client::authenticate_person_shahkar*/
+    #[derive(Debug, Clone)]
+    pub struct AuthenticatePersonShahkar<'a> {
+        client: &'a super::Client,
+        business: Result<types::AuthenticatePersonShahkarBusiness, String>,
+        body: Result<types::builder::ShahkarPersonInput, String>,
+    }
+
+    impl<'a> AuthenticatePersonShahkar<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AuthenticatePersonShahkarBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `AuthenticatePersonShahkarBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ShahkarPersonInput>,
+            <V as std::convert::TryInto<
+                types::ShahkarPersonInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ShahkarPersonInput` for body failed: {}", s)
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ShahkarPersonInput,
+            ) -> types::builder::ShahkarPersonInput,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+
+        ///Sends a `POST` request to `/v2/business/{business}/customers/authentication/shahkar`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            types::AuthenticationResult,
+            ::vandar_runtime::Error,
+        > {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthenticationResult>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, body } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ShahkarPersonInput::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/business/{}/customers/authentication/shahkar", client.baseurl,
+                encode_path(& business.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "authenticate_person_shahkar").await
+        }
+    }
+
     /**Builder for [`Client::list_customer_fields`]
 
 [`Client::list_customer_fields`]: super::Client::list_customer_fields*/
@@ -26669,6 +29374,106 @@ pub mod builder {
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
             client.inner.call(request, "delete_customer").await
+        }
+    }
+
+    /**Builder for [`Client::create_customer_cash_in_code`]
+
+[`Client::create_customer_cash_in_code`]: super::Client::create_customer_cash_in_code*/
+    #[derive(Debug, Clone)]
+    pub struct CreateCustomerCashInCode<'a> {
+        client: &'a super::Client,
+        business: Result<types::CreateCustomerCashInCodeBusiness, String>,
+        customer: Result<types::CreateCustomerCashInCodeCustomer, String>,
+    }
+
+    impl<'a> CreateCustomerCashInCode<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                customer: Err("customer was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCustomerCashInCodeBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CreateCustomerCashInCodeBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn customer<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCustomerCashInCodeCustomer>,
+        {
+            self.customer = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CreateCustomerCashInCodeCustomer` for customer failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `POST` request to `/v2/business/{business}/customers/{customer}/cash-in-code`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::CashInCode, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::CashInCode>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, customer } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/business/{}/customers/{}/cash-in-code", client.baseurl,
+                encode_path(& business.to_string()), encode_path(& customer.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "create_customer_cash_in_code").await
         }
     }
 
@@ -28189,6 +30994,104 @@ pub mod builder {
         }
     }
 
+    /**Builder for [`Client::inquiry_card_to_iban`]
+
+[`Client::inquiry_card_to_iban`]: super::Client::inquiry_card_to_iban*/
+    #[derive(Debug, Clone)]
+    pub struct InquiryCardToIban<'a> {
+        client: &'a super::Client,
+        business: Result<types::InquiryCardToIbanBusiness, String>,
+        body: Result<types::Undocumented, String>,
+    }
+
+    impl<'a> InquiryCardToIban<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InquiryCardToIbanBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `InquiryCardToIbanBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Undocumented>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| "conversion to `Undocumented` for body failed".to_string());
+            self
+        }
+
+        ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/card-to-iban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, body } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/customers/inquiry/card-to-iban", client.baseurl,
+                encode_path(& business.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_card_to_iban").await
+        }
+    }
+
     /**Builder for [`Client::inquiry_company_information`]
 
 [`Client::inquiry_company_information`]: super::Client::inquiry_company_information*/
@@ -28774,6 +31677,104 @@ pub mod builder {
         }
     }
 
+    /**Builder for [`Client::inquiry_match_national_code_iban`]
+
+[`Client::inquiry_match_national_code_iban`]: super::Client::inquiry_match_national_code_iban*/
+    #[derive(Debug, Clone)]
+    pub struct InquiryMatchNationalCodeIban<'a> {
+        client: &'a super::Client,
+        business: Result<types::InquiryMatchNationalCodeIbanBusiness, String>,
+        body: Result<types::Undocumented, String>,
+    }
+
+    impl<'a> InquiryMatchNationalCodeIban<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InquiryMatchNationalCodeIbanBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `InquiryMatchNationalCodeIbanBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Undocumented>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| "conversion to `Undocumented` for body failed".to_string());
+            self
+        }
+
+        ///Sends a `POST` request to `/v3/business/{business}/customers/inquiry/match-national-code-iban`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, body } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/customers/inquiry/match-national-code-iban", client
+                .baseurl, encode_path(& business.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "inquiry_match_national_code_iban").await
+        }
+    }
+
     /**Builder for [`Client::inquiry_national_code_iban`]
 
 [`Client::inquiry_national_code_iban`]: super::Client::inquiry_national_code_iban*/
@@ -29271,6 +32272,7 @@ pub mod builder {
         client: &'a super::Client,
         business: Result<types::AuthenticateCustomerKycBusiness, String>,
         customer: Result<types::AuthenticateCustomerKycCustomer, String>,
+        body: Result<types::builder::KycIdentityInput, String>,
     }
 
     impl<'a> AuthenticateCustomerKyc<'a> {
@@ -29279,6 +32281,7 @@ pub mod builder {
                 client: client,
                 business: Err("business was not initialized".to_string()),
                 customer: Err("customer was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
             }
         }
 
@@ -29305,6 +32308,32 @@ pub mod builder {
                     "conversion to `AuthenticateCustomerKycCustomer` for customer failed"
                         .to_string()
                 });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::KycIdentityInput>,
+            <V as std::convert::TryInto<
+                types::KycIdentityInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `KycIdentityInput` for body failed: {}", s)
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::KycIdentityInput,
+            ) -> types::builder::KycIdentityInput,
+        {
+            self.body = self.body.map(f);
             self
         }
 
@@ -29336,9 +32365,14 @@ pub mod builder {
             ::vandar_runtime::Answer<types::AuthenticationResult>,
             ::vandar_runtime::Error,
         > {
-            let Self { client, business, customer } = self;
+            let Self { client, business, customer, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::KycIdentityInput::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/authentication/kyc", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -29359,6 +32393,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .json(&body)
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
@@ -29374,6 +32409,7 @@ pub mod builder {
         client: &'a super::Client,
         business: Result<types::AuthenticateCustomerShahkarBusiness, String>,
         customer: Result<types::AuthenticateCustomerShahkarCustomer, String>,
+        body: Result<types::builder::ShahkarIdentityInput, String>,
     }
 
     impl<'a> AuthenticateCustomerShahkar<'a> {
@@ -29382,6 +32418,7 @@ pub mod builder {
                 client: client,
                 business: Err("business was not initialized".to_string()),
                 customer: Err("customer was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
             }
         }
 
@@ -29408,6 +32445,34 @@ pub mod builder {
                     "conversion to `AuthenticateCustomerShahkarCustomer` for customer failed"
                         .to_string()
                 });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ShahkarIdentityInput>,
+            <V as std::convert::TryInto<
+                types::ShahkarIdentityInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ShahkarIdentityInput` for body failed: {}", s
+                    )
+                });
+            self
+        }
+
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ShahkarIdentityInput,
+            ) -> types::builder::ShahkarIdentityInput,
+        {
+            self.body = self.body.map(f);
             self
         }
 
@@ -29439,9 +32504,14 @@ pub mod builder {
             ::vandar_runtime::Answer<types::AuthenticationResult>,
             ::vandar_runtime::Error,
         > {
-            let Self { client, business, customer } = self;
+            let Self { client, business, customer, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ShahkarIdentityInput::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!(
                 "{}/v3/business/{}/customers/{}/authentication/shahkar", client.baseurl,
                 encode_path(& business.to_string()), encode_path(& customer.to_string()),
@@ -29462,6 +32532,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .json(&body)
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
@@ -30338,6 +33409,106 @@ pub mod builder {
         }
     }
 
+    /**Builder for [`Client::destroy_customer_cash_in_code`]
+
+[`Client::destroy_customer_cash_in_code`]: super::Client::destroy_customer_cash_in_code*/
+    #[derive(Debug, Clone)]
+    pub struct DestroyCustomerCashInCode<'a> {
+        client: &'a super::Client,
+        business: Result<types::DestroyCustomerCashInCodeBusiness, String>,
+        customer: Result<types::DestroyCustomerCashInCodeCustomer, String>,
+    }
+
+    impl<'a> DestroyCustomerCashInCode<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                customer: Err("customer was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DestroyCustomerCashInCodeBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DestroyCustomerCashInCodeBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn customer<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DestroyCustomerCashInCodeCustomer>,
+        {
+            self.customer = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DestroyCustomerCashInCodeCustomer` for customer failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `DELETE` request to `/v3/business/{business}/customers/{customer}/cash-in-code/destroy`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, customer } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/customers/{}/cash-in-code/destroy", client.baseurl,
+                encode_path(& business.to_string()), encode_path(& customer.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "destroy_customer_cash_in_code").await
+        }
+    }
+
     /**Builder for [`Client::list_customer_ibans`]
 
 [`Client::list_customer_ibans`]: super::Client::list_customer_ibans*/
@@ -30973,6 +34144,210 @@ pub mod builder {
         }
     }
 
+    /**Builder for [`Client::get_transaction_meta`]
+
+[`Client::get_transaction_meta`]: super::Client::get_transaction_meta*/
+    #[derive(Debug, Clone)]
+    pub struct GetTransactionMeta<'a> {
+        client: &'a super::Client,
+        business: Result<types::GetTransactionMetaBusiness, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        per_page: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+
+    impl<'a> GetTransactionMeta<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                page: Ok(None),
+                per_page: Ok(None),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetTransactionMetaBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetTransactionMetaBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `GET` request to `/v3/business/{business}/meta`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::TransactionMeta, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::TransactionMeta>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, page, per_page } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/meta", client.baseurl, encode_path(& business
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_transaction_meta").await
+        }
+    }
+
+    /**Builder for [`Client::get_account_realtime_statement`]
+
+[`Client::get_account_realtime_statement`]: super::Client::get_account_realtime_statement*/
+    #[derive(Debug, Clone)]
+    pub struct GetAccountRealtimeStatement<'a> {
+        client: &'a super::Client,
+        business: Result<types::GetAccountRealtimeStatementBusiness, String>,
+    }
+
+    impl<'a> GetAccountRealtimeStatement<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAccountRealtimeStatementBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetAccountRealtimeStatementBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `GET` request to `/v3/business/{business}/settlement/account/realtime-statement`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/settlement/account/realtime-statement", client
+                .baseurl, encode_path(& business.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_account_realtime_statement").await
+        }
+    }
+
     /**Builder for [`Client::get_account_statement`]
 
 [`Client::get_account_statement`]: super::Client::get_account_statement*/
@@ -31154,6 +34529,256 @@ pub mod builder {
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
             client.inner.call(request, "get_account_last_balance").await
+        }
+    }
+
+    /**Builder for [`Client::add_account_transaction_label`]
+
+[`Client::add_account_transaction_label`]: super::Client::add_account_transaction_label*/
+    #[derive(Debug, Clone)]
+    pub struct AddAccountTransactionLabel<'a> {
+        client: &'a super::Client,
+        business: Result<types::AddAccountTransactionLabelBusiness, String>,
+        iban: Result<types::AddAccountTransactionLabelIban, String>,
+        tracking_code: Result<types::AddAccountTransactionLabelTrackingCode, String>,
+        body: Result<types::Undocumented, String>,
+    }
+
+    impl<'a> AddAccountTransactionLabel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                iban: Err("iban was not initialized".to_string()),
+                tracking_code: Err("tracking_code was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddAccountTransactionLabelBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `AddAccountTransactionLabelBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn iban<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddAccountTransactionLabelIban>,
+        {
+            self.iban = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `AddAccountTransactionLabelIban` for iban failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn tracking_code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddAccountTransactionLabelTrackingCode>,
+        {
+            self.tracking_code = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `AddAccountTransactionLabelTrackingCode` for tracking_code failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Undocumented>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| "conversion to `Undocumented` for body failed".to_string());
+            self
+        }
+
+        ///Sends a `POST` request to `/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, iban, tracking_code, body } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let tracking_code = tracking_code
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/settlement/account/{}/transaction/{}/label", client
+                .baseurl, encode_path(& business.to_string()), encode_path(& iban
+                .to_string()), encode_path(& tracking_code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "add_account_transaction_label").await
+        }
+    }
+
+    /**Builder for [`Client::remove_account_transaction_label`]
+
+[`Client::remove_account_transaction_label`]: super::Client::remove_account_transaction_label*/
+    #[derive(Debug, Clone)]
+    pub struct RemoveAccountTransactionLabel<'a> {
+        client: &'a super::Client,
+        business: Result<types::RemoveAccountTransactionLabelBusiness, String>,
+        iban: Result<types::RemoveAccountTransactionLabelIban, String>,
+        tracking_code: Result<types::RemoveAccountTransactionLabelTrackingCode, String>,
+    }
+
+    impl<'a> RemoveAccountTransactionLabel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                iban: Err("iban was not initialized".to_string()),
+                tracking_code: Err("tracking_code was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemoveAccountTransactionLabelBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `RemoveAccountTransactionLabelBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn iban<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemoveAccountTransactionLabelIban>,
+        {
+            self.iban = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `RemoveAccountTransactionLabelIban` for iban failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn tracking_code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemoveAccountTransactionLabelTrackingCode>,
+        {
+            self.tracking_code = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `RemoveAccountTransactionLabelTrackingCode` for tracking_code failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `DELETE` request to `/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, iban, tracking_code } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let tracking_code = tracking_code
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/settlement/account/{}/transaction/{}/label", client
+                .baseurl, encode_path(& business.to_string()), encode_path(& iban
+                .to_string()), encode_path(& tracking_code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "remove_account_transaction_label").await
         }
     }
 
@@ -32331,6 +35956,69 @@ pub mod builder {
         }
     }
 
+    /**Builder for [`Client::logout`]
+
+[`Client::logout`]: super::Client::logout*/
+    #[derive(Debug, Clone)]
+    pub struct Logout<'a> {
+        client: &'a super::Client,
+    }
+
+    impl<'a> Logout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+
+        ///Sends a `GET` request to `/v3/logout`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/v3/logout", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "logout").await
+        }
+    }
+
     /**Builder for [`Client::refresh_token`]
 
 [`Client::refresh_token`]: super::Client::refresh_token*/
@@ -32427,6 +36115,290 @@ pub mod builder {
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
             client.inner.call(request, "refresh_token").await
+        }
+    }
+
+    /**Builder for [`Client::list_settlements_v4`]
+
+[`Client::list_settlements_v4`]: super::Client::list_settlements_v4*/
+    #[derive(Debug, Clone)]
+    pub struct ListSettlementsV4<'a> {
+        client: &'a super::Client,
+        business: Result<types::ListSettlementsV4Business, String>,
+    }
+
+    impl<'a> ListSettlementsV4<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListSettlementsV4Business>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `ListSettlementsV4Business` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `GET` request to `/v4/business/{business}/settlement`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/business/{}/settlement", client.baseurl, encode_path(& business
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_settlements_v4").await
+        }
+    }
+
+    /**Builder for [`Client::get_settlement_by_track_id`]
+
+[`Client::get_settlement_by_track_id`]: super::Client::get_settlement_by_track_id*/
+    #[derive(Debug, Clone)]
+    pub struct GetSettlementByTrackId<'a> {
+        client: &'a super::Client,
+        business: Result<types::GetSettlementByTrackIdBusiness, String>,
+        track_id: Result<types::GetSettlementByTrackIdTrackId, String>,
+    }
+
+    impl<'a> GetSettlementByTrackId<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                track_id: Err("track_id was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetSettlementByTrackIdBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetSettlementByTrackIdBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn track_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetSettlementByTrackIdTrackId>,
+        {
+            self.track_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetSettlementByTrackIdTrackId` for track_id failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `GET` request to `/v4/business/{business}/settlement/{track_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, track_id } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/business/{}/settlement/{}", client.baseurl, encode_path(& business
+                .to_string()), encode_path(& track_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_settlement_by_track_id").await
+        }
+    }
+
+    /**Builder for [`Client::cancel_settlement_by_track_id`]
+
+[`Client::cancel_settlement_by_track_id`]: super::Client::cancel_settlement_by_track_id*/
+    #[derive(Debug, Clone)]
+    pub struct CancelSettlementByTrackId<'a> {
+        client: &'a super::Client,
+        business: Result<types::CancelSettlementByTrackIdBusiness, String>,
+        track_id: Result<types::CancelSettlementByTrackIdTrackId, String>,
+    }
+
+    impl<'a> CancelSettlementByTrackId<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                track_id: Err("track_id was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CancelSettlementByTrackIdBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CancelSettlementByTrackIdBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn track_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CancelSettlementByTrackIdTrackId>,
+        {
+            self.track_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CancelSettlementByTrackIdTrackId` for track_id failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `DELETE` request to `/v4/business/{business}/settlement/{track_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::Undocumented, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::Undocumented>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, track_id } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/business/{}/settlement/{}", client.baseurl, encode_path(& business
+                .to_string()), encode_path(& track_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "cancel_settlement_by_track_id").await
         }
     }
 }
@@ -32583,6 +36555,74 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         ],
     },
     ::vandar_runtime::Route {
+        operation_id: "authenticate_person_kyc",
+        method: "POST",
+        host: "https://api.vandar.io",
+        path: "/v2/business/{business}/customers/authentication/kyc",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "birthday",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "first_name",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "individual_national_code",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "last_name",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "authenticate_person_shahkar",
+        method: "POST",
+        host: "https://api.vandar.io",
+        path: "/v2/business/{business}/customers/authentication/shahkar",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
+        checks: &[
+            ::vandar_runtime::FieldCheck {
+                field: "individual_national_code",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+            ::vandar_runtime::FieldCheck {
+                field: "mobile",
+                minimum: None,
+                maximum: None,
+                max_items: None,
+                min_length: Some(1usize),
+                http_url: false,
+            },
+        ],
+    },
+    ::vandar_runtime::Route {
         operation_id: "list_customer_fields",
         method: "GET",
         host: "https://api.vandar.io",
@@ -32687,6 +36727,15 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v2/business/{business}/customers/{customer}",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "create_customer_cash_in_code",
+        method: "POST",
+        host: "https://api.vandar.io",
+        path: "/v2/business/{business}/customers/{customer}/cash-in-code",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
         checks: &[],
     },
     ::vandar_runtime::Route {
@@ -32884,6 +36933,15 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         checks: &[],
     },
     ::vandar_runtime::Route {
+        operation_id: "inquiry_card_to_iban",
+        method: "POST",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/customers/inquiry/card-to-iban",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
         operation_id: "inquiry_company_information",
         method: "POST",
         host: "https://api.vandar.io",
@@ -32933,6 +36991,15 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/match-mobile-card",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "inquiry_match_national_code_iban",
+        method: "POST",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/customers/inquiry/match-national-code-iban",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: false,
         checks: &[],
@@ -33082,6 +37149,15 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         checks: &[],
     },
     ::vandar_runtime::Route {
+        operation_id: "destroy_customer_cash_in_code",
+        method: "DELETE",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/customers/{customer}/cash-in-code/destroy",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
         operation_id: "list_customer_ibans",
         method: "GET",
         host: "https://api.vandar.io",
@@ -33136,6 +37212,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         checks: &[],
     },
     ::vandar_runtime::Route {
+        operation_id: "get_transaction_meta",
+        method: "GET",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/meta",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "get_account_realtime_statement",
+        method: "GET",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/settlement/account/realtime-statement",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
         operation_id: "get_account_statement",
         method: "GET",
         host: "https://api.vandar.io",
@@ -33151,6 +37245,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         path: "/v3/business/{business}/settlement/account/{iban}/last-balance",
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
         idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "add_account_transaction_label",
+        method: "POST",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "remove_account_transaction_label",
+        method: "DELETE",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
         checks: &[],
     },
     ::vandar_runtime::Route {
@@ -33276,6 +37388,15 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
         ],
     },
     ::vandar_runtime::Route {
+        operation_id: "logout",
+        method: "GET",
+        host: "https://api.vandar.io",
+        path: "/v3/logout",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
         operation_id: "refresh_token",
         method: "POST",
         host: "https://api.vandar.io",
@@ -33292,6 +37413,33 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "list_settlements_v4",
+        method: "GET",
+        host: "https://api.vandar.io",
+        path: "/v4/business/{business}/settlement",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "get_settlement_by_track_id",
+        method: "GET",
+        host: "https://api.vandar.io",
+        path: "/v4/business/{business}/settlement/{track_id}",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "cancel_settlement_by_track_id",
+        method: "DELETE",
+        host: "https://api.vandar.io",
+        path: "/v4/business/{business}/settlement/{track_id}",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: false,
+        checks: &[],
     },
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
@@ -33379,6 +37527,8 @@ pub mod __spec {
         "IbanInquiry",
         "IssuedTokens",
         "JalaliCompactDate",
+        "KycIdentityInput",
+        "KycPersonInput",
         "LenientBool",
         "LenientInt",
         "ListedSettlement",
@@ -33404,11 +37554,15 @@ pub mod __spec {
         "SettlementPaginator",
         "SettlementRequest",
         "SettlementStoreResult",
+        "ShahkarIdentityInput",
+        "ShahkarPersonInput",
         "StatusMessage",
         "StoredSettlement",
         "Toman",
+        "TrackId",
         "Transaction",
         "TransactionLog",
+        "TransactionMeta",
         "TransactionPage",
         "TransactionPayer",
         "TransactionReceiver",
@@ -33790,6 +37944,18 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
+            "KycIdentityInput" => {
+                Some(
+                    ::serde_json::from_value::<super::types::KycIdentityInput>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "KycPersonInput" => {
+                Some(
+                    ::serde_json::from_value::<super::types::KycPersonInput>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "LenientBool" => {
                 Some(
                     ::serde_json::from_value::<
@@ -33954,6 +38120,18 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
+            "ShahkarIdentityInput" => {
+                Some(
+                    ::serde_json::from_value::<super::types::ShahkarIdentityInput>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "ShahkarPersonInput" => {
+                Some(
+                    ::serde_json::from_value::<super::types::ShahkarPersonInput>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "StatusMessage" => {
                 Some(
                     ::serde_json::from_value::<super::types::StatusMessage>(value)
@@ -33972,6 +38150,12 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
+            "TrackId" => {
+                Some(
+                    ::serde_json::from_value::<::vandar_runtime::domain::TrackId>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "Transaction" => {
                 Some(
                     ::serde_json::from_value::<super::types::Transaction>(value)
@@ -33981,6 +38165,12 @@ pub mod __spec {
             "TransactionLog" => {
                 Some(
                     ::serde_json::from_value::<super::types::TransactionLog>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "TransactionMeta" => {
+                Some(
+                    ::serde_json::from_value::<super::types::TransactionMeta>(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -34402,6 +38592,18 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "KycIdentityInput" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::KycIdentityInput>(bytes)
+                        .map(drop),
+                )
+            }
+            "KycPersonInput" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::KycPersonInput>(bytes)
+                        .map(drop),
+                )
+            }
             "LenientBool" => {
                 Some(
                     ::serde_json::from_slice::<
@@ -34559,6 +38761,18 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "ShahkarIdentityInput" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::ShahkarIdentityInput>(bytes)
+                        .map(drop),
+                )
+            }
+            "ShahkarPersonInput" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::ShahkarPersonInput>(bytes)
+                        .map(drop),
+                )
+            }
             "StatusMessage" => {
                 Some(
                     ::serde_json::from_slice::<super::types::StatusMessage>(bytes)
@@ -34577,6 +38791,12 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "TrackId" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::TrackId>(bytes)
+                        .map(drop),
+                )
+            }
             "Transaction" => {
                 Some(
                     ::serde_json::from_slice::<super::types::Transaction>(bytes)
@@ -34586,6 +38806,12 @@ pub mod __spec {
             "TransactionLog" => {
                 Some(
                     ::serde_json::from_slice::<super::types::TransactionLog>(bytes)
+                        .map(drop),
+                )
+            }
+            "TransactionMeta" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::TransactionMeta>(bytes)
                         .map(drop),
                 )
             }
@@ -35124,6 +39350,22 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
+            "KycIdentityInput" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::KycIdentityInput),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "KycPersonInput" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::KycPersonInput),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
             "LenientBool" => {
                 Some(
                     ::serde_json::to_value(
@@ -35328,6 +39570,22 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
+            "ShahkarIdentityInput" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::ShahkarIdentityInput),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "ShahkarPersonInput" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::ShahkarPersonInput),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
             "StatusMessage" => {
                 Some(
                     ::serde_json::to_value(
@@ -35352,6 +39610,14 @@ pub mod __spec {
                         .expect("a JSON Schema always serializes"),
                 )
             }
+            "TrackId" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::TrackId),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
             "Transaction" => {
                 Some(
                     ::serde_json::to_value(
@@ -35364,6 +39630,14 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(super::types::TransactionLog),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "TransactionMeta" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::TransactionMeta),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

@@ -58,7 +58,8 @@ pub use generated::{
     __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
 };
 pub use notification::{NotificationError, SettlementNotification};
-pub use pagination::{CursorPage, Page, PagedRequest, Paginate, cursor_items};
+pub use pagination::{CursorPage, Page};
+pub use vandar_runtime::pagination::{ListRequest, Paginate, Position};
 pub use vandar_runtime::{ApiError, Error};
 
 use futures::Stream;
@@ -180,7 +181,7 @@ impl Client {
         &'a self,
         request: builder::ListTransactions<'a>,
     ) -> impl Stream<Item = Result<types::Transaction, Error>> + Send + 'a {
-        cursor_items(request)
+        request.items()
     }
 
     /// Confirm a [`SettlementNotification`] by asking the API (`get_settlement` with the

@@ -4,9 +4,13 @@
 //!
 //! * **Laravel pages**: the request takes `page` (1, 2, ...); the answer carries `data` plus
 //!   either `links`/`meta` (`current_page`, `last_page`, `next`) or the same counters flat
-//!   (the v2.1 settlement list nests them under `data.settlements`). [`Paginate`] walks them.
+//!   (the v2.1 settlement list nests them under `data.settlements`).
 //! * **Cursor**: the statement (`list_transactions`) answers `has_more` and takes
-//!   `start_after` = the `id` of the last item. [`cursor_items`] walks it.
+//!   `start_after` = the `id` of the last item.
+//!
+//! Both walk the same way: every list builder implements
+//! [`ListRequest`](vandar_runtime::ListRequest), so `.pages()` and `.items()` of
+//! [`Paginate`](crate::Paginate) stream it.
 //!
 //! The page links in the answers point to hosts that are not documented as callable
 //! (`customer.vandar.io`, `api.settlement.vandar.io`, `api.vandar.local`), so the streams never
@@ -17,10 +21,9 @@
 //! than the one asked for (it ignored `page`; continuing would repeat items forever), or at the
 //! first error, which it yields.
 
-use std::future::Future;
 use std::num::NonZeroU64;
 
-use futures::{Stream, TryStreamExt, stream};
+use vandar_runtime::pagination::{ListRequest, Position};
 
 use crate::{Error, builder, types};
 
@@ -64,73 +67,6 @@ pub trait Page {
     }
 }
 
-/// A list request that takes a `page` number: the generated builder of a Laravel-paginated
-/// operation.
-pub trait PagedRequest: Clone + Send {
-    /// The answer type.
-    type Page: Page + Send;
-
-    /// This request for page `page` (from 1).
-    fn with_page(self, page: NonZeroU64) -> Self;
-
-    /// Send the request and return the decoded page.
-    fn send_page(self) -> impl Future<Output = Result<Self::Page, Error>> + Send;
-}
-
-/// Streams over the pages of a Laravel-paginated list. Implemented for every generated list
-/// builder that takes a `page`:
-///
-/// ```no_run
-/// # async fn f(client: &vandar_core::Client) -> Result<(), vandar_core::Error> {
-/// use futures::TryStreamExt;
-/// use vandar_core::Paginate;
-/// let failed: Vec<_> = client
-///     .list_batch_settlements()
-///     .business("my-shop")
-///     .batch_id("900e69c6...")
-///     .status("FAILED")
-///     .items()
-///     .try_collect()
-///     .await?;
-/// # Ok(()) }
-/// ```
-pub trait Paginate: PagedRequest + Sized {
-    /// Every page, from page 1, as a stream of answers.
-    fn pages(self) -> impl Stream<Item = Result<Self::Page, Error>> + Send {
-        pages_from(self, NonZeroU64::MIN)
-    }
-
-    /// Every item of every page, in order.
-    fn items(self) -> impl Stream<Item = Result<<Self::Page as Page>::Item, Error>> + Send
-    where
-        <Self::Page as Page>::Item: Send,
-    {
-        self.pages()
-            .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
-            .try_flatten()
-    }
-}
-
-impl<R: PagedRequest> Paginate for R {}
-
-/// The pages of `request` starting at `first`.
-fn pages_from<R: PagedRequest>(
-    request: R,
-    first: NonZeroU64,
-) -> impl Stream<Item = Result<R::Page, Error>> + Send {
-    stream::try_unfold(Some((request, first)), |state| async move {
-        let Some((request, page)) = state else {
-            return Ok(None);
-        };
-        let answer = request.clone().with_page(page).send_page().await?;
-        let next = answer
-            .next_page(page.get())
-            .and_then(NonZeroU64::new)
-            .map(|n| (request, n));
-        Ok(Some((answer, next)))
-    })
-}
-
 fn meta_position(
     meta: Option<&types::PageMeta>,
     links: Option<&types::PageLinks>,
@@ -143,7 +79,7 @@ fn meta_position(
     (current, last, next)
 }
 
-/// Implements [`Page`] for a `{data, links, meta}` answer and [`PagedRequest`] for its builder.
+/// Implements [`Page`] for a `{data, links, meta}` answer and [`ListRequest`] for its builder.
 macro_rules! laravel_list {
     ($($builder:ident => $page:ident of $item:ident),* $(,)?) => {$(
         impl Page for types::$page {
@@ -159,13 +95,26 @@ macro_rules! laravel_list {
             }
         }
 
-        impl PagedRequest for builder::$builder<'_> {
+        impl ListRequest for builder::$builder<'_> {
             type Page = types::$page;
-            fn with_page(self, page: NonZeroU64) -> Self {
-                self.page(page)
+            type Item = types::$item;
+            fn start() -> Option<Position> {
+                Some(Position::Page(NonZeroU64::MIN))
+            }
+            fn at(self, at: &Position) -> Self {
+                match at {
+                    Position::Page(n) => self.page(*n),
+                    Position::After(_) => self,
+                }
             }
             async fn send_page(self) -> Result<types::$page, Error> {
                 self.send().await
+            }
+            fn into_items(page: types::$page) -> Vec<types::$item> {
+                Page::into_items(page)
+            }
+            fn next(page: &types::$page, asked: Option<&Position>) -> Option<Position> {
+                laravel_next(page, asked)
             }
         }
     )*};
@@ -212,15 +161,67 @@ impl types::SettlementList {
     }
 }
 
-impl PagedRequest for builder::ListSettlements<'_> {
+impl ListRequest for builder::ListSettlements<'_> {
     type Page = types::SettlementList;
+    type Item = types::ListedSettlement;
+    fn start() -> Option<Position> {
+        Some(Position::Page(NonZeroU64::MIN))
+    }
 
-    fn with_page(self, page: NonZeroU64) -> Self {
-        self.page(page)
+    fn at(self, at: &Position) -> Self {
+        match at {
+            Position::Page(n) => self.page(*n),
+            Position::After(_) => self,
+        }
     }
 
     async fn send_page(self) -> Result<types::SettlementList, Error> {
         self.send().await
+    }
+
+    fn into_items(page: types::SettlementList) -> Vec<types::ListedSettlement> {
+        Page::into_items(page)
+    }
+
+    fn next(page: &types::SettlementList, asked: Option<&Position>) -> Option<Position> {
+        laravel_next(page, asked)
+    }
+}
+
+/// The position after a Laravel page (see [`Page::next_page`]).
+fn laravel_next<P: Page>(page: &P, asked: Option<&Position>) -> Option<Position> {
+    let requested = match asked {
+        Some(Position::Page(n)) => n.get(),
+        Some(Position::After(_)) => return None,
+        None => 1,
+    };
+    page.next_page(requested)
+        .and_then(NonZeroU64::new)
+        .map(Position::Page)
+}
+
+/// The statement walks by cursor: `start_after` = the id of the last item, while `has_more`.
+impl<'a> ListRequest for builder::ListTransactions<'a> {
+    type Page = types::TransactionPage;
+    type Item = types::Transaction;
+
+    fn at(self, at: &Position) -> Self {
+        match at {
+            Position::After(id) => self.start_after(id.clone()),
+            Position::Page(_) => self,
+        }
+    }
+
+    async fn send_page(self) -> Result<types::TransactionPage, Error> {
+        self.send().await
+    }
+
+    fn into_items(page: types::TransactionPage) -> Vec<types::Transaction> {
+        CursorPage::into_items(page)
+    }
+
+    fn next(page: &types::TransactionPage, _: Option<&Position>) -> Option<Position> {
+        page.next_cursor().map(Position::After)
     }
 }
 
@@ -253,31 +254,6 @@ impl CursorPage for types::TransactionPage {
             .and_then(|t| t.id.as_ref())
             .map(ToString::to_string)
     }
-}
-
-/// The statement request (`list_transactions`, filters set) as a stream of items following
-/// the `has_more` / `start_after` cursor. Stops when `has_more` is false, when a page is
-/// empty or its last item has no `id`, or when the cursor does not advance.
-pub fn cursor_items<'a>(
-    request: builder::ListTransactions<'a>,
-) -> impl Stream<Item = Result<types::Transaction, Error>> + Send + 'a {
-    stream::try_unfold(Some((request, None::<String>)), |state| async move {
-        let Some((request, cursor)) = state else {
-            return Ok(None);
-        };
-        let mut this = request.clone();
-        if let Some(after) = &cursor {
-            this = this.start_after(after.clone());
-        }
-        let page = this.send().await?;
-        let next = page
-            .next_cursor()
-            .filter(|c| cursor.as_deref() != Some(c.as_str()))
-            .map(|c| (request, Some(c)));
-        Ok::<_, Error>(Some((page, next)))
-    })
-    .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
-    .try_flatten()
 }
 
 #[cfg(test)]

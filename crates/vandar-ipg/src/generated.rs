@@ -69,9 +69,9 @@ pub mod types {
         ///Force a payment service provider.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub port: ::std::option::Option<PaymentRequestPort>,
-        ///Restrict payment to one card, or to a list of up to 10 cards.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub valid_card_number: ::std::option::Option<PaymentRequestValidCardNumber>,
+        ///Restrict payment to these cards (1 to 10); always sent as an array, also for one card.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub valid_card_number: ::std::vec::Vec<::vandar_runtime::domain::CardNumber>,
     }
 
     impl PaymentRequest {
@@ -278,34 +278,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-
-    ///Restrict payment to one card, or to a list of up to 10 cards.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum PaymentRequestValidCardNumber {
-        CardNumber(::vandar_runtime::domain::CardNumber),
-        Array(::std::vec::Vec<::vandar_runtime::domain::CardNumber>),
-    }
-
-    impl ::std::convert::From<::vandar_runtime::domain::CardNumber>
-    for PaymentRequestValidCardNumber {
-        fn from(value: ::vandar_runtime::domain::CardNumber) -> Self {
-            Self::CardNumber(value)
-        }
-    }
-
-    impl ::std::convert::From<::std::vec::Vec<::vandar_runtime::domain::CardNumber>>
-    for PaymentRequestValidCardNumber {
-        fn from(value: ::std::vec::Vec<::vandar_runtime::domain::CardNumber>) -> Self {
-            Self::Array(value)
         }
     }
 
@@ -700,7 +672,7 @@ pub mod types {
                 ::std::string::String,
             >,
             valid_card_number: ::std::result::Result<
-                ::std::option::Option<super::PaymentRequestValidCardNumber>,
+                ::std::vec::Vec<::vandar_runtime::domain::CardNumber>,
                 ::std::string::String,
             >,
         }
@@ -842,7 +814,7 @@ pub mod types {
             pub fn valid_card_number<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PaymentRequestValidCardNumber>,
+                    ::std::vec::Vec<::vandar_runtime::domain::CardNumber>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1717,10 +1689,27 @@ Registers a payment of `amount` Rial and returns the token for the payment page.
 Sends a `POST` request to `/api/v4/send`
 
 ```ignore
-let response = client.send_payment()
+let body: types::PaymentRequest = serde_json::from_value(serde_json::json!({
+  "amount": 10000,
+  "api_key": "YOUR_GATEWAY_API_KEY",
+  "callback_url": "https://shop.example/payment/callback",
+  "comment": "first order",
+  "description": "Order 1001",
+  "factorNumber": "INV-1001",
+  "mobile_number": "09123456789",
+  "national_code": "0499370899",
+  "port": "SAMAN",
+  "valid_card_number": [
+    "6037997599999993"
+  ]
+}))?;
+let answer = client
+    .send_payment()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn send_payment(&self) -> builder::SendPayment<'_> {
         builder::SendPayment::new(self)
@@ -1733,10 +1722,17 @@ Returns the transaction behind a token (amount, masked card, card hash, state) w
 Sends a `POST` request to `/api/v4/transaction`
 
 ```ignore
-let response = client.get_transaction_info()
+let body: types::TokenRequest = serde_json::from_value(serde_json::json!({
+  "api_key": "YOUR_GATEWAY_API_KEY",
+  "token": "4FFSKSZ9I3CJWOA"
+}))?;
+let answer = client
+    .get_transaction_info()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_transaction_info(&self) -> builder::GetTransactionInfo<'_> {
         builder::GetTransactionInfo::new(self)
@@ -1744,15 +1740,22 @@ let response = client.get_transaction_info()
 
     /**Finalize (verify) a paid transaction. Answers once
 
-Mandatory after a callback with `payment_status=OK`; until verified the money is not the merchant's. The gateway answers this call once per transaction: a second call fails with `status: 2` (already verified), and after 20 minutes with `status: 3` (expired). Never retried automatically; use `vandar_ipg::verify` to tell these answers apart.
+Mandatory after a callback with `payment_status=OK`; until verified the money is not the merchant's. The gateway answers this call once per transaction: a second call fails with `status: 2` (already verified), and after 20 minutes with `status: 3` (expired). Never retried automatically; `Client::verify` (hand-written beside this call) tells these answers apart.
 
 Sends a `POST` request to `/api/v4/verify`
 
 ```ignore
-let response = client.verify_payment()
+let body: types::TokenRequest = serde_json::from_value(serde_json::json!({
+  "api_key": "YOUR_GATEWAY_API_KEY",
+  "token": "4FFSKSZ9I3CJWOA"
+}))?;
+let answer = client
+    .verify_payment()
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn verify_payment(&self) -> builder::VerifyPayment<'_> {
         builder::VerifyPayment::new(self)

@@ -1002,6 +1002,50 @@ pub mod types {
         }
     }
 
+    ///The multipart form of `upload_cardholder_documents`: parts named as Vandar tells you, each a file (binary) or a text field. No part name is documented.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct DocumentUploadForm(
+        pub ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+    );
+    impl ::std::ops::Deref for DocumentUploadForm {
+        type Target = ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >;
+        fn deref(
+            &self,
+        ) -> &::std::collections::HashMap<::std::string::String, ::std::string::String> {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<DocumentUploadForm>
+    for ::std::collections::HashMap<::std::string::String, ::std::string::String> {
+        fn from(value: DocumentUploadForm) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::convert::From<
+        ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+    > for DocumentUploadForm {
+        fn from(
+            value: ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        ) -> Self {
+            Self(value)
+        }
+    }
+
     ///`FinalizeCardholderBusiness`
     #[derive(
         ::serde::Serialize,
@@ -4363,10 +4407,13 @@ Sends a `GET` request to `/v1/business/{business}/ravand/cities`
 Arguments:
 - `business`: The business's English slug (its identifier in every Vandar business URL).
 ```ignore
-let response = client.list_cities()
-    .business(business)
+let answer = client
+    .list_cities()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_cities(&self) -> builder::ListCities<'_> {
         builder::ListCities::new(self)
@@ -4381,10 +4428,13 @@ Sends a `GET` request to `/v1/business/{business}/ravand/educations`
 Arguments:
 - `business`: The business's English slug (its identifier in every Vandar business URL).
 ```ignore
-let response = client.list_educations()
-    .business(business)
+let answer = client
+    .list_educations()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_educations(&self) -> builder::ListEducations<'_> {
         builder::ListEducations::new(self)
@@ -4399,10 +4449,13 @@ Sends a `GET` request to `/v1/business/{business}/ravand/guilds`
 Arguments:
 - `business`: The business's English slug (its identifier in every Vandar business URL).
 ```ignore
-let response = client.list_guilds()
-    .business(business)
+let answer = client
+    .list_guilds()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_guilds(&self) -> builder::ListGuilds<'_> {
         builder::ListGuilds::new(self)
@@ -4417,10 +4470,13 @@ Sends a `GET` request to `/v1/business/{business}/ravand/occupations`
 Arguments:
 - `business`: The business's English slug (its identifier in every Vandar business URL).
 ```ignore
-let response = client.list_occupations()
-    .business(business)
+let answer = client
+    .list_occupations()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_occupations(&self) -> builder::ListOccupations<'_> {
         builder::ListOccupations::new(self)
@@ -4437,12 +4493,14 @@ Arguments:
 - `provider`: The card-issuing provider. Allowed values undocumented.
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.create_cardholder()
-    .business(business)
-    .provider(provider)
-    .body(body)
+let answer = client
+    .create_cardholder()
+    .business("my-shop")
+    .provider("<provider>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn create_cardholder(&self) -> builder::CreateCardholder<'_> {
         builder::CreateCardholder::new(self)
@@ -4460,13 +4518,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.update_cardholder()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .update_cardholder()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn update_cardholder(&self) -> builder::UpdateCardholder<'_> {
         builder::UpdateCardholder::new(self)
@@ -4483,12 +4543,15 @@ Arguments:
 - `provider`: The card-issuing provider. Allowed values undocumented.
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 ```ignore
-let response = client.get_accounts_info()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
+let answer = client
+    .get_accounts_info()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_accounts_info(&self) -> builder::GetAccountsInfo<'_> {
         builder::GetAccountsInfo::new(self)
@@ -4506,13 +4569,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.get_balance()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .get_balance()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_balance(&self) -> builder::GetBalance<'_> {
         builder::GetBalance::new(self)
@@ -4529,12 +4594,15 @@ Arguments:
 - `provider`: The card-issuing provider. Allowed values undocumented.
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 ```ignore
-let response = client.get_bank_statement()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
+let answer = client
+    .get_bank_statement()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_bank_statement(&self) -> builder::GetBankStatement<'_> {
         builder::GetBankStatement::new(self)
@@ -4552,13 +4620,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.create_card_activation_token()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .create_card_activation_token()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn create_card_activation_token(
         &self,
@@ -4578,13 +4648,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.create_card_block_token()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .create_card_block_token()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn create_card_block_token(&self) -> builder::CreateCardBlockToken<'_> {
         builder::CreateCardBlockToken::new(self)
@@ -4602,13 +4674,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.create_change_pin_token()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .create_change_pin_token()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn create_change_pin_token(&self) -> builder::CreateChangePinToken<'_> {
         builder::CreateChangePinToken::new(self)
@@ -4626,13 +4700,16 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `card_number`: The card's 16 digits (sent in full; masked in Debug output). Named in the documented URL `?card_number=:card_number`.
 ```ignore
-let response = client.get_card_status()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .card_number(card_number)
+let answer = client
+    .get_card_status()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
+    .card_number("<card_number>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_card_status(&self) -> builder::GetCardStatus<'_> {
         builder::GetCardStatus::new(self)
@@ -4650,13 +4727,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.finalize_cardholder()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .finalize_cardholder()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn finalize_cardholder(&self) -> builder::FinalizeCardholder<'_> {
         builder::FinalizeCardholder::new(self)
@@ -4673,12 +4752,15 @@ Arguments:
 - `provider`: The card-issuing provider. Allowed values undocumented.
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 ```ignore
-let response = client.inquire_cardholder()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
+let answer = client
+    .inquire_cardholder()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquire_cardholder(&self) -> builder::InquireCardholder<'_> {
         builder::InquireCardholder::new(self)
@@ -4696,13 +4778,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.transfer()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .transfer()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn transfer(&self) -> builder::Transfer<'_> {
         builder::Transfer::new(self)
@@ -4720,13 +4804,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.confirm_transfer_otp()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .confirm_transfer_otp()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn confirm_transfer_otp(&self) -> builder::ConfirmTransferOtp<'_> {
         builder::ConfirmTransferOtp::new(self)
@@ -4743,12 +4829,15 @@ Arguments:
 - `provider`: The card-issuing provider. Allowed values undocumented.
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 ```ignore
-let response = client.inquire_transfer()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
+let answer = client
+    .inquire_transfer()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquire_transfer(&self) -> builder::InquireTransfer<'_> {
         builder::InquireTransfer::new(self)
@@ -4765,12 +4854,15 @@ Arguments:
 - `provider`: The card-issuing provider. Allowed values undocumented.
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 ```ignore
-let response = client.inquire_paya_satna_transfer()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
+let answer = client
+    .inquire_paya_satna_transfer()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn inquire_paya_satna_transfer(&self) -> builder::InquirePayaSatnaTransfer<'_> {
         builder::InquirePayaSatnaTransfer::new(self)
@@ -4788,13 +4880,15 @@ Arguments:
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.retry_transfer_otp()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
-    .body(body)
+let answer = client
+    .retry_transfer_otp()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn retry_transfer_otp(&self) -> builder::RetryTransferOtp<'_> {
         builder::RetryTransferOtp::new(self)
@@ -4811,12 +4905,15 @@ Arguments:
 - `provider`: The card-issuing provider. Allowed values undocumented.
 - `cardholder_id`: The cardholder from `create_cardholder` (type undocumented: pass the id's text form, number or UUID alike).
 ```ignore
-let response = client.get_video_caption()
-    .business(business)
-    .provider(provider)
-    .cardholder_id(cardholder_id)
+let answer = client
+    .get_video_caption()
+    .business("my-shop")
+    .provider("<provider>")
+    .cardholder_id("<cardholder_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_video_caption(&self) -> builder::GetVideoCaption<'_> {
         builder::GetVideoCaption::new(self)
@@ -4831,10 +4928,13 @@ Sends a `GET` request to `/v1/business/{business}/ravand/provinces`
 Arguments:
 - `business`: The business's English slug (its identifier in every Vandar business URL).
 ```ignore
-let response = client.list_provinces()
-    .business(business)
+let answer = client
+    .list_provinces()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_provinces(&self) -> builder::ListProvinces<'_> {
         builder::ListProvinces::new(self)
@@ -4849,10 +4949,13 @@ Sends a `GET` request to `/v1/business/{business}/ravand/reasons`
 Arguments:
 - `business`: The business's English slug (its identifier in every Vandar business URL).
 ```ignore
-let response = client.list_transfer_reasons()
-    .business(business)
+let answer = client
+    .list_transfer_reasons()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_transfer_reasons(&self) -> builder::ListTransferReasons<'_> {
         builder::ListTransferReasons::new(self)
@@ -4868,11 +4971,13 @@ Arguments:
 - `business`: The business's English slug (its identifier in every Vandar business URL).
 - `body`: Undocumented; any JSON object is sent as given.
 ```ignore
-let response = client.set_config()
-    .business(business)
-    .body(body)
+let answer = client
+    .set_config()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn set_config(&self) -> builder::SetConfig<'_> {
         builder::SetConfig::new(self)
@@ -7901,6 +8006,7 @@ pub mod __spec {
     /// Every component schema name, in spec order.
     pub const SCHEMAS: &[&str] = &[
         "CardNumber",
+        "DocumentUploadForm",
         "LenientInt",
         "Undocumented",
         "VandarError",
@@ -7916,6 +8022,12 @@ pub mod __spec {
                     ::serde_json::from_value::<
                         ::vandar_runtime::domain::CardNumber,
                     >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "DocumentUploadForm" => {
+                Some(
+                    ::serde_json::from_value::<super::types::DocumentUploadForm>(value)
                         .and_then(::serde_json::to_value),
                 )
             }
@@ -7958,6 +8070,12 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "DocumentUploadForm" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::DocumentUploadForm>(bytes)
+                        .map(drop),
+                )
+            }
             "LenientInt" => {
                 Some(
                     ::serde_json::from_slice::<
@@ -7989,6 +8107,14 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(::vandar_runtime::domain::CardNumber),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "DocumentUploadForm" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::DocumentUploadForm),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

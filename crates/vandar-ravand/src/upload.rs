@@ -13,11 +13,12 @@ use vandar_runtime::{Auth, Binding, Route, VANDAR_BEARER};
 use crate::raw::{self, RawAnswer, RawBody, RawResult};
 use crate::{Client, DEFAULT_HOST};
 
-/// Operation id of the hand-written upload (the spec's `x-hand-written-operations` entry).
+/// Operation id of the hand-written upload (the spec operation marked `x-hand-written: true`,
+/// which the generator skips).
 pub const UPLOAD_CARDHOLDER_DOCUMENTS: &str = "upload_cardholder_documents";
 
 /// Route of every hand-written call of this crate, as listed under the spec's
-/// `x-hand-written-operations`: host, path, bearer auth, never retried.
+/// `x-hand-written: true` operations: host, path, bearer auth, never retried.
 pub const HAND_WRITTEN_ROUTES: &[Route] = &[Route {
     operation_id: UPLOAD_CARDHOLDER_DOCUMENTS,
     method: "POST",

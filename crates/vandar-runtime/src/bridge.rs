@@ -82,9 +82,11 @@ impl<T> Deref for Answer<T> {
 }
 
 impl Binding {
-    /// Send a request built for `operation_id` and decode its JSON answer as `T` (see the
-    /// [module docs](self)). Nothing is sent when the request breaks a spec constraint or no
-    /// credential can be had.
+    /// Send a request built for `operation_id` and decode its JSON answer as `T`: a 2xx that
+    /// decodes is the answer; a 2xx failure body (`status: 0`), a 4xx or a 5xx is
+    /// [`Error::Api`]; a 2xx that does not decode is [`Error::Decode`] for an idempotent call
+    /// and [`Error::OutcomeUnknown`] for a money call; a 3xx is [`Error::Redirect`]. Nothing is
+    /// sent when the request breaks a spec constraint or no credential can be had.
     pub async fn call<T: DeserializeOwned>(
         &self,
         request: reqwest::Request,
@@ -134,7 +136,11 @@ impl Binding {
         let mut ctx = CallContext {
             operation: op,
             idempotent: route.idempotent,
-            original: request.try_clone(),
+            body: request
+                .body()
+                .and_then(|b| b.as_bytes())
+                .map(Bytes::copy_from_slice),
+            query: request.url().query().map(str::to_owned),
             credential,
         };
         let span = tracing::info_span!(
@@ -185,10 +191,14 @@ impl Binding {
         let op = route.operation_id;
         route::check_path_params(op, route.path, request.url()).map_err(Error::InvalidRequest)?;
         let body = if !route.checks.is_empty() || route.auth == Auth::None {
+            let wanted = |name: &str| {
+                (route.auth == Auth::None && name == "api_key")
+                    || route.checks.iter().any(|c| top_level(c.field) == name)
+            };
             request
                 .body()
                 .and_then(|b| b.as_bytes())
-                .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                .and_then(|b| fields_of(b, &wanted))
         } else {
             None
         };
@@ -339,4 +349,124 @@ fn error_answer(ex: Exchange, ctx: &CallContext) -> Error {
     let mut e = ApiError::from_body_scrubbed(ex.status, raw, &ctx.scrubber());
     e.retry_after = retry_after(&ex.headers);
     Error::from(e)
+}
+
+/// The top-level field a check path starts with (`items` of `items[].amount`).
+fn top_level(path: &str) -> &str {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    &path[..end]
+}
+
+/// The top-level fields of a JSON body that `wanted` names, as a JSON object (the other fields
+/// are skipped, not built); an empty object for JSON that is not an object; `None` for bytes
+/// that are not JSON (a form body). Duplicate keys: the last one counts, as in a [`Value`].
+fn fields_of(body: &[u8], wanted: &dyn Fn(&str) -> bool) -> Option<Value> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::Map;
+    use std::fmt;
+
+    struct Fields<'a>(&'a dyn Fn(&str) -> bool);
+
+    impl<'de> DeserializeSeed<'de> for Fields<'_> {
+        type Value = Map<String, Value>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Fields<'_> {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if (self.0)(key.as_ref()) {
+                    out.insert(key.into_owned(), map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Map::new())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Map::new())
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let fields = Fields(wanted).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(Value::Object(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::FieldCheck;
+
+    /// Checking the fields read by `fields_of` gives the same results as checking the whole
+    /// body.
+    #[test]
+    fn partial_fields_agree_with_the_whole_body() {
+        let checks = [
+            FieldCheck {
+                minimum: Some(1000),
+                maximum: Some(1_000_000),
+                ..FieldCheck::on("amount")
+            },
+            FieldCheck {
+                max_items: Some(2),
+                ..FieldCheck::on("cards")
+            },
+            FieldCheck {
+                minimum: Some(1),
+                ..FieldCheck::on("items[].amount")
+            },
+        ];
+        let wanted = |name: &str| checks.iter().any(|c| top_level(c.field) == name);
+        for body in [
+            r#"{"amount":999,"api_key":"k","callback_url":"https://x"}"#,
+            r#"{"amount":"1000","cards":[1,2,3],"other":{"amount":1}}"#,
+            r#"{"amount":5,"amount":5000}"#,
+            r#"{"\u0061mount":10}"#,
+            r#"{"cards":[1,2],"items":[{"amount":0}]}"#,
+            r#"[{"amount":1}]"#,
+            r#"1"#,
+            r#"{"amount":1"#,
+            "",
+        ] {
+            let whole = serde_json::from_slice::<Value>(body.as_bytes()).ok();
+            let part = fields_of(body.as_bytes(), &wanted);
+            assert_eq!(whole.is_some(), part.is_some(), "{body}");
+            if let (Some(whole), Some(part)) = (whole, part) {
+                for c in &checks {
+                    assert_eq!(c.check("op", &whole), c.check("op", &part), "{body}");
+                }
+            }
+        }
+        assert_eq!(top_level("items[].amount"), "items");
+        assert_eq!(top_level("payer.name"), "payer");
+        assert_eq!(top_level("amount"), "amount");
+    }
 }

@@ -1,5 +1,5 @@
 //! The send pipeline's decisions as pure functions: given what a call is and what one attempt
-//! observed, what happens next. The attempt loop ([`crate::pipeline`]) only carries them out
+//! observed, what happens next. The attempt loop (the runtime's `pipeline`) only carries them out
 //! (waits, sends, refreshes, decodes), so every rule of the reliability contract is one row of
 //! the table test below.
 //!

@@ -329,6 +329,22 @@ impl Error {
         matches!(self, Error::OutcomeUnknown { .. })
     }
 
+    /// An error of progenitor's request building (e.g. a body that cannot be form-encoded).
+    /// Nothing was sent. Used by the generated code only.
+    #[doc(hidden)]
+    pub fn from_progenitor<E>(e: progenitor_client::Error<E>) -> Self {
+        match e {
+            progenitor_client::Error::InvalidRequest(s) => Error::InvalidRequest(s),
+            other => Error::InvalidRequest(format!(
+                "the request could not be built: {}",
+                match other {
+                    progenitor_client::Error::CommunicationError(e) => describe_transport(&e),
+                    _ => "invalid request".to_owned(),
+                }
+            )),
+        }
+    }
+
     /// A request that could not be built (a header or URL the HTTP client refuses). Nothing
     /// was sent.
     pub fn from_build(e: reqwest::Error) -> Self {

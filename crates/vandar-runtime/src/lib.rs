@@ -60,6 +60,7 @@ pub mod domain;
 mod error;
 #[cfg(test)]
 mod hook_tests;
+pub mod pagination;
 mod pipeline;
 mod ratelimit;
 pub mod redact;
@@ -85,6 +86,7 @@ pub use config::{
     DEFAULT_USER_AGENT,
 };
 pub use error::{ApiError, AuthError, ConfigError, Error};
+pub use pagination::{ListRequest, Paginate, Position};
 pub use ratelimit::{
     LimiterKey, MethodClass, RateLimit, RateLimits, SharedLimiterError, SharedLimiterFuture,
     SharedRateLimiter, SlotGrant, SlotRequest,

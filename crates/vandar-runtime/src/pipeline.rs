@@ -53,8 +53,10 @@ impl Attempt {
 pub(crate) struct CallContext {
     pub(crate) operation: &'static str,
     pub(crate) idempotent: bool,
-    /// A copy of the request as sent first (its body holds the sensitive fields).
-    pub(crate) original: Option<reqwest::Request>,
+    /// The request's body as sent first (it holds the sensitive fields; a cheap copy of the
+    /// same bytes) and its query string.
+    pub(crate) body: Option<Bytes>,
+    pub(crate) query: Option<String>,
     pub(crate) credential: Credential,
 }
 
@@ -63,18 +65,13 @@ impl CallContext {
     pub(crate) fn scrubber(&self) -> Scrubber {
         let mut s = Scrubber::new();
         self.credential.scrub_into(&mut s);
-        if let Some(body) = self
-            .original
-            .as_ref()
-            .and_then(|r| r.body())
-            .and_then(|b| b.as_bytes())
-        {
+        if let Some(body) = self.body.as_deref() {
             match serde_json::from_slice::<serde_json::Value>(body) {
                 Ok(v) => s.add_json_fields(&v),
                 Err(_) => s.add_form_fields(body),
             }
         }
-        if let Some(q) = self.original.as_ref().and_then(|r| r.url().query()) {
+        if let Some(q) = &self.query {
             s.add_form_fields(q.as_bytes());
         }
         s
@@ -138,7 +135,12 @@ impl Binding {
                 });
             }
             span.record("attempt", attempt);
-            let spare = request.try_clone();
+            // A copy is kept only when it can be used: a retry (idempotent) or a 401 replay.
+            let spare = if route.idempotent || ctx.credential.refresher.is_some() {
+                request.try_clone()
+            } else {
+                None
+            };
             *request.timeout_mut() = Some(timeouts.per_attempt.min(remaining));
             let sent_at = Instant::now();
             let result = match self.runtime().http_client().execute(request).await {

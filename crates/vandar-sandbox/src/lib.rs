@@ -17,7 +17,10 @@
 //!   settlements (store with `track_id`, list as a Laravel page, show, cancel, 30-minute cycle,
 //!   `notify_url` webhook), direct debit (bank page, callback, verify, withdrawals within the
 //!   mandate's limits, revoke, 20-minute lapse), Sanbod OAuth (consent page, codes, AC/CC tokens, refresh, revoke,
-//!   scope checks on every service). Every other operation answers its spec example (or a minimal
+//!   scope checks on every service), customers with wallets (deposit, withdraw, transactions),
+//!   cash-in (deposits from the seeded accounts into the wallet, split above 100,000,000 Toman),
+//!   batch settlements (`INIT` → `SUBMITTED`, or `FAILED` with the money back) and queued
+//!   settlements (sent in order once the wallet covers them). Every other operation answers its spec example (or a minimal
 //!   answer synthesized from its success schema); every success answer is checked against its
 //!   schema before it leaves.
 //! * Test controls under `/__sandbox/` and as methods of [`Sandbox`]: the buyer's Pay/Cancel,
@@ -37,6 +40,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod business;
 mod controls;
 mod dd;
 mod flows;
@@ -54,6 +58,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use business::{
+    BATCH_FAILING_IBAN, BATCH_SUBMIT_DELAY_MS, CASH_IN_ACCOUNT_RIAL, CASH_IN_ACCOUNTS,
+    CASH_IN_SPLIT_RIAL,
+};
 pub use dd::{INSTANT_SETTLE, MANDATE_WINDOW, PAYER_BALANCE_RIAL};
 pub use state::{
     ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, MAX_SEED_TRANSACTIONS,
@@ -130,15 +138,10 @@ impl SandboxBuilder {
             source,
         })?;
         let base_url = format!("http://{local}");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::Spec(format!("http client: {e}")))?;
         let shared = Arc::new(server::Shared {
             catalog,
             state: Mutex::new(state::State::new(self.frozen_clock, self.rate_limit)),
             base_url: base_url.clone(),
-            http,
         });
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), rx));

@@ -30,7 +30,6 @@ pub(crate) struct Shared {
     pub catalog: Arc<Catalog>,
     pub state: Mutex<State>,
     pub base_url: String,
-    pub http: reqwest::Client,
 }
 
 impl Shared {
@@ -43,24 +42,70 @@ impl Shared {
     pub(crate) fn flush(&self) {
         let outbox: Vec<Notification> = std::mem::take(&mut self.lock().outbox);
         for n in outbox {
-            let client = self.http.clone();
             tokio::spawn(async move {
                 let form = serde_urlencoded::to_string(&n.form).unwrap_or_default();
-                let sent = client
-                    .post(&n.url)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(form)
-                    .send()
-                    .await;
-                match sent {
-                    Ok(r) => {
-                        tracing::debug!(url = %n.url, status = %r.status(), "webhook delivered")
-                    }
+                match post_form(&n.url, form).await {
+                    Ok(status) => tracing::debug!(url = %n.url, status, "webhook delivered"),
                     Err(e) => tracing::warn!(url = %n.url, error = %e, "webhook failed"),
                 }
             });
         }
     }
+}
+
+/// How long a webhook delivery may take (connect plus answer).
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// POST a form-encoded body to an `http://` URL with a bare HTTP/1.1 client; returns the
+/// answer's status. (A plain hyper connection, not reqwest: the sandbox must not depend on
+/// which TLS backend and crypto provider the embedding application picked; merchants' local
+/// callback servers speak plain HTTP.)
+pub(crate) async fn post_form(url: &str, form: String) -> Result<u16, String> {
+    let url = url::Url::parse(url).map_err(|e| e.to_string())?;
+    if url.scheme() != "http" {
+        return Err(format!(
+            "the sandbox delivers webhooks over plain http only, not {}",
+            url.scheme()
+        ));
+    }
+    let host = url.host_str().ok_or("no host")?.to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let deliver = async {
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| e.to_string())?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let request = Request::post(target)
+            .header(header::HOST, authority)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::USER_AGENT, "vandar-sandbox")
+            .body(Full::new(Bytes::from(form)))
+            .map_err(|e| e.to_string())?;
+        let answer = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = answer.status().as_u16();
+        // read the answer so the connection ends cleanly
+        let _ = answer.into_body().collect().await;
+        Ok::<u16, String>(status)
+    };
+    tokio::time::timeout(WEBHOOK_TIMEOUT, deliver)
+        .await
+        .map_err(|_| "timed out".to_owned())?
 }
 
 /// A parsed request.
@@ -299,8 +344,22 @@ fn validate_request(
             ));
         }
     }
+    let is_form = req
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let body = if req.body.is_empty() {
         Value::Null
+    } else if is_form {
+        // a form body (e.g. Sanbod's token revocation, RFC 7009) is validated as an object of
+        // string fields
+        Value::Object(
+            req.form()
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
     } else {
         match serde_json::from_slice::<Value>(&req.body) {
             Ok(v) => v,
@@ -376,7 +435,7 @@ impl Call<'_> {
 
 fn fault_response(style: ErrorStyle, kind: &FaultKind) -> Option<Response<Body>> {
     match kind {
-        FaultKind::Drop | FaultKind::Delay { .. } => None,
+        FaultKind::Drop | FaultKind::DropAnswer | FaultKind::Delay { .. } => None,
         FaultKind::Status { status } => Some(match style {
             ErrorStyle::Ipg => json_response(*status, &json!({"status": 0, "errors": ["sandbox: injected server error"]})),
             ErrorStyle::Vandar => json_response(*status, &json!({"status": 0, "errors": {"error": "sandbox: injected server error"}})),
@@ -455,9 +514,11 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
         };
         (fault, limited)
     };
+    let mut drop_answer = false;
     if let Some(kind) = &fault {
         tracing::info!(operation = %op.id, ?kind, "injecting fault");
         match kind {
+            FaultKind::DropAnswer => drop_answer = true,
             FaultKind::Drop => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionAborted,
@@ -475,13 +536,31 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
     if let Some(retry_after) = limited {
         return Ok(too_many(op.style, retry_after));
     }
+    let reply = answer(shared, req, op, params);
+    if drop_answer {
+        // the operation ran (its effects stay); the client never hears the answer
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "sandbox: injected loss of the answer",
+        ));
+    }
+    Ok(reply)
+}
+
+/// Authenticate, validate and run one operation (after faults and rate limits).
+fn answer(
+    shared: &Shared,
+    req: &Req,
+    op: &Operation,
+    params: Vec<(String, String)>,
+) -> Response<Body> {
     let traceid = req.query("traceid");
     // authentication
     match op.auth {
         AuthKind::VandarBearer => {
             let ok = req.bearer().is_some_and(|t| shared.lock().access_ok(t));
             if !ok {
-                return Ok(unauthenticated());
+                return unauthenticated();
             }
         }
         AuthKind::SanbodBasic => {
@@ -490,14 +569,24 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
                 id == st.creds.sanbod_client_id && secret == st.creds.sanbod_client_secret
             });
             if !ok {
-                return Ok(json_response(
+                return json_response(
                     401,
                     &json!({"error": "invalid_client", "error_description": "client authentication failed"}),
-                ));
+                );
             }
         }
         AuthKind::SanbodBearer => {
-            let scope = req.path.trim_start_matches('/').to_owned();
+            // The scope is the service name: the last path segment (`/statement`,
+            // `/sanboom/v1/banksinquiry/cardtoiban`).
+            let scope = req
+                .path
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .rsplit('/')
+                .find(|s| !s.is_empty())
+                .unwrap_or_default()
+                .to_owned();
             let res = match req.bearer() {
                 Some(t) => {
                     let st = shared.lock();
@@ -506,24 +595,24 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
                 None => Err((401, "missing bearer token")),
             };
             if let Err((status, message)) = res {
-                return Ok(failure(ErrorStyle::Sanbod, status, message, traceid));
+                return failure(ErrorStyle::Sanbod, status, message, traceid);
             }
         }
         AuthKind::None => {}
     }
     let body = match validate_request(op, req, &params) {
         Ok(b) => b,
-        Err(fields) => return Ok(invalid(op.style, &fields, traceid)),
+        Err(fields) => return invalid(op.style, &fields, traceid),
     };
     if let Some((_, business)) = params.iter().find(|(k, _)| k == "business") {
         let known = shared.lock().creds.business.clone();
         if *business != known {
-            return Ok(failure(
+            return failure(
                 op.style,
                 404,
                 &format!("business {business} not found"),
                 traceid,
-            ));
+            );
         }
     }
     let call = Call {
@@ -538,7 +627,7 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
         None => canned(&call),
     };
     let (status, value) = match answer {
-        Answer::Raw(r) => return Ok(*r),
+        Answer::Raw(r) => return *r,
         Answer::Json(status, value) => (status, value),
     };
     // every success answer must match its schema; a mismatch is a sandbox bug, reported loudly
@@ -548,13 +637,13 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
         let errs = check(v, &value, ErrorStyle::Ipg, "");
         if !errs.is_empty() {
             tracing::error!(operation = %op.id, ?errs, "sandbox answer breaks the spec schema");
-            return Ok(json_response(
+            return json_response(
                 500,
                 &json!({"status": 0, "message": "sandbox: answer breaks the spec schema", "errors": errs.iter().map(|(_, m)| m).collect::<Vec<_>>()}),
-            ));
+            );
         }
     }
-    Ok(json_response(status, &value))
+    json_response(status, &value)
 }
 
 /// What an operation handler answers.

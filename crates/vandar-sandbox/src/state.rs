@@ -124,8 +124,11 @@ impl Clock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
-    /// Close the connection without an answer.
+    /// Close the connection without an answer; the call is not processed.
     Drop,
+    /// Process the call (its effects stay), then close the connection without an answer: the
+    /// client's "outcome unknown" case.
+    DropAnswer,
     /// Wait, then answer normally.
     Delay {
         /// Milliseconds to wait.
@@ -262,6 +265,7 @@ pub struct State {
     pub rate: HashMap<String, VecDeque<i64>>,
     pub sanbod: crate::sanbod::SanbodState,
     pub dd: crate::dd::DdState,
+    pub biz: crate::business::BizState,
     pub outbox: Vec<Notification>,
     pub seq: i64,
 }
@@ -286,6 +290,7 @@ impl State {
             rate: HashMap::new(),
             sanbod: crate::sanbod::SanbodState::default(),
             dd: crate::dd::DdState::default(),
+            biz: crate::business::BizState::default(),
             outbox: Vec::new(),
             seq: 0,
         };
@@ -349,6 +354,7 @@ impl State {
             self.queue_settlement_notification(&s);
         }
         crate::dd::tick(self);
+        crate::business::tick(self);
     }
 
     /// Queue the `notify_url` form of a settlement in its final state.

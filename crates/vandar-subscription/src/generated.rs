@@ -178,6 +178,51 @@ pub mod types {
         }
     }
 
+    ///Answer of `get_authorization`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct AuthorizationDetail {
+        ///Human-readable message.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result: ::std::option::Option<AuthorizationDetailResult>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+    }
+
+    impl AuthorizationDetail {
+        pub fn builder() -> builder::AuthorizationDetail {
+            Default::default()
+        }
+    }
+
+    ///`result` of `get_authorization`: the mandate under the key `authorizations` (plural, one object).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct AuthorizationDetailResult {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub authorizations: ::std::option::Option<Authorization>,
+    }
+
+    impl AuthorizationDetailResult {
+        pub fn builder() -> builder::AuthorizationDetailResult {
+            Default::default()
+        }
+    }
+
     ///Answer of `list_authorizations` (a Laravel paginator page).
     #[derive(
         ::serde::Deserialize,
@@ -728,6 +773,148 @@ pub mod types {
     impl DirectDebitBank {
         pub fn builder() -> builder::DirectDebitBank {
             Default::default()
+        }
+    }
+
+    ///`GetAuthorizationAuthorizationId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAuthorizationAuthorizationId(::std::string::String);
+    impl ::std::ops::Deref for GetAuthorizationAuthorizationId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAuthorizationAuthorizationId>
+    for ::std::string::String {
+        fn from(value: GetAuthorizationAuthorizationId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAuthorizationAuthorizationId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAuthorizationAuthorizationId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetAuthorizationAuthorizationId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAuthorizationAuthorizationId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`GetAuthorizationBusiness`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetAuthorizationBusiness(::std::string::String);
+    impl ::std::ops::Deref for GetAuthorizationBusiness {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<GetAuthorizationBusiness> for ::std::string::String {
+        fn from(value: GetAuthorizationBusiness) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for GetAuthorizationBusiness {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for GetAuthorizationBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for GetAuthorizationBusiness {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for GetAuthorizationBusiness {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -1463,6 +1650,67 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+
+    ///`ListBankHealthType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum ListBankHealthType {
+        #[serde(rename = "svg")]
+        Svg,
+        #[serde(rename = "png")]
+        Png,
+    }
+
+    impl ::std::fmt::Display for ListBankHealthType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Svg => f.write_str("svg"),
+                Self::Png => f.write_str("png"),
+            }
+        }
+    }
+
+    impl ::std::str::FromStr for ListBankHealthType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "svg" => Ok(Self::Svg),
+                "png" => Ok(Self::Png),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListBankHealthType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListBankHealthType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
 
@@ -2803,9 +3051,7 @@ pub mod types {
         ///Webhook (HTTP POST) for the final status; up to 2048 characters.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: ::std::option::Option<WithdrawalRequestNotifyUrl>,
-        ///Your unique id for this withdrawal (a UUID is recommended; case-sensitive). A repeated track_id is rejected, and `get_withdrawal_by_track_id` finds the withdrawal after a lost response. Always send one.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub track_id: ::std::option::Option<WithdrawalRequestTrackId>,
+        pub track_id: ::vandar_runtime::domain::TrackId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub withdrawal_date: ::std::option::Option<GregorianDate>,
     }
@@ -2946,76 +3192,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for WithdrawalRequestNotifyUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///Your unique id for this withdrawal (a UUID is recommended; case-sensitive). A repeated track_id is rejected, and `get_withdrawal_by_track_id` finds the withdrawal after a lost response. Always send one.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct WithdrawalRequestTrackId(::std::string::String);
-    impl ::std::ops::Deref for WithdrawalRequestTrackId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<WithdrawalRequestTrackId> for ::std::string::String {
-        fn from(value: WithdrawalRequestTrackId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for WithdrawalRequestTrackId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for WithdrawalRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for WithdrawalRequestTrackId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for WithdrawalRequestTrackId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -3748,6 +3924,153 @@ pub mod types {
             fn from(value: super::AuthorizationCreatedResult) -> Self {
                 Self {
                     authorization: Ok(value.authorization),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct AuthorizationDetail {
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            result: ::std::result::Result<
+                ::std::option::Option<super::AuthorizationDetailResult>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for AuthorizationDetail {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                    result: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl AuthorizationDetail {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn result<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AuthorizationDetailResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::vandar_runtime::domain::LenientInt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<AuthorizationDetail>
+        for super::AuthorizationDetail {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuthorizationDetail,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message: value.message?,
+                    result: value.result?,
+                    status: value.status?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::AuthorizationDetail> for AuthorizationDetail {
+            fn from(value: super::AuthorizationDetail) -> Self {
+                Self {
+                    message: Ok(value.message),
+                    result: Ok(value.result),
+                    status: Ok(value.status),
+                }
+            }
+        }
+
+        #[derive(Clone, Debug)]
+        pub struct AuthorizationDetailResult {
+            authorizations: ::std::result::Result<
+                ::std::option::Option<super::Authorization>,
+                ::std::string::String,
+            >,
+        }
+
+        impl ::std::default::Default for AuthorizationDetailResult {
+            fn default() -> Self {
+                Self {
+                    authorizations: Ok(Default::default()),
+                }
+            }
+        }
+
+        impl AuthorizationDetailResult {
+            pub fn authorizations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Authorization>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorizations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authorizations: {e}"
+                        )
+                    });
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<AuthorizationDetailResult>
+        for super::AuthorizationDetailResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuthorizationDetailResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    authorizations: value.authorizations?,
+                })
+            }
+        }
+
+        impl ::std::convert::From<super::AuthorizationDetailResult>
+        for AuthorizationDetailResult {
+            fn from(value: super::AuthorizationDetailResult) -> Self {
+                Self {
+                    authorizations: Ok(value.authorizations),
                 }
             }
         }
@@ -6545,7 +6868,7 @@ pub mod types {
                 ::std::string::String,
             >,
             track_id: ::std::result::Result<
-                ::std::option::Option<super::WithdrawalRequestTrackId>,
+                ::vandar_runtime::domain::TrackId,
                 ::std::string::String,
             >,
             withdrawal_date: ::std::result::Result<
@@ -6565,7 +6888,7 @@ pub mod types {
                     is_instant: Ok(Default::default()),
                     max_retry_count: Ok(Default::default()),
                     notify_url: Ok(Default::default()),
-                    track_id: Ok(Default::default()),
+                    track_id: Err("no value supplied for track_id".to_string()),
                     withdrawal_date: Ok(Default::default()),
                 }
             }
@@ -6654,9 +6977,7 @@ pub mod types {
             }
             pub fn track_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WithdrawalRequestTrackId>,
-                >,
+                T: ::std::convert::TryInto<::vandar_runtime::domain::TrackId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.track_id = value
@@ -6820,6 +7141,26 @@ impl ClientInfo<::vandar_runtime::Binding> for Client {
 }
 
 impl Client {
+    /**Public list of direct-debit banks and their health (no authentication)
+
+Every bank of the direct-debit network with `has_direct_debit_ability` and `is_healthy_on_direct_debit`, on the public host health.vandar.io; no token. `type` chooses the logo format (`svg`, the default, or `png`). Same shape as `list_active_banks`. Not in the seed list (extra, see docs/reference/extras.md).
+
+Sends a `GET` request to `/subscription`
+
+Arguments:
+- `type_`: Logo format, `svg` (default) or `png`.
+```ignore
+let answer = client
+    .list_bank_health()
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn list_bank_health(&self) -> builder::ListBankHealth<'_> {
+        builder::ListBankHealth::new(self)
+    }
+
     /**List mandates (paginated, 20 per page; filter by mobile and status)
 
 A Laravel page of mandates: `data`, `links` (first/last/prev/next URLs) and `meta` (`current_page`, `last_page`, `per_page` 20, `total`). `mobile` and `status` filter the list; `page` selects a page. Revoked mandates may be left out (VD). Limits are Rial; dates are Jalali.
@@ -6832,13 +7173,13 @@ Arguments:
 - `page`: Page number, from 1 (the paginator's `links` point to `?page=N`).
 - `status`: Only mandates in this status (`ACTIVE`, `PENDING_VERIFY`, `REVOKED`, ...).
 ```ignore
-let response = client.list_authorizations()
-    .business(business)
-    .mobile(mobile)
-    .page(page)
-    .status(status)
+let answer = client
+    .list_authorizations()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_authorizations(&self) -> builder::ListAuthorizations<'_> {
         builder::ListAuthorizations::new(self)
@@ -6854,14 +7195,54 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `body`
 ```ignore
-let response = client.store_authorization()
-    .business(business)
+let body: types::AuthorizationRequest = serde_json::from_value(serde_json::json!({
+  "bank_code": "062",
+  "callback_url": "https://yourdomain.com/callback",
+  "count": 4,
+  "daily_count": 1,
+  "daily_limit": 20000,
+  "email": "a@b.com",
+  "expiration_date": "2030-01-01",
+  "limit": 10000,
+  "mobile": "09123456789",
+  "name": "محمد مقصودی",
+  "national_code": "0499370899",
+  "wage_type": "APPLICATION_SELF"
+}))?;
+let answer = client
+    .store_authorization()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn store_authorization(&self) -> builder::StoreAuthorization<'_> {
         builder::StoreAuthorization::new(self)
+    }
+
+    /**One mandate
+
+The mandate behind `authorization_id`, as in the list. A revoked mandate answers 422 ("revoked"); an unknown one 404. Not in the seed list (extra, see docs/reference/extras.md); `search_authorization` is the seeds' look-up.
+
+Sends a `GET` request to `/v3/business/{business}/subscription/authorization/{authorization_id}`
+
+Arguments:
+- `business`: The business's English name (slug), as in the dashboard URL.
+- `authorization_id`: The mandate id (`authorization_id` of the callback, `id` in the list; a UUID).
+```ignore
+let answer = client
+    .get_authorization()
+    .business("my-shop")
+    .authorization_id("<authorization_id>")
+    .send()
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
+```*/
+    pub fn get_authorization(&self) -> builder::GetAuthorization<'_> {
+        builder::GetAuthorization::new(self)
     }
 
     /**Revoke (cancel) a mandate
@@ -6874,11 +7255,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `authorization_id`: The mandate id (`authorization_id` of the callback, `id` in the list; a UUID).
 ```ignore
-let response = client.revoke_authorization()
-    .business(business)
-    .authorization_id(authorization_id)
+let answer = client
+    .revoke_authorization()
+    .business("my-shop")
+    .authorization_id("<authorization_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn revoke_authorization(&self) -> builder::RevokeAuthorization<'_> {
         builder::RevokeAuthorization::new(self)
@@ -6894,11 +7278,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `authorization_id`: The mandate id (`authorization_id` of the callback, `id` in the list; a UUID).
 ```ignore
-let response = client.get_authorization_calculation()
-    .business(business)
-    .authorization_id(authorization_id)
+let answer = client
+    .get_authorization_calculation()
+    .business("my-shop")
+    .authorization_id("<authorization_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_authorization_calculation(
         &self,
@@ -6916,11 +7303,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `authorization_id`: The mandate id (`authorization_id` of the callback, `id` in the list; a UUID).
 ```ignore
-let response = client.search_authorization()
-    .business(business)
-    .authorization_id(authorization_id)
+let answer = client
+    .search_authorization()
+    .business("my-shop")
+    .authorization_id("<authorization_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn search_authorization(&self) -> builder::SearchAuthorization<'_> {
         builder::SearchAuthorization::new(self)
@@ -6936,11 +7326,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `authorization_id`: The mandate id (`authorization_id` of the callback, `id` in the list; a UUID).
 ```ignore
-let response = client.verify_authorization()
-    .business(business)
-    .authorization_id(authorization_id)
+let answer = client
+    .verify_authorization()
+    .business("my-shop")
+    .authorization_id("<authorization_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn verify_authorization(&self) -> builder::VerifyAuthorization<'_> {
         builder::VerifyAuthorization::new(self)
@@ -6955,10 +7348,13 @@ Sends a `GET` request to `/v3/business/{business}/subscription/banks/actives`
 Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 ```ignore
-let response = client.list_active_banks()
-    .business(business)
+let answer = client
+    .list_active_banks()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_active_banks(&self) -> builder::ListActiveBanks<'_> {
         builder::ListActiveBanks::new(self)
@@ -6973,10 +7369,13 @@ Sends a `GET` request to `/v3/business/{business}/subscription/refunds`
 Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 ```ignore
-let response = client.list_refunds()
-    .business(business)
+let answer = client
+    .list_refunds()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_refunds(&self) -> builder::ListRefunds<'_> {
         builder::ListRefunds::new(self)
@@ -6992,11 +7391,13 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `body`
 ```ignore
-let response = client.store_refund()
-    .business(business)
-    .body(body)
+let answer = client
+    .store_refund()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn store_refund(&self) -> builder::StoreRefund<'_> {
         builder::StoreRefund::new(self)
@@ -7012,11 +7413,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `refund_id`: The refund id (format undocumented).
 ```ignore
-let response = client.get_refund()
-    .business(business)
-    .refund_id(refund_id)
+let answer = client
+    .get_refund()
+    .business("my-shop")
+    .refund_id("<refund_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_refund(&self) -> builder::GetRefund<'_> {
         builder::GetRefund::new(self)
@@ -7033,12 +7437,13 @@ Arguments:
 - `page`: Page number, from 1 (the paginator's `links` point to `?page=N`).
 - `q`: A mandate id (`authorization_id`); only that mandate's withdrawals.
 ```ignore
-let response = client.list_withdrawals()
-    .business(business)
-    .page(page)
-    .q(q)
+let answer = client
+    .list_withdrawals()
+    .business("my-shop")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn list_withdrawals(&self) -> builder::ListWithdrawals<'_> {
         builder::ListWithdrawals::new(self)
@@ -7054,11 +7459,19 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `body`
 ```ignore
-let response = client.store_withdrawal()
-    .business(business)
+let body: types::WithdrawalRequest = serde_json::from_value(serde_json::json!({
+  "amount": "10000",
+  "authorization_id": "9f307e30-dc77-11ea-830e-7533ca1787c5",
+  "track_id": "d2c5bf5a-280f-4ee5-8888-3d220b63bcc0"
+}))?;
+let answer = client
+    .store_withdrawal()
+    .business("my-shop")
     .body(body)
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn store_withdrawal(&self) -> builder::StoreWithdrawal<'_> {
         builder::StoreWithdrawal::new(self)
@@ -7074,11 +7487,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `track_id`: The `track_id` sent with `store_withdrawal`.
 ```ignore
-let response = client.get_withdrawal_by_track_id()
-    .business(business)
-    .track_id(track_id)
+let answer = client
+    .get_withdrawal_by_track_id()
+    .business("my-shop")
+    .track_id("<track_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_withdrawal_by_track_id(&self) -> builder::GetWithdrawalByTrackId<'_> {
         builder::GetWithdrawalByTrackId::new(self)
@@ -7094,11 +7510,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `withdrawal_id`: The withdrawal id (`id` from `store_withdrawal`; a UUID).
 ```ignore
-let response = client.get_withdrawal()
-    .business(business)
-    .withdrawal_id(withdrawal_id)
+let answer = client
+    .get_withdrawal()
+    .business("my-shop")
+    .withdrawal_id("<withdrawal_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn get_withdrawal(&self) -> builder::GetWithdrawal<'_> {
         builder::GetWithdrawal::new(self)
@@ -7114,11 +7533,14 @@ Arguments:
 - `business`: The business's English name (slug), as in the dashboard URL.
 - `withdrawal_id`: The withdrawal id (a UUID).
 ```ignore
-let response = client.cancel_withdrawal()
-    .business(business)
-    .withdrawal_id(withdrawal_id)
+let answer = client
+    .cancel_withdrawal()
+    .business("my-shop")
+    .withdrawal_id("<withdrawal_id>")
     .send()
-    .await;
+    .await?;
+// `answer` is the decoded success body; `.send_with_response()` also gives
+// the HTTP status and headers. Errors are `vandar_runtime::Error`.
 ```*/
     pub fn cancel_withdrawal(&self) -> builder::CancelWithdrawal<'_> {
         builder::CancelWithdrawal::new(self)
@@ -7134,6 +7556,88 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::list_bank_health`]
+
+[`Client::list_bank_health`]: super::Client::list_bank_health*/
+    #[derive(Debug, Clone)]
+    pub struct ListBankHealth<'a> {
+        client: &'a super::Client,
+        type_: Result<Option<types::ListBankHealthType>, String>,
+    }
+
+    impl<'a> ListBankHealth<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                type_: Ok(None),
+            }
+        }
+
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListBankHealthType>,
+        {
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListBankHealthType` for type_ failed".to_string()
+                });
+            self
+        }
+
+        ///Sends a `GET` request to `/subscription`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::ActiveBanks, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::ActiveBanks>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, type_ } = self;
+            let type_ = type_.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!("{}/subscription", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "list_bank_health").await
+        }
+    }
+
     /**Builder for [`Client::list_authorizations`]
 
 [`Client::list_authorizations`]: super::Client::list_authorizations*/
@@ -7392,6 +7896,108 @@ pub mod builder {
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
             client.inner.call(request, "store_authorization").await
+        }
+    }
+
+    /**Builder for [`Client::get_authorization`]
+
+[`Client::get_authorization`]: super::Client::get_authorization*/
+    #[derive(Debug, Clone)]
+    pub struct GetAuthorization<'a> {
+        client: &'a super::Client,
+        business: Result<types::GetAuthorizationBusiness, String>,
+        authorization_id: Result<types::GetAuthorizationAuthorizationId, String>,
+    }
+
+    impl<'a> GetAuthorization<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                business: Err("business was not initialized".to_string()),
+                authorization_id: Err("authorization_id was not initialized".to_string()),
+            }
+        }
+
+        pub fn business<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAuthorizationBusiness>,
+        {
+            self.business = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetAuthorizationBusiness` for business failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn authorization_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAuthorizationAuthorizationId>,
+        {
+            self.authorization_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetAuthorizationAuthorizationId` for authorization_id failed"
+                        .to_string()
+                });
+            self
+        }
+
+        ///Sends a `GET` request to `/v3/business/{business}/subscription/authorization/{authorization_id}`
+        ///
+        /// Returns the decoded answer; [`send_with_response`](Self::send_with_response) also
+        /// gives the HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<types::AuthorizationDetail, ::vandar_runtime::Error> {
+            self.send_with_response().await.map(::vandar_runtime::Answer::into_body)
+        }
+
+        /// Sends the request and returns the decoded answer with its HTTP status and headers.
+        ///
+        /// # Errors
+        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+        /// "outcome unknown" (a money call that may have taken effect).
+        pub async fn send_with_response(
+            self,
+        ) -> ::std::result::Result<
+            ::vandar_runtime::Answer<types::AuthorizationDetail>,
+            ::vandar_runtime::Error,
+        > {
+            let Self { client, business, authorization_id } = self;
+            let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let authorization_id = authorization_id
+                .map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/business/{}/subscription/authorization/{}", client.baseurl,
+                encode_path(& business.to_string()), encode_path(& authorization_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()
+                .map_err(::vandar_runtime::Error::from_build)?;
+            client.inner.call(request, "get_authorization").await
         }
     }
 
@@ -8729,6 +9335,15 @@ pub const DEFAULT_HOST: &str = "https://api.vandar.io";
 /// Every operation's host, auth scheme and retry safety, read from the spec.
 pub const ROUTES: &[::vandar_runtime::Route] = &[
     ::vandar_runtime::Route {
+        operation_id: "list_bank_health",
+        method: "GET",
+        host: "https://health.vandar.io",
+        path: "/subscription",
+        auth: ::vandar_runtime::Auth::None,
+        idempotent: true,
+        checks: &[],
+    },
+    ::vandar_runtime::Route {
         operation_id: "list_authorizations",
         method: "GET",
         host: "https://api.vandar.io",
@@ -8794,6 +9409,15 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
+    },
+    ::vandar_runtime::Route {
+        operation_id: "get_authorization",
+        method: "GET",
+        host: "https://api.vandar.io",
+        path: "/v3/business/{business}/subscription/authorization/{authorization_id}",
+        auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        idempotent: true,
+        checks: &[],
     },
     ::vandar_runtime::Route {
         operation_id: "revoke_authorization",
@@ -9003,6 +9627,8 @@ pub mod __spec {
         "AuthorizationCalculation",
         "AuthorizationCreated",
         "AuthorizationCreatedResult",
+        "AuthorizationDetail",
+        "AuthorizationDetailResult",
         "AuthorizationPage",
         "AuthorizationRef",
         "AuthorizationRequest",
@@ -9028,6 +9654,7 @@ pub mod __spec {
         "Rial",
         "RialString",
         "StatusMessage",
+        "TrackId",
         "Undocumented",
         "VandarError",
         "WageType",
@@ -9102,6 +9729,20 @@ pub mod __spec {
                 Some(
                     ::serde_json::from_value::<
                         super::types::AuthorizationCreatedResult,
+                    >(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "AuthorizationDetail" => {
+                Some(
+                    ::serde_json::from_value::<super::types::AuthorizationDetail>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
+            "AuthorizationDetailResult" => {
+                Some(
+                    ::serde_json::from_value::<
+                        super::types::AuthorizationDetailResult,
                     >(value)
                         .and_then(::serde_json::to_value),
                 )
@@ -9270,6 +9911,12 @@ pub mod __spec {
                         .and_then(::serde_json::to_value),
                 )
             }
+            "TrackId" => {
+                Some(
+                    ::serde_json::from_value::<::vandar_runtime::domain::TrackId>(value)
+                        .and_then(::serde_json::to_value),
+                )
+            }
             "Undocumented" => {
                 Some(
                     ::serde_json::from_value::<super::types::Undocumented>(value)
@@ -9407,6 +10054,20 @@ pub mod __spec {
                 Some(
                     ::serde_json::from_slice::<
                         super::types::AuthorizationCreatedResult,
+                    >(bytes)
+                        .map(drop),
+                )
+            }
+            "AuthorizationDetail" => {
+                Some(
+                    ::serde_json::from_slice::<super::types::AuthorizationDetail>(bytes)
+                        .map(drop),
+                )
+            }
+            "AuthorizationDetailResult" => {
+                Some(
+                    ::serde_json::from_slice::<
+                        super::types::AuthorizationDetailResult,
                     >(bytes)
                         .map(drop),
                 )
@@ -9568,6 +10229,12 @@ pub mod __spec {
                         .map(drop),
                 )
             }
+            "TrackId" => {
+                Some(
+                    ::serde_json::from_slice::<::vandar_runtime::domain::TrackId>(bytes)
+                        .map(drop),
+                )
+            }
             "Undocumented" => {
                 Some(
                     ::serde_json::from_slice::<super::types::Undocumented>(bytes)
@@ -9714,6 +10381,24 @@ pub mod __spec {
                     ::serde_json::to_value(
                             ::schemars::schema_for!(
                                 super::types::AuthorizationCreatedResult
+                            ),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "AuthorizationDetail" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(super::types::AuthorizationDetail),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "AuthorizationDetailResult" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(
+                                super::types::AuthorizationDetailResult
                             ),
                         )
                         .expect("a JSON Schema always serializes"),
@@ -9923,6 +10608,14 @@ pub mod __spec {
                 Some(
                     ::serde_json::to_value(
                             ::schemars::schema_for!(super::types::StatusMessage),
+                        )
+                        .expect("a JSON Schema always serializes"),
+                )
+            }
+            "TrackId" => {
+                Some(
+                    ::serde_json::to_value(
+                            ::schemars::schema_for!(::vandar_runtime::domain::TrackId),
                         )
                         .expect("a JSON Schema always serializes"),
                 )

@@ -34,7 +34,9 @@
 //!
 //! # Withdrawals move money: use `track_id`
 //!
-//! `store_withdrawal` is never retried by the SDK. Always send a unique `track_id` (a UUID).
+//! `store_withdrawal` is never retried by the SDK, and it requires a `track_id`: a
+//! [`TrackId`](vandar_runtime::domain::TrackId) (`TrackId::new()` for a fresh UUID, or
+//! `TrackId::parse` for your own), kept with the order before sending.
 //! If the call fails with [`Error::OutcomeUnknown`] (the request went out, the response was
 //! lost), ask [`get_withdrawal_by_track_id`](Client::get_withdrawal_by_track_id) whether the
 //! withdrawal exists before storing it again. Vandar rejects a repeated `track_id` (HTTP 422),
@@ -43,7 +45,7 @@
 //! ```no_run
 //! use vandar_subscription::types::{AuthorizationRequest, GregorianDate, WithdrawalRequest};
 //! use vandar_subscription::{Callback, Client, Error};
-//! use vandar_runtime::domain::{Mobile, Rial, RialString};
+//! use vandar_runtime::domain::{Mobile, Rial, RialString, TrackId};
 //! use vandar_runtime::{Config, Runtime};
 //!
 //! # async fn flow() -> Result<(), Box<dyn std::error::Error>> {
@@ -92,7 +94,7 @@
 //!     .await?;
 //!
 //! // 6. charge 100,000 Rial; store the track id with the order first
-//! let track_id = "3f1c8a9e-6a52-4d2b-9a57-1d2f0e6b7c11";
+//! let track_id = TrackId::new();
 //! let sent = dd
 //!     .store_withdrawal()
 //!     .business(business)
@@ -100,7 +102,7 @@
 //!         WithdrawalRequest::builder()
 //!             .authorization_id(authorization_id)
 //!             .amount(RialString::new(100_000))
-//!             .track_id(Some(track_id.try_into()?)),
+//!             .track_id(&track_id),
 //!     )
 //!     .send()
 //!     .await
@@ -112,7 +114,7 @@
 //!         let found = dd
 //!             .get_withdrawal_by_track_id()
 //!             .business(business)
-//!             .track_id(track_id)
+//!             .track_id(track_id.as_str())
 //!             .send()
 //!             .await?;
 //!         println!("{:?}", found.result.and_then(|r| r.withdrawal));
@@ -136,7 +138,7 @@ mod generated;
 pub use generated::{
     __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
 };
-pub use vandar_runtime::{ApiError, Error};
+pub use vandar_runtime::{ApiError, Error, ListRequest, Paginate, Position};
 
 use std::fmt;
 use std::num::NonZeroU64;
@@ -349,25 +351,15 @@ fn next_page(
 
 impl types::AuthorizationPage {
     /// The page number to ask `list_authorizations` for next; `None` after the last page.
+    /// To walk every page, stream the request instead:
     ///
     /// ```no_run
     /// # async fn all(dd: &vandar_subscription::Client) -> Result<(), vandar_subscription::Error> {
-    /// let mut page = std::num::NonZeroU64::MIN;
-    /// loop {
-    ///     let answer = dd
-    ///         .list_authorizations()
-    ///         .business("my-business")
-    ///         .status("ACTIVE")
-    ///         .page(page)
-    ///         .send()
-    ///         .await?;
-    ///     for mandate in &answer.data {
-    ///         println!("{:?} {:?}", mandate.id, mandate.mandate_status());
-    ///     }
-    ///     match answer.next_page() {
-    ///         Some(next) => page = next,
-    ///         None => break,
-    ///     }
+    /// use futures::TryStreamExt;
+    /// use vandar_subscription::Paginate;
+    /// let mut mandates = dd.list_authorizations().business("my-business").status("ACTIVE").items();
+    /// while let Some(mandate) = mandates.try_next().await? {
+    ///     println!("{:?} {:?}", mandate.id, mandate.mandate_status());
     /// }
     /// # Ok(())
     /// # }
@@ -383,6 +375,85 @@ impl types::WithdrawalPage {
     pub fn next_page(&self) -> Option<NonZeroU64> {
         next_page(self.meta.as_ref(), self.links.as_ref(), self.data.len())
     }
+}
+
+/// The mandate list walks by page number: `list_authorizations().business(..).items()` (see
+/// [`Paginate`]).
+impl vandar_runtime::ListRequest for builder::ListAuthorizations<'_> {
+    type Page = types::AuthorizationPage;
+    type Item = types::Authorization;
+
+    fn start() -> Option<vandar_runtime::Position> {
+        Some(vandar_runtime::Position::Page(NonZeroU64::MIN))
+    }
+
+    fn at(self, at: &vandar_runtime::Position) -> Self {
+        match at {
+            vandar_runtime::Position::Page(n) => self.page(*n),
+            vandar_runtime::Position::After(_) => self,
+        }
+    }
+
+    async fn send_page(self) -> Result<types::AuthorizationPage, Error> {
+        self.send().await
+    }
+
+    fn into_items(page: types::AuthorizationPage) -> Vec<types::Authorization> {
+        page.data
+    }
+
+    fn next(
+        page: &types::AuthorizationPage,
+        asked: Option<&vandar_runtime::Position>,
+    ) -> Option<vandar_runtime::Position> {
+        paged_next(page.next_page(), asked)
+    }
+}
+
+/// The withdrawal list walks by page number: `list_withdrawals().business(..).items()`.
+impl vandar_runtime::ListRequest for builder::ListWithdrawals<'_> {
+    type Page = types::WithdrawalPage;
+    type Item = types::Withdrawal;
+
+    fn start() -> Option<vandar_runtime::Position> {
+        Some(vandar_runtime::Position::Page(NonZeroU64::MIN))
+    }
+
+    fn at(self, at: &vandar_runtime::Position) -> Self {
+        match at {
+            vandar_runtime::Position::Page(n) => self.page(*n),
+            vandar_runtime::Position::After(_) => self,
+        }
+    }
+
+    async fn send_page(self) -> Result<types::WithdrawalPage, Error> {
+        self.send().await
+    }
+
+    fn into_items(page: types::WithdrawalPage) -> Vec<types::Withdrawal> {
+        page.data
+    }
+
+    fn next(
+        page: &types::WithdrawalPage,
+        asked: Option<&vandar_runtime::Position>,
+    ) -> Option<vandar_runtime::Position> {
+        paged_next(page.next_page(), asked)
+    }
+}
+
+/// The next position from a page's own `next_page()`, if it follows the page asked for.
+fn paged_next(
+    next: Option<NonZeroU64>,
+    asked: Option<&vandar_runtime::Position>,
+) -> Option<vandar_runtime::Position> {
+    let requested = match asked {
+        Some(vandar_runtime::Position::Page(n)) => n.get(),
+        Some(vandar_runtime::Position::After(_)) => return None,
+        None => 1,
+    };
+    next.filter(|n| n.get() == requested + 1)
+        .map(vandar_runtime::Position::Page)
 }
 
 impl types::PayerAccountField {

@@ -8,6 +8,8 @@
 //! | `core` | `core` | business API: business info, statement, refunds, settlements (v3/v2.1, batch, queued), Avand, cash-in, customers, inquiries; pagination streams, settlement callback parser |
 //! | `ravand` | `ravand` | Ravand card issuing (cardholder, documents, activation/PIN/block pages) and holder banking (balance, statement, OTP-confirmed transfers); path-only upstream docs, free-form bodies |
 //! | `subscription` | `subscription` | direct debit: banks, mandates (bank page, callback, verify), withdrawals, refunds |
+//! | `axum` | [`axum`] | extractors for the IPG, mandate and Sanbod callbacks and the settlement notification; a pay-page redirect response |
+//! | `rustls-ring` (default), `rustls-aws-lc`, `native-tls` | — | the TLS backend |
 //! | `sandbox` | `sandbox` | a local stateful Vandar + Sanbod server for development and tests (`Sandbox::start()`) |
 //! | `sanbod` | `sanbod` | Sanbod open banking (not Vandar): OAuth consent (302 page URL), token manager (AC/CC, refresh, revoke), internal/PAYA/SATNA transfers, statement, PAYA/SATNA reports, account/card/IBAN conversions |
 //!
@@ -72,8 +74,9 @@
 
 pub use vandar_runtime::{
     Answer, ApiError, ApiKey, AuthError, Clock, Config, ConfigBuilder, ConfigError, Error,
-    MemoryTokenStore, RateLimit, RateLimits, RetryPolicy, Runtime, Secret, SystemClock, Timeouts,
-    TokenPair, TokenRefresh, TokenStore, TokenStoreError, domain, secret,
+    ListRequest, MemoryTokenStore, Paginate, Position, RateLimit, RateLimits, RetryPolicy, Runtime,
+    Secret, SystemClock, Timeouts, TokenPair, TokenRefresh, TokenStore, TokenStoreError, domain,
+    secret,
 };
 
 #[cfg(feature = "ipg")]
@@ -99,6 +102,9 @@ pub use ::sanbod;
 #[cfg(feature = "sandbox")]
 #[doc(inline)]
 pub use vandar_sandbox as sandbox;
+
+#[cfg(feature = "axum")]
+pub mod axum;
 
 /// What consuming the pagination streams needs (`try_next`, `try_collect`, `next`), so that
 /// users need not add `futures` themselves.
@@ -159,3 +165,6 @@ impl Vandar {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+/// Redis coordination for many replicas: shared token store with a refresh lease, shared rate limiter.
+#[cfg(feature = "redis")]
+pub use vandar_redis as redis;

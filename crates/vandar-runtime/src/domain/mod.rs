@@ -39,6 +39,7 @@ pub mod money;
 pub mod national_code;
 pub mod one_or_many;
 mod text;
+pub mod track_id;
 
 pub use api_time::{ApiDate, ApiDateTime, DateFormat, DateTimeFormat};
 pub use card::{CardError, CardHash, CardNumber, MaskedCardNumber};
@@ -49,6 +50,7 @@ pub use mobile::{Mobile, MobileError};
 pub use money::{MoneyError, Rial, RialString, Rounding, Toman, TomanString};
 pub use national_code::{NationalCode, NationalCodeError};
 pub use one_or_many::OneOrMany;
+pub use track_id::{TrackId, TrackIdError};
 
 /// Any error produced while parsing or converting a domain value.
 ///
