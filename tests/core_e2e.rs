@@ -716,7 +716,7 @@ async fn settlement_units_and_query_flags() {
                 .amount(Toman::new(5_000))
                 .iban(Iban::parse("IR430550011480005587452001").unwrap())
                 .track_id("6feb8114-25d5-372e-83e0-23ae783041a9")
-                .type_(types::SettlementRequestType::A2a),
+                .kind(types::SettlementRequestType::A2a),
         )
         .send()
         .await

@@ -494,7 +494,7 @@ async fn call(vandar: &Vandar, op: &str) -> Result<Value, Error> {
         ),
         "list_bank_health" => enc!(
             dd.list_bank_health()
-                .type_(vandar::subscription::types::ListBankHealthType::Png)
+                .kind(vandar::subscription::types::ListBankHealthType::Png)
                 .send()
                 .await
         ),
@@ -717,7 +717,7 @@ async fn public_bank_health_list_needs_no_token() {
         .await;
     let banks = dd
         .list_bank_health()
-        .type_(vandar::subscription::types::ListBankHealthType::Svg)
+        .kind(vandar::subscription::types::ListBankHealthType::Svg)
         .send()
         .await
         .unwrap();

@@ -51,7 +51,7 @@ for r in $(seq 1 "$rounds"); do
   if [ $((r % 2)) -eq 1 ]; then order="ipg all"; else order="all ipg"; fi
   for which in $order; do
     if [ "$which" = ipg ]; then
-      build ipg --no-default-features --features ipg
+      build ipg --no-default-features --features ipg,rustls-ring
     else
       build all --all-features
     fi

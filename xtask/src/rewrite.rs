@@ -45,6 +45,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize> {
         bail!("progenitor output has no `send` methods to rewrite");
     }
     hide_internals(file);
+    RenameType.visit_file_mut(file);
     // progenitor asserts `Client: ClientHooks<..>`; the hooks are not used any more.
     file.items.retain(|item| {
         !matches!(item, syn::Item::Const(c)
@@ -298,6 +299,56 @@ pub fn document_calls(file: &mut syn::File, docs: &std::collections::BTreeMap<St
                 let new = format!("{}{}{}", &old[..start], call, &old[end..]);
                 nv.value = syn::parse_quote!(#new);
             }
+        }
+    }
+}
+
+/// typify spells a property named `type` as `type_` (a keyword otherwise); the SDK calls it
+/// `kind` everywhere (fields, builder methods), keeping `#[serde(rename = "type")]` on the wire.
+struct RenameType;
+
+impl VisitMut for RenameType {
+    fn visit_ident_mut(&mut self, i: &mut proc_macro2::Ident) {
+        if i == "type_" {
+            *i = proc_macro2::Ident::new("kind", i.span());
+        }
+    }
+
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        fn fix(ts: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+            ts.into_iter()
+                .map(|tt| match tt {
+                    proc_macro2::TokenTree::Group(g) => {
+                        let mut n = proc_macro2::Group::new(g.delimiter(), fix(g.stream()));
+                        n.set_span(g.span());
+                        proc_macro2::TokenTree::Group(n)
+                    }
+                    proc_macro2::TokenTree::Literal(l) => {
+                        match syn::parse_str::<syn::LitStr>(&l.to_string()) {
+                            Ok(s) if s.value().contains("for type_") => {
+                                proc_macro2::TokenTree::Literal(proc_macro2::Literal::string(
+                                    &s.value().replace("for type_", "for type"),
+                                ))
+                            }
+                            _ => proc_macro2::TokenTree::Literal(l),
+                        }
+                    }
+                    other => other,
+                })
+                .collect()
+        }
+        m.tokens = fix(std::mem::take(&mut m.tokens));
+        syn::visit_mut::visit_macro_mut(self, m);
+    }
+
+    fn visit_lit_str_mut(&mut self, l: &mut syn::LitStr) {
+        // the builders' messages name the field: say `type`, as on the wire
+        let v = l.value();
+        if v.contains("for type_") || v.contains("`type_`") {
+            let fixed = v
+                .replace("for type_", "for type")
+                .replace("`type_`", "`kind`");
+            *l = syn::LitStr::new(&fixed, l.span());
         }
     }
 }

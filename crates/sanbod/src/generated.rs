@@ -718,7 +718,7 @@ pub mod types {
         pub parameter: ::std::string::String,
         ///Kind of inquiry; the only value seen is `CarCardDocument`.
         #[serde(rename = "type")]
-        pub type_: ::std::string::String,
+        pub kind: ::std::string::String,
     }
 
     impl BillsInquiryRequest {
@@ -1601,7 +1601,7 @@ pub mod types {
         pub image: ::std::option::Option<::std::string::String>,
         ///Kind of photo (values undocumented).
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub kind: ::std::option::Option<::std::string::String>,
     }
 
     impl PersonImage {
@@ -4141,7 +4141,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
 
         impl ::std::default::Default for BillsInquiryRequest {
@@ -4149,7 +4149,7 @@ pub mod types {
                 Self {
                     extra_parameter: Ok(Default::default()),
                     parameter: Err("no value supplied for parameter".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    kind: Err("no value supplied for type".to_string()),
                 }
             }
         }
@@ -4183,15 +4183,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -4206,7 +4206,7 @@ pub mod types {
                 Ok(Self {
                     extra_parameter: value.extra_parameter?,
                     parameter: value.parameter?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                 })
             }
         }
@@ -4216,7 +4216,7 @@ pub mod types {
                 Self {
                     extra_parameter: Ok(value.extra_parameter),
                     parameter: Ok(value.parameter),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                 }
             }
         }
@@ -6244,7 +6244,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -6254,7 +6254,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     image: Ok(Default::default()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                 }
             }
         }
@@ -6272,15 +6272,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -6293,7 +6293,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     image: value.image?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                 })
             }
         }
@@ -6302,7 +6302,7 @@ pub mod types {
             fn from(value: super::PersonImage) -> Self {
                 Self {
                     image: Ok(value.image),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                 }
             }
         }

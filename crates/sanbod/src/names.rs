@@ -1,106 +1,7 @@
 //! The words the API names, as enums that keep values the docs do not list
 //! (`Unknown(String)`): provider codes, scopes, PAYA and SATNA statuses.
 
-use std::convert::Infallible;
-use std::fmt;
-use std::str::FromStr;
-
-/// An enum over documented spellings with an `Unknown(String)` fallback: `From<&str>`,
-/// `From<String>`, `FromStr` (never fails), `as_str`, `Display`, `Into<String>`, serde as a
-/// string. Extra spellings (`aliases`) read as a documented variant.
-macro_rules! named {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal $(| $alias:literal)*, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value the docs do not list, as received (or as given).
-            Unknown(String),
-        }
-
-        impl $name {
-            /// Every documented value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// Read a value (never fails: unknown values are kept).
-            pub fn parse(value: &str) -> Self {
-                let v = value.trim();
-                $( if v == $text $(|| v == $alias)* { return $name::$variant; } )*
-                $name::Unknown(v.to_string())
-            }
-
-            /// The value as the API spells it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( $name::$variant => $text, )*
-                    $name::Unknown(s) => s,
-                }
-            }
-
-            /// Whether the value is one the docs list.
-            pub fn is_known(&self) -> bool {
-                !matches!(self, $name::Unknown(_))
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Infallible;
-
-            fn from_str(s: &str) -> Result<Self, Infallible> {
-                Ok(Self::parse(s))
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self::parse(value)
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(value: String) -> Self {
-                Self::parse(&value)
-            }
-        }
-
-        impl From<&$name> for $name {
-            fn from(value: &$name) -> Self {
-                value.clone()
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.as_str().to_string()
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self::from)
-            }
-        }
-    };
-}
-
-named! {
+vandar_runtime::open_enum! {
     /// A bank's provider code (`provider_code`, `provider`). The docs name the three sandbox
     /// banks; any other code (`"999"` in the client-credentials example, other banks in
     /// production) is kept as [`ProviderCode::Unknown`].
@@ -114,7 +15,7 @@ named! {
     }
 }
 
-named! {
+vandar_runtime::open_enum! {
     /// A service scope of a token. Authorization-code (account) scopes and client-credentials
     /// (conversion) scopes; [`Scope::is_account_scope`] tells them apart. The docs' CC table
     /// capitalises the names (`Cardtoiban`); they are read case-sensitively as the example
@@ -183,7 +84,7 @@ impl Scope {
     }
 }
 
-named! {
+vandar_runtime::open_enum! {
     /// Status of a PAYA transfer (`achreport` `status`, `achtransfer` `transferStatus`).
     pub enum PayaStatus {
         /// `WAIT_FOR_CUSTOMER_ACCEPT`: waiting for the customer's approval.
@@ -214,7 +115,7 @@ impl PayaStatus {
     }
 }
 
-named! {
+vandar_runtime::open_enum! {
     /// Status of a SATNA transfer (`rtgsreport` `status`). The docs spell "settled"
     /// `TASFIYEH_SHODEH` in the table and `TASFIYEH_SHODE` in the example; both read as
     /// [`SatnaStatus::TasfiyehShode`].

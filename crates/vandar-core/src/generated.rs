@@ -1049,7 +1049,7 @@ pub mod types {
         pub transaction_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
         ///`ACH` or `A2A`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub kind: ::std::option::Option<::std::string::String>,
     }
 
     impl BatchItem {
@@ -1128,7 +1128,7 @@ pub mod types {
         pub track_id: ::vandar_runtime::domain::TrackId,
         ///Rail: `ACH` (default) or `A2A`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<BatchSettlementItemType>,
+        pub kind: ::std::option::Option<BatchSettlementItemType>,
     }
 
     impl BatchSettlementItem {
@@ -2933,7 +2933,7 @@ pub mod types {
         pub telephone: ::std::option::Option<::std::string::String>,
         ///`INDIVIDUAL` or `LEGAL`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub kind: ::std::option::Option<::std::string::String>,
     }
 
     impl Customer {
@@ -3408,7 +3408,7 @@ pub mod types {
         pub telephone: ::std::option::Option<::std::string::String>,
         ///Customer kind.
         #[serde(rename = "type")]
-        pub type_: CustomerInputType,
+        pub kind: CustomerInputType,
     }
 
     impl CustomerInput {
@@ -3520,7 +3520,7 @@ pub mod types {
         pub description: ::std::option::Option<::std::string::String>,
         ///CUSTOMER_CREATED, CUSTOMER_UPDATED, CUSTOMER_KYC_AUTHENTICATION_REQUEST, CUSTOMER_SHAHKAR_AUTHENTICATION_REQUEST.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub kind: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
     }
@@ -3610,7 +3610,7 @@ pub mod types {
         pub created_at: ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
         ///`deposit` or `withdraw`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub kind: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
         ///Transaction id.
@@ -11048,7 +11048,7 @@ pub mod types {
         pub track_id: ::vandar_runtime::domain::TrackId,
         ///Rail: `ACH` (PAYA, default) or `A2A` (account to account; needs the A2A tool).
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SettlementRequestType>,
+        pub kind: ::std::option::Option<SettlementRequestType>,
     }
 
     impl SettlementRequest {
@@ -11630,7 +11630,7 @@ pub mod types {
         pub transaction_id: ::std::option::Option<::vandar_runtime::domain::ApiId>,
         ///`ACH` or `A2A`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub kind: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wage_toman: ::std::option::Option<::vandar_runtime::domain::Toman>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12903,7 +12903,7 @@ pub mod types {
                 ::std::option::Option<::vandar_runtime::domain::ApiId>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -12921,7 +12921,7 @@ pub mod types {
                     status: Ok(Default::default()),
                     track_id: Ok(Default::default()),
                     transaction_id: Ok(Default::default()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                 }
             }
         }
@@ -13047,15 +13047,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -13076,7 +13076,7 @@ pub mod types {
                     status: value.status?,
                     track_id: value.track_id?,
                     transaction_id: value.transaction_id?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                 })
             }
         }
@@ -13093,7 +13093,7 @@ pub mod types {
                     status: Ok(value.status),
                     track_id: Ok(value.track_id),
                     transaction_id: Ok(value.transaction_id),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                 }
             }
         }
@@ -13296,7 +13296,7 @@ pub mod types {
                 ::vandar_runtime::domain::TrackId,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<super::BatchSettlementItemType>,
                 ::std::string::String,
             >,
@@ -13310,7 +13310,7 @@ pub mod types {
                     iban: Err("no value supplied for iban".to_string()),
                     payment_number: Ok(Default::default()),
                     track_id: Err("no value supplied for track_id".to_string()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                 }
             }
         }
@@ -13382,17 +13382,17 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::BatchSettlementItemType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -13410,7 +13410,7 @@ pub mod types {
                     iban: value.iban?,
                     payment_number: value.payment_number?,
                     track_id: value.track_id?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                 })
             }
         }
@@ -13423,7 +13423,7 @@ pub mod types {
                     iban: Ok(value.iban),
                     payment_number: Ok(value.payment_number),
                     track_id: Ok(value.track_id),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                 }
             }
         }
@@ -16348,7 +16348,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -16377,7 +16377,7 @@ pub mod types {
                     province: Ok(Default::default()),
                     province_id: Ok(Default::default()),
                     telephone: Ok(Default::default()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                 }
             }
         }
@@ -16633,15 +16633,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -16673,7 +16673,7 @@ pub mod types {
                     province: value.province?,
                     province_id: value.province_id?,
                     telephone: value.telephone?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                 })
             }
         }
@@ -16701,7 +16701,7 @@ pub mod types {
                     province: Ok(value.province),
                     province_id: Ok(value.province_id),
                     telephone: Ok(value.telephone),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                 }
             }
         }
@@ -17831,10 +17831,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
-                super::CustomerInputType,
-                ::std::string::String,
-            >,
+            kind: ::std::result::Result<super::CustomerInputType, ::std::string::String>,
         }
 
         impl ::std::default::Default for CustomerInput {
@@ -17855,7 +17852,7 @@ pub mod types {
                     postal_code: Ok(Default::default()),
                     province_id: Ok(Default::default()),
                     telephone: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    kind: Err("no value supplied for type".to_string()),
                 }
             }
         }
@@ -18053,15 +18050,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CustomerInputType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -18088,7 +18085,7 @@ pub mod types {
                     postal_code: value.postal_code?,
                     province_id: value.province_id?,
                     telephone: value.telephone?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                 })
             }
         }
@@ -18111,7 +18108,7 @@ pub mod types {
                     postal_code: Ok(value.postal_code),
                     province_id: Ok(value.province_id),
                     telephone: Ok(value.telephone),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                 }
             }
         }
@@ -18214,7 +18211,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -18229,7 +18226,7 @@ pub mod types {
                 Self {
                     created_at: Ok(Default::default()),
                     description: Ok(Default::default()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
                 }
             }
@@ -18262,15 +18259,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -18298,7 +18295,7 @@ pub mod types {
                 Ok(Self {
                     created_at: value.created_at?,
                     description: value.description?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                     updated_at: value.updated_at?,
                 })
             }
@@ -18309,7 +18306,7 @@ pub mod types {
                 Self {
                     created_at: Ok(value.created_at),
                     description: Ok(value.description),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                     updated_at: Ok(value.updated_at),
                 }
             }
@@ -18570,7 +18567,7 @@ pub mod types {
                 ::std::option::Option<::vandar_runtime::domain::ApiDateTime>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -18591,7 +18588,7 @@ pub mod types {
                     balance: Ok(Default::default()),
                     comment: Ok(Default::default()),
                     created_at: Ok(Default::default()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
                     uuid: Ok(Default::default()),
                 }
@@ -18653,15 +18650,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -18704,7 +18701,7 @@ pub mod types {
                     balance: value.balance?,
                     comment: value.comment?,
                     created_at: value.created_at?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                     updated_at: value.updated_at?,
                     uuid: value.uuid?,
                 })
@@ -18718,7 +18715,7 @@ pub mod types {
                     balance: Ok(value.balance),
                     comment: Ok(value.comment),
                     created_at: Ok(value.created_at),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                     updated_at: Ok(value.updated_at),
                     uuid: Ok(value.uuid),
                 }
@@ -21852,7 +21849,7 @@ pub mod types {
                 ::vandar_runtime::domain::TrackId,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<super::SettlementRequestType>,
                 ::std::string::String,
             >,
@@ -21869,7 +21866,7 @@ pub mod types {
                     notify_url: Ok(Default::default()),
                     payment_number: Ok(Default::default()),
                     track_id: Err("no value supplied for track_id".to_string()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                 }
             }
         }
@@ -21977,17 +21974,17 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::SettlementRequestType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -22007,7 +22004,7 @@ pub mod types {
                     notify_url: value.notify_url?,
                     payment_number: value.payment_number?,
                     track_id: value.track_id?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                 })
             }
         }
@@ -22023,7 +22020,7 @@ pub mod types {
                     notify_url: Ok(value.notify_url),
                     payment_number: Ok(value.payment_number),
                     track_id: Ok(value.track_id),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                 }
             }
         }
@@ -22433,7 +22430,7 @@ pub mod types {
                 ::std::option::Option<::vandar_runtime::domain::ApiId>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
+            kind: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -22465,7 +22462,7 @@ pub mod types {
                     settlement_time: Ok(Default::default()),
                     status: Ok(Default::default()),
                     transaction_id: Ok(Default::default()),
-                    type_: Ok(Default::default()),
+                    kind: Ok(Default::default()),
                     wage_toman: Ok(Default::default()),
                     wallet: Ok(Default::default()),
                 }
@@ -22683,15 +22680,15 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
+                self.kind = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for type: {e}")
                     });
                 self
             }
@@ -22747,7 +22744,7 @@ pub mod types {
                     settlement_time: value.settlement_time?,
                     status: value.status?,
                     transaction_id: value.transaction_id?,
-                    type_: value.type_?,
+                    kind: value.kind?,
                     wage_toman: value.wage_toman?,
                     wallet: value.wallet?,
                 })
@@ -22774,7 +22771,7 @@ pub mod types {
                     settlement_time: Ok(value.settlement_time),
                     status: Ok(value.status),
                     transaction_id: Ok(value.transaction_id),
-                    type_: Ok(value.type_),
+                    kind: Ok(value.kind),
                     wage_toman: Ok(value.wage_toman),
                     wallet: Ok(value.wallet),
                 }

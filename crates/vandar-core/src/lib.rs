@@ -52,6 +52,7 @@ mod generated;
 mod batch;
 mod notification;
 mod pagination;
+mod status;
 
 pub use batch::{BATCH_ITEM_MAX_RIAL, BATCH_ITEM_MIN_RIAL, batch_id, batch_request};
 pub use generated::{
@@ -59,6 +60,7 @@ pub use generated::{
 };
 pub use notification::{NotificationError, SettlementNotification};
 pub use pagination::{CursorPage, Page};
+pub use status::{BatchItemStatus, SettlementStatus};
 pub use vandar_runtime::pagination::{ListRequest, Paginate, Position};
 pub use vandar_runtime::{ApiError, Error};
 

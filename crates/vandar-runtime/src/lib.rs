@@ -60,6 +60,7 @@ pub mod domain;
 mod error;
 #[cfg(test)]
 mod hook_tests;
+mod open_enum;
 pub mod pagination;
 mod pipeline;
 mod ratelimit;
@@ -107,3 +108,5 @@ pub const VANDAR_BEARER: &str = "bearer";
 pub use bytes::Bytes as __Bytes;
 #[doc(hidden)]
 pub use progenitor_client as __progenitor_client;
+#[doc(hidden)]
+pub use serde as __serde;

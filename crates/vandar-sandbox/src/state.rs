@@ -31,7 +31,7 @@ pub const INITIAL_WALLET_RIAL: i64 = 50_000_000;
 /// The most statement lines one seeding call adds (bounded memory).
 pub const MAX_SEED_TRANSACTIONS: usize = 1_000_000;
 
-/// What [`State::seed_transactions`] added.
+/// What `Sandbox::seed_transactions` (or `POST /__sandbox/seed/transactions`) added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeededTransactions {
     /// Lines added.

@@ -7148,7 +7148,7 @@ Every bank of the direct-debit network with `has_direct_debit_ability` and `is_h
 Sends a `GET` request to `/subscription`
 
 Arguments:
-- `type_`: Logo format, `svg` (default) or `png`.
+- `kind`: Logo format, `svg` (default) or `png`.
 ```ignore
 let answer = client
     .list_bank_health()
@@ -7562,26 +7562,26 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListBankHealth<'a> {
         client: &'a super::Client,
-        type_: Result<Option<types::ListBankHealthType>, String>,
+        kind: Result<Option<types::ListBankHealthType>, String>,
     }
 
     impl<'a> ListBankHealth<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                type_: Ok(None),
+                kind: Ok(None),
             }
         }
 
-        pub fn type_<V>(mut self, value: V) -> Self
+        pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ListBankHealthType>,
         {
-            self.type_ = value
+            self.kind = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListBankHealthType` for type_ failed".to_string()
+                    "conversion to `ListBankHealthType` for type failed".to_string()
                 });
             self
         }
@@ -7611,8 +7611,8 @@ pub mod builder {
             ::vandar_runtime::Answer<types::ActiveBanks>,
             ::vandar_runtime::Error,
         > {
-            let Self { client, type_ } = self;
-            let type_ = type_.map_err(::vandar_runtime::Error::InvalidRequest)?;
+            let Self { client, kind } = self;
+            let kind = kind.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let url = format!("{}/subscription", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7630,7 +7630,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query(&progenitor_client::QueryParam::new("type", &kind))
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;

@@ -178,102 +178,49 @@ impl types::GregorianDate {
     }
 }
 
-/// Status of a mandate (`status` of [`types::Authorization`] and
-/// [`types::AuthorizationUsage`]). Values the docs do not list are kept in
-/// [`MandateStatus::Unknown`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum MandateStatus {
-    /// `ACTIVE`: verified; withdrawals are possible within its limits.
-    Active,
-    /// `PENDING_VERIFY`: approved at the bank, waiting for `verify_authorization` (cancelled
-    /// after 20 minutes).
-    PendingVerify,
-    /// `REVOKED`: cancelled; no more withdrawals.
-    Revoked,
-    /// A value the docs do not list, as received.
-    Unknown(String),
+vandar_runtime::open_enum! {
+    /// Status of a mandate (`status` of [`types::Authorization`] and
+    /// [`types::AuthorizationUsage`]). Values the docs do not list are kept in
+    /// [`MandateStatus::Unknown`].
+    pub enum MandateStatus {
+        /// `ACTIVE`: verified; withdrawals are possible within its limits.
+        Active = "ACTIVE",
+        /// `PENDING_VERIFY`: approved at the bank, waiting for `verify_authorization`
+        /// (cancelled after 20 minutes).
+        PendingVerify = "PENDING_VERIFY",
+        /// `REVOKED`: cancelled; no more withdrawals.
+        Revoked = "REVOKED",
+    }
 }
 
 impl MandateStatus {
-    /// Read a status string.
-    pub fn parse(value: &str) -> Self {
-        match value {
-            "ACTIVE" => Self::Active,
-            "PENDING_VERIFY" => Self::PendingVerify,
-            "REVOKED" => Self::Revoked,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// The status as the API spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::PendingVerify => "PENDING_VERIFY",
-            Self::Revoked => "REVOKED",
-            Self::Unknown(s) => s,
-        }
-    }
-
     /// Whether withdrawals are possible (`ACTIVE`).
     pub fn is_active(&self) -> bool {
         *self == Self::Active
     }
 }
 
-impl fmt::Display for MandateStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+vandar_runtime::open_enum! {
+    /// Status of a withdrawal (`status` of [`types::Withdrawal`]). Values the docs do not list
+    /// are kept in [`WithdrawalStatus::Unknown`].
+    pub enum WithdrawalStatus {
+        /// `PENDING`: waiting, or being retried (scheduled withdrawals, up to
+        /// `max_retry_count`).
+        Pending = "PENDING",
+        /// `INIT`: sent to the bank.
+        Init = "INIT",
+        /// `DONE`: the money was withdrawn.
+        Done = "DONE",
+        /// `FAILED`: not withdrawn (see `error_code` / `error_message`).
+        Failed = "FAILED",
+        /// `CANCELED`: cancelled with `cancel_withdrawal` before it ran.
+        Canceled = "CANCELED",
+        /// `REFUND`: withdrawn, then refunded to the customer.
+        Refund = "REFUND",
     }
-}
-
-/// Status of a withdrawal (`status` of [`types::Withdrawal`]). Values the docs do not list
-/// are kept in [`WithdrawalStatus::Unknown`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum WithdrawalStatus {
-    /// `PENDING`: waiting, or being retried (scheduled withdrawals, up to `max_retry_count`).
-    Pending,
-    /// `INIT`: sent to the bank.
-    Init,
-    /// `DONE`: the money was withdrawn.
-    Done,
-    /// `FAILED`: not withdrawn (see `error_code` / `error_message`).
-    Failed,
-    /// `CANCELED`: cancelled with `cancel_withdrawal` before it ran.
-    Canceled,
-    /// `REFUND`: withdrawn, then refunded to the customer.
-    Refund,
-    /// A value the docs do not list, as received.
-    Unknown(String),
 }
 
 impl WithdrawalStatus {
-    /// Read a status string.
-    pub fn parse(value: &str) -> Self {
-        match value {
-            "PENDING" => Self::Pending,
-            "INIT" => Self::Init,
-            "DONE" => Self::Done,
-            "FAILED" => Self::Failed,
-            "CANCELED" => Self::Canceled,
-            "REFUND" => Self::Refund,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// The status as the API spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Init => "INIT",
-            Self::Done => "DONE",
-            Self::Failed => "FAILED",
-            Self::Canceled => "CANCELED",
-            Self::Refund => "REFUND",
-            Self::Unknown(s) => s,
-        }
-    }
-
     /// Whether the withdrawal will not change any more on its own (`DONE`, `FAILED`,
     /// `CANCELED`, `REFUND`). `PENDING`, `INIT` and unknown values are not final.
     pub fn is_final(&self) -> bool {
@@ -281,12 +228,6 @@ impl WithdrawalStatus {
             self,
             Self::Done | Self::Failed | Self::Canceled | Self::Refund
         )
-    }
-}
-
-impl fmt::Display for WithdrawalStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
