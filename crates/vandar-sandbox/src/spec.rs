@@ -9,20 +9,20 @@ use crate::Error;
 
 /// The specs, embedded at build time (the only copy of their schemas).
 pub(crate) const SPECS: &[(&str, &str)] = &[
-    ("vandar-ipg", include_str!("../../../spec/vandar-ipg.yaml")),
+    ("vandar-ipg", include_str!("../spec/vandar-ipg.yaml")),
     (
         "vandar-core",
-        include_str!("../../../spec/vandar-core.yaml"),
+        include_str!("../spec/vandar-core.yaml"),
     ),
     (
         "vandar-subscription",
-        include_str!("../../../spec/vandar-subscription.yaml"),
+        include_str!("../spec/vandar-subscription.yaml"),
     ),
     (
         "vandar-ravand",
-        include_str!("../../../spec/vandar-ravand.yaml"),
+        include_str!("../spec/vandar-ravand.yaml"),
     ),
-    ("sanbod", include_str!("../../../spec/sanbod.yaml")),
+    ("sanbod", include_str!("../spec/sanbod.yaml")),
 ];
 
 /// How a spec's services shape their error bodies.
