@@ -10,18 +10,12 @@ use crate::Error;
 /// The specs, embedded at build time (the only copy of their schemas).
 pub(crate) const SPECS: &[(&str, &str)] = &[
     ("vandar-ipg", include_str!("../spec/vandar-ipg.yaml")),
-    (
-        "vandar-core",
-        include_str!("../spec/vandar-core.yaml"),
-    ),
+    ("vandar-core", include_str!("../spec/vandar-core.yaml")),
     (
         "vandar-subscription",
         include_str!("../spec/vandar-subscription.yaml"),
     ),
-    (
-        "vandar-ravand",
-        include_str!("../spec/vandar-ravand.yaml"),
-    ),
+    ("vandar-ravand", include_str!("../spec/vandar-ravand.yaml")),
     ("sanbod", include_str!("../spec/sanbod.yaml")),
 ];
 
