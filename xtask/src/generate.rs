@@ -505,30 +505,11 @@ fn field_checks(spec: &SpecFile, op: &spec::Op<'_>) -> Vec<FieldCheck> {
     out
 }
 
-fn resolve<'a>(schemas: &'a Value, s: &'a Value) -> &'a Value {
-    match s["$ref"].as_str().and_then(spec::ref_name) {
-        Some(n) => &schemas[n],
-        None => s,
-    }
-}
-
-/// The schema and its `oneOf`/`anyOf`/`allOf` variants (resolved), one level deep.
-fn variants<'a>(schemas: &'a Value, s: &'a Value) -> Vec<&'a Value> {
-    let s = resolve(schemas, s);
-    let mut out = vec![s];
-    for key in ["oneOf", "anyOf", "allOf"] {
-        if let Some(vs) = s[key].as_array() {
-            out.extend(vs.iter().map(|v| resolve(schemas, v)));
-        }
-    }
-    out
-}
-
 fn walk(schemas: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec<FieldCheck>) {
     if depth > 5 {
         return;
     }
-    for v in variants(schemas, schema) {
+    for v in spec::schema_variants(schemas, schema) {
         let required: Vec<&str> = v["required"]
             .as_array()
             .map(|r| r.iter().filter_map(Value::as_str).collect())
@@ -540,7 +521,7 @@ fn walk(schemas: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec
                 } else {
                     format!("{path}.{name}")
                 };
-                let vs = variants(schemas, prop);
+                let vs = spec::schema_variants(schemas, prop);
                 let (mut min, mut max, mut max_items, mut min_length, mut http_url) =
                     (None, None, None, None, false);
                 for x in &vs {
@@ -588,7 +569,7 @@ fn walk(schemas: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec
 /// The items of an array at `path` (`items[]`): objects are walked; constraints on scalar
 /// items are not emitted (none of the specs has them beyond what the item types check).
 fn walk_items(schemas: &Value, items: &Value, path: &str, depth: usize, out: &mut Vec<FieldCheck>) {
-    for v in variants(schemas, items) {
+    for v in spec::schema_variants(schemas, items) {
         if v["properties"].is_object() {
             walk(schemas, v, path, depth, out);
         }

@@ -77,25 +77,7 @@ fn is_amount(schemas: &Value, name: &str, prop: &Value) -> bool {
         })
     };
     name.to_ascii_lowercase().ends_with("amount")
-        || prop_variants(schemas, prop).into_iter().any(money)
-}
-
-fn resolve_ref<'a>(schemas: &'a Value, s: &'a Value) -> &'a Value {
-    match s["$ref"].as_str().and_then(spec::ref_name) {
-        Some(n) => &schemas[n],
-        None => s,
-    }
-}
-
-fn prop_variants<'a>(schemas: &'a Value, s: &'a Value) -> Vec<&'a Value> {
-    let s = resolve_ref(schemas, s);
-    let mut out = vec![s];
-    for key in ["oneOf", "anyOf", "allOf"] {
-        if let Some(vs) = s[key].as_array() {
-            out.extend(vs.iter().map(|v| resolve_ref(schemas, v)));
-        }
-    }
-    out
+        || spec::schema_variants(schemas, prop).into_iter().any(money)
 }
 
 /// Rule 12 on one request schema, recursively (`path` names the field in messages).
@@ -109,7 +91,7 @@ fn request_constraints(
     if depth > 5 {
         return;
     }
-    for v in prop_variants(schemas, schema) {
+    for v in spec::schema_variants(schemas, schema) {
         let Some(props) = v["properties"].as_object() else {
             if v["type"].as_str() == Some("array") {
                 request_constraints(schemas, &v["items"], &format!("{path}[]"), depth + 1, found);
@@ -122,7 +104,7 @@ fn request_constraints(
             } else {
                 format!("{path}.{name}")
             };
-            let vs = prop_variants(schemas, prop);
+            let vs = spec::schema_variants(schemas, prop);
             let first = |key: &str| vs.iter().find_map(|x| x[key].as_f64());
             if is_amount(schemas, name, prop) {
                 match (first("minimum"), first("maximum")) {

@@ -239,6 +239,26 @@ pub fn browser_pages(spec: &SpecFile) -> Result<Vec<BrowserPage>> {
         .collect()
 }
 
+/// A schema, or the component its `$ref` points to.
+pub fn resolve_schema<'a>(schemas: &'a Value, s: &'a Value) -> &'a Value {
+    match s["$ref"].as_str().and_then(ref_name) {
+        Some(n) => &schemas[n],
+        None => s,
+    }
+}
+
+/// A schema (resolved) and its `oneOf`/`anyOf`/`allOf` variants (resolved), one level deep.
+pub fn schema_variants<'a>(schemas: &'a Value, s: &'a Value) -> Vec<&'a Value> {
+    let s = resolve_schema(schemas, s);
+    let mut out = vec![s];
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(vs) = s[key].as_array() {
+            out.extend(vs.iter().map(|v| resolve_schema(schemas, v)));
+        }
+    }
+    out
+}
+
 /// The component schema name a `$ref` points at.
 pub fn ref_name(reference: &str) -> Option<&str> {
     reference.strip_prefix("#/components/schemas/")

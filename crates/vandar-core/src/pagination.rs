@@ -23,7 +23,7 @@
 
 use std::num::NonZeroU64;
 
-use vandar_runtime::pagination::{ListRequest, Position};
+use vandar_runtime::pagination::{ListRequest, Position, next_page_number};
 
 use crate::{Error, builder, types};
 
@@ -48,22 +48,14 @@ pub trait Page {
 
     /// The page to ask for after this one (which was asked for as `requested`), or `None` when
     /// this is the last page.
+    /// The rules are the runtime's ([`next_page_number`]): a page that is not the one asked
+    /// for stops the walk rather than loop.
     fn next_page(&self, requested: u64) -> Option<u64> {
-        if self.is_empty() {
-            return None;
+        let asked = Position::Page(NonZeroU64::new(requested)?);
+        match laravel_next(self, Some(&asked))? {
+            Position::Page(n) => Some(n.get()),
+            Position::After(_) => None,
         }
-        let (current, last, has_next_link) = self.position();
-        if let Some(current) = current
-            && u64::try_from(current).ok() != Some(requested)
-        {
-            // The server did not serve the page asked for; stop rather than loop.
-            return None;
-        }
-        let more = match last {
-            Some(last) => i64::try_from(requested).is_ok_and(|r| r < last),
-            None => has_next_link,
-        };
-        more.then(|| requested + 1)
     }
 }
 
@@ -188,16 +180,10 @@ impl ListRequest for builder::ListSettlements<'_> {
     }
 }
 
-/// The position after a Laravel page (see [`Page::next_page`]).
-fn laravel_next<P: Page>(page: &P, asked: Option<&Position>) -> Option<Position> {
-    let requested = match asked {
-        Some(Position::Page(n)) => n.get(),
-        Some(Position::After(_)) => return None,
-        None => 1,
-    };
-    page.next_page(requested)
-        .and_then(NonZeroU64::new)
-        .map(Position::Page)
+/// The position after a Laravel page that was asked for as `asked`.
+fn laravel_next<P: Page + ?Sized>(page: &P, asked: Option<&Position>) -> Option<Position> {
+    let (current, last, has_next_link) = page.position();
+    next_page_number(asked, page.len(), current, last, has_next_link)
 }
 
 /// The statement walks by cursor: `start_after` = the id of the last item, while `has_more`.

@@ -265,28 +265,39 @@ impl types::AuthorizationRevoked {
     }
 }
 
-/// The page after a Laravel page, from its `meta` (`current_page` < `last_page`) or, when
-/// `last_page` is missing, its `next` link. `None` on the last page, on an empty page, or when
-/// the answer does not say which page it is. The links themselves are not followed: ask the
-/// same operation again with `.page(next)`.
+/// The position after a Laravel page that was asked for as `asked`, from its `meta`
+/// (`current_page` < `last_page`) or, when `last_page` is missing, its `next` link (the rules
+/// of [`vandar_runtime::pagination::next_page_number`]). `None` on the last page, on an empty
+/// page, or when the answer does not say which page it is. The links themselves are not
+/// followed: the same operation is asked again with `.page(next)`.
+fn next_after(
+    meta: Option<&types::PageMeta>,
+    links: Option<&types::PageLinks>,
+    items: usize,
+    asked: Option<&vandar_runtime::Position>,
+) -> Option<vandar_runtime::Position> {
+    let meta = meta?;
+    let current = i64::from(meta.current_page?);
+    vandar_runtime::pagination::next_page_number(
+        asked,
+        items,
+        Some(current),
+        meta.last_page.map(i64::from),
+        links.is_some_and(|l| l.next.is_some()),
+    )
+}
+
+/// The page number after a Laravel page, as the page itself says (see [`next_after`]).
 fn next_page(
     meta: Option<&types::PageMeta>,
     links: Option<&types::PageLinks>,
     items: usize,
 ) -> Option<NonZeroU64> {
-    if items == 0 {
-        return None;
-    }
-    let meta = meta?;
-    let current = u64::try_from(i64::from(meta.current_page?)).ok()?;
-    let more = match meta.last_page {
-        Some(last) => i64::from(last) > i64::try_from(current).ok()?,
-        None => links.is_some_and(|l| l.next.is_some()),
-    };
-    if more {
-        NonZeroU64::new(current + 1)
-    } else {
-        None
+    let current = u64::try_from(i64::from(meta?.current_page?)).ok()?;
+    let here = vandar_runtime::Position::Page(NonZeroU64::new(current)?);
+    match next_after(meta, links, items, Some(&here))? {
+        vandar_runtime::Position::Page(n) => Some(n),
+        vandar_runtime::Position::After(_) => None,
     }
 }
 
@@ -347,7 +358,12 @@ impl vandar_runtime::ListRequest for builder::ListAuthorizations<'_> {
         page: &types::AuthorizationPage,
         asked: Option<&vandar_runtime::Position>,
     ) -> Option<vandar_runtime::Position> {
-        paged_next(page.next_page(), asked)
+        next_after(
+            page.meta.as_ref(),
+            page.links.as_ref(),
+            page.data.len(),
+            asked,
+        )
     }
 }
 
@@ -379,22 +395,13 @@ impl vandar_runtime::ListRequest for builder::ListWithdrawals<'_> {
         page: &types::WithdrawalPage,
         asked: Option<&vandar_runtime::Position>,
     ) -> Option<vandar_runtime::Position> {
-        paged_next(page.next_page(), asked)
+        next_after(
+            page.meta.as_ref(),
+            page.links.as_ref(),
+            page.data.len(),
+            asked,
+        )
     }
-}
-
-/// The next position from a page's own `next_page()`, if it follows the page asked for.
-fn paged_next(
-    next: Option<NonZeroU64>,
-    asked: Option<&vandar_runtime::Position>,
-) -> Option<vandar_runtime::Position> {
-    let requested = match asked {
-        Some(vandar_runtime::Position::Page(n)) => n.get(),
-        Some(vandar_runtime::Position::After(_)) => return None,
-        None => 1,
-    };
-    next.filter(|n| n.get() == requested + 1)
-        .map(vandar_runtime::Position::Page)
 }
 
 impl types::PayerAccountField {
