@@ -73,6 +73,7 @@ pub mod secret;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 mod timeouts;
+pub mod token;
 
 pub use auth::{
     ACCESS_TOKEN_LIFETIME, BearerFuture, BearerSource, Clock, MemoryTokenStore, OAuthToken,
