@@ -77,6 +77,8 @@ struct Local {
     last_look: Option<Instant>,
     /// No background refresh before this instant (after one that could not refresh).
     quiet_until: Option<Instant>,
+    /// The held record was never confirmed by the store (it was out of reach at start).
+    unsynced: bool,
 }
 
 /// One refresh under way in this process, joined by every caller that waits for it.
@@ -129,6 +131,7 @@ impl TokenManager {
                 lock: None,
                 last_look: None,
                 quiet_until: None,
+                unsynced: false,
             }),
             flight: tokio::sync::Mutex::new(()),
             refreshing: Mutex::new(None),
@@ -216,7 +219,24 @@ impl TokenManager {
         if self.local().loaded {
             return Ok(());
         }
-        let snap = self.load().await?;
+        let snap = match self.load().await {
+            Ok(snap) => snap,
+            Err(e) => {
+                // The store is out of reach at start: use the configured pair's access token
+                // meanwhile (nothing can be refreshed without the store, so nothing is sent
+                // with its refresh token); the next look at the store adopts what it holds.
+                let Some(seed) = &self.auth.seed else {
+                    return Err(e);
+                };
+                tracing::warn!(error = %e, "token store out of reach; using the configured pair until it answers");
+                self.hold(TokenRecord::seed(seed.clone()));
+                let mut l = self.local();
+                l.loaded = true;
+                l.last_look = None;
+                l.unsynced = true;
+                return Ok(());
+            }
+        };
         match protocol::first_load(
             self.auth.seed.as_ref(),
             snap.record.as_ref(),
@@ -376,6 +396,7 @@ impl TokenManager {
     /// store lost it or holds an older generation.
     pub(crate) async fn sync(&self) -> Result<(), AuthError> {
         let snap = self.load().await?;
+        self.local().unsynced = false;
         let held = self.held();
         match (held.as_ref(), snap.record) {
             (_, Some(stored))
@@ -515,7 +536,13 @@ impl TokenManager {
                         });
                     }
                 }
-                Step::Send(w) => return self.send(w, deadline).await,
+                Step::Send(w) => match self.send(w, deadline).await {
+                    Ok(Sent::Done) => return Ok(()),
+                    // Another replica took the lease over before the marker: wait for its
+                    // refresh instead.
+                    Ok(Sent::TakenOver) => {}
+                    Err(e) => return Err(e),
+                },
                 Step::Wait { until } => {
                     let left = until.duration_since(now).unwrap_or(Duration::ZERO);
                     let nap = poll.min(left).max(Duration::from_millis(1));
@@ -550,7 +577,7 @@ impl TokenManager {
 
     /// Hold the lease: write "about to send" right before sending (in the pipeline's gate),
     /// send the refresh, and settle its outcome in the store.
-    async fn send(self: &Arc<Self>, marker: Write, deadline: Instant) -> Result<(), AuthError> {
+    async fn send(self: &Arc<Self>, marker: Write, deadline: Instant) -> Result<Sent, AuthError> {
         let rt = self.runtime.upgrade().ok_or(AuthError::RefreshFailed {
             reason: "the runtime was dropped".into(),
             http_status: None,
@@ -561,6 +588,8 @@ impl TokenManager {
             manager: self.clone(),
             marker: marker.clone(),
             written: Mutex::new(None),
+            released: AtomicBool::new(false),
+            taken_over: AtomicBool::new(false),
         });
         let base = rt.config.base_url(crate::auth::REFRESH_HOST).map_err(|e| {
             AuthError::RefreshFailed {
@@ -600,6 +629,9 @@ impl TokenManager {
             gate: Some(gate.clone()),
         };
         let result = pipeline::attempts(&rt, request, &REFRESH_ROUTE, &mut ctx).await;
+        if gate.taken_over.load(Ordering::Acquire) {
+            return Ok(Sent::TakenOver);
+        }
         let sent = gate.sent();
         if sent {
             self.local().sent = Some(generation);
@@ -665,7 +697,7 @@ impl TokenManager {
                 if let Some(hook) = &self.auth.on_refresh {
                     hook(&pair);
                 }
-                Ok(())
+                Ok(Sent::Done)
             }
             Outcome::NotSent => Err(match result {
                 Err(Error::Auth(e)) => e,
@@ -821,15 +853,25 @@ impl TokenManager {
 struct MarkerGate {
     manager: Arc<TokenManager>,
     marker: Write,
+    /// When the marker was written.
     written: Mutex<Option<Instant>>,
+    /// A request was let go (it may have reached the server).
+    released: AtomicBool,
+    /// The marker could not be written: another replica took the lease over.
+    taken_over: AtomicBool,
+}
+
+/// How a holder's send ended.
+enum Sent {
+    /// Settled (a rotation).
+    Done,
+    /// Nothing sent: another replica took the lease over first.
+    TakenOver,
 }
 
 impl MarkerGate {
     fn sent(&self) -> bool {
-        self.written
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.released.load(Ordering::Acquire)
     }
 
     fn marker_record(&self) -> TokenRecord {
@@ -850,6 +892,7 @@ impl Gate for MarkerGate {
                         at
                     }
                     Swap::Conflict(_) => {
+                        self.taken_over.store(true, Ordering::Release);
                         return Err(Error::Auth(AuthError::RefreshFailed {
                             reason: "another replica took the refresh over; nothing was sent"
                                 .into(),
@@ -870,6 +913,7 @@ impl Gate for MarkerGate {
                 tracing::warn!("refresh send deadline passed before sending; not sent");
                 return Err(Error::Auth(AuthError::RefreshTimeout));
             }
+            self.released.store(true, Ordering::Release);
             Ok(left)
         })
     }
