@@ -182,9 +182,11 @@ pub(crate) async fn attempts(
         }
         *request.timeout_mut() = Some(allowed);
         let hooks = &rt.config.interceptors;
-        let host = (!hooks.0.is_empty())
-            .then(|| request.url().host_str().unwrap_or("").to_owned())
-            .unwrap_or_default();
+        let host = if hooks.0.is_empty() {
+            String::new()
+        } else {
+            request.url().host_str().unwrap_or("").to_owned()
+        };
         let info = AttemptInfo {
             operation: ctx.operation,
             method: method.as_str(),
