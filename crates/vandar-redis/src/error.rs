@@ -20,9 +20,10 @@ pub enum RedisError {
         /// Why (the URL itself is not repeated: it may carry a password).
         reason: String,
     },
-    /// [`RedisConnection::open`](crate::RedisConnection::open) was called outside a tokio
-    /// runtime (the connection runs a background task on it).
-    #[error("a redis connection must be opened inside a tokio runtime")]
+    /// [`RedisConnection::open`](crate::RedisConnection::open) or
+    /// [`RedisRateLimiter::new`](crate::RedisRateLimiter::new) was called outside a tokio
+    /// runtime (they run a background task on it).
+    #[error("a redis connection or rate limiter must be made inside a tokio runtime")]
     NoRuntime,
     /// The namespace is empty, too long, or has characters other than `A-Z a-z 0-9 _ - . :`.
     #[error(

@@ -47,15 +47,10 @@ pub struct RedisRateLimiter {
     conn: RedisConnection,
     scope: String,
     burst: u32,
-    replicas: Replicas,
-}
-
-#[derive(Clone)]
-enum Replicas {
-    /// Set by the application.
-    Fixed(u32),
-    /// Counted from heartbeats (the count, shared with the heartbeat task).
-    Live(Arc<Heartbeat>),
+    /// A count set by the application, used instead of the live one.
+    fixed: Option<u32>,
+    /// This replica's heartbeat (written even with a fixed count, so others count it).
+    beat: Arc<Heartbeat>,
 }
 
 /// One replica's heartbeat: the live count last seen. Its task holds a weak reference and
@@ -109,12 +104,13 @@ impl RedisRateLimiter {
         account: &Account,
     ) -> Result<Self, RedisError> {
         let scope = scope(namespace, account)?;
-        let replicas = Replicas::Live(start_heartbeat(conn.clone(), &scope, BEAT, BEAT_TTL));
+        let beat = start_heartbeat(conn.clone(), &scope, BEAT, BEAT_TTL)?;
         Ok(Self {
             conn,
             scope,
             burst: 1,
-            replicas,
+            fixed: None,
+            beat,
         })
     }
 
@@ -126,29 +122,28 @@ impl RedisRateLimiter {
     }
 
     /// A fixed number of processes sharing the budget, for the fallback while Redis fails
-    /// (each then keeps to `1/replicas` of the limits), instead of the live count; stops the
-    /// heartbeat.
+    /// (each then keeps to `1/replicas` of the limits), instead of the live count. This
+    /// replica still writes its heartbeat, so the others count it.
     pub fn with_replicas(mut self, replicas: u32) -> Self {
-        self.replicas = Replicas::Fixed(replicas.max(1));
+        self.fixed = Some(replicas.max(1));
         self
     }
 
     /// Beat every `every`, the beat ending after `ttl` (default 1 s and 3 s): a replica that
     /// stops (or dies) is no longer counted after at most `ttl`. Restarts the heartbeat.
-    pub fn with_heartbeat(mut self, every: Duration, ttl: Duration) -> Self {
+    pub fn with_heartbeat(mut self, every: Duration, ttl: Duration) -> Result<Self, RedisError> {
         let every = every.max(Duration::from_millis(10));
         let ttl = ttl.max(every + Duration::from_millis(1));
-        self.replicas = Replicas::Live(start_heartbeat(self.conn.clone(), &self.scope, every, ttl));
-        self
+        self.beat = start_heartbeat(self.conn.clone(), &self.scope, every, ttl)?;
+        Ok(self)
     }
 
     /// The replica count the fallback divides by now: the fixed one, or the live
     /// heartbeats last counted (at least 1).
     pub fn replicas(&self) -> u32 {
-        match &self.replicas {
-            Replicas::Fixed(n) => *n,
-            Replicas::Live(h) => h.live.load(Ordering::Relaxed).max(1),
-        }
+        self.fixed
+            .unwrap_or_else(|| self.beat.live.load(Ordering::Relaxed))
+            .max(1)
     }
 
     fn key(&self, key: LimiterKey, what: &str) -> String {
@@ -196,19 +191,20 @@ impl RedisRateLimiter {
 }
 
 /// Beat once now and then every `every` in a task that ends with the returned
-/// [`Heartbeat`]; the live count lands in it.
+/// [`Heartbeat`]; the live count lands in it. Needs a tokio runtime.
 fn start_heartbeat(
     conn: RedisConnection,
     scope: &str,
     every: Duration,
     ttl: Duration,
-) -> Arc<Heartbeat> {
+) -> Result<Arc<Heartbeat>, RedisError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
     let key = format!("{scope}}}:replicas");
     let id = uuid::Uuid::new_v4().to_string();
     let ttl_ms = ttl.as_millis().max(1).to_string();
-    Arc::new_cyclic(|me: &Weak<Heartbeat>| {
+    Ok(Arc::new_cyclic(|me: &Weak<Heartbeat>| {
         let me = me.clone();
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -245,7 +241,7 @@ fn start_heartbeat(
         Heartbeat {
             live: AtomicU32::new(1),
         }
-    })
+    }))
 }
 
 fn share(limit: RateLimit, replicas: u32) -> RateLimit {

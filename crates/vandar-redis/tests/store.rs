@@ -386,6 +386,7 @@ async fn the_fallback_budget_follows_the_live_replicas() {
     let redis = redis_or_skip!();
     let beat = |l: RedisRateLimiter| {
         l.with_heartbeat(Duration::from_millis(100), Duration::from_millis(400))
+            .unwrap()
     };
     let a = beat(limiter(&redis.url()));
     assert_eq!(until_counted(&a, 1).await, 1, "alone");
@@ -403,7 +404,8 @@ async fn the_fallback_budget_follows_the_live_replicas() {
         &Account::production("shop2").unwrap(),
     )
     .unwrap()
-    .with_heartbeat(Duration::from_millis(100), Duration::from_millis(400));
+    .with_heartbeat(Duration::from_millis(100), Duration::from_millis(400))
+    .unwrap();
     // one replica goes away: counted out within its beat's end
     drop(c);
     assert_eq!(until_counted(&a, 2).await, 2);
@@ -424,6 +426,7 @@ async fn the_last_count_is_kept_while_redis_is_down() {
     let mut redis = redis_or_skip!();
     let beat = |l: RedisRateLimiter| {
         l.with_heartbeat(Duration::from_millis(100), Duration::from_millis(400))
+            .unwrap()
     };
     let a = beat(limiter(&redis.url()));
     let _b = beat(limiter(&redis.url()));
