@@ -12,9 +12,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vandar_redis::{Account, RedisConnection, RedisRateLimiter};
+use vandar_redis::{Account, RedisConnection, RedisRateLimiter, RedisTokenStore, SealingKey};
 use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply, max_in_window};
-use vandar_runtime::{Binding, Config, Error, RetryPolicy, Route, Runtime, Timeouts};
+use vandar_runtime::token::{Phase, Swap, TokenRecord, TokenStore, fresh_revision};
+use vandar_runtime::{Binding, Config, Error, RetryPolicy, Route, Runtime, Timeouts, TokenPair};
 
 static ROUTES: &[Route] = &[
     Route {
@@ -298,6 +299,16 @@ async fn redis_stopping_mid_run_falls_back_and_sends_nothing_twice() {
 
 // ------------------------------------------------------------------------------ benchmarks
 
+fn report_round_trip(what: &str, mut times: Vec<Duration>) {
+    times.sort();
+    println!(
+        "BENCH {what}: p50 {:?} p99 {:?} (n={})",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.len()
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -348,7 +359,7 @@ async fn bench_added_latency() {
         report.push((shared, mean, percentile(&lat, 0.5), percentile(&lat, 0.99)));
         // the limiter's own round trip
         if shared {
-            let l = RedisRateLimiter::new(conn, "bench", &account()).unwrap();
+            let l = RedisRateLimiter::new(conn.clone(), "bench", &account()).unwrap();
             let mut rt = Vec::with_capacity(n);
             for _ in 0..n {
                 let t = std::time::Instant::now();
@@ -361,12 +372,31 @@ async fn bench_added_latency() {
                 l.reserve(req).await.unwrap();
                 rt.push(t.elapsed());
             }
-            rt.sort();
-            println!(
-                "BENCH gcra script round trip: p50 {:?} p99 {:?}",
-                percentile(&rt, 0.5),
-                percentile(&rt, 0.99)
-            );
+            report_round_trip("gcra script round trip", rt);
+            // the token store's round trips (sealed: the AEAD is included)
+            let store = RedisTokenStore::new(conn.clone(), "bench", &account())
+                .unwrap()
+                .with_sealing_key(SealingKey::new("bench", [9; 32]).unwrap());
+            let mut record = TokenRecord::seed(TokenPair::issued_at(
+                "acc-BENCH",
+                "ref-BENCH",
+                std::time::SystemTime::now(),
+            ));
+            store.swap(None, &record).await.unwrap();
+            let (mut loads, mut swaps) = (Vec::with_capacity(n), Vec::with_capacity(n));
+            for _ in 0..n {
+                let t = std::time::Instant::now();
+                store.load().await.unwrap();
+                loads.push(t.elapsed());
+                let next = record.with_phase(Phase::Ready, fresh_revision());
+                let t = std::time::Instant::now();
+                let done = store.swap(Some(record.revision), &next).await.unwrap();
+                swaps.push(t.elapsed());
+                assert!(matches!(done, Swap::Done { .. }));
+                record = next;
+            }
+            report_round_trip("token store load (sealed)", loads);
+            report_round_trip("token store swap (sealed)", swaps);
         }
     }
     for (shared, mean, p50, p99) in &report {
