@@ -22,8 +22,8 @@
 //! # The protocol, and what Redis adds
 //!
 //! The token protocol (states, who may send a refresh token and when, what each failure
-//! leaves behind) is written once, in the runtime: see `vandar_runtime::token::protocol`. A
-//! store only makes `swap` atomic and reports its clock. Redis adds:
+//! leaves behind) is written once, in the runtime: see [`vandar_runtime::token::protocol`].
+//! A store only makes `swap` atomic and reports its clock. Redis adds:
 //!
 //! * **Atomicity**: `swap` is one Lua script: it compares the hash's `rev` field with the
 //!   expected revision (an absent key when none is expected), writes `rev` and `blob`
