@@ -544,6 +544,10 @@ mod tests {
                 }
             })
         }
+
+        fn identity(&self) -> String {
+            "counting".into()
+        }
     }
 
     #[tokio::test]
