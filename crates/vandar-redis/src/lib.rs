@@ -55,8 +55,7 @@
 //!
 //! (With the facade: `vandar::redis::..`, feature `redis`.)
 //!
-//! ```ignore
-//! // (compiled again once the runtime's manager takes the new `TokenStore`)
+//! ```no_run
 //! use vandar_redis::{Account, RedisConnection, RedisRateLimiter, RedisTokenStore, SealingKey};
 //! use vandar_runtime::{Config, Runtime};
 //!
