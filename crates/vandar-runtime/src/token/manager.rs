@@ -413,7 +413,7 @@ impl TokenManager {
             (Some(h), stored) if stored.as_ref().is_none_or(|s| s.generation < h.generation) => {
                 let w = Write {
                     expected: stored.as_ref().map(|s| s.revision),
-                    record: protocol::restored(&self.id, h, fresh_revision()),
+                    record: protocol::restored(&self.id, h, self.now(), self.timing, fresh_revision()),
                     kind: WriteKind::Restore,
                 };
                 if let Swap::Done { .. } = self.swap(&w).await? {

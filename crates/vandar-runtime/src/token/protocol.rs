@@ -44,8 +44,12 @@
 //! * a refusal: `Rejected`, not final: a newer generation in the store ends it;
 //! * a lost answer: `Uncertain`;
 //! * the store lost its data: the next replica that looks writes back the record it holds
-//!   (a lease of another holder as `Uncertain`, as it may have been sent); a seeded pair from
-//!   configuration never replaces a newer generation;
+//!   (a lease or send of another holder as `Uncertain`, as it may have been sent; a `Ready`
+//!   record with no refresh before one send deadline, so that a send whose marker was lost
+//!   settles first); a seeded pair from configuration never replaces a newer generation. The
+//!   one case no store can cover: the data is lost *and* the replica that sent the refresh dies
+//!   before settling; the refresh token may then be sent once more and refused, and one
+//!   install of a new pair recovers;
 //! * the store unreachable after a rotation: the holder keeps the new pair in memory, uses it,
 //!   and writes it until the store takes it.
 //!
@@ -191,16 +195,35 @@ pub fn first_load(
 
 /// The record to write back when the store lost this replica's record (or holds an older
 /// generation): a lease or send of another holder becomes `Uncertain` (it may have been sent),
-/// this replica's own lease becomes `Ready` (it sent nothing).
-pub fn restored(me: &str, cached: &TokenRecord, revision: u64) -> TokenRecord {
-    let phase = match &cached.phase {
-        Phase::Leased { holder, .. } if holder == me => Phase::Ready,
-        Phase::Leased { holder, .. } | Phase::Sending { holder, .. } => Phase::Uncertain {
-            holder: holder.clone(),
-        },
-        other => other.clone(),
+/// and a `Ready` record (or this replica's own lease) comes back `Ready` but with no refresh
+/// before `now + timing.send`. The marker of a send that began after this replica last looked
+/// was lost with the data; waiting out a send's deadline lets such a holder settle first (a
+/// rotated pair, or `Uncertain` after a lost answer) before anyone may lease again.
+pub fn restored(
+    me: &str,
+    cached: &TokenRecord,
+    now: SystemTime,
+    timing: Timing,
+    revision: u64,
+) -> TokenRecord {
+    let hold_off = |mut r: TokenRecord| {
+        let until = system_after(now, timing.send);
+        r.not_before = Some(r.not_before.map_or(until, |t| t.max(until)));
+        r
     };
-    cached.with_phase(phase, revision)
+    match &cached.phase {
+        Phase::Leased { holder, .. } if holder == me => {
+            hold_off(cached.with_phase(Phase::Ready, revision))
+        }
+        Phase::Ready => hold_off(cached.with_phase(Phase::Ready, revision)),
+        Phase::Leased { holder, .. } | Phase::Sending { holder, .. } => cached.with_phase(
+            Phase::Uncertain {
+                holder: holder.clone(),
+            },
+            revision,
+        ),
+        other => cached.with_phase(other.clone(), revision),
+    }
 }
 
 /// The next step of a replica that needs a refresh (its token is due, or the server refused
@@ -217,7 +240,7 @@ pub fn plan(
         (Some(c), None) => {
             return Step::Write(Write {
                 expected: None,
-                record: restored(me.id, c, revision),
+                record: restored(me.id, c, now, timing, revision),
                 kind: WriteKind::Restore,
             });
         }
@@ -230,7 +253,7 @@ pub fn plan(
     if stored.generation < cached.generation {
         return Step::Write(Write {
             expected: Some(stored.revision),
-            record: restored(me.id, cached, revision),
+            record: restored(me.id, cached, now, timing, revision),
             kind: WriteKind::Restore,
         });
     }
@@ -295,6 +318,12 @@ pub enum Outcome {
 
 /// What to do with the holder's outcome, given what the store holds now. `mine` is the
 /// `Sending` record this replica wrote. `None`: nothing to write (the record moved on).
+///
+/// A rotated pair is always written (unless a newer generation is stored): only this replica
+/// sent this generation's refresh token. A refusal or a lost answer is written over any record
+/// of the same generation that is not already locked: only a store that lost its data can hold
+/// another phase there, and the refresh token must not look sendable again. An answer that
+/// rotated nothing (or no send) only releases this replica's own lease or marker.
 pub fn settle(
     me: &str,
     mine: &TokenRecord,
@@ -316,9 +345,22 @@ pub fn settle(
         | Phase::Uncertain { holder } => holder == me,
         Phase::Ready | Phase::Rejected { .. } => false,
     });
+    let locked = same_gen.is_some_and(|s| {
+        matches!(s.phase, Phase::Uncertain { .. } | Phase::Rejected { .. })
+    });
     let base = same_gen.unwrap_or(mine);
     let record = match outcome {
         Outcome::Rotated(pair) => base.rotated(pair.clone(), revision),
+        Outcome::Rejected { status } if !locked || own => {
+            base.with_phase(Phase::Rejected { status: *status }, revision)
+        }
+        Outcome::Lost if !locked || own => base.with_phase(
+            Phase::Uncertain {
+                holder: me.to_owned(),
+            },
+            revision,
+        ),
+        Outcome::Rejected { .. } | Outcome::Lost => return None,
         _ if !own => return None,
         Outcome::NotSent => base.with_phase(Phase::Ready, revision),
         Outcome::NotRotated { retry } => {
@@ -326,15 +368,6 @@ pub fn settle(
             r.not_before = Some(system_after(now, *retry));
             r
         }
-        Outcome::Rejected { status } => {
-            base.with_phase(Phase::Rejected { status: *status }, revision)
-        }
-        Outcome::Lost => base.with_phase(
-            Phase::Uncertain {
-                holder: me.to_owned(),
-            },
-            revision,
-        ),
     };
     Some(Write {
         expected,
