@@ -127,7 +127,9 @@ impl Binding {
         // limiter and every attempt end by this deadline.
         let deadline = crate::timeouts::instant_after(
             tokio::time::Instant::now(),
-            self.runtime().config().timeouts().total,
+            self.options
+                .timeouts(self.runtime().config().timeouts())
+                .total,
         );
         let body = self.prepare(&mut request, route)?;
         let credential = self.credential(route, body.as_ref(), deadline).await?;
@@ -150,6 +152,7 @@ impl Binding {
             credential,
             deadline,
             gate: None,
+            options: self.options,
         };
         let span = tracing::info_span!(
             "vandar.request",

@@ -45,6 +45,7 @@ pub struct Config {
     pub(crate) token_auth: Option<TokenAuth>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) shared_limiter: Option<Arc<dyn SharedRateLimiter>>,
+    pub(crate) interceptors: crate::intercept::Interceptors,
 }
 
 impl fmt::Debug for Config {
@@ -91,6 +92,7 @@ impl Default for Config {
             token_auth: None,
             clock: Arc::new(SystemClock),
             shared_limiter: None,
+            interceptors: Default::default(),
         }
     }
 }
@@ -381,6 +383,13 @@ impl ConfigBuilder {
     /// methods 100 per 3 seconds, per credential).
     pub fn rate_limits(mut self, limits: RateLimits) -> Self {
         self.config.rate_limits = limits;
+        self
+    }
+
+    /// Add an [`Interceptor`](crate::Interceptor): called around every attempt of every call
+    /// (the token refresh included), in the order added.
+    pub fn interceptor(mut self, interceptor: impl crate::Interceptor) -> Self {
+        self.config.interceptors.0.push(Arc::new(interceptor));
         self
     }
 

@@ -1511,3 +1511,100 @@ async fn class21_the_refresh_goes_through_the_pipeline() {
     );
     assert!(matches!(err, Error::Auth(_)), "{err}");
 }
+
+// ---- Issue 22: interceptors and per-call overrides.
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(String, u32, Option<u16>)>>);
+
+struct Recording(Arc<Recorder>);
+
+impl crate::Interceptor for Recording {
+    fn before_send(&self, _: &crate::AttemptInfo<'_>, headers: &mut reqwest::header::HeaderMap) {
+        headers.insert(
+            "x-trace-id",
+            reqwest::header::HeaderValue::from_static("t-1"),
+        );
+        // An interceptor cannot replace the SDK's credential.
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_static("Bearer forged"),
+        );
+    }
+
+    fn after_attempt(&self, info: &crate::AttemptInfo<'_>, result: &crate::AttemptResult) {
+        self.0
+            .0
+            .lock()
+            .unwrap()
+            .push((info.operation.to_owned(), info.attempt, result.status));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn interceptors_see_every_attempt_and_add_headers_but_not_credentials() {
+    let server =
+        FaultServer::scripted(vec![Reply::json(503, json!({"message": "busy"}))], ok()).await;
+    let seen = Arc::new(Recorder::default());
+    let b = binding(
+        config(&server)
+            .access_token("static-SECRET")
+            .interceptor(Recording(seen.clone()))
+            .build()
+            .unwrap(),
+    );
+    call(&b, "get_balance", None).await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.header("x-trace-id"), Some("t-1"));
+        assert_eq!(r.header("authorization"), Some("Bearer static-SECRET"));
+    }
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        vec![
+            ("get_balance".to_owned(), 1, Some(503)),
+            ("get_balance".to_owned(), 2, Some(200)),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn call_options_override_timeouts_and_retries_for_one_client() {
+    let server = FaultServer::start(|_| Reply::json(503, json!({"message": "busy"}))).await;
+    let b = binding(config(&server).access_token("t").build().unwrap());
+    let no_retry = b
+        .clone()
+        .with_call_options(crate::CallOptions::new().retry(RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }))
+        .unwrap();
+    let _ = call(&no_retry, "get_balance", None).await.unwrap_err();
+    assert_eq!(server.count(BALANCE), 1, "no retry with the override");
+    let _ = call(&b, "get_balance", None).await.unwrap_err();
+    assert_eq!(
+        server.count(BALANCE),
+        1 + 5,
+        "the configured 4 retries elsewhere"
+    );
+
+    let slow = FaultServer::start(|_| ok().after(Duration::from_secs(10))).await;
+    let b = binding(config(&slow).access_token("t").build().unwrap());
+    let quick = b
+        .clone()
+        .with_call_options(crate::CallOptions::new().total_timeout(Duration::from_secs(1)))
+        .unwrap();
+    let started = Instant::now();
+    let _ = call(&quick, "get_balance", None).await.unwrap_err();
+    assert!(
+        started.elapsed() <= Duration::from_millis(1100),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        b.clone()
+            .with_call_options(crate::CallOptions::new().total_timeout(Duration::ZERO))
+            .is_err()
+    );
+}

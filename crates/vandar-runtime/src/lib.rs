@@ -62,6 +62,7 @@ pub mod domain;
 mod error;
 #[cfg(test)]
 mod hook_tests;
+mod intercept;
 mod open_enum;
 pub mod pagination;
 mod pipeline;
@@ -88,6 +89,7 @@ pub use config::{
     DEFAULT_USER_AGENT,
 };
 pub use error::{ApiError, AuthError, ConfigError, Error};
+pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor};
 pub use pagination::{ListRequest, Paginate, Position};
 pub use ratelimit::{
     LimiterKey, MethodClass, RateLimit, RateLimits, SharedLimiterError, SharedLimiterFuture,

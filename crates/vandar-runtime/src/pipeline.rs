@@ -14,6 +14,7 @@ use crate::binding::Binding;
 use crate::credentials::Credential;
 use crate::decide::{self, Decision, Facts, Observed};
 use crate::error::{Error, describe_transport};
+use crate::intercept::{AttemptInfo, AttemptResult};
 use crate::redact::Scrubber;
 use crate::response::retry_after;
 use crate::route::Route;
@@ -71,6 +72,8 @@ pub(crate) struct CallContext {
     pub(crate) deadline: Instant,
     /// Checked right before each request leaves.
     pub(crate) gate: Option<Arc<dyn Gate>>,
+    /// Per-call overrides.
+    pub(crate) options: crate::intercept::CallOptions,
     pub(crate) operation: &'static str,
     pub(crate) idempotent: bool,
     /// The request's body as sent first (it holds the sensitive fields; a cheap copy of the
@@ -135,14 +138,14 @@ pub(crate) async fn attempts(
 ) -> Result<Exchange, Error> {
     let span = tracing::Span::current();
     let config = &rt.config;
-    let timeouts = config.timeouts();
+    let timeouts = ctx.options.timeouts(config.timeouts());
     let cap = config.max_response_bytes();
     let max_retry_after = config.max_retry_after();
     let started = Instant::now();
     let deadline = ctx.deadline;
     let limiter = rt.limiters.get(ctx.credential.key);
     let method = request.method().clone();
-    let mut delays = config.retry().delays();
+    let mut delays = ctx.options.retry.unwrap_or(*config.retry()).delays();
     let mut next_backoff = delays.next();
     let mut replayed = false;
     let mut previous: Option<Attempt> = None;
@@ -178,12 +181,38 @@ pub(crate) async fn attempts(
             allowed = allowed.min(gate.before_send().await?);
         }
         *request.timeout_mut() = Some(allowed);
+        let hooks = &rt.config.interceptors;
+        let host = if hooks.0.is_empty() {
+            String::new()
+        } else {
+            request.url().host_str().unwrap_or("").to_owned()
+        };
+        let info = AttemptInfo {
+            operation: ctx.operation,
+            method: method.as_str(),
+            host: &host,
+            attempt,
+            idempotent: route.idempotent,
+        };
+        hooks.before_send(&info, request.headers_mut());
         let sent_at = Instant::now();
         let result = match rt.http.execute(request).await {
             Ok(resp) => read_capped(resp, cap).await,
             Err(e) => Attempt::Transport(e, None),
         };
-        let latency_ms = sent_at.elapsed().as_millis() as u64;
+        let latency = sent_at.elapsed();
+        let latency_ms = latency.as_millis() as u64;
+        hooks.after_attempt(
+            &info,
+            &AttemptResult {
+                status: match &result {
+                    Attempt::Answer(ex) => Some(ex.status),
+                    Attempt::TooLarge { status } => Some(*status),
+                    Attempt::Transport(_, status) => *status,
+                },
+                latency,
+            },
+        );
         let observed = result.observed();
         match &result {
             Attempt::Answer(ex) => {

@@ -627,6 +627,7 @@ impl TokenManager {
             },
             deadline,
             gate: Some(gate.clone()),
+            options: Default::default(),
         };
         let result = pipeline::attempts(&rt, request, &REFRESH_ROUTE, &mut ctx).await;
         if gate.taken_over.load(Ordering::Acquire) {
