@@ -404,6 +404,16 @@ async fn redis_stopping_mid_run_falls_back_and_sends_nothing_twice() {
 
 // ------------------------------------------------------------------------------ benchmarks
 
+/// A slot under limits nobody reaches.
+fn bench_slot() -> vandar_runtime::SlotRequest {
+    vandar_runtime::SlotRequest {
+        key: vandar_runtime::LimiterKey::token_pair(),
+        class: vandar_runtime::MethodClass::Other,
+        limit: vandar_runtime::RateLimit::new(1_000_000, Duration::from_secs(3)),
+        max_wait: Duration::from_secs(1),
+    }
+}
+
 fn report_round_trip(what: &str, mut times: Vec<Duration>) {
     times.sort();
     println!(
@@ -468,13 +478,7 @@ async fn bench_added_latency() {
             let mut rt = Vec::with_capacity(n);
             for _ in 0..n {
                 let t = std::time::Instant::now();
-                let req = vandar_runtime::SlotRequest {
-                    key: vandar_runtime::LimiterKey::token_pair(),
-                    class: vandar_runtime::MethodClass::Other,
-                    limit: vandar_runtime::RateLimit::new(1_000_000, Duration::from_secs(3)),
-                    max_wait: Duration::from_secs(1),
-                };
-                l.reserve(req).await.unwrap();
+                l.reserve(bench_slot()).await.unwrap();
                 rt.push(t.elapsed());
             }
             report_round_trip("gcra script round trip", rt);
@@ -502,6 +506,24 @@ async fn bench_added_latency() {
             }
             report_round_trip("token store load (sealed)", loads);
             report_round_trip("token store swap (sealed)", swaps);
+            // the GCRA script over rediss:// (rustls), after the handshake
+            if let Some((_tls, port, ca)) = common::tls_server() {
+                let conn = RedisConnection::builder()
+                    .url(&format!("rediss://127.0.0.1:{port}/"))
+                    .root_certificate(ca)
+                    .open()
+                    .unwrap();
+                let l = RedisRateLimiter::new(conn, "bench", &account()).unwrap();
+                let mut rt = Vec::with_capacity(n);
+                for i in 0..n + 100 {
+                    let t = std::time::Instant::now();
+                    l.reserve(bench_slot()).await.unwrap();
+                    if i >= 100 {
+                        rt.push(t.elapsed());
+                    }
+                }
+                report_round_trip("gcra script round trip over TLS", rt);
+            }
         }
     }
     for (shared, mean, p50, p99) in &report {
