@@ -21,7 +21,8 @@ const NONCE_LEN: usize = 24;
 /// stored next to each sealed record, so a record sealed with another key is a clear error,
 /// not garbage) and 32 random bytes from your configuration.
 ///
-/// `Debug` shows the name only.
+/// `Debug` shows the name only; the key material is zeroed when the key is dropped (the
+/// cipher's `zeroize` feature).
 #[derive(Clone)]
 pub struct SealingKey {
     name: String,

@@ -66,46 +66,9 @@ async fn exercise(conn: &RedisConnection, accounts: usize) {
     }
 }
 
-/// A throwaway CA and a server certificate for 127.0.0.1 and localhost (PEM): (ca, cert, key).
-fn certificates() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "vandar-redis test CA");
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let server =
-        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-    let server_cert = server
-        .signed_by(&server_key, &Issuer::from_params(&ca, &ca_key))
-        .unwrap();
-    (ca_cert.pem(), server_cert.pem(), server_key.serialize_pem())
-}
-
 #[tokio::test]
 async fn tls_with_a_private_ca() {
-    let (ca, cert, key) = certificates();
-    let tls_port = common::free_port();
-    let Some(server) = RedisServer::start_with(|_, dir| {
-        for (name, pem) in [("ca.pem", &ca), ("cert.pem", &cert), ("key.pem", &key)] {
-            std::fs::write(dir.join(name), pem).unwrap();
-        }
-        let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
-        vec![
-            "--tls-port".into(),
-            tls_port.to_string(),
-            "--tls-cert-file".into(),
-            path("cert.pem"),
-            "--tls-key-file".into(),
-            path("key.pem"),
-            "--tls-ca-cert-file".into(),
-            path("ca.pem"),
-            "--tls-auth-clients".into(),
-            "no".into(),
-        ]
-    }) else {
+    let Some((server, tls_port, ca)) = common::tls_server() else {
         return;
     };
     // the TLS port comes up with the plain one

@@ -1,7 +1,8 @@
 //! Several OS processes (this test binary re-running itself as `child`) sharing one Redis and
-//! one local fake Vandar ([`FaultServer`] in the parent): the POST budget summed over all, and
-//! Redis stopped mid-run. (The token protocol's multi-process scenarios run on top of
-//! `RedisTokenStore` in the workspace's protocol tests.)
+//! one local fake Vandar ([`FaultServer`] in the parent): one refresh for all through a sealed
+//! `RedisTokenStore`, the POST budget summed over all, and Redis stopped mid-run. (The token
+//! protocol's fault scenarios run on top of `RedisTokenStore` in the workspace's protocol
+//! tests.)
 //!
 //! The tests run one at a time (they measure real time).
 
@@ -40,14 +41,33 @@ static ROUTES: &[Route] = &[
 
 const SETTLE: &str = "/v3/business/shop/settlement/store";
 const NEW_ACCESS: &str = "acc-NEW-SECRET";
+const NEW_REFRESH: &str = "ref-NEW-SECRET";
+const OLD_ACCESS: &str = "acc-OLD-SECRET";
+const OLD_REFRESH: &str = "ref-OLD-SECRET";
 const NS: &str = "shop";
 
 /// The multi-process tests measure real time: one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The fake Vandar: answers calls that carry the access token, 401 otherwise.
+/// The fake Vandar: rotates `OLD_REFRESH` into the new pair once (after 300 ms; a refresh
+/// token sent again is refused), answers calls that carry the new access token, 401
+/// otherwise.
 async fn fake_vandar() -> FaultServer {
+    let spent = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     FaultServer::start(move |req: &RecordedRequest| {
+        if req.path_only() == vandar_runtime::REFRESH_PATH {
+            let sent = req.json().and_then(|b| b["refreshtoken"].as_str().map(str::to_owned));
+            let first = !spent.swap(true, std::sync::atomic::Ordering::SeqCst);
+            return if sent.as_deref() == Some(OLD_REFRESH) && first {
+                Reply::json(
+                    200,
+                    json!({"access_token": NEW_ACCESS, "refresh_token": NEW_REFRESH, "expires_in": 432000}),
+                )
+                .after(Duration::from_millis(300))
+            } else {
+                Reply::json(401, json!({"status": 0, "error": "invalid refresh token"}))
+            };
+        }
         if req.header("authorization") == Some(&format!("Bearer {NEW_ACCESS}")) {
             Reply::json(200, json!({"status": 1, "data": {"ok": true}}))
         } else {
@@ -81,6 +101,19 @@ fn spawn_children(n: usize, role: &str, redis_url: &str, server: &str) -> Vec<Ch
         .collect()
 }
 
+/// Start `n` children with a role and collect their results (each within 40 s).
+async fn run_children(n: usize, role: &str, redis_url: &str, server: &str) -> Vec<Value> {
+    let children = spawn_children(n, role, redis_url, server);
+    tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| result_of(c, Duration::from_secs(40)))
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
 /// Wait for a child (bounded) and return its `RESULT` json.
 fn result_of(mut child: Child, limit: Duration) -> Value {
     let stdout = child.stdout.take().unwrap();
@@ -109,13 +142,34 @@ fn account() -> Account {
     Account::production("shop").unwrap()
 }
 
-fn child_runtime(ua: &str, total: Duration) -> Runtime {
+fn sealing_key() -> SealingKey {
+    SealingKey::new("test", [3; 32]).unwrap()
+}
+
+/// A runtime of a child: the shared limiter, and either the new access token (no store) or
+/// the expired old pair seeded into the shared, sealed token store.
+fn child_binding(ua: &str, total: Duration, shared_pair: bool) -> Binding {
     let redis = std::env::var("VANDAR_REDIS_TEST_REDIS").unwrap();
     let server = std::env::var("VANDAR_REDIS_TEST_SERVER").unwrap();
     let conn = RedisConnection::open(&redis).unwrap();
-    let limiter = RedisRateLimiter::new(conn, NS, &account()).unwrap();
-    Runtime::new(
-        Config::builder()
+    let limiter = RedisRateLimiter::new(conn.clone(), NS, &account()).unwrap();
+    let builder = if shared_pair {
+        let now = std::time::SystemTime::now();
+        let expired = TokenPair::new(
+            OLD_ACCESS,
+            OLD_REFRESH,
+            now - Duration::from_secs(60),
+            now + Duration::from_secs(5 * 86_400),
+        );
+        let store = RedisTokenStore::new(conn, NS, &account())
+            .unwrap()
+            .with_sealing_key(sealing_key());
+        Config::builder().token_pair(expired).token_store(store)
+    } else {
+        Config::builder().access_token(NEW_ACCESS)
+    };
+    let runtime = Runtime::new(
+        builder
             .all_hosts(&server)
             .user_agent(ua)
             .retry(RetryPolicy::none())
@@ -124,12 +178,12 @@ fn child_runtime(ua: &str, total: Duration) -> Runtime {
                     .with_per_attempt(total)
                     .with_total(total),
             )
-            .access_token(NEW_ACCESS)
             .shared_rate_limiter(limiter)
             .build()
             .unwrap(),
     )
-    .unwrap()
+    .unwrap();
+    Binding::new(runtime, ROUTES, &[])
 }
 
 async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Value, Error> {
@@ -166,13 +220,30 @@ fn child() {
     let result = rt.block_on(async move {
         let ua = format!("replica-{id}");
         match role.as_str() {
+            // 50 concurrent GETs with the expired pair in the shared store
+            "refresh" => {
+                let b = child_binding(&ua, Duration::from_secs(20), true);
+                let tasks: Vec<_> = (0..50)
+                    .map(|_| {
+                        let b = b.clone();
+                        tokio::spawn(async move { call(&b, "get_balance", None).await })
+                    })
+                    .collect();
+                let mut errors = Vec::new();
+                for t in tasks {
+                    if let Err(e) = t.await.unwrap() {
+                        errors.push(e.to_string());
+                    }
+                }
+                json!({"ok": 50 - errors.len(), "errors": errors})
+            }
             // 20 POSTs (or $VANDAR_REDIS_TEST_POSTS), 10 at a time
             "post" => {
                 let per_task: usize = std::env::var("VANDAR_REDIS_TEST_POSTS")
                     .ok()
                     .and_then(|n| n.parse().ok())
                     .map_or(2, |n: usize| n.div_ceil(10));
-                let b = Binding::new(child_runtime(&ua, Duration::from_secs(40)), ROUTES, &[]);
+                let b = child_binding(&ua, Duration::from_secs(40), false);
                 let tasks: Vec<_> = (0..10)
                     .map(|t| {
                         let b = b.clone();
@@ -202,6 +273,48 @@ fn child() {
 
 // ---------------------------------------------------------------------------------- tests
 
+/// 4 processes x 50 concurrent callers, each configured with the same expired pair and one
+/// sealed Redis store: exactly one refresh in total; every call succeeds with the new token;
+/// Redis holds the rotated pair, sealed, one generation up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_refresh_once_through_a_sealed_store() {
+    let _serial = SERIAL.lock().await;
+    let redis = redis_or_skip!();
+    let server = fake_vandar().await;
+    let results = run_children(4, "refresh", &redis.url(), &server.uri()).await;
+    for r in &results {
+        assert_eq!(r["ok"], 50, "{r}");
+    }
+    assert_eq!(
+        server.count(vandar_runtime::REFRESH_PATH),
+        1,
+        "exactly one refresh in total"
+    );
+    let gets: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_only() != vandar_runtime::REFRESH_PATH)
+        .collect();
+    assert_eq!(
+        gets.len(),
+        200,
+        "each call sent once, none with the old token"
+    );
+    assert!(
+        gets.iter()
+            .all(|r| r.header("authorization") == Some(&format!("Bearer {NEW_ACCESS}")))
+    );
+    let store = RedisTokenStore::new(RedisConnection::open(&redis.url()).unwrap(), NS, &account())
+        .unwrap()
+        .with_sealing_key(sealing_key());
+    let stored = store.load().await.unwrap().record.unwrap();
+    assert_eq!(stored.pair.refresh_token.expose(), NEW_REFRESH);
+    assert_eq!(
+        stored.generation,
+        vandar_runtime::token::SEED_GENERATION + 1
+    );
+}
+
 /// 4 processes firing POSTs as fast as the shared limiter lets them: the server never sees
 /// more than 30 in any 3 s window, and the budget is used (no 429, nothing refused).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,15 +322,7 @@ async fn four_processes_share_the_post_budget() {
     let _serial = SERIAL.lock().await;
     let redis = redis_or_skip!();
     let server = fake_vandar().await;
-    let children = spawn_children(4, "post", &redis.url(), &server.uri());
-    let results: Vec<Value> = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| result_of(c, Duration::from_secs(40)))
-            .collect()
-    })
-    .await
-    .unwrap();
+    let results = run_children(4, "post", &redis.url(), &server.uri()).await;
     for r in &results {
         assert_eq!(r["ok"], 20, "{r}");
     }
@@ -299,6 +404,16 @@ async fn redis_stopping_mid_run_falls_back_and_sends_nothing_twice() {
 
 // ------------------------------------------------------------------------------ benchmarks
 
+/// A slot under limits nobody reaches.
+fn bench_slot() -> vandar_runtime::SlotRequest {
+    vandar_runtime::SlotRequest {
+        key: vandar_runtime::LimiterKey::token_pair(),
+        class: vandar_runtime::MethodClass::Other,
+        limit: vandar_runtime::RateLimit::new(1_000_000, Duration::from_secs(3)),
+        max_wait: Duration::from_secs(1),
+    }
+}
+
 fn report_round_trip(what: &str, mut times: Vec<Duration>) {
     times.sort();
     println!(
@@ -363,13 +478,7 @@ async fn bench_added_latency() {
             let mut rt = Vec::with_capacity(n);
             for _ in 0..n {
                 let t = std::time::Instant::now();
-                let req = vandar_runtime::SlotRequest {
-                    key: vandar_runtime::LimiterKey::token_pair(),
-                    class: vandar_runtime::MethodClass::Other,
-                    limit: vandar_runtime::RateLimit::new(1_000_000, Duration::from_secs(3)),
-                    max_wait: Duration::from_secs(1),
-                };
-                l.reserve(req).await.unwrap();
+                l.reserve(bench_slot()).await.unwrap();
                 rt.push(t.elapsed());
             }
             report_round_trip("gcra script round trip", rt);
@@ -397,6 +506,24 @@ async fn bench_added_latency() {
             }
             report_round_trip("token store load (sealed)", loads);
             report_round_trip("token store swap (sealed)", swaps);
+            // the GCRA script over rediss:// (rustls), after the handshake
+            if let Some((_tls, port, ca)) = common::tls_server() {
+                let conn = RedisConnection::builder()
+                    .url(&format!("rediss://127.0.0.1:{port}/"))
+                    .root_certificate(ca)
+                    .open()
+                    .unwrap();
+                let l = RedisRateLimiter::new(conn, "bench", &account()).unwrap();
+                let mut rt = Vec::with_capacity(n);
+                for i in 0..n + 100 {
+                    let t = std::time::Instant::now();
+                    l.reserve(bench_slot()).await.unwrap();
+                    if i >= 100 {
+                        rt.push(t.elapsed());
+                    }
+                }
+                report_round_trip("gcra script round trip over TLS", rt);
+            }
         }
     }
     for (shared, mean, p50, p99) in &report {

@@ -161,6 +161,50 @@ impl Drop for RedisServer {
     }
 }
 
+/// A throwaway CA and a server certificate for 127.0.0.1 and localhost (PEM): (ca, cert, key).
+pub fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "vandar-redis test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let server_cert = server
+        .signed_by(&server_key, &Issuer::from_params(&ca, &ca_key))
+        .unwrap();
+    (ca_cert.pem(), server_cert.pem(), server_key.serialize_pem())
+}
+
+/// A server with a TLS port too (a throwaway CA, no client certificates): the server, its
+/// TLS port and the CA's PEM; `None` when the binary is missing.
+pub fn tls_server() -> Option<(RedisServer, u16, String)> {
+    let (ca, cert, key) = certificates();
+    let tls_port = free_port();
+    let server = RedisServer::start_with(|_, dir| {
+        for (name, pem) in [("ca.pem", &ca), ("cert.pem", &cert), ("key.pem", &key)] {
+            std::fs::write(dir.join(name), pem).unwrap();
+        }
+        let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+        vec![
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            path("cert.pem"),
+            "--tls-key-file".into(),
+            path("key.pem"),
+            "--tls-ca-cert-file".into(),
+            path("ca.pem"),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ]
+    })?;
+    Some((server, tls_port, ca))
+}
+
 /// Start a server or return from the test (the binary is missing; see the module docs).
 #[macro_export]
 macro_rules! redis_or_skip {
