@@ -6,9 +6,13 @@ use http::Method;
 use serde_json::{Value, json};
 
 use crate::flows::STATEFUL;
+use crate::i18n::Lang;
 use crate::server::{Body, Req, Shared, json_response, redirect};
 use crate::state::Fault;
 use http::Response;
+
+/// The path template of the Sanbod consent page (`authorize` redirects there).
+pub(crate) const CONSENT_PAGE_PATH: &str = "/__sandbox/sanbod/consent/{session}";
 
 fn bad_request(message: &str) -> Response<Body> {
     json_response(400, &json!({"error": message}))
@@ -20,12 +24,18 @@ fn body_json(req: &Req) -> Value {
 
 /// A buyer's or user's decision: a 302 for a browser form (`redirect=1`), JSON otherwise.
 fn decision(req: &Req, result: Result<String, String>) -> Response<Body> {
-    let browser = req.form().iter().any(|(k, v)| k == "redirect" && v == "1");
+    let form = req.form();
+    let browser = form.iter().any(|(k, v)| k == "redirect" && v == "1");
     match result {
         Ok(url) if browser => redirect(&url),
         Ok(url) => json_response(200, &json!({"redirect_url": url})),
         Err(e) if browser => {
-            crate::server::html_response(409, format!("<!DOCTYPE html><p>{e}</p>"))
+            let lang = Lang::parse(
+                form.iter()
+                    .find(|(k, _)| k == "lang")
+                    .map(|(_, v)| v.as_str()),
+            );
+            crate::pages::refused_decision(lang, &e)
         }
         Err(e) => json_response(409, &json!({"error": e})),
     }
@@ -61,12 +71,15 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                     })
                 })
                 .collect();
-            let pages: Vec<Value> = shared
+            let mut pages: Vec<Value> = shared
                 .catalog
                 .pages
                 .iter()
-                .map(|p| json!({"spec": p.spec, "name": p.name, "path": p.path}))
+                .map(|p| json!({"spec": p.spec, "name": p.name, "path": p.path, "simulated": p.simulated()}))
                 .collect();
+            // Sanbod's consent page is the bank's login page, not in the spec's `x-browser-pages`
+            // (`authorize` answers 302 to it); the sandbox serves its own under `/__sandbox/`.
+            pages.push(json!({"spec": "sanbod", "name": "consent_page", "path": CONSENT_PAGE_PATH, "simulated": true}));
             json_response(200, &json!({"operations": ops, "pages": pages}))
         }
         (&Method::POST, ["ipg", token, action @ ("pay" | "fail")]) => {
@@ -97,8 +110,10 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
             decision(req, result)
         }
         (&Method::GET, ["sanbod", "consent", session]) => {
-            crate::pages::consent_page(shared, session)
+            crate::pages::consent_page(shared, req, session)
         }
+        (&Method::GET, ["assets", name]) => crate::pages::asset(name)
+            .unwrap_or_else(|| json_response(404, &json!({"error": "unknown asset"}))),
         (&Method::POST, ["sanbod", "consent", session, action @ ("allow" | "deny")]) => {
             let result = {
                 let mut st = shared.lock();

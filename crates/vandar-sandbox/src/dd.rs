@@ -68,7 +68,6 @@ pub struct Mandate {
     pub created_ms: i64,
     pub approved_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
-    pub page_visits: u32,
     pub payer_balance: i64,
 }
 
@@ -350,7 +349,6 @@ pub(crate) fn store_authorization(call: &Call<'_>) -> Answer {
         created_ms: now,
         approved_ms: None,
         revoked_ms: None,
-        page_visits: 0,
         payer_balance: PAYER_BALANCE_RIAL,
     });
     Answer::Json(
@@ -369,10 +367,10 @@ pub(crate) fn page_visit(st: &mut State, token: &str) -> Result<Option<String>, 
         .iter_mut()
         .find(|m| m.token == token)
         .ok_or_else(|| "unknown authorization token".to_owned())?;
-    if m.state != MandateState::TokenIssued || m.page_visits > 0 {
+    // a reload before the decision shows the page again; after it the token is used
+    if m.state != MandateState::TokenIssued {
         return Err("this authorization token was already used".into());
     }
-    m.page_visits += 1;
     if !m.healthy {
         m.state = MandateState::Failed;
         return Ok(Some(callback(

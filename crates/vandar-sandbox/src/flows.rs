@@ -151,7 +151,6 @@ fn send_payment(call: &Call<'_>) -> Answer {
         factor_number: str_field(b, "factorNumber"),
         description: str_field(b, "description"),
         created_ms: now,
-        page_visits: 0,
         state: PayState::Pending,
         paid_ms: None,
         card: None,
@@ -655,9 +654,12 @@ fn sanbod_authorize(call: &Call<'_>) -> Answer {
                 .collect()
         })
         .unwrap_or_default();
-    let id = st
-        .sanbod
-        .start(Some(redirect_uri), scope, str_field(b, "state"));
+    let id = st.sanbod.start(
+        str_field(b, "provider_code"),
+        Some(redirect_uri),
+        scope,
+        str_field(b, "state"),
+    );
     Answer::raw(redirect(&format!(
         "{}/__sandbox/sanbod/consent/{id}",
         call.shared.base_url

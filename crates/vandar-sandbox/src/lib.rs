@@ -40,10 +40,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod banks;
 mod business;
 mod controls;
 mod dd;
 mod flows;
+mod i18n;
 mod pages;
 mod sanbod;
 mod server;

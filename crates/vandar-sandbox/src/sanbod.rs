@@ -19,6 +19,8 @@ pub const CODE_LIFETIME: Duration = Duration::from_secs(600);
 /// A consent (login) session started by `authorize`.
 #[derive(Debug, Clone)]
 pub struct ConsentSession {
+    /// The bank (`provider_code`) the user logs in at.
+    pub provider_code: Option<String>,
     pub redirect_uri: Option<String>,
     pub scope: Vec<String>,
     pub state: Option<String>,
@@ -67,6 +69,7 @@ impl SanbodState {
     /// Start a consent session; returns its id.
     pub fn start(
         &mut self,
+        provider_code: Option<String>,
         redirect_uri: Option<String>,
         scope: Vec<String>,
         state: Option<String>,
@@ -75,6 +78,7 @@ impl SanbodState {
         self.sessions.insert(
             id.clone(),
             ConsentSession {
+                provider_code,
                 redirect_uri,
                 scope,
                 state,

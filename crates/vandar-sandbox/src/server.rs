@@ -492,7 +492,7 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
         return Ok(pages::serve(shared, req, page, &params));
     }
     if req.method == Method::GET && (req.path == "/" || req.path.is_empty()) {
-        return Ok(pages::index(shared));
+        return Ok(pages::index(shared, req));
     }
     let Some((op, params)) = shared.catalog.route(&req.method, &req.path) else {
         return Ok(json_response(

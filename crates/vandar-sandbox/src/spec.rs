@@ -102,6 +102,17 @@ pub(crate) struct Page {
     pub segments: Vec<Seg>,
 }
 
+impl Page {
+    /// Whether the sandbox simulates this page (the IPG pay page, the mandate bank page); the
+    /// others answer a plain page that only confirms the browser arrived.
+    pub(crate) fn simulated(&self) -> bool {
+        matches!(
+            (self.spec, self.name.as_str()),
+            ("vandar-ipg", "payment_page") | ("vandar-subscription", "authorization_page")
+        )
+    }
+}
+
 /// All specs, compiled.
 pub(crate) struct Catalog {
     pub operations: Vec<Operation>,

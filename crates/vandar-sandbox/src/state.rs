@@ -13,6 +13,9 @@ pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 24 * 3600);
 pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 24 * 3600);
 /// IPG verify window after the payment (documented: 20 minutes).
 pub const VERIFY_WINDOW: Duration = Duration::from_secs(20 * 60);
+/// How long an IPG pay page can be used after `send_payment` (20 minutes, the window upstream
+/// documents from the redirect to verify); until then a reload shows the page again.
+pub const PAY_PAGE_LIFETIME: Duration = Duration::from_secs(20 * 60);
 /// Non-instant settlements leave in 30-minute cycles (documented).
 pub const SETTLEMENT_CYCLE: Duration = Duration::from_secs(30 * 60);
 /// Rate-limit window (documented: per 3 seconds).
@@ -195,7 +198,6 @@ pub struct Payment {
     pub factor_number: Option<String>,
     pub description: Option<String>,
     pub created_ms: i64,
-    pub page_visits: u32,
     pub state: PayState,
     pub paid_ms: Option<i64>,
     pub card: Option<String>,
@@ -531,9 +533,18 @@ impl State {
         if p.state != PayState::Pending {
             return Err("this payment was already decided".into());
         }
+        if now >= p.created_ms + PAY_PAGE_LIFETIME.as_millis() as i64 {
+            return Err("this payment page has expired".into());
+        }
         if pay {
+            // ASCII or Persian/Arabic-Indic digits, in groups or not
             let card: String = card
-                .map(|c| c.chars().filter(char::is_ascii_digit).collect())
+                .map(|c| {
+                    c.chars()
+                        .filter_map(digit_value)
+                        .filter_map(|d| char::from_digit(d, 10))
+                        .collect()
+                })
                 .filter(|c: &String| c.len() == 16)
                 .unwrap_or_else(|| DEFAULT_CARD.to_owned());
             p.state = PayState::Paid;
@@ -547,6 +558,16 @@ impl State {
             .append_pair("token", token)
             .append_pair("payment_status", if pay { "OK" } else { "FAILED" });
         Ok(url.to_string())
+    }
+}
+
+/// The value of an ASCII, Persian (`۰`–`۹`) or Arabic-Indic (`٠`–`٩`) digit.
+pub fn digit_value(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => c.to_digit(10),
+        '\u{06F0}'..='\u{06F9}' => Some(c as u32 - 0x06F0),
+        '\u{0660}'..='\u{0669}' => Some(c as u32 - 0x0660),
+        _ => None,
     }
 }
 
@@ -609,7 +630,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Gregorian to Jalali (the standard arithmetic conversion).
-fn to_jalali(gy: i64, gm: u32, gd: u32) -> (i64, u32, u32) {
+pub(crate) fn to_jalali(gy: i64, gm: u32, gd: u32) -> (i64, u32, u32) {
     const G_D_M: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let gy2 = if gm > 2 { gy + 1 } else { gy };
     let mut days = 355_666 + 365 * gy + (gy2 + 3) / 4 - (gy2 + 99) / 100
@@ -674,6 +695,14 @@ mod tests {
         assert_eq!(to_jalali(2021, 10, 30), (1400, 8, 8));
         // 2020-03-20 is Nowruz 1399/01/01.
         assert_eq!(to_jalali(2020, 3, 20), (1399, 1, 1));
+    }
+
+    #[test]
+    fn digits_in_three_scripts() {
+        assert_eq!(digit_value('7'), Some(7));
+        assert_eq!(digit_value('۷'), Some(7));
+        assert_eq!(digit_value('٧'), Some(7));
+        assert_eq!(digit_value(' '), None);
     }
 
     #[test]

@@ -45,6 +45,11 @@ fn query_of(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// GET a page and read its text.
+async fn page_text(c: &Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn send_payment(sb: &Sandbox, c: &Client, amount: i64) -> String {
     let (s, v) = post(
         c,
@@ -96,7 +101,12 @@ async fn credentials_endpoint_and_operation_list() {
     ] {
         assert!(list.iter().any(|o| o["spec"] == spec), "{spec} missing");
     }
-    assert_eq!(ops["pages"].as_array().unwrap().len(), 5);
+    // the specs' five browser pages plus the sandbox's Sanbod consent page
+    let pages = ops["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 6);
+    assert!(pages.iter().any(|p| p["name"] == "consent_page"
+        && p["path"] == "/__sandbox/sanbod/consent/{session}"
+        && p["simulated"] == true));
 }
 
 /// Every operation of every spec answers with a schema-valid success on one base URL (the
@@ -195,19 +205,26 @@ async fn ipg_pay_verify_once_and_statement() {
     let base = sb.base_url();
     let token = send_payment(&sb, &c, 250_000).await;
 
-    // the pay page: real HTML with the amount and both buttons; one-time URL
-    let page = c.get(format!("{base}/v4/{token}")).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("250,000 Rial"), "{html}");
-    assert!(html.contains("id=\"pay\"") && html.contains("id=\"cancel\""));
-    assert_eq!(
-        c.get(format!("{base}/v4/{token}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
+    // the pay page: Persian, right-to-left, the amount in Rial and Toman with Persian digits,
+    // both buttons; a reload before the decision shows it again
+    let page_url = format!("{base}/v4/{token}");
+    for _ in 0..2 {
+        let page = c.get(&page_url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<html lang=\"fa\" dir=\"rtl\">"), "{html}");
+        assert!(
+            html.contains("۲۵۰٬۰۰۰ ریال") && html.contains("۲۵٬۰۰۰ تومان"),
+            "{html}"
+        );
+        assert!(html.contains("id=\"pay\"") && html.contains("id=\"cancel\""));
+    }
+    let en = c.get(format!("{page_url}?lang=en")).send().await.unwrap();
+    let html = en.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"), "{html}");
+    assert!(
+        html.contains("250,000 Rial") && html.contains("25,000 Toman"),
+        "{html}"
     );
 
     // not paid yet: code 0, verify refused with status 0
@@ -234,6 +251,11 @@ async fn ipg_pay_verify_once_and_statement() {
     assert!(q.contains(&("order".into(), "7".into())));
     assert!(q.contains(&("token".into(), token.clone())));
     assert!(q.contains(&("payment_status".into(), "OK".into())));
+    // after Pay the one-time rule applies: the page answers 404
+    assert_eq!(
+        c.get(&page_url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 
     let (s, info) = post(&c, info_url.clone(), key.clone()).await;
     assert_eq!(s, StatusCode::OK);
@@ -916,8 +938,22 @@ async fn sanbod_oauth_consent_tokens_and_services() {
     assert_eq!(r.status(), StatusCode::FOUND);
     let consent = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(consent.starts_with(&format!("{base}/__sandbox/sanbod/consent/")));
-    let html = c.get(&consent).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("id=\"allow\"") && html.contains("statement"));
+    // the consent page names the app, the bank (059: Sina), the scope in Persian and where the
+    // user goes next; a reload shows it again
+    for _ in 0..2 {
+        let html = page_text(&c, consent.clone()).await;
+        assert!(html.contains("id=\"allow\"") && html.contains("data-scope=\"statement\""));
+        assert!(
+            html.contains("صورت‌حساب") && html.contains("بانک سینا"),
+            "{html}"
+        );
+        assert!(html.contains("https://app.example/back"), "{html}");
+    }
+    let en = page_text(&c, format!("{consent}?lang=en")).await;
+    assert!(
+        en.contains("Sina Bank") && en.contains("You will be sent to"),
+        "{en}"
+    );
     let r = c
         .post(format!("{consent}/allow"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -1107,15 +1143,27 @@ async fn direct_debit_mandate_withdrawals_and_revoke() {
         .unwrap()
         .to_owned();
 
-    // the bank page, then the customer's approval (a browser form post)
-    let page = c
-        .get(format!("{base}/authorizations/{token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("id=\"approve\"") && html.contains("1,000,000"));
+    // the bank page (the bank's Persian name, the limits; shown again on a reload), then the
+    // customer's approval (a browser form post)
+    for _ in 0..2 {
+        let page = c
+            .get(format!("{base}/authorizations/{token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("id=\"approve\"") && html.contains("۱٬۰۰۰٬۰۰۰"),
+            "{html}"
+        );
+        assert!(html.contains("بانک آینده") || bank != "062", "{html}");
+    }
+    let en = page_text(&c, format!("{base}/authorizations/{token}?lang=en")).await;
+    assert!(
+        en.contains("1,000,000 Rial") && en.contains("dir=\"ltr\""),
+        "{en}"
+    );
     let r = c
         .post(format!("{base}/__sandbox/mandates/{token}/approve"))
         .header("content-type", "application/x-www-form-urlencoded")
