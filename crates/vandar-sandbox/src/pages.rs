@@ -107,8 +107,8 @@ fn layout(lang: Lang, brand: &str, title: &str, body: &str, script: &str) -> Str
         other_code = other.code(),
         other_name = other.own_name(),
         footer = lang.t(
-            "vandar-sandbox: سرور آزمایشی محلی؛ هیچ پول واقعی جابه‌جا نمی‌شود.",
-            "vandar-sandbox: a local test server; no real money moves."
+            "این صفحه را <bdi lang=\"en\">vandar-sandbox</bdi> نشان می‌دهد: سرور آزمایشی محلی؛ هیچ پول واقعی جابه‌جا نمی‌شود.",
+            "Shown by <bdi>vandar-sandbox</bdi>: a local test server; no real money moves."
         ),
     )
 }
@@ -324,14 +324,15 @@ fn pay_page(shared: &Shared, lang: Lang, token: &str) -> Response<Body> {
     );
     if let Some(f) = &p.factor_number {
         facts.push_str(&format!(
-            "<dt>{}</dt><dd id=\"factor\">{}</dd>",
+            // an identifier, shown as the merchant wrote it
+            "<dt>{}</dt><dd id=\"factor\"><bdi dir=\"ltr\">{}</bdi></dd>",
             lang.t("شمارهٔ فاکتور", "Invoice"),
-            escape(&lang.digits(f))
+            escape(f)
         ));
     }
     if let Some(d) = &p.description {
         facts.push_str(&format!(
-            "<dt>{}</dt><dd id=\"description\">{}</dd>",
+            "<dt>{}</dt><dd id=\"description\" dir=\"auto\">{}</dd>",
             lang.t("توضیحات", "Description"),
             escape(d)
         ));
@@ -459,13 +460,13 @@ fn bank_page(shared: &Shared, lang: Lang, token: &str) -> Response<Body> {
             let t = escape(token);
             let unlimited = lang.t("بدون سقف جداگانه", "no separate limit");
             let mut payer = format!(
-                "<dt>{}</dt><dd id=\"mobile\" class=\"ltr\">{}</dd>",
+                "<dt>{}</dt><dd id=\"mobile\"><bdi dir=\"ltr\">{}</bdi></dd>",
                 lang.t("شمارهٔ همراه", "Mobile"),
                 escape(&lang.digits(&m.mobile))
             );
             if let Some(name) = &m.name {
                 payer = format!(
-                    "<dt>{}</dt><dd id=\"payer-name\">{}</dd>{payer}",
+                    "<dt>{}</dt><dd id=\"payer-name\" dir=\"auto\">{}</dd>{payer}",
                     lang.t("نام", "Name"),
                     escape(name)
                 );
@@ -481,7 +482,7 @@ fn bank_page(shared: &Shared, lang: Lang, token: &str) -> Response<Body> {
                     .rev()
                     .collect();
                 payer.push_str(&format!(
-                    "<dt>{}</dt><dd id=\"national-code\" class=\"ltr\">{}</dd>",
+                    "<dt>{}</dt><dd id=\"national-code\"><bdi dir=\"ltr\">{}</bdi></dd>",
                     lang.t("کد ملی", "National code"),
                     escape(&lang.digits(&format!("*******{tail}")))
                 ));
