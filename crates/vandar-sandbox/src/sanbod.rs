@@ -44,12 +44,23 @@ pub struct Token {
     pub refresh: bool,
 }
 
-/// All Sanbod OAuth state.
-#[derive(Debug, Default)]
+/// All Sanbod OAuth state. `Debug` counts the codes and tokens: they are keyed by their
+/// secret value.
+#[derive(Default)]
 pub struct SanbodState {
     pub sessions: HashMap<String, ConsentSession>,
     pub codes: HashMap<String, Code>,
     pub tokens: HashMap<String, Token>,
+}
+
+impl std::fmt::Debug for SanbodState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SanbodState")
+            .field("sessions", &self.sessions.len())
+            .field("codes", &self.codes.len())
+            .field("tokens", &self.tokens.len())
+            .finish()
+    }
 }
 
 /// A JWT-shaped token (`header.claims.signature`) whose `exp` claim is its expiry: the SDK may

@@ -45,8 +45,10 @@ pub struct SeededTransactions {
     pub wallet_toman: i64,
 }
 
-/// The seeded credentials of a sandbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The seeded credentials of a sandbox. `Debug` shows the business and the Sanbod client id
+/// and redacts every key, token and secret (they are printed only where asked for: the
+/// binary's start-up lines and `GET /__sandbox/credentials`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
     /// The IPG gateway `api_key`.
     pub ipg_api_key: String,
@@ -60,6 +62,20 @@ pub struct Credentials {
     pub sanbod_client_id: String,
     /// The Sanbod application's client secret.
     pub sanbod_client_secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "<redacted>";
+        f.debug_struct("Credentials")
+            .field("ipg_api_key", &REDACTED)
+            .field("access_token", &REDACTED)
+            .field("refresh_token", &REDACTED)
+            .field("business", &self.business)
+            .field("sanbod_client_id", &self.sanbod_client_id)
+            .field("sanbod_client_secret", &REDACTED)
+            .finish()
+    }
 }
 
 impl Credentials {
@@ -695,6 +711,30 @@ mod tests {
         assert_eq!(to_jalali(2021, 10, 30), (1400, 8, 8));
         // 2020-03-20 is Nowruz 1399/01/01.
         assert_eq!(to_jalali(2020, 3, 20), (1399, 1, 1));
+    }
+
+    #[test]
+    fn credentials_debug_redacts_every_secret() {
+        let mut s = State::new(true, false);
+        let seeded = s.creds.clone();
+        let refresh = seeded.refresh_token.clone();
+        assert!(s.refresh(&refresh).is_some(), "the pair rotates");
+        for creds in [seeded, s.creds.clone()] {
+            let shown = format!("{creds:?} {creds:#?}");
+            for secret in [
+                &creds.ipg_api_key,
+                &creds.access_token,
+                &creds.refresh_token,
+                &creds.sanbod_client_secret,
+            ] {
+                assert!(!shown.contains(secret.as_str()), "{shown}");
+            }
+            assert!(shown.contains("<redacted>") && shown.contains(&creds.business));
+            assert!(shown.contains(&creds.sanbod_client_id));
+        }
+        // the whole state's Debug goes through the same redaction
+        let state = format!("{s:?}");
+        assert!(!state.contains(&s.creds.access_token) && !state.contains(&s.creds.ipg_api_key));
     }
 
     #[test]
