@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 
 use serde_json::{Value, json};
 
+use crate::pager::{LaravelPage, PageQuery};
 use crate::server::{Answer, Call, failure, invalid, json_response};
 use crate::spec::ErrorStyle;
 use crate::state::{LedgerEntry, State};
@@ -148,52 +149,15 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// A Laravel page of `items` (`page` from the query, `per_page` given).
+/// A Laravel page of `items` (`page` and `per_page`, at most 100, from the query).
 fn laravel_page(call: &Call<'_>, items: Vec<Value>, per_page: usize, path: &str) -> Value {
-    let per_page = call
-        .req
-        .query("per_page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(per_page)
-        .clamp(1, 100);
-    let page = call
-        .req
-        .query("page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let total = items.len();
-    let last_page = total.div_ceil(per_page).max(1);
-    let data: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
-    let url = |n: usize| format!("{path}?page={n}");
-    let mut out = json!({
-        "data": data,
-        "links": {
-            "first": url(1),
-            "last": url(last_page),
-            "prev": (page > 1).then(|| url(page - 1)),
-            "next": (page < last_page).then(|| url(page + 1)),
-        },
-        "meta": {
-            "current_page": page,
-            "last_page": last_page,
-            "path": path,
-            "per_page": per_page,
-            "total": total,
-        },
-    });
-    if let Some(n) = out["data"].as_array().map(Vec::len)
-        && n > 0
-    {
-        let from = (page - 1) * per_page + 1;
-        out["meta"]["from"] = json!(from);
-        out["meta"]["to"] = json!(from + n - 1);
-    }
-    out
+    let query = PageQuery::parse(
+        call.req.query("page"),
+        call.req.query("per_page"),
+        per_page,
+        100,
+    );
+    LaravelPage::cut(items, query, path).resource(false)
 }
 
 /// Add a line to the business statement and move the wallet by `amount_toman`.

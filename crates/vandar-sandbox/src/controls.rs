@@ -5,7 +5,6 @@ use std::time::Duration;
 use http::Method;
 use serde_json::{Value, json};
 
-use crate::flows::STATEFUL;
 use crate::i18n::Lang;
 use crate::server::{Body, Req, Shared, json_response, redirect};
 use crate::state::Fault;
@@ -61,7 +60,7 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                         "operation": o.id,
                         "method": o.method.as_str(),
                         "path": o.path,
-                        "stateful": STATEFUL.contains(&(o.spec, o.id.as_str())),
+                        "stateful": crate::flows::is_stateful(o.spec, &o.id),
                         "auth": format!("{:?}", o.auth),
                         "success_status": o.success_status,
                         "answer_from_example": o.canned_from_example,

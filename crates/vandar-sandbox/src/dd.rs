@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::pager::{LaravelPage, PageQuery};
 use crate::server::{Answer, Call, Shared, failure, invalid, json_response};
 use crate::spec::ErrorStyle;
 use crate::state::{LedgerEntry, Notification, State, gregorian_date, jalali_date};
@@ -476,50 +477,10 @@ pub(crate) fn verify_authorization(call: &Call<'_>) -> Answer {
     }
 }
 
+/// A page of 20 (`page` from the query), with Laravel 8's `meta.links`.
 fn page_of(call: &Call<'_>, items: Vec<Value>, path: &str) -> Value {
-    let per_page = 20usize;
-    let page = call
-        .req
-        .query("page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let total = items.len();
-    let last_page = total.div_ceil(per_page).max(1);
-    let data: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
-    let url = |n: usize| format!("{path}?page={n}");
-    let from = (page - 1) * per_page + 1;
-    let data_empty = data.is_empty();
-    let to = from + data.len().saturating_sub(1);
-    let mut out = json!({
-        "data": data,
-        "links": {
-            "first": url(1),
-            "last": url(last_page),
-            "prev": (page > 1).then(|| url(page - 1)),
-            "next": (page < last_page).then(|| url(page + 1)),
-        },
-        "meta": {
-            "current_page": page,
-
-            "last_page": last_page,
-            "links": [],
-            "path": path,
-            "per_page": per_page,
-            "total": total,
-        },
-    });
-    // Laravel sends `from`/`to` null on an empty page; the spec's LenientInt is not nullable,
-    // so they are left out there
-    if !data_empty {
-        out["meta"]["from"] = json!(from);
-        out["meta"]["to"] = json!(to);
-    }
-    out
+    let query = PageQuery::parse(call.req.query("page"), None, 20, 20);
+    LaravelPage::cut(items, query, path).resource(true)
 }
 
 pub(crate) fn list_authorizations(call: &Call<'_>) -> Answer {

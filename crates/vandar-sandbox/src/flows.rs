@@ -4,107 +4,151 @@ use serde_json::{Value, json};
 
 use crate::business;
 use crate::dd;
+use crate::pager::{LaravelPage, PageQuery};
 use crate::server::{Answer, Call, failure, invalid, json_response, redirect};
 use crate::spec::ErrorStyle;
 use crate::state::{
     LedgerEntry, PayState, Payment, Settlement, State, VERIFY_WINDOW, api_datetime, card_hash,
-    gregorian_date, jalali_date, mask_card, random_token, statement_datetime, time_of_day,
+    gregorian_date, jalali_date, jalali_day_number, mask_card, random_token, statement_datetime,
+    time_of_day,
 };
 
-/// The operations with a flow, as `(spec, operation id)`.
-pub const STATEFUL: &[(&str, &str)] = &[
-    ("vandar-ipg", "send_payment"),
-    ("vandar-ipg", "get_transaction_info"),
-    ("vandar-ipg", "verify_payment"),
-    ("vandar-core", "refresh_token"),
-    ("vandar-core", "get_balance"),
-    ("vandar-core", "list_transactions"),
-    ("vandar-core", "store_settlement"),
-    ("vandar-core", "list_settlements"),
-    ("vandar-core", "get_settlement"),
-    ("vandar-core", "cancel_settlement"),
-    ("sanbod", "authorize"),
-    ("sanbod", "token"),
-    ("sanbod", "revoke"),
-    ("vandar-subscription", "store_authorization"),
-    ("vandar-subscription", "verify_authorization"),
-    ("vandar-subscription", "list_authorizations"),
-    ("vandar-subscription", "search_authorization"),
-    ("vandar-subscription", "get_authorization_calculation"),
-    ("vandar-subscription", "revoke_authorization"),
-    ("vandar-subscription", "store_withdrawal"),
-    ("vandar-subscription", "get_withdrawal"),
-    ("vandar-subscription", "get_withdrawal_by_track_id"),
-    ("vandar-subscription", "list_withdrawals"),
-    ("vandar-subscription", "cancel_withdrawal"),
-    ("vandar-core", "create_customer"),
-    ("vandar-core", "list_customers"),
-    ("vandar-core", "get_customer"),
-    ("vandar-core", "update_customer"),
-    ("vandar-core", "delete_customer"),
-    ("vandar-core", "get_customer_wallet"),
-    ("vandar-core", "deposit_customer_wallet"),
-    ("vandar-core", "withdraw_customer_wallet"),
-    ("vandar-core", "list_customer_transactions"),
-    ("vandar-core", "get_cash_in_account_balance"),
-    ("vandar-core", "deposit_cash_in"),
-    ("vandar-core", "store_batch_settlement"),
-    ("vandar-core", "list_batches"),
-    ("vandar-core", "list_batch_settlements"),
-    ("vandar-core", "store_queued_settlement"),
-    ("vandar-core", "list_queued_settlements"),
-    ("vandar-core", "get_queued_settlement"),
-    ("vandar-core", "cancel_queued_settlement"),
+/// A stateful operation's handler.
+type Handler = fn(&Call<'_>) -> Answer;
+
+/// THE table of stateful operations: `(spec, operation id, handler)`. Routing to a flow, the
+/// `stateful` flag of `/__sandbox/operations` and the check that every entry names a spec
+/// operation are all derived from it; every other operation answers from its spec example.
+const HANDLERS: &[(&str, &str, Handler)] = &[
+    ("vandar-ipg", "send_payment", send_payment),
+    ("vandar-ipg", "get_transaction_info", transaction_info),
+    ("vandar-ipg", "verify_payment", verify_payment),
+    ("vandar-core", "refresh_token", refresh_token),
+    ("vandar-core", "get_balance", balance),
+    ("vandar-core", "list_transactions", list_transactions),
+    ("vandar-core", "store_settlement", store_settlement),
+    ("vandar-core", "list_settlements", list_settlements),
+    ("vandar-core", "get_settlement", get_settlement),
+    ("vandar-core", "cancel_settlement", cancel_settlement),
+    ("sanbod", "authorize", sanbod_authorize),
+    ("sanbod", "token", sanbod_token),
+    ("sanbod", "revoke", sanbod_revoke),
+    (
+        "vandar-subscription",
+        "store_authorization",
+        dd::store_authorization,
+    ),
+    (
+        "vandar-subscription",
+        "verify_authorization",
+        dd::verify_authorization,
+    ),
+    (
+        "vandar-subscription",
+        "list_authorizations",
+        dd::list_authorizations,
+    ),
+    (
+        "vandar-subscription",
+        "search_authorization",
+        dd::search_authorization,
+    ),
+    (
+        "vandar-subscription",
+        "get_authorization_calculation",
+        dd::calculation,
+    ),
+    ("vandar-subscription", "revoke_authorization", dd::revoke),
+    (
+        "vandar-subscription",
+        "store_withdrawal",
+        dd::store_withdrawal,
+    ),
+    ("vandar-subscription", "get_withdrawal", dd::get_withdrawal),
+    (
+        "vandar-subscription",
+        "get_withdrawal_by_track_id",
+        dd::get_withdrawal_by_track,
+    ),
+    (
+        "vandar-subscription",
+        "list_withdrawals",
+        dd::list_withdrawals,
+    ),
+    (
+        "vandar-subscription",
+        "cancel_withdrawal",
+        dd::cancel_withdrawal,
+    ),
+    ("vandar-core", "create_customer", business::create_customer),
+    ("vandar-core", "list_customers", business::list_customers),
+    ("vandar-core", "get_customer", business::get_customer),
+    ("vandar-core", "update_customer", business::update_customer),
+    ("vandar-core", "delete_customer", business::delete_customer),
+    (
+        "vandar-core",
+        "get_customer_wallet",
+        business::customer_wallet,
+    ),
+    ("vandar-core", "deposit_customer_wallet", |call| {
+        business::wallet_movement(call, true)
+    }),
+    ("vandar-core", "withdraw_customer_wallet", |call| {
+        business::wallet_movement(call, false)
+    }),
+    (
+        "vandar-core",
+        "list_customer_transactions",
+        business::customer_transactions,
+    ),
+    (
+        "vandar-core",
+        "get_cash_in_account_balance",
+        business::cash_in_balance,
+    ),
+    ("vandar-core", "deposit_cash_in", business::deposit_cash_in),
+    (
+        "vandar-core",
+        "store_batch_settlement",
+        business::store_batch,
+    ),
+    ("vandar-core", "list_batches", business::list_batches),
+    (
+        "vandar-core",
+        "list_batch_settlements",
+        business::list_batch_items,
+    ),
+    (
+        "vandar-core",
+        "store_queued_settlement",
+        business::store_queued,
+    ),
+    (
+        "vandar-core",
+        "list_queued_settlements",
+        business::list_queued,
+    ),
+    ("vandar-core", "get_queued_settlement", business::get_queued),
+    (
+        "vandar-core",
+        "cancel_queued_settlement",
+        business::cancel_queued,
+    ),
 ];
+
+/// Whether `(spec, operation)` has a flow (an entry in the handler table).
+pub(crate) fn is_stateful(spec: &str, operation: &str) -> bool {
+    HANDLERS
+        .iter()
+        .any(|(s, o, _)| *s == spec && *o == operation)
+}
 
 /// Run the flow of this operation, if it has one.
 pub(crate) fn handle(call: &Call<'_>) -> Option<Answer> {
-    let answer = match (call.op.spec, call.op.id.as_str()) {
-        ("vandar-ipg", "send_payment") => send_payment(call),
-        ("vandar-ipg", "get_transaction_info") => transaction_info(call),
-        ("vandar-ipg", "verify_payment") => verify_payment(call),
-        ("vandar-core", "refresh_token") => refresh_token(call),
-        ("vandar-core", "get_balance") => balance(call),
-        ("vandar-core", "list_transactions") => list_transactions(call),
-        ("vandar-core", "store_settlement") => store_settlement(call),
-        ("vandar-core", "list_settlements") => list_settlements(call),
-        ("vandar-core", "get_settlement") => get_settlement(call),
-        ("vandar-core", "cancel_settlement") => cancel_settlement(call),
-        ("sanbod", "authorize") => sanbod_authorize(call),
-        ("sanbod", "token") => sanbod_token(call),
-        ("sanbod", "revoke") => sanbod_revoke(call),
-        ("vandar-subscription", "store_authorization") => dd::store_authorization(call),
-        ("vandar-subscription", "verify_authorization") => dd::verify_authorization(call),
-        ("vandar-subscription", "list_authorizations") => dd::list_authorizations(call),
-        ("vandar-subscription", "search_authorization") => dd::search_authorization(call),
-        ("vandar-subscription", "get_authorization_calculation") => dd::calculation(call),
-        ("vandar-subscription", "revoke_authorization") => dd::revoke(call),
-        ("vandar-subscription", "store_withdrawal") => dd::store_withdrawal(call),
-        ("vandar-subscription", "get_withdrawal") => dd::get_withdrawal(call),
-        ("vandar-subscription", "get_withdrawal_by_track_id") => dd::get_withdrawal_by_track(call),
-        ("vandar-subscription", "list_withdrawals") => dd::list_withdrawals(call),
-        ("vandar-subscription", "cancel_withdrawal") => dd::cancel_withdrawal(call),
-        ("vandar-core", "create_customer") => business::create_customer(call),
-        ("vandar-core", "list_customers") => business::list_customers(call),
-        ("vandar-core", "get_customer") => business::get_customer(call),
-        ("vandar-core", "update_customer") => business::update_customer(call),
-        ("vandar-core", "delete_customer") => business::delete_customer(call),
-        ("vandar-core", "get_customer_wallet") => business::customer_wallet(call),
-        ("vandar-core", "deposit_customer_wallet") => business::wallet_movement(call, true),
-        ("vandar-core", "withdraw_customer_wallet") => business::wallet_movement(call, false),
-        ("vandar-core", "list_customer_transactions") => business::customer_transactions(call),
-        ("vandar-core", "get_cash_in_account_balance") => business::cash_in_balance(call),
-        ("vandar-core", "deposit_cash_in") => business::deposit_cash_in(call),
-        ("vandar-core", "store_batch_settlement") => business::store_batch(call),
-        ("vandar-core", "list_batches") => business::list_batches(call),
-        ("vandar-core", "list_batch_settlements") => business::list_batch_items(call),
-        ("vandar-core", "store_queued_settlement") => business::store_queued(call),
-        ("vandar-core", "list_queued_settlements") => business::list_queued(call),
-        ("vandar-core", "get_queued_settlement") => business::get_queued(call),
-        ("vandar-core", "cancel_queued_settlement") => business::cancel_queued(call),
-        _ => return None,
-    };
-    Some(answer)
+    HANDLERS
+        .iter()
+        .find(|(s, o, _)| *s == call.op.spec && *o == call.op.id)
+        .map(|(_, _, handler)| handler(call))
 }
 
 fn raw_invalid(style: ErrorStyle, field: &str, message: &str) -> Answer {
@@ -330,6 +374,23 @@ fn ledger_json(e: &LedgerEntry) -> Value {
     })
 }
 
+/// A compact Jalali date of a query (`14000102`, or the six-digit `980703` of the 1300s) as
+/// the number `yyyymmdd`; `None` when it is not one.
+fn parse_jalali_compact(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    if !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = raw.parse().ok()?;
+    let n = match raw.len() {
+        8 => n,
+        6 => 13_000_000 + n,
+        _ => return None,
+    };
+    let (m, d) = ((n / 100) % 100, n % 100);
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some(n)
+}
+
 fn list_transactions(call: &Call<'_>) -> Answer {
     let st = call.shared.lock();
     let per_page = call
@@ -346,10 +407,33 @@ fn list_transactions(call: &Call<'_>) -> Answer {
     let track = call.req.query("track_id");
     let factor = call.req.query("factor_number");
     let channel = call.req.query("channel");
+    // fromDate/toDate: Jalali days (Tehran time), both ends included
+    let mut range = [None, None];
+    for (slot, name) in range.iter_mut().zip(["fromDate", "toDate"]) {
+        if let Some(raw) = call.req.query(name) {
+            match parse_jalali_compact(raw) {
+                Some(day) => *slot = Some(day),
+                None => {
+                    return raw_invalid(
+                        ErrorStyle::Vandar,
+                        name,
+                        &format!(
+                            "The {name} is not a Jalali date in the form yyyymmdd (14000102)."
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let [from_day, to_day] = range;
     let mut items: Vec<&LedgerEntry> = st
         .ledger
         .iter()
         .rev()
+        .filter(|e| {
+            let day = jalali_day_number(e.created_ms);
+            from_day.is_none_or(|f| day >= f) && to_day.is_none_or(|t| day <= t)
+        })
         .filter(|e| start_after.is_none_or(|s| e.id < s))
         .filter(|e| track.is_none_or(|t| e.track_id.as_deref() == Some(t)))
         .filter(|e| factor.is_none_or(|f| e.factor_number.as_deref() == Some(f)))
@@ -477,67 +561,33 @@ fn store_settlement(call: &Call<'_>) -> Answer {
 
 fn list_settlements(call: &Call<'_>) -> Answer {
     let st = call.shared.lock();
-    let per_page = call
-        .req
-        .query("per_page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(10)
-        .max(1);
-    let page = call
-        .req
-        .query("page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let all: Vec<&Settlement> = st.settlements.iter().rev().collect();
-    let total = all.len();
-    let last_page = total.div_ceil(per_page).max(1);
-    let items: Vec<Value> = all
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|s| listed_json(s))
-        .collect();
-    let from = (page - 1) * per_page + 1;
-    let items_empty = items.is_empty();
-    let to = from + items.len().saturating_sub(1);
+    let query = PageQuery::parse(
+        call.req.query("page"),
+        call.req.query("per_page"),
+        10,
+        usize::MAX,
+    );
+    let items: Vec<Value> = st.settlements.iter().rev().map(listed_json).collect();
     let path = format!(
         "{}/v2.1/business/{}/settlement",
         call.shared.base_url, st.creds.business
     );
-    let page_url = |n: usize| format!("{path}?page={n}");
     let blocked: i64 = st
         .settlements
         .iter()
         .filter(|s| s.status == "PENDING")
         .map(|s| s.amount_toman)
         .sum();
-    let mut out = json!({"status": 1, "data": {
-        "wallet": st.wallet_toman(),
-        "blocked_amount": blocked,
-        "deductible_amount": st.wallet_toman(),
-        "currency": "Toman",
-        "settlements": {
-            "data": items,
-            "first": page_url(1),
-            "last": page_url(last_page),
-            "prev": (page > 1).then(|| page_url(page - 1)),
-            "next": (page < last_page).then(|| page_url(page + 1)),
-            "current_page": page,
-
-            "last_page": last_page,
-            "path": path,
-            "per_page": per_page,
-
-            "total": total,
-        },
-    }});
-    // Laravel sends `from`/`to` null on an empty page; the spec's LenientInt is not nullable
-    if !items_empty {
-        out["data"]["settlements"]["from"] = json!(from);
-        out["data"]["settlements"]["to"] = json!(to);
-    }
-    Answer::Json(200, out)
+    Answer::Json(
+        200,
+        json!({"status": 1, "data": {
+            "wallet": st.wallet_toman(),
+            "blocked_amount": blocked,
+            "deductible_amount": st.wallet_toman(),
+            "currency": "Toman",
+            "settlements": LaravelPage::cut(items, query, &path).flat(),
+        }}),
+    )
 }
 
 fn find_settlement<'a>(st: &'a mut State, key: &str) -> Option<&'a mut Settlement> {
@@ -704,4 +754,30 @@ fn iban_uuid(iban: &str) -> String {
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handler_names_one_spec_operation() {
+        let catalog = crate::spec::Catalog::load().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for &(spec, op, _) in HANDLERS {
+            assert_eq!(catalog.find(Some(spec), op).len(), 1, "{spec} {op}");
+            assert!(seen.insert((spec, op)), "{spec} {op} twice");
+            assert!(is_stateful(spec, op));
+        }
+        assert!(!is_stateful("vandar-core", "list_customer_fields"));
+    }
+
+    #[test]
+    fn compact_jalali_dates() {
+        assert_eq!(parse_jalali_compact("14000102"), Some(14_000_102));
+        assert_eq!(parse_jalali_compact("980703"), Some(13_980_703));
+        assert_eq!(parse_jalali_compact("14001302"), None);
+        assert_eq!(parse_jalali_compact("1400-01-02"), None);
+        assert_eq!(parse_jalali_compact("1400010"), None);
+    }
 }

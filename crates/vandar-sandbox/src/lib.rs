@@ -46,6 +46,7 @@ mod controls;
 mod dd;
 mod flows;
 mod i18n;
+mod pager;
 mod pages;
 mod sanbod;
 mod server;

@@ -1439,3 +1439,80 @@ async fn seeding_control_fills_the_statement_and_keeps_it_equal_to_the_wallet() 
     assert_eq!(balance["data"]["wallet"].as_i64(), Some(sum));
     assert_eq!(library.wallet_toman, sum);
 }
+
+/// All statement lines a query selects (following the `start_after` cursor), as their
+/// Jalali days `yyyymmdd` read from `created_at` (`17:46:57 - 1401/3/7`).
+async fn statement_days(c: &Client, base: &str, token: &str, biz: &str, filter: &str) -> Vec<i64> {
+    let mut days = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (s, page) = get_bearer(
+            c,
+            format!("{base}/v3/business/{biz}/transaction?per_page=100{filter}{cursor}"),
+            token,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let lines = page["data"].as_array().unwrap();
+        for line in lines {
+            let date = line["created_at"]
+                .as_str()
+                .unwrap()
+                .rsplit(" - ")
+                .next()
+                .unwrap();
+            let parts: Vec<i64> = date.split('/').map(|p| p.parse().unwrap()).collect();
+            days.push(parts[0] * 10_000 + parts[1] * 100 + parts[2]);
+        }
+        if page["has_more"] != true {
+            return days;
+        }
+        cursor = format!("&start_after={}", lines.last().unwrap()["id"]);
+    }
+}
+
+#[tokio::test]
+async fn statement_date_filters_select_jalali_days() {
+    let sb = Sandbox::builder()
+        .frozen_clock(true)
+        .rate_limit(false)
+        .start()
+        .await
+        .unwrap();
+    // one line per 30 s: 3,000 lines span 25 hours, so at least two Tehran days
+    sb.seed_transactions(3_000).await.unwrap();
+    let c = client();
+    let creds = sb.credentials();
+    let (base, tok, biz) = (sb.base_url(), &creds.access_token, &creds.business);
+    let all = statement_days(&c, base, tok, biz, "").await;
+    assert_eq!(all.len(), 3_001);
+    // the statement is in id order; the seeded lines are dated back from now
+    let (newest, oldest) = (*all.iter().max().unwrap(), *all.iter().min().unwrap());
+    assert!(oldest < newest, "{oldest} {newest}");
+    let count =
+        |day: i64, pick: fn(i64, i64) -> bool| all.iter().filter(|d| pick(**d, day)).count();
+
+    let today = statement_days(&c, base, tok, biz, &format!("&fromDate={newest}")).await;
+    assert_eq!(today.len(), count(newest, |d, x| d >= x));
+    assert!(today.iter().all(|d| *d == newest));
+    let first_day = statement_days(&c, base, tok, biz, &format!("&toDate={oldest}")).await;
+    assert_eq!(first_day.len(), count(oldest, |d, x| d <= x));
+    assert!(!first_day.is_empty() && first_day.iter().all(|d| *d == oldest));
+    let both = format!("&fromDate={oldest}&toDate={newest}");
+    assert_eq!(
+        statement_days(&c, base, tok, biz, &both).await.len(),
+        all.len()
+    );
+    let none = format!("&fromDate={newest}&toDate={oldest}");
+    assert!(statement_days(&c, base, tok, biz, &none).await.is_empty());
+
+    // a date that is not yyyymmdd is refused, naming the field
+    let (s, v) = get_bearer(
+        &c,
+        format!("{base}/v3/business/{biz}/transaction?fromDate=1400-01-02"),
+        tok,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["errors"]["fromDate"].is_array(), "{v}");
+}
