@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::i18n::Lang;
 use crate::server::{Body, Req, Shared, json_response, redirect};
-use crate::state::Fault;
+use crate::state::{Fault, SettlementEnd};
+use crate::webhooks::{self, LoggedNotification};
 use http::Response;
 
 /// The path template of the Sanbod consent page (`authorize` redirects there).
@@ -38,6 +39,23 @@ fn decision(req: &Req, result: Result<String, String>) -> Response<Body> {
         }
         Err(e) => json_response(409, &json!({"error": e})),
     }
+}
+
+/// Send a logged notification again now (a webhook POST again, or the GET of a browser
+/// callback); returns the entry with the new attempt.
+pub(crate) async fn resend(shared: &Shared, id: u64) -> Result<LoggedNotification, String> {
+    let entry = shared
+        .log()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| format!("no notification {id} (GET /__sandbox/notifications)"))?;
+    let method = Method::from_bytes(entry.method.as_bytes()).unwrap_or(Method::POST);
+    let attempt = webhooks::deliver(&method, &entry.url, &entry.form).await;
+    let mut log = shared.log();
+    log.attempted(id, attempt);
+    log.get(id)
+        .cloned()
+        .ok_or_else(|| format!("notification {id} left the log"))
 }
 
 /// Handle `/__sandbox{rest}`.
@@ -186,7 +204,38 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
         }
         (&Method::POST, ["reset"]) => {
             shared.lock().reset();
+            shared.log().clear();
             json_response(200, &json!({"ok": true}))
+        }
+        (&Method::POST, ["settlements", id, action @ ("done" | "failed")]) => {
+            let end = if *action == "done" {
+                SettlementEnd::Done
+            } else {
+                SettlementEnd::Failed
+            };
+            let result = shared.lock().end_settlement(id, end);
+            match result {
+                Ok(s) => json_response(
+                    200,
+                    &json!({"id": s.id, "transaction_id": s.transaction_id, "track_id": s.track_id,
+                            "status": s.status, "ref_code": s.ref_code,
+                            "revised_transaction_id": s.revised_transaction_id,
+                            "notify_url": s.notify_url}),
+                ),
+                Err(e) if e.starts_with("no settlement") => {
+                    json_response(404, &json!({"error": e}))
+                }
+                Err(e) => json_response(409, &json!({"error": e})),
+            }
+        }
+        (&Method::GET, ["notifications"]) => {
+            json_response(200, &json!({"notifications": shared.log().newest_first()}))
+        }
+        (&Method::POST, ["notifications", id, "resend"]) => {
+            match resend(shared, id.parse().unwrap_or(0)).await {
+                Ok(n) => json_response(200, &serde_json::to_value(n).unwrap_or_default()),
+                Err(e) => json_response(404, &json!({"error": e})),
+            }
         }
         _ => json_response(404, &json!({"error": "unknown sandbox control"})),
     }

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use crate::pager::{LaravelPage, PageQuery};
 use crate::server::{Answer, Call, Shared, failure, invalid, json_response};
 use crate::spec::ErrorStyle;
-use crate::state::{LedgerEntry, Notification, State, gregorian_date, jalali_date};
+use crate::state::{LedgerEntry, State, gregorian_date, jalali_date};
+use crate::webhooks::Notification;
 
 /// Mandate tokens and unverified mandates lapse after 20 minutes (documented).
 pub const MANDATE_WINDOW: Duration = Duration::from_secs(20 * 60);
@@ -192,9 +193,10 @@ fn settle(st: &mut State, idx: usize) {
     }
     let w = st.dd.withdrawals[idx].clone();
     if let Some(url) = w.notify_url.clone() {
-        st.outbox.push(Notification {
+        st.outbox.push(Notification::webhook(
+            "withdrawal",
             url,
-            form: vec![
+            vec![
                 ("withdrawal_id".into(), w.id.clone()),
                 ("authorization_id".into(), w.authorization_id.clone()),
                 (
@@ -206,7 +208,7 @@ fn settle(st: &mut State, idx: usize) {
                 ("payment_number".into(), String::new()),
                 ("track_id".into(), w.track_id.clone().unwrap_or_default()),
             ],
-        });
+        ));
     }
 }
 
@@ -401,8 +403,22 @@ fn callback(base: &str, pairs: &[(&str, &str)]) -> Result<String, String> {
 }
 
 /// The customer's decision at the bank: the callback URL with `status` (and `authorization_id`
-/// or `error_code`).
+/// or `error_code`), logged as the mandate callback the browser follows.
 pub fn decide(
+    st: &mut State,
+    token: &str,
+    approve: bool,
+    error_code: Option<&str>,
+) -> Result<String, String> {
+    let url = decision_url(st, token, approve, error_code)?;
+    st.outbox.push(Notification::browser_callback(
+        "mandate_callback",
+        url.clone(),
+    ));
+    Ok(url)
+}
+
+fn decision_url(
     st: &mut State,
     token: &str,
     approve: bool,

@@ -8,9 +8,9 @@ use crate::pager::{LaravelPage, PageQuery};
 use crate::server::{Answer, Call, failure, invalid, json_response, redirect};
 use crate::spec::ErrorStyle;
 use crate::state::{
-    LedgerEntry, PayState, Payment, Settlement, State, VERIFY_WINDOW, api_datetime, card_hash,
-    gregorian_date, jalali_date, jalali_day_number, mask_card, random_token, statement_datetime,
-    time_of_day,
+    LedgerEntry, PayState, Payment, Settlement, SettlementEnd, State, VERIFY_WINDOW, api_datetime,
+    card_hash, gregorian_date, jalali_date, jalali_day_number, mask_card, random_token,
+    statement_datetime, time_of_day,
 };
 
 /// A stateful operation's handler.
@@ -630,39 +630,11 @@ fn cancel_settlement(call: &Call<'_>) -> Answer {
             &json!({"status": 0, "errors": {"error": msg}}),
         ));
     }
-    s.status = "CANCELED".into();
-    let amount = s.amount_toman;
-    let tid = s.transaction_id;
-    st.wallet_rial += amount * 10;
-    let revised = st.next_id();
-    let now = st.now();
-    let wallet = st.wallet_toman();
-    if let Some(e) = st.ledger.iter_mut().find(|e| e.id == tid) {
-        e.status = -4;
-    }
-    st.ledger.push(LedgerEntry {
-        id: revised,
-        uuid: uuid::Uuid::new_v4().to_string(),
-        amount_toman: amount,
-        status: 4,
-        channel: "settlements",
-        created_ms: now,
-        wallet_after_toman: wallet,
-        description: format!("revised transaction of cancelled settlement {tid}"),
-        factor_number: None,
-        track_id: None,
-        card_number: None,
-        cid: None,
-        tracking_code: None,
-    });
-    let snapshot = {
-        find_settlement(&mut st, &key).map(|s| {
-            s.revised_transaction_id = Some(revised);
-            s.clone()
-        })
-    };
-    if let Some(s) = snapshot {
-        st.queue_settlement_notification(&s);
+    if let Err(msg) = st.end_settlement(&key, SettlementEnd::Canceled) {
+        return Answer::raw(json_response(
+            422,
+            &json!({"status": 0, "errors": {"error": msg}}),
+        ));
     }
     Answer::Json(
         200,

@@ -52,6 +52,7 @@ mod sanbod;
 mod server;
 mod spec;
 mod state;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,7 @@ pub use state::{
     ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, MAX_SEED_TRANSACTIONS,
     REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE, SeededTransactions, VERIFY_WINDOW,
 };
+pub use webhooks::{Attempt, LoggedNotification, MAX_LOGGED_NOTIFICATIONS, Sender};
 
 /// The port the binary listens on by default (`127.0.0.1:8910`).
 pub const DEFAULT_PORT: u16 = 8910;
@@ -145,6 +147,7 @@ impl SandboxBuilder {
             catalog,
             state: Mutex::new(state::State::new(self.frozen_clock, self.rate_limit)),
             base_url: base_url.clone(),
+            notifications: Default::default(),
         });
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
@@ -205,24 +208,27 @@ impl Sandbox {
     /// The buyer clicks Pay on the IPG page of `token`: returns the callback URL
     /// (`callback_url?token=..&payment_status=OK`).
     pub async fn pay_ipg(&self, token: &str) -> Result<String, Error> {
-        self.shared
-            .lock()
-            .decide_payment(token, true, None)
-            .map_err(Error::Control)
+        let decided = self.shared.lock().decide_payment(token, true, None);
+        self.logged(decided)
     }
 
     /// The buyer clicks Cancel: returns the callback URL with `payment_status=FAILED`.
     pub async fn fail_ipg(&self, token: &str) -> Result<String, Error> {
-        self.shared
-            .lock()
-            .decide_payment(token, false, None)
-            .map_err(Error::Control)
+        let decided = self.shared.lock().decide_payment(token, false, None);
+        self.logged(decided)
+    }
+
+    /// A decision's callback URL, after logging the callback (the notification log).
+    fn logged(&self, decided: Result<String, String>) -> Result<String, Error> {
+        self.shared.flush();
+        decided.map_err(Error::Control)
     }
 
     /// The customer approves the mandate of `token` at the bank: returns the callback URL
     /// (`callback_url?token=..&authorization_id=..&status=SUCCEED`).
     pub async fn approve_mandate(&self, token: &str) -> Result<String, Error> {
-        dd::decide(&mut self.shared.lock(), token, true, None).map_err(Error::Control)
+        let decided = dd::decide(&mut self.shared.lock(), token, true, None);
+        self.logged(decided)
     }
 
     /// The mandate fails at the bank with `error_code` (default `02`, the customer refused):
@@ -232,7 +238,8 @@ impl Sandbox {
         token: &str,
         error_code: Option<&str>,
     ) -> Result<String, Error> {
-        dd::decide(&mut self.shared.lock(), token, false, error_code).map_err(Error::Control)
+        let decided = dd::decide(&mut self.shared.lock(), token, false, error_code);
+        self.logged(decided)
     }
 
     /// The user allows (or denies) a Sanbod consent session (the id at the end of the
@@ -242,6 +249,34 @@ impl Sandbox {
         let now = st.now();
         st.sanbod
             .decide(session, allow, now)
+            .map_err(Error::Control)
+    }
+
+    /// End a PENDING settlement (by id or transaction id) now, as the bank would: `done`
+    /// pays it out, otherwise it fails and the money returns to the wallet; its `notify_url`
+    /// webhook is sent. Refused when it is unknown or no longer PENDING.
+    pub async fn end_settlement(&self, id: &str, done: bool) -> Result<(), Error> {
+        let end = if done {
+            state::SettlementEnd::Done
+        } else {
+            state::SettlementEnd::Failed
+        };
+        let ended = self.shared.lock().end_settlement(id, end);
+        self.shared.flush();
+        ended.map(|_| ()).map_err(Error::Control)
+    }
+
+    /// Every webhook the sandbox sent and every callback a browser was sent to (the last
+    /// [`MAX_LOGGED_NOTIFICATIONS`]), newest first, with each delivery attempt.
+    pub fn notifications(&self) -> Vec<LoggedNotification> {
+        self.shared.log().newest_first()
+    }
+
+    /// Send a logged notification again now (the webhook POST, or the GET of a callback);
+    /// returns it with the new attempt.
+    pub async fn resend_notification(&self, id: u64) -> Result<LoggedNotification, Error> {
+        controls::resend(&self.shared, id)
+            .await
             .map_err(Error::Control)
     }
 
@@ -302,6 +337,7 @@ impl Sandbox {
     /// wallet.
     pub async fn reset(&self) {
         self.shared.lock().reset();
+        self.shared.log().clear();
     }
 
     /// Stop serving and wait for the accept loop to end.

@@ -17,7 +17,8 @@ use tokio::sync::watch;
 use crate::flows;
 use crate::pages;
 use crate::spec::{AuthKind, Catalog, ErrorStyle, Operation, ParamIn};
-use crate::state::{FaultKind, Notification, State};
+use crate::state::{FaultKind, State};
+use crate::webhooks::{self, Notification, NotificationLog, Sender};
 
 /// A response body.
 pub(crate) type Body = Full<Bytes>;
@@ -30,6 +31,8 @@ pub(crate) struct Shared {
     pub catalog: Arc<Catalog>,
     pub state: Mutex<State>,
     pub base_url: String,
+    /// Every webhook and callback so far (bounded), shared with the delivery tasks.
+    pub notifications: Arc<Mutex<NotificationLog>>,
 }
 
 impl Shared {
@@ -38,74 +41,29 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// POST queued webhooks in the background.
+    /// Log the queued notifications and deliver the sandbox's own (webhooks) in the background;
+    /// each delivery's result joins the log.
     pub(crate) fn flush(&self) {
         let outbox: Vec<Notification> = std::mem::take(&mut self.lock().outbox);
         for n in outbox {
+            let id = self.log().record(&n);
+            if n.sender != Sender::Sandbox {
+                continue;
+            }
+            let log = self.notifications.clone();
             tokio::spawn(async move {
-                let form = serde_urlencoded::to_string(&n.form).unwrap_or_default();
-                match post_form(&n.url, form).await {
-                    Ok(status) => tracing::debug!(url = %n.url, status, "webhook delivered"),
-                    Err(e) => tracing::warn!(url = %n.url, error = %e, "webhook failed"),
-                }
+                let attempt = webhooks::deliver(&n.method, &n.url, &n.form).await;
+                log.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .attempted(id, attempt);
             });
         }
     }
-}
 
-/// How long a webhook delivery may take (connect plus answer).
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// POST a form-encoded body to an `http://` URL with a bare HTTP/1.1 client; returns the
-/// answer's status. (A plain hyper connection, not reqwest: the sandbox must not depend on
-/// which TLS backend and crypto provider the embedding application picked; merchants' local
-/// callback servers speak plain HTTP.)
-pub(crate) async fn post_form(url: &str, form: String) -> Result<u16, String> {
-    let url = url::Url::parse(url).map_err(|e| e.to_string())?;
-    if url.scheme() != "http" {
-        return Err(format!(
-            "the sandbox delivers webhooks over plain http only, not {}",
-            url.scheme()
-        ));
+    /// Lock the notification log.
+    pub(crate) fn log(&self) -> MutexGuard<'_, NotificationLog> {
+        self.notifications.lock().unwrap_or_else(|e| e.into_inner())
     }
-    let host = url.host_str().ok_or("no host")?.to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let deliver = async {
-        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| e.to_string())?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
-        };
-        let request = Request::post(target)
-            .header(header::HOST, authority)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::USER_AGENT, "vandar-sandbox")
-            .body(Full::new(Bytes::from(form)))
-            .map_err(|e| e.to_string())?;
-        let answer = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = answer.status().as_u16();
-        // read the answer so the connection ends cleanly
-        let _ = answer.into_body().collect().await;
-        Ok::<u16, String>(status)
-    };
-    tokio::time::timeout(WEBHOOK_TIMEOUT, deliver)
-        .await
-        .map_err(|_| "timed out".to_owned())?
 }
 
 /// A parsed request.

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::webhooks::Notification;
+
 /// Access token lifetime (documented: 5 days).
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 24 * 3600);
 /// Refresh token lifetime (documented: 10 days).
@@ -219,6 +221,17 @@ pub struct Payment {
     pub card: Option<String>,
 }
 
+/// How a PENDING settlement ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettlementEnd {
+    /// Paid out to the IBAN.
+    Done,
+    /// Cancelled by the business (the money back).
+    Canceled,
+    /// Refused by the bank (the money back).
+    Failed,
+}
+
 /// One settlement.
 #[derive(Debug, Clone)]
 pub struct Settlement {
@@ -257,13 +270,6 @@ pub struct LedgerEntry {
     pub card_number: Option<String>,
     pub cid: Option<String>,
     pub tracking_code: Option<String>,
-}
-
-/// A webhook to POST (form-encoded) once the state lock is released.
-#[derive(Debug, Clone)]
-pub struct Notification {
-    pub url: String,
-    pub form: Vec<(String, String)>,
 }
 
 /// Everything mutable in a sandbox.
@@ -357,22 +363,79 @@ impl State {
     /// Apply every time-driven transition (settlement cycles) and queue the webhooks.
     pub fn tick(&mut self) {
         let now = self.now();
-        let mut done = Vec::new();
-        for s in &mut self.settlements {
-            if s.status == "PENDING" && now >= s.created_ms + SETTLEMENT_CYCLE.as_millis() as i64 {
-                s.status = "DONE".into();
-                s.ref_code = Some(format!("{}", 100_000_000 + s.transaction_id % 900_000_000));
-                done.push(s.clone());
-            }
-        }
-        for s in done {
-            if let Some(e) = self.ledger.iter_mut().find(|e| e.id == s.transaction_id) {
-                e.status = 2;
-            }
-            self.queue_settlement_notification(&s);
+        let due: Vec<String> = self
+            .settlements
+            .iter()
+            .filter(|s| {
+                s.status == "PENDING" && now >= s.created_ms + SETTLEMENT_CYCLE.as_millis() as i64
+            })
+            .map(|s| s.id.clone())
+            .collect();
+        for id in due {
+            let _ = self.end_settlement(&id, SettlementEnd::Done);
         }
         crate::dd::tick(self);
         crate::business::tick(self);
+    }
+
+    /// End a PENDING settlement (found by id or transaction id) now: `Done` as the 30-minute
+    /// cycle does (a `ref_code`, the statement line settled), or `Canceled`/`Failed` (the
+    /// money back in the wallet with a revised statement line); the `notify_url` webhook is
+    /// queued. Refused (with the reason) when the settlement is unknown or not PENDING.
+    pub fn end_settlement(&mut self, key: &str, end: SettlementEnd) -> Result<Settlement, String> {
+        let now = self.now();
+        let idx = self
+            .settlements
+            .iter()
+            .position(|s| s.id == key || s.transaction_id.to_string() == key)
+            .ok_or_else(|| format!("no settlement {key}"))?;
+        let s = &mut self.settlements[idx];
+        if s.status != "PENDING" {
+            return Err(format!("settlement {key} is {}, not PENDING", s.status));
+        }
+        let tid = s.transaction_id;
+        let amount = s.amount_toman;
+        match end {
+            SettlementEnd::Done => {
+                s.status = "DONE".into();
+                s.ref_code = Some(format!("{}", 100_000_000 + tid % 900_000_000));
+                if let Some(e) = self.ledger.iter_mut().find(|e| e.id == tid) {
+                    e.status = 2;
+                }
+            }
+            SettlementEnd::Canceled | SettlementEnd::Failed => {
+                let (status, word) = match end {
+                    SettlementEnd::Failed => ("FAILED", "failed"),
+                    _ => ("CANCELED", "cancelled"),
+                };
+                s.status = status.into();
+                let revised = self.next_id();
+                self.settlements[idx].revised_transaction_id = Some(revised);
+                self.wallet_rial += amount * 10;
+                let wallet = self.wallet_toman();
+                if let Some(e) = self.ledger.iter_mut().find(|e| e.id == tid) {
+                    e.status = -4;
+                }
+                self.ledger.push(LedgerEntry {
+                    id: revised,
+                    uuid: uuid::Uuid::new_v4().to_string(),
+                    amount_toman: amount,
+                    status: 4,
+                    channel: "settlements",
+                    created_ms: now,
+                    wallet_after_toman: wallet,
+                    description: format!("revised transaction of {word} settlement {tid}"),
+                    factor_number: None,
+                    track_id: None,
+                    card_number: None,
+                    cid: None,
+                    tracking_code: None,
+                });
+            }
+        }
+        let ended = self.settlements[idx].clone();
+        self.queue_settlement_notification(&ended);
+        Ok(ended)
     }
 
     /// Queue the `notify_url` form of a settlement in its final state.
@@ -401,7 +464,8 @@ impl State {
             ("ref_code".into(), s.ref_code.clone().unwrap_or_default()),
             ("track_id".into(), s.track_id.clone()),
         ];
-        self.outbox.push(Notification { url, form });
+        self.outbox
+            .push(Notification::webhook("settlement", url, form));
     }
 
     /// Count a call against the rate limit; `Some(retry_after_secs)` when it is over.
@@ -573,7 +637,10 @@ impl State {
         url.query_pairs_mut()
             .append_pair("token", token)
             .append_pair("payment_status", if pay { "OK" } else { "FAILED" });
-        Ok(url.to_string())
+        let url = url.to_string();
+        self.outbox
+            .push(Notification::browser_callback("ipg_callback", url.clone()));
+        Ok(url)
     }
 }
 

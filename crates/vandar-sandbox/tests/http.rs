@@ -502,7 +502,11 @@ async fn bearer_tokens_expire_and_refresh_rotates_both() {
 }
 
 /// A one-shot HTTP receiver for webhooks: returns the URL and a channel with each body.
-async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+/// A local receiver of webhooks and callbacks: each request as `(request line, body)`.
+async fn request_receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -527,7 +531,8 @@ async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
                         })
                         .unwrap_or(0);
                     if buf.len() >= end + 4 + len {
-                        let _ = tx.send(text[end + 4..end + 4 + len].to_owned());
+                        let line = text.lines().next().unwrap_or_default().to_owned();
+                        let _ = tx.send((line, text[end + 4..end + 4 + len].to_owned()));
                         break;
                     }
                 }
@@ -540,6 +545,38 @@ async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
     (url, rx)
 }
 
+/// A local receiver of webhooks: each request's body.
+async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (url, mut requests) = request_receiver().await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((_, body)) = requests.recv().await {
+            let _ = tx.send(body);
+        }
+    });
+    (url, rx)
+}
+
+/// `store_settlement` of `amount` Toman to a fixed IBAN, with a `notify_url`.
+fn store_settlement(
+    c: &Client,
+    base: &str,
+    creds: &vandar_sandbox::Credentials,
+    track: &str,
+    amount: i64,
+    notify_url: &str,
+) -> reqwest::RequestBuilder {
+    c.post(format!(
+        "{base}/v3/business/{}/settlement/store",
+        creds.business
+    ))
+    .bearer_auth(&creds.access_token)
+    .json(
+        &json!({"amount": amount, "iban": "IR430550011480005587452001", "track_id": track,
+                  "notify_url": notify_url}),
+    )
+}
+
 #[tokio::test]
 async fn settlements_move_the_wallet_and_notify() {
     let sb = sandbox().await;
@@ -548,14 +585,9 @@ async fn settlements_move_the_wallet_and_notify() {
     let base = sb.base_url();
     let biz = &creds.business;
     let (notify_url, mut notified) = receiver().await;
-    let store =
-        |track: &str, amount: i64| {
-            c.post(format!("{base}/v3/business/{biz}/settlement/store"))
-            .bearer_auth(&creds.access_token)
-            .json(&json!({"amount": amount, "iban": "IR430550011480005587452001", "track_id": track,
-                          "notify_url": notify_url}))
-            .send()
-        };
+    let store = |track: &str, amount: i64| {
+        store_settlement(&c, base, &creds, track, amount, &notify_url).send()
+    };
     let r = store("track-1", 100_000).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
@@ -1515,4 +1547,197 @@ async fn statement_date_filters_select_jalali_days() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["errors"]["fromDate"].is_array(), "{v}");
+}
+
+/// The controls a `vandar trigger <event>` tool fires: settlement done / failed, the IPG
+/// payment paid, and any webhook or callback sent again.
+#[tokio::test]
+async fn trigger_controls_end_settlements_and_resend_notifications() {
+    let sb = sandbox().await;
+    let c = client();
+    let creds = sb.credentials();
+    let base = sb.base_url();
+    let biz = &creds.business;
+    let (notify_url, mut requests) = request_receiver().await;
+    let store =
+        |track: &str| store_settlement(&c, base, &creds, track, 100_000, &notify_url).send();
+    let ids = {
+        let mut ids = Vec::new();
+        for track in ["trigger-1", "trigger-2"] {
+            let v: Value = store(track).await.unwrap().json().await.unwrap();
+            ids.push(
+                v["data"]["settlement"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        ids
+    };
+    let wallet = |sb: &Sandbox| {
+        let (c, base, biz, tok) = (
+            client(),
+            sb.base_url().to_owned(),
+            biz.clone(),
+            creds.access_token.clone(),
+        );
+        async move {
+            get_bearer(&c, format!("{base}/v2/business/{biz}/balance"), &tok)
+                .await
+                .1["data"]["wallet"]
+                .clone()
+        }
+    };
+    assert_eq!(wallet(&sb).await, 4_800_000);
+
+    // settlement done: the webhook says DONE, no money moves
+    let r = c
+        .post(format!("{base}/__sandbox/settlements/{}/done", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "DONE");
+    assert!(v["ref_code"].is_string());
+    let (line, form) = requests.recv().await.unwrap();
+    assert!(line.starts_with("POST /notify"), "{line}");
+    assert!(
+        form.contains("status=DONE") && form.contains(&format!("id={}", ids[0])),
+        "{form}"
+    );
+    // a second time: refused, it is no longer PENDING
+    let r = c
+        .post(format!("{base}/__sandbox/settlements/{}/done", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // settlement failed: the money is back, with a revised transaction; the webhook says FAILED
+    sb.end_settlement(&ids[1], false).await.unwrap();
+    let (_, form) = requests.recv().await.unwrap();
+    assert!(
+        form.contains("status=FAILED") && form.contains("revised_transaction_id=1"),
+        "{form}"
+    );
+    assert_eq!(wallet(&sb).await, 4_900_000);
+    let r = c
+        .post(format!("{base}/__sandbox/settlements/nope/failed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // the IPG payment paid: the callback the browser follows is logged
+    let token = send_payment(&sb, &c, 120_000).await;
+    let r = c
+        .post(format!("{base}/__sandbox/ipg/{token}/pay"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // the log: newest first, with each attempt
+    let log: Value = c
+        .get(format!("{base}/__sandbox/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = log["notifications"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{log}");
+    assert_eq!(list[0]["kind"], "ipg_callback");
+    assert_eq!(list[0]["method"], "GET");
+    assert_eq!(list[0]["attempts"][0]["by"], "browser");
+    assert!(
+        list[0]["url"]
+            .as_str()
+            .unwrap()
+            .contains("payment_status=OK")
+    );
+    assert_eq!(list[1]["kind"], "settlement");
+    // the delivery result arrives in the background: wait for it (polled, up to 10 s)
+    let mut delivered = Value::Null;
+    for _ in 0..500 {
+        let log: Value = c
+            .get(format!("{base}/__sandbox/notifications"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        delivered = log["notifications"][2]["attempts"][0]["status"].clone();
+        if !delivered.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(delivered, 200);
+
+    // send the DONE webhook again: the same form, a second attempt
+    let done_id = list[2]["id"].as_u64().unwrap();
+    let r = c
+        .post(format!("{base}/__sandbox/notifications/{done_id}/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["attempts"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["attempts"][1]["status"], 200);
+    let (_, again) = requests.recv().await.unwrap();
+    assert_eq!(again, form_of(&list[2]));
+
+    // the IPG callback again, pointed at our receiver: the sandbox GETs it
+    let token = {
+        let r = c
+            .post(format!("{base}/api/v4/send"))
+            .json(&json!({"api_key": creds.ipg_api_key, "amount": 10_000, "callback_url": notify_url}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    sb.fail_ipg(&token).await.unwrap();
+    let cb = sb
+        .notifications()
+        .into_iter()
+        .find(|n| n.kind == "ipg_callback" && n.url.contains(&token))
+        .unwrap();
+    let resent = sb.resend_notification(cb.id).await.unwrap();
+    assert_eq!(resent.attempts.last().unwrap().status, Some(200));
+    let (line, _) = requests.recv().await.unwrap();
+    assert!(
+        line.starts_with("GET /notify?token=") && line.contains("payment_status=FAILED"),
+        "{line}"
+    );
+    let r = c
+        .post(format!("{base}/__sandbox/notifications/99999/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// A logged POST's form, encoded as the sandbox sends it.
+fn form_of(entry: &Value) -> String {
+    let pairs: Vec<(String, String)> = entry["form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_owned(),
+                p[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    serde_urlencoded::to_string(pairs).unwrap()
 }
