@@ -270,7 +270,7 @@ fn customer_summary(c: &Customer) -> Value {
 
 /// `13:53 - 1400/07/07`.
 fn customer_date(ms: i64) -> String {
-    let stamp = crate::state::statement_datetime(ms); // `HH:MM:SS - Y/M/D`
+    let stamp = crate::calendar::statement_datetime(ms); // `HH:MM:SS - Y/M/D`
     let (time, date) = stamp.split_once(" - ").unwrap_or((&stamp, ""));
     format!("{} - {date}", &time[..time.len().min(5)])
 }
@@ -736,8 +736,8 @@ fn queued_json(q: &Queued) -> Value {
         "description": q.description,
         "status": q.status,
         "transaction_id": q.transaction_id,
-        "created_at": crate::state::api_datetime(q.created_ms),
-        "sent_at": q.sent_ms.map(crate::state::api_datetime),
+        "created_at": crate::calendar::api_datetime(q.created_ms),
+        "sent_at": q.sent_ms.map(crate::calendar::api_datetime),
     })
 }
 

@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::calendar::{gregorian_date, jalali_date};
 use crate::pager::{LaravelPage, PageQuery};
 use crate::server::{Answer, Call, Shared, failure, invalid, json_response};
 use crate::spec::ErrorStyle;
-use crate::state::{LedgerEntry, State, gregorian_date, jalali_date};
+use crate::state::{LedgerEntry, State};
 use crate::webhooks::Notification;
 
 /// Mandate tokens and unverified mandates lapse after 20 minutes (documented).
@@ -100,7 +101,7 @@ pub struct DdState {
 }
 
 fn jalali_datetime(ms: i64) -> String {
-    format!("{} {}", jalali_date(ms), crate::state::time_of_day(ms))
+    format!("{} {}", jalali_date(ms), crate::calendar::time_of_day(ms))
 }
 
 fn mandate_json(m: &Mandate) -> Value {

@@ -3,15 +3,17 @@
 use serde_json::{Value, json};
 
 use crate::business;
+use crate::calendar::{
+    api_datetime, gregorian_date, jalali_date, jalali_day_number, statement_datetime, time_of_day,
+};
 use crate::dd;
 use crate::pager::{LaravelPage, PageQuery};
 use crate::server::{Answer, Call, failure, invalid, json_response, redirect};
 use crate::spec::ErrorStyle;
 use crate::state::{
-    LedgerEntry, PayState, Payment, Settlement, SettlementEnd, State, VERIFY_WINDOW, api_datetime,
-    card_hash, gregorian_date, jalali_date, jalali_day_number, mask_card, random_token,
-    statement_datetime, time_of_day,
+    LedgerEntry, PayState, Payment, Settlement, SettlementEnd, State, VERIFY_WINDOW,
 };
+use crate::values::{card_hash, mask_card, random_token};
 
 /// A stateful operation's handler.
 type Handler = fn(&Call<'_>) -> Answer;

@@ -42,9 +42,13 @@
 
 mod banks;
 mod business;
+mod calendar;
+mod clock;
 mod controls;
 mod dd;
+mod error;
 mod flows;
+mod http;
 mod i18n;
 mod pager;
 mod pages;
@@ -52,6 +56,7 @@ mod sanbod;
 mod server;
 mod spec;
 mod state;
+mod values;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -67,6 +72,7 @@ pub use business::{
     CASH_IN_SPLIT_RIAL,
 };
 pub use dd::{INSTANT_SETTLE, MANDATE_WINDOW, PAYER_BALANCE_RIAL};
+pub use error::Error;
 pub use state::{
     ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, MAX_SEED_TRANSACTIONS,
     REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE, SeededTransactions, VERIFY_WINDOW,
@@ -75,25 +81,6 @@ pub use webhooks::{Attempt, LoggedNotification, MAX_LOGGED_NOTIFICATIONS, Sender
 
 /// The port the binary listens on by default (`127.0.0.1:8910`).
 pub const DEFAULT_PORT: u16 = 8910;
-
-/// Errors of the sandbox.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// An embedded spec could not be read or compiled.
-    #[error("spec: {0}")]
-    Spec(String),
-    /// The listening socket could not be opened.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A control was refused (unknown token, decided twice, unknown operation, ...).
-    #[error("control refused: {0}")]
-    Control(String),
-}
 
 /// Options for [`Sandbox::builder`].
 #[derive(Debug, Clone)]

@@ -5,10 +5,11 @@
 use http::{HeaderValue, Response, header};
 
 use crate::banks;
+use crate::calendar::to_jalali;
 use crate::i18n::{Lang, escape};
 use crate::server::{Body, Req, Shared, html_response};
 use crate::spec::Page;
-use crate::state::{DEFAULT_CARD, PAY_PAGE_LIFETIME, PayState, to_jalali};
+use crate::state::{DEFAULT_CARD, PAY_PAGE_LIFETIME, PayState};
 
 /// The merchant the sandbox's pay page names: `(Persian, English)`.
 pub const MERCHANT_NAME: (&str, &str) = ("فروشگاه نمونهٔ سندباکس", "Sandbox demo shop");

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::state::random_token;
+use crate::values::random_token;
 
 /// Sanbod access token lifetime in the sandbox (undocumented upstream; one hour).
 pub const SANBOD_ACCESS_LIFETIME: Duration = Duration::from_secs(3600);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use jsonschema::{Draft, Validator};
 use serde_json::{Map, Value, json};
 
-use crate::Error;
+use crate::error::Error;
 
 /// The specs, embedded at build time (the only copy of their schemas).
 pub(crate) const SPECS: &[(&str, &str)] = &[

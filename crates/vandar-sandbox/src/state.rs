@@ -1,12 +1,14 @@
 //! The sandbox's state: clock, credentials, payments, wallet, settlements, faults, rate limits.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
+use crate::calendar::{gregorian_date, jalali_date};
+pub use crate::clock::Clock;
+use crate::values::{card_hash, digit_value, mask_card, random_token};
 use crate::webhooks::Notification;
 
 /// Access token lifetime (documented: 5 days).
@@ -90,53 +92,6 @@ impl Credentials {
             business: "sandbox".into(),
             sanbod_client_id: "sandbox-sanbod-client".into(),
             sanbod_client_secret: "sandbox-sanbod-secret".into(),
-        }
-    }
-}
-
-/// The sandbox clock: wall time plus an offset that tests advance; it can be frozen.
-#[derive(Debug)]
-pub struct Clock {
-    start_unix_ms: i64,
-    started: Instant,
-    offset_ms: i64,
-    frozen_at_ms: Option<i64>,
-}
-
-impl Clock {
-    fn new(frozen: bool) -> Self {
-        let start_unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        Clock {
-            start_unix_ms,
-            started: Instant::now(),
-            offset_ms: 0,
-            frozen_at_ms: frozen.then_some(0),
-        }
-    }
-    /// Sandbox time, Unix milliseconds.
-    pub fn now_ms(&self) -> i64 {
-        let elapsed = self
-            .frozen_at_ms
-            .unwrap_or_else(|| self.started.elapsed().as_millis() as i64);
-        self.start_unix_ms + elapsed + self.offset_ms
-    }
-    /// Move sandbox time forward.
-    pub fn advance(&mut self, by: Duration) {
-        self.offset_ms += by.as_millis() as i64;
-    }
-    /// Stop (or restart) the flow of wall time; advancing still works.
-    pub fn set_frozen(&mut self, frozen: bool) {
-        match (frozen, self.frozen_at_ms) {
-            (true, None) => self.frozen_at_ms = Some(self.started.elapsed().as_millis() as i64),
-            (false, Some(at)) => {
-                // keep the sandbox time continuous when time flows again
-                self.offset_ms -= self.started.elapsed().as_millis() as i64 - at;
-                self.frozen_at_ms = None;
-            }
-            _ => {}
         }
     }
 }
@@ -339,7 +294,7 @@ impl State {
 
     /// Reset everything but the clock mode and the rate-limit switch.
     pub fn reset(&mut self) {
-        let frozen = self.clock.frozen_at_ms.is_some();
+        let frozen = self.clock.is_frozen();
         let rate = self.rate_limit;
         *self = State::new(frozen, rate);
     }
@@ -644,148 +599,9 @@ impl State {
     }
 }
 
-/// The value of an ASCII, Persian (`۰`–`۹`) or Arabic-Indic (`٠`–`٩`) digit.
-pub fn digit_value(c: char) -> Option<u32> {
-    match c {
-        '0'..='9' => c.to_digit(10),
-        '\u{06F0}'..='\u{06F9}' => Some(c as u32 - 0x06F0),
-        '\u{0660}'..='\u{0669}' => Some(c as u32 - 0x0660),
-        _ => None,
-    }
-}
-
-/// A random alphanumeric string.
-pub fn random_token(len: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut out = String::with_capacity(len);
-    while out.len() < len {
-        for b in uuid::Uuid::new_v4().as_bytes() {
-            if out.len() < len {
-                out.push(ALPHABET[*b as usize % ALPHABET.len()] as char);
-            }
-        }
-    }
-    out
-}
-
-/// Upper-case hex SHA-256 of a card number (the `CID`/`cid` card hash).
-pub fn card_hash(card: &str) -> String {
-    let digest = Sha256::digest(card.as_bytes());
-    digest.iter().map(|b| format!("{b:02X}")).collect()
-}
-
-/// `603799******9993`.
-pub fn mask_card(card: &str) -> String {
-    if card.len() < 10 {
-        return card.to_owned();
-    }
-    format!("{}******{}", &card[..6], &card[card.len() - 4..])
-}
-
-/// Tehran local date-time parts (UTC+03:30; Iran has had no DST since 2022).
-fn tehran(ms: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let secs = ms.div_euclid(1000) + 3 * 3600 + 1800;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    (
-        y,
-        m,
-        d,
-        (rem / 3600) as u32,
-        ((rem % 3600) / 60) as u32,
-        (rem % 60) as u32,
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Gregorian to Jalali (the standard arithmetic conversion).
-pub(crate) fn to_jalali(gy: i64, gm: u32, gd: u32) -> (i64, u32, u32) {
-    const G_D_M: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let gy2 = if gm > 2 { gy + 1 } else { gy };
-    let mut days = 355_666 + 365 * gy + (gy2 + 3) / 4 - (gy2 + 99) / 100
-        + (gy2 + 399) / 400
-        + gd as i64
-        + G_D_M[gm as usize - 1];
-    let mut jy = -1595 + 33 * (days / 12_053);
-    days %= 12_053;
-    jy += 4 * (days / 1461);
-    days %= 1461;
-    if days > 365 {
-        jy += (days - 1) / 365;
-        days = (days - 1) % 365;
-    }
-    let (jm, jd) = if days < 186 {
-        (1 + days / 31, 1 + days % 31)
-    } else {
-        (7 + (days - 186) / 30, 1 + (days - 186) % 30)
-    };
-    (jy, jm as u32, jd as u32)
-}
-
-/// `2020-06-10 14:36:30` (Tehran time).
-pub fn api_datetime(ms: i64) -> String {
-    let (y, m, d, h, mi, s) = tehran(ms);
-    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-}
-
-/// `2020-06-10`.
-pub fn gregorian_date(ms: i64) -> String {
-    let (y, m, d, ..) = tehran(ms);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `1400/08/08`.
-pub fn jalali_date(ms: i64) -> String {
-    let (y, m, d, ..) = tehran(ms);
-    let (jy, jm, jd) = to_jalali(y, m, d);
-    format!("{jy:04}/{jm:02}/{jd:02}")
-}
-
-/// The Jalali day (Tehran time) as the number `yyyymmdd` (`14000808`), for date filters.
-pub fn jalali_day_number(ms: i64) -> i64 {
-    let (y, m, d, ..) = tehran(ms);
-    let (jy, jm, jd) = to_jalali(y, m, d);
-    jy * 10_000 + i64::from(jm) * 100 + i64::from(jd)
-}
-
-/// `15:39:36`.
-pub fn time_of_day(ms: i64) -> String {
-    let (_, _, _, h, mi, s) = tehran(ms);
-    format!("{h:02}:{mi:02}:{s:02}")
-}
-
-/// `17:46:57 - 1401/3/7` (the statement's `created_at`).
-pub fn statement_datetime(ms: i64) -> String {
-    let (y, m, d, h, mi, s) = tehran(ms);
-    let (jy, jm, jd) = to_jalali(y, m, d);
-    format!("{h:02}:{mi:02}:{s:02} - {jy}/{jm}/{jd}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jalali_conversion_matches_known_dates() {
-        // 2021-10-30 is 1400/08/08 (the settlement example).
-        assert_eq!(to_jalali(2021, 10, 30), (1400, 8, 8));
-        // 2020-03-20 is Nowruz 1399/01/01.
-        assert_eq!(to_jalali(2020, 3, 20), (1399, 1, 1));
-    }
 
     #[test]
     fn credentials_debug_redacts_every_secret() {
@@ -809,54 +625,6 @@ mod tests {
         // the whole state's Debug goes through the same redaction
         let state = format!("{s:?}");
         assert!(!state.contains(&s.creds.access_token) && !state.contains(&s.creds.ipg_api_key));
-    }
-
-    proptest::proptest! {
-        /// The sandbox's arithmetic calendar (Tehran civil date, then Jalali) agrees with the
-        /// runtime's (`vandar_runtime::domain::JalaliDate`, ICU's Persian calendar) and with
-        /// chrono on every day of Gregorian 1800..=2123. (From 2124 on the 33-year arithmetic
-        /// rule and ICU part ways on the day of Nowruz in some years; a full scan found no
-        /// difference before 2124-03. Sandbox dates are "now" plus what a test advances.)
-        #[test]
-        fn calendar_agrees_with_the_runtime(days in -62_091i64..56_247) {
-            let (y, m, d) = civil_from_days(days);
-            let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
-                + chrono::Duration::days(days);
-            proptest::prop_assert_eq!(
-                (y, m, d),
-                (i64::from(chrono::Datelike::year(&date)), chrono::Datelike::month(&date), chrono::Datelike::day(&date))
-            );
-            let runtime = vandar_runtime::domain::JalaliDate::from_gregorian(date).unwrap();
-            proptest::prop_assert_eq!(
-                to_jalali(y, m, d),
-                (i64::from(runtime.year()), u32::from(runtime.month()), u32::from(runtime.day()))
-            );
-            // and a sandbox timestamp at Tehran noon of that day lands on the same Jalali day
-            let noon_tehran_ms = (days * 86_400 + 12 * 3600 - 3 * 3600 - 1800) * 1000;
-            proptest::prop_assert_eq!(
-                jalali_day_number(noon_tehran_ms),
-                i64::from(runtime.year()) * 10_000 + i64::from(runtime.month()) * 100 + i64::from(runtime.day())
-            );
-        }
-    }
-
-    #[test]
-    fn digits_in_three_scripts() {
-        assert_eq!(digit_value('7'), Some(7));
-        assert_eq!(digit_value('۷'), Some(7));
-        assert_eq!(digit_value('٧'), Some(7));
-        assert_eq!(digit_value(' '), None);
-    }
-
-    #[test]
-    fn card_hash_is_upper_hex_sha256() {
-        let h = card_hash("6037997599999993");
-        assert_eq!(h.len(), 64);
-        assert!(
-            h.chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-        );
-        assert_eq!(mask_card("6037997599999993"), "603799******9993");
     }
 
     #[test]
