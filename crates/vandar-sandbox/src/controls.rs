@@ -5,10 +5,11 @@ use std::time::Duration;
 use http::Method;
 use serde_json::{Value, json};
 
+use crate::http::{Body, Req, json_response, redirect};
 use crate::i18n::Lang;
-use crate::server::{Body, Req, Shared, json_response, redirect};
 use crate::state::{Fault, SettlementEnd};
 use crate::webhooks::{self, LoggedNotification};
+use crate::world::Shared;
 use http::Response;
 
 /// The path template of the Sanbod consent page (`authorize` redirects there).
@@ -78,7 +79,7 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                         "operation": o.id,
                         "method": o.method.as_str(),
                         "path": o.path,
-                        "stateful": crate::flows::is_stateful(o.spec, &o.id),
+                        "stateful": crate::router::is_stateful(o.spec, &o.id),
                         "auth": format!("{:?}", o.auth),
                         "success_status": o.success_status,
                         "answer_from_example": o.canned_from_example,
@@ -118,8 +119,11 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                 .find(|(k, _)| k == "error_code")
                 .map(|(_, v)| v)
                 .or_else(|| body_json(req)["error_code"].as_str().map(str::to_owned));
+            let mut world = shared.lock();
+            let world = &mut *world;
             let result = crate::dd::decide(
-                &mut shared.lock(),
+                &mut world.core,
+                &mut world.dd,
                 token,
                 *action == "approve",
                 code.as_deref(),

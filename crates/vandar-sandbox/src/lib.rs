@@ -40,6 +40,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod answer;
 mod banks;
 mod business;
 mod calendar;
@@ -47,17 +48,21 @@ mod clock;
 mod controls;
 mod dd;
 mod error;
-mod flows;
 mod http;
 mod i18n;
+mod ipg;
 mod pager;
 mod pages;
+mod router;
 mod sanbod;
 mod server;
+mod settlement;
 mod spec;
 mod state;
+mod statement;
 mod values;
 mod webhooks;
+mod world;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -132,7 +137,7 @@ impl SandboxBuilder {
         let base_url = format!("http://{local}");
         let shared = Arc::new(server::Shared {
             catalog,
-            state: Mutex::new(state::State::new(self.frozen_clock, self.rate_limit)),
+            state: Mutex::new(world::World::new(self.frozen_clock, self.rate_limit)),
             base_url: base_url.clone(),
             notifications: Default::default(),
         });
@@ -214,7 +219,11 @@ impl Sandbox {
     /// The customer approves the mandate of `token` at the bank: returns the callback URL
     /// (`callback_url?token=..&authorization_id=..&status=SUCCEED`).
     pub async fn approve_mandate(&self, token: &str) -> Result<String, Error> {
-        let decided = dd::decide(&mut self.shared.lock(), token, true, None);
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            dd::decide(&mut world.core, &mut world.dd, token, true, None)
+        };
         self.logged(decided)
     }
 
@@ -225,7 +234,11 @@ impl Sandbox {
         token: &str,
         error_code: Option<&str>,
     ) -> Result<String, Error> {
-        let decided = dd::decide(&mut self.shared.lock(), token, false, error_code);
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            dd::decide(&mut world.core, &mut world.dd, token, false, error_code)
+        };
         self.logged(decided)
     }
 

@@ -6,10 +6,11 @@ use http::{HeaderValue, Response, header};
 
 use crate::banks;
 use crate::calendar::to_jalali;
+use crate::http::{Body, Req, html_response, redirect};
 use crate::i18n::{Lang, escape};
-use crate::server::{Body, Req, Shared, html_response};
 use crate::spec::Page;
 use crate::state::{DEFAULT_CARD, PAY_PAGE_LIFETIME, PayState};
+use crate::world::Shared;
 
 /// The merchant the sandbox's pay page names: `(Persian, English)`.
 pub const MERCHANT_NAME: (&str, &str) = ("فروشگاه نمونهٔ سندباکس", "Sandbox demo shop");
@@ -426,8 +427,9 @@ fn jalali_text(lang: Lang, gregorian: &str) -> String {
 
 /// The direct-debit bank page: the bank's name, the payer, the limits; approve or refuse.
 fn bank_page(shared: &Shared, lang: Lang, token: &str) -> Response<Body> {
-    let mut st = shared.lock();
-    let visit = crate::dd::page_visit(&mut st, token);
+    let mut world = shared.lock();
+    let st = &mut *world;
+    let visit = crate::dd::page_visit(&mut st.core, &mut st.dd, token);
     let brand_default = lang.t("سامانهٔ پرداخت مستقیم", "Direct debit");
     match visit {
         Err(e) => message_page(
@@ -437,7 +439,7 @@ fn bank_page(shared: &Shared, lang: Lang, token: &str) -> Response<Body> {
             lang.t("درخواست پیدا نشد", "Authorization not found"),
             &e,
         ),
-        Ok(Some(url)) => crate::server::redirect(&url),
+        Ok(Some(url)) => redirect(&url),
         Ok(None) => {
             let Some(m) = st.dd.mandates.iter().find(|m| m.token == token) else {
                 return message_page(

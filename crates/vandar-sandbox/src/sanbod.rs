@@ -7,6 +7,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use crate::answer::{Answer, Call, failure, raw_invalid, str_field};
+use crate::http::{json_response, redirect};
+use crate::spec::ErrorStyle;
+use crate::state::State;
 use crate::values::random_token;
 
 /// Sanbod access token lifetime in the sandbox (undocumented upstream; one hour).
@@ -74,6 +78,19 @@ fn jwt(kind: &str, exp_ms: i64) -> String {
     );
     let sig = URL_SAFE_NO_PAD.encode(random_token(32));
     format!("{header}.{claims}.{sig}")
+}
+
+/// The strings of a `scope` array (nothing for anything else).
+fn scopes(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl SanbodState {
@@ -191,15 +208,7 @@ impl SanbodState {
                 Ok(self.issue(scope, now_ms, true))
             }
             Some("client_credentials") => {
-                let scope = body["scope"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let scope = scopes(&body["scope"]);
                 Ok(self.issue(scope, now_ms, false))
             }
             Some("refresh_token") => {
@@ -248,5 +257,79 @@ impl SanbodState {
             return Err((403, "scope not granted for this service"));
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// `authorize`: a consent session, and the 302 to its page.
+pub(crate) fn sanbod_authorize(
+    st: &mut State,
+    sanbod: &mut SanbodState,
+    call: &Call<'_>,
+) -> Answer {
+    let b = &call.body;
+    if b["client_id"].as_str() != Some(st.creds.sanbod_client_id.as_str()) {
+        return Answer::raw(failure(
+            ErrorStyle::Sanbod,
+            400,
+            "invalid client_id",
+            call.traceid(),
+        ));
+    }
+    let Some(redirect_uri) = str_field(b, "redirect_uri") else {
+        return raw_invalid(
+            ErrorStyle::Sanbod,
+            "redirect_uri",
+            "redirect_uri is required by the sandbox",
+        );
+    };
+    if url::Url::parse(&redirect_uri).is_err() {
+        return raw_invalid(
+            ErrorStyle::Sanbod,
+            "redirect_uri",
+            "redirect_uri is invalid",
+        );
+    }
+    let scope = scopes(&b["scope"]);
+    let id = sanbod.start(
+        str_field(b, "provider_code"),
+        Some(redirect_uri),
+        scope,
+        str_field(b, "state"),
+    );
+    Answer::raw(redirect(&format!(
+        "{}/__sandbox/sanbod/consent/{id}",
+        call.base_url
+    )))
+}
+
+/// `token`: the three grants.
+pub(crate) fn sanbod_token(st: &mut State, sanbod: &mut SanbodState, call: &Call<'_>) -> Answer {
+    let now = st.now();
+    match sanbod.grant(&call.body, now) {
+        Ok(v) => Answer::Json(200, v),
+        Err((code, description)) => Answer::raw(json_response(
+            400,
+            &json!({"error": code, "error_description": description}),
+        )),
+    }
+}
+
+/// `revoke`: end an access token.
+pub(crate) fn sanbod_revoke(sanbod: &mut SanbodState, call: &Call<'_>) -> Answer {
+    let token = call.body["access_token"].as_str().unwrap_or_default();
+    if sanbod.revoke(token) {
+        Answer::Json(
+            200,
+            json!({"error": false, "message": "revoked", "result_number": 1, "traceid": call.traceid()}),
+        )
+    } else {
+        Answer::raw(failure(
+            ErrorStyle::Sanbod,
+            400,
+            "unknown access token",
+            call.traceid(),
+        ))
     }
 }

@@ -1,7 +1,10 @@
-//! The HTTP server: routing, validation, auth, faults, rate limits, flows and controls.
+//! The server, on top: accepts connections, reads each request (with the HTTP layer below),
+//! sends `/__sandbox/*` to the controls and browser pages to `pages`, and runs an operation
+//! through faults, rate limits, auth and validation to the router's handler table (or its spec
+//! example), checking every success answer against its schema.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderValue, Method, Request, Response, header};
@@ -13,120 +16,12 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::flows;
+pub(crate) use crate::answer::{Answer, Call, failure, invalid, unauthenticated};
 pub(crate) use crate::http::{Body, Reply, Req, html_response, json_response, redirect};
 use crate::pages;
-use crate::spec::{AuthKind, Catalog, ErrorStyle, Operation, ParamIn};
-use crate::state::{FaultKind, State};
-use crate::webhooks::{self, Notification, NotificationLog, Sender};
-
-/// State shared by every connection.
-pub(crate) struct Shared {
-    pub catalog: Arc<Catalog>,
-    pub state: Mutex<State>,
-    pub base_url: String,
-    /// Every webhook and callback so far (bounded), shared with the delivery tasks.
-    pub notifications: Arc<Mutex<NotificationLog>>,
-}
-
-impl Shared {
-    /// Lock the state (a poisoned lock is recovered: the state stays usable for tests).
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Log the queued notifications and deliver the sandbox's own (webhooks) in the background;
-    /// each delivery's result joins the log.
-    pub(crate) fn flush(&self) {
-        let outbox: Vec<Notification> = std::mem::take(&mut self.lock().outbox);
-        for n in outbox {
-            let id = self.log().record(&n);
-            if n.sender != Sender::Sandbox {
-                continue;
-            }
-            let log = self.notifications.clone();
-            tokio::spawn(async move {
-                let attempt = webhooks::deliver(&n.method, &n.url, &n.form).await;
-                log.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .attempted(id, attempt);
-            });
-        }
-    }
-
-    /// Lock the notification log.
-    pub(crate) fn log(&self) -> MutexGuard<'_, NotificationLog> {
-        self.notifications.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// A validation failure in the spec's documented shape.
-pub(crate) fn invalid(
-    style: ErrorStyle,
-    fields: &[(String, String)],
-    traceid: Option<&str>,
-) -> Response<Body> {
-    match style {
-        ErrorStyle::Ipg => json_response(
-            422,
-            &json!({"status": 0, "errors": fields.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>()}),
-        ),
-        ErrorStyle::Vandar => {
-            let mut errors = serde_json::Map::new();
-            for (f, m) in fields {
-                if let Some(a) = errors
-                    .entry(f.clone())
-                    .or_insert_with(|| json!([]))
-                    .as_array_mut()
-                {
-                    a.push(json!(m))
-                }
-            }
-            json_response(
-                422,
-                &json!({"message": "The given data was invalid.", "errors": errors}),
-            )
-        }
-        ErrorStyle::Sanbod => {
-            let mut errors = serde_json::Map::new();
-            for (f, m) in fields {
-                if let Some(a) = errors
-                    .entry(f.clone())
-                    .or_insert_with(|| json!([]))
-                    .as_array_mut()
-                {
-                    a.push(json!(m))
-                }
-            }
-            json_response(
-                400,
-                &json!({"error": true, "message": errors, "result_number": 0, "traceid": traceid}),
-            )
-        }
-    }
-}
-
-/// An error with a plain message in the spec's shape.
-pub(crate) fn failure(
-    style: ErrorStyle,
-    status: u16,
-    message: &str,
-    traceid: Option<&str>,
-) -> Response<Body> {
-    match style {
-        ErrorStyle::Ipg => json_response(status, &json!({"status": 0, "errors": [message]})),
-        ErrorStyle::Vandar => json_response(status, &json!({"status": 0, "message": message})),
-        ErrorStyle::Sanbod => json_response(
-            status,
-            &json!({"error": true, "message": message, "result_number": 0, "traceid": traceid}),
-        ),
-    }
-}
-
-/// `{"status":0,"error":"Unauthenticated"}` with 401.
-pub(crate) fn unauthenticated() -> Response<Body> {
-    json_response(401, &json!({"status": 0, "error": "Unauthenticated"}))
-}
+use crate::spec::{AuthKind, ErrorStyle, Operation, ParamIn};
+use crate::state::FaultKind;
+pub(crate) use crate::world::Shared;
 
 fn field_of(err: &jsonschema::ValidationError<'_>) -> String {
     let mut parts: Vec<String> = err
@@ -286,28 +181,6 @@ fn credential_key(req: &Req, body_hint: Option<&Value>) -> String {
         return format!("api_key:{k}");
     }
     "anonymous".into()
-}
-
-/// Everything one operation call needs.
-pub(crate) struct Call<'a> {
-    pub shared: &'a Shared,
-    pub op: &'a Operation,
-    pub req: &'a Req,
-    pub params: Vec<(String, String)>,
-    pub body: Value,
-}
-
-impl Call<'_> {
-    pub(crate) fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    }
-    pub(crate) fn traceid(&self) -> Option<&str> {
-        self.req.query("traceid")
-    }
 }
 
 fn fault_response(style: ErrorStyle, kind: &FaultKind) -> Option<Response<Body>> {
@@ -493,13 +366,16 @@ fn answer(
         }
     }
     let call = Call {
-        shared,
+        base_url: &shared.base_url,
+        catalog: &shared.catalog,
         op,
         req,
         params,
         body,
     };
-    let answer = match flows::handle(&call) {
+    // the state is locked once, for the whole flow
+    let flowed = crate::router::handle(&mut shared.lock(), &call);
+    let answer = match flowed {
         Some(a) => a,
         None => canned(&call),
     };
@@ -523,26 +399,11 @@ fn answer(
     json_response(status, &value)
 }
 
-/// What an operation handler answers.
-pub(crate) enum Answer {
-    /// A JSON body (success bodies are checked against the spec).
-    Json(u16, Value),
-    /// A ready response (errors, redirects).
-    Raw(Box<Response<Body>>),
-}
-
-impl Answer {
-    /// Wrap a ready response.
-    pub(crate) fn raw(r: Response<Body>) -> Answer {
-        Answer::Raw(Box::new(r))
-    }
-}
-
 /// The spec's example (or a synthesized answer) for an operation without a flow.
 fn canned(call: &Call<'_>) -> Answer {
     let op = call.op;
     if op.success_status == 302 {
-        return Answer::raw(redirect(&format!("{}/", call.shared.base_url)));
+        return Answer::raw(redirect(&format!("{}/", call.base_url)));
     }
     let mut body = op.canned.clone().unwrap_or_else(|| json!({}));
     if op.style == ErrorStyle::Sanbod

@@ -1,4 +1,7 @@
-//! The sandbox's state: clock, credentials, payments, wallet, settlements, faults, rate limits.
+//! The books every product writes to: the clock, the credentials and token pair, the wallet
+//! and its statement lines, IPG payments and single settlements (with their 30-minute cycle),
+//! outgoing notifications, faults and rate limits. The products' own state lives in their
+//! modules; `world.rs` puts them together.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -242,9 +245,6 @@ pub struct State {
     pub faults: Vec<Fault>,
     pub rate_limit: bool,
     pub rate: HashMap<String, VecDeque<i64>>,
-    pub sanbod: crate::sanbod::SanbodState,
-    pub dd: crate::dd::DdState,
-    pub biz: crate::business::BizState,
     pub outbox: Vec<Notification>,
     pub seq: i64,
 }
@@ -267,9 +267,6 @@ impl State {
             faults: Vec::new(),
             rate_limit,
             rate: HashMap::new(),
-            sanbod: crate::sanbod::SanbodState::default(),
-            dd: crate::dd::DdState::default(),
-            biz: crate::business::BizState::default(),
             outbox: Vec::new(),
             seq: 0,
         };
@@ -315,7 +312,8 @@ impl State {
         self.wallet_rial / 10
     }
 
-    /// Apply every time-driven transition (settlement cycles) and queue the webhooks.
+    /// Apply the time-driven transitions of the books (settlement cycles) and queue the
+    /// webhooks; the products' ticks run from `World::tick`.
     pub fn tick(&mut self) {
         let now = self.now();
         let due: Vec<String> = self
@@ -329,8 +327,6 @@ impl State {
         for id in due {
             let _ = self.end_settlement(&id, SettlementEnd::Done);
         }
-        crate::dd::tick(self);
-        crate::business::tick(self);
     }
 
     /// End a PENDING settlement (found by id or transaction id) now: `Done` as the 30-minute
