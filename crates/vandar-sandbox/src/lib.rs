@@ -23,9 +23,14 @@
 //!   settlements (sent in order once the wallet covers them). Every other operation answers its spec example (or a minimal
 //!   answer synthesized from its success schema); every success answer is checked against its
 //!   schema before it leaves.
+//! * Pages modelled on the real ones (the IPG pay page, the direct-debit bank page, the Sanbod
+//!   consent page): Persian and right-to-left (English with `?lang=en`), with the Vazirmatn font
+//!   embedded; a reload before the decision shows the page again.
 //! * Test controls under `/__sandbox/` and as methods of [`Sandbox`]: the buyer's Pay/Cancel,
-//!   the customer's mandate decision, the Sanbod consent decision, faults on the next calls of an operation, the clock, the rate
-//!   limit switch (POST 30 / others 100 per 3 s per credential, 429 with `Retry-After`), reset.
+//!   the customer's mandate decision, the Sanbod consent decision, a settlement done or failed
+//!   now, the log of webhooks and callbacks and sending one again, faults on the next calls of
+//!   an operation, the clock, the rate limit switch (POST 30 / others 100 per 3 s per
+//!   credential, 429 with `Retry-After`), reset.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), vandar_sandbox::Error> {
