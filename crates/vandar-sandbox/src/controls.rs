@@ -107,9 +107,13 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                 .find(|(k, _)| k == "card")
                 .map(|(_, v)| v)
                 .or_else(|| body_json(req)["card"].as_str().map(str::to_owned));
-            let result = shared
-                .lock()
-                .decide_payment(token, *action == "pay", card.as_deref());
+            let result = {
+                let mut world = shared.lock();
+                let world = &mut *world;
+                world
+                    .ipg
+                    .decide(&mut world.core, token, *action == "pay", card.as_deref())
+            };
             decision(req, result)
         }
         (&Method::POST, ["mandates", token, action @ ("approve" | "fail")]) => {

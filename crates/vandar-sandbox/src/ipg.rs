@@ -1,19 +1,128 @@
 //! The payment gateway (IPG v4): send, the buyer's decision, transaction info, verify once.
 
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::answer::{Answer, Call, raw_invalid, str_field};
 use crate::calendar::api_datetime;
 use crate::http::json_response;
 use crate::spec::ErrorStyle;
-use crate::state::{LedgerEntry, PayState, Payment, State, VERIFY_WINDOW};
-use crate::values::{card_hash, mask_card, random_token};
+use crate::state::{LedgerEntry, State};
+use crate::values::{DEFAULT_CARD, card_hash, digit_value, mask_card, random_token};
+use crate::webhooks::Notification;
+
+/// IPG verify window after the payment (documented: 20 minutes).
+pub const VERIFY_WINDOW: Duration = Duration::from_secs(20 * 60);
+/// How long an IPG pay page can be used after `send_payment` (20 minutes, the window upstream
+/// documents from the redirect to verify); until then a reload shows the page again.
+pub const PAY_PAGE_LIFETIME: Duration = Duration::from_secs(20 * 60);
+/// At most this many IPG payments are kept; the oldest are forgotten first (bounded memory).
+pub const MAX_PAYMENTS: usize = 200_000;
+/// The state of one IPG payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayState {
+    /// Registered; the buyer has not decided yet.
+    Pending,
+    /// Paid by the buyer; awaiting verify.
+    Paid,
+    /// The buyer cancelled or the payment failed.
+    Failed,
+    /// Verified by the merchant.
+    Verified,
+}
+
+/// One IPG payment.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub token: String,
+    pub trans_id: i64,
+    pub amount: i64,
+    pub callback_url: String,
+    pub mobile: Option<String>,
+    pub factor_number: Option<String>,
+    pub description: Option<String>,
+    pub created_ms: i64,
+    pub state: PayState,
+    pub paid_ms: Option<i64>,
+    pub card: Option<String>,
+}
+
+/// The gateway's payments, bounded ([`MAX_PAYMENTS`], the oldest forgotten first).
+#[derive(Debug, Default)]
+pub struct IpgState {
+    /// By token.
+    pub payments: HashMap<String, Payment>,
+    /// Tokens, oldest first.
+    pub order: VecDeque<String>,
+}
+
+impl IpgState {
+    /// Store a payment, forgetting the oldest beyond [`MAX_PAYMENTS`].
+    pub fn insert(&mut self, p: Payment) {
+        while self.order.len() >= MAX_PAYMENTS {
+            if let Some(old) = self.order.pop_front() {
+                self.payments.remove(&old);
+            }
+        }
+        self.order.push_back(p.token.clone());
+        self.payments.insert(p.token.clone(), p);
+    }
+
+    /// Record the buyer's decision on the pay page. Returns the callback URL, or an error text.
+    pub fn decide(
+        &mut self,
+        books: &mut State,
+        token: &str,
+        pay: bool,
+        card: Option<&str>,
+    ) -> Result<String, String> {
+        let now = books.now();
+        let p = self
+            .payments
+            .get_mut(token)
+            .ok_or_else(|| "unknown payment token".to_owned())?;
+        if p.state != PayState::Pending {
+            return Err("this payment was already decided".into());
+        }
+        if now >= p.created_ms + PAY_PAGE_LIFETIME.as_millis() as i64 {
+            return Err("this payment page has expired".into());
+        }
+        if pay {
+            // ASCII or Persian/Arabic-Indic digits, in groups or not
+            let card: String = card
+                .map(|c| {
+                    c.chars()
+                        .filter_map(digit_value)
+                        .filter_map(|d| char::from_digit(d, 10))
+                        .collect()
+                })
+                .filter(|c: &String| c.len() == 16)
+                .unwrap_or_else(|| DEFAULT_CARD.to_owned());
+            p.state = PayState::Paid;
+            p.paid_ms = Some(now);
+            p.card = Some(card);
+        } else {
+            p.state = PayState::Failed;
+        }
+        let mut url = url::Url::parse(&p.callback_url).map_err(|e| e.to_string())?;
+        url.query_pairs_mut()
+            .append_pair("token", token)
+            .append_pair("payment_status", if pay { "OK" } else { "FAILED" });
+        let url = url.to_string();
+        books
+            .outbox
+            .push(Notification::browser_callback("ipg_callback", url.clone()));
+        Ok(url)
+    }
+}
 
 fn ipg_key_ok(st: &State, call: &Call<'_>) -> bool {
     call.body["api_key"].as_str() == Some(st.creds.ipg_api_key.as_str())
 }
 
-pub(crate) fn send_payment(st: &mut State, call: &Call<'_>) -> Answer {
+pub(crate) fn send_payment(st: &mut State, ipg: &mut IpgState, call: &Call<'_>) -> Answer {
     if !ipg_key_ok(st, call) {
         return raw_invalid(ErrorStyle::Ipg, "api_key", "api_key is invalid");
     }
@@ -27,7 +136,7 @@ pub(crate) fn send_payment(st: &mut State, call: &Call<'_>) -> Answer {
     let token = random_token(15);
     let trans_id = st.next_id();
     let now = st.now();
-    st.insert_payment(Payment {
+    ipg.insert(Payment {
         token: token.clone(),
         trans_id,
         amount,
@@ -60,7 +169,7 @@ pub(crate) fn payment_code(p: &Payment, now: i64) -> (i64, &'static str) {
     }
 }
 
-fn lookup_payment(st: &State, call: &Call<'_>) -> Result<Payment, Answer> {
+fn lookup_payment(st: &State, ipg: &IpgState, call: &Call<'_>) -> Result<Payment, Answer> {
     if !ipg_key_ok(st, call) {
         return Err(raw_invalid(
             ErrorStyle::Ipg,
@@ -69,14 +178,14 @@ fn lookup_payment(st: &State, call: &Call<'_>) -> Result<Payment, Answer> {
         ));
     }
     let token = call.body["token"].as_str().unwrap_or_default();
-    st.payments
+    ipg.payments
         .get(token)
         .cloned()
         .ok_or_else(|| raw_invalid(ErrorStyle::Ipg, "token", "token is invalid"))
 }
 
-pub(crate) fn transaction_info(st: &mut State, call: &Call<'_>) -> Answer {
-    let p = match lookup_payment(st, call) {
+pub(crate) fn transaction_info(st: &mut State, ipg: &mut IpgState, call: &Call<'_>) -> Answer {
+    let p = match lookup_payment(st, ipg, call) {
         Ok(p) => p,
         Err(a) => return a,
     };
@@ -103,8 +212,8 @@ pub(crate) fn transaction_info(st: &mut State, call: &Call<'_>) -> Answer {
     Answer::Json(200, out)
 }
 
-pub(crate) fn verify_payment(st: &mut State, call: &Call<'_>) -> Answer {
-    let p = match lookup_payment(st, call) {
+pub(crate) fn verify_payment(st: &mut State, ipg: &mut IpgState, call: &Call<'_>) -> Answer {
+    let p = match lookup_payment(st, ipg, call) {
         Ok(p) => p,
         Err(a) => return a,
     };
@@ -125,7 +234,7 @@ pub(crate) fn verify_payment(st: &mut State, call: &Call<'_>) -> Answer {
     }
     let card = p.card.clone().unwrap_or_default();
     let paid = p.paid_ms.unwrap_or(now);
-    if let Some(stored) = st.payments.get_mut(&p.token) {
+    if let Some(stored) = ipg.payments.get_mut(&p.token) {
         stored.state = PayState::Verified;
     }
     st.wallet_rial += p.amount;

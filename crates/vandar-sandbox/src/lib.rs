@@ -83,9 +83,10 @@ pub use business::{
 };
 pub use dd::{INSTANT_SETTLE, MANDATE_WINDOW, PAYER_BALANCE_RIAL};
 pub use error::Error;
+pub use ipg::{PAY_PAGE_LIFETIME, VERIFY_WINDOW};
 pub use state::{
     ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, MAX_SEED_TRANSACTIONS,
-    REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE, SeededTransactions, VERIFY_WINDOW,
+    REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE, SeededTransactions,
 };
 pub use webhooks::{Attempt, LoggedNotification, MAX_LOGGED_NOTIFICATIONS, Sender};
 
@@ -205,13 +206,21 @@ impl Sandbox {
     /// The buyer clicks Pay on the IPG page of `token`: returns the callback URL
     /// (`callback_url?token=..&payment_status=OK`).
     pub async fn pay_ipg(&self, token: &str) -> Result<String, Error> {
-        let decided = self.shared.lock().decide_payment(token, true, None);
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            world.ipg.decide(&mut world.core, token, true, None)
+        };
         self.logged(decided)
     }
 
     /// The buyer clicks Cancel: returns the callback URL with `payment_status=FAILED`.
     pub async fn fail_ipg(&self, token: &str) -> Result<String, Error> {
-        let decided = self.shared.lock().decide_payment(token, false, None);
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            world.ipg.decide(&mut world.core, token, false, None)
+        };
         self.logged(decided)
     }
 

@@ -8,8 +8,9 @@ use crate::banks;
 use crate::calendar::to_jalali;
 use crate::http::{Body, Req, html_response, redirect};
 use crate::i18n::{Lang, escape};
+use crate::ipg::{PAY_PAGE_LIFETIME, PayState};
 use crate::spec::Page;
-use crate::state::{DEFAULT_CARD, PAY_PAGE_LIFETIME, PayState};
+use crate::values::DEFAULT_CARD;
 use crate::world::Shared;
 
 /// The merchant the sandbox's pay page names: `(Persian, English)`.
@@ -261,7 +262,7 @@ fn pay_page(shared: &Shared, lang: Lang, token: &str) -> Response<Body> {
     let brand = lang.t("درگاه پرداخت وندار", "Vandar payment gateway");
     let st = shared.lock();
     let now = st.now();
-    let Some(p) = st.payments.get(token) else {
+    let Some(p) = st.ipg.payments.get(token) else {
         return message_page(
             404,
             lang,

@@ -19,13 +19,13 @@ type Handler = fn(&mut World, &Call<'_>) -> Answer;
 /// operation are all derived from it; every other operation answers from its spec example.
 const HANDLERS: &[(&str, &str, Handler)] = &[
     ("vandar-ipg", "send_payment", |w, c| {
-        ipg::send_payment(&mut w.core, c)
+        ipg::send_payment(&mut w.core, &mut w.ipg, c)
     }),
     ("vandar-ipg", "get_transaction_info", |w, c| {
-        ipg::transaction_info(&mut w.core, c)
+        ipg::transaction_info(&mut w.core, &mut w.ipg, c)
     }),
     ("vandar-ipg", "verify_payment", |w, c| {
-        ipg::verify_payment(&mut w.core, c)
+        ipg::verify_payment(&mut w.core, &mut w.ipg, c)
     }),
     ("vandar-core", "refresh_token", |w, c| {
         statement::refresh_token(&mut w.core, c)

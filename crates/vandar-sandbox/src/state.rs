@@ -1,5 +1,5 @@
 //! The books every product writes to: the clock, the credentials and token pair, the wallet
-//! and its statement lines, IPG payments and single settlements (with their 30-minute cycle),
+//! and its statement lines, single settlements (with their 30-minute cycle),
 //! outgoing notifications, faults and rate limits. The products' own state lives in their
 //! modules; `world.rs` puts them together.
 
@@ -11,18 +11,13 @@ use serde_json::{Value, json};
 
 use crate::calendar::{gregorian_date, jalali_date};
 pub use crate::clock::Clock;
-use crate::values::{card_hash, digit_value, mask_card, random_token};
+use crate::values::{DEFAULT_CARD, card_hash, mask_card, random_token};
 use crate::webhooks::Notification;
 
 /// Access token lifetime (documented: 5 days).
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 24 * 3600);
 /// Refresh token lifetime (documented: 10 days).
 pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 24 * 3600);
-/// IPG verify window after the payment (documented: 20 minutes).
-pub const VERIFY_WINDOW: Duration = Duration::from_secs(20 * 60);
-/// How long an IPG pay page can be used after `send_payment` (20 minutes, the window upstream
-/// documents from the redirect to verify); until then a reload shows the page again.
-pub const PAY_PAGE_LIFETIME: Duration = Duration::from_secs(20 * 60);
 /// Non-instant settlements leave in 30-minute cycles (documented).
 pub const SETTLEMENT_CYCLE: Duration = Duration::from_secs(30 * 60);
 /// Rate-limit window (documented: per 3 seconds).
@@ -31,10 +26,6 @@ pub const RATE_WINDOW_MS: i64 = 3000;
 pub const RATE_LIMIT_POST: usize = 30;
 /// Other calls allowed per window and credential.
 pub const RATE_LIMIT_OTHER: usize = 100;
-/// The card the pay page uses unless the buyer types another one.
-pub const DEFAULT_CARD: &str = "6037997599999993";
-/// At most this many IPG payments are kept; the oldest are forgotten first (bounded memory).
-pub const MAX_PAYMENTS: usize = 200_000;
 /// Wallet balance of a fresh sandbox, in Rial (5,000,000 Toman).
 pub const INITIAL_WALLET_RIAL: i64 = 50_000_000;
 
@@ -150,35 +141,6 @@ fn one() -> u32 {
     1
 }
 
-/// The state of one IPG payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PayState {
-    /// Registered; the buyer has not decided yet.
-    Pending,
-    /// Paid by the buyer; awaiting verify.
-    Paid,
-    /// The buyer cancelled or the payment failed.
-    Failed,
-    /// Verified by the merchant.
-    Verified,
-}
-
-/// One IPG payment.
-#[derive(Debug, Clone)]
-pub struct Payment {
-    pub token: String,
-    pub trans_id: i64,
-    pub amount: i64,
-    pub callback_url: String,
-    pub mobile: Option<String>,
-    pub factor_number: Option<String>,
-    pub description: Option<String>,
-    pub created_ms: i64,
-    pub state: PayState,
-    pub paid_ms: Option<i64>,
-    pub card: Option<String>,
-}
-
 /// How a PENDING settlement ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettlementEnd {
@@ -237,8 +199,6 @@ pub struct State {
     pub creds: Credentials,
     pub access_expires_ms: i64,
     pub refresh_expires_ms: i64,
-    pub payments: HashMap<String, Payment>,
-    pub payment_order: VecDeque<String>,
     pub wallet_rial: i64,
     pub settlements: Vec<Settlement>,
     pub ledger: Vec<LedgerEntry>,
@@ -259,8 +219,6 @@ impl State {
             creds: Credentials::seeded(),
             access_expires_ms: now + ACCESS_TOKEN_LIFETIME.as_millis() as i64,
             refresh_expires_ms: now + REFRESH_TOKEN_LIFETIME.as_millis() as i64,
-            payments: HashMap::new(),
-            payment_order: VecDeque::new(),
             wallet_rial: INITIAL_WALLET_RIAL,
             settlements: Vec::new(),
             ledger: Vec::new(),
@@ -451,17 +409,6 @@ impl State {
         None
     }
 
-    /// Store a payment, forgetting the oldest beyond [`MAX_PAYMENTS`].
-    pub fn insert_payment(&mut self, p: Payment) {
-        while self.payment_order.len() >= MAX_PAYMENTS {
-            if let Some(old) = self.payment_order.pop_front() {
-                self.payments.remove(&old);
-            }
-        }
-        self.payment_order.push_back(p.token.clone());
-        self.payments.insert(p.token.clone(), p);
-    }
-
     /// Take the next fault for an operation, if any.
     pub fn take_fault(&mut self, spec: &str, op: &str) -> Option<FaultKind> {
         let idx = self.faults.iter().position(|f| {
@@ -547,51 +494,6 @@ impl State {
             sum_toman,
             wallet_toman: self.wallet_toman(),
         })
-    }
-
-    /// Record the buyer's decision on the pay page. Returns the callback URL, or an error text.
-    pub fn decide_payment(
-        &mut self,
-        token: &str,
-        pay: bool,
-        card: Option<&str>,
-    ) -> Result<String, String> {
-        let now = self.now();
-        let p = self
-            .payments
-            .get_mut(token)
-            .ok_or_else(|| "unknown payment token".to_owned())?;
-        if p.state != PayState::Pending {
-            return Err("this payment was already decided".into());
-        }
-        if now >= p.created_ms + PAY_PAGE_LIFETIME.as_millis() as i64 {
-            return Err("this payment page has expired".into());
-        }
-        if pay {
-            // ASCII or Persian/Arabic-Indic digits, in groups or not
-            let card: String = card
-                .map(|c| {
-                    c.chars()
-                        .filter_map(digit_value)
-                        .filter_map(|d| char::from_digit(d, 10))
-                        .collect()
-                })
-                .filter(|c: &String| c.len() == 16)
-                .unwrap_or_else(|| DEFAULT_CARD.to_owned());
-            p.state = PayState::Paid;
-            p.paid_ms = Some(now);
-            p.card = Some(card);
-        } else {
-            p.state = PayState::Failed;
-        }
-        let mut url = url::Url::parse(&p.callback_url).map_err(|e| e.to_string())?;
-        url.query_pairs_mut()
-            .append_pair("token", token)
-            .append_pair("payment_status", if pay { "OK" } else { "FAILED" });
-        let url = url.to_string();
-        self.outbox
-            .push(Notification::browser_callback("ipg_callback", url.clone()));
-        Ok(url)
     }
 }
 

@@ -2,6 +2,9 @@
 
 use sha2::{Digest, Sha256};
 
+/// The card the pay page uses unless the buyer types another one.
+pub const DEFAULT_CARD: &str = "6037997599999993";
+
 /// The value of an ASCII, Persian (`۰`–`۹`) or Arabic-Indic (`٠`–`٩`) digit.
 pub fn digit_value(c: char) -> Option<u32> {
     match c {

@@ -1,5 +1,5 @@
-//! The whole sandbox state: the books (`State`: clock, credentials, wallet, statement, IPG
-//! payments, settlements, faults, rate limits) and each product's own state, with the clock
+//! The whole sandbox state: the books (`State`: clock, credentials, wallet, statement,
+//! settlements, faults, rate limits) and each product's own state, with the clock
 //! tick that runs every product's transitions; and `Shared`, what every connection holds.
 
 use std::ops::{Deref, DerefMut};
@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::business::BizState;
 use crate::dd::DdState;
+use crate::ipg::IpgState;
 use crate::sanbod::SanbodState;
 use crate::spec::Catalog;
 use crate::state::State;
@@ -17,6 +18,8 @@ use crate::webhooks::{self, Notification, NotificationLog, Sender};
 pub(crate) struct World {
     /// The books every product writes to.
     pub core: State,
+    /// The gateway's payments.
+    pub ipg: IpgState,
     /// Direct debit: mandates and withdrawals.
     pub dd: DdState,
     /// Customers, cash-in, batch and queued settlements.
@@ -30,6 +33,7 @@ impl World {
     pub(crate) fn new(frozen: bool, rate_limit: bool) -> Self {
         World {
             core: State::new(frozen, rate_limit),
+            ipg: IpgState::default(),
             dd: DdState::default(),
             biz: BizState::default(),
             sanbod: SanbodState::default(),
@@ -39,6 +43,7 @@ impl World {
     /// Seeded state again; the clock mode and the rate-limit switch stay.
     pub(crate) fn reset(&mut self) {
         self.core.reset();
+        self.ipg = IpgState::default();
         self.dd = DdState::default();
         self.biz = BizState::default();
         self.sanbod = SanbodState::default();
