@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Browser test of the sandbox pages in headless Chromium.
+# Browser test of the sandbox pages in headless Chromium, with axe-core.
 # Needs: Debian packages chromium (and chromium-driver), Node.js + npm.
 # Starts the sandbox on 127.0.0.1 (free port), runs browser-test/test.mjs, stops the sandbox.
+# Writes the README's screenshots to docs/screenshots/ (SCREENSHOT_DIR overrides; empty: none).
 # Exit status: non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,4 +27,5 @@ for _ in $(seq 1 100); do
 done
 if [ -z "$url" ]; then cat "$log"; echo "sandbox did not start" >&2; exit 1; fi
 echo "sandbox at $url"
-SANDBOX_URL="$url" node "$here/browser-test/test.mjs"
+SANDBOX_URL="$url" SCREENSHOT_DIR="${SCREENSHOT_DIR-$root/docs/screenshots}" \
+  node "$here/browser-test/test.mjs"

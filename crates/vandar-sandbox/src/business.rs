@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 
 use serde_json::{Value, json};
 
-use crate::server::{Answer, Call, failure, invalid, json_response};
+use crate::answer::{Answer, Call, failure, invalid};
+use crate::http::json_response;
+use crate::pager::{LaravelPage, PageQuery};
 use crate::spec::ErrorStyle;
 use crate::state::{LedgerEntry, State};
 
@@ -148,52 +150,15 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// A Laravel page of `items` (`page` from the query, `per_page` given).
+/// A Laravel page of `items` (`page` and `per_page`, at most 100, from the query).
 fn laravel_page(call: &Call<'_>, items: Vec<Value>, per_page: usize, path: &str) -> Value {
-    let per_page = call
-        .req
-        .query("per_page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(per_page)
-        .clamp(1, 100);
-    let page = call
-        .req
-        .query("page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let total = items.len();
-    let last_page = total.div_ceil(per_page).max(1);
-    let data: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
-    let url = |n: usize| format!("{path}?page={n}");
-    let mut out = json!({
-        "data": data,
-        "links": {
-            "first": url(1),
-            "last": url(last_page),
-            "prev": (page > 1).then(|| url(page - 1)),
-            "next": (page < last_page).then(|| url(page + 1)),
-        },
-        "meta": {
-            "current_page": page,
-            "last_page": last_page,
-            "path": path,
-            "per_page": per_page,
-            "total": total,
-        },
-    });
-    if let Some(n) = out["data"].as_array().map(Vec::len)
-        && n > 0
-    {
-        let from = (page - 1) * per_page + 1;
-        out["meta"]["from"] = json!(from);
-        out["meta"]["to"] = json!(from + n - 1);
-    }
-    out
+    let query = PageQuery::parse(
+        call.req.query("page"),
+        call.req.query("per_page"),
+        per_page,
+        100,
+    );
+    LaravelPage::cut(items, query, path).resource(false)
 }
 
 /// Add a line to the business statement and move the wallet by `amount_toman`.
@@ -228,15 +193,13 @@ fn book(
     });
 }
 
-pub(crate) fn track_id_taken(st: &State, track_id: &str) -> bool {
+pub(crate) fn track_id_taken(st: &State, biz: &BizState, track_id: &str) -> bool {
     st.settlements.iter().any(|s| s.track_id == track_id)
-        || st
-            .biz
+        || biz
             .batches
             .iter()
             .any(|b| b.items.iter().any(|i| i.track_id == track_id))
-        || st
-            .biz
+        || biz
             .queued
             .iter()
             .any(|q| q.track_id.as_deref() == Some(track_id))
@@ -306,7 +269,7 @@ fn customer_summary(c: &Customer) -> Value {
 
 /// `13:53 - 1400/07/07`.
 fn customer_date(ms: i64) -> String {
-    let stamp = crate::state::statement_datetime(ms); // `HH:MM:SS - Y/M/D`
+    let stamp = crate::calendar::statement_datetime(ms); // `HH:MM:SS - Y/M/D`
     let (time, date) = stamp.split_once(" - ").unwrap_or((&stamp, ""));
     format!("{} - {date}", &time[..time.len().min(5)])
 }
@@ -345,14 +308,13 @@ fn keep_fields(body: &Value) -> serde_json::Map<String, Value> {
         .unwrap_or_default()
 }
 
-pub(crate) fn create_customer(call: &Call<'_>) -> Answer {
-    let mut st = call.shared.lock();
-    if st.biz.customers.len() >= MAX_RECORDS {
-        st.biz.customers.remove(0);
+pub(crate) fn create_customer(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
+    if biz.customers.len() >= MAX_RECORDS {
+        biz.customers.remove(0);
     }
     let now = st.now();
     let id = uuid::Uuid::new_v4().to_string();
-    st.biz.customers.push(Customer {
+    biz.customers.push(Customer {
         id: id.clone(),
         fields: keep_fields(&call.body),
         balance_rial: 0,
@@ -365,26 +327,17 @@ pub(crate) fn create_customer(call: &Call<'_>) -> Answer {
     )
 }
 
-pub(crate) fn list_customers(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
-    let items: Vec<Value> = st
-        .biz
-        .customers
-        .iter()
-        .rev()
-        .map(customer_summary)
-        .collect();
+pub(crate) fn list_customers(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
+    let items: Vec<Value> = biz.customers.iter().rev().map(customer_summary).collect();
     let path = format!(
         "{}/v2/business/{}/customers",
-        call.shared.base_url, st.creds.business
+        call.base_url, st.creds.business
     );
     Answer::Json(200, laravel_page(call, items, 10, &path))
 }
 
-pub(crate) fn get_customer(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
-    match st
-        .biz
+pub(crate) fn get_customer(biz: &mut BizState, call: &Call<'_>) -> Answer {
+    match biz
         .customers
         .iter()
         .find(|c| c.id == call.param("customer"))
@@ -394,10 +347,8 @@ pub(crate) fn get_customer(call: &Call<'_>) -> Answer {
     }
 }
 
-pub(crate) fn update_customer(call: &Call<'_>) -> Answer {
-    let mut st = call.shared.lock();
-    let Some(c) = st
-        .biz
+pub(crate) fn update_customer(biz: &mut BizState, call: &Call<'_>) -> Answer {
+    let Some(c) = biz
         .customers
         .iter_mut()
         .find(|c| c.id == call.param("customer"))
@@ -413,11 +364,10 @@ pub(crate) fn update_customer(call: &Call<'_>) -> Answer {
     )
 }
 
-pub(crate) fn delete_customer(call: &Call<'_>) -> Answer {
-    let mut st = call.shared.lock();
-    let before = st.biz.customers.len();
-    st.biz.customers.retain(|c| c.id != call.param("customer"));
-    if st.biz.customers.len() == before {
+pub(crate) fn delete_customer(biz: &mut BizState, call: &Call<'_>) -> Answer {
+    let before = biz.customers.len();
+    biz.customers.retain(|c| c.id != call.param("customer"));
+    if biz.customers.len() == before {
         return customer_not_found();
     }
     Answer::Json(
@@ -426,10 +376,8 @@ pub(crate) fn delete_customer(call: &Call<'_>) -> Answer {
     )
 }
 
-pub(crate) fn customer_wallet(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
-    match st
-        .biz
+pub(crate) fn customer_wallet(biz: &mut BizState, call: &Call<'_>) -> Answer {
+    match biz
         .customers
         .iter()
         .find(|c| c.id == call.param("customer"))
@@ -444,14 +392,17 @@ pub(crate) fn customer_wallet(call: &Call<'_>) -> Answer {
 
 /// Deposit to or withdraw from a customer's wallet. The customer wallets are the business's
 /// own book of what it holds for each customer: they do not move the business wallet.
-pub(crate) fn wallet_movement(call: &Call<'_>, deposit: bool) -> Answer {
+pub(crate) fn wallet_movement(
+    st: &mut State,
+    biz: &mut BizState,
+    call: &Call<'_>,
+    deposit: bool,
+) -> Answer {
     let amount = int(&call.body["amount"]).unwrap_or_default();
     let track_id = text(&call.body["track_id"]).unwrap_or_default();
     let comment = text(&call.body["comment"]);
-    let mut st = call.shared.lock();
     let now = st.now();
-    let Some(c) = st
-        .biz
+    let Some(c) = biz
         .customers
         .iter_mut()
         .find(|c| c.id == call.param("customer"))
@@ -495,10 +446,8 @@ pub(crate) fn wallet_movement(call: &Call<'_>, deposit: bool) -> Answer {
     )
 }
 
-pub(crate) fn customer_transactions(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
-    let Some(c) = st
-        .biz
+pub(crate) fn customer_transactions(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
+    let Some(c) = biz
         .customers
         .iter()
         .find(|c| c.id == call.param("customer"))
@@ -525,7 +474,7 @@ pub(crate) fn customer_transactions(call: &Call<'_>) -> Answer {
         .collect();
     let path = format!(
         "{}/v2/business/{}/customers/{}/transactions",
-        call.shared.base_url, st.creds.business, c.id
+        call.base_url, st.creds.business, c.id
     );
     let mut out = laravel_page(call, items, 20, &path);
     out["status"] = json!(1);
@@ -534,14 +483,13 @@ pub(crate) fn customer_transactions(call: &Call<'_>) -> Answer {
 
 // ---------------------------------------------------------------- cash-in
 
-fn cash_in_account<'a>(st: &'a mut State, iban: &str) -> Option<&'a mut CashInAccount> {
-    st.biz.cash_in.iter_mut().find(|a| a.iban == iban)
+fn cash_in_account<'a>(biz: &'a mut BizState, iban: &str) -> Option<&'a mut CashInAccount> {
+    biz.cash_in.iter_mut().find(|a| a.iban == iban)
 }
 
-pub(crate) fn cash_in_balance(call: &Call<'_>) -> Answer {
+pub(crate) fn cash_in_balance(biz: &mut BizState, call: &Call<'_>) -> Answer {
     let iban = text(&call.body["iban"]).unwrap_or_default();
-    let mut st = call.shared.lock();
-    match cash_in_account(&mut st, &iban) {
+    match cash_in_account(biz, &iban) {
         Some(a) => Answer::Json(
             200,
             json!({"balance": a.balance_rial, "available_balance": a.balance_rial}),
@@ -553,17 +501,16 @@ pub(crate) fn cash_in_balance(call: &Call<'_>) -> Answer {
 /// Pull money from a cash-in account into the business wallet: the account falls at once,
 /// the wallet rises at once (one statement line per record, channel `cash-in`), and the
 /// records answer `INIT` as documented. Above 100,000,000 Toman the deposit is split.
-pub(crate) fn deposit_cash_in(call: &Call<'_>) -> Answer {
+pub(crate) fn deposit_cash_in(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
     let b = &call.body;
     let iban = text(&b["iban"]).unwrap_or_default();
     let amount = int(&b["amount"]).unwrap_or_default();
     let track_id = text(&b["track_id"]).unwrap_or_default();
     let description = text(&b["description"]);
-    let mut st = call.shared.lock();
-    if st.biz.cash_in_track_ids.iter().any(|t| *t == track_id) {
+    if biz.cash_in_track_ids.iter().any(|t| *t == track_id) {
         return field_error("track_id", "شناسه پیگیری قبلا ثبت شده است.");
     }
-    let Some(account) = cash_in_account(&mut st, &iban) else {
+    let Some(account) = cash_in_account(biz, &iban) else {
         return field_error("iban", "شماره شبا یافت نشد!");
     };
     if amount > account.balance_rial {
@@ -573,9 +520,9 @@ pub(crate) fn deposit_cash_in(call: &Call<'_>) -> Answer {
         );
     }
     account.balance_rial -= amount;
-    st.biz.cash_in_track_ids.push_back(track_id.clone());
-    if st.biz.cash_in_track_ids.len() > MAX_RECORDS {
-        st.biz.cash_in_track_ids.pop_front();
+    biz.cash_in_track_ids.push_back(track_id.clone());
+    if biz.cash_in_track_ids.len() > MAX_RECORDS {
+        biz.cash_in_track_ids.pop_front();
     }
     let mut records = Vec::new();
     let mut left = amount;
@@ -584,7 +531,7 @@ pub(crate) fn deposit_cash_in(call: &Call<'_>) -> Answer {
         left -= part;
         let id = st.next_id();
         book(
-            &mut st,
+            st,
             id,
             part / 10,
             1,
@@ -603,7 +550,7 @@ pub(crate) fn deposit_cash_in(call: &Call<'_>) -> Answer {
             "wage_toman": 0,
             "status": "INIT",
             "iban": iban,
-            "receipt_url": format!("{}/__sandbox/receipts/{id}", call.shared.base_url),
+            "receipt_url": format!("{}/__sandbox/receipts/{id}", call.base_url),
         }));
     }
     Answer::Json(
@@ -648,15 +595,14 @@ fn batch_item_json(i: &BatchItem) -> Value {
 /// used by a settlement), the total must fit the wallet; the wallet falls by the total (one
 /// statement line per item), the items start `INIT` and become `SUBMITTED` a minute later
 /// (or `FAILED`, money back, for [`BATCH_FAILING_IBAN`]).
-pub(crate) fn store_batch(call: &Call<'_>) -> Answer {
+pub(crate) fn store_batch(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
     let b = &call.body;
     let batch_id = text(&b["batch_id"]).unwrap_or_default();
     let items = b["batches_settlement"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let mut st = call.shared.lock();
-    if st.biz.batches.iter().any(|x| x.batch_id == batch_id) {
+    if biz.batches.iter().any(|x| x.batch_id == batch_id) {
         return field_error("batch_id", "The batch id has already been taken.");
     }
     let mut total = 0i64;
@@ -670,7 +616,7 @@ pub(crate) fn store_batch(call: &Call<'_>) -> Answer {
             );
         }
         let track = text(&item["track_id"]).unwrap_or_default();
-        if seen.contains(&track) || track_id_taken(&st, &track) {
+        if seen.contains(&track) || track_id_taken(st, biz, &track) {
             return field_error(
                 &format!("batches_settlement.{n}.track_id"),
                 "The track id has already been taken.",
@@ -693,7 +639,7 @@ pub(crate) fn store_batch(call: &Call<'_>) -> Answer {
         let transaction_id = st.next_id();
         let track_id = text(&item["track_id"]).unwrap_or_default();
         book(
-            &mut st,
+            st,
             transaction_id,
             -(amount / 10),
             -2,
@@ -723,27 +669,25 @@ pub(crate) fn store_batch(call: &Call<'_>) -> Answer {
         items: stored,
     };
     let out = batch_summary(&batch);
-    if st.biz.batches.len() >= MAX_RECORDS {
-        st.biz.batches.remove(0);
+    if biz.batches.len() >= MAX_RECORDS {
+        biz.batches.remove(0);
     }
-    st.biz.batches.push(batch);
+    biz.batches.push(batch);
     Answer::Json(200, out)
 }
 
-pub(crate) fn list_batches(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
-    let items: Vec<Value> = st.biz.batches.iter().rev().map(batch_summary).collect();
+pub(crate) fn list_batches(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
+    let items: Vec<Value> = biz.batches.iter().rev().map(batch_summary).collect();
     let path = format!(
         "{}/api/v2/business/{}/batches",
-        call.shared.base_url, st.creds.business
+        call.base_url, st.creds.business
     );
     Answer::Json(200, laravel_page(call, items, 10, &path))
 }
 
-pub(crate) fn list_batch_items(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
+pub(crate) fn list_batch_items(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
     let id = call.param("batch_id");
-    let Some(batch) = st.biz.batches.iter().find(|b| b.batch_id == id) else {
+    let Some(batch) = biz.batches.iter().find(|b| b.batch_id == id) else {
         return Answer::raw(failure(ErrorStyle::Vandar, 404, "batch not found", None));
     };
     let status = call.req.query("status");
@@ -755,7 +699,7 @@ pub(crate) fn list_batch_items(call: &Call<'_>) -> Answer {
         .collect();
     let path = format!(
         "{}/api/v2/business/{}/batch-settlements/{id}",
-        call.shared.base_url, st.creds.business
+        call.base_url, st.creds.business
     );
     Answer::Json(200, laravel_page(call, items, 10, &path))
 }
@@ -772,8 +716,8 @@ fn queued_json(q: &Queued) -> Value {
         "description": q.description,
         "status": q.status,
         "transaction_id": q.transaction_id,
-        "created_at": crate::state::api_datetime(q.created_ms),
-        "sent_at": q.sent_ms.map(crate::state::api_datetime),
+        "created_at": crate::calendar::api_datetime(q.created_ms),
+        "sent_at": q.sent_ms.map(crate::calendar::api_datetime),
     })
 }
 
@@ -782,7 +726,7 @@ fn queued_json(q: &Queued) -> Value {
 /// `track_id` (unique) and `description`. It is sent at once when the wallet holds enough
 /// and nothing is queued before it; otherwise it waits (`QUEUED`) and is sent, in order, as
 /// soon as the wallet covers it. `SENT` moves the wallet and adds a statement line.
-pub(crate) fn store_queued(call: &Call<'_>) -> Answer {
+pub(crate) fn store_queued(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
     let b = &call.body;
     let iban = text(&b["iban"]).unwrap_or_default();
     let amount = int(&b["amount"]).unwrap_or_default();
@@ -800,20 +744,19 @@ pub(crate) fn store_queued(call: &Call<'_>) -> Answer {
     if !errors.is_empty() {
         return Answer::raw(invalid(ErrorStyle::Vandar, &errors, None));
     }
-    let mut st = call.shared.lock();
     if let Some(t) = &track_id
-        && track_id_taken(&st, t)
+        && track_id_taken(st, biz, t)
     {
         return field_error("track_id", "The track id has already been taken.");
     }
     let now = st.now();
-    if st.biz.queued.len() >= MAX_RECORDS
-        && let Some(pos) = st.biz.queued.iter().position(|q| q.status != "QUEUED")
+    if biz.queued.len() >= MAX_RECORDS
+        && let Some(pos) = biz.queued.iter().position(|q| q.status != "QUEUED")
     {
-        st.biz.queued.remove(pos);
+        biz.queued.remove(pos);
     }
     let id = uuid::Uuid::new_v4().to_string();
-    st.biz.queued.push(Queued {
+    biz.queued.push(Queued {
         id: id.clone(),
         iban,
         amount_toman: amount,
@@ -824,9 +767,8 @@ pub(crate) fn store_queued(call: &Call<'_>) -> Answer {
         sent_ms: None,
         transaction_id: None,
     });
-    send_queued(&mut st);
-    let out = st
-        .biz
+    send_queued(st, biz);
+    let out = biz
         .queued
         .iter()
         .find(|q| q.id == id)
@@ -836,19 +778,19 @@ pub(crate) fn store_queued(call: &Call<'_>) -> Answer {
 }
 
 /// Send queued settlements, oldest first, while the wallet covers the next one.
-pub fn send_queued(st: &mut State) {
+pub fn send_queued(st: &mut State, biz: &mut BizState) {
     loop {
-        let Some(idx) = st.biz.queued.iter().position(|q| q.status == "QUEUED") else {
+        let Some(idx) = biz.queued.iter().position(|q| q.status == "QUEUED") else {
             return;
         };
-        let amount = st.biz.queued[idx].amount_toman;
+        let amount = biz.queued[idx].amount_toman;
         if amount > st.wallet_toman() {
             return;
         }
         let transaction_id = st.next_id();
         let now = st.now();
         let (track, desc, uuid) = {
-            let q = &mut st.biz.queued[idx];
+            let q = &mut biz.queued[idx];
             q.status = "SENT";
             q.sent_ms = Some(now);
             q.transaction_id = Some(transaction_id);
@@ -873,17 +815,14 @@ pub fn send_queued(st: &mut State) {
     }
 }
 
-pub(crate) fn list_queued(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
-    let items: Vec<Value> = st.biz.queued.iter().rev().map(queued_json).collect();
+pub(crate) fn list_queued(biz: &mut BizState) -> Answer {
+    let items: Vec<Value> = biz.queued.iter().rev().map(queued_json).collect();
     Answer::Json(200, json!({"status": 1, "data": items}))
 }
 
-pub(crate) fn get_queued(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
+pub(crate) fn get_queued(biz: &mut BizState, call: &Call<'_>) -> Answer {
     let key = call.param("id");
-    match st
-        .biz
+    match biz
         .queued
         .iter()
         .find(|q| q.id == key || q.track_id.as_deref() == Some(key))
@@ -899,10 +838,9 @@ pub(crate) fn get_queued(call: &Call<'_>) -> Answer {
 }
 
 /// Cancel a queued settlement (`{"id": ..}`) while it waits; a sent one cannot be cancelled.
-pub(crate) fn cancel_queued(call: &Call<'_>) -> Answer {
+pub(crate) fn cancel_queued(st: &mut State, biz: &mut BizState, call: &Call<'_>) -> Answer {
     let key = text(&call.body["id"]).unwrap_or_default();
-    let mut st = call.shared.lock();
-    let Some(q) = st.biz.queued.iter_mut().find(|q| q.id == key) else {
+    let Some(q) = biz.queued.iter_mut().find(|q| q.id == key) else {
         return field_error("id", "The selected id is invalid.");
     };
     if q.status != "QUEUED" {
@@ -918,15 +856,15 @@ pub(crate) fn cancel_queued(call: &Call<'_>) -> Answer {
     q.status = "CANCELED";
     let out = queued_json(q);
     // the next one in line may fit now
-    send_queued(&mut st);
+    send_queued(st, biz);
     Answer::Json(200, json!({"status": 1, "data": out}))
 }
 
 /// Time-driven transitions: batch items leave `INIT`; queued settlements go out when funded.
-pub fn tick(st: &mut State) {
+pub fn tick(st: &mut State, biz: &mut BizState) {
     let now = st.now();
     let mut refunds = Vec::new();
-    for b in &mut st.biz.batches {
+    for b in &mut biz.batches {
         if now < b.created_ms + BATCH_SUBMIT_DELAY_MS {
             continue;
         }
@@ -963,5 +901,5 @@ pub fn tick(st: &mut State) {
             st.wallet_rial += amount % 10;
         }
     }
-    send_queued(st);
+    send_queued(st, biz);
 }

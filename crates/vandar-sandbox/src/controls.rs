@@ -5,10 +5,15 @@ use std::time::Duration;
 use http::Method;
 use serde_json::{Value, json};
 
-use crate::flows::STATEFUL;
-use crate::server::{Body, Req, Shared, json_response, redirect};
-use crate::state::Fault;
+use crate::http::{Body, Req, json_response, redirect};
+use crate::i18n::Lang;
+use crate::state::{Fault, SettlementEnd};
+use crate::webhooks::{self, LoggedNotification};
+use crate::world::Shared;
 use http::Response;
+
+/// The path template of the Sanbod consent page (`authorize` redirects there).
+pub(crate) const CONSENT_PAGE_PATH: &str = "/__sandbox/sanbod/consent/{session}";
 
 fn bad_request(message: &str) -> Response<Body> {
     json_response(400, &json!({"error": message}))
@@ -20,15 +25,38 @@ fn body_json(req: &Req) -> Value {
 
 /// A buyer's or user's decision: a 302 for a browser form (`redirect=1`), JSON otherwise.
 fn decision(req: &Req, result: Result<String, String>) -> Response<Body> {
-    let browser = req.form().iter().any(|(k, v)| k == "redirect" && v == "1");
+    let form = req.form();
+    let browser = form.iter().any(|(k, v)| k == "redirect" && v == "1");
     match result {
         Ok(url) if browser => redirect(&url),
         Ok(url) => json_response(200, &json!({"redirect_url": url})),
         Err(e) if browser => {
-            crate::server::html_response(409, format!("<!DOCTYPE html><p>{e}</p>"))
+            let lang = Lang::parse(
+                form.iter()
+                    .find(|(k, _)| k == "lang")
+                    .map(|(_, v)| v.as_str()),
+            );
+            crate::pages::refused_decision(lang, &e)
         }
         Err(e) => json_response(409, &json!({"error": e})),
     }
+}
+
+/// Send a logged notification again now (a webhook POST again, or the GET of a browser
+/// callback); returns the entry with the new attempt.
+pub(crate) async fn resend(shared: &Shared, id: u64) -> Result<LoggedNotification, String> {
+    let entry = shared
+        .log()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| format!("no notification {id} (GET /__sandbox/notifications)"))?;
+    let method = Method::from_bytes(entry.method.as_bytes()).unwrap_or(Method::POST);
+    let attempt = webhooks::deliver(&method, &entry.url, &entry.form).await;
+    let mut log = shared.log();
+    log.attempted(id, attempt);
+    log.get(id)
+        .cloned()
+        .ok_or_else(|| format!("notification {id} left the log"))
 }
 
 /// Handle `/__sandbox{rest}`.
@@ -51,7 +79,7 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                         "operation": o.id,
                         "method": o.method.as_str(),
                         "path": o.path,
-                        "stateful": STATEFUL.contains(&(o.spec, o.id.as_str())),
+                        "stateful": crate::router::is_stateful(o.spec, &o.id),
                         "auth": format!("{:?}", o.auth),
                         "success_status": o.success_status,
                         "answer_from_example": o.canned_from_example,
@@ -61,12 +89,15 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                     })
                 })
                 .collect();
-            let pages: Vec<Value> = shared
+            let mut pages: Vec<Value> = shared
                 .catalog
                 .pages
                 .iter()
-                .map(|p| json!({"spec": p.spec, "name": p.name, "path": p.path}))
+                .map(|p| json!({"spec": p.spec, "name": p.name, "path": p.path, "simulated": p.simulated()}))
                 .collect();
+            // Sanbod's consent page is the bank's login page, not in the spec's `x-browser-pages`
+            // (`authorize` answers 302 to it); the sandbox serves its own under `/__sandbox/`.
+            pages.push(json!({"spec": "sanbod", "name": "consent_page", "path": CONSENT_PAGE_PATH, "simulated": true}));
             json_response(200, &json!({"operations": ops, "pages": pages}))
         }
         (&Method::POST, ["ipg", token, action @ ("pay" | "fail")]) => {
@@ -76,9 +107,13 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                 .find(|(k, _)| k == "card")
                 .map(|(_, v)| v)
                 .or_else(|| body_json(req)["card"].as_str().map(str::to_owned));
-            let result = shared
-                .lock()
-                .decide_payment(token, *action == "pay", card.as_deref());
+            let result = {
+                let mut world = shared.lock();
+                let world = &mut *world;
+                world
+                    .ipg
+                    .decide(&mut world.core, token, *action == "pay", card.as_deref())
+            };
             decision(req, result)
         }
         (&Method::POST, ["mandates", token, action @ ("approve" | "fail")]) => {
@@ -88,8 +123,11 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
                 .find(|(k, _)| k == "error_code")
                 .map(|(_, v)| v)
                 .or_else(|| body_json(req)["error_code"].as_str().map(str::to_owned));
+            let mut world = shared.lock();
+            let world = &mut *world;
             let result = crate::dd::decide(
-                &mut shared.lock(),
+                &mut world.core,
+                &mut world.dd,
                 token,
                 *action == "approve",
                 code.as_deref(),
@@ -97,8 +135,10 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
             decision(req, result)
         }
         (&Method::GET, ["sanbod", "consent", session]) => {
-            crate::pages::consent_page(shared, session)
+            crate::pages::consent_page(shared, req, session)
         }
+        (&Method::GET, ["assets", name]) => crate::pages::asset(name)
+            .unwrap_or_else(|| json_response(404, &json!({"error": "unknown asset"}))),
         (&Method::POST, ["sanbod", "consent", session, action @ ("allow" | "deny")]) => {
             let result = {
                 let mut st = shared.lock();
@@ -172,7 +212,38 @@ pub(crate) async fn handle(shared: &Shared, req: &Req, rest: &str) -> Response<B
         }
         (&Method::POST, ["reset"]) => {
             shared.lock().reset();
+            shared.log().clear();
             json_response(200, &json!({"ok": true}))
+        }
+        (&Method::POST, ["settlements", id, action @ ("done" | "failed")]) => {
+            let end = if *action == "done" {
+                SettlementEnd::Done
+            } else {
+                SettlementEnd::Failed
+            };
+            let result = shared.lock().end_settlement(id, end);
+            match result {
+                Ok(s) => json_response(
+                    200,
+                    &json!({"id": s.id, "transaction_id": s.transaction_id, "track_id": s.track_id,
+                            "status": s.status, "ref_code": s.ref_code,
+                            "revised_transaction_id": s.revised_transaction_id,
+                            "notify_url": s.notify_url}),
+                ),
+                Err(e) if e.starts_with("no settlement") => {
+                    json_response(404, &json!({"error": e}))
+                }
+                Err(e) => json_response(409, &json!({"error": e})),
+            }
+        }
+        (&Method::GET, ["notifications"]) => {
+            json_response(200, &json!({"notifications": shared.log().newest_first()}))
+        }
+        (&Method::POST, ["notifications", id, "resend"]) => {
+            match resend(shared, id.parse().unwrap_or(0)).await {
+                Ok(n) => json_response(200, &serde_json::to_value(n).unwrap_or_default()),
+                Err(e) => json_response(404, &json!({"error": e})),
+            }
         }
         _ => json_response(404, &json!({"error": "unknown sandbox control"})),
     }

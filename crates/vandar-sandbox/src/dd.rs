@@ -4,9 +4,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::server::{Answer, Call, Shared, failure, invalid, json_response};
+use crate::answer::{Answer, Call, failure, invalid};
+use crate::calendar::{gregorian_date, jalali_date};
+use crate::http::json_response;
+use crate::pager::{LaravelPage, PageQuery};
+use crate::spec::Catalog;
 use crate::spec::ErrorStyle;
-use crate::state::{LedgerEntry, Notification, State, gregorian_date, jalali_date};
+use crate::state::{LedgerEntry, State};
+use crate::webhooks::Notification;
 
 /// Mandate tokens and unverified mandates lapse after 20 minutes (documented).
 pub const MANDATE_WINDOW: Duration = Duration::from_secs(20 * 60);
@@ -68,7 +73,6 @@ pub struct Mandate {
     pub created_ms: i64,
     pub approved_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
-    pub page_visits: u32,
     pub payer_balance: i64,
 }
 
@@ -99,7 +103,7 @@ pub struct DdState {
 }
 
 fn jalali_datetime(ms: i64) -> String {
-    format!("{} {}", jalali_date(ms), crate::state::time_of_day(ms))
+    format!("{} {}", jalali_date(ms), crate::calendar::time_of_day(ms))
 }
 
 fn mandate_json(m: &Mandate) -> Value {
@@ -146,28 +150,23 @@ fn withdrawal_json(w: &Withdrawal) -> Value {
 
 /// Settle a due withdrawal: DONE (the payer's money reaches the business wallet) or FAILED
 /// with `01` (insufficient balance).
-fn settle(st: &mut State, idx: usize) {
-    let w = st.dd.withdrawals[idx].clone();
+fn settle(st: &mut State, dd: &mut DdState, idx: usize) {
+    let w = dd.withdrawals[idx].clone();
     if w.status != "PENDING" {
         return;
     }
     let now = st.now();
-    let Some(m) = st
-        .dd
-        .mandates
-        .iter_mut()
-        .find(|m| m.id == w.authorization_id)
-    else {
+    let Some(m) = dd.mandates.iter_mut().find(|m| m.id == w.authorization_id) else {
         return;
     };
     if m.payer_balance < w.amount {
-        let w = &mut st.dd.withdrawals[idx];
+        let w = &mut dd.withdrawals[idx];
         w.status = "FAILED".into();
         w.error_code = Some("01".into());
         w.error_message = Some("insufficient balance".into());
     } else {
         m.payer_balance -= w.amount;
-        st.dd.withdrawals[idx].status = "DONE".into();
+        dd.withdrawals[idx].status = "DONE".into();
         st.wallet_rial += w.amount;
         let wallet = st.wallet_toman();
         st.ledger.push(LedgerEntry {
@@ -190,11 +189,12 @@ fn settle(st: &mut State, idx: usize) {
         });
         st.ledger.sort_by_key(|e| e.id);
     }
-    let w = st.dd.withdrawals[idx].clone();
+    let w = dd.withdrawals[idx].clone();
     if let Some(url) = w.notify_url.clone() {
-        st.outbox.push(Notification {
+        st.outbox.push(Notification::webhook(
+            "withdrawal",
             url,
-            form: vec![
+            vec![
                 ("withdrawal_id".into(), w.id.clone()),
                 ("authorization_id".into(), w.authorization_id.clone()),
                 (
@@ -206,22 +206,21 @@ fn settle(st: &mut State, idx: usize) {
                 ("payment_number".into(), String::new()),
                 ("track_id".into(), w.track_id.clone().unwrap_or_default()),
             ],
-        });
+        ));
     }
 }
 
 /// Time-driven transitions: unverified mandates lapse, due withdrawals settle.
-pub fn tick(st: &mut State) {
+pub fn tick(st: &mut State, dd: &mut DdState) {
     let now = st.now();
     let window = MANDATE_WINDOW.as_millis() as i64;
-    for m in &mut st.dd.mandates {
+    for m in &mut dd.mandates {
         if m.state == MandateState::PendingVerify && now >= m.approved_ms.unwrap_or(now) + window {
             m.state = MandateState::Lapsed;
         }
     }
     let today = gregorian_date(now);
-    let due: Vec<usize> = st
-        .dd
+    let due: Vec<usize> = dd
         .withdrawals
         .iter()
         .enumerate()
@@ -237,7 +236,7 @@ pub fn tick(st: &mut State) {
         .map(|(i, _)| i)
         .collect();
     for i in due {
-        settle(st, i);
+        settle(st, dd, i);
     }
 }
 
@@ -261,9 +260,8 @@ fn public_withdrawal(w: &Withdrawal) -> Value {
 }
 
 /// The banks of the spec's `list_active_banks` example: `(code, can debit, healthy)`.
-fn banks(shared: &Shared) -> Vec<(String, bool, bool)> {
-    shared
-        .catalog
+fn banks(catalog: &Catalog) -> Vec<(String, bool, bool)> {
+    catalog
         .find(Some("vandar-subscription"), "list_active_banks")
         .first()
         .and_then(|op| op.canned.clone())
@@ -307,10 +305,11 @@ fn int(v: &Value) -> Option<i64> {
     }
 }
 
-pub(crate) fn store_authorization(call: &Call<'_>) -> Answer {
+pub(crate) fn store_authorization(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
     let b = &call.body;
     let code = b["bank_code"].as_str().unwrap_or_default().to_owned();
-    let Some((_, able, healthy)) = banks(call.shared).into_iter().find(|(c, ..)| *c == code) else {
+    let Some((_, able, healthy)) = banks(call.catalog).into_iter().find(|(c, ..)| *c == code)
+    else {
         return field_error("bank_code", "The selected bank code is invalid.");
     };
     if !able {
@@ -320,7 +319,6 @@ pub(crate) fn store_authorization(call: &Call<'_>) -> Answer {
     if url::Url::parse(&callback).is_err() {
         return field_error("callback_url", "The callback url format is invalid.");
     }
-    let mut st = call.shared.lock();
     let now = st.now();
     let expiration = b["expiration_date"].as_str().unwrap_or_default().to_owned();
     if expiration.as_str() <= gregorian_date(now).as_str() {
@@ -330,7 +328,7 @@ pub(crate) fn store_authorization(call: &Call<'_>) -> Answer {
         );
     }
     let token = uuid::Uuid::new_v4().to_string();
-    st.dd.mandates.push(Mandate {
+    dd.mandates.push(Mandate {
         id: uuid::Uuid::new_v4().to_string(),
         token: token.clone(),
         customer_uuid: uuid::Uuid::new_v4().to_string(),
@@ -350,7 +348,6 @@ pub(crate) fn store_authorization(call: &Call<'_>) -> Answer {
         created_ms: now,
         approved_ms: None,
         revoked_ms: None,
-        page_visits: 0,
         payer_balance: PAYER_BALANCE_RIAL,
     });
     Answer::Json(
@@ -361,18 +358,21 @@ pub(crate) fn store_authorization(call: &Call<'_>) -> Answer {
 
 /// What the bank page does with a token: `Ok(None)` show the page, `Ok(Some(url))` redirect at
 /// once (bank unreachable or token expired), `Err` unknown or used token.
-pub(crate) fn page_visit(st: &mut State, token: &str) -> Result<Option<String>, String> {
+pub(crate) fn page_visit(
+    st: &mut State,
+    dd: &mut DdState,
+    token: &str,
+) -> Result<Option<String>, String> {
     let now = st.now();
-    let m = st
-        .dd
+    let m = dd
         .mandates
         .iter_mut()
         .find(|m| m.token == token)
         .ok_or_else(|| "unknown authorization token".to_owned())?;
-    if m.state != MandateState::TokenIssued || m.page_visits > 0 {
+    // a reload before the decision shows the page again; after it the token is used
+    if m.state != MandateState::TokenIssued {
         return Err("this authorization token was already used".into());
     }
-    m.page_visits += 1;
     if !m.healthy {
         m.state = MandateState::Failed;
         return Ok(Some(callback(
@@ -402,16 +402,31 @@ fn callback(base: &str, pairs: &[(&str, &str)]) -> Result<String, String> {
 }
 
 /// The customer's decision at the bank: the callback URL with `status` (and `authorization_id`
-/// or `error_code`).
+/// or `error_code`), logged as the mandate callback the browser follows.
 pub fn decide(
     st: &mut State,
+    dd: &mut DdState,
+    token: &str,
+    approve: bool,
+    error_code: Option<&str>,
+) -> Result<String, String> {
+    let url = decision_url(st, dd, token, approve, error_code)?;
+    st.outbox.push(Notification::browser_callback(
+        "mandate_callback",
+        url.clone(),
+    ));
+    Ok(url)
+}
+
+fn decision_url(
+    st: &mut State,
+    dd: &mut DdState,
     token: &str,
     approve: bool,
     error_code: Option<&str>,
 ) -> Result<String, String> {
     let now = st.now();
-    let m = st
-        .dd
+    let m = dd
         .mandates
         .iter_mut()
         .find(|m| m.token == token)
@@ -448,10 +463,9 @@ pub fn decide(
     }
 }
 
-pub(crate) fn verify_authorization(call: &Call<'_>) -> Answer {
-    let mut st = call.shared.lock();
+pub(crate) fn verify_authorization(dd: &mut DdState, call: &Call<'_>) -> Answer {
     let id = call.param("authorization_id");
-    let Some(m) = st.dd.mandates.iter_mut().find(|m| m.id == id) else {
+    let Some(m) = dd.mandates.iter_mut().find(|m| m.id == id) else {
         return not_found("چنین مجوزی یافت نشد.");
     };
     match m.state {
@@ -478,58 +492,16 @@ pub(crate) fn verify_authorization(call: &Call<'_>) -> Answer {
     }
 }
 
+/// A page of 20 (`page` from the query), with Laravel 8's `meta.links`.
 fn page_of(call: &Call<'_>, items: Vec<Value>, path: &str) -> Value {
-    let per_page = 20usize;
-    let page = call
-        .req
-        .query("page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let total = items.len();
-    let last_page = total.div_ceil(per_page).max(1);
-    let data: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
-    let url = |n: usize| format!("{path}?page={n}");
-    let from = (page - 1) * per_page + 1;
-    let data_empty = data.is_empty();
-    let to = from + data.len().saturating_sub(1);
-    let mut out = json!({
-        "data": data,
-        "links": {
-            "first": url(1),
-            "last": url(last_page),
-            "prev": (page > 1).then(|| url(page - 1)),
-            "next": (page < last_page).then(|| url(page + 1)),
-        },
-        "meta": {
-            "current_page": page,
-
-            "last_page": last_page,
-            "links": [],
-            "path": path,
-            "per_page": per_page,
-            "total": total,
-        },
-    });
-    // Laravel sends `from`/`to` null on an empty page; the spec's LenientInt is not nullable,
-    // so they are left out there
-    if !data_empty {
-        out["meta"]["from"] = json!(from);
-        out["meta"]["to"] = json!(to);
-    }
-    out
+    let query = PageQuery::parse(call.req.query("page"), None, 20, 20);
+    LaravelPage::cut(items, query, path).resource(true)
 }
 
-pub(crate) fn list_authorizations(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
+pub(crate) fn list_authorizations(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
     let mobile = call.req.query("mobile");
     let status = call.req.query("status");
-    let items: Vec<Value> = st
-        .dd
+    let items: Vec<Value> = dd
         .mandates
         .iter()
         .rev()
@@ -540,15 +512,14 @@ pub(crate) fn list_authorizations(call: &Call<'_>) -> Answer {
         .collect();
     let path = format!(
         "{}/v3/business/{}/subscription/authorization",
-        call.shared.base_url, st.creds.business
+        call.base_url, st.creds.business
     );
     Answer::Json(200, page_of(call, items, &path))
 }
 
-pub(crate) fn search_authorization(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
+pub(crate) fn search_authorization(dd: &mut DdState, call: &Call<'_>) -> Answer {
     let id = call.param("authorization_id");
-    match st.dd.mandates.iter().find(|m| m.id == id) {
+    match dd.mandates.iter().find(|m| m.id == id) {
         Some(m) if m.state == MandateState::Revoked => field_error("message", "مجوز باطل شده است."),
         Some(m) => Answer::Json(
             200,
@@ -567,8 +538,7 @@ struct Usage {
     total_amount: i64,
 }
 
-fn usage(st: &State, mandate: &str) -> Usage {
-    let now = st.now();
+fn usage(dd: &DdState, now: i64, mandate: &str) -> Usage {
     let today = jalali_date(now);
     let month = &today[..7];
     let mut u = Usage {
@@ -579,7 +549,7 @@ fn usage(st: &State, mandate: &str) -> Usage {
         day_amount: 0,
         total_amount: 0,
     };
-    for w in st.dd.withdrawals.iter().filter(|w| {
+    for w in dd.withdrawals.iter().filter(|w| {
         w.authorization_id == mandate && !matches!(w.status.as_str(), "FAILED" | "CANCELED")
     }) {
         let day = jalali_date(w.created_ms);
@@ -597,13 +567,12 @@ fn usage(st: &State, mandate: &str) -> Usage {
     u
 }
 
-pub(crate) fn calculation(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
+pub(crate) fn calculation(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
     let id = call.param("authorization_id");
-    let Some(m) = st.dd.mandates.iter().find(|m| m.id == id) else {
+    let Some(m) = dd.mandates.iter().find(|m| m.id == id) else {
         return not_found("چنین مجوزی یافت نشد.");
     };
-    let u = usage(&st, &m.id);
+    let u = usage(dd, st.now(), &m.id);
     let days_left = days_until(&m.expiration_date, st.now());
     let daily_count = m.daily_count.unwrap_or(m.count);
     let daily_limit = m.daily_limit.unwrap_or(m.limit * daily_count);
@@ -650,12 +619,10 @@ fn days_until(date: &str, now_ms: i64) -> i64 {
     (days - now_ms.div_euclid(86_400_000)).max(0)
 }
 
-pub(crate) fn revoke(call: &Call<'_>) -> Answer {
-    let mut st = call.shared.lock();
+pub(crate) fn revoke(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
     let now = st.now();
     let id = call.param("authorization_id");
-    let Some(m) = st
-        .dd
+    let Some(m) = dd
         .mandates
         .iter_mut()
         .find(|m| m.id == id && m.state != MandateState::Revoked)
@@ -670,9 +637,8 @@ pub(crate) fn revoke(call: &Call<'_>) -> Answer {
     )
 }
 
-pub(crate) fn store_withdrawal(call: &Call<'_>) -> Answer {
+pub(crate) fn store_withdrawal(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
     let b = &call.body;
-    let mut st = call.shared.lock();
     let now = st.now();
     let id = b["authorization_id"]
         .as_str()
@@ -680,10 +646,10 @@ pub(crate) fn store_withdrawal(call: &Call<'_>) -> Answer {
         .to_owned();
     let amount = int(&b["amount"]).unwrap_or(0);
     let track_id = b["track_id"].as_str().map(str::to_owned);
-    if track_id.is_some() && st.dd.withdrawals.iter().any(|w| w.track_id == track_id) {
+    if track_id.is_some() && dd.withdrawals.iter().any(|w| w.track_id == track_id) {
         return field_error("track_id", "The track id has already been taken.");
     }
-    let Some(m) = st.dd.mandates.iter().find(|m| m.id == id).cloned() else {
+    let Some(m) = dd.mandates.iter().find(|m| m.id == id).cloned() else {
         return status_errors(
             "authorization_id",
             "The selected authorization id is invalid.",
@@ -701,7 +667,7 @@ pub(crate) fn store_withdrawal(call: &Call<'_>) -> Answer {
             "The amount exceeds the authorization's limit per withdrawal.",
         );
     }
-    let u = usage(&st, &m.id);
+    let u = usage(dd, now, &m.id);
     if u.month_count >= m.count {
         return status_errors(
             "authorization_id",
@@ -760,21 +726,20 @@ pub(crate) fn store_withdrawal(call: &Call<'_>) -> Answer {
         error_message: None,
     };
     let out = public_withdrawal(&w);
-    st.dd.withdrawals.push(w);
+    dd.withdrawals.push(w);
     Answer::Json(
         200,
         json!({"status": 1, "message": "درخواست برداشت وجه با موفقیت ثبت شد.", "result": {"withdrawal": out}}),
     )
 }
 
-fn show(call: &Call<'_>, by_track: bool) -> Answer {
-    let mut st = call.shared.lock();
+fn show(st: &mut State, dd: &mut DdState, call: &Call<'_>, by_track: bool) -> Answer {
     let key = if by_track {
         call.param("track_id")
     } else {
         call.param("withdrawal_id")
     };
-    let Some(idx) = st.dd.withdrawals.iter().position(|w| {
+    let Some(idx) = dd.withdrawals.iter().position(|w| {
         if by_track {
             w.track_id.as_deref() == Some(key)
         } else {
@@ -784,29 +749,27 @@ fn show(call: &Call<'_>, by_track: bool) -> Answer {
         return not_found("withdrawal not found");
     };
     // an instant withdrawal gets its final status at the first inquiry (documented)
-    if st.dd.withdrawals[idx].is_instant {
-        settle(&mut st, idx);
+    if dd.withdrawals[idx].is_instant {
+        settle(st, dd, idx);
     }
-    let out = public_withdrawal(&st.dd.withdrawals[idx]);
+    let out = public_withdrawal(&dd.withdrawals[idx]);
     Answer::Json(
         200,
         json!({"status": 1, "message": "برداشت وجه با موفقیت به نمایش درآمد.", "result": {"withdrawal": out}}),
     )
 }
 
-pub(crate) fn get_withdrawal(call: &Call<'_>) -> Answer {
-    show(call, false)
+pub(crate) fn get_withdrawal(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
+    show(st, dd, call, false)
 }
 
-pub(crate) fn get_withdrawal_by_track(call: &Call<'_>) -> Answer {
-    show(call, true)
+pub(crate) fn get_withdrawal_by_track(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
+    show(st, dd, call, true)
 }
 
-pub(crate) fn list_withdrawals(call: &Call<'_>) -> Answer {
-    let st = call.shared.lock();
+pub(crate) fn list_withdrawals(st: &mut State, dd: &mut DdState, call: &Call<'_>) -> Answer {
     let q = call.req.query("q");
-    let items: Vec<Value> = st
-        .dd
+    let items: Vec<Value> = dd
         .withdrawals
         .iter()
         .rev()
@@ -815,15 +778,14 @@ pub(crate) fn list_withdrawals(call: &Call<'_>) -> Answer {
         .collect();
     let path = format!(
         "{}/v3/business/{}/subscription/withdrawal",
-        call.shared.base_url, st.creds.business
+        call.base_url, st.creds.business
     );
     Answer::Json(200, page_of(call, items, &path))
 }
 
-pub(crate) fn cancel_withdrawal(call: &Call<'_>) -> Answer {
-    let mut st = call.shared.lock();
+pub(crate) fn cancel_withdrawal(dd: &mut DdState, call: &Call<'_>) -> Answer {
     let id = call.param("withdrawal_id");
-    let Some(w) = st.dd.withdrawals.iter_mut().find(|w| w.id == id) else {
+    let Some(w) = dd.withdrawals.iter_mut().find(|w| w.id == id) else {
         return not_found("withdrawal not found");
     };
     if w.is_instant || w.status != "PENDING" {

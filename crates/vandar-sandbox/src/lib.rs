@@ -23,9 +23,14 @@
 //!   settlements (sent in order once the wallet covers them). Every other operation answers its spec example (or a minimal
 //!   answer synthesized from its success schema); every success answer is checked against its
 //!   schema before it leaves.
+//! * Pages modelled on the real ones (the IPG pay page, the direct-debit bank page, the Sanbod
+//!   consent page): Persian and right-to-left (English with `?lang=en`), with the Vazirmatn font
+//!   embedded; a reload before the decision shows the page again.
 //! * Test controls under `/__sandbox/` and as methods of [`Sandbox`]: the buyer's Pay/Cancel,
-//!   the customer's mandate decision, the Sanbod consent decision, faults on the next calls of an operation, the clock, the rate
-//!   limit switch (POST 30 / others 100 per 3 s per credential, 429 with `Retry-After`), reset.
+//!   the customer's mandate decision, the Sanbod consent decision, a settlement done or failed
+//!   now, the log of webhooks and callbacks and sending one again, faults on the next calls of
+//!   an operation, the clock, the rate limit switch (POST 30 / others 100 per 3 s per
+//!   credential, 429 with `Retry-After`), reset.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), vandar_sandbox::Error> {
@@ -40,15 +45,29 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod answer;
+mod banks;
 mod business;
+mod calendar;
+mod clock;
 mod controls;
 mod dd;
-mod flows;
+mod error;
+mod http;
+mod i18n;
+mod ipg;
+mod pager;
 mod pages;
+mod router;
 mod sanbod;
 mod server;
+mod settlement;
 mod spec;
 mod state;
+mod statement;
+mod values;
+mod webhooks;
+mod world;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -63,32 +82,16 @@ pub use business::{
     CASH_IN_SPLIT_RIAL,
 };
 pub use dd::{INSTANT_SETTLE, MANDATE_WINDOW, PAYER_BALANCE_RIAL};
+pub use error::Error;
+pub use ipg::{PAY_PAGE_LIFETIME, VERIFY_WINDOW};
 pub use state::{
     ACCESS_TOKEN_LIFETIME, Credentials, Fault, FaultKind, MAX_SEED_TRANSACTIONS,
-    REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE, SeededTransactions, VERIFY_WINDOW,
+    REFRESH_TOKEN_LIFETIME, SETTLEMENT_CYCLE, SeededTransactions,
 };
+pub use webhooks::{Attempt, LoggedNotification, MAX_LOGGED_NOTIFICATIONS, Sender};
 
 /// The port the binary listens on by default (`127.0.0.1:8910`).
 pub const DEFAULT_PORT: u16 = 8910;
-
-/// Errors of the sandbox.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// An embedded spec could not be read or compiled.
-    #[error("spec: {0}")]
-    Spec(String),
-    /// The listening socket could not be opened.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A control was refused (unknown token, decided twice, unknown operation, ...).
-    #[error("control refused: {0}")]
-    Control(String),
-}
 
 /// Options for [`Sandbox::builder`].
 #[derive(Debug, Clone)]
@@ -140,8 +143,9 @@ impl SandboxBuilder {
         let base_url = format!("http://{local}");
         let shared = Arc::new(server::Shared {
             catalog,
-            state: Mutex::new(state::State::new(self.frozen_clock, self.rate_limit)),
+            state: Mutex::new(world::World::new(self.frozen_clock, self.rate_limit)),
             base_url: base_url.clone(),
+            notifications: Default::default(),
         });
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
@@ -202,24 +206,39 @@ impl Sandbox {
     /// The buyer clicks Pay on the IPG page of `token`: returns the callback URL
     /// (`callback_url?token=..&payment_status=OK`).
     pub async fn pay_ipg(&self, token: &str) -> Result<String, Error> {
-        self.shared
-            .lock()
-            .decide_payment(token, true, None)
-            .map_err(Error::Control)
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            world.ipg.decide(&mut world.core, token, true, None)
+        };
+        self.logged(decided)
     }
 
     /// The buyer clicks Cancel: returns the callback URL with `payment_status=FAILED`.
     pub async fn fail_ipg(&self, token: &str) -> Result<String, Error> {
-        self.shared
-            .lock()
-            .decide_payment(token, false, None)
-            .map_err(Error::Control)
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            world.ipg.decide(&mut world.core, token, false, None)
+        };
+        self.logged(decided)
+    }
+
+    /// A decision's callback URL, after logging the callback (the notification log).
+    fn logged(&self, decided: Result<String, String>) -> Result<String, Error> {
+        self.shared.flush();
+        decided.map_err(Error::Control)
     }
 
     /// The customer approves the mandate of `token` at the bank: returns the callback URL
     /// (`callback_url?token=..&authorization_id=..&status=SUCCEED`).
     pub async fn approve_mandate(&self, token: &str) -> Result<String, Error> {
-        dd::decide(&mut self.shared.lock(), token, true, None).map_err(Error::Control)
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            dd::decide(&mut world.core, &mut world.dd, token, true, None)
+        };
+        self.logged(decided)
     }
 
     /// The mandate fails at the bank with `error_code` (default `02`, the customer refused):
@@ -229,7 +248,12 @@ impl Sandbox {
         token: &str,
         error_code: Option<&str>,
     ) -> Result<String, Error> {
-        dd::decide(&mut self.shared.lock(), token, false, error_code).map_err(Error::Control)
+        let decided = {
+            let mut world = self.shared.lock();
+            let world = &mut *world;
+            dd::decide(&mut world.core, &mut world.dd, token, false, error_code)
+        };
+        self.logged(decided)
     }
 
     /// The user allows (or denies) a Sanbod consent session (the id at the end of the
@@ -239,6 +263,34 @@ impl Sandbox {
         let now = st.now();
         st.sanbod
             .decide(session, allow, now)
+            .map_err(Error::Control)
+    }
+
+    /// End a PENDING settlement (by id or transaction id) now, as the bank would: `done`
+    /// pays it out, otherwise it fails and the money returns to the wallet; its `notify_url`
+    /// webhook is sent. Refused when it is unknown or no longer PENDING.
+    pub async fn end_settlement(&self, id: &str, done: bool) -> Result<(), Error> {
+        let end = if done {
+            state::SettlementEnd::Done
+        } else {
+            state::SettlementEnd::Failed
+        };
+        let ended = self.shared.lock().end_settlement(id, end);
+        self.shared.flush();
+        ended.map(|_| ()).map_err(Error::Control)
+    }
+
+    /// Every webhook the sandbox sent and every callback a browser was sent to (the last
+    /// [`MAX_LOGGED_NOTIFICATIONS`]), newest first, with each delivery attempt.
+    pub fn notifications(&self) -> Vec<LoggedNotification> {
+        self.shared.log().newest_first()
+    }
+
+    /// Send a logged notification again now (the webhook POST, or the GET of a callback);
+    /// returns it with the new attempt.
+    pub async fn resend_notification(&self, id: u64) -> Result<LoggedNotification, Error> {
+        controls::resend(&self.shared, id)
+            .await
             .map_err(Error::Control)
     }
 
@@ -299,6 +351,7 @@ impl Sandbox {
     /// wallet.
     pub async fn reset(&self) {
         self.shared.lock().reset();
+        self.shared.log().clear();
     }
 
     /// Stop serving and wait for the accept loop to end.

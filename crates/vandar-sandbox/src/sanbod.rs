@@ -7,7 +7,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::state::random_token;
+use crate::answer::{Answer, Call, failure, raw_invalid, str_field};
+use crate::http::{json_response, redirect};
+use crate::spec::ErrorStyle;
+use crate::state::State;
+use crate::values::random_token;
 
 /// Sanbod access token lifetime in the sandbox (undocumented upstream; one hour).
 pub const SANBOD_ACCESS_LIFETIME: Duration = Duration::from_secs(3600);
@@ -19,6 +23,8 @@ pub const CODE_LIFETIME: Duration = Duration::from_secs(600);
 /// A consent (login) session started by `authorize`.
 #[derive(Debug, Clone)]
 pub struct ConsentSession {
+    /// The bank (`provider_code`) the user logs in at.
+    pub provider_code: Option<String>,
     pub redirect_uri: Option<String>,
     pub scope: Vec<String>,
     pub state: Option<String>,
@@ -42,12 +48,23 @@ pub struct Token {
     pub refresh: bool,
 }
 
-/// All Sanbod OAuth state.
-#[derive(Debug, Default)]
+/// All Sanbod OAuth state. `Debug` counts the codes and tokens: they are keyed by their
+/// secret value.
+#[derive(Default)]
 pub struct SanbodState {
     pub sessions: HashMap<String, ConsentSession>,
     pub codes: HashMap<String, Code>,
     pub tokens: HashMap<String, Token>,
+}
+
+impl std::fmt::Debug for SanbodState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SanbodState")
+            .field("sessions", &self.sessions.len())
+            .field("codes", &self.codes.len())
+            .field("tokens", &self.tokens.len())
+            .finish()
+    }
 }
 
 /// A JWT-shaped token (`header.claims.signature`) whose `exp` claim is its expiry: the SDK may
@@ -63,10 +80,24 @@ fn jwt(kind: &str, exp_ms: i64) -> String {
     format!("{header}.{claims}.{sig}")
 }
 
+/// The strings of a `scope` array (nothing for anything else).
+fn scopes(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl SanbodState {
     /// Start a consent session; returns its id.
     pub fn start(
         &mut self,
+        provider_code: Option<String>,
         redirect_uri: Option<String>,
         scope: Vec<String>,
         state: Option<String>,
@@ -75,6 +106,7 @@ impl SanbodState {
         self.sessions.insert(
             id.clone(),
             ConsentSession {
+                provider_code,
                 redirect_uri,
                 scope,
                 state,
@@ -176,15 +208,7 @@ impl SanbodState {
                 Ok(self.issue(scope, now_ms, true))
             }
             Some("client_credentials") => {
-                let scope = body["scope"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let scope = scopes(&body["scope"]);
                 Ok(self.issue(scope, now_ms, false))
             }
             Some("refresh_token") => {
@@ -233,5 +257,79 @@ impl SanbodState {
             return Err((403, "scope not granted for this service"));
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// `authorize`: a consent session, and the 302 to its page.
+pub(crate) fn sanbod_authorize(
+    st: &mut State,
+    sanbod: &mut SanbodState,
+    call: &Call<'_>,
+) -> Answer {
+    let b = &call.body;
+    if b["client_id"].as_str() != Some(st.creds.sanbod_client_id.as_str()) {
+        return Answer::raw(failure(
+            ErrorStyle::Sanbod,
+            400,
+            "invalid client_id",
+            call.traceid(),
+        ));
+    }
+    let Some(redirect_uri) = str_field(b, "redirect_uri") else {
+        return raw_invalid(
+            ErrorStyle::Sanbod,
+            "redirect_uri",
+            "redirect_uri is required by the sandbox",
+        );
+    };
+    if url::Url::parse(&redirect_uri).is_err() {
+        return raw_invalid(
+            ErrorStyle::Sanbod,
+            "redirect_uri",
+            "redirect_uri is invalid",
+        );
+    }
+    let scope = scopes(&b["scope"]);
+    let id = sanbod.start(
+        str_field(b, "provider_code"),
+        Some(redirect_uri),
+        scope,
+        str_field(b, "state"),
+    );
+    Answer::raw(redirect(&format!(
+        "{}/__sandbox/sanbod/consent/{id}",
+        call.base_url
+    )))
+}
+
+/// `token`: the three grants.
+pub(crate) fn sanbod_token(st: &mut State, sanbod: &mut SanbodState, call: &Call<'_>) -> Answer {
+    let now = st.now();
+    match sanbod.grant(&call.body, now) {
+        Ok(v) => Answer::Json(200, v),
+        Err((code, description)) => Answer::raw(json_response(
+            400,
+            &json!({"error": code, "error_description": description}),
+        )),
+    }
+}
+
+/// `revoke`: end an access token.
+pub(crate) fn sanbod_revoke(sanbod: &mut SanbodState, call: &Call<'_>) -> Answer {
+    let token = call.body["access_token"].as_str().unwrap_or_default();
+    if sanbod.revoke(token) {
+        Answer::Json(
+            200,
+            json!({"error": false, "message": "revoked", "result_number": 1, "traceid": call.traceid()}),
+        )
+    } else {
+        Answer::raw(failure(
+            ErrorStyle::Sanbod,
+            400,
+            "unknown access token",
+            call.traceid(),
+        ))
     }
 }

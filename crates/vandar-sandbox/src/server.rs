@@ -1,12 +1,14 @@
-//! The HTTP server: routing, validation, auth, faults, rate limits, flows and controls.
+//! The server, on top: accepts connections, reads each request (with the HTTP layer below),
+//! sends `/__sandbox/*` to the controls and browser pages to `pages`, and runs an operation
+//! through faults, rate limits, auth and validation to the router's handler table (or its spec
+//! example), checking every success answer against its schema.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full};
+use http::{HeaderValue, Method, Request, Response, header};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -14,242 +16,12 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::flows;
+pub(crate) use crate::answer::{Answer, Call, failure, invalid, unauthenticated};
+pub(crate) use crate::http::{Body, Reply, Req, html_response, json_response, redirect};
 use crate::pages;
-use crate::spec::{AuthKind, Catalog, ErrorStyle, Operation, ParamIn};
-use crate::state::{FaultKind, Notification, State};
-
-/// A response body.
-pub(crate) type Body = Full<Bytes>;
-
-/// What the service returns: a response, or "drop the connection".
-pub(crate) type Reply = Result<Response<Body>, std::io::Error>;
-
-/// State shared by every connection.
-pub(crate) struct Shared {
-    pub catalog: Arc<Catalog>,
-    pub state: Mutex<State>,
-    pub base_url: String,
-}
-
-impl Shared {
-    /// Lock the state (a poisoned lock is recovered: the state stays usable for tests).
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// POST queued webhooks in the background.
-    pub(crate) fn flush(&self) {
-        let outbox: Vec<Notification> = std::mem::take(&mut self.lock().outbox);
-        for n in outbox {
-            tokio::spawn(async move {
-                let form = serde_urlencoded::to_string(&n.form).unwrap_or_default();
-                match post_form(&n.url, form).await {
-                    Ok(status) => tracing::debug!(url = %n.url, status, "webhook delivered"),
-                    Err(e) => tracing::warn!(url = %n.url, error = %e, "webhook failed"),
-                }
-            });
-        }
-    }
-}
-
-/// How long a webhook delivery may take (connect plus answer).
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// POST a form-encoded body to an `http://` URL with a bare HTTP/1.1 client; returns the
-/// answer's status. (A plain hyper connection, not reqwest: the sandbox must not depend on
-/// which TLS backend and crypto provider the embedding application picked; merchants' local
-/// callback servers speak plain HTTP.)
-pub(crate) async fn post_form(url: &str, form: String) -> Result<u16, String> {
-    let url = url::Url::parse(url).map_err(|e| e.to_string())?;
-    if url.scheme() != "http" {
-        return Err(format!(
-            "the sandbox delivers webhooks over plain http only, not {}",
-            url.scheme()
-        ));
-    }
-    let host = url.host_str().ok_or("no host")?.to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let deliver = async {
-        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| e.to_string())?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
-        };
-        let request = Request::post(target)
-            .header(header::HOST, authority)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::USER_AGENT, "vandar-sandbox")
-            .body(Full::new(Bytes::from(form)))
-            .map_err(|e| e.to_string())?;
-        let answer = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = answer.status().as_u16();
-        // read the answer so the connection ends cleanly
-        let _ = answer.into_body().collect().await;
-        Ok::<u16, String>(status)
-    };
-    tokio::time::timeout(WEBHOOK_TIMEOUT, deliver)
-        .await
-        .map_err(|_| "timed out".to_owned())?
-}
-
-/// A parsed request.
-pub(crate) struct Req {
-    pub method: Method,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-}
-
-impl Req {
-    pub(crate) fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-    pub(crate) fn bearer(&self) -> Option<&str> {
-        self.headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-    }
-    pub(crate) fn basic(&self) -> Option<(String, String)> {
-        use base64::Engine as _;
-        let v = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let b64 = v.strip_prefix("Basic ")?;
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .ok()?;
-        let text = String::from_utf8(raw).ok()?;
-        let (id, secret) = text.split_once(':')?;
-        Some((id.to_owned(), secret.to_owned()))
-    }
-    /// The body as form fields (pages) or JSON object fields.
-    pub(crate) fn form(&self) -> Vec<(String, String)> {
-        serde_urlencoded::from_bytes(&self.body).unwrap_or_default()
-    }
-}
-
-/// A JSON response.
-pub(crate) fn json_response(status: u16, body: &Value) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-/// An HTML response.
-pub(crate) fn html_response(status: u16, body: String) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    r
-}
-
-/// A 302 to `location`.
-pub(crate) fn redirect(location: &str) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::new()));
-    *r.status_mut() = StatusCode::FOUND;
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
-}
-
-/// A validation failure in the spec's documented shape.
-pub(crate) fn invalid(
-    style: ErrorStyle,
-    fields: &[(String, String)],
-    traceid: Option<&str>,
-) -> Response<Body> {
-    match style {
-        ErrorStyle::Ipg => json_response(
-            422,
-            &json!({"status": 0, "errors": fields.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>()}),
-        ),
-        ErrorStyle::Vandar => {
-            let mut errors = serde_json::Map::new();
-            for (f, m) in fields {
-                if let Some(a) = errors
-                    .entry(f.clone())
-                    .or_insert_with(|| json!([]))
-                    .as_array_mut()
-                {
-                    a.push(json!(m))
-                }
-            }
-            json_response(
-                422,
-                &json!({"message": "The given data was invalid.", "errors": errors}),
-            )
-        }
-        ErrorStyle::Sanbod => {
-            let mut errors = serde_json::Map::new();
-            for (f, m) in fields {
-                if let Some(a) = errors
-                    .entry(f.clone())
-                    .or_insert_with(|| json!([]))
-                    .as_array_mut()
-                {
-                    a.push(json!(m))
-                }
-            }
-            json_response(
-                400,
-                &json!({"error": true, "message": errors, "result_number": 0, "traceid": traceid}),
-            )
-        }
-    }
-}
-
-/// An error with a plain message in the spec's shape.
-pub(crate) fn failure(
-    style: ErrorStyle,
-    status: u16,
-    message: &str,
-    traceid: Option<&str>,
-) -> Response<Body> {
-    match style {
-        ErrorStyle::Ipg => json_response(status, &json!({"status": 0, "errors": [message]})),
-        ErrorStyle::Vandar => json_response(status, &json!({"status": 0, "message": message})),
-        ErrorStyle::Sanbod => json_response(
-            status,
-            &json!({"error": true, "message": message, "result_number": 0, "traceid": traceid}),
-        ),
-    }
-}
-
-/// `{"status":0,"error":"Unauthenticated"}` with 401.
-pub(crate) fn unauthenticated() -> Response<Body> {
-    json_response(401, &json!({"status": 0, "error": "Unauthenticated"}))
-}
+use crate::spec::{AuthKind, ErrorStyle, Operation, ParamIn};
+use crate::state::FaultKind;
+pub(crate) use crate::world::Shared;
 
 fn field_of(err: &jsonschema::ValidationError<'_>) -> String {
     let mut parts: Vec<String> = err
@@ -411,28 +183,6 @@ fn credential_key(req: &Req, body_hint: Option<&Value>) -> String {
     "anonymous".into()
 }
 
-/// Everything one operation call needs.
-pub(crate) struct Call<'a> {
-    pub shared: &'a Shared,
-    pub op: &'a Operation,
-    pub req: &'a Req,
-    pub params: Vec<(String, String)>,
-    pub body: Value,
-}
-
-impl Call<'_> {
-    pub(crate) fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    }
-    pub(crate) fn traceid(&self) -> Option<&str> {
-        self.req.query("traceid")
-    }
-}
-
 fn fault_response(style: ErrorStyle, kind: &FaultKind) -> Option<Response<Body>> {
     match kind {
         FaultKind::Drop | FaultKind::DropAnswer | FaultKind::Delay { .. } => None,
@@ -492,7 +242,7 @@ async fn dispatch(shared: &Shared, req: &Req) -> Reply {
         return Ok(pages::serve(shared, req, page, &params));
     }
     if req.method == Method::GET && (req.path == "/" || req.path.is_empty()) {
-        return Ok(pages::index(shared));
+        return Ok(pages::index(shared, req));
     }
     let Some((op, params)) = shared.catalog.route(&req.method, &req.path) else {
         return Ok(json_response(
@@ -616,13 +366,16 @@ fn answer(
         }
     }
     let call = Call {
-        shared,
+        base_url: &shared.base_url,
+        catalog: &shared.catalog,
         op,
         req,
         params,
         body,
     };
-    let answer = match flows::handle(&call) {
+    // the state is locked once, for the whole flow
+    let flowed = crate::router::handle(&mut shared.lock(), &call);
+    let answer = match flowed {
         Some(a) => a,
         None => canned(&call),
     };
@@ -646,26 +399,11 @@ fn answer(
     json_response(status, &value)
 }
 
-/// What an operation handler answers.
-pub(crate) enum Answer {
-    /// A JSON body (success bodies are checked against the spec).
-    Json(u16, Value),
-    /// A ready response (errors, redirects).
-    Raw(Box<Response<Body>>),
-}
-
-impl Answer {
-    /// Wrap a ready response.
-    pub(crate) fn raw(r: Response<Body>) -> Answer {
-        Answer::Raw(Box::new(r))
-    }
-}
-
 /// The spec's example (or a synthesized answer) for an operation without a flow.
 fn canned(call: &Call<'_>) -> Answer {
     let op = call.op;
     if op.success_status == 302 {
-        return Answer::raw(redirect(&format!("{}/", call.shared.base_url)));
+        return Answer::raw(redirect(&format!("{}/", call.base_url)));
     }
     let mut body = op.canned.clone().unwrap_or_else(|| json!({}));
     if op.style == ErrorStyle::Sanbod

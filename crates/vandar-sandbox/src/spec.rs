@@ -5,7 +5,7 @@ use std::sync::Arc;
 use jsonschema::{Draft, Validator};
 use serde_json::{Map, Value, json};
 
-use crate::Error;
+use crate::error::Error;
 
 /// The specs, embedded at build time (the only copy of their schemas).
 pub(crate) const SPECS: &[(&str, &str)] = &[
@@ -100,6 +100,17 @@ pub(crate) struct Page {
     pub name: String,
     pub path: String,
     pub segments: Vec<Seg>,
+}
+
+impl Page {
+    /// Whether the sandbox simulates this page (the IPG pay page, the mandate bank page); the
+    /// others answer a plain page that only confirms the browser arrived.
+    pub(crate) fn simulated(&self) -> bool {
+        matches!(
+            (self.spec, self.name.as_str()),
+            ("vandar-ipg", "payment_page") | ("vandar-subscription", "authorization_page")
+        )
+    }
 }
 
 /// All specs, compiled.

@@ -45,6 +45,11 @@ fn query_of(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// GET a page and read its text.
+async fn page_text(c: &Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn send_payment(sb: &Sandbox, c: &Client, amount: i64) -> String {
     let (s, v) = post(
         c,
@@ -96,7 +101,12 @@ async fn credentials_endpoint_and_operation_list() {
     ] {
         assert!(list.iter().any(|o| o["spec"] == spec), "{spec} missing");
     }
-    assert_eq!(ops["pages"].as_array().unwrap().len(), 5);
+    // the specs' five browser pages plus the sandbox's Sanbod consent page
+    let pages = ops["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 6);
+    assert!(pages.iter().any(|p| p["name"] == "consent_page"
+        && p["path"] == "/__sandbox/sanbod/consent/{session}"
+        && p["simulated"] == true));
 }
 
 /// Every operation of every spec answers with a schema-valid success on one base URL (the
@@ -195,19 +205,26 @@ async fn ipg_pay_verify_once_and_statement() {
     let base = sb.base_url();
     let token = send_payment(&sb, &c, 250_000).await;
 
-    // the pay page: real HTML with the amount and both buttons; one-time URL
-    let page = c.get(format!("{base}/v4/{token}")).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("250,000 Rial"), "{html}");
-    assert!(html.contains("id=\"pay\"") && html.contains("id=\"cancel\""));
-    assert_eq!(
-        c.get(format!("{base}/v4/{token}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
+    // the pay page: Persian, right-to-left, the amount in Rial and Toman with Persian digits,
+    // both buttons; a reload before the decision shows it again
+    let page_url = format!("{base}/v4/{token}");
+    for _ in 0..2 {
+        let page = c.get(&page_url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<html lang=\"fa\" dir=\"rtl\">"), "{html}");
+        assert!(
+            html.contains("۲۵۰٬۰۰۰ ریال") && html.contains("۲۵٬۰۰۰ تومان"),
+            "{html}"
+        );
+        assert!(html.contains("id=\"pay\"") && html.contains("id=\"cancel\""));
+    }
+    let en = c.get(format!("{page_url}?lang=en")).send().await.unwrap();
+    let html = en.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"), "{html}");
+    assert!(
+        html.contains("250,000 Rial") && html.contains("25,000 Toman"),
+        "{html}"
     );
 
     // not paid yet: code 0, verify refused with status 0
@@ -234,6 +251,11 @@ async fn ipg_pay_verify_once_and_statement() {
     assert!(q.contains(&("order".into(), "7".into())));
     assert!(q.contains(&("token".into(), token.clone())));
     assert!(q.contains(&("payment_status".into(), "OK".into())));
+    // after Pay the one-time rule applies: the page answers 404
+    assert_eq!(
+        c.get(&page_url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 
     let (s, info) = post(&c, info_url.clone(), key.clone()).await;
     assert_eq!(s, StatusCode::OK);
@@ -480,7 +502,11 @@ async fn bearer_tokens_expire_and_refresh_rotates_both() {
 }
 
 /// A one-shot HTTP receiver for webhooks: returns the URL and a channel with each body.
-async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+/// A local receiver of webhooks and callbacks: each request as `(request line, body)`.
+async fn request_receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -505,7 +531,8 @@ async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
                         })
                         .unwrap_or(0);
                     if buf.len() >= end + 4 + len {
-                        let _ = tx.send(text[end + 4..end + 4 + len].to_owned());
+                        let line = text.lines().next().unwrap_or_default().to_owned();
+                        let _ = tx.send((line, text[end + 4..end + 4 + len].to_owned()));
                         break;
                     }
                 }
@@ -518,6 +545,38 @@ async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
     (url, rx)
 }
 
+/// A local receiver of webhooks: each request's body.
+async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (url, mut requests) = request_receiver().await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((_, body)) = requests.recv().await {
+            let _ = tx.send(body);
+        }
+    });
+    (url, rx)
+}
+
+/// `store_settlement` of `amount` Toman to a fixed IBAN, with a `notify_url`.
+fn store_settlement(
+    c: &Client,
+    base: &str,
+    creds: &vandar_sandbox::Credentials,
+    track: &str,
+    amount: i64,
+    notify_url: &str,
+) -> reqwest::RequestBuilder {
+    c.post(format!(
+        "{base}/v3/business/{}/settlement/store",
+        creds.business
+    ))
+    .bearer_auth(&creds.access_token)
+    .json(
+        &json!({"amount": amount, "iban": "IR430550011480005587452001", "track_id": track,
+                  "notify_url": notify_url}),
+    )
+}
+
 #[tokio::test]
 async fn settlements_move_the_wallet_and_notify() {
     let sb = sandbox().await;
@@ -526,14 +585,9 @@ async fn settlements_move_the_wallet_and_notify() {
     let base = sb.base_url();
     let biz = &creds.business;
     let (notify_url, mut notified) = receiver().await;
-    let store =
-        |track: &str, amount: i64| {
-            c.post(format!("{base}/v3/business/{biz}/settlement/store"))
-            .bearer_auth(&creds.access_token)
-            .json(&json!({"amount": amount, "iban": "IR430550011480005587452001", "track_id": track,
-                          "notify_url": notify_url}))
-            .send()
-        };
+    let store = |track: &str, amount: i64| {
+        store_settlement(&c, base, &creds, track, amount, &notify_url).send()
+    };
     let r = store("track-1", 100_000).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
@@ -916,8 +970,22 @@ async fn sanbod_oauth_consent_tokens_and_services() {
     assert_eq!(r.status(), StatusCode::FOUND);
     let consent = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(consent.starts_with(&format!("{base}/__sandbox/sanbod/consent/")));
-    let html = c.get(&consent).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("id=\"allow\"") && html.contains("statement"));
+    // the consent page names the app, the bank (059: Sina), the scope in Persian and where the
+    // user goes next; a reload shows it again
+    for _ in 0..2 {
+        let html = page_text(&c, consent.clone()).await;
+        assert!(html.contains("id=\"allow\"") && html.contains("data-scope=\"statement\""));
+        assert!(
+            html.contains("صورت‌حساب") && html.contains("بانک سینا"),
+            "{html}"
+        );
+        assert!(html.contains("https://app.example/back"), "{html}");
+    }
+    let en = page_text(&c, format!("{consent}?lang=en")).await;
+    assert!(
+        en.contains("Sina Bank") && en.contains("You will be sent to"),
+        "{en}"
+    );
     let r = c
         .post(format!("{consent}/allow"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -1107,15 +1175,27 @@ async fn direct_debit_mandate_withdrawals_and_revoke() {
         .unwrap()
         .to_owned();
 
-    // the bank page, then the customer's approval (a browser form post)
-    let page = c
-        .get(format!("{base}/authorizations/{token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("id=\"approve\"") && html.contains("1,000,000"));
+    // the bank page (the bank's Persian name, the limits; shown again on a reload), then the
+    // customer's approval (a browser form post)
+    for _ in 0..2 {
+        let page = c
+            .get(format!("{base}/authorizations/{token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("id=\"approve\"") && html.contains("۱٬۰۰۰٬۰۰۰"),
+            "{html}"
+        );
+        assert!(html.contains("بانک آینده") || bank != "062", "{html}");
+    }
+    let en = page_text(&c, format!("{base}/authorizations/{token}?lang=en")).await;
+    assert!(
+        en.contains("1,000,000 Rial") && en.contains("dir=\"ltr\""),
+        "{en}"
+    );
     let r = c
         .post(format!("{base}/__sandbox/mandates/{token}/approve"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -1390,4 +1470,274 @@ async fn seeding_control_fills_the_statement_and_keeps_it_equal_to_the_wallet() 
     assert_eq!(s, StatusCode::OK, "{balance}");
     assert_eq!(balance["data"]["wallet"].as_i64(), Some(sum));
     assert_eq!(library.wallet_toman, sum);
+}
+
+/// All statement lines a query selects (following the `start_after` cursor), as their
+/// Jalali days `yyyymmdd` read from `created_at` (`17:46:57 - 1401/3/7`).
+async fn statement_days(c: &Client, base: &str, token: &str, biz: &str, filter: &str) -> Vec<i64> {
+    let mut days = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (s, page) = get_bearer(
+            c,
+            format!("{base}/v3/business/{biz}/transaction?per_page=100{filter}{cursor}"),
+            token,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let lines = page["data"].as_array().unwrap();
+        for line in lines {
+            let date = line["created_at"]
+                .as_str()
+                .unwrap()
+                .rsplit(" - ")
+                .next()
+                .unwrap();
+            let parts: Vec<i64> = date.split('/').map(|p| p.parse().unwrap()).collect();
+            days.push(parts[0] * 10_000 + parts[1] * 100 + parts[2]);
+        }
+        if page["has_more"] != true {
+            return days;
+        }
+        cursor = format!("&start_after={}", lines.last().unwrap()["id"]);
+    }
+}
+
+#[tokio::test]
+async fn statement_date_filters_select_jalali_days() {
+    let sb = Sandbox::builder()
+        .frozen_clock(true)
+        .rate_limit(false)
+        .start()
+        .await
+        .unwrap();
+    // one line per 30 s: 3,000 lines span 25 hours, so at least two Tehran days
+    sb.seed_transactions(3_000).await.unwrap();
+    let c = client();
+    let creds = sb.credentials();
+    let (base, tok, biz) = (sb.base_url(), &creds.access_token, &creds.business);
+    let all = statement_days(&c, base, tok, biz, "").await;
+    assert_eq!(all.len(), 3_001);
+    // the statement is in id order; the seeded lines are dated back from now
+    let (newest, oldest) = (*all.iter().max().unwrap(), *all.iter().min().unwrap());
+    assert!(oldest < newest, "{oldest} {newest}");
+    let count =
+        |day: i64, pick: fn(i64, i64) -> bool| all.iter().filter(|d| pick(**d, day)).count();
+
+    let today = statement_days(&c, base, tok, biz, &format!("&fromDate={newest}")).await;
+    assert_eq!(today.len(), count(newest, |d, x| d >= x));
+    assert!(today.iter().all(|d| *d == newest));
+    let first_day = statement_days(&c, base, tok, biz, &format!("&toDate={oldest}")).await;
+    assert_eq!(first_day.len(), count(oldest, |d, x| d <= x));
+    assert!(!first_day.is_empty() && first_day.iter().all(|d| *d == oldest));
+    let both = format!("&fromDate={oldest}&toDate={newest}");
+    assert_eq!(
+        statement_days(&c, base, tok, biz, &both).await.len(),
+        all.len()
+    );
+    let none = format!("&fromDate={newest}&toDate={oldest}");
+    assert!(statement_days(&c, base, tok, biz, &none).await.is_empty());
+
+    // a date that is not yyyymmdd is refused, naming the field
+    let (s, v) = get_bearer(
+        &c,
+        format!("{base}/v3/business/{biz}/transaction?fromDate=1400-01-02"),
+        tok,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["errors"]["fromDate"].is_array(), "{v}");
+}
+
+/// The controls a `vandar trigger <event>` tool fires: settlement done / failed, the IPG
+/// payment paid, and any webhook or callback sent again.
+#[tokio::test]
+async fn trigger_controls_end_settlements_and_resend_notifications() {
+    let sb = sandbox().await;
+    let c = client();
+    let creds = sb.credentials();
+    let base = sb.base_url();
+    let biz = &creds.business;
+    let (notify_url, mut requests) = request_receiver().await;
+    let store =
+        |track: &str| store_settlement(&c, base, &creds, track, 100_000, &notify_url).send();
+    let ids = {
+        let mut ids = Vec::new();
+        for track in ["trigger-1", "trigger-2"] {
+            let v: Value = store(track).await.unwrap().json().await.unwrap();
+            ids.push(
+                v["data"]["settlement"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        ids
+    };
+    let wallet = |sb: &Sandbox| {
+        let (c, base, biz, tok) = (
+            client(),
+            sb.base_url().to_owned(),
+            biz.clone(),
+            creds.access_token.clone(),
+        );
+        async move {
+            get_bearer(&c, format!("{base}/v2/business/{biz}/balance"), &tok)
+                .await
+                .1["data"]["wallet"]
+                .clone()
+        }
+    };
+    assert_eq!(wallet(&sb).await, 4_800_000);
+
+    // settlement done: the webhook says DONE, no money moves
+    let r = c
+        .post(format!("{base}/__sandbox/settlements/{}/done", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "DONE");
+    assert!(v["ref_code"].is_string());
+    let (line, form) = requests.recv().await.unwrap();
+    assert!(line.starts_with("POST /notify"), "{line}");
+    assert!(
+        form.contains("status=DONE") && form.contains(&format!("id={}", ids[0])),
+        "{form}"
+    );
+    // a second time: refused, it is no longer PENDING
+    let r = c
+        .post(format!("{base}/__sandbox/settlements/{}/done", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // settlement failed: the money is back, with a revised transaction; the webhook says FAILED
+    sb.end_settlement(&ids[1], false).await.unwrap();
+    let (_, form) = requests.recv().await.unwrap();
+    assert!(
+        form.contains("status=FAILED") && form.contains("revised_transaction_id=1"),
+        "{form}"
+    );
+    assert_eq!(wallet(&sb).await, 4_900_000);
+    let r = c
+        .post(format!("{base}/__sandbox/settlements/nope/failed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // the IPG payment paid: the callback the browser follows is logged
+    let token = send_payment(&sb, &c, 120_000).await;
+    let r = c
+        .post(format!("{base}/__sandbox/ipg/{token}/pay"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // the log: newest first, with each attempt
+    let log: Value = c
+        .get(format!("{base}/__sandbox/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = log["notifications"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{log}");
+    assert_eq!(list[0]["kind"], "ipg_callback");
+    assert_eq!(list[0]["method"], "GET");
+    assert_eq!(list[0]["attempts"][0]["by"], "browser");
+    assert!(
+        list[0]["url"]
+            .as_str()
+            .unwrap()
+            .contains("payment_status=OK")
+    );
+    assert_eq!(list[1]["kind"], "settlement");
+    // the delivery result arrives in the background: wait for it (polled, up to 10 s)
+    let mut delivered = Value::Null;
+    for _ in 0..500 {
+        let log: Value = c
+            .get(format!("{base}/__sandbox/notifications"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        delivered = log["notifications"][2]["attempts"][0]["status"].clone();
+        if !delivered.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(delivered, 200);
+
+    // send the DONE webhook again: the same form, a second attempt
+    let done_id = list[2]["id"].as_u64().unwrap();
+    let r = c
+        .post(format!("{base}/__sandbox/notifications/{done_id}/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["attempts"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["attempts"][1]["status"], 200);
+    let (_, again) = requests.recv().await.unwrap();
+    assert_eq!(again, form_of(&list[2]));
+
+    // the IPG callback again, pointed at our receiver: the sandbox GETs it
+    let token = {
+        let r = c
+            .post(format!("{base}/api/v4/send"))
+            .json(&json!({"api_key": creds.ipg_api_key, "amount": 10_000, "callback_url": notify_url}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    sb.fail_ipg(&token).await.unwrap();
+    let cb = sb
+        .notifications()
+        .into_iter()
+        .find(|n| n.kind == "ipg_callback" && n.url.contains(&token))
+        .unwrap();
+    let resent = sb.resend_notification(cb.id).await.unwrap();
+    assert_eq!(resent.attempts.last().unwrap().status, Some(200));
+    let (line, _) = requests.recv().await.unwrap();
+    assert!(
+        line.starts_with("GET /notify?token=") && line.contains("payment_status=FAILED"),
+        "{line}"
+    );
+    let r = c
+        .post(format!("{base}/__sandbox/notifications/99999/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// A logged POST's form, encoded as the sandbox sends it.
+fn form_of(entry: &Value) -> String {
+    let pairs: Vec<(String, String)> = entry["form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_owned(),
+                p[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    serde_urlencoded::to_string(pairs).unwrap()
 }

@@ -12,7 +12,9 @@
 //! ```
 //!
 //! `--listen HOST:PORT` sets the shop's address (default `127.0.0.1:0`, or `127.0.0.1:3000`
-//! with `--serve`). No credentials are needed: the sandbox's seeded IPG `api_key` is used.
+//! with `--serve`); `--lang fa|en` the shop's language (default `fa`, Persian and right-to-left
+//! like the gateway's pay page; amounts as `۲۵۰٬۰۰۰ ریال`, or `250,000 Rial` in English). No
+//! credentials are needed: the sandbox's seeded IPG `api_key` is used.
 //! With real credentials the code is the same; only the configuration changes.
 #![forbid(unsafe_code)]
 
@@ -46,6 +48,87 @@ enum OrderState {
     Expired,
 }
 
+impl OrderState {
+    /// A machine-readable name for the page (`data-state`), stable across languages.
+    fn key(&self) -> &'static str {
+        match self {
+            OrderState::AwaitingPayment => "awaiting-payment",
+            OrderState::Paid { .. } => "paid",
+            OrderState::Cancelled => "cancelled",
+            OrderState::Expired => "expired",
+        }
+    }
+
+    /// The state for people, in the shop's language.
+    fn describe(&self, lang: Lang) -> String {
+        match self {
+            OrderState::AwaitingPayment => lang.t("در انتظار پرداخت", "Awaiting payment").into(),
+            OrderState::Paid { trans_id } if trans_id.is_empty() => {
+                lang.t("پرداخت‌شده", "Paid").into()
+            }
+            OrderState::Paid { trans_id } => format!(
+                "{} {}",
+                lang.t("پرداخت‌شده، شمارهٔ تراکنش", "Paid, transaction"),
+                lang.digits(trans_id)
+            ),
+            OrderState::Cancelled => lang.t("لغو به دست خریدار", "Cancelled by the buyer").into(),
+            OrderState::Expired => lang
+                .t(
+                    "دیر تأیید شد؛ مبلغ به کارت خریدار برمی‌گردد",
+                    "Verified too late; the money goes back to the buyer's card",
+                )
+                .into(),
+        }
+    }
+}
+
+/// The shop's language: Persian (right-to-left, Persian digits) or English.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lang {
+    Fa,
+    En,
+}
+
+impl Lang {
+    fn t(self, fa: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Fa => fa,
+            Lang::En => en,
+        }
+    }
+
+    /// ASCII digits and `,` become Persian digits and `٬` in Persian.
+    fn digits(self, text: &str) -> String {
+        match self {
+            Lang::En => text.to_owned(),
+            Lang::Fa => text
+                .chars()
+                .map(|c| match c {
+                    '0'..='9' => char::from_u32(0x06F0 + (c as u32 - '0' as u32)).unwrap_or(c),
+                    ',' => '\u{066C}',
+                    c => c,
+                })
+                .collect(),
+        }
+    }
+
+    /// `250,000 Rial (25,000 Toman)` or `۲۵۰٬۰۰۰ ریال (۲۵٬۰۰۰ تومان)`: the SDK's grouping
+    /// (`{:#}` on `Rial`), the unit in the shop's language.
+    fn money(self, amount: Rial) -> String {
+        let grouped = |v: i64| {
+            let text = format!("{:#}", Rial::new(v));
+            self.digits(text.trim_end_matches(" Rial"))
+        };
+        let toman = amount.get() / 10;
+        format!(
+            "{} {} ({} {})",
+            grouped(amount.get()),
+            self.t("ریال", "Rial"),
+            grouped(toman),
+            self.t("تومان", "Toman")
+        )
+    }
+}
 #[derive(Clone, Debug)]
 struct Order {
     id: u64,
@@ -58,6 +141,8 @@ struct Order {
 /// The shop's state, shared by the handlers.
 struct Shop {
     vandar: Vandar,
+    /// The language of the shop's pages.
+    lang: Lang,
     api_key: ApiKey,
     /// `http://HOST:PORT` of this app (for the callback URL).
     public_url: String,
@@ -68,21 +153,34 @@ struct Shop {
 
 type AppState = Arc<Shop>;
 
+/// The price of the shop's one product, in Rial.
+const BOOK_PRICE: i64 = 250_000;
+
 /// The Buy form.
 #[derive(serde::Deserialize)]
 struct CheckoutForm {
     amount: i64,
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+/// A shop page: `lang`/`dir`, viewport, a little style; `body` is trusted HTML.
+fn page(lang: Lang, title: &str, body: &str) -> Html<String> {
+    let (code, dir) = match lang {
+        Lang::Fa => ("fa", "rtl"),
+        Lang::En => ("en", "ltr"),
+    };
     Html(format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{title}</h1>{body}</body></html>"
+        "<!DOCTYPE html><html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <style>body{{font-family:Vazirmatn,Tahoma,sans-serif;max-width:34rem;margin:1.5rem auto;padding:0 1rem;line-height:1.7}}\
+         button{{font:inherit;font-weight:700;padding:.6rem 1.2rem;border-radius:.5rem;border:0;background:#0b5cad;color:#fff}}\
+         li{{margin:.3rem 0}}</style></head>\
+         <body><main><h1>{title}</h1>{body}</main></body></html>"
     ))
 }
 
 /// `GET /`: the shop's front page with a Buy button and the orders so far.
 async fn index(State(shop): State<AppState>) -> Html<String> {
+    let lang = shop.lang;
     let orders = shop.orders.lock().map(|o| o.clone()).unwrap_or_default();
     let mut rows: Vec<_> = orders.values().collect();
     rows.sort_by_key(|o| o.id);
@@ -90,20 +188,28 @@ async fn index(State(shop): State<AppState>) -> Html<String> {
         .iter()
         .map(|o| {
             format!(
-                "<li>order {} — {} Rial — {:?}</li>",
-                o.id,
-                o.amount.get(),
-                o.state
+                "<li data-state=\"{}\">{} {} — {} — {}</li>",
+                o.state.key(),
+                lang.t("سفارش", "Order"),
+                lang.digits(&o.id.to_string()),
+                lang.money(o.amount),
+                o.state.describe(lang)
             )
         })
         .collect();
+    let none = format!("<li>{}</li>", lang.t("هنوز سفارشی نیست.", "No orders yet."));
     page(
-        "Sandbox shop",
+        lang,
+        lang.t("فروشگاه سندباکس", "Sandbox shop"),
         &format!(
             "<form id=\"buy-form\" method=\"post\" action=\"/checkout\">\
-             <input type=\"hidden\" name=\"amount\" value=\"250000\">\
-             <button type=\"submit\">Buy a book for 250,000 Rial</button></form>\
-             <h2>Orders</h2><ul id=\"orders\">{list}</ul>"
+             <input type=\"hidden\" name=\"amount\" value=\"{BOOK_PRICE}\">\
+             <button type=\"submit\">{buy} {price}</button></form>\
+             <h2>{orders_h}</h2><ul id=\"orders\">{list}</ul>",
+            buy = lang.t("خرید کتاب به بهای", "Buy a book for"),
+            price = lang.money(Rial::new(BOOK_PRICE)),
+            orders_h = lang.t("سفارش‌ها", "Orders"),
+            list = if list.is_empty() { none } else { list },
         ),
     )
 }
@@ -135,7 +241,12 @@ async fn checkout(State(shop): State<AppState>, Form(form): Form<CheckoutForm>) 
             tracing_free_log(&format!("order {id}: send_payment failed: {e}"));
             return (
                 StatusCode::BAD_GATEWAY,
-                page("Payment unavailable", "<p>Please try again.</p>"),
+                outcome(
+                    shop.lang,
+                    "unavailable",
+                    shop.lang.t("درگاه در دسترس نیست", "Payment unavailable"),
+                    shop.lang.t("لطفاً دوباره تلاش کنید.", "Please try again."),
+                ),
             )
                 .into_response();
         }
@@ -161,103 +272,149 @@ async fn checkout(State(shop): State<AppState>, Form(form): Form<CheckoutForm>) 
     Redirect::to(redirect_to.as_str()).into_response()
 }
 
+/// A page that tells the buyer how the order ended: `key` (`data-result`) is for machines,
+/// `title` and `text` for people.
+fn outcome(lang: Lang, key: &str, title: &str, text: &str) -> Html<String> {
+    page(
+        lang,
+        title,
+        &format!(
+            "<p id=\"result\" data-result=\"{key}\">{text}</p><p><a href=\"/\">{back}</a></p>",
+            back = lang.t("بازگشت به فروشگاه", "Back to the shop")
+        ),
+    )
+}
+
 /// `GET /callback?token=..&payment_status=..`: the buyer is back; verify once, then deliver.
 async fn callback(State(shop): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let lang = shop.lang;
     let Ok(cb) = Callback::parse(query.as_deref().unwrap_or_default()) else {
         return (
             StatusCode::BAD_REQUEST,
-            page("Bad callback", "<p>Unreadable callback.</p>"),
+            outcome(
+                lang,
+                "bad-callback",
+                lang.t("بازگشت نامعتبر", "Bad callback"),
+                lang.t(
+                    "پاسخ درگاه خوانا نیست.",
+                    "The gateway's answer is unreadable.",
+                ),
+            ),
         )
             .into_response();
     };
     // Only tokens this shop issued are looked at: anyone can call this URL.
-    let state = {
+    let (state, amount) = {
         let orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner());
         match orders.get(&cb.token) {
-            Some(order) => order.state.clone(),
+            Some(order) => (order.state.clone(), order.amount),
             None => {
                 return (
                     StatusCode::NOT_FOUND,
-                    page("Unknown order", "<p>No order has this payment token.</p>"),
+                    outcome(
+                        lang,
+                        "unknown-order",
+                        lang.t("سفارش پیدا نشد", "Unknown order"),
+                        lang.t(
+                            "هیچ سفارشی با این پرداخت نیست.",
+                            "No order has this payment.",
+                        ),
+                    ),
                 )
                     .into_response();
             }
         }
     };
-    if let OrderState::Paid { trans_id } = &state {
+    if let OrderState::Paid { .. } = &state {
         // a reload or a second callback: the order is already paid and delivered
-        return page(
-            "Already paid",
-            &format!("<p id=\"result\">already-paid {trans_id}</p>"),
+        return outcome(
+            lang,
+            "already-paid",
+            lang.t("این سفارش پرداخت شده است", "Already paid"),
+            &state.describe(lang),
         )
         .into_response();
     }
     if state != OrderState::AwaitingPayment {
-        return page("Order closed", &format!("<p id=\"result\">{state:?}</p>")).into_response();
+        return outcome(
+            lang,
+            state.key(),
+            lang.t("این سفارش بسته شده است", "Order closed"),
+            &state.describe(lang),
+        )
+        .into_response();
     }
     if !cb.is_paid() {
         set_state(&shop, &cb.token, OrderState::Cancelled, false);
-        return page(
-            "Payment cancelled",
-            "<p id=\"result\">cancelled</p><p><a href=\"/\">Back to the shop</a></p>",
+        return outcome(
+            lang,
+            "cancelled",
+            lang.t("پرداخت لغو شد", "Payment cancelled"),
+            &OrderState::Cancelled.describe(lang),
         )
         .into_response();
     }
     // The callback alone proves nothing: only verify makes the money the shop's.
     match shop.vandar.ipg().verify(&shop.api_key, &cb.token).await {
         Ok(VerifyOutcome::Verified(payment)) => {
-            let order_amount = shop
-                .orders
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&cb.token)
-                .map(|o| o.amount);
-            if payment.amount.is_some() && payment.amount != order_amount {
+            if payment.amount.is_some() && payment.amount != Some(amount) {
                 tracing_free_log("verified amount differs from the order: not delivering");
                 return (
                     StatusCode::CONFLICT,
-                    page("Amount mismatch", "<p id=\"result\">mismatch</p>"),
+                    outcome(
+                        lang,
+                        "mismatch",
+                        lang.t("مبلغ با سفارش نمی‌خواند", "Amount mismatch"),
+                        lang.t(
+                            "سفارش تحویل نشد؛ با پشتیبانی تماس بگیرید.",
+                            "The order was not delivered; contact support.",
+                        ),
+                    ),
                 )
                     .into_response();
             }
-            let trans_id = payment.trans_id.map(|t| t.to_string()).unwrap_or_default();
-            set_state(
-                &shop,
-                &cb.token,
-                OrderState::Paid {
-                    trans_id: trans_id.clone(),
-                },
-                true,
-            );
-            page(
-                "Thank you",
-                &format!(
-                    "<p id=\"result\">paid {trans_id}</p><p>Card {}</p><p><a href=\"/\">Back to the shop</a></p>",
-                    payment
-                        .card_number
-                        .map(|c| c.to_string())
-                        .unwrap_or_default()
-                ),
+            let paid = OrderState::Paid {
+                trans_id: payment.trans_id.map(|t| t.to_string()).unwrap_or_default(),
+            };
+            set_state(&shop, &cb.token, paid.clone(), true);
+            let card = payment
+                .card_number
+                .map(|c| {
+                    format!(
+                        "{} <bdi dir=\"ltr\">{c}</bdi>",
+                        lang.t("، با کارت", ", card")
+                    )
+                })
+                .unwrap_or_default();
+            outcome(
+                lang,
+                "paid",
+                lang.t("سپاس از خرید شما", "Thank you"),
+                &format!("{} — {}{card}", paid.describe(lang), lang.money(amount)),
             )
             .into_response()
         }
         Ok(VerifyOutcome::AlreadyVerified(_)) => {
             // verified earlier (e.g. our first verify's answer was lost): deliver once
-            set_state(
-                &shop,
-                &cb.token,
-                OrderState::Paid {
-                    trans_id: String::new(),
-                },
-                true,
-            );
-            page("Thank you", "<p id=\"result\">paid</p>").into_response()
+            let paid = OrderState::Paid {
+                trans_id: String::new(),
+            };
+            set_state(&shop, &cb.token, paid.clone(), true);
+            outcome(
+                lang,
+                "paid",
+                lang.t("سپاس از خرید شما", "Thank you"),
+                &paid.describe(lang),
+            )
+            .into_response()
         }
         Ok(VerifyOutcome::Expired(_)) => {
             set_state(&shop, &cb.token, OrderState::Expired, false);
-            page(
-                "Too late",
-                "<p id=\"result\">expired: the payment goes back to your card</p>",
+            outcome(
+                lang,
+                "expired",
+                lang.t("دیر شد", "Too late"),
+                &OrderState::Expired.describe(lang),
             )
             .into_response()
         }
@@ -265,14 +422,30 @@ async fn callback(State(shop): State<AppState>, RawQuery(query): RawQuery) -> Re
             // the verify went out but its answer was lost: the next callback (or a job calling
             // get_transaction_info) settles it; never deliver on a guess
             StatusCode::SERVICE_UNAVAILABLE,
-            page("Checking your payment", "<p id=\"result\">unknown</p>"),
+            outcome(
+                lang,
+                "unknown",
+                lang.t("در حال بررسی پرداخت", "Checking your payment"),
+                lang.t(
+                    "نتیجه هنوز روشن نیست؛ چند دقیقهٔ دیگر این صفحه را دوباره باز کنید.",
+                    "The result is not known yet; open this page again in a few minutes.",
+                ),
+            ),
         )
             .into_response(),
         Err(e) => {
             tracing_free_log(&format!("verify failed: {e}"));
             (
                 StatusCode::BAD_GATEWAY,
-                page("Payment not confirmed", "<p id=\"result\">error</p>"),
+                outcome(
+                    lang,
+                    "error",
+                    lang.t("پرداخت تأیید نشد", "Payment not confirmed"),
+                    lang.t(
+                        "اگر مبلغی کم شده باشد، تا ۷۲ ساعت به کارت شما برمی‌گردد.",
+                        "If money left your card, it comes back within 72 hours.",
+                    ),
+                ),
             )
                 .into_response()
         }
@@ -305,22 +478,32 @@ fn app(shop: AppState) -> Router {
 struct Args {
     serve: bool,
     listen: Option<SocketAddr>,
+    lang: Lang,
 }
 
 fn args() -> BoxResult<Args> {
     let mut out = Args {
         serve: false,
         listen: None,
+        lang: Lang::Fa,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--serve" => out.serve = true,
             "--listen" => out.listen = Some(it.next().ok_or("--listen needs HOST:PORT")?.parse()?),
+            "--lang" => {
+                out.lang = match it.next().as_deref() {
+                    Some("fa") => Lang::Fa,
+                    Some("en") => Lang::En,
+                    _ => return Err("--lang needs fa or en".into()),
+                }
+            }
             other => {
-                return Err(
-                    format!("unknown argument {other} (use --serve, --listen HOST:PORT)").into(),
-                );
+                return Err(format!(
+                    "unknown argument {other} (use --serve, --listen HOST:PORT, --lang fa|en)"
+                )
+                .into());
             }
         }
     }
@@ -354,7 +537,7 @@ async fn buy(
         .unwrap_or_default()
         .to_owned();
     ensure(
-        html.contains("250,000"),
+        html.contains(&format!("data-rial=\"{BOOK_PRICE}\"")),
         "the pay page does not show the amount",
     )?;
     // click the button: the gateway redirects the browser to the shop's callback
@@ -385,7 +568,7 @@ async fn walk(http: &reqwest::Client, shop: &Shop, shop_url: &str) -> BoxResult<
     // 1. a paid order
     let (landed, token) = buy(http, shop_url, "pay-form").await?;
     ensure(
-        landed.contains("<p id=\"result\">paid "),
+        landed.contains("data-result=\"paid\""),
         format!("the paid order did not end on the thank-you page: {landed}"),
     )?;
     let order = order_of(shop, &token)?;
@@ -393,7 +576,12 @@ async fn walk(http: &reqwest::Client, shop: &Shop, shop_url: &str) -> BoxResult<
         matches!(order.state, OrderState::Paid { .. }) && order.deliveries == 1,
         format!("order after payment: {order:?}"),
     )?;
-    println!("order {} paid and verified: {:?}", order.id, order.state);
+    println!(
+        "order {}: {} — {}",
+        order.id,
+        shop.lang.money(order.amount),
+        order.state.describe(shop.lang)
+    );
 
     // 2. the buyer reloads the callback page: no second verify, no second delivery
     let reload = http
@@ -405,7 +593,7 @@ async fn walk(http: &reqwest::Client, shop: &Shop, shop_url: &str) -> BoxResult<
         .text()
         .await?;
     ensure(
-        reload.contains("already-paid"),
+        reload.contains("data-result=\"already-paid\""),
         "a reloaded callback was not recognised",
     )?;
     ensure(
@@ -422,7 +610,7 @@ async fn walk(http: &reqwest::Client, shop: &Shop, shop_url: &str) -> BoxResult<
     // 3. a cancelled order: never verified, never delivered
     let (landed, token) = buy(http, shop_url, "cancel-form").await?;
     ensure(
-        landed.contains("cancelled"),
+        landed.contains("data-result=\"cancelled\""),
         "the cancelled order did not say so",
     )?;
     let order = order_of(shop, &token)?;
@@ -430,7 +618,24 @@ async fn walk(http: &reqwest::Client, shop: &Shop, shop_url: &str) -> BoxResult<
         order.state == OrderState::Cancelled && order.deliveries == 0,
         format!("order after cancel: {order:?}"),
     )?;
-    println!("order {} cancelled by the buyer", order.id);
+    println!(
+        "order {}: {} — {}",
+        order.id,
+        shop.lang.money(order.amount),
+        order.state.describe(shop.lang)
+    );
+
+    // the front page lists both orders for people: amounts grouped with their unit, states
+    // in words (no Rust Debug output)
+    let front = http.get(shop_url).send().await?.text().await?;
+    let price = shop.lang.money(Rial::new(BOOK_PRICE));
+    ensure(
+        front.matches(price.as_str()).count() >= 3
+            && front.contains(&OrderState::Cancelled.describe(shop.lang))
+            && !front.contains("Paid {")
+            && !front.contains("Cancelled<"),
+        format!("the front page does not list the orders for people: {front}"),
+    )?;
 
     // 4. a forged callback for a token the shop never issued
     let forged = http
@@ -461,6 +666,7 @@ async fn main() -> BoxResult<()> {
     let shop_url = format!("http://{}", listener.local_addr()?);
     let shop = Arc::new(Shop {
         vandar: Vandar::new(env.config().build()?)?,
+        lang: args.lang,
         api_key: ApiKey::from(env.credentials.ipg_api_key.clone()),
         public_url: shop_url.clone(),
         orders: Mutex::new(HashMap::new()),
