@@ -44,12 +44,14 @@
 //! * a refusal: `Rejected`, not final: a newer generation in the store ends it;
 //! * a lost answer: `Uncertain`;
 //! * the store lost its data: the next replica that looks writes back the record it holds
-//!   (a lease or send of another holder as `Uncertain`, as it may have been sent; a `Ready`
-//!   record with no refresh before one send deadline, so that a send whose marker was lost
-//!   settles first); a seeded pair from configuration never replaces a newer generation. The
-//!   one case no store can cover: the data is lost *and* the replica that sent the refresh dies
-//!   before settling; the refresh token may then be sent once more and refused, and one
-//!   install of a new pair recovers;
+//!   (a send of another holder as `Uncertain`, as it may have been sent; a `Ready` record or a
+//!   lease with no refresh before one send deadline, so that a send whose marker was lost
+//!   settles first); a seeded pair from configuration never replaces a newer generation. What
+//!   no store can cover, and the model check shows: the data is lost *and* the replica that
+//!   sent a refresh dies before settling (or is paused between its last deadline check and the
+//!   send for longer than a send deadline); the refresh token may then be sent once more and
+//!   Vandar refuses it. A rotated pair that exists still wins (its generation is higher); if
+//!   none does, one install of a new pair recovers;
 //! * the store unreachable after a rotation: the holder keeps the new pair in memory, uses it,
 //!   and writes it until the store takes it.
 //!
@@ -194,11 +196,12 @@ pub fn first_load(
 }
 
 /// The record to write back when the store lost this replica's record (or holds an older
-/// generation): a lease or send of another holder becomes `Uncertain` (it may have been sent),
-/// and a `Ready` record (or this replica's own lease) comes back `Ready` but with no refresh
-/// before `now + timing.send`. The marker of a send that began after this replica last looked
-/// was lost with the data; waiting out a send's deadline lets such a holder settle first (a
-/// rotated pair, or `Uncertain` after a lost answer) before anyone may lease again.
+/// generation). A send of another holder becomes `Uncertain` (it may have been sent). A `Ready`
+/// record or a lease (nothing was sent under a lease, but its holder may have gone on to send
+/// after this replica last looked) comes back `Ready` with no refresh before
+/// `now + timing.send`: the marker of such a send was lost with the data, and waiting out a
+/// send's deadline lets its holder settle first (a rotated pair, or `Uncertain` after a lost
+/// answer) before anyone may lease again.
 pub fn restored(
     me: &str,
     cached: &TokenRecord,
@@ -206,17 +209,15 @@ pub fn restored(
     timing: Timing,
     revision: u64,
 ) -> TokenRecord {
-    let hold_off = |mut r: TokenRecord| {
-        let until = system_after(now, timing.send);
-        r.not_before = Some(r.not_before.map_or(until, |t| t.max(until)));
-        r
-    };
+    let _ = me;
     match &cached.phase {
-        Phase::Leased { holder, .. } if holder == me => {
-            hold_off(cached.with_phase(Phase::Ready, revision))
+        Phase::Ready | Phase::Leased { .. } => {
+            let mut r = cached.with_phase(Phase::Ready, revision);
+            let until = system_after(now, timing.send);
+            r.not_before = Some(r.not_before.map_or(until, |t| t.max(until)));
+            r
         }
-        Phase::Ready => hold_off(cached.with_phase(Phase::Ready, revision)),
-        Phase::Leased { holder, .. } | Phase::Sending { holder, .. } => cached.with_phase(
+        Phase::Sending { holder, .. } => cached.with_phase(
             Phase::Uncertain {
                 holder: holder.clone(),
             },
