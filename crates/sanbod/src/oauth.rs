@@ -508,6 +508,16 @@ impl BearerSource for KeySource {
                 })
         })
     }
+
+    fn identity(&self) -> String {
+        // One budget per token: the grant, provider, scopes and user name the token, so two
+        // clients for one user share it and another user never does.
+        format!(
+            "sanbod|{}|user={}",
+            self.key.describe(),
+            self.key.user.as_deref().unwrap_or("-")
+        )
+    }
 }
 
 /// Where the bank sends the user after consent: `redirect_uri?code=..&state=..`.

@@ -58,7 +58,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use vandar::{ApiKey, Secret, TokenPair, TokenStore, TokenStoreError};
-use vandar_runtime::StoreFuture;
+use vandar_runtime::{Snapshot, StoreFuture, Swap, TokenRecord};
 
 use crate::error::CliError;
 
@@ -539,7 +539,7 @@ fn private_file(path: &Path) -> std::io::Result<fs::File> {
 /// The runtime's token store: starts with the resolved pair and writes every rotated pair back
 /// to the secrets file (with `rotated_from_env` when the first pair came from the environment).
 pub struct FileTokenStore {
-    pair: Mutex<TokenPair>,
+    record: Mutex<Option<TokenRecord>>,
     file: Option<SecretsFile>,
     rotated_from_env: Option<String>,
     saved: Arc<Mutex<Option<String>>>,
@@ -561,7 +561,7 @@ impl FileTokenStore {
         rotated_from_env: Option<String>,
     ) -> Self {
         FileTokenStore {
-            pair: Mutex::new(pair),
+            record: Mutex::new(Some(TokenRecord::seed(pair))),
             file,
             rotated_from_env,
             saved: Arc::new(Mutex::new(None)),
@@ -572,21 +572,10 @@ impl FileTokenStore {
     pub fn saved_to(&self) -> Arc<Mutex<Option<String>>> {
         self.saved.clone()
     }
-}
 
-impl TokenStore for FileTokenStore {
-    fn load(&self) -> StoreFuture<'_, Option<TokenPair>> {
-        let pair = self
-            .pair
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        Box::pin(async move { Ok(Some(pair)) })
-    }
-
-    fn save<'a>(&'a self, pair: &'a TokenPair) -> StoreFuture<'a, ()> {
-        *self.pair.lock().unwrap_or_else(PoisonError::into_inner) = pair.clone();
-        let result = match &self.file {
+    /// Write a new pair to the secrets file (or note that it lives in memory only).
+    fn persist(&self, pair: &TokenPair) -> Result<(), TokenStoreError> {
+        match &self.file {
             None => {
                 *self.saved.lock().unwrap_or_else(PoisonError::into_inner) =
                     Some("memory only (in-process sandbox)".into());
@@ -616,7 +605,38 @@ impl TokenStore for FileTokenStore {
                 })
                 // The message names the file, never a token.
                 .map_err(|e| TokenStoreError::new(e.to_string())),
-        };
+        }
+    }
+}
+
+impl TokenStore for FileTokenStore {
+    fn load(&self) -> StoreFuture<'_, Snapshot> {
+        let record = self
+            .record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        Box::pin(async move { Ok(Snapshot { record, now: None }) })
+    }
+
+    fn swap<'a>(&'a self, expected: Option<u64>, record: &'a TokenRecord) -> StoreFuture<'a, Swap> {
+        let result = (|| {
+            let mut held = self.record.lock().unwrap_or_else(PoisonError::into_inner);
+            if held.as_ref().map(|r| r.revision) != expected {
+                return Ok(Swap::Conflict(Snapshot {
+                    record: held.clone(),
+                    now: None,
+                }));
+            }
+            // A new pair goes to the file before it counts as stored: the old refresh token
+            // no longer works once Vandar rotated it.
+            let new_pair = held.as_ref().is_none_or(|r| r.pair != record.pair);
+            if new_pair {
+                self.persist(&record.pair)?;
+            }
+            *held = Some(record.clone());
+            Ok(Swap::Done { now: None })
+        })();
         Box::pin(async move { result })
     }
 }

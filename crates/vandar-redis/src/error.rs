@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use vandar_runtime::{SharedLimiterError, TokenStoreError};
+use vandar_runtime::SharedLimiterError;
+use vandar_runtime::token::TokenStoreError;
 
 /// What went wrong with Redis. No variant carries a token or the Redis URL.
 ///
@@ -19,9 +20,10 @@ pub enum RedisError {
         /// Why (the URL itself is not repeated: it may carry a password).
         reason: String,
     },
-    /// [`RedisConnection::open`](crate::RedisConnection::open) was called outside a tokio
-    /// runtime (the connection runs a background task on it).
-    #[error("a redis connection must be opened inside a tokio runtime")]
+    /// [`RedisConnection::open`](crate::RedisConnection::open) or
+    /// [`RedisRateLimiter::new`](crate::RedisRateLimiter::new) was called outside a tokio
+    /// runtime (they run a background task on it).
+    #[error("a redis connection or rate limiter must be made inside a tokio runtime")]
     NoRuntime,
     /// The namespace is empty, too long, or has characters other than `A-Z a-z 0-9 _ - . :`.
     #[error(
@@ -62,13 +64,37 @@ pub enum RedisError {
         /// Which value.
         what: &'static str,
     },
-    /// Another process held the token refresh lease for the whole wait.
+    /// The account given to a store or limiter is malformed.
+    #[error("invalid Vandar account for redis keys: {reason}")]
+    InvalidAccount {
+        /// Why.
+        reason: String,
+    },
+    /// The sealing key is malformed (its material is never repeated).
+    #[error("invalid sealing key: {reason}")]
+    InvalidSealingKey {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The stored token record is sealed with a key this process does not have.
     #[error(
-        "waited {waited:?} for another process to finish refreshing the token pair; its lease has not ended"
+        "the token record in redis is sealed with the key named `{stored}`, but this process has {}; configure the key `{stored}` (or install a new pair with `Runtime::set_token_pair` / `vandar token set`)",
+        configured.as_ref().map_or_else(|| "no sealing key".to_owned(), |k| format!("the key `{k}`"))
     )]
-    LeaseWait {
-        /// How long this process waited.
-        waited: Duration,
+    SealedWithAnotherKey {
+        /// The name of the key the record was sealed with.
+        stored: String,
+        /// The name of this process's key, if any.
+        configured: Option<String>,
+    },
+    /// The stored token record did not open with the key of its name: other key material
+    /// under the same name, or the record was altered.
+    #[error(
+        "the token record in redis did not open with the sealing key `{key}`: the key material differs from the one that sealed it, or the record was altered"
+    )]
+    Unseal {
+        /// The key's name.
+        key: String,
     },
 }
 
@@ -82,7 +108,7 @@ impl RedisError {
 
 impl From<RedisError> for TokenStoreError {
     fn from(e: RedisError) -> Self {
-        TokenStoreError::from_source(e)
+        TokenStoreError::from_source(e.to_string(), e)
     }
 }
 

@@ -1,79 +1,74 @@
 //! Many replicas, one Vandar token pair, one rate budget: coordination through Redis.
 //!
 //! A business that runs its backend as several processes shares one Vandar token pair and
-//! one rate budget between them. Vandar rotates **both** tokens on every refresh, so two
-//! processes refreshing with the same refresh token lock one of them out until a new pair is
-//! issued in the dashboard; and the documented limits (30 POST and 100 other requests per
-//! 3 s) are per credential, not per process. This crate provides:
+//! one rate budget between them. Vandar rotates **both** tokens on every refresh and a
+//! refresh token works once, so the replicas must agree on who refreshes; and the documented
+//! limits (30 POST and 100 other requests per 3 s) are per credential, not per process. This
+//! crate provides:
 //!
-//! * [`RedisTokenStore`]: the pair in Redis, with a **refresh lease**. Of N processes holding
-//!   an expiring pair exactly one refreshes; the others wait for it and take the pair it
-//!   stored. A holder that dies loses the lease when it expires (the runtime's total timeout
-//!   plus a slack), and another process refreshes. The new pair replaces the stored one only
-//!   if that is still the pair that was refreshed (compare-and-set), so a slow holder never
-//!   overwrites a newer pair. A refresh token whose refresh was refused, or whose answer was
-//!   lost, is marked spent, so no other process sends it again.
+//! * [`RedisTokenStore`]: the runtime's token record ([`vandar_runtime::token::TokenRecord`])
+//!   in Redis, as the [`TokenStore`](vandar_runtime::token::TokenStore) of the runtime's
+//!   protocol: a compare-and-swap register whose clock is Redis's `TIME`. Optionally sealed
+//!   with a [`SealingKey`].
 //! * [`RedisRateLimiter`]: the rate budget in Redis, GCRA in one atomic Lua script per request,
 //!   keyed per credential ([`vandar_runtime::LimiterKey`]) and method class, so the sum over
-//!   every process stays within the limits with the local limiter's safety margin.
+//!   every process stays within the limits with the local limiter's safety margin; its
+//!   fallback while Redis is down divides the limits by the live replicas (heartbeats).
 //!
-//! Both share one [`RedisConnection`] (the `redis` crate's multiplexed `ConnectionManager`
-//! on tokio: one socket per process, reconnected in the background; every command has a
-//! timeout).
+//! Both share one [`RedisConnection`]: one server (`redis://`, `rediss://` over rustls), a
+//! master found through Sentinel, or a Cluster (see [`RedisConnectionBuilder::url`]); every
+//! command has a timeout.
 //!
-//! # The protocol
+//! # The protocol, and what Redis adds
 //!
-//! Every step is one Lua script, so it is atomic on the Redis server:
+//! The token protocol (states, who may send a refresh token and when, what each failure
+//! leaves behind) is written once, in the runtime: see [`vandar_runtime::token::protocol`].
+//! A store only makes `swap` atomic and reports its clock. Redis adds:
 //!
-//! * **Begin** (`begin_refresh`): if the stored pair's refresh-token fingerprint (128 bits of
-//!   SHA-256) differs from the caller's, hand the stored pair back (`Newer`); if the caller's
-//!   refresh token is marked spent, say so (`Spent`); else `SET lease <random id> NX PX
-//!   <total timeout + slack>`: granted, or the caller polls (every 25 ms, jittered) until the
-//!   holder finishes, the lease expires, or its own wait (the total timeout) ends
-//!   ([`RedisError::LeaseWait`]).
-//! * **Finish** (`finish_refresh`): compare-and-set: replace the pair only if the stored
-//!   fingerprint is still the refreshed one (or nothing is stored), else return the stored,
-//!   newer pair; delete the lease only if it still holds this holder's id.
-//! * **Abandon** (`abandon_refresh`): delete the lease if it is this holder's; after a
-//!   rejection or a lost answer, mark the refresh token's fingerprint spent.
-//! * **Rate limit**: GCRA with reservation on the server's `TIME` (see
-//!   [`RedisRateLimiter`]); a 429's pause is a shared key every reservation respects.
+//! * **Atomicity**: `swap` is one Lua script: it compares the hash's `rev` field with the
+//!   expected revision (an absent key when none is expected), writes `rev` and `blob`
+//!   together, and returns `TIME`; on a conflict it returns the stored `rev`/`blob` and `TIME`
+//!   instead. `load` is one script too (the record and `TIME`). A script runs whole or not at
+//!   all, so a replica that dies mid-call leaves either the old record or the new one.
+//! * **One clock**: every expiry, lease and send deadline is compared with Redis's `TIME`,
+//!   never with a replica's own clock.
+//! * **Key separation**: keys are derived from your namespace *and* the [`Account`] (business
+//!   slug plus a SHA-256 fingerprint of the API base URL), so two accounts, or staging and
+//!   production, given one namespace never share a pair or a budget. Every key of a script
+//!   shares one Cluster hash tag.
+//! * **Sealing** (optional): the record is sealed with XChaCha20-Poly1305, a fresh random
+//!   nonce per write, the revision and the key's name as associated data; a record sealed
+//!   with another key is [`RedisError::SealedWithAnotherKey`], never garbage.
 //!
 //! # When Redis is down
 //!
-//! * Calls with a valid access token keep working: the runtime holds the pair in memory and
-//!   only asks the store when a refresh is due.
-//! * A refresh fails closed: without the lease nothing is sent, and the call fails with
-//!   `Error::Auth(AuthError::Store { .. })`, whose text names the [`RedisError`] (connection
-//!   loss is [`RedisError::Unavailable`] or [`RedisError::Timeout`]). While the access token is
-//!   still valid (a refresh is due an hour ahead), calls keep using it.
-//! * If Redis fails after a refresh was sent, the new pair is kept in memory (the only copy)
-//!   and used; it is not sent again. Other processes find the old pair when Redis is back and
-//!   their refresh is refused: store the pair again with `Runtime::set_token_pair`.
-//! * The rate limiter falls back to the runtime's local limiter, which knows what this
-//!   process sent, with the limits divided by [`RedisRateLimiter::with_replicas`]. It asks
-//!   Redis again for the next request (after a failure, at most every 500 ms).
-//! * Nothing is ever sent twice because Redis failed: no Redis failure leads to a retry.
+//! * Calls with a valid access token keep working: the runtime holds the record in memory.
+//! * A refresh needs the store (the "about to send" marker is a `swap`): without Redis
+//!   nothing is sent, and a call that needs a refresh fails with
+//!   `Error::Auth(AuthError::Store { .. })`, whose text names the [`RedisError`].
+//! * The rate limiter falls back to the runtime's local limiter with the limits divided by
+//!   the replicas last counted ([`RedisRateLimiter::replicas`]).
+//! * Redis then holds the only copy of each rotated pair: keep its persistence on (AOF).
+//!   If it loses its data anyway, the runtime writes back the newest record a replica holds.
 //!
 //! # Example
 //!
 //! (With the facade: `vandar::redis::..`, feature `redis`.)
 //!
 //! ```no_run
-//! use vandar_redis::{RedisConnection, RedisRateLimiter, RedisTokenStore};
-//! use vandar_runtime::{Config, Runtime, TokenPair};
+//! use vandar_redis::{Account, RedisConnection, RedisRateLimiter, RedisTokenStore, SealingKey};
+//! use vandar_runtime::{Config, Runtime};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let redis = RedisConnection::open("redis://127.0.0.1:6379")?;
-//! let store = RedisTokenStore::new(redis.clone(), "my-shop")?;
-//! // First deployment only: the dashboard-issued pair (kept if one is stored already).
-//! store
-//!     .seed(&TokenPair::issued_at("access", "refresh", std::time::SystemTime::now()))
-//!     .await?;
+//! // redis://, rediss://, redis+sentinel://s1:26379,s2:26379/mymaster, redis+cluster://n1,n2
+//! let redis = RedisConnection::open(&std::env::var("REDIS_URL")?)?;
+//! let account = Account::production("my-business")?;
+//! let store = RedisTokenStore::new(redis.clone(), "shop-backend", &account)?
+//!     .with_sealing_key(SealingKey::from_base64("2026-12", &std::env::var("TOKEN_SEAL_KEY")?)?);
 //! let runtime = Runtime::new(
 //!     Config::builder()
 //!         .token_store(store)
-//!         .shared_rate_limiter(RedisRateLimiter::new(redis, "my-shop")?.with_replicas(4))
+//!         .shared_rate_limiter(RedisRateLimiter::new(redis, "shop-backend", &account)?)
 //!         .build()?,
 //! )?;
 //! # let _ = runtime;
@@ -85,11 +80,15 @@
 
 mod conn;
 mod error;
+mod keys;
 mod limiter;
 mod scripts;
+mod seal;
 mod store;
 
-pub use conn::{RedisConnection, RedisOptions};
+pub use conn::{RedisConnection, RedisConnectionBuilder, RedisOptions};
 pub use error::RedisError;
+pub use keys::{Account, PRODUCTION_BASE_URL};
 pub use limiter::RedisRateLimiter;
+pub use seal::SealingKey;
 pub use store::RedisTokenStore;

@@ -1,6 +1,8 @@
 //! The rate budget in Redis: GCRA in one Lua script per request, on the Redis server's clock.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use vandar_runtime::{
@@ -10,8 +12,8 @@ use vandar_runtime::{
 
 use crate::conn::RedisConnection;
 use crate::error::RedisError;
+use crate::keys::{Account, scope};
 use crate::scripts;
-use crate::store::check_namespace;
 
 /// A rate budget shared by every process of one Vandar account: implements the runtime's
 /// [`SharedRateLimiter`] with GCRA in Redis. Install it with
@@ -26,27 +28,43 @@ use crate::store::check_namespace;
 /// slot atomically and sleeps until it (no polling); the Redis server's `TIME` is the one clock,
 /// so the replicas' clocks do not matter.
 ///
-/// Keys: `vandar:{<ns>:<credential key>}:post`, `...:other` (the theoretical arrival time, µs)
-/// and `...:pause` (a 429's pause, shared by every replica). The credential key is the
-/// runtime's [`LimiterKey::hex`], a SHA-256 digest, never the credential.
+/// Keys (`<scope>` is `<namespace>:<business>.<fingerprint>`, see [`Account`]):
+/// `vandar:{<scope>:<credential key>}:post`, `...:other` (the theoretical arrival time, µs),
+/// `...:pause` (a 429's pause, shared by every replica), and `vandar:{<scope>}:replicas`
+/// (the live replicas' heartbeats). The credential key is the runtime's [`LimiterKey::hex`],
+/// a SHA-256 digest, never the credential.
 ///
 /// While Redis fails, the runtime falls back to its local limiter with
 /// [`fallback_limits`](SharedRateLimiter::fallback_limits): the configured limits divided by
-/// [`with_replicas`](Self::with_replicas) (default 1).
+/// the number of live replicas. Each limiter writes a heartbeat (every second, ended after
+/// 3 s, see [`with_heartbeat`](Self::with_heartbeat)) and counts the live ones; while Redis is
+/// down the last count is used. [`with_replicas`](Self::with_replicas) fixes the count
+/// instead.
+///
+/// `Debug` shows the key scope and the settings.
 #[derive(Clone)]
 pub struct RedisRateLimiter {
     conn: RedisConnection,
-    namespace: String,
+    scope: String,
     burst: u32,
-    replicas: u32,
+    /// A count set by the application, used instead of the live one.
+    fixed: Option<u32>,
+    /// This replica's heartbeat (written even with a fixed count, so others count it).
+    beat: Arc<Heartbeat>,
+}
+
+/// One replica's heartbeat: the live count last seen. Its task holds a weak reference and
+/// ends (removing this replica's beat) at the first tick after the last clone is dropped.
+struct Heartbeat {
+    live: AtomicU32,
 }
 
 impl fmt::Debug for RedisRateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisRateLimiter")
-            .field("namespace", &self.namespace)
+            .field("scope", &self.scope)
             .field("burst", &self.burst)
-            .field("replicas", &self.replicas)
+            .field("replicas", &self.replicas())
             .finish_non_exhaustive()
     }
 }
@@ -72,16 +90,27 @@ pub(crate) fn gcra(limit: &RateLimit, burst: u32) -> (u64, u64) {
     (interval, tolerance)
 }
 
+/// The default heartbeat: every second, ended after 3 s.
+const BEAT: Duration = Duration::from_secs(1);
+const BEAT_TTL: Duration = Duration::from_secs(3);
+
 impl RedisRateLimiter {
-    /// The limiter of the Vandar account named `namespace` (1 to 64 of
-    /// `A-Z a-z 0-9 _ - . :`).
-    pub fn new(conn: RedisConnection, namespace: &str) -> Result<Self, RedisError> {
-        check_namespace(namespace)?;
+    /// The limiter of `account` (see [`Account`]) in the namespace `namespace` (1 to 64 of
+    /// `A-Z a-z 0-9 _ - . :`). Starts this replica's heartbeat (call it inside a tokio
+    /// runtime, as [`RedisConnection::open`]); it stops when the last clone is dropped.
+    pub fn new(
+        conn: RedisConnection,
+        namespace: &str,
+        account: &Account,
+    ) -> Result<Self, RedisError> {
+        let scope = scope(namespace, account)?;
+        let beat = start_heartbeat(conn.clone(), &scope, BEAT, BEAT_TTL)?;
         Ok(Self {
             conn,
-            namespace: namespace.to_owned(),
+            scope,
             burst: 1,
-            replicas: 1,
+            fixed: None,
+            beat,
         })
     }
 
@@ -92,16 +121,33 @@ impl RedisRateLimiter {
         self
     }
 
-    /// How many processes share the budget, for the fallback while Redis fails: each then
-    /// keeps to `1/replicas` of the limits (default 1: each keeps to the whole limits, so
-    /// the sum may exceed them until Redis is back; a 429 is still honoured).
+    /// A fixed number of processes sharing the budget, for the fallback while Redis fails
+    /// (each then keeps to `1/replicas` of the limits), instead of the live count. This
+    /// replica still writes its heartbeat, so the others count it.
     pub fn with_replicas(mut self, replicas: u32) -> Self {
-        self.replicas = replicas.max(1);
+        self.fixed = Some(replicas.max(1));
         self
     }
 
+    /// Beat every `every`, the beat ending after `ttl` (default 1 s and 3 s): a replica that
+    /// stops (or dies) is no longer counted after at most `ttl`. Restarts the heartbeat.
+    pub fn with_heartbeat(mut self, every: Duration, ttl: Duration) -> Result<Self, RedisError> {
+        let every = every.max(Duration::from_millis(10));
+        let ttl = ttl.max(every + Duration::from_millis(1));
+        self.beat = start_heartbeat(self.conn.clone(), &self.scope, every, ttl)?;
+        Ok(self)
+    }
+
+    /// The replica count the fallback divides by now: the fixed one, or the live
+    /// heartbeats last counted (at least 1).
+    pub fn replicas(&self) -> u32 {
+        self.fixed
+            .unwrap_or_else(|| self.beat.live.load(Ordering::Relaxed))
+            .max(1)
+    }
+
     fn key(&self, key: LimiterKey, what: &str) -> String {
-        format!("vandar:{{{}:{}}}:{what}", self.namespace, key.hex())
+        format!("{}:{}}}:{what}", self.scope, key.hex())
     }
 
     /// Reserve a slot (see [`SharedRateLimiter::acquire`]).
@@ -144,6 +190,60 @@ impl RedisRateLimiter {
     }
 }
 
+/// Beat once now and then every `every` in a task that ends with the returned
+/// [`Heartbeat`]; the live count lands in it. Needs a tokio runtime.
+fn start_heartbeat(
+    conn: RedisConnection,
+    scope: &str,
+    every: Duration,
+    ttl: Duration,
+) -> Result<Arc<Heartbeat>, RedisError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
+    let key = format!("{scope}}}:replicas");
+    let id = uuid::Uuid::new_v4().to_string();
+    let ttl_ms = ttl.as_millis().max(1).to_string();
+    Ok(Arc::new_cyclic(|me: &Weak<Heartbeat>| {
+        let me = me.clone();
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let answer: Result<i64, RedisError> = conn
+                    .run("replica heartbeat", |mut c| {
+                        let mut inv = scripts::HEARTBEAT.prepare_invoke();
+                        inv.key(&key).arg(&id).arg(&ttl_ms);
+                        async move { inv.invoke_async(&mut c).await }
+                    })
+                    .await;
+                let Some(beat) = me.upgrade() else { break };
+                match answer {
+                    Ok(n) => {
+                        let n = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+                        if beat.live.swap(n, Ordering::Relaxed) != n {
+                            tracing::debug!(replicas = n, "live replicas sharing the rate budget");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "replica heartbeat failed; keeping the last count")
+                    }
+                }
+            }
+            // Leaving: others stop counting this replica at once (best effort).
+            let _ = conn
+                .run("replica leave", |mut c| {
+                    let mut inv = scripts::LEAVE.prepare_invoke();
+                    inv.key(&key).arg(&id);
+                    async move { inv.invoke_async::<i64>(&mut c).await }
+                })
+                .await;
+        });
+        Heartbeat {
+            live: AtomicU32::new(1),
+        }
+    }))
+}
+
 fn share(limit: RateLimit, replicas: u32) -> RateLimit {
     let max = (limit.max_requests() / replicas).max(1);
     let burst = (limit.burst() / replicas).clamp(1, max);
@@ -163,8 +263,8 @@ impl SharedRateLimiter for RedisRateLimiter {
 
     fn fallback_limits(&self, limits: &RateLimits) -> RateLimits {
         RateLimits {
-            post: limits.post.map(|l| share(l, self.replicas)),
-            other: limits.other.map(|l| share(l, self.replicas)),
+            post: limits.post.map(|l| share(l, self.replicas())),
+            other: limits.other.map(|l| share(l, self.replicas())),
         }
     }
 }

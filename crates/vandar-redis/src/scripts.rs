@@ -1,91 +1,71 @@
-//! The Lua scripts. Each runs atomically on the Redis server; together with the key layout
-//! (see the crate docs) they are the whole protocol between replicas.
+//! The Lua scripts. Each runs atomically on the Redis server and touches keys of one hash
+//! tag (one Cluster slot). The token protocol itself lives in the runtime
+//! (`vandar_runtime::token::protocol`); these only make its compare-and-swap atomic and give
+//! it Redis's clock.
 
 use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Take the refresh lease for the pair whose refresh-token fingerprint is `ARGV[1]`.
+/// The token record and the server's clock, in one atomic read.
 ///
-/// KEYS: pair hash, lease, spent marker. ARGV: fingerprint, lease id, lease ms.
-/// Returns `{"newer", pair}`, `{"spent", how}`, `{"granted", ""}` or `{"wait", pttl}`.
-pub(crate) static BEGIN_REFRESH: LazyLock<Script> = LazyLock::new(|| {
+/// KEYS: the record hash. Returns `{seconds, micros, rev | false, blob | false}`.
+pub(crate) static LOAD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-local stored = redis.call('HGET', KEYS[1], 'fp')
-if stored and stored ~= ARGV[1] then
-  return {'newer', redis.call('HGET', KEYS[1], 'pair') or ''}
-end
-local spent = redis.call('GET', KEYS[3])
-if spent then
-  local sep = string.find(spent, '|', 1, true)
-  if sep and string.sub(spent, 1, sep - 1) == ARGV[1] then
-    return {'spent', string.sub(spent, sep + 1)}
-  end
-end
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
-  return {'granted', ''}
-end
-return {'wait', tostring(redis.call('PTTL', KEYS[2]))}
+local t = redis.call('TIME')
+local got = redis.call('HMGET', KEYS[1], 'rev', 'blob')
+return {t[1], t[2], got[1], got[2]}
 "#,
     )
 });
 
-/// Compare-and-set after a refresh: store the new pair only if the stored one is still the
-/// refreshed one (or none); release the lease if this holder still has it.
+/// Compare-and-swap of the token record: write `rev` and `blob` only if the stored `rev` is
+/// `ARGV[1]` (`''`: only if no record is stored).
 ///
-/// KEYS: pair hash, lease, spent marker. ARGV: old fingerprint, lease id, new fingerprint,
-/// new pair. Returns `{"saved", ""}` or `{"newer", pair}`.
-pub(crate) static FINISH_REFRESH: LazyLock<Script> = LazyLock::new(|| {
+/// KEYS: the record hash. ARGV: expected rev (or `''`), new rev, new blob.
+/// Returns `{1, seconds, micros}` when written, else `{0, seconds, micros, rev | false,
+/// blob | false}` (what is stored).
+pub(crate) static SWAP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-local stored = redis.call('HGET', KEYS[1], 'fp')
-local result
-if (not stored) or stored == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'pair', ARGV[4])
-  redis.call('DEL', KEYS[3])
-  result = {'saved', ''}
-else
-  result = {'newer', redis.call('HGET', KEYS[1], 'pair') or ''}
+local t = redis.call('TIME')
+local got = redis.call('HMGET', KEYS[1], 'rev', 'blob')
+local cur = got[1]
+local matches
+if ARGV[1] == '' then matches = not cur else matches = (cur == ARGV[1]) end
+if matches then
+  redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'blob', ARGV[3])
+  return {1, t[1], t[2]}
 end
-if redis.call('GET', KEYS[2]) == ARGV[2] then
-  redis.call('DEL', KEYS[2])
-end
-return result
+return {0, t[1], t[2], cur, got[2]}
 "#,
     )
 });
 
-/// A failed refresh: mark the refresh token spent (unless `ARGV[3]` is empty), release the
-/// lease if this holder still has it.
+/// A heartbeat of one replica, and the number of live ones: the member's score is when its
+/// heartbeat ends (server clock, ms); ended ones are removed.
 ///
-/// KEYS: lease, spent marker. ARGV: lease id, fingerprint, how it was spent, marker ms.
-pub(crate) static ABANDON_REFRESH: LazyLock<Script> = LazyLock::new(|| {
+/// KEYS: the replicas sorted set. ARGV: member id, heartbeat ttl (ms). Returns the count.
+pub(crate) static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-if ARGV[3] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[2] .. '|' .. ARGV[3], 'PX', ARGV[4])
-end
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-end
-return 1
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return redis.call('ZCARD', KEYS[1])
 "#,
     )
 });
 
-/// Store a pair unconditionally (an application installing a new pair), or only when none
-/// is stored (`ARGV[3]` = "nx"). KEYS: pair hash, spent marker. ARGV: fingerprint, pair, mode.
-/// Returns 1 when stored.
-pub(crate) static SAVE: LazyLock<Script> = LazyLock::new(|| {
+/// A replica leaving: remove its heartbeat. KEYS: the replicas set. ARGV: member id.
+pub(crate) static LEAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-if ARGV[3] == 'nx' and redis.call('EXISTS', KEYS[1]) == 1 then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'pair', ARGV[2])
-redis.call('DEL', KEYS[2])
-return 1
+return redis.call('ZREM', KEYS[1], ARGV[1])
 "#,
     )
 });

@@ -1,390 +1,204 @@
-//! The token pair in Redis, with the refresh lease and compare-and-set.
+//! The token record in Redis: a compare-and-swap register on the server's clock.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
-use vandar_runtime::{
-    LeaseOutcome, LeaseTiming, LimiterKey, RefreshFailure, RefreshLease, SaveOutcome, StoreFuture,
-    TokenPair, TokenStore,
-};
+use redis::Value;
+use vandar_runtime::token::{Snapshot, StoreFuture, Swap, TokenRecord, TokenStore};
 
 use crate::conn::RedisConnection;
 use crate::error::RedisError;
+use crate::keys::{Account, scope};
 use crate::scripts;
+use crate::seal::{self, SealingKey};
 
-/// How long a spent refresh token stays marked (its lifetime: 10 days).
-const SPENT_FOR: Duration = vandar_runtime::REFRESH_TOKEN_LIFETIME;
-
-/// The Vandar token pair in Redis, shared by every process of one Vandar account, with a
-/// refresh lease so that exactly one of them refreshes an expiring pair (see the
-/// [crate docs](crate)).
+/// The Vandar token record in Redis, shared by every process of one Vandar account: the
+/// runtime's [`TokenStore`] (see the [crate docs](crate) for what Redis adds to the
+/// runtime's protocol).
 ///
-/// Keys (the namespace names the account; no key holds or derives from a token's text except
-/// through SHA-256):
-/// `vandar:{<ns>}:token_pair` (hash: `fp`, the refresh token's fingerprint, and `pair`, the
-/// pair as JSON), `vandar:{<ns>}:refresh_lease` (the holder's random id, with a TTL) and
-/// `vandar:{<ns>}:refresh_spent` (the fingerprint of a refresh token whose refresh failed
-/// for good).
+/// One hash, `vandar:{<namespace>:<business>.<fingerprint>}:token`, holds two fields: `rev`,
+/// the record's revision in decimal (what the compare-and-swap compares), and `blob`, the
+/// record ([`TokenRecord::to_bytes`]), sealed when a [`SealingKey`] is configured. No key
+/// name holds or derives from a token.
 ///
-/// `Debug` shows the namespace only.
+/// `Debug` shows the key and the sealing key's name only.
 #[derive(Clone)]
 pub struct RedisTokenStore {
     conn: RedisConnection,
-    namespace: String,
-    pair_key: String,
-    lease_key: String,
-    spent_key: String,
-    lease_slack: Duration,
-    poll: Duration,
+    key: String,
+    sealing: Option<SealingKey>,
 }
 
 impl fmt::Debug for RedisTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisTokenStore")
-            .field("namespace", &self.namespace)
-            .field("lease_slack", &self.lease_slack)
+            .field("key", &self.key)
+            .field("sealing", &self.sealing.as_ref().map(SealingKey::name))
             .finish_non_exhaustive()
     }
 }
 
-/// Check a namespace: 1 to 64 of `A-Z a-z 0-9 _ - . :`.
-pub(crate) fn check_namespace(namespace: &str) -> Result<(), RedisError> {
-    let ok = !namespace.is_empty()
-        && namespace.len() <= 64
-        && namespace
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
-    if ok {
-        Ok(())
-    } else {
-        Err(RedisError::InvalidNamespace {
-            namespace: namespace.chars().take(64).collect(),
-        })
-    }
-}
-
-/// The fingerprint of a refresh token: 128 bits of SHA-256, in hex.
-fn fingerprint(pair: &TokenPair) -> String {
-    LimiterKey::of("refresh_token", pair.refresh_token.expose()).hex()
-}
-
-fn nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
-fn encode(pair: &TokenPair) -> String {
-    json!({
-        "v": 1,
-        "access_token": pair.access_token.expose(),
-        "refresh_token": pair.refresh_token.expose(),
-        "access_expires_at_ns": nanos(pair.access_expires_at),
-        "refresh_expires_at_ns": nanos(pair.refresh_expires_at),
-    })
-    .to_string()
-}
-
-fn decode(text: &str) -> Result<TokenPair, RedisError> {
-    let corrupt = || RedisError::Corrupt { what: "token_pair" };
-    let v: Value = serde_json::from_str(text).map_err(|_| corrupt())?;
-    let s = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let t = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_u64)
-            .and_then(|ns| UNIX_EPOCH.checked_add(Duration::from_nanos(ns)))
+fn server_time(secs: &Value, micros: &Value) -> Result<SystemTime, RedisError> {
+    let n = |v: &Value| -> Option<u64> {
+        match v {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+            Value::SimpleString(s) => s.parse().ok(),
+            _ => None,
+        }
     };
-    Ok(TokenPair::new(
-        s("access_token").ok_or_else(corrupt)?,
-        s("refresh_token").ok_or_else(corrupt)?,
-        t("access_expires_at_ns").ok_or_else(corrupt)?,
-        t("refresh_expires_at_ns").ok_or_else(corrupt)?,
-    ))
-}
-
-fn failure_text(failure: RefreshFailure) -> String {
-    match failure {
-        RefreshFailure::Retryable => String::new(),
-        RefreshFailure::OutcomeUnknown => "unknown".into(),
-        RefreshFailure::Rejected { status } => format!("rejected:{status}"),
+    match (n(secs), n(micros)) {
+        (Some(s), Some(us)) => Ok(UNIX_EPOCH + Duration::from_secs(s) + Duration::from_micros(us)),
+        _ => Err(RedisError::Corrupt { what: "TIME" }),
     }
 }
 
-fn parse_failure(text: &str) -> RefreshFailure {
-    match text.strip_prefix("rejected:").map(str::parse::<u16>) {
-        Some(Ok(status)) => RefreshFailure::Rejected { status },
-        _ => RefreshFailure::OutcomeUnknown,
+fn bytes(v: &Value) -> Option<&[u8]> {
+    match v {
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.as_bytes()),
+        _ => None,
     }
 }
 
 impl RedisTokenStore {
-    /// The store of the Vandar account named `namespace` (1 to 64 of `A-Z a-z 0-9 _ - . :`;
-    /// give each account its own, never a token).
-    pub fn new(conn: RedisConnection, namespace: &str) -> Result<Self, RedisError> {
-        check_namespace(namespace)?;
-        let key = |what: &str| format!("vandar:{{{namespace}}}:{what}");
+    /// The store of `account` (see [`Account`]) in the namespace `namespace` (1 to 64 of
+    /// `A-Z a-z 0-9 _ - . :`; the deployment's name, never a token). Two accounts, or two
+    /// environments of one business, never share a record, whatever namespace they are
+    /// given.
+    pub fn new(
+        conn: RedisConnection,
+        namespace: &str,
+        account: &Account,
+    ) -> Result<Self, RedisError> {
         Ok(Self {
-            pair_key: key("token_pair"),
-            lease_key: key("refresh_lease"),
-            spent_key: key("refresh_spent"),
-            namespace: namespace.to_owned(),
+            key: format!("{}}}:token", scope(namespace, account)?),
             conn,
-            lease_slack: Duration::from_secs(1),
-            poll: Duration::from_millis(25),
+            sealing: None,
         })
     }
 
-    /// How much longer than the refresh may take the lease lasts (default 1 s): a holder
-    /// that dies mid-refresh blocks the others for the runtime's total timeout plus this.
-    pub fn with_lease_slack(mut self, slack: Duration) -> Self {
-        self.lease_slack = slack;
+    /// Seal the record with `key` before it is written (and open it after it is read). A
+    /// record sealed with another key is a [`RedisError::SealedWithAnotherKey`]; a record
+    /// written unsealed is still read (so sealing can be turned on) and sealed on the next
+    /// write.
+    pub fn with_sealing_key(mut self, key: SealingKey) -> Self {
+        self.sealing = Some(key);
         self
     }
 
-    /// The Redis key of the pair (a hash).
-    pub fn pair_key(&self) -> &str {
-        &self.pair_key
+    /// The Redis key of the record (a hash).
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
-    /// The Redis key of the refresh lease.
-    pub fn lease_key(&self) -> &str {
-        &self.lease_key
-    }
-
-    /// Store `pair` only if no pair is stored yet (the first deployment: every replica may
-    /// call it with the dashboard-issued pair; the first one wins, the rest keep the pair
-    /// already there, which may have been refreshed since). Returns whether it was stored.
-    pub async fn seed(&self, pair: &TokenPair) -> Result<bool, RedisError> {
-        self.store(pair, "nx").await
-    }
-
-    /// The stored pair, if any.
-    pub async fn get(&self) -> Result<Option<TokenPair>, RedisError> {
-        let text: Option<String> = self
-            .conn
-            .run("load token pair", |mut c| {
-                let key = self.pair_key.clone();
-                async move {
-                    redis::cmd("HGET")
-                        .arg(key)
-                        .arg("pair")
-                        .query_async(&mut c)
-                        .await
-                }
-            })
-            .await?;
-        text.as_deref().map(decode).transpose()
-    }
-
-    /// Replace the stored pair (e.g. one just issued in the dashboard); clears any spent
-    /// marker. The runtime calls it from `Runtime::set_token_pair`.
-    pub async fn put(&self, pair: &TokenPair) -> Result<(), RedisError> {
-        self.store(pair, "set").await.map(|_| ())
-    }
-
-    async fn store(&self, pair: &TokenPair, mode: &'static str) -> Result<bool, RedisError> {
-        let stored: i64 = self
-            .conn
-            .run("save token pair", |mut c| {
-                let mut inv = scripts::SAVE.prepare_invoke();
-                inv.key(&self.pair_key)
-                    .key(&self.spent_key)
-                    .arg(fingerprint(pair))
-                    .arg(encode(pair))
-                    .arg(mode);
-                async move { inv.invoke_async(&mut c).await }
-            })
-            .await?;
-        Ok(stored == 1)
-    }
-
-    /// Take the lease, waiting while another process holds it (see
-    /// [`TokenStore::begin_refresh`]).
-    pub async fn lease(
-        &self,
-        current: &TokenPair,
-        timing: LeaseTiming,
-    ) -> Result<LeaseOutcome, RedisError> {
-        let started = tokio::time::Instant::now();
-        let fp = fingerprint(current);
-        let id = uuid::Uuid::new_v4().to_string();
-        let hold = timing.hold.saturating_add(self.lease_slack);
-        let hold_ms = hold.as_millis().max(1).to_string();
-        let mut announced = false;
-        loop {
-            let (what, detail): (String, String) = self
-                .conn
-                .run("begin token refresh", |mut c| {
-                    let mut inv = scripts::BEGIN_REFRESH.prepare_invoke();
-                    inv.key(&self.pair_key)
-                        .key(&self.lease_key)
-                        .key(&self.spent_key)
-                        .arg(&fp)
-                        .arg(&id)
-                        .arg(&hold_ms);
-                    async move { inv.invoke_async(&mut c).await }
-                })
-                .await?;
-            match what.as_str() {
-                "granted" => {
-                    tracing::debug!(namespace = %self.namespace, "token refresh lease granted");
-                    return Ok(LeaseOutcome::Granted(RefreshLease::new(id)));
-                }
-                "newer" => return Ok(LeaseOutcome::Newer(decode(&detail)?)),
-                "spent" => return Ok(LeaseOutcome::Spent(parse_failure(&detail))),
-                "wait" => {
-                    let waited = started.elapsed();
-                    if waited >= timing.wait {
-                        return Err(RedisError::LeaseWait { waited });
-                    }
-                    if !announced {
-                        announced = true;
-                        tracing::info!(
-                            namespace = %self.namespace,
-                            "another process is refreshing the token pair; waiting for it"
-                        );
-                    }
-                    // The lease's remaining time, if Redis said; poll well before it ends.
-                    let left = detail
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|ms| *ms > 0)
-                        .map(|ms| Duration::from_millis(ms as u64))
-                        .unwrap_or(self.poll);
-                    let jitter = Duration::from_millis(fastrand::u64(0..=10));
-                    let nap = self
-                        .poll
-                        .min(left)
-                        .saturating_add(jitter)
-                        .min(timing.wait - waited);
-                    tokio::time::sleep(nap).await;
-                }
-                _ => {
-                    return Err(RedisError::Corrupt {
-                        what: "lease answer",
-                    });
-                }
-            }
+    fn encode(&self, record: &TokenRecord) -> Vec<u8> {
+        let plain = record.to_bytes();
+        match &self.sealing {
+            Some(k) => k.seal(record.revision, &plain),
+            None => plain,
         }
     }
 
-    /// Compare-and-set after a refresh (see [`TokenStore::finish_refresh`]).
-    pub async fn finish(
-        &self,
-        lease: &RefreshLease,
-        old: &TokenPair,
-        new: &TokenPair,
-    ) -> Result<SaveOutcome, RedisError> {
-        let (what, detail): (String, String) = self
+    fn decode(&self, rev: &Value, blob: &Value) -> Result<Option<TokenRecord>, RedisError> {
+        let corrupt = RedisError::Corrupt {
+            what: "token record",
+        };
+        let (rev, blob) = match (bytes(rev), bytes(blob)) {
+            (None, None) => return Ok(None),
+            (Some(r), Some(b)) => (r, b),
+            _ => return Err(corrupt),
+        };
+        let revision: u64 = std::str::from_utf8(rev)
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .ok_or(RedisError::Corrupt {
+                what: "token record",
+            })?;
+        let plain = seal::open(self.sealing.as_ref(), revision, blob)?;
+        let record = TokenRecord::from_bytes(&plain).map_err(|_| RedisError::Corrupt {
+            what: "token record",
+        })?;
+        if record.revision != revision {
+            return Err(corrupt);
+        }
+        Ok(Some(record))
+    }
+
+    /// The stored record, if any, and Redis's `TIME` (one script).
+    pub async fn get(&self) -> Result<Snapshot, RedisError> {
+        let answer: Vec<Value> = self
             .conn
-            .run("finish token refresh", |mut c| {
-                let mut inv = scripts::FINISH_REFRESH.prepare_invoke();
-                inv.key(&self.pair_key)
-                    .key(&self.lease_key)
-                    .key(&self.spent_key)
-                    .arg(fingerprint(old))
-                    .arg(lease.id())
-                    .arg(fingerprint(new))
-                    .arg(encode(new));
+            .run("load token record", |mut c| {
+                let mut inv = scripts::LOAD.prepare_invoke();
+                inv.key(&self.key);
                 async move { inv.invoke_async(&mut c).await }
             })
             .await?;
-        match what.as_str() {
-            "saved" => Ok(SaveOutcome::Saved),
-            "newer" => Ok(SaveOutcome::Newer(decode(&detail)?)),
+        let [secs, micros, rev, blob] = answer.as_slice() else {
+            return Err(RedisError::Corrupt {
+                what: "load answer",
+            });
+        };
+        Ok(Snapshot {
+            now: Some(server_time(secs, micros)?),
+            record: self.decode(rev, blob)?,
+        })
+    }
+
+    /// Write `record` if the stored revision is `expected` (`None`: only if none is stored),
+    /// atomically (one script), with Redis's `TIME`.
+    pub async fn compare_and_swap(
+        &self,
+        expected: Option<u64>,
+        record: &TokenRecord,
+    ) -> Result<Swap, RedisError> {
+        let blob = self.encode(record);
+        let answer: Vec<Value> = self
+            .conn
+            .run("swap token record", |mut c| {
+                let mut inv = scripts::SWAP.prepare_invoke();
+                inv.key(&self.key)
+                    .arg(expected.map(|r| r.to_string()).unwrap_or_default())
+                    .arg(record.revision.to_string())
+                    .arg(blob);
+                async move { inv.invoke_async(&mut c).await }
+            })
+            .await?;
+        match answer.as_slice() {
+            [Value::Int(1), secs, micros] => {
+                tracing::debug!(key = %self.key, generation = record.generation, "token record written");
+                Ok(Swap::Done {
+                    now: Some(server_time(secs, micros)?),
+                })
+            }
+            [Value::Int(0), secs, micros, rev, blob] => {
+                tracing::debug!(key = %self.key, "token record changed meanwhile; not written");
+                Ok(Swap::Conflict(Snapshot {
+                    now: Some(server_time(secs, micros)?),
+                    record: self.decode(rev, blob)?,
+                }))
+            }
             _ => Err(RedisError::Corrupt {
-                what: "finish answer",
+                what: "swap answer",
             }),
         }
-    }
-
-    /// Release the lease after a failed refresh (see [`TokenStore::abandon_refresh`]).
-    pub async fn abandon(
-        &self,
-        lease: &RefreshLease,
-        old: &TokenPair,
-        failure: RefreshFailure,
-    ) -> Result<(), RedisError> {
-        let _: i64 = self
-            .conn
-            .run("abandon token refresh", |mut c| {
-                let mut inv = scripts::ABANDON_REFRESH.prepare_invoke();
-                inv.key(&self.lease_key)
-                    .key(&self.spent_key)
-                    .arg(lease.id())
-                    .arg(fingerprint(old))
-                    .arg(failure_text(failure))
-                    .arg(SPENT_FOR.as_millis().to_string());
-                async move { inv.invoke_async(&mut c).await }
-            })
-            .await?;
-        Ok(())
     }
 }
 
 impl TokenStore for RedisTokenStore {
-    fn load(&self) -> StoreFuture<'_, Option<TokenPair>> {
+    fn load(&self) -> StoreFuture<'_, Snapshot> {
         Box::pin(async move { Ok(self.get().await?) })
     }
 
-    fn save<'a>(&'a self, pair: &'a TokenPair) -> StoreFuture<'a, ()> {
-        Box::pin(async move { Ok(self.put(pair).await?) })
-    }
-
-    fn begin_refresh<'a>(
-        &'a self,
-        current: &'a TokenPair,
-        timing: LeaseTiming,
-    ) -> StoreFuture<'a, LeaseOutcome> {
-        Box::pin(async move { Ok(self.lease(current, timing).await?) })
-    }
-
-    fn finish_refresh<'a>(
-        &'a self,
-        lease: &'a RefreshLease,
-        old: &'a TokenPair,
-        new: &'a TokenPair,
-    ) -> StoreFuture<'a, SaveOutcome> {
-        Box::pin(async move { Ok(self.finish(lease, old, new).await?) })
-    }
-
-    fn abandon_refresh<'a>(
-        &'a self,
-        lease: &'a RefreshLease,
-        old: &'a TokenPair,
-        failure: RefreshFailure,
-    ) -> StoreFuture<'a, ()> {
-        Box::pin(async move { Ok(self.abandon(lease, old, failure).await?) })
+    fn swap<'a>(&'a self, expected: Option<u64>, record: &'a TokenRecord) -> StoreFuture<'a, Swap> {
+        Box::pin(async move { Ok(self.compare_and_swap(expected, record).await?) })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pairs_round_trip_and_keys_hold_no_token() {
-        let pair = TokenPair::new(
-            "acc-SECRET",
-            "ref-SECRET",
-            UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789),
-            UNIX_EPOCH + Duration::from_millis(1_700_000_900_000),
-        );
-        assert_eq!(decode(&encode(&pair)).unwrap(), pair);
-        assert!(decode("{\"access_token\": \"x\"}").is_err());
-        let fp = fingerprint(&pair);
-        assert_eq!(fp.len(), 32);
-        assert!(!fp.contains("SECRET"));
-        assert_eq!(
-            parse_failure(&failure_text(RefreshFailure::OutcomeUnknown)),
-            RefreshFailure::OutcomeUnknown
-        );
-        assert_eq!(
-            parse_failure(&failure_text(RefreshFailure::Rejected { status: 401 })),
-            RefreshFailure::Rejected { status: 401 }
-        );
-    }
 
     #[test]
     fn opening_outside_a_runtime_is_an_error_not_a_panic() {
@@ -400,14 +214,22 @@ mod tests {
         assert!(matches!(err, RedisError::InvalidUrl { .. }), "{err:?}");
     }
 
-    #[test]
-    fn namespaces_are_checked() {
-        assert!(check_namespace("shop-1.prod:eu").is_ok());
-        for bad in ["", "a b", "x{y}", &"n".repeat(65)] {
-            assert!(matches!(
-                check_namespace(bad),
-                Err(RedisError::InvalidNamespace { .. })
-            ));
-        }
+    #[tokio::test]
+    async fn keys_name_the_namespace_and_the_account() {
+        let conn = RedisConnection::open("redis://127.0.0.1:1/").unwrap();
+        let prod = Account::production("shop").unwrap();
+        let s = RedisTokenStore::new(conn.clone(), "ns", &prod).unwrap();
+        assert_eq!(
+            s.key(),
+            format!("vandar:{{ns:shop.{}}}:token", prod.fingerprint())
+        );
+        let staging = Account::new("shop", "https://staging.example").unwrap();
+        assert_ne!(
+            RedisTokenStore::new(conn.clone(), "ns", &staging)
+                .unwrap()
+                .key(),
+            s.key()
+        );
+        assert!(RedisTokenStore::new(conn, "a b", &prod).is_err());
     }
 }

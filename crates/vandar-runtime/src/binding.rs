@@ -31,6 +31,8 @@ pub struct Binding {
     bases: Arc<[(&'static str, Box<str>)]>,
     /// The base the generated code builds its URLs on (see [`Binding::building_on`]).
     built_on: Option<Box<str>>,
+    /// Per-call overrides of this client's calls.
+    pub(crate) options: crate::intercept::CallOptions,
 }
 
 /// A per-client bearer credential.
@@ -79,6 +81,7 @@ impl Binding {
             paths: Arc::new(BTreeMap::new()),
             bases: bases.into(),
             built_on: None,
+            options: crate::intercept::CallOptions::default(),
         }
     }
 
@@ -168,6 +171,30 @@ impl Binding {
     pub fn with_bearer_source(mut self, source: Arc<dyn BearerSource>) -> Self {
         self.bearer = Some(BearerOverride::Source(source));
         self
+    }
+
+    /// The same binding, with `options` overriding the configuration's timeouts and retry
+    /// policy for its calls. A zero timeout or an invalid retry policy is refused.
+    pub fn with_call_options(
+        mut self,
+        options: crate::intercept::CallOptions,
+    ) -> Result<Self, Error> {
+        let zero = |d: Option<std::time::Duration>| d.is_some_and(|d| d.is_zero());
+        if zero(options.total_timeout) || zero(options.attempt_timeout) {
+            return Err(Error::Config(crate::error::ConfigError::Invalid(
+                "call options: timeouts must be greater than zero".into(),
+            )));
+        }
+        if let Some(retry) = &options.retry {
+            retry.validate().map_err(Error::Config)?;
+        }
+        self.options = options;
+        Ok(self)
+    }
+
+    /// The per-call overrides of this binding.
+    pub fn call_options(&self) -> &crate::intercept::CallOptions {
+        &self.options
     }
 
     /// Whether this binding carries its own bearer token or token source.
@@ -543,6 +570,10 @@ mod tests {
                     None => Ok(Secret::new(format!("source-{n}"))),
                 }
             })
+        }
+
+        fn identity(&self) -> String {
+            "counting".into()
         }
     }
 

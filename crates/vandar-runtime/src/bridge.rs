@@ -123,8 +123,16 @@ impl Binding {
                 "operation `{op}` has no route; regenerate with `cargo xtask gen`"
             ))
         })?;
+        // The call's total timeout starts now: the credential (a token refresh), the rate
+        // limiter and every attempt end by this deadline.
+        let deadline = crate::timeouts::instant_after(
+            tokio::time::Instant::now(),
+            self.options
+                .timeouts(self.runtime().config().timeouts())
+                .total,
+        );
         let body = self.prepare(&mut request, route)?;
-        let credential = self.credential(route, body.as_ref()).await?;
+        let credential = self.credential(route, body.as_ref(), deadline).await?;
         match &credential.header {
             Some(h) => {
                 request.headers_mut().insert(AUTHORIZATION, h.clone());
@@ -142,6 +150,9 @@ impl Binding {
                 .map(Bytes::copy_from_slice),
             query: request.url().query().map(str::to_owned),
             credential,
+            deadline,
+            gate: None,
+            options: self.options,
         };
         let span = tracing::info_span!(
             "vandar.request",
@@ -236,7 +247,11 @@ impl Binding {
             .route(op)
             .ok_or_else(|| Error::InvalidRequest(format!("no route `{op}`")))?;
         let body = self.prepare(request, route)?;
-        let credential = self.credential(route, body.as_ref()).await?;
+        let deadline = crate::timeouts::instant_after(
+            tokio::time::Instant::now(),
+            self.runtime().config().timeouts().total,
+        );
+        let credential = self.credential(route, body.as_ref(), deadline).await?;
         match credential.header {
             Some(h) => request.headers_mut().insert(AUTHORIZATION, h),
             None => request.headers_mut().remove(AUTHORIZATION),

@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::auth::{Clock, SystemClock, TokenAuth, TokenPair, TokenRefresh, TokenStore};
+use crate::auth::{Clock, SystemClock, TokenPair, TokenRefresh};
 pub use crate::error::ConfigError;
-use crate::ratelimit::{RateLimits, SharedHandle, SharedRateLimiter};
+use crate::ratelimit::{RateLimits, SharedRateLimiter};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 pub use crate::timeouts::Timeouts;
+use crate::token::TokenStore;
+use crate::token::manager::TokenAuth;
 
 /// The default cap on a 429's `Retry-After` that the SDK honours: 60 seconds.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -43,6 +45,7 @@ pub struct Config {
     pub(crate) token_auth: Option<TokenAuth>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) shared_limiter: Option<Arc<dyn SharedRateLimiter>>,
+    pub(crate) interceptors: crate::intercept::Interceptors,
 }
 
 impl fmt::Debug for Config {
@@ -89,6 +92,7 @@ impl Default for Config {
             token_auth: None,
             clock: Arc::new(SystemClock),
             shared_limiter: None,
+            interceptors: Default::default(),
         }
     }
 }
@@ -100,6 +104,7 @@ impl Config {
             config: Config::default(),
             error: None,
             token_store: None,
+            token_seed: None,
             pending_refresh: None,
             pending_hook: None,
         }
@@ -237,6 +242,7 @@ pub struct ConfigBuilder {
     config: Config,
     error: Option<ConfigError>,
     token_store: Option<Arc<dyn TokenStore>>,
+    token_seed: Option<TokenPair>,
     pending_refresh: Option<TokenRefresh>,
     pending_hook: Option<crate::auth::RefreshHook>,
 }
@@ -299,17 +305,27 @@ impl ConfigBuilder {
     }
 
     /// A Vandar access + refresh token pair (from the dashboard or an earlier refresh). The
-    /// runtime refreshes it with `POST /v3/refreshtoken` ahead of expiry and once on a 401,
-    /// keeps the rotated pair in an in-memory [`MemoryTokenStore`](crate::MemoryTokenStore),
-    /// and reports each rotation to [`on_token_refresh`](Self::on_token_refresh). Takes
-    /// precedence over [`access_token`](Self::access_token).
-    pub fn token_pair(self, pair: TokenPair) -> Self {
-        self.token_store(crate::MemoryTokenStore::new(pair))
+    /// runtime refreshes it with `POST /v3/refreshtoken` in the background ahead of expiry and
+    /// once on a 401, and reports each rotation to
+    /// [`on_token_refresh`](Self::on_token_refresh). Takes precedence over
+    /// [`access_token`](Self::access_token).
+    ///
+    /// The pair *seeds* the token store: it is written only into an empty store, with the
+    /// lowest generation, so a restart (or every replica starting with the dashboard pair)
+    /// never replaces a newer pair the store holds. Without
+    /// [`token_store`](Self::token_store) the store is an in-memory
+    /// [`MemoryTokenStore`](crate::MemoryTokenStore), shared by every runtime built from this
+    /// configuration (they refresh once between them). To replace a pair on purpose, use
+    /// [`Runtime::set_token_pair`](crate::Runtime::set_token_pair).
+    pub fn token_pair(mut self, pair: TokenPair) -> Self {
+        self.token_seed = Some(pair);
+        self
     }
 
-    /// Like [`token_pair`](Self::token_pair), with an application-provided store: the runtime
-    /// loads the pair from it on first use and saves every rotated pair to it (persist it, or
-    /// the next start has only a refresh token that is no longer valid).
+    /// Where the token record lives (default: in memory). A store shared by several processes
+    /// (e.g. `vandar-redis`'s) makes them follow one protocol: one refresh per rotation, no
+    /// refresh token sent twice (see [`token`](crate::token)). Combine with
+    /// [`token_pair`](Self::token_pair) to seed an empty store.
     pub fn token_store(mut self, store: impl TokenStore) -> Self {
         self.token_store = Some(Arc::new(store));
         self
@@ -367,6 +383,13 @@ impl ConfigBuilder {
     /// methods 100 per 3 seconds, per credential).
     pub fn rate_limits(mut self, limits: RateLimits) -> Self {
         self.config.rate_limits = limits;
+        self
+    }
+
+    /// Add an [`Interceptor`](crate::Interceptor): called around every attempt of every call
+    /// (the token refresh included), in the order added.
+    pub fn interceptor(mut self, interceptor: impl crate::Interceptor) -> Self {
+        self.config.interceptors.0.push(Arc::new(interceptor));
         self
     }
 
@@ -438,13 +461,15 @@ impl ConfigBuilder {
             ));
         }
         config.rate_limits.validate()?;
-        let shared = config.shared_limiter.as_ref().map(SharedHandle::register);
-        config.rate_limits = config.rate_limits.with_shared(shared);
         let refresh = self.pending_refresh.unwrap_or_default();
         refresh.validate()?;
-        if let Some(store) = self.token_store {
+        if self.token_store.is_some() || self.token_seed.is_some() {
+            let store = self
+                .token_store
+                .unwrap_or_else(|| Arc::new(crate::MemoryTokenStore::empty()));
             config.token_auth = Some(TokenAuth {
                 store,
+                seed: self.token_seed,
                 settings: refresh,
                 on_refresh: self.pending_hook,
             });

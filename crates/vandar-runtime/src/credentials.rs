@@ -20,13 +20,16 @@ use std::sync::Arc;
 use reqwest::header::HeaderValue;
 use serde_json::Value;
 
-use crate::auth::{AuthError, BearerSource, TokenManager};
+use tokio::time::Instant;
+
+use crate::auth::{AuthError, BearerSource};
 use crate::binding::{BearerOverride, Binding};
 use crate::error::Error;
 use crate::ratelimit::LimiterKey;
 use crate::redact::Scrubber;
 use crate::route::{Auth, Route};
 use crate::secret::Secret;
+use crate::token::manager::TokenManager;
 
 /// Where a fresh token comes from after a 401.
 #[derive(Clone)]
@@ -36,12 +39,21 @@ pub(crate) enum Refresher {
 }
 
 impl Refresher {
-    /// A token newer than `stale` (the one the server refused).
-    pub(crate) async fn token(&self, stale: Option<&str>) -> Result<Secret, AuthError> {
-        match self {
-            Refresher::Vandar(tm) => tm.access_token(stale).await,
-            Refresher::Source(s) => s.bearer(stale).await,
-        }
+    /// A token newer than `stale` (the one the server refused), by `deadline`. Boxed: the
+    /// token refresh itself goes through the pipeline that calls this.
+    pub(crate) fn token<'a>(
+        &'a self,
+        stale: Option<&'a str>,
+        deadline: Instant,
+    ) -> futures::future::BoxFuture<'a, Result<Secret, AuthError>> {
+        Box::pin(async move {
+            match self {
+                Refresher::Vandar(tm) => tm.access_token(stale, deadline).await,
+                Refresher::Source(s) => tokio::time::timeout_at(deadline, s.bearer(stale))
+                    .await
+                    .unwrap_or(Err(AuthError::RefreshTimeout)),
+            }
+        })
     }
 }
 
@@ -93,6 +105,7 @@ impl Binding {
         &self,
         route: &'static Route,
         body: Option<&Value>,
+        deadline: Instant,
     ) -> Result<Credential, Error> {
         let op = route.operation_id;
         match route.auth {
@@ -125,13 +138,16 @@ impl Binding {
                             LimiterKey::of("bearer", token.expose()),
                         ),
                         (Some(BearerOverride::Source(source)), _) => {
-                            let token = source.bearer(None).await.map_err(no_token)?;
-                            let addr = Arc::as_ptr(source) as *const () as usize;
-                            let key = LimiterKey::of("source", &addr.to_string());
+                            let token = tokio::time::timeout_at(deadline, source.bearer(None))
+                                .await
+                                .unwrap_or(Err(AuthError::RefreshTimeout))
+                                .map_err(no_token)?;
+                            // Keyed by what the tokens act for, never by an address.
+                            let key = LimiterKey::of("source", &source.identity());
                             (token, Some(Refresher::Source(source.clone())), key)
                         }
                         (None, Some(tm)) => {
-                            let token = tm.access_token(None).await.map_err(no_token)?;
+                            let token = tm.access_token(None, deadline).await.map_err(no_token)?;
                             (
                                 token,
                                 Some(Refresher::Vandar(tm.clone())),

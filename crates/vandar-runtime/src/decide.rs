@@ -168,6 +168,103 @@ pub fn pause_after_429(retry_after: Option<Duration>, cap: Duration, window: Dur
     retry_after.unwrap_or(window).min(cap)
 }
 
+/// What the token refresh's exchange produced, as the refresh decision needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshSeen {
+    /// The request never left (the marker could not be written, the deadline passed, the
+    /// connection failed before sending, the rate limiter had no slot in time).
+    NotSent,
+    /// An answer was read whole.
+    Answer {
+        /// HTTP status.
+        status: u16,
+        /// Its `Retry-After`, if any.
+        retry_after: Option<Duration>,
+        /// It carries a non-empty access token and refresh token.
+        tokens: bool,
+        /// Its body is a Vandar failure envelope (`status: 0`, `error: true`).
+        failure_body: bool,
+    },
+    /// The server asked for a longer wait than the cap (a 429).
+    RateLimited {
+        /// The server's `Retry-After`.
+        retry_after: Duration,
+    },
+    /// The request was sent and no readable answer came back (lost, cut off, over the size
+    /// cap, or a status the pipeline calls "outcome unknown").
+    Unknown {
+        /// The status, if one arrived.
+        status: Option<u16>,
+    },
+}
+
+/// What a refresh did to the refresh token (see [`crate::token::protocol::Outcome`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshVerdict {
+    /// A rotated pair arrived.
+    Rotated,
+    /// Nothing was sent.
+    NotSent,
+    /// Answered, nothing rotated: the token stays usable; try again after `retry`.
+    NotRotated {
+        /// The earliest next try.
+        retry: Duration,
+    },
+    /// The refresh token was refused.
+    Rejected {
+        /// HTTP status.
+        status: u16,
+    },
+    /// Probably rotated, but the new pair is lost: the refresh token is probably spent.
+    Lost,
+}
+
+/// The wait after a refresh answer that rotated nothing, when the server gave no
+/// `Retry-After`.
+pub const REFRESH_BACKOFF: Duration = Duration::from_secs(2);
+
+/// What a refresh did, from what its exchange produced.
+///
+/// | seen | verdict |
+/// |---|---|
+/// | nothing sent (marker refused, deadline passed, connect failed, no rate-limit slot) | not sent |
+/// | 2xx with both tokens | rotated |
+/// | 2xx with a failure envelope, or 400, 401, 403, 422 | rejected |
+/// | 2xx without the tokens, lost, cut off, too large, 502, 504, no status | lost |
+/// | 429 (any `Retry-After`; the wait capped at `max_wait`) | not rotated |
+/// | 500, 503 and every other status | not rotated |
+///
+/// Why 500 is "not rotated" here while a money call's 500 is "outcome unknown": the refresh
+/// rotates and answers in one step, and a 500 that rotated nothing must leave the still-valid
+/// refresh token usable (treating it as spent locks every replica out). A 502 or 504 comes from
+/// a gateway that stopped waiting, possibly after the rotation: lost.
+pub fn refresh_outcome(seen: RefreshSeen, max_wait: Duration) -> RefreshVerdict {
+    let wait = |ra: Option<Duration>| RefreshVerdict::NotRotated {
+        retry: ra.unwrap_or(REFRESH_BACKOFF).min(max_wait),
+    };
+    match seen {
+        RefreshSeen::NotSent => RefreshVerdict::NotSent,
+        RefreshSeen::RateLimited { retry_after } => wait(Some(retry_after)),
+        RefreshSeen::Unknown {
+            status: Some(500 | 503),
+        } => wait(None),
+        RefreshSeen::Unknown { .. } => RefreshVerdict::Lost,
+        RefreshSeen::Answer {
+            status,
+            retry_after,
+            tokens,
+            failure_body,
+        } => match status {
+            200..=299 if failure_body => RefreshVerdict::Rejected { status },
+            200..=299 if tokens => RefreshVerdict::Rotated,
+            200..=299 => RefreshVerdict::Lost,
+            400 | 401 | 403 | 422 => RefreshVerdict::Rejected { status },
+            502 | 504 => RefreshVerdict::Lost,
+            _ => wait(retry_after),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +386,83 @@ mod tests {
         assert_eq!(pause_after_429(Some(S(3600)), cap, S(3)), cap);
         assert_eq!(pause_after_429(Some(S(u64::MAX)), cap, S(3)), cap);
         assert_eq!(pause_after_429(None, cap, S(3)), S(3));
+    }
+
+    #[test]
+    fn the_refresh_table() {
+        use RefreshVerdict::*;
+        let cap = S(60);
+        let ans = |status, tokens, failure_body, ra: Option<u64>| RefreshSeen::Answer {
+            status,
+            retry_after: ra.map(S),
+            tokens,
+            failure_body,
+        };
+        let rows: &[(RefreshSeen, RefreshVerdict)] = &[
+            (RefreshSeen::NotSent, NotSent),
+            (ans(200, true, false, None), Rotated),
+            (ans(201, true, false, None), Rotated),
+            (ans(200, false, true, None), Rejected { status: 200 }),
+            (ans(200, true, true, None), Rejected { status: 200 }),
+            (ans(200, false, false, None), Lost),
+            (ans(400, false, false, None), Rejected { status: 400 }),
+            (ans(401, false, false, None), Rejected { status: 401 }),
+            (ans(403, false, false, None), Rejected { status: 403 }),
+            (ans(422, false, false, None), Rejected { status: 422 }),
+            (ans(429, false, false, Some(5)), NotRotated { retry: S(5) }),
+            (
+                ans(429, false, false, None),
+                NotRotated {
+                    retry: REFRESH_BACKOFF,
+                },
+            ),
+            (
+                ans(503, false, false, Some(3600)),
+                NotRotated { retry: cap },
+            ),
+            (
+                ans(500, false, false, None),
+                NotRotated {
+                    retry: REFRESH_BACKOFF,
+                },
+            ),
+            (
+                ans(404, false, false, None),
+                NotRotated {
+                    retry: REFRESH_BACKOFF,
+                },
+            ),
+            (ans(502, false, false, None), Lost),
+            (ans(504, false, false, None), Lost),
+            (
+                RefreshSeen::RateLimited {
+                    retry_after: S(3600),
+                },
+                NotRotated { retry: cap },
+            ),
+            (
+                RefreshSeen::RateLimited { retry_after: S(7) },
+                NotRotated { retry: S(7) },
+            ),
+            (
+                RefreshSeen::Unknown { status: Some(500) },
+                NotRotated {
+                    retry: REFRESH_BACKOFF,
+                },
+            ),
+            (
+                RefreshSeen::Unknown { status: Some(503) },
+                NotRotated {
+                    retry: REFRESH_BACKOFF,
+                },
+            ),
+            (RefreshSeen::Unknown { status: Some(502) }, Lost),
+            (RefreshSeen::Unknown { status: Some(504) }, Lost),
+            (RefreshSeen::Unknown { status: Some(200) }, Lost),
+            (RefreshSeen::Unknown { status: None }, Lost),
+        ];
+        for (seen, want) in rows {
+            assert_eq!(refresh_outcome(*seen, cap), *want, "{seen:?}");
+        }
     }
 }

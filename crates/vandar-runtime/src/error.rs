@@ -292,6 +292,7 @@ impl Error {
             | Error::ResponseTooLarge { http_status, .. }
             | Error::Redirect { http_status, .. } => Some(*http_status),
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            Error::Auth(e) => e.http_status(),
             _ => None,
         }
     }
@@ -308,6 +309,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after, .. } => Some(*retry_after),
+            Error::Auth(AuthError::RefreshRateLimited { retry_after }) => Some(*retry_after),
             _ => self.api_error().and_then(|e| e.retry_after),
         }
     }
@@ -393,34 +395,53 @@ pub enum AuthError {
         "the Vandar refresh token has expired (refresh tokens live 10 days); a new token pair must be issued in the Vandar dashboard (Settings > Tokens)"
     )]
     RefreshTokenExpired,
-    /// Vandar refused the refresh token (expired, revoked, or already used).
+    /// Vandar refused the refresh token (expired, revoked, or already used). Not final: a
+    /// newer pair in the token store ends it.
     #[error(
-        "Vandar rejected the refresh token (HTTP {status}): it has expired, was revoked or was already used; a new token pair must be issued in the Vandar dashboard (Settings > Tokens)"
+        "Vandar rejected the refresh token (HTTP {status}): it has expired, was revoked or was already used, and no newer pair is in the token store. To recover, issue a new token pair in the Vandar dashboard (Settings > Tokens) and install a new pair once, in any one process: Runtime::set_token_pair (or `vandar token set`); every replica sharing the token store picks it up within about a second"
     )]
     RefreshRejected {
         /// HTTP status of the refresh answer.
         status: u16,
     },
-    /// The refresh did not complete and nothing says Vandar processed it (a connect failure,
-    /// a rejection by the rate limiter). The current pair is unchanged; a later call tries
-    /// again.
-    #[error("refreshing the Vandar access token failed: {reason}")]
+    /// The refresh did not complete and rotated nothing (a connect failure, a 500 or 503, a
+    /// takeover by another replica). The current pair is unchanged and still usable; a later
+    /// call tries again.
+    #[error("refreshing the Vandar access token failed, and the token pair is unchanged: {reason}")]
     RefreshFailed {
         /// What went wrong (no tokens, no URL).
         reason: String,
+        /// The HTTP status of the refresh answer, if one arrived.
+        http_status: Option<u16>,
     },
-    /// A refresh was sent but its answer was lost or unreadable, so Vandar has probably
-    /// rotated the pair and the refresh token this runtime holds is probably used up. The SDK
-    /// does not send it again: the token store was re-read and holds no newer pair.
+    /// Vandar answered the refresh with 429: nothing was rotated; try again after
+    /// `retry_after`.
     #[error(
-        "the last token refresh was sent but its answer was lost ({reason}); Vandar has probably rotated the token pair, so the stored refresh token is probably used up and was not sent again. If another process refreshed, it saves the new pair to the shared token store and the next call picks it up; otherwise issue a new pair in the Vandar dashboard (Settings > Tokens) and install it with Runtime::set_token_pair (installing the same pair again retries the refresh)"
+        "Vandar rate-limited the token refresh (HTTP 429, Retry-After {} s); the token pair is unchanged and the refresh is tried again after that", retry_after.as_secs()
+    )]
+    RefreshRateLimited {
+        /// The server's `Retry-After` (or the backoff).
+        retry_after: std::time::Duration,
+    },
+    /// The call's total timeout ended while waiting for a token refresh (this replica's or
+    /// another one's).
+    #[error(
+        "no valid Vandar access token before the call's total timeout: a token refresh was still under way (here or in another replica sharing the token store); nothing was sent"
+    )]
+    RefreshTimeout,
+    /// A refresh was sent but no rotated pair was stored (its answer was lost or unreadable,
+    /// or the replica that sent it went quiet), so Vandar has probably rotated the pair and the
+    /// refresh token is probably spent. The SDK never sends it again; a newer pair in the token
+    /// store ends this.
+    #[error(
+        "the last token refresh was sent but no rotated pair was stored ({reason}); the refresh token is probably spent and is not sent again. To recover, issue a new token pair in the Vandar dashboard (Settings > Tokens) and install a new pair once, in any one process: Runtime::set_token_pair (or `vandar token set`); every replica sharing the token store picks it up within about a second"
     )]
     RefreshOutcomeUnknown {
         /// What happened to the answer (no tokens, no URL).
         reason: String,
     },
-    /// The token store failed.
-    #[error("the token store failed: {reason}")]
+    /// The token store failed. Nothing was sent with a refresh token.
+    #[error("the token store failed (no refresh was sent): {reason}")]
     Store {
         /// The store's message.
         reason: String,
@@ -432,6 +453,18 @@ pub enum AuthError {
         /// Why (no tokens, no URL).
         reason: String,
     },
+}
+
+impl AuthError {
+    /// The HTTP status of the refresh answer this error came from, if one arrived.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            AuthError::RefreshRejected { status } => Some(*status),
+            AuthError::RefreshFailed { http_status, .. } => *http_status,
+            AuthError::RefreshRateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
 }
 
 impl From<ApiError> for Error {

@@ -13,7 +13,7 @@ use crate::route::Auth;
 use crate::test_util::{CapturedTraces, FaultServer, RecordedRequest, Reply, max_in_window};
 use crate::{
     AuthError, Binding, Clock, Config, ConfigBuilder, Error, MemoryTokenStore, RateLimit,
-    RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair, TokenRefresh, TokenStore,
+    RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair, TokenRefresh,
 };
 
 static ROUTES: &[Route] = &[
@@ -538,7 +538,6 @@ async fn a_401_refreshes_once_and_replays_once() {
 
 #[tokio::test(start_paused = true)]
 async fn proactive_refresh_inside_the_margin() {
-    let server = token_server(Duration::ZERO).await;
     // the access token has 30 minutes left; the margin is 1 hour
     let pair = TokenPair::new(
         OLD_ACCESS,
@@ -546,14 +545,40 @@ async fn proactive_refresh_inside_the_margin() {
         t0() + Duration::from_secs(1800),
         t0() + Duration::from_secs(5 * 86400),
     );
-    let b = binding(config(&server).token_pair(pair.clone()).build().unwrap());
+    // A server that still accepts the old (valid) token: the call goes out at once with it,
+    // while the refresh runs in the background (the caller never waits on it).
+    let both = FaultServer::start(|req| match req.path_only() {
+        REFRESH => Reply::json(
+            200,
+            json!({"token_type": "Bearer", "expires_in": 432000,
+                   "access_token": NEW_ACCESS, "refresh_token": NEW_REFRESH}),
+        )
+        .after(Duration::from_secs(2)),
+        _ => ok(),
+    })
+    .await;
+    let b = binding(config(&both).token_pair(pair.clone()).build().unwrap());
+    let started = tokio::time::Instant::now();
     call(&b, "get_balance", None).await.unwrap();
-    let paths: Vec<_> = server
-        .requests()
-        .iter()
-        .map(|r| r.path_only().to_string())
-        .collect();
-    assert_eq!(paths, vec![REFRESH, BALANCE]);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the caller did not wait"
+    );
+    let first = both.requests();
+    assert_eq!(first.last().unwrap().path_only(), BALANCE);
+    assert_eq!(
+        first.last().unwrap().header("authorization"),
+        Some(format!("Bearer {OLD_ACCESS}").as_str())
+    );
+    // once the background refresh is done, the next call sends the new token
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    call(&b, "get_balance", None).await.unwrap();
+    let all = both.requests();
+    assert_eq!(all.iter().filter(|r| r.path_only() == REFRESH).count(), 1);
+    assert_eq!(
+        all.last().unwrap().header("authorization"),
+        Some(format!("Bearer {NEW_ACCESS}").as_str())
+    );
 
     // with a 10-minute margin the same pair is used as is
     let server = token_server(Duration::ZERO).await;
@@ -633,7 +658,14 @@ async fn waiters_share_a_failed_refresh() {
         _ => ok(),
     })
     .await;
-    let b = binding(config(&server).token_pair(expired_pair()).build().unwrap());
+    let clock = ManualClock::at(t0());
+    let b = binding(
+        config(&server)
+            .clock(clock.clone())
+            .token_pair(expired_pair())
+            .build()
+            .unwrap(),
+    );
     let calls: Vec<_> = (0..20)
         .map(|_| {
             let b = b.clone();
@@ -643,13 +675,18 @@ async fn waiters_share_a_failed_refresh() {
     for c in calls {
         let err = c.await.unwrap().unwrap_err();
         assert!(
-            matches!(&err, Error::Auth(AuthError::RefreshFailed { reason }) if reason == "HTTP 503"),
+            matches!(&err, Error::Auth(AuthError::RefreshFailed { .. })),
             "{err}"
         );
     }
     assert_eq!(server.count(REFRESH), 1);
     assert_eq!(server.count(BALANCE), 0);
-    // a transient failure is not final: the next call tries again
+    // a 503 rotated nothing: the pair stays usable and the refresh is tried again after the
+    // backoff (not before), with the same refresh token
+    let err = call(&b, "get_balance", None).await.unwrap_err();
+    assert!(err.to_string().contains("next try"), "{err}");
+    assert_eq!(server.count(REFRESH), 1);
+    *clock.0.lock().unwrap() += Duration::from_secs(3);
     let _ = call(&b, "get_balance", None).await;
     assert_eq!(server.count(REFRESH), 2);
 }
@@ -1189,12 +1226,385 @@ async fn class8_lost_refresh_answer_is_not_resent() {
     }
     assert_eq!(server.count(REFRESH), 1, "the refresh token was sent once");
     assert_eq!(server.count(BALANCE), 0);
-    // another process saved a newer pair: the next call picks it up from the store
-    store
-        .save(&TokenPair::issued_at(NEW_ACCESS, NEW_REFRESH, t0()))
+    // another process installs a newer pair: the next call picks it up from the store
+    let other = binding(config(&server).token_store(store.clone()).build().unwrap());
+    other
+        .runtime()
+        .set_token_pair(TokenPair::issued_at(NEW_ACCESS, NEW_REFRESH, t0()))
         .await
         .unwrap();
     call(&b, "get_balance", None).await.unwrap();
     assert_eq!(server.count(REFRESH), 1);
     assert_eq!(server.count(BALANCE), 1);
+}
+
+// ---- Issue 21: the token lifecycle as a protocol, in one process (several runtimes on one
+// in-memory store). The multi-process scenarios (Redis, real processes) are in
+// crates/vandar-replicas; the exhaustive check of the rules is in crates/vandar-model.
+
+/// What the fake Vandar does with the n-th refresh (0-based).
+#[derive(Clone, Copy, Debug)]
+enum RefreshFault {
+    /// Rotate and answer.
+    Normal,
+    /// Rotate, then reset the connection (the answer is lost).
+    RotateThenReset,
+    /// Answer with this status and rotate nothing.
+    Fail(u16),
+    /// Answer 429 with this `Retry-After` (seconds).
+    Limited(u64),
+    /// Rotate and answer with a body far over any cap.
+    Huge,
+}
+
+/// A fake Vandar with single-use refresh tokens: a refresh token is spent when it rotates, and
+/// a spent one is refused (401). Business calls need the current access token.
+async fn rotating_vandar(faults: Vec<RefreshFault>) -> (FaultServer, Arc<Mutex<(u32, u32)>>) {
+    // (generation of the current pair, refreshes received)
+    let state = Arc::new(Mutex::new((0u32, 0u32)));
+    let st = state.clone();
+    let server = FaultServer::start(move |req| {
+        let mut s = st.lock().unwrap();
+        let access = |g: u32| {
+            if g == 0 {
+                OLD_ACCESS.to_string()
+            } else {
+                format!("acc-{g}-SECRET")
+            }
+        };
+        let refresh = |g: u32| {
+            if g == 0 {
+                OLD_REFRESH.to_string()
+            } else {
+                format!("ref-{g}-SECRET")
+            }
+        };
+        match req.path_only() {
+            REFRESH => {
+                let n = s.1 as usize;
+                s.1 += 1;
+                let sent = req.json().unwrap_or_default()["refreshtoken"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                if sent != refresh(s.0) {
+                    return Reply::json(
+                        401,
+                        json!({"status": 0, "error": "invalid refresh token"}),
+                    );
+                }
+                let fault = faults.get(n).copied().unwrap_or(RefreshFault::Normal);
+                match fault {
+                    RefreshFault::Fail(status) => {
+                        return Reply::json(status, json!({"status": 0, "error": "oops"}));
+                    }
+                    RefreshFault::Limited(secs) => {
+                        return Reply::json(429, json!({"status": 0, "error": "slow down"}))
+                            .with_header("retry-after", &secs.to_string());
+                    }
+                    _ => {}
+                }
+                s.0 += 1;
+                let g = s.0;
+                let body = json!({"token_type": "Bearer", "expires_in": 432000,
+                                  "access_token": access(g), "refresh_token": refresh(g)});
+                match fault {
+                    RefreshFault::RotateThenReset => Reply::Reset,
+                    RefreshFault::Huge => {
+                        let mut big = body.to_string();
+                        big.push_str(&" ".repeat(9 * 1024 * 1024));
+                        Reply::text(200, "application/json", &big)
+                    }
+                    _ => Reply::json(200, body),
+                }
+            }
+            _ if req.header("authorization") == Some(&format!("Bearer {}", access(s.0))) => ok(),
+            _ => Reply::json(401, json!({"status": 0, "error": "Unauthenticated"})),
+        }
+    })
+    .await;
+    (server, state)
+}
+
+#[tokio::test(start_paused = true)]
+async fn class21_two_runtimes_on_one_config_refresh_once() {
+    let (server, _) = rotating_vandar(vec![]).await;
+    let config = config(&server).token_pair(expired_pair()).build().unwrap();
+    let a = binding(config.clone());
+    let b = binding(config);
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let x = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { call(&x, "get_balance", None).await })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    assert_eq!(server.count(REFRESH), 1, "one refresh for both runtimes");
+    assert_eq!(server.count(BALANCE), 20);
+}
+
+#[tokio::test(start_paused = true)]
+async fn class21_a_lost_answer_is_never_resent_and_one_install_recovers_every_runtime() {
+    let (server, _) = rotating_vandar(vec![RefreshFault::RotateThenReset]).await;
+    let store = Arc::new(MemoryTokenStore::new(expired_pair()));
+    let a = binding(config(&server).token_store(store.clone()).build().unwrap());
+    let b = binding(config(&server).token_store(store.clone()).build().unwrap());
+    let err = call(&a, "get_balance", None).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::RefreshOutcomeUnknown { .. })),
+        "{err}"
+    );
+    for x in [&a, &b, &a, &b] {
+        let err = call(x, "get_balance", None).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("set_token_pair") && text.contains("vandar token set"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+    assert_eq!(
+        server.count(REFRESH),
+        1,
+        "the spent refresh token was sent once, by one runtime"
+    );
+    // The operator installs the pair the server holds now, once, through runtime A.
+    a.runtime()
+        .set_token_pair(TokenPair::issued_at("acc-1-SECRET", "ref-1-SECRET", t0()))
+        .await
+        .unwrap();
+    call(&b, "get_balance", None).await.unwrap();
+    call(&a, "get_balance", None).await.unwrap();
+    assert_eq!(server.count(REFRESH), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn class21_a_500_rotates_nothing_and_leaves_the_refresh_token_usable() {
+    let (server, _) = rotating_vandar(vec![RefreshFault::Fail(500)]).await;
+    let clock = ManualClock::at(t0());
+    let b = binding(
+        config(&server)
+            .clock(clock.clone())
+            .token_pair(expired_pair())
+            .build()
+            .unwrap(),
+    );
+    let err = call(&b, "get_balance", None).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Auth(AuthError::RefreshFailed {
+                http_status: Some(500),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.http_status(), Some(500));
+    *clock.0.lock().unwrap() += Duration::from_secs(3);
+    call(&b, "get_balance", None).await.unwrap();
+    assert_eq!(
+        server.count(REFRESH),
+        2,
+        "the same refresh token, sent again after the 500"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn class21_a_store_that_lost_its_data_gets_the_newest_pair_back() {
+    let (server, _) = rotating_vandar(vec![]).await;
+    let store = Arc::new(MemoryTokenStore::new(expired_pair()));
+    let a = binding(config(&server).token_store(store.clone()).build().unwrap());
+    call(&a, "get_balance", None).await.unwrap();
+    assert_eq!(server.count(REFRESH), 1);
+    let newest = store.record().unwrap().generation;
+    // The store loses its data; a new replica starts with the dashboard pair (long spent).
+    store.clear();
+    let b = binding(
+        config(&server)
+            .token_store(store.clone())
+            .token_pair(expired_pair())
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(
+        b.runtime()
+            .token_pair()
+            .await
+            .unwrap()
+            .unwrap()
+            .access_token
+            .expose(),
+        OLD_ACCESS
+    );
+    // Replica A looks at the store (its periodic look) and writes the newest pair back.
+    tokio::time::advance(Duration::from_secs(16)).await;
+    call(&a, "get_balance", None).await.unwrap();
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        store.record().unwrap().generation,
+        newest,
+        "the newer pair won over the seed"
+    );
+    // Replica B adopts it instead of sending the spent dashboard refresh token.
+    call(&b, "get_balance", None).await.unwrap();
+    assert_eq!(server.count(REFRESH), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn class21_the_refresh_goes_through_the_pipeline() {
+    // Over the size cap: not read whole, not adopted (its pair is lost: the token is spent).
+    let (server, _) = rotating_vandar(vec![RefreshFault::Huge]).await;
+    let b = binding(
+        config(&server)
+            .max_response_bytes(64 * 1024)
+            .token_pair(expired_pair())
+            .build()
+            .unwrap(),
+    );
+    let err = call(&b, "get_balance", None).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::RefreshOutcomeUnknown { .. })),
+        "{err}"
+    );
+    assert_eq!(server.count(BALANCE), 0);
+
+    // A 429 with a long Retry-After: the status and the wait reach the caller, and no other
+    // refresh goes out before the (capped) wait has passed.
+    let (server, _) = rotating_vandar(vec![RefreshFault::Limited(3600)]).await;
+    let b = binding(config(&server).token_pair(expired_pair()).build().unwrap());
+    let err = call(&b, "get_balance", None).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(AuthError::RefreshRateLimited { retry_after }) if retry_after.as_secs() == 3600),
+        "{err:?}"
+    );
+    assert_eq!(err.http_status(), Some(429));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    for _ in 0..3 {
+        let _ = call(&b, "get_balance", None).await.unwrap_err();
+    }
+    assert_eq!(server.count(REFRESH), 1);
+
+    // The call's total timeout covers the refresh.
+    let server = token_server(Duration::from_secs(30)).await;
+    let b = binding(
+        config(&server)
+            .timeouts(
+                Timeouts::default()
+                    .with_per_attempt(Duration::from_secs(20))
+                    .with_total(Duration::from_secs(3)),
+            )
+            .token_pair(expired_pair())
+            .build()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let err = call(&b, "get_balance", None).await.unwrap_err();
+    assert!(
+        started.elapsed() <= Duration::from_millis(3100),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, Error::Auth(_)), "{err}");
+}
+
+// ---- Issue 22: interceptors and per-call overrides.
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(String, u32, Option<u16>)>>);
+
+struct Recording(Arc<Recorder>);
+
+impl crate::Interceptor for Recording {
+    fn before_send(&self, _: &crate::AttemptInfo<'_>, headers: &mut reqwest::header::HeaderMap) {
+        headers.insert(
+            "x-trace-id",
+            reqwest::header::HeaderValue::from_static("t-1"),
+        );
+        // An interceptor cannot replace the SDK's credential.
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_static("Bearer forged"),
+        );
+    }
+
+    fn after_attempt(&self, info: &crate::AttemptInfo<'_>, result: &crate::AttemptResult) {
+        self.0
+            .0
+            .lock()
+            .unwrap()
+            .push((info.operation.to_owned(), info.attempt, result.status));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn interceptors_see_every_attempt_and_add_headers_but_not_credentials() {
+    let server =
+        FaultServer::scripted(vec![Reply::json(503, json!({"message": "busy"}))], ok()).await;
+    let seen = Arc::new(Recorder::default());
+    let b = binding(
+        config(&server)
+            .access_token("static-SECRET")
+            .interceptor(Recording(seen.clone()))
+            .build()
+            .unwrap(),
+    );
+    call(&b, "get_balance", None).await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.header("x-trace-id"), Some("t-1"));
+        assert_eq!(r.header("authorization"), Some("Bearer static-SECRET"));
+    }
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        vec![
+            ("get_balance".to_owned(), 1, Some(503)),
+            ("get_balance".to_owned(), 2, Some(200)),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn call_options_override_timeouts_and_retries_for_one_client() {
+    let server = FaultServer::start(|_| Reply::json(503, json!({"message": "busy"}))).await;
+    let b = binding(config(&server).access_token("t").build().unwrap());
+    let no_retry = b
+        .clone()
+        .with_call_options(crate::CallOptions::new().retry(RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }))
+        .unwrap();
+    let _ = call(&no_retry, "get_balance", None).await.unwrap_err();
+    assert_eq!(server.count(BALANCE), 1, "no retry with the override");
+    let _ = call(&b, "get_balance", None).await.unwrap_err();
+    assert_eq!(
+        server.count(BALANCE),
+        1 + 5,
+        "the configured 4 retries elsewhere"
+    );
+
+    let slow = FaultServer::start(|_| ok().after(Duration::from_secs(10))).await;
+    let b = binding(config(&slow).access_token("t").build().unwrap());
+    let quick = b
+        .clone()
+        .with_call_options(crate::CallOptions::new().total_timeout(Duration::from_secs(1)))
+        .unwrap();
+    let started = Instant::now();
+    let _ = call(&quick, "get_balance", None).await.unwrap_err();
+    assert!(
+        started.elapsed() <= Duration::from_millis(1100),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        b.clone()
+            .with_call_options(crate::CallOptions::new().total_timeout(Duration::ZERO))
+            .is_err()
+    );
 }

@@ -42,8 +42,10 @@
 //!   budget is per api_key, the token pair's per pair, Sanbod's per client or user token.
 //! * A 429's `Retry-After` holds a credential back for at most the configured cap (60 s by
 //!   default); a longer one is [`Error::RateLimited`] with the server's value.
-//! * A refresh whose answer was lost is never repeated with the same refresh token: the token
-//!   store is re-read for a newer pair first.
+//! * The token lifecycle is a protocol every replica follows ([`token::protocol`], model-checked
+//!   in `crates/vandar-model`): one refresh per rotation across every replica sharing a token
+//!   store, no refresh token sent after it may have been spent, no lockout while a valid pair
+//!   exists anywhere, and no caller with a valid access token waiting on a refresh.
 //! * Tracing output carries operation ids, methods, hosts, statuses, attempts and latencies;
 //!   never URLs' query strings, headers, bodies or tokens.
 #![forbid(unsafe_code)]
@@ -60,6 +62,7 @@ pub mod domain;
 mod error;
 #[cfg(test)]
 mod hook_tests;
+mod intercept;
 mod open_enum;
 pub mod pagination;
 mod pipeline;
@@ -76,11 +79,9 @@ mod timeouts;
 pub mod token;
 
 pub use auth::{
-    ACCESS_TOKEN_LIFETIME, BearerFuture, BearerSource, Clock, MemoryTokenStore, OAuthToken,
-    REFRESH_HOST, REFRESH_PATH, REFRESH_TOKEN_LIFETIME, StoreFuture, SystemClock, TokenPair,
-    TokenRefresh, TokenStore, TokenStoreError,
+    ACCESS_TOKEN_LIFETIME, BearerFuture, BearerSource, Clock, OAuthToken, REFRESH_HOST,
+    REFRESH_PATH, REFRESH_TOKEN_LIFETIME, SystemClock, TokenPair, TokenRefresh,
 };
-pub use auth::{LeaseOutcome, LeaseTiming, RefreshFailure, RefreshLease, SaveOutcome};
 pub use binding::Binding;
 pub use bridge::Answer;
 pub use config::{
@@ -88,6 +89,7 @@ pub use config::{
     DEFAULT_USER_AGENT,
 };
 pub use error::{ApiError, AuthError, ConfigError, Error};
+pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor};
 pub use pagination::{ListRequest, Paginate, Position};
 pub use ratelimit::{
     LimiterKey, MethodClass, RateLimit, RateLimits, SharedLimiterError, SharedLimiterFuture,
@@ -101,6 +103,9 @@ pub use route::{
 pub use runtime::Runtime;
 pub use secret::{ApiKey, Secret};
 pub use timeouts::Timeouts;
+pub use token::{
+    MemoryTokenStore, Snapshot, StoreFuture, Swap, TokenRecord, TokenStore, TokenStoreError,
+};
 
 /// Name of the bearer security scheme in the Vandar specs (the business access token).
 pub const VANDAR_BEARER: &str = "bearer";

@@ -2,7 +2,11 @@
 //! body up to the size cap, and carry out what [`crate::decide`] says (finish, retry after a
 //! delay, refresh and replay, or fail). It holds no rules of its own.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use bytes::{Bytes, BytesMut};
+use futures::future::BoxFuture;
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
 use tokio::time::Instant;
 
@@ -10,10 +14,11 @@ use crate::binding::Binding;
 use crate::credentials::Credential;
 use crate::decide::{self, Decision, Facts, Observed};
 use crate::error::{Error, describe_transport};
+use crate::intercept::{AttemptInfo, AttemptResult};
 use crate::redact::Scrubber;
 use crate::response::retry_after;
 use crate::route::Route;
-use crate::timeouts::instant_after;
+use crate::runtime::RuntimeInner;
 
 /// An answer whose body was read whole.
 pub(crate) struct Exchange {
@@ -25,8 +30,12 @@ pub(crate) struct Exchange {
 /// What one attempt produced.
 enum Attempt {
     Answer(Exchange),
-    TooLarge { status: u16 },
-    Transport(reqwest::Error),
+    TooLarge {
+        status: u16,
+    },
+    /// The transport failed; `status` when the answer's status line had arrived (a body cut
+    /// off).
+    Transport(reqwest::Error, Option<u16>),
 }
 
 impl Attempt {
@@ -41,16 +50,30 @@ impl Attempt {
                 },
             },
             Attempt::TooLarge { status } => Observed::TooLarge { status: *status },
-            Attempt::Transport(e) => Observed::Transport {
+            Attempt::Transport(e, _) => Observed::Transport {
                 nothing_sent: nothing_sent(e),
             },
         }
     }
 }
 
+/// A check made right before each request leaves (after its rate-limit slot): the token
+/// refresh writes its "about to send" marker here and refuses to send past its deadline. `Ok`
+/// carries the longest the attempt may take; `Err` ends the call with nothing sent.
+pub(crate) trait Gate: Send + Sync {
+    fn before_send(&self) -> BoxFuture<'_, Result<Duration, Error>>;
+}
+
 /// What a call needs to report errors: its operation, its route's safety, and (lazily) the
 /// secrets to cut from error text.
 pub(crate) struct CallContext {
+    /// The end of the call's total timeout: everything the call waits for (a token refresh,
+    /// the rate limiter, every attempt) ends by then.
+    pub(crate) deadline: Instant,
+    /// Checked right before each request leaves.
+    pub(crate) gate: Option<Arc<dyn Gate>>,
+    /// Per-call overrides.
+    pub(crate) options: crate::intercept::CallOptions,
     pub(crate) operation: &'static str,
     pub(crate) idempotent: bool,
     /// The request's body as sent first (it holds the sensitive fields; a cheap copy of the
@@ -93,191 +116,235 @@ impl CallContext {
 }
 
 impl Binding {
-    /// Send a prepared request through the attempt loop. `Ok` is the final answer (any status);
-    /// `Err` a failure the decisions ended the call with.
+    /// Send a prepared request through the attempt loop (see [`attempts`]).
     pub(crate) async fn attempts(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         route: &'static Route,
         ctx: &mut CallContext,
     ) -> Result<Exchange, Error> {
-        let span = tracing::Span::current();
-        let config = self.runtime().config();
-        let timeouts = config.timeouts();
-        let cap = config.max_response_bytes();
-        let max_retry_after = config.max_retry_after();
-        let started = Instant::now();
-        let deadline = instant_after(started, timeouts.total);
-        let limiter = self.runtime().inner.limiters.get(ctx.credential.key);
-        let method = request.method().clone();
-        let mut delays = config.retry().delays();
-        let mut next_backoff = delays.next();
-        let mut replayed = false;
-        let mut previous: Option<Attempt> = None;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let slot = limiter.acquire(&method, deadline).await;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if slot.is_err() || remaining.is_zero() {
-                if let Some(last) = previous.take() {
-                    return self.settle(last, ctx);
-                }
-                let waited = started.elapsed();
-                tracing::warn!(
-                    waited_ms = waited.as_millis() as u64,
-                    "no rate-limit slot before the total timeout; nothing was sent"
-                );
-                span.record("outcome", "timeout");
-                return Err(Error::Timeout {
-                    operation: ctx.operation.to_owned(),
-                    waited,
-                });
+        attempts(&self.runtime().inner, request, route, ctx).await
+    }
+}
+
+/// Send a prepared request through the attempt loop. `Ok` is the final answer (any status);
+/// `Err` a failure the decisions ended the call with. Every exchange goes through here: the
+/// generated operations and the token refresh.
+pub(crate) async fn attempts(
+    rt: &RuntimeInner,
+    mut request: reqwest::Request,
+    route: &'static Route,
+    ctx: &mut CallContext,
+) -> Result<Exchange, Error> {
+    let span = tracing::Span::current();
+    let config = &rt.config;
+    let timeouts = ctx.options.timeouts(config.timeouts());
+    let cap = config.max_response_bytes();
+    let max_retry_after = config.max_retry_after();
+    let started = Instant::now();
+    let deadline = ctx.deadline;
+    let limiter = rt.limiters.get(ctx.credential.key);
+    let method = request.method().clone();
+    let mut delays = ctx.options.retry.unwrap_or(*config.retry()).delays();
+    let mut next_backoff = delays.next();
+    let mut replayed = false;
+    let mut previous: Option<Attempt> = None;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let slot = limiter.acquire(&method, deadline).await;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if slot.is_err() || remaining.is_zero() {
+            if let Some(last) = previous.take() {
+                return settle(rt, last, ctx);
             }
-            span.record("attempt", attempt);
-            // A copy is kept only when it can be used: a retry (idempotent) or a 401 replay.
-            let spare = if route.idempotent || ctx.credential.refresher.is_some() {
-                request.try_clone()
-            } else {
-                None
-            };
-            *request.timeout_mut() = Some(timeouts.per_attempt.min(remaining));
-            let sent_at = Instant::now();
-            let result = match self.runtime().http_client().execute(request).await {
-                Ok(resp) => read_capped(resp, cap).await,
-                Err(e) => Attempt::Transport(e),
-            };
-            let latency_ms = sent_at.elapsed().as_millis() as u64;
-            let observed = result.observed();
-            match &result {
-                Attempt::Answer(ex) => {
-                    tracing::debug!(attempt, status = ex.status, latency_ms, "attempt answered")
-                }
-                Attempt::TooLarge { status } => {
-                    tracing::debug!(attempt, status, latency_ms, "answer over the size cap")
-                }
-                Attempt::Transport(e) => tracing::debug!(
-                    attempt,
-                    latency_ms,
-                    error = %describe_transport(e),
-                    "attempt failed"
-                ),
+            let waited = started.elapsed();
+            tracing::warn!(
+                waited_ms = waited.as_millis() as u64,
+                "no rate-limit slot before the total timeout; nothing was sent"
+            );
+            span.record("outcome", "timeout");
+            return Err(Error::Timeout {
+                operation: ctx.operation.to_owned(),
+                waited,
+            });
+        }
+        span.record("attempt", attempt);
+        // A copy is kept only when it can be used: a retry (idempotent) or a 401 replay.
+        let spare = if route.idempotent || ctx.credential.refresher.is_some() {
+            request.try_clone()
+        } else {
+            None
+        };
+        let mut allowed = timeouts.per_attempt.min(remaining);
+        if let Some(gate) = &ctx.gate {
+            allowed = allowed.min(gate.before_send().await?);
+        }
+        *request.timeout_mut() = Some(allowed);
+        let hooks = &rt.config.interceptors;
+        let host = if hooks.0.is_empty() {
+            String::new()
+        } else {
+            request.url().host_str().unwrap_or("").to_owned()
+        };
+        let info = AttemptInfo {
+            operation: ctx.operation,
+            method: method.as_str(),
+            host: &host,
+            attempt,
+            idempotent: route.idempotent,
+        };
+        hooks.before_send(&info, request.headers_mut());
+        let sent_at = Instant::now();
+        let result = match rt.http.execute(request).await {
+            Ok(resp) => read_capped(resp, cap).await,
+            Err(e) => Attempt::Transport(e, None),
+        };
+        let latency = sent_at.elapsed();
+        let latency_ms = latency.as_millis() as u64;
+        hooks.after_attempt(
+            &info,
+            &AttemptResult {
+                status: match &result {
+                    Attempt::Answer(ex) => Some(ex.status),
+                    Attempt::TooLarge { status } => Some(*status),
+                    Attempt::Transport(_, status) => *status,
+                },
+                latency,
+            },
+        );
+        let observed = result.observed();
+        match &result {
+            Attempt::Answer(ex) => {
+                tracing::debug!(attempt, status = ex.status, latency_ms, "attempt answered")
             }
-            if let Observed::Answer {
-                status: 429,
+            Attempt::TooLarge { status } => {
+                tracing::debug!(attempt, status, latency_ms, "answer over the size cap")
+            }
+            Attempt::Transport(e, _) => tracing::debug!(
+                attempt,
+                latency_ms,
+                error = %describe_transport(e),
+                "attempt failed"
+            ),
+        }
+        if let Observed::Answer {
+            status: 429,
+            retry_after,
+        } = observed
+        {
+            limiter.pause(decide::pause_after_429(
                 retry_after,
-            } = observed
-            {
-                limiter.pause(decide::pause_after_429(
-                    retry_after,
-                    max_retry_after,
-                    limiter.window(&method),
-                ));
-            }
-            let facts = Facts {
-                idempotent: route.idempotent,
-                can_refresh: ctx.credential.refresher.is_some() && !replayed,
-                can_resend: spare.is_some(),
-                next_backoff,
-                remaining: deadline.saturating_duration_since(Instant::now()),
                 max_retry_after,
-            };
-            match decide::after_attempt(&facts, observed) {
-                Decision::Finish | Decision::Fail => return self.settle(result, ctx),
-                Decision::Retry { after } => {
-                    tracing::info!(
-                        attempt,
-                        delay_ms = after.as_millis() as u64,
-                        "transient failure, retrying"
-                    );
-                    let Some(next) = spare else {
-                        return self.settle(result, ctx);
-                    };
-                    tokio::time::sleep(after).await;
-                    next_backoff = delays.next();
-                    previous = Some(result);
-                    request = next;
-                }
-                Decision::RefreshAndReplay => {
-                    let Some(refresher) = ctx.credential.refresher.clone() else {
-                        return self.settle(result, ctx);
-                    };
-                    let stale = ctx.credential.token.clone();
-                    match refresher.token(stale.as_ref().map(|s| s.expose())).await {
-                        Ok(token) if Some(&token) != stale.as_ref() => {
-                            let Some(mut next) = spare else {
-                                return self.settle(result, ctx);
-                            };
-                            if !ctx.credential.with_token(token) {
-                                return self.settle(result, ctx);
-                            }
-                            if let Some(h) = &ctx.credential.header {
-                                next.headers_mut().insert(AUTHORIZATION, h.clone());
-                            }
-                            replayed = true;
-                            tracing::info!(attempt, "401: token refreshed, replaying once");
-                            request = next;
+                limiter.window(&method),
+            ));
+        }
+        let facts = Facts {
+            idempotent: route.idempotent,
+            can_refresh: ctx.credential.refresher.is_some() && !replayed,
+            can_resend: spare.is_some(),
+            next_backoff,
+            remaining: deadline.saturating_duration_since(Instant::now()),
+            max_retry_after,
+        };
+        match decide::after_attempt(&facts, observed) {
+            Decision::Finish | Decision::Fail => return settle(rt, result, ctx),
+            Decision::Retry { after } => {
+                tracing::info!(
+                    attempt,
+                    delay_ms = after.as_millis() as u64,
+                    "transient failure, retrying"
+                );
+                let Some(next) = spare else {
+                    return settle(rt, result, ctx);
+                };
+                tokio::time::sleep(after).await;
+                next_backoff = delays.next();
+                previous = Some(result);
+                request = next;
+            }
+            Decision::RefreshAndReplay => {
+                let Some(refresher) = ctx.credential.refresher.clone() else {
+                    return settle(rt, result, ctx);
+                };
+                let stale = ctx.credential.token.clone();
+                match refresher
+                    .token(stale.as_ref().map(|s| s.expose()), deadline)
+                    .await
+                {
+                    Ok(token) if Some(&token) != stale.as_ref() => {
+                        let Some(mut next) = spare else {
+                            return settle(rt, result, ctx);
+                        };
+                        if !ctx.credential.with_token(token) {
+                            return settle(rt, result, ctx);
                         }
-                        Ok(_) => return self.settle(result, ctx),
-                        Err(error) => {
-                            span.record("outcome", "auth_error");
-                            tracing::warn!(error = %error, "401 and no new access token");
-                            return Err(Error::Auth(error));
+                        if let Some(h) = &ctx.credential.header {
+                            next.headers_mut().insert(AUTHORIZATION, h.clone());
                         }
+                        replayed = true;
+                        tracing::info!(attempt, "401: token refreshed, replaying once");
+                        request = next;
+                    }
+                    Ok(_) => return settle(rt, result, ctx),
+                    Err(error) => {
+                        span.record("outcome", "auth_error");
+                        tracing::warn!(error = %error, "401 and no new access token");
+                        return Err(Error::Auth(error));
                     }
                 }
-                Decision::OutcomeUnknown => {
-                    span.record("outcome", "outcome_unknown");
-                    let (status, reason) = match &result {
-                        Attempt::Answer(ex) => (
-                            Some(ex.status),
-                            "a gateway or the server answered with a server error".to_owned(),
-                        ),
-                        Attempt::TooLarge { status } => (
-                            Some(*status),
-                            format!("its answer was larger than {cap} bytes and was not read"),
-                        ),
-                        Attempt::Transport(e) => (
-                            None,
-                            format!("its response was lost ({})", describe_transport(e)),
-                        ),
-                    };
-                    return Err(ctx.outcome_unknown(status, reason));
-                }
-                Decision::RateLimited { retry_after } => {
-                    span.record("outcome", "rate_limited");
-                    return Err(Error::RateLimited {
-                        operation: ctx.operation.to_owned(),
-                        http_status: 429,
-                        retry_after,
-                    });
-                }
+            }
+            Decision::OutcomeUnknown => {
+                span.record("outcome", "outcome_unknown");
+                let (status, reason) = match &result {
+                    Attempt::Answer(ex) => (
+                        Some(ex.status),
+                        "a gateway or the server answered with a server error".to_owned(),
+                    ),
+                    Attempt::TooLarge { status } => (
+                        Some(*status),
+                        format!("its answer was larger than {cap} bytes and was not read"),
+                    ),
+                    Attempt::Transport(e, status) => (
+                        *status,
+                        format!("its response was lost ({})", describe_transport(e)),
+                    ),
+                };
+                return Err(ctx.outcome_unknown(status, reason));
+            }
+            Decision::RateLimited { retry_after } => {
+                span.record("outcome", "rate_limited");
+                return Err(Error::RateLimited {
+                    operation: ctx.operation.to_owned(),
+                    http_status: 429,
+                    retry_after,
+                });
             }
         }
     }
+}
 
-    /// The final attempt as the call's result.
-    fn settle(&self, last: Attempt, ctx: &CallContext) -> Result<Exchange, Error> {
-        let span = tracing::Span::current();
-        match last {
-            Attempt::Answer(ex) => {
-                span.record("status", ex.status);
-                Ok(ex)
-            }
-            Attempt::TooLarge { status } => {
-                span.record("status", status);
-                span.record("outcome", "too_large");
-                Err(Error::ResponseTooLarge {
-                    operation: ctx.operation.to_owned(),
-                    http_status: status,
-                    limit: self.runtime().config().max_response_bytes(),
-                })
-            }
-            Attempt::Transport(e) => {
-                span.record("outcome", "transport_error");
-                tracing::warn!(error = %describe_transport(&e), "call failed");
-                Err(ctx.transport(e))
-            }
+/// The final attempt as the call's result.
+fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext) -> Result<Exchange, Error> {
+    let span = tracing::Span::current();
+    match last {
+        Attempt::Answer(ex) => {
+            span.record("status", ex.status);
+            Ok(ex)
+        }
+        Attempt::TooLarge { status } => {
+            span.record("status", status);
+            span.record("outcome", "too_large");
+            Err(Error::ResponseTooLarge {
+                operation: ctx.operation.to_owned(),
+                http_status: status,
+                limit: rt.config.max_response_bytes(),
+            })
+        }
+        Attempt::Transport(e, _) => {
+            span.record("outcome", "transport_error");
+            tracing::warn!(error = %describe_transport(&e), "call failed");
+            Err(ctx.transport(e))
         }
     }
 }
@@ -303,7 +370,7 @@ async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Attempt {
                 body: Bytes::new(),
             });
         }
-        Err(e) => return Attempt::Transport(e),
+        Err(e) => return Attempt::Transport(e, Some(status)),
     };
     if first.len() as u64 > cap {
         return Attempt::TooLarge { status };
@@ -317,13 +384,10 @@ async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Attempt {
                 body: first,
             });
         }
-        Err(e) => return Attempt::Transport(e),
+        Err(e) => return Attempt::Transport(e, Some(status)),
     };
-    let mut buf = BytesMut::with_capacity(
-        declared
-            .map_or(first.len() + second.len(), |n| n as usize)
-            .min(cap as usize),
-    );
+    // Sized from what arrived, never from the server's Content-Length.
+    let mut buf = BytesMut::with_capacity(first.len() + second.len());
     buf.extend_from_slice(&first);
     let mut next = Some(second);
     while let Some(chunk) = next {
@@ -333,7 +397,7 @@ async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Attempt {
         buf.extend_from_slice(&chunk);
         next = match resp.chunk().await {
             Ok(c) => c,
-            Err(e) => return Attempt::Transport(e),
+            Err(e) => return Attempt::Transport(e, Some(status)),
         };
     }
     Attempt::Answer(Exchange {

@@ -27,8 +27,8 @@ use std::future::Future;
 use std::num::NonZeroU32;
 use std::ops::Add;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use governor::clock::{Clock, Reference};
@@ -51,9 +51,6 @@ pub struct RateLimit {
     per: Duration,
     burst: u32,
     margin: Duration,
-    /// The shared limiter the configuration installed (see [`SharedRateLimiter`]); set by
-    /// `ConfigBuilder::build`, so that it reaches the runtime's limiters with the limits.
-    shared: Option<SharedHandle>,
 }
 
 impl fmt::Debug for RateLimit {
@@ -63,9 +60,6 @@ impl fmt::Debug for RateLimit {
             .field("per", &self.per)
             .field("burst", &self.burst)
             .field("margin", &self.margin);
-        if self.shared.is_some() {
-            d.field("shared", &"[configured]");
-        }
         d.finish()
     }
 }
@@ -80,7 +74,6 @@ impl RateLimit {
             per,
             burst: max_requests,
             margin: per / 16,
-            shared: None,
         }
     }
 
@@ -198,25 +191,6 @@ impl RateLimits {
             .iter()
             .chain(&self.other)
             .try_for_each(RateLimit::validate)
-    }
-
-    /// The same limits, tagged with a shared limiter (or untagged with `None`).
-    pub(crate) fn with_shared(mut self, handle: Option<SharedHandle>) -> Self {
-        for lane in [&mut self.post, &mut self.other].into_iter().flatten() {
-            lane.shared = handle;
-        }
-        self
-    }
-
-    /// The shared limiter these limits were tagged with, while its configuration lives.
-    fn shared(&self) -> Option<Arc<dyn SharedRateLimiter>> {
-        let handle = self.post.iter().chain(&self.other).find_map(|l| l.shared)?;
-        handle.resolve()
-    }
-
-    /// The same limits without the shared-limiter tag.
-    fn untagged(&self) -> Self {
-        (*self).with_shared(None)
     }
 }
 
@@ -342,39 +316,6 @@ impl<T: SharedRateLimiter + ?Sized> SharedRateLimiter for Arc<T> {
 
     fn fallback_limits(&self, limits: &RateLimits) -> RateLimits {
         (**self).fallback_limits(limits)
-    }
-}
-
-/// A copyable reference to a shared limiter held by a live [`Config`](crate::Config): its id
-/// in a process-wide table of weak references. The configuration holds the limiter itself;
-/// the limits it carries to the runtime hold this handle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct SharedHandle(u64);
-
-type Registry = Mutex<Vec<(u64, Weak<dyn SharedRateLimiter>)>>;
-
-static SHARED_LIMITERS: Registry = Mutex::new(Vec::new());
-static NEXT_SHARED: AtomicU64 = AtomicU64::new(1);
-
-impl SharedHandle {
-    /// Register a limiter (dropping entries whose configuration is gone).
-    pub(crate) fn register(limiter: &Arc<dyn SharedRateLimiter>) -> Self {
-        let id = NEXT_SHARED.fetch_add(1, AtomicOrdering::Relaxed);
-        let mut table = SHARED_LIMITERS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        table.retain(|(_, weak)| weak.strong_count() > 0);
-        table.push((id, Arc::downgrade(limiter)));
-        Self(id)
-    }
-
-    fn resolve(self) -> Option<Arc<dyn SharedRateLimiter>> {
-        SHARED_LIMITERS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|(id, _)| *id == self.0)
-            .and_then(|(_, weak)| weak.upgrade())
     }
 }
 
@@ -552,10 +493,9 @@ impl Limiter {
         limits: &RateLimits,
         shared: Option<(Arc<dyn SharedRateLimiter>, LimiterKey)>,
     ) -> Self {
-        let limits = limits.untagged();
         let local = match &shared {
-            Some((s, _)) => s.fallback_limits(&limits).untagged(),
-            None => limits,
+            Some((s, _)) => s.fallback_limits(limits),
+            None => *limits,
         };
         let make = |l: &RateLimit| (Lane::new(l), l.per);
         Self {
@@ -565,7 +505,7 @@ impl Limiter {
             shared: shared.map(|(limiter, key)| SharedLane {
                 limiter,
                 key,
-                limits,
+                limits: *limits,
                 degraded: AtomicBool::new(false),
             }),
         }
@@ -742,41 +682,70 @@ impl LimiterKey {
 pub(crate) struct Limiters {
     limits: RateLimits,
     shared: Option<Arc<dyn SharedRateLimiter>>,
-    by_key: Mutex<HashMap<LimiterKey, Arc<Limiter>>>,
+    by_key: Mutex<KeyMap>,
 }
 
-impl Limiters {
-    /// The limiters of `limits`; a shared limiter the configuration tagged them with is
-    /// consulted too.
-    pub(crate) fn new(limits: RateLimits) -> Self {
-        let shared = limits.shared();
-        Self::with_shared(limits, shared)
-    }
+/// The limiters by key, bounded: past [`MAX_IDLE_KEYS`] entries, limiters nobody holds that
+/// were last used more than [`IDLE_AFTER`] ago are dropped (a one-off key, e.g. one Sanbod user,
+/// does not stay forever). A limiter in use or recently used is never dropped, so no pause and
+/// no window is forgotten while it matters.
+#[derive(Default)]
+struct KeyMap {
+    map: HashMap<LimiterKey, (Arc<Limiter>, std::time::Instant)>,
+    inserts: usize,
+}
 
+/// How many limiters are kept before idle ones are dropped.
+pub(crate) const MAX_IDLE_KEYS: usize = 256;
+/// How long a limiter must be unused before it may be dropped (longer than any window plus the
+/// `Retry-After` cap's default).
+pub(crate) const IDLE_AFTER: Duration = Duration::from_secs(120);
+
+impl Limiters {
     /// The limiters of `limits`, consulting `shared` (if any) first.
     pub(crate) fn with_shared(
         limits: RateLimits,
         shared: Option<Arc<dyn SharedRateLimiter>>,
     ) -> Self {
         Self {
-            limits: limits.untagged(),
+            limits,
             shared,
-            by_key: Mutex::new(HashMap::new()),
+            by_key: Mutex::new(KeyMap::default()),
         }
     }
 
     pub(crate) fn get(&self, key: LimiterKey) -> Arc<Limiter> {
+        self.get_at(key, std::time::Instant::now())
+    }
+
+    fn get_at(&self, key: LimiterKey, now: std::time::Instant) -> Arc<Limiter> {
+        let mut keys = self.by_key.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((limiter, used)) = keys.map.get_mut(&key) {
+            *used = now;
+            return limiter.clone();
+        }
+        keys.inserts += 1;
+        if keys.map.len() >= MAX_IDLE_KEYS && keys.inserts.is_multiple_of(16) {
+            keys.map.retain(|_, (limiter, used)| {
+                Arc::strong_count(limiter) > 1 || now.saturating_duration_since(*used) < IDLE_AFTER
+            });
+        }
+        let limiter = Arc::new(Limiter::build(
+            &self.limits,
+            self.shared.clone().map(|s| (s, key)),
+        ));
+        keys.map.insert(key, (limiter.clone(), now));
+        limiter
+    }
+
+    /// How many limiters are held (tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.by_key
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .entry(key)
-            .or_insert_with(|| {
-                Arc::new(Limiter::build(
-                    &self.limits,
-                    self.shared.clone().map(|s| (s, key)),
-                ))
-            })
-            .clone()
+            .map
+            .len()
     }
 }
 
@@ -784,6 +753,7 @@ impl Limiters {
 mod tests {
     use super::*;
     use crate::test_util::max_in_window;
+    use std::sync::atomic::AtomicU64;
 
     /// Admission times of `n` back-to-back callers, under paused time.
     async fn admissions(limit: RateLimit, method: reqwest::Method, n: usize) -> Vec<Duration> {
@@ -979,15 +949,10 @@ mod tests {
             .build()
             .unwrap();
         assert!(config.shared_rate_limiter().is_some());
-        assert!(config.rate_limits().shared().is_some());
         assert!(format!("{config:?}").contains("shared_rate_limiter: Some(\"[configured]\")"));
         let plain = crate::Config::builder().build().unwrap();
-        assert!(plain.rate_limits().shared().is_none());
+        assert!(plain.shared_rate_limiter().is_none());
         assert_eq!(plain.rate_limits(), &RateLimits::vandar());
-        // gone with its configuration
-        let tagged = *config.rate_limits();
-        drop(config);
-        assert!(tagged.shared().is_none());
     }
 
     #[test]
@@ -1006,5 +971,27 @@ mod tests {
             };
             assert!(limits.validate().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn idle_limiters_are_dropped_and_busy_ones_kept() {
+        let limiters = Limiters::with_shared(RateLimits::default(), None);
+        let t0 = std::time::Instant::now();
+        let busy = limiters.get_at(LimiterKey::of("source", "busy"), t0);
+        for i in 0..MAX_IDLE_KEYS * 4 {
+            limiters.get_at(LimiterKey::of("source", &format!("user-{i}")), t0);
+        }
+        let later = t0 + IDLE_AFTER + Duration::from_secs(1);
+        for i in 0..64 {
+            limiters.get_at(LimiterKey::of("source", &format!("new-{i}")), later);
+        }
+        assert!(
+            limiters.len() < MAX_IDLE_KEYS,
+            "{} limiters held",
+            limiters.len()
+        );
+        // The one still held elsewhere is the same limiter (its pause and window survive).
+        let again = limiters.get_at(LimiterKey::of("source", "busy"), later);
+        assert!(Arc::ptr_eq(&busy, &again));
     }
 }

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::auth::{REFRESH_HOST, REFRESH_PATH, TokenManager, TokenPair};
+use crate::auth::TokenPair;
 use crate::config::Config;
 use crate::error::{ConfigError, Error};
 use crate::ratelimit::Limiters;
+use crate::token::manager::TokenManager;
 
 /// Configuration plus one shared `reqwest` client (rustls), the rate limiters (one per
 /// credential) and the token manager. Cheap to clone; every product client built from the same
@@ -48,32 +49,27 @@ impl Runtime {
         let http = with_tls(builder)?
             .build()
             .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
-        let limiters = Arc::new(Limiters::new(*config.rate_limits()));
-        let tokens = match &config.token_auth {
-            Some(auth) => {
-                let base = config.base_url(REFRESH_HOST)?;
-                let target = Url::parse(REFRESH_HOST)
-                    .and_then(|u| u.join(REFRESH_PATH))
-                    .map_err(|e| ConfigError::Http(e.to_string()))?;
-                Some(Arc::new(TokenManager::new(
+        let limiters = Arc::new(Limiters::with_shared(
+            *config.rate_limits(),
+            config.shared_rate_limiter().cloned(),
+        ));
+        let inner = Arc::new_cyclic(|weak| {
+            let tokens = config.token_auth.as_ref().map(|auth| {
+                Arc::new(TokenManager::new(
                     auth.clone(),
                     config.clock().clone(),
-                    http.clone(),
-                    rebase(&base, &target),
-                    t,
-                    limiters.clone(),
-                )))
-            }
-            None => None,
-        };
-        Ok(Self {
-            inner: Arc::new(RuntimeInner {
+                    t.per_attempt,
+                    weak.clone(),
+                ))
+            });
+            RuntimeInner {
                 config,
                 http,
                 limiters,
                 tokens,
-            }),
-        })
+            }
+        });
+        Ok(Self { inner })
     }
 
     /// The configuration.
@@ -94,12 +90,14 @@ impl Runtime {
         }
     }
 
-    /// Install a new Vandar token pair (e.g. one just issued in the dashboard after the old
-    /// refresh token expired): saved to the token store, used from the next call on. Fails
+    /// Install a new Vandar token pair (e.g. one just issued in the dashboard after a lockout):
+    /// written to the token store with a generation above every earlier one, so this runtime
+    /// uses it from the next call on and every other replica sharing the store adopts it on its
+    /// next look at the store (within about a second for a replica that cannot refresh). Fails
     /// when no token pair was configured.
     pub async fn set_token_pair(&self, pair: TokenPair) -> Result<(), Error> {
         match &self.inner.tokens {
-            Some(tm) => Ok(tm.set(pair).await?),
+            Some(tm) => Ok(tm.install(pair).await?),
             None => Err(Error::Config(ConfigError::Invalid(
                 "set_token_pair needs a runtime configured with token_pair or token_store".into(),
             ))),

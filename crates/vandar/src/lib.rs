@@ -165,6 +165,6 @@ impl Vandar {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
-/// Redis coordination for many replicas: shared token store with a refresh lease, shared rate limiter.
+/// Redis coordination for many replicas: the token record as a compare-and-swap store (optionally sealed), a shared rate limiter; TLS, Sentinel and Cluster.
 #[cfg(feature = "redis")]
 pub use vandar_redis as redis;

@@ -22,7 +22,8 @@ fn binary() -> String {
     std::env::var("VANDAR_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into())
 }
 
-fn pong(port: u16) -> bool {
+/// Whether 127.0.0.1:`port` answers PING.
+pub fn pong(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
@@ -34,45 +35,77 @@ fn pong(port: u16) -> bool {
     s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
 }
 
+/// Whether `bin` runs; else print why and return false (or panic under
+/// `VANDAR_REQUIRE_REDIS=1`).
+pub fn available(bin: &str) -> bool {
+    if let Err(e) = Command::new(bin).arg("--version").output() {
+        let msg = format!(
+            "SKIPPED: `{bin}` cannot be run ({e}); install the Debian packages redis-server and redis-tools or set VANDAR_REDIS_SERVER"
+        );
+        if std::env::var("VANDAR_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
+            panic!("{msg} (VANDAR_REQUIRE_REDIS=1)");
+        }
+        eprintln!("{msg}");
+        return false;
+    }
+    true
+}
+
+/// A free TCP port on 127.0.0.1 (free now; a start retries if it is taken meanwhile).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 impl RedisServer {
     /// Start one, or `None` (with a message) when the binary is missing.
     pub fn start() -> Option<Self> {
+        Self::start_with(|_, _| Vec::new())
+    }
+
+    /// Start one with extra arguments `extra(port, dir)` after the usual ones (a plain port
+    /// on 127.0.0.1 that answers PING, no persistence, a fresh directory).
+    pub fn start_with(extra: impl Fn(u16, &std::path::Path) -> Vec<String>) -> Option<Self> {
+        Self::spawn(|port, dir| {
+            let mut args: Vec<String> = [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+                "--dir",
+                dir.to_str().expect("a UTF-8 temp dir"),
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+            args.extend(extra(port, dir));
+            args
+        })
+    }
+
+    /// Start `redis-server <args(port, dir)>` and wait until `port` answers PING.
+    pub fn spawn(args: impl Fn(u16, &std::path::Path) -> Vec<String>) -> Option<Self> {
         let bin = binary();
-        if let Err(e) = Command::new(&bin).arg("--version").output() {
-            let msg = format!(
-                "SKIPPED: `{bin}` cannot be run ({e}); install the Debian package redis-server or set VANDAR_REDIS_SERVER"
-            );
-            if std::env::var("VANDAR_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
-                panic!("{msg} (VANDAR_REQUIRE_REDIS=1)");
-            }
-            eprintln!("{msg}");
+        if !available(&bin) {
             return None;
         }
         for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
+            let port = free_port();
             let dir = std::env::temp_dir()
                 .join(format!("vandar-redis-test-{}-{port}", std::process::id()));
             std::fs::create_dir_all(&dir).expect("temp dir");
             let mut child = Command::new(&bin)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--daemonize",
-                    "no",
-                    "--loglevel",
-                    "warning",
-                    "--dir",
-                ])
-                .arg(&dir)
+                .args(args(port, &dir))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -95,6 +128,16 @@ impl RedisServer {
             let _ = child.wait();
         }
         panic!("redis-server did not start on 127.0.0.1");
+    }
+
+    /// Its plain port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its directory.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// `redis://127.0.0.1:<port>/`.

@@ -5,7 +5,7 @@
 //! See [`protocol`] for the states, the transitions, who may send a refresh token and when, and
 //! what each failure leaves behind.
 
-
+pub(crate) mod manager;
 pub mod protocol;
 pub mod record;
 pub mod store;

@@ -169,7 +169,11 @@ pub enum First {
 
 /// The first look at the store: adopt what is stored, or seed the configured pair into an
 /// empty store (never over a stored record).
-pub fn first_load(configured: Option<&TokenPair>, stored: Option<&TokenRecord>, revision: u64) -> First {
+pub fn first_load(
+    configured: Option<&TokenPair>,
+    stored: Option<&TokenRecord>,
+    revision: u64,
+) -> First {
     match (stored, configured) {
         (Some(s), _) => First::Stored(s.clone()),
         (None, Some(pair)) => {
@@ -322,7 +326,9 @@ pub fn settle(
             r.not_before = Some(system_after(now, *retry));
             r
         }
-        Outcome::Rejected { status } => base.with_phase(Phase::Rejected { status: *status }, revision),
+        Outcome::Rejected { status } => {
+            base.with_phase(Phase::Rejected { status: *status }, revision)
+        }
         Outcome::Lost => base.with_phase(
             Phase::Uncertain {
                 holder: me.to_owned(),

@@ -153,8 +153,12 @@ impl TokenRecord {
 
     /// Parse what [`to_bytes`](Self::to_bytes) wrote. The error names no token.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let w: OwnedWire = serde_json::from_slice(bytes)
-            .map_err(|e| format!("the stored token record is not readable ({})", e.classify_str()))?;
+        let w: OwnedWire = serde_json::from_slice(bytes).map_err(|e| {
+            format!(
+                "the stored token record is not readable ({})",
+                e.classify_str()
+            )
+        })?;
         Ok(Self {
             revision: w.revision,
             generation: w.generation,
@@ -262,6 +266,9 @@ mod tests {
         let later = TokenRecord::install(pair.clone(), from_millis(1_700_000_000_001), 0);
         assert!(later.generation > r.generation);
         // A huge generation seen is still beaten.
-        assert_eq!(TokenRecord::install(pair, at, u64::MAX - 1).generation, u64::MAX);
+        assert_eq!(
+            TokenRecord::install(pair, at, u64::MAX - 1).generation,
+            u64::MAX
+        );
     }
 }

@@ -1,0 +1,937 @@
+//! The token manager: carries out [`protocol`](crate::token::protocol) against the configured
+//! [`TokenStore`], and sends the refresh itself through the send pipeline like every other
+//! operation (rate limiter, size cap, the call's total timeout, pure decisions).
+//!
+//! * A caller whose access token is valid never waits on a refresh: a refresh ahead of expiry
+//!   runs in the background (one per process at a time), and the caller goes on with the
+//!   token it has.
+//! * A caller with no valid access token (expired, or refused with a 401) waits for the
+//!   refresh, within its call's total timeout.
+//! * A replica that cannot refresh (the refresh token was refused, or may have been spent)
+//!   keeps using a still-valid access token and looks at the store again at most every
+//!   [`RECHECK`]: one install of a new pair anywhere brings it back.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, SystemTime};
+
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared};
+use reqwest::header::{ACCEPT, DATE, HeaderValue};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::auth::{Clock, RefreshHook, TokenPair, TokenRefresh};
+use crate::credentials::Credential;
+use crate::decide::{self, RefreshSeen};
+use crate::error::{AuthError, Error};
+use crate::pipeline::{self, CallContext, Gate};
+use crate::ratelimit::LimiterKey;
+use crate::route::{Auth, Route};
+use crate::runtime::RuntimeInner;
+use crate::secret::Secret;
+use crate::timeouts::{instant_after, system_after};
+use crate::token::protocol::{self, First, Lock, Me, Outcome, Step, Timing, Write, WriteKind};
+use crate::token::record::{TokenRecord, fresh_revision};
+use crate::token::store::{Snapshot, Swap, TokenStore};
+
+/// How often a replica that cannot refresh, or whose store is behind, looks at the store again.
+pub const RECHECK: Duration = Duration::from_secs(1);
+/// How often a healthy replica looks at the store (to pick up an install, or to write its pair
+/// back into a store that lost it).
+pub const SYNC_EVERY: Duration = Duration::from_secs(15);
+
+/// The refresh operation, routed like every other one.
+pub(crate) static REFRESH_ROUTE: Route = Route {
+    operation_id: "refresh_token",
+    method: "POST",
+    host: crate::auth::REFRESH_HOST,
+    path: crate::auth::REFRESH_PATH,
+    auth: Auth::None,
+    idempotent: false,
+    checks: &[],
+};
+
+/// Token-pair settings captured by the configuration.
+#[derive(Clone)]
+pub(crate) struct TokenAuth {
+    pub(crate) store: Arc<dyn TokenStore>,
+    /// The pair to seed into an empty store.
+    pub(crate) seed: Option<TokenPair>,
+    pub(crate) settings: TokenRefresh,
+    pub(crate) on_refresh: Option<RefreshHook>,
+}
+
+struct Local {
+    loaded: bool,
+    record: Option<TokenRecord>,
+    /// Store clock minus this replica's clock, in milliseconds.
+    offset_ms: i64,
+    /// The last generation whose refresh token this replica sent.
+    sent: Option<u64>,
+    /// Why this replica cannot refresh (until a newer generation appears).
+    lock: Option<AuthError>,
+    /// When the store was last read.
+    last_look: Option<Instant>,
+    /// No background refresh before this instant (after one that could not refresh).
+    quiet_until: Option<Instant>,
+    /// The held record was never confirmed by the store (it was out of reach at start).
+    unsynced: bool,
+}
+
+/// One refresh under way in this process, joined by every caller that waits for it.
+type Flight = Shared<BoxFuture<'static, Result<(), AuthError>>>;
+
+/// Keeps the current pair and refreshes it by the protocol.
+pub(crate) struct TokenManager {
+    id: String,
+    auth: TokenAuth,
+    clock: Arc<dyn Clock>,
+    timing: Timing,
+    runtime: Weak<RuntimeInner>,
+    local: Mutex<Local>,
+    /// Serialises the first load and installs.
+    flight: tokio::sync::Mutex<()>,
+    /// The refresh under way in this process (one at a time); callers join it.
+    refreshing: Mutex<Option<Flight>>,
+    background: AtomicBool,
+}
+
+#[derive(Deserialize)]
+struct RefreshAnswer {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: Option<Value>,
+}
+
+impl TokenManager {
+    pub(crate) fn new(
+        auth: TokenAuth,
+        clock: Arc<dyn Clock>,
+        per_attempt: Duration,
+        runtime: Weak<RuntimeInner>,
+    ) -> Self {
+        let id = format!("r-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        Self {
+            id,
+            auth,
+            clock,
+            timing: Timing {
+                lease: Timing::default().lease,
+                send: per_attempt.saturating_add(Duration::from_secs(2)),
+            },
+            runtime,
+            local: Mutex::new(Local {
+                loaded: false,
+                record: None,
+                offset_ms: 0,
+                sent: None,
+                lock: None,
+                last_look: None,
+                quiet_until: None,
+                unsynced: false,
+            }),
+            flight: tokio::sync::Mutex::new(()),
+            refreshing: Mutex::new(None),
+            background: AtomicBool::new(false),
+        }
+    }
+
+    fn local(&self) -> std::sync::MutexGuard<'_, Local> {
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Now, on the store's clock.
+    fn now(&self) -> SystemTime {
+        let offset = self.local().offset_ms;
+        shift(self.clock.now(), offset)
+    }
+
+    fn store_error(e: impl std::fmt::Display) -> AuthError {
+        AuthError::Store {
+            reason: e.to_string(),
+        }
+    }
+
+    async fn load(&self) -> Result<Snapshot, AuthError> {
+        let snap = self.auth.store.load().await.map_err(Self::store_error)?;
+        self.observe(snap.now);
+        Ok(snap)
+    }
+
+    async fn swap(&self, w: &Write) -> Result<Swap, AuthError> {
+        let swap = self
+            .auth
+            .store
+            .swap(w.expected, &w.record)
+            .await
+            .map_err(Self::store_error)?;
+        match &swap {
+            Swap::Done { now } => {
+                self.observe(*now);
+                self.hold(w.record.clone());
+            }
+            Swap::Conflict(snap) => self.observe(snap.now),
+        }
+        Ok(swap)
+    }
+
+    /// Note the store's clock.
+    fn observe(&self, store_now: Option<SystemTime>) {
+        let mut l = self.local();
+        l.last_look = Some(Instant::now());
+        if let Some(t) = store_now {
+            l.offset_ms = offset_ms(t, self.clock.now());
+        }
+    }
+
+    /// Hold `record` (a higher generation ends any lock).
+    fn hold(&self, record: TokenRecord) {
+        let mut l = self.local();
+        let newer = l
+            .record
+            .as_ref()
+            .is_none_or(|r| record.generation > r.generation);
+        if newer {
+            l.lock = None;
+            l.quiet_until = None;
+        }
+        if newer
+            || l.record
+                .as_ref()
+                .is_some_and(|r| r.generation == record.generation)
+        {
+            l.record = Some(record);
+        }
+    }
+
+    fn held(&self) -> Option<TokenRecord> {
+        self.local().record.clone()
+    }
+
+    async fn ensure_loaded(&self) -> Result<(), AuthError> {
+        if self.local().loaded {
+            return Ok(());
+        }
+        let _guard = self.flight.lock().await;
+        if self.local().loaded {
+            return Ok(());
+        }
+        let snap = match self.load().await {
+            Ok(snap) => snap,
+            Err(e) => {
+                // The store is out of reach at start: use the configured pair's access token
+                // meanwhile (nothing can be refreshed without the store, so nothing is sent
+                // with its refresh token); the next look at the store adopts what it holds.
+                let Some(seed) = &self.auth.seed else {
+                    return Err(e);
+                };
+                tracing::warn!(error = %e, "token store out of reach; using the configured pair until it answers");
+                self.hold(TokenRecord::seed(seed.clone()));
+                let mut l = self.local();
+                l.loaded = true;
+                l.last_look = None;
+                l.unsynced = true;
+                return Ok(());
+            }
+        };
+        match protocol::first_load(
+            self.auth.seed.as_ref(),
+            snap.record.as_ref(),
+            fresh_revision(),
+        ) {
+            First::Stored(r) => self.hold(r),
+            First::Seed(w) => match self.swap(&w).await? {
+                Swap::Done { .. } => {}
+                Swap::Conflict(snap) => {
+                    if let Some(r) = snap.record {
+                        self.hold(r);
+                    }
+                }
+            },
+            First::Empty => {}
+        }
+        self.local().loaded = true;
+        Ok(())
+    }
+
+    /// The current pair (loading it on first use).
+    pub(crate) async fn current(&self) -> Result<Option<TokenPair>, AuthError> {
+        self.ensure_loaded().await?;
+        Ok(self.held().map(|r| r.pair))
+    }
+
+    /// Install a new pair (an operator's: `Runtime::set_token_pair`): its generation beats every
+    /// one seen, so every replica adopts it on its next look at the store.
+    pub(crate) async fn install(&self, pair: TokenPair) -> Result<(), AuthError> {
+        let _guard = self.flight.lock().await;
+        self.local().loaded = true;
+        let mut snap = self.load().await?;
+        for _ in 0..16 {
+            let highest = snap
+                .record
+                .as_ref()
+                .map(|r| r.generation)
+                .max(self.held().map(|r| r.generation))
+                .unwrap_or(0);
+            let mut record = TokenRecord::install(pair.clone(), self.now(), highest);
+            record.revision = fresh_revision();
+            let w = Write {
+                expected: snap.record.as_ref().map(|r| r.revision),
+                record,
+                kind: WriteKind::Restore,
+            };
+            match self.swap(&w).await? {
+                Swap::Done { .. } => {
+                    tracing::info!(
+                        generation = w.record.generation,
+                        "installed a new Vandar token pair"
+                    );
+                    return Ok(());
+                }
+                Swap::Conflict(s) => snap = s,
+            }
+        }
+        Err(AuthError::Store {
+            reason: "the token store kept changing while installing the pair".into(),
+        })
+    }
+
+    /// An access token to send. `stale` is the token a 401 refused (it needs a refresh now);
+    /// `deadline` is the end of the call's total timeout.
+    pub(crate) async fn access_token(
+        self: &Arc<Self>,
+        stale: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Secret, AuthError> {
+        self.ensure_loaded().await?;
+        let mut last_error = None;
+        for _ in 0..4 {
+            let Some(record) = self.held() else {
+                // An empty store may be filled by an install elsewhere.
+                self.sync_soon();
+                return Err(AuthError::NoToken);
+            };
+            let pair = &record.pair;
+            let now = self.now();
+            let refused = stale.is_some_and(|s| s == pair.access_token.expose());
+            let usable = !refused && protocol::usable(pair, now);
+            let due = refused || protocol::due(pair, now, self.auth.settings.margin);
+            if !due {
+                self.sync_soon();
+                return Ok(pair.access_token.clone());
+            }
+            if usable {
+                self.refresh_in_background(deadline);
+                return Ok(pair.access_token.clone());
+            }
+            if let Some(e) = last_error {
+                return Err(e);
+            }
+            if pair.refresh_expires_at <= now {
+                // Nothing to send; a pair installed elsewhere ends this.
+                self.sync_soon();
+                return Err(AuthError::RefreshTokenExpired);
+            }
+            let generation = record.generation;
+            match self.refresh(generation, deadline).await {
+                Ok(()) => {}
+                Err(e) => {
+                    // A newer pair may have arrived while this one failed.
+                    if self.held().is_some_and(|r| r.generation > generation) {
+                        continue;
+                    }
+                    last_error = Some(e);
+                }
+            }
+        }
+        Err(last_error.unwrap_or(AuthError::RefreshFailed {
+            reason: "the token pair kept changing".into(),
+            http_status: None,
+        }))
+    }
+
+    /// Start a refresh in the background unless one runs (or ran recently without success).
+    fn refresh_in_background(self: &Arc<Self>, _caller_deadline: Instant) {
+        if self.local().quiet_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        let Some(generation) = self.held().map(|r| r.generation) else {
+            return;
+        };
+        drop(self.flight_of(generation));
+    }
+
+    /// Look at the store in the background when it is time (pick up an install; write the
+    /// held pair back into a store that lost it).
+    fn sync_soon(self: &Arc<Self>) {
+        let (due, locked) = {
+            let l = self.local();
+            let every = if l.lock.is_some() {
+                RECHECK
+            } else {
+                SYNC_EVERY
+            };
+            (
+                l.last_look.is_none_or(|t| t.elapsed() >= every),
+                l.lock.is_some(),
+            )
+        };
+        if !due || self.background.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.local().last_look = Some(Instant::now());
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.sync().await {
+                tracing::debug!(error = %e, locked, "token store look failed");
+            }
+            this.background.store(false, Ordering::Release);
+        });
+    }
+
+    /// One look at the store: adopt a newer generation, or write back the held record if the
+    /// store lost it or holds an older generation.
+    pub(crate) async fn sync(&self) -> Result<(), AuthError> {
+        let snap = self.load().await?;
+        self.local().unsynced = false;
+        let held = self.held();
+        match (held.as_ref(), snap.record) {
+            (_, Some(stored))
+                if held
+                    .as_ref()
+                    .is_none_or(|h| stored.generation > h.generation) =>
+            {
+                tracing::info!(
+                    generation = stored.generation,
+                    "adopted a newer token pair from the store"
+                );
+                self.hold(stored);
+            }
+            (Some(h), stored) if stored.as_ref().is_none_or(|s| s.generation < h.generation) => {
+                let w = Write {
+                    expected: stored.as_ref().map(|s| s.revision),
+                    record: protocol::restored(&self.id, h, fresh_revision()),
+                    kind: WriteKind::Restore,
+                };
+                if let Swap::Done { .. } = self.swap(&w).await? {
+                    tracing::warn!(
+                        generation = h.generation,
+                        "the token store had lost the current pair; wrote it back"
+                    );
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn total_timeout(&self) -> Duration {
+        self.runtime
+            .upgrade()
+            .map(|rt| rt.config.timeouts().total)
+            .unwrap_or(Duration::from_secs(60))
+    }
+
+    /// Wait (until `deadline`) for the refresh of generation `generation`: this process's
+    /// refresh under way, or a new one. The refresh runs on its own task with its own deadline,
+    /// so a caller that gives up (its total timeout) never cuts a refresh short: a refresh cut
+    /// short after sending would leave a probably spent refresh token.
+    async fn refresh(
+        self: &Arc<Self>,
+        generation: u64,
+        deadline: Instant,
+    ) -> Result<(), AuthError> {
+        let flight = self.flight_of(generation);
+        tokio::time::timeout_at(deadline, flight)
+            .await
+            .unwrap_or(Err(AuthError::RefreshTimeout))
+    }
+
+    /// The refresh under way in this process, or a new one (spawned, so it runs to its end
+    /// whoever waits for it).
+    fn flight_of(self: &Arc<Self>, generation: u64) -> Flight {
+        let mut slot = self
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(f) = slot.as_ref() {
+            return f.clone();
+        }
+        let this = self.clone();
+        let deadline = instant_after(Instant::now(), self.total_timeout().max(self.timing.send));
+        let span = tracing::info_span!(
+            "vandar.token_refresh",
+            operation = REFRESH_ROUTE.operation_id,
+            generation,
+            status = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        let flight = async move {
+            let result = if this.held().is_some_and(|r| r.generation > generation) {
+                Ok(())
+            } else {
+                this.run(deadline).await
+            };
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "token refresh did not complete");
+                this.local().quiet_until = Some(instant_after(Instant::now(), RECHECK));
+            }
+            *this
+                .refreshing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
+            result
+        }
+        .instrument(span)
+        .boxed()
+        .shared();
+        *slot = Some(flight.clone());
+        drop(slot);
+        tokio::spawn(flight.clone());
+        flight
+    }
+
+    async fn run(self: &Arc<Self>, deadline: Instant) -> Result<(), AuthError> {
+        let mut poll = Duration::from_millis(10);
+        let mut known: Option<Snapshot> = None;
+        for _ in 0..10_000 {
+            if Instant::now() >= deadline {
+                return Err(AuthError::RefreshTimeout);
+            }
+            let snap = match known.take() {
+                Some(s) => s,
+                None => self.load().await?,
+            };
+            let (cached, sent) = {
+                let l = self.local();
+                (l.record.clone(), l.sent)
+            };
+            let me = Me {
+                id: &self.id,
+                cached: cached.as_ref(),
+                sent,
+            };
+            let now = self.now();
+            match protocol::plan(me, snap.record.as_ref(), now, self.timing, fresh_revision()) {
+                Step::Adopt(r) => {
+                    let fresh = !protocol::due(&r.pair, now, self.auth.settings.margin);
+                    tracing::info!(
+                        generation = r.generation,
+                        "using the token pair another replica stored"
+                    );
+                    self.hold(r);
+                    if fresh {
+                        return Ok(());
+                    }
+                }
+                Step::Write(w) => {
+                    if let Swap::Done { .. } = self.swap(&w).await? {
+                        known = Some(Snapshot {
+                            record: Some(w.record),
+                            now: None,
+                        });
+                    }
+                }
+                Step::Send(w) => match self.send(w, deadline).await {
+                    Ok(Sent::Done) => return Ok(()),
+                    // Another replica took the lease over before the marker: wait for its
+                    // refresh instead.
+                    Ok(Sent::TakenOver) => {}
+                    Err(e) => return Err(e),
+                },
+                Step::Wait { until } => {
+                    let left = until.duration_since(now).unwrap_or(Duration::ZERO);
+                    let nap = poll.min(left).max(Duration::from_millis(1));
+                    tokio::time::sleep_until(instant_after(Instant::now(), nap).min(deadline))
+                        .await;
+                    poll = (poll * 2).min(Duration::from_millis(200));
+                }
+                Step::NotBefore(t) => {
+                    return Err(AuthError::RefreshFailed {
+                        reason: format!(
+                            "the last refresh answer rotated nothing; the next try is in {} s",
+                            t.duration_since(now).unwrap_or(Duration::ZERO).as_secs()
+                        ),
+                        http_status: None,
+                    });
+                }
+                Step::Locked(lock) => {
+                    let e = match lock {
+                        Lock::Rejected { status } => AuthError::RefreshRejected { status },
+                        Lock::Uncertain => AuthError::RefreshOutcomeUnknown {
+                            reason: "a refresh with this refresh token was sent and no rotated pair was stored".into(),
+                        },
+                    };
+                    self.local().lock = Some(e.clone());
+                    return Err(e);
+                }
+                Step::Empty => return Err(AuthError::NoToken),
+            }
+        }
+        Err(AuthError::RefreshTimeout)
+    }
+
+    /// Hold the lease: write "about to send" right before sending (in the pipeline's gate),
+    /// send the refresh, and settle its outcome in the store.
+    async fn send(self: &Arc<Self>, marker: Write, deadline: Instant) -> Result<Sent, AuthError> {
+        let rt = self.runtime.upgrade().ok_or(AuthError::RefreshFailed {
+            reason: "the runtime was dropped".into(),
+            http_status: None,
+        })?;
+        let pair = marker.record.pair.clone();
+        let generation = marker.record.generation;
+        let gate = Arc::new(MarkerGate {
+            manager: self.clone(),
+            marker: marker.clone(),
+            written: Mutex::new(None),
+            released: AtomicBool::new(false),
+            taken_over: AtomicBool::new(false),
+        });
+        let base = rt.config.base_url(crate::auth::REFRESH_HOST).map_err(|e| {
+            AuthError::RefreshFailed {
+                reason: e.to_string(),
+                http_status: None,
+            }
+        })?;
+        let url = format!(
+            "{}{}",
+            base.as_str().trim_end_matches('/'),
+            crate::auth::REFRESH_PATH
+        );
+        let body = serde_json::json!({ "refreshtoken": pair.refresh_token.expose() });
+        let request = rt
+            .http
+            .post(url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .json(&body)
+            .build()
+            .map_err(|e| AuthError::RefreshFailed {
+                reason: format!("could not build the refresh request ({})", e.without_url()),
+                http_status: None,
+            })?;
+        let mut ctx = CallContext {
+            operation: REFRESH_ROUTE.operation_id,
+            idempotent: false,
+            body: None,
+            query: None,
+            credential: Credential {
+                header: None,
+                token: None,
+                refresher: None,
+                key: LimiterKey::token_pair(),
+                secrets: vec![pair.refresh_token.clone(), pair.access_token.clone()],
+            },
+            deadline,
+            gate: Some(gate.clone()),
+            options: Default::default(),
+        };
+        let result = pipeline::attempts(&rt, request, &REFRESH_ROUTE, &mut ctx).await;
+        if gate.taken_over.load(Ordering::Acquire) {
+            return Ok(Sent::TakenOver);
+        }
+        let sent = gate.sent();
+        if sent {
+            self.local().sent = Some(generation);
+        }
+        let seen = match &result {
+            Ok(ex) => {
+                let answer = serde_json::from_slice::<RefreshAnswer>(&ex.body).ok();
+                let tokens = answer.as_ref().is_some_and(|a| {
+                    a.access_token.as_deref().is_some_and(|t| !t.is_empty())
+                        && a.refresh_token.as_deref().is_some_and(|t| !t.is_empty())
+                });
+                RefreshSeen::Answer {
+                    status: ex.status,
+                    retry_after: crate::response::retry_after(&ex.headers),
+                    tokens,
+                    failure_body: serde_json::from_slice::<Value>(&ex.body)
+                        .ok()
+                        .is_some_and(|v| crate::response::is_failure_body(&v)),
+                }
+            }
+            Err(_) if !sent => RefreshSeen::NotSent,
+            Err(Error::Transport(e)) if e.is_connect() => RefreshSeen::NotSent,
+            Err(Error::RateLimited { retry_after, .. }) => RefreshSeen::RateLimited {
+                retry_after: *retry_after,
+            },
+            Err(Error::OutcomeUnknown { http_status, .. }) => RefreshSeen::Unknown {
+                status: *http_status,
+            },
+            Err(Error::ResponseTooLarge { http_status, .. }) => RefreshSeen::Unknown {
+                status: Some(*http_status),
+            },
+            Err(_) => RefreshSeen::Unknown { status: None },
+        };
+        let max_retry_after = rt.config.max_retry_after();
+        let verdict = decide::refresh_outcome(seen, max_retry_after);
+        let outcome = match verdict {
+            decide::RefreshVerdict::Rotated => match &result {
+                Ok(ex) => self.rotated_pair(ex),
+                Err(_) => Outcome::Lost,
+            },
+            decide::RefreshVerdict::NotSent => Outcome::NotSent,
+            decide::RefreshVerdict::NotRotated { retry } => Outcome::NotRotated { retry },
+            decide::RefreshVerdict::Rejected { status } => Outcome::Rejected { status },
+            decide::RefreshVerdict::Lost => Outcome::Lost,
+        };
+        let mine = gate.marker_record();
+        self.settle(&mine, &outcome).await;
+        let status = result.as_ref().ok().map(|ex| ex.status).or(match &result {
+            Err(e) => e.http_status(),
+            Ok(_) => None,
+        });
+        match outcome {
+            Outcome::Rotated(pair) => {
+                tracing::info!(
+                    generation = generation + 1,
+                    expires_in_s = pair
+                        .access_expires_at
+                        .duration_since(self.now())
+                        .unwrap_or_default()
+                        .as_secs(),
+                    "access token refreshed"
+                );
+                if let Some(hook) = &self.auth.on_refresh {
+                    hook(&pair);
+                }
+                Ok(Sent::Done)
+            }
+            Outcome::NotSent => Err(match result {
+                Err(Error::Auth(e)) => e,
+                Err(Error::Timeout { .. }) => AuthError::RefreshTimeout,
+                Err(e) => AuthError::RefreshFailed {
+                    reason: e.to_string(),
+                    http_status: e.http_status(),
+                },
+                Ok(ex) => AuthError::RefreshFailed {
+                    reason: format!("HTTP {}", ex.status),
+                    http_status: Some(ex.status),
+                },
+            }),
+            Outcome::NotRotated { retry } => Err(match result {
+                Err(Error::RateLimited { retry_after, .. }) => {
+                    AuthError::RefreshRateLimited { retry_after }
+                }
+                _ if status == Some(429) => AuthError::RefreshRateLimited { retry_after: retry },
+                _ => AuthError::RefreshFailed {
+                    reason: format!(
+                        "Vandar answered the refresh with HTTP {} and rotated nothing; the pair is unchanged and the refresh is tried again in {} s",
+                        status.unwrap_or(0),
+                        retry.as_secs()
+                    ),
+                    http_status: status,
+                },
+            }),
+            Outcome::Rejected { status } => {
+                let e = AuthError::RefreshRejected { status };
+                self.local().lock = Some(e.clone());
+                Err(e)
+            }
+            Outcome::Lost => {
+                let e = AuthError::RefreshOutcomeUnknown {
+                    reason: match &result {
+                        Err(e) => e.to_string(),
+                        Ok(ex) => format!("HTTP {} without a readable token pair", ex.status),
+                    },
+                };
+                tracing::error!(error = %e, "token refresh outcome unknown");
+                self.local().lock = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// The rotated pair from a refresh answer; expiry on the server's clock (its `Date`), or
+    /// the store's.
+    fn rotated_pair(&self, ex: &pipeline::Exchange) -> Outcome {
+        let Some(RefreshAnswer {
+            access_token: Some(access),
+            refresh_token: Some(refresh),
+            expires_in,
+        }) = serde_json::from_slice::<RefreshAnswer>(&ex.body).ok()
+        else {
+            return Outcome::Lost;
+        };
+        let issued = ex
+            .headers
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .unwrap_or_else(|| self.now());
+        let lifetime = expires_in
+            .as_ref()
+            .and_then(|v| match v {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(self.auth.settings.access_lifetime);
+        Outcome::Rotated(TokenPair::new(
+            access,
+            refresh,
+            system_after(issued, lifetime),
+            system_after(issued, self.auth.settings.refresh_lifetime),
+        ))
+    }
+
+    /// Write the outcome of this replica's refresh. A rotated pair is held at once and written
+    /// until the store takes it (in the background if the store is down).
+    async fn settle(self: &Arc<Self>, mine: &TokenRecord, outcome: &Outcome) {
+        if let Outcome::Rotated(pair) = outcome {
+            // Held at once: it is the only valid pair now, whatever the store does.
+            self.hold(mine.rotated(pair.clone(), fresh_revision()));
+        }
+        let mut delay = Duration::from_millis(50);
+        for attempt in 0..64u32 {
+            match self.settle_once(mine, outcome).await {
+                Ok(true) => return,
+                Ok(false) => continue,
+                Err(e) => {
+                    if !matches!(outcome, Outcome::Rotated(_)) {
+                        tracing::warn!(error = %e, "could not record the refresh outcome in the token store");
+                        return;
+                    }
+                    if attempt == 0 {
+                        tracing::error!(error = %e, "could not save the rotated token pair; holding it in memory and retrying");
+                        let this = self.clone();
+                        let mine = mine.clone();
+                        let outcome = outcome.clone();
+                        tokio::spawn(async move {
+                            let mut delay = Duration::from_millis(200);
+                            loop {
+                                tokio::time::sleep(delay).await;
+                                match this.settle_once(&mine, &outcome).await {
+                                    Ok(true) => {
+                                        tracing::info!("the rotated token pair is saved");
+                                        return;
+                                    }
+                                    Ok(false) => {}
+                                    Err(_) => delay = (delay * 2).min(Duration::from_secs(5)),
+                                }
+                            }
+                        });
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    /// One try: `Ok(true)` when settled (written, or the store moved on).
+    async fn settle_once(&self, mine: &TokenRecord, outcome: &Outcome) -> Result<bool, AuthError> {
+        let snap = self.load().await?;
+        match protocol::settle(
+            &self.id,
+            mine,
+            snap.record.as_ref(),
+            outcome,
+            self.now(),
+            fresh_revision(),
+        ) {
+            None => {
+                if let Some(stored) = snap.record
+                    && stored.generation > mine.generation
+                {
+                    self.hold(stored);
+                }
+                Ok(true)
+            }
+            Some(w) => Ok(matches!(self.swap(&w).await?, Swap::Done { .. })),
+        }
+    }
+}
+
+/// The pipeline's gate for the refresh: writes the "about to send" marker once the request
+/// has its rate-limit slot, and refuses to send once the holder's send deadline has passed.
+struct MarkerGate {
+    manager: Arc<TokenManager>,
+    marker: Write,
+    /// When the marker was written.
+    written: Mutex<Option<Instant>>,
+    /// A request was let go (it may have reached the server).
+    released: AtomicBool,
+    /// The marker could not be written: another replica took the lease over.
+    taken_over: AtomicBool,
+}
+
+/// How a holder's send ended.
+enum Sent {
+    /// Settled (a rotation).
+    Done,
+    /// Nothing sent: another replica took the lease over first.
+    TakenOver,
+}
+
+impl MarkerGate {
+    fn sent(&self) -> bool {
+        self.released.load(Ordering::Acquire)
+    }
+
+    fn marker_record(&self) -> TokenRecord {
+        self.marker.record.clone()
+    }
+}
+
+impl Gate for MarkerGate {
+    fn before_send(&self) -> BoxFuture<'_, Result<Duration, Error>> {
+        Box::pin(async move {
+            let written = *self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            let at = match written {
+                Some(at) => at,
+                None => match self.manager.swap(&self.marker).await.map_err(Error::Auth)? {
+                    Swap::Done { .. } => {
+                        let at = Instant::now();
+                        *self.written.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+                        at
+                    }
+                    Swap::Conflict(_) => {
+                        self.taken_over.store(true, Ordering::Release);
+                        return Err(Error::Auth(AuthError::RefreshFailed {
+                            reason: "another replica took the refresh over; nothing was sent"
+                                .into(),
+                            http_status: None,
+                        }));
+                    }
+                },
+            };
+            // The others give up on this send at the marker's `until`; keep a safety margin
+            // so the answer is in before then.
+            let window = self
+                .manager
+                .timing
+                .send
+                .saturating_sub(Duration::from_secs(1));
+            let left = window.saturating_sub(at.elapsed());
+            if left.is_zero() {
+                tracing::warn!("refresh send deadline passed before sending; not sent");
+                return Err(Error::Auth(AuthError::RefreshTimeout));
+            }
+            self.released.store(true, Ordering::Release);
+            Ok(left)
+        })
+    }
+}
+
+fn offset_ms(store: SystemTime, local: SystemTime) -> i64 {
+    match store.duration_since(local) {
+        Ok(d) => d.as_millis().min(i64::MAX as u128) as i64,
+        Err(e) => -(e.duration().as_millis().min(i64::MAX as u128) as i64),
+    }
+}
+
+fn shift(t: SystemTime, ms: i64) -> SystemTime {
+    if ms >= 0 {
+        system_after(t, Duration::from_millis(ms as u64))
+    } else {
+        t.checked_sub(Duration::from_millis(ms.unsigned_abs()))
+            .unwrap_or(t)
+    }
+}
