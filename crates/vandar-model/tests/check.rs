@@ -125,3 +125,36 @@ fn never_rereading_the_store_is_caught() {
 fn a_500_treated_as_a_lost_answer_is_caught() {
     broken(Rules::ErrorIsLost, VALID_PAIR_REACHABLE);
 }
+
+/// What data loss breaks in the shipped rules (finding 1), and that a hold-back after the
+/// loss (the candidate fix in [`Rules::ProposedFix`]) is not enough: a holder paused between
+/// its deadline check and its send still sends after any hold-back.
+#[test]
+fn finding_1_with_data_loss() {
+    // The hold-back lasts a send (2 ticks), so the fix needs the clock to reach 2.
+    for (rules, max_time) in [(Rules::Shipped, 1), (Rules::ProposedFix, MAX_TIME)] {
+        let mut model = TokenModel::new(rules);
+        model.bounds.max_time = max_time;
+        let started = Instant::now();
+        let checker = model.checker().spawn_bfs().join();
+        println!(
+            "vandar-model ({rules:?}, with data loss): {} unique states, max depth {}, in {:.1?}",
+            checker.unique_state_count(),
+            checker.max_depth(),
+            started.elapsed()
+        );
+        let mut broken = Vec::new();
+        for (name, path) in checker.discoveries() {
+            if !name.starts_with("sometimes") {
+                println!("  breaks {name}: {:?}", path.clone().into_actions());
+                broken.push(name);
+            }
+        }
+        broken.sort();
+        println!("  {rules:?} breaks: {broken:?}");
+        assert!(
+            broken.contains(&NO_SPENT_TOKEN_SENT),
+            "{rules:?}: {broken:?}"
+        );
+    }
+}
