@@ -1190,3 +1190,51 @@ impl Model for TokenModel {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bridge to the runtime's record is lossless for every phase, so the rules see
+    /// exactly the model's state.
+    #[test]
+    fn records_convert_both_ways() {
+        let holder = Holder {
+            replica: 2,
+            incarnation: 1,
+        };
+        let pair = Pair {
+            id: 3,
+            access_exp: 7,
+            refresh_exp: 11,
+        };
+        for phase in [
+            Ph::Ready,
+            Ph::Leased { holder, until: 4 },
+            Ph::Sending { holder, until: 5 },
+            Ph::Uncertain { holder },
+            Ph::Rejected { status: 401 },
+        ] {
+            for not_before in [None, Some(6)] {
+                let rec = Rec {
+                    generation: 9,
+                    pair,
+                    phase,
+                    not_before,
+                };
+                let runtime = rec.runtime();
+                assert_eq!(runtime.revision, REVISION);
+                assert_eq!(Rec::from_runtime(&runtime), rec);
+            }
+        }
+        // A different record converts to a different runtime record.
+        let a = Rec {
+            generation: 1,
+            pair,
+            phase: Ph::Ready,
+            not_before: None,
+        };
+        let b = Rec { generation: 2, ..a };
+        assert_ne!(a.runtime(), b.runtime());
+    }
+}
