@@ -96,6 +96,11 @@
 //! two faults per behaviour among: one crash at any point, one 500, one lost answer, one
 //! clock skew, one operator install), **every invariant above holds for the shipped rules**.
 //!
+//! Measured on the shared 2-core machine (debug build with `opt-level = 3` for this crate and
+//! stateright, one checker thread): clock to tick 2 (the CI test): 93,144 unique states
+//! (242,062 visited), depth 20, 5–7 s; clock to tick 3 (the ignored deeper test): 417,042
+//! unique states (1,129,058 visited), depth 24, 54 s. The tests print the count on every run.
+//!
 //! With the store's data loss added, the shipped rules break two of them (the tests keep the
 //! counterexamples; the traces are in `/work/notes/model-findings.md`):
 //!
