@@ -35,8 +35,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (listed under their own heading in every `--help`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Profile from the config file (built in: production, sandbox).
     #[arg(long, global = true, env = "VANDAR_PROFILE")]
@@ -68,6 +69,10 @@ pub struct Global {
     /// Per-attempt timeout in seconds.
     #[arg(long, global = true, env = "VANDAR_TIMEOUT", value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// Confirm money-moving and cancelling commands without a prompt (needed when stdin is
+    /// not a terminal: piped input never counts as a "yes").
+    #[arg(long, short, global = true)]
+    pub yes: bool,
     /// More diagnostics on stderr (-v warnings, -vv info, -vvv debug); never secrets.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -175,7 +180,7 @@ pub enum SettlementCmd {
         #[arg(long, default_value_t = 20)]
         per_page: u64,
     },
-    /// Cancel a pending settlement (the money returns to the wallet).
+    /// Cancel a pending settlement (the money returns to the wallet; asks unless --yes).
     Cancel {
         /// Settlement id.
         id: String,
@@ -206,9 +211,6 @@ pub struct SettlementCreate {
     /// Description.
     #[arg(long)]
     pub description: Option<String>,
-    /// Do not ask for confirmation.
-    #[arg(long, short)]
-    pub yes: bool,
 }
 
 /// `vandar ipg`.
@@ -263,7 +265,7 @@ pub enum MandateCmd {
         /// Authorization (mandate) id.
         id: String,
     },
-    /// Revoke a mandate.
+    /// Revoke a mandate (asks unless --yes).
     Revoke {
         /// Authorization (mandate) id.
         id: String,
@@ -279,9 +281,6 @@ pub enum MandateCmd {
         /// Your unique key; made and printed when left out.
         #[arg(long)]
         track_id: Option<String>,
-        /// Do not ask for confirmation.
-        #[arg(long, short)]
-        yes: bool,
     },
     /// One withdrawal by id, or by --track-id.
     Withdrawal {
@@ -418,9 +417,6 @@ pub struct SanbodTransfer {
     /// Token name.
     #[arg(long, default_value = "default")]
     pub user: String,
-    /// Do not ask for confirmation.
-    #[arg(long, short)]
-    pub yes: bool,
 }
 
 /// `vandar ops`.
@@ -443,7 +439,4 @@ pub struct CallArgs {
     /// JSON body: `@file.json`, `-` for stdin, or inline JSON.
     #[arg(long)]
     pub body: Option<String>,
-    /// Send a money-moving operation without asking.
-    #[arg(long, short)]
-    pub yes: bool,
 }

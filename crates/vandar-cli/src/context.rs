@@ -26,6 +26,8 @@ pub struct Ctx {
     pub token_saved_to: Option<Arc<Mutex<Option<String>>>>,
     /// The in-process sandbox, when one runs (kept alive for the command).
     pub sandbox: Option<Sandbox>,
+    /// `--yes`: money-moving and cancelling commands are confirmed.
+    pub yes: bool,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -108,7 +110,13 @@ impl Ctx {
             format,
             token_saved_to,
             sandbox,
+            yes: false,
         })
+    }
+
+    /// Confirm a money-moving or cancelling step (see [`confirm`]).
+    pub fn confirm(&self, question: &str) -> Result<(), CliError> {
+        confirm(question, self.yes)
     }
 
     /// Whether to print JSON.
@@ -152,18 +160,23 @@ impl Ctx {
     }
 }
 
-/// Ask `question` on stderr and read the answer from stdin; only `y`/`yes` goes on. Without
-/// a terminal the answer is read from stdin all the same (`echo y | vandar ...`); end of
-/// input is a no.
-pub fn confirm(question: &str) -> Result<(), CliError> {
+/// Confirm a command that moves or cancels money (or a mandate): `yes` (the global `--yes`)
+/// confirms; otherwise `question` is asked on stderr and only `y`/`yes` typed on a terminal
+/// goes on. When stdin is not a terminal nothing is read (piped input never counts) and the
+/// refusal says to pass `--yes`.
+pub fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        let what = question.trim_end_matches('?').replace('\n', "; ");
+        return Err(CliError::ConfirmationRequired(what));
+    }
     let mut err = std::io::stderr().lock();
     write!(err, "{question} [y/N] ")?;
     err.flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    if !std::io::stdin().is_terminal() {
-        writeln!(err)?;
-    }
     match line.trim().to_ascii_lowercase().as_str() {
         "y" | "yes" => Ok(()),
         _ => Err(CliError::Cancelled),

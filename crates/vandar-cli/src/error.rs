@@ -8,7 +8,7 @@ use std::process::ExitCode;
 /// |---|---|
 /// | 0 | success |
 /// | 1 | cancelled at a confirmation prompt (nothing was sent) |
-/// | 2 | usage or configuration error (bad flag, missing credential, unreadable or world-readable secrets file); nothing was sent |
+/// | 2 | usage or configuration error (bad flag, missing credential, unreadable or group/world-accessible secrets file, a money command without a terminal and without `--yes`); nothing was sent |
 /// | 3 | the API rejected the call (4xx/5xx answer, validation errors, refused token refresh) |
 /// | 4 | outcome unknown: a money-moving call may or may not have taken effect, and a look-up could not settle it |
 /// | 5 | transport, timeout, rate limit, undecodable answer or any other failure |
@@ -36,6 +36,12 @@ pub enum CliError {
     /// The user answered "no" at a confirmation prompt.
     #[error("cancelled: nothing was sent")]
     Cancelled,
+    /// A command that moves or cancels money (or a mandate) ran without a terminal to ask on
+    /// and without `--yes`; the text names what was not confirmed.
+    #[error(
+        "not confirmed, nothing was sent: {0}. stdin is not a terminal and piped input never counts as a yes; pass --yes to confirm"
+    )]
+    ConfirmationRequired(String),
     /// An SDK error (API rejection, transport, outcome unknown, ...).
     #[error(transparent)]
     Sdk(#[from] vandar::Error),
@@ -59,7 +65,7 @@ impl CliError {
     /// The process exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => exit::USAGE,
+            CliError::Usage(_) | CliError::ConfirmationRequired(_) => exit::USAGE,
             CliError::Cancelled => exit::CANCELLED,
             CliError::OutcomeUnknown(_) => exit::OUTCOME_UNKNOWN,
             CliError::Io(_) | CliError::Other(_) => exit::OTHER,

@@ -111,7 +111,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         timeout_secs: g.timeout,
     })?;
     tracing::info!(profile = %settings.profile, sandbox = settings.in_process_sandbox, "settings");
-    let ctx = Ctx::new(settings, format).await?;
+    if let Some(note) = settings
+        .off_profile_note
+        .as_deref()
+        .filter(|_| !settings.in_process_sandbox)
+    {
+        eprintln!("note: {note}");
+    }
+    let mut ctx = Ctx::new(settings, format).await?;
+    ctx.yes = g.yes;
     let result = dispatch(&ctx, &cli.command).await;
     ctx.finish().await;
     result
@@ -165,8 +173,7 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
                 mandate,
                 amount,
                 track_id,
-                yes,
-            } => wf::mandate::withdraw(ctx, mandate, amount, track_id.as_deref(), *yes).await,
+            } => wf::mandate::withdraw(ctx, mandate, amount, track_id.as_deref()).await,
             MandateCmd::Withdrawal { id, track_id } => {
                 wf::mandate::withdrawal(ctx, id.as_deref(), track_id.as_deref()).await
             }

@@ -303,7 +303,7 @@ async fn export_row_count_and_sum_match_the_statement_and_balance() {
 async fn settlement_create_asks_first_and_prints_field_errors() {
     let h = Harness::new().await;
     let iban = "IR430550011480005587452001";
-    // declined at the prompt: nothing sent
+    // a "y" from a pipe never counts: refused, nothing sent, the message says --yes
     let o = run_in(
         h.cmd(&[
             "settlement",
@@ -315,32 +315,26 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
             "--track-id",
             "t-1",
         ]),
-        "n\n",
+        "y\n",
     )
     .await;
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("Settle 50,000 Toman (500,000 Rial)"),
-        "{}",
-        stderr(&o)
-    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
     let o = run(h.cmd(&["--json", "settlement", "list"])).await;
     assert_eq!(json_of(ok(&o))["settlements"]["total"], 0);
 
-    // confirmed on stdin, track id given
-    let o = run_in(
-        h.cmd(&[
-            "settlement",
-            "create",
-            "--amount",
-            "50,000",
-            "--iban",
-            iban,
-            "--track-id",
-            "t-1",
-        ]),
-        "y\n",
-    )
+    // --yes, track id given
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "50,000",
+        "--iban",
+        iban,
+        "--track-id",
+        "t-1",
+        "--yes",
+    ]))
     .await;
     snap!("settlement_create", stdout(ok(&o)));
 
@@ -357,13 +351,8 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     ]))
     .await;
     let j = json_of(ok(&o));
-    let made = j["track_id"].as_str().unwrap().to_owned();
+    assert!(j["track_id"].as_str().is_some_and(|t| t.len() == 36), "{j}");
     assert_eq!(j["track_id_made"], true);
-    assert!(
-        stderr(&o).contains(&format!("track id: {made}")),
-        "{}",
-        stderr(&o)
-    );
     assert_eq!(j["settlement"]["amount_toman"], 60000);
     let id = j["settlement"]["id"].as_str().unwrap().to_owned();
 
@@ -395,6 +384,9 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     ]))
     .await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
+    // no made-up track id is printed when validation stops the call
+    assert!(!stderr(&o).contains("track id"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
     let o = run(h.cmd(&[
         "settlement",
         "create",
@@ -411,9 +403,13 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     snap!("settlement_list", stdout(ok(&o)));
     let o = run(h.cmd(&["settlement", "show", &id])).await;
     assert!(stdout(ok(&o)).contains("60,000 Toman"), "{}", stdout(&o));
+    // cancelling asks too: refused without a terminal and without --yes
     let o = run(h.cmd(&["settlement", "cancel", &id])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
+    let o = run(h.cmd(&["settlement", "cancel", &id, "--yes"])).await;
     assert!(stdout(ok(&o)).contains("cancelled"));
-    let o = run(h.cmd(&["settlement", "cancel", &id])).await;
+    let o = run(h.cmd(&["settlement", "cancel", &id, "--yes"])).await;
     assert_eq!(code(&o), 3, "{}", stderr(&o));
 }
 
@@ -687,10 +683,11 @@ async fn call_reaches_any_operation_through_the_pipeline() {
     .await;
     assert_eq!(
         code(&o),
-        1,
-        "no answer to the prompt: cancelled\n{}",
+        2,
+        "stdin is not a terminal: not confirmed\n{}",
         stderr(&o)
     );
+    assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
     // an API rejection through `call`: exit 3 with the field errors
     let o = run(h.cmd(&[
         "call",
@@ -804,7 +801,8 @@ async fn mandate_flow_with_the_bank_page() {
     .await;
     assert_eq!(code(&o), 3);
     assert!(stderr(&o).contains("amount:"), "{}", stderr(&o));
-    ok(&run(h.cmd(&["mandate", "revoke", &id])).await);
+    assert_eq!(code(&run(h.cmd(&["mandate", "revoke", &id])).await), 2);
+    ok(&run(h.cmd(&["mandate", "revoke", &id, "--yes"])).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -964,4 +962,145 @@ async fn errors_name_no_secret_and_profiles_come_from_the_config_file() {
     let mut cmd = bare(h.dir.path());
     cmd.args(["settlement", "create"]);
     assert_eq!(code(&run(cmd).await), 2);
+}
+
+/// Run `vandar ARGS` (with the harness's flags) on a pseudo-terminal (util-linux `script`), typing
+/// `input`; stdout and stderr come back merged in `stdout`.
+async fn run_tty(h: &Harness, args: &[&str], input: &str) -> Output {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let secrets = h.secrets();
+    let mut line = vec![
+        quote(BIN),
+        "--base-url".into(),
+        quote(h.sb.base_url()),
+        "--business".into(),
+        "sandbox".into(),
+        "--secrets-file".into(),
+        quote(secrets.to_str().expect("utf-8 path")),
+    ];
+    line.extend(args.iter().map(|a| quote(a)));
+    let mut c = Command::new("script");
+    c.env_clear()
+        .env("HOME", h.dir.path())
+        .env("XDG_CONFIG_HOME", h.dir.path().join("config"))
+        .env("PATH", "/usr/bin:/bin")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .timeout(std::time::Duration::from_secs(120));
+    run_in(c, input).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prompt_shows_the_full_iban_and_the_holder_and_needs_a_terminal_yes() {
+    let h = Harness::new().await;
+    let iban = "IR430550011480005587452001";
+    let args = [
+        "settlement",
+        "create",
+        "--amount",
+        "70000",
+        "--iban",
+        iban,
+        "--track-id",
+        "tty-1",
+    ];
+    let o = run_tty(&h, &args, "n\n").await;
+    let text = stdout(&o);
+    assert_eq!(code(&o), 1, "{text}");
+    assert!(text.contains(&format!("to IBAN {iban}")), "{text}");
+    assert!(text.contains("holder: "), "{text}");
+    assert!(text.contains("cancelled: nothing was sent"), "{text}");
+    let o = run(h.cmd(&["--json", "settlement", "list"])).await;
+    assert_eq!(json_of(ok(&o))["settlements"]["total"], 0);
+    // a yes typed on the terminal goes on
+    let o = run_tty(&h, &args, "y\n").await;
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("settlement registered"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(h.cmd(&["--json", "settlement", "list"])).await;
+    assert_eq!(json_of(ok(&o))["settlements"]["total"], 1);
+    // --yes with piped stdin: no prompt, nothing read
+    let mut again = args;
+    again[7] = "tty-2";
+    let mut cmd = h.cmd(&again);
+    cmd.arg("--yes");
+    let o = run_in(cmd, "n\n").await;
+    ok(&o);
+    assert!(!stderr(&o).contains("[y/N]"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_sent_elsewhere_never_writes_the_profile_secrets() {
+    let h = Harness::new().await;
+    let c = h.sb.credentials();
+    let cfg = h.dir.path().join("config").join("vandar");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let prod = cfg.join("production.secrets.json");
+    let prod_text = r#"{"access_token":"PROD-access","refresh_token":"PROD-refresh"}"#;
+    std::fs::write(&prod, prod_text).unwrap();
+    set_mode(&prod, 0o600);
+    // the production profile, sent to the sandbox with its tokens from the environment
+    let mut cmd = bare(h.dir.path());
+    cmd.env("VANDAR_ACCESS_TOKEN", &c.access_token)
+        .env("VANDAR_REFRESH_TOKEN", &c.refresh_token)
+        .args(["--base-url", h.sb.base_url(), "--business", "sandbox"])
+        .args(["token", "refresh"]);
+    let o = run(cmd).await;
+    ok(&o);
+    let port = h.sb.local_addr().port();
+    let named = cfg.join(format!("production@127.0.0.1_{port}.secrets.json"));
+    assert!(
+        stderr(&o).contains(&format!("{}", named.display())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("not profile `production`'s"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&prod).unwrap(), prod_text);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&named).unwrap()).unwrap();
+    assert_eq!(written["base_url"], h.sb.base_url().trim_end_matches('/'));
+    assert!(written["refresh_token"].is_string());
+
+    // the production file once bound to production: an explicit --secrets-file to it with
+    // another base URL is refused (nothing read, nothing written)
+    let bound =
+        r#"{"access_token":"PROD-access","refresh_token":"PROD-refresh","base_url":"production"}"#;
+    std::fs::write(&prod, bound).unwrap();
+    set_mode(&prod, 0o600);
+    let mut cmd = bare(h.dir.path());
+    cmd.args(["--base-url", h.sb.base_url(), "--business", "sandbox"])
+        .arg("--secrets-file")
+        .arg(&prod)
+        .args(["token", "refresh"]);
+    let o = run(cmd).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("belongs to base URL production"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("PROD-"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&prod).unwrap(), bound);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_files_with_group_or_other_bits_are_refused() {
+    let h = Harness::new().await;
+    for mode in [0o640, 0o660, 0o620, 0o604, 0o610, 0o602] {
+        set_mode(&h.secrets(), mode);
+        let o = run(h.cmd(&["balance"])).await;
+        assert_eq!(code(&o), 2, "mode {mode:o}: {}", stderr(&o));
+        assert!(stderr(&o).contains("chmod 600"), "{}", stderr(&o));
+        assert!(!stderr(&o).contains(&h.sb.credentials().access_token));
+    }
+    for mode in [0o600, 0o400] {
+        set_mode(&h.secrets(), mode);
+        ok(&run(h.cmd(&["balance"])).await);
+    }
 }

@@ -5,7 +5,7 @@ use vandar::domain::{ApiDate, DateFormat};
 
 use crate::api::Product;
 use crate::cli::MandateCreate;
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, object_record, record};
 use crate::workflows::{data, emit, items, new_track_id, parse_rial, put, table_of};
@@ -168,6 +168,9 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
 
 /// `vandar mandate revoke`.
 pub async fn revoke(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    ctx.confirm(&format!(
+        "Revoke mandate {id}? No withdrawal can be made under it afterwards"
+    ))?;
     let answer = ctx
         .call(
             Product::Subscription,
@@ -186,7 +189,6 @@ pub async fn withdraw(
     mandate: &str,
     amount: &str,
     track_id: Option<&str>,
-    yes: bool,
 ) -> Result<(), CliError> {
     let amount = parse_rial(amount)?;
     let (track_id, made) = match track_id {
@@ -196,11 +198,9 @@ pub async fn withdraw(
     if made {
         eprintln!("track id: {track_id} (made for this withdrawal; keep it to look it up)");
     }
-    if !yes {
-        confirm(&format!(
-            "Withdraw {amount:#} under mandate {mandate}, track id {track_id}?"
-        ))?;
-    }
+    ctx.confirm(&format!(
+        "Withdraw {amount:#} under mandate {mandate}, track id {track_id}?"
+    ))?;
     let body = json!({
         "authorization_id": mandate,
         "amount": amount.get().to_string(),

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::api::{self, Product, all_ops, find_op};
 use crate::cli::{CallArgs, OpsArgs};
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{self, Table};
 
@@ -112,8 +112,8 @@ pub async fn call(ctx: &Ctx, args: &CallArgs) -> Result<(), CliError> {
         }
     }
     let body = args.body.as_deref().map(read_body).transpose()?;
-    if op.moves_money() && !args.yes {
-        confirm(&format!(
+    if op.moves_money() {
+        ctx.confirm(&format!(
             "`{}` ({} {}) may move money or has side effects. Send it?",
             op.qualified(),
             op.route.method,

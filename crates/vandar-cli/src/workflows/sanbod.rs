@@ -9,7 +9,7 @@ use vandar::Secret;
 
 use crate::api::{self, Product};
 use crate::cli::{SanbodTransfer, TransferKind};
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{object_record, record};
 use crate::workflows::{emit, parse_rial, put, table_of};
@@ -195,12 +195,10 @@ pub async fn transfer(ctx: &Ctx, a: &SanbodTransfer) -> Result<(), CliError> {
     put(&mut body, "receiverFirstName", a.first_name.as_deref());
     put(&mut body, "receiverLastName", a.last_name.as_deref());
     put(&mut body, "description", a.description.as_deref());
-    if !a.yes {
-        confirm(&format!(
-            "Transfer {amount:#} ({:?}) from deposit {} to {}?",
-            a.kind, a.from_deposit, a.to
-        ))?;
-    }
+    ctx.confirm(&format!(
+        "Transfer {amount:#} ({:?}) from deposit {} to {}?",
+        a.kind, a.from_deposit, a.to
+    ))?;
     match call_as(ctx, &a.user, id, &body).await {
         Ok(answer) => emit(
             ctx,

@@ -6,6 +6,7 @@
 //! is printed as created; not found, the exit code is 4 with how to go on safely (the same track
 //! id cannot pay twice).
 
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,7 +14,7 @@ use vandar::domain::Toman;
 
 use crate::api::Product;
 use crate::cli::SettlementCreate;
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, money, object_record, record};
 use crate::workflows::{data, emit, items, new_track_id, parse_iban, parse_toman, put, table_of};
@@ -37,12 +38,49 @@ const LOOKUP_PAUSES: [Duration; 3] = [
     Duration::from_secs(2),
 ];
 
-fn mask_iban(iban: &str) -> String {
-    if iban.len() > 10 {
-        format!("{}…{}", &iban[..4], &iban[iban.len() - 4..])
-    } else {
-        iban.to_owned()
+/// The IBAN's holder as the API's IBAN inquiry (`core:inquiry_iban`) tells it, for the
+/// confirmation prompt: `name (bank)`, or why it cannot be told. Asked only when a person is
+/// about to confirm on a terminal (the inquiry may be billed).
+pub async fn iban_holder(ctx: &Ctx, iban: &str) -> String {
+    let body = json!({"iban": iban, "track_id": new_track_id()});
+    let answer = match ctx
+        .call(Product::Core, "inquiry_iban", &[], &[], Some(&body))
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::info!(error = %e, "IBAN inquiry failed");
+            return "not known (the IBAN inquiry failed; check the IBAN yourself)".into();
+        }
+    };
+    holder_of(data(&answer)).unwrap_or_else(|| "not known (the API did not tell)".into())
+}
+
+/// `first last` of each `account_owners[]` item (or its `name`), and `bank_name`.
+fn holder_of(d: &Value) -> Option<String> {
+    let owners: Vec<String> = d
+        .get("account_owners")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(|o| {
+            let part = |k: &str| o.get(k).and_then(Value::as_str).map(str::trim);
+            match (part("first_name"), part("last_name"), part("name")) {
+                (Some(f), Some(l), _) => Some(format!("{f} {l}")),
+                (_, _, Some(n)) => Some(n.to_owned()),
+                (f, l, None) => f.or(l).map(str::to_owned),
+            }
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    if owners.is_empty() {
+        return None;
     }
+    let bank = d
+        .get("bank_name")
+        .and_then(Value::as_str)
+        .map(|b| format!(" (bank: {b})"))
+        .unwrap_or_default();
+    Some(format!("{}{bank}", owners.join(", ")))
 }
 
 /// `vandar settlement create`.
@@ -58,15 +96,16 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
         Some(_) => return Err(CliError::usage("--track-id is empty")),
         None => (new_track_id(), true),
     };
-    if made {
-        eprintln!("track id: {track_id} (made for this settlement; keep it to look it up)");
-    }
-    if !a.yes {
-        confirm(&format!(
-            "Settle {amount:#} ({:#}) from business `{business}` to {}, track id {track_id}{}?",
+    if !ctx.yes && std::io::stdin().is_terminal() {
+        let holder = iban_holder(ctx, &iban).await;
+        ctx.confirm(&format!(
+            "Settle {amount:#} ({:#}) from business `{business}`\n  to IBAN {iban}\n  holder: {holder}\n  track id {track_id}{}\nSend it?",
             amount.try_to_rial().unwrap_or_default(),
-            mask_iban(&iban),
             if a.instant { ", instant" } else { "" }
+        ))?;
+    } else {
+        ctx.confirm(&format!(
+            "settle {amount:#} to IBAN {iban}, track id {track_id}"
         ))?;
     }
     let mut body = json!({
@@ -101,7 +140,12 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
         ctx,
         || {
             format!(
-                "settlement registered\n{}",
+                "settlement registered\ntrack id: {track_id}{}\n{}",
+                if made {
+                    " (made for this settlement; keep it: `vandar settlement show <track-id>`)"
+                } else {
+                    ""
+                },
                 object_record(&stored, STORED_UNITS)
             )
         },
@@ -260,6 +304,9 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
 
 /// `vandar settlement cancel`.
 pub async fn cancel(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    ctx.confirm(&format!(
+        "Cancel settlement {id}? The money returns to the wallet and is not paid out"
+    ))?;
     let answer = ctx
         .call(
             Product::Core,
