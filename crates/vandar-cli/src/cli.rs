@@ -5,6 +5,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
+Examples:
+  vandar --sandbox balance
+  vandar settlement create --amount 50000 --iban IR430550011480005587452001
+  vandar call list_transactions -p per_page=5 --json
+  vandar completion bash > ~/.local/share/bash-completion/completions/vandar
+
 Exit codes:
   0  success
   1  cancelled at a confirmation prompt (nothing was sent)
@@ -57,7 +63,7 @@ pub struct Global {
     /// Business slug for `{business}` path parameters.
     #[arg(long, global = true, env = "VANDAR_BUSINESS")]
     pub business: Option<String>,
-    /// Secrets file (JSON; must not be readable by others).
+    /// Secrets file (JSON; refused when its group or others have any permission: chmod 600).
     #[arg(long, global = true, env = "VANDAR_SECRETS_FILE", value_name = "PATH")]
     pub secrets_file: Option<PathBuf>,
     /// Print JSON for scripts instead of tables.
@@ -82,37 +88,82 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The Vandar business token pair.
+    #[command(after_help = "Examples:\n  vandar token status
+  vandar token refresh --json")]
     #[command(subcommand)]
     Token(TokenCmd),
     /// The business wallet balance.
+    #[command(after_help = "Examples:\n  vandar balance
+  vandar balance --unit rial --json")]
     Balance,
     /// The business statement.
+    #[command(
+        after_help = "Examples:\n  vandar transactions export --from 1403/01/01 --to 1403/01/31 -o march.csv"
+    )]
     #[command(subcommand)]
     Transactions(TransactionsCmd),
     /// Settlements (payouts to an IBAN).
+    #[command(
+        after_help = "Examples:\n  vandar settlement create --amount 50000 --iban IR430550011480005587452001
+  vandar settlement show <track-id>"
+    )]
     #[command(subcommand)]
     Settlement(SettlementCmd),
     /// The payment gateway (IPG).
+    #[command(
+        after_help = "Examples:\n  vandar ipg send --amount 10000 --callback-url https://shop.example/back
+  vandar ipg verify <token>"
+    )]
     #[command(subcommand)]
     Ipg(IpgCmd),
     /// Direct debit: mandates and withdrawals.
+    #[command(after_help = "Examples:\n  vandar mandate banks
+  vandar mandate withdraw --mandate <id> --amount 50000 --yes")]
     #[command(subcommand)]
     Mandate(MandateCmd),
     /// Sanbod open banking: OAuth steps, transfers, statement.
+    #[command(
+        after_help = "Examples:\n  vandar sanbod authorize --provider 059 --scope statement --redirect-uri https://app.example/cb
+  vandar sanbod statement --deposit 0101010101"
+    )]
     #[command(subcommand)]
     Sanbod(SanbodCmd),
     /// List every operation of every spec.
+    #[command(after_help = "Examples:\n  vandar ops
+  vandar ops --product core --json")]
     Ops(OpsArgs),
     /// Call any operation by id, like `gh api`.
+    #[command(after_help = "Examples:\n  vandar call list_transactions -p per_page=5
+  vandar call store_settlement --body @settlement.json --yes")]
     Call(CallArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  vandar completion bash > ~/.local/share/bash-completion/completions/vandar\n  vandar completion zsh > ~/.zfunc/_vandar\n  vandar completion fish > ~/.config/fish/completions/vandar.fish\n  vandar completion powershell >> $PROFILE"
+    )]
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    #[command(
+        after_help = "Examples:\n  vandar man | man -l -\n  vandar man --out /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write `vandar.1` and one `vandar-<command>.1` per subcommand here.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `vandar token`.
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
     /// Rotate the token pair now and write it back where it came from.
+    #[command(after_help = "Examples:\n  vandar token refresh")]
     Refresh,
     /// Where the token comes from and when it expires (never the token).
+    #[command(after_help = "Examples:\n  vandar token status --json")]
     Status,
 }
 
@@ -129,6 +180,10 @@ pub enum ExportFormat {
 #[derive(Debug, Subcommand)]
 pub enum TransactionsCmd {
     /// Stream the statement page by page (constant memory) as CSV or JSON.
+    #[command(
+        after_help = "Examples:\n  vandar transactions export --from 1403/01/01 --to 1403/01/31 -o march.csv
+  vandar transactions export --format json --unit rial | jq length"
+    )]
     Export(ExportArgs),
 }
 
@@ -165,13 +220,22 @@ pub struct ExportArgs {
 #[derive(Debug, Subcommand)]
 pub enum SettlementCmd {
     /// Pay out to an IBAN (asks for confirmation unless --yes).
+    #[command(
+        after_help = "Examples:\n  vandar settlement create --amount 50000 --iban IR430550011480005587452001
+  vandar settlement create --amount '500000 Rial' --iban IR430550011480005587452001 --track-id order-17 --yes"
+    )]
     Create(SettlementCreate),
     /// One settlement by id.
+    #[command(
+        after_help = "Examples:\n  vandar settlement show 0f8e1c7a-...   (a settlement id)
+  vandar settlement show order-17       (the track id you kept)"
+    )]
     Show {
         /// Settlement id (UUID) or transaction id.
         id: String,
     },
     /// Settlements, newest first.
+    #[command(after_help = "Examples:\n  vandar settlement list --per-page 50")]
     List {
         /// Page number.
         #[arg(long, default_value_t = 1)]
@@ -181,6 +245,8 @@ pub enum SettlementCmd {
         per_page: u64,
     },
     /// Cancel a pending settlement (the money returns to the wallet; asks unless --yes).
+    #[command(after_help = "Examples:\n  vandar settlement cancel <id>
+  vandar settlement cancel <id> --yes")]
     Cancel {
         /// Settlement id.
         id: String,
@@ -217,6 +283,9 @@ pub struct SettlementCreate {
 #[derive(Debug, Subcommand)]
 pub enum IpgCmd {
     /// Register a payment and print its payment page URL.
+    #[command(
+        after_help = "Examples:\n  vandar ipg send --amount 10000 --callback-url https://shop.example/back --factor-number 17"
+    )]
     Send {
         /// Amount in Rial (at least 1000).
         #[arg(long)]
@@ -235,11 +304,13 @@ pub enum IpgCmd {
         description: Option<String>,
     },
     /// A payment's state by token.
+    #[command(after_help = "Examples:\n  vandar ipg info <token>")]
     Info {
         /// The payment token.
         token: String,
     },
     /// Verify a paid payment (once; only then is the money yours).
+    #[command(after_help = "Examples:\n  vandar ipg verify <token> --json")]
     Verify {
         /// The payment token.
         token: String,
@@ -250,27 +321,38 @@ pub enum IpgCmd {
 #[derive(Debug, Subcommand)]
 pub enum MandateCmd {
     /// Banks that accept mandates now.
+    #[command(after_help = "Examples:\n  vandar mandate banks")]
     Banks,
     /// Ask a customer for a mandate; prints the bank page URL.
+    #[command(
+        after_help = "Examples:\n  vandar mandate create --bank-code 062 --mobile 09120000000 --limit 5000000 --count 4 --expiration-date 1404/12/29 --callback-url https://shop.example/mandate"
+    )]
     Create(MandateCreate),
     /// Verify a mandate the customer approved (after the callback).
+    #[command(after_help = "Examples:\n  vandar mandate verify <authorization-id>")]
     Verify {
         /// Authorization (mandate) id.
         id: String,
     },
     /// Mandates.
+    #[command(after_help = "Examples:\n  vandar mandate list --json")]
     List,
     /// One mandate.
+    #[command(after_help = "Examples:\n  vandar mandate show <authorization-id>")]
     Show {
         /// Authorization (mandate) id.
         id: String,
     },
     /// Revoke a mandate (asks unless --yes).
+    #[command(after_help = "Examples:\n  vandar mandate revoke <authorization-id> --yes")]
     Revoke {
         /// Authorization (mandate) id.
         id: String,
     },
     /// Withdraw from a customer's account under a mandate (asks unless --yes).
+    #[command(
+        after_help = "Examples:\n  vandar mandate withdraw --mandate <authorization-id> --amount 50000 --track-id bill-17"
+    )]
     Withdraw {
         /// Authorization (mandate) id.
         #[arg(long)]
@@ -283,6 +365,8 @@ pub enum MandateCmd {
         track_id: Option<String>,
     },
     /// One withdrawal by id, or by --track-id.
+    #[command(after_help = "Examples:\n  vandar mandate withdrawal <withdrawal-id>
+  vandar mandate withdrawal --track-id bill-17")]
     Withdrawal {
         /// Withdrawal id.
         id: Option<String>,
@@ -328,6 +412,9 @@ pub struct MandateCreate {
 #[derive(Debug, Subcommand)]
 pub enum SanbodCmd {
     /// Start the consent flow: print the bank's login page URL.
+    #[command(
+        after_help = "Examples:\n  vandar sanbod authorize --provider 059 --scope statement normaltransfer --redirect-uri https://app.example/cb"
+    )]
     Authorize {
         /// Bank (provider) code, e.g. 059.
         #[arg(long)]
@@ -343,6 +430,8 @@ pub enum SanbodCmd {
         state: Option<String>,
     },
     /// Get a token (from a consent code, or client credentials) and keep it in the secrets file.
+    #[command(after_help = "Examples:\n  vandar sanbod token --code <code>
+  vandar sanbod token --client-credentials --provider 059 --scope iban-inquiry")]
     Token {
         /// The `code` of the consent callback (authorization code grant).
         #[arg(long, conflicts_with = "client_credentials")]
@@ -361,8 +450,12 @@ pub enum SanbodCmd {
         user: String,
     },
     /// A transfer from the user's account (asks unless --yes).
+    #[command(
+        after_help = "Examples:\n  vandar sanbod transfer paya --from-deposit 0101010101 --to IR430550011480005587452001 --amount 1000000 --first-name Ali --last-name Ahmadi"
+    )]
     Transfer(SanbodTransfer),
     /// The user's account statement.
+    #[command(after_help = "Examples:\n  vandar sanbod statement --deposit 0101010101 --json")]
     Statement {
         /// Deposit (account) number.
         #[arg(long)]
@@ -372,6 +465,7 @@ pub enum SanbodCmd {
         user: String,
     },
     /// Revoke a kept token.
+    #[command(after_help = "Examples:\n  vandar sanbod revoke --user default")]
     Revoke {
         /// Token name.
         #[arg(long, default_value = "default")]

@@ -97,6 +97,53 @@ pub fn sdk_exit_code(e: &vandar::Error) -> u8 {
     }
 }
 
+/// A short machine name of the error's kind (the `code` of `--json` errors).
+pub fn code_name(e: &CliError) -> &'static str {
+    match e {
+        CliError::Usage(_) => "usage",
+        CliError::Cancelled => "cancelled",
+        CliError::ConfirmationRequired(_) => "confirmation_required",
+        CliError::OutcomeUnknown(_) => "outcome_unknown",
+        CliError::Io(_) => "io",
+        CliError::Other(_) => "other",
+        CliError::Sdk(sdk) => match sdk_exit_code(sdk) {
+            exit::OUTCOME_UNKNOWN => "outcome_unknown",
+            exit::USAGE => "invalid_request",
+            exit::API => "api_rejected",
+            _ if matches!(
+                sdk,
+                vandar::Error::Transport(_) | vandar::Error::Timeout { .. }
+            ) =>
+            {
+                "transport"
+            }
+            _ => "other",
+        },
+    }
+}
+
+/// The `--json` form of an error: one object with `code`, `message` (English), `field_errors`
+/// (`{field: [messages]}`, the API's own words), `api_messages` (the API's own words, often
+/// Persian), `http_status` (when an answer came) and `exit_code`.
+pub fn to_json(e: &CliError) -> serde_json::Value {
+    let api = match e {
+        CliError::Sdk(sdk) => sdk.api_error(),
+        _ => None,
+    };
+    let message = match (e, api) {
+        (_, Some(api)) => format!("the API refused the call (HTTP {})", api.http_status),
+        (e, None) => e.to_string(),
+    };
+    serde_json::json!({
+        "code": code_name(e),
+        "message": message,
+        "field_errors": api.map_or_else(|| serde_json::json!({}), |a| serde_json::json!(a.field_errors)),
+        "api_messages": api.map_or_else(Vec::new, |a| a.messages.clone()),
+        "http_status": api.map(|a| a.http_status),
+        "exit_code": e.exit_code(),
+    })
+}
+
 /// Render an error for stderr: the message, then the API's field errors one per line. Never
 /// a secret: the SDK's errors are scrubbed of the call's credentials, and the CLI's own messages
 /// name settings, never their values.
@@ -110,7 +157,8 @@ pub fn render(e: &CliError) -> String {
                 }
                 head.push(')');
                 if !api.messages.is_empty() {
-                    head.push_str(&format!(": {}", api.messages.join("; ")));
+                    // the API's own words (often Persian), labelled as such
+                    head.push_str(&format!("\n  API message: {}", api.messages.join("; ")));
                 }
                 head
             }
@@ -128,7 +176,7 @@ pub fn render(e: &CliError) -> String {
         if let Some(api) = sdk.api_error() {
             for (field, messages) in &api.field_errors {
                 for m in messages {
-                    out.push_str(&format!("\n  {field}: {m}"));
+                    out.push_str(&format!("\n  field {field} (API message): {m}"));
                 }
             }
         }

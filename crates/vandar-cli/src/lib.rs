@@ -41,15 +41,26 @@ pub fn main_entry() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                error::exit::USAGE
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if std::env::args_os().any(|a| a == "--json") {
+                let usage = CliError::usage(
+                    e.render()
+                        .to_string()
+                        .trim()
+                        .trim_start_matches("error: ")
+                        .to_owned(),
+                );
+                let _ = output::print_json(&error::to_json(&usage));
             } else {
-                0
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+                let _ = e.print();
+            }
+            return ExitCode::from(error::exit::USAGE);
         }
     };
+    let json = cli.global.json;
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -65,7 +76,11 @@ pub fn main_entry() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", error::render(&e));
+            if json {
+                let _ = output::print_json(&error::to_json(&e));
+            } else {
+                eprintln!("{}", error::render(&e));
+            }
             e.exit()
         }
     }
@@ -96,8 +111,11 @@ use tracing_subscriber::Layer as _;
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
     let format = if g.json { Format::Json } else { Format::Human };
-    if let Command::Ops(args) = &cli.command {
-        return wf::ops::list(args, g.json);
+    match &cli.command {
+        Command::Ops(args) => return wf::ops::list(args, g.json),
+        Command::Completion { shell } => return wf::docs::completion(*shell),
+        Command::Man { out } => return wf::docs::man(out.as_deref()),
+        _ => {}
     }
     let settings = Settings::resolve(&Overrides {
         config: g.config.clone(),
@@ -111,6 +129,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         timeout_secs: g.timeout,
     })?;
     tracing::info!(profile = %settings.profile, sandbox = settings.in_process_sandbox, "settings");
+    if let Command::Call(a) = &cli.command {
+        // parameters are checked against the spec before any secret is read or call is made
+        let op = api::find_op(&a.operation)?;
+        op.check_params(
+            &wf::ops::parse_params(&a.params)?,
+            settings.business.is_some(),
+        )?;
+    }
     if let Some(note) = settings
         .off_profile_note
         .as_deref()
@@ -210,5 +236,31 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
         },
         Command::Call(a) => wf::ops::call(ctx, a).await,
         Command::Ops(a) => wf::ops::list(a, ctx.json()),
+        Command::Completion { shell } => wf::docs::completion(*shell),
+        Command::Man { out } => wf::docs::man(out.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    fn check(cmd: &clap::Command, path: &str) {
+        let help = cmd
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(
+            help.contains("Examples:\n  vandar"),
+            "`{path}` has no examples in --help"
+        );
+        for sub in cmd.get_subcommands() {
+            check(sub, &format!("{path} {}", sub.get_name()));
+        }
+    }
+
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        check(&super::Cli::command(), "vandar");
     }
 }

@@ -11,6 +11,9 @@ use vandar_sandbox::{Fault, FaultKind, Sandbox};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vandar");
 
+/// A settlement with an IBAN the CLI refuses before sending.
+const BAD_IBAN: [&str; 6] = ["settlement", "create", "--amount", "5000", "--iban", "IR00"];
+
 struct Harness {
     sb: Sandbox,
     dir: tempfile::TempDir,
@@ -177,7 +180,44 @@ async fn ops_lists_every_operation_of_every_spec() {
         .find(|o| o["operation_id"] == "store_settlement")
         .expect("store_settlement listed");
     assert_eq!(send["moves_money"], true);
+    assert_eq!(send["retried"], false);
     assert_eq!(send["method"], "POST");
+    // "moves money" is not "not retried": a harmless write is neither retried nor money
+    let field = list
+        .iter()
+        .find(|o| o["operation_id"] == "create_customer_field")
+        .expect("create_customer_field listed");
+    assert_eq!(
+        (&field["moves_money"], &field["retried"]),
+        (&json!(false), &json!(false))
+    );
+    let cancel = list
+        .iter()
+        .find(|o| o["operation_id"] == "cancel_settlement")
+        .expect("cancel_settlement listed");
+    assert_eq!(cancel["moves_money"], true);
+    assert!(
+        list.iter()
+            .all(|o| o["summary"].as_str().is_some_and(|s| !s.is_empty()))
+    );
+
+    // the whole table fits 120 columns and has the summary column
+    let mut c = bare(home.path());
+    c.args(["ops"]);
+    let o = run(c).await;
+    let table = stdout(ok(&o));
+    let header = table.lines().next().unwrap_or_default();
+    for col in ["MONEY", "RETRIED", "SUMMARY"] {
+        assert!(header.contains(col), "{header}");
+    }
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "{} wide: {line}",
+            line.chars().count()
+        );
+    }
+    assert_eq!(table.lines().count(), list.len() + 1);
     let balance = list
         .iter()
         .find(|o| o["operation_id"] == "get_balance" && o["product"] == "core")
@@ -387,16 +427,7 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     // no made-up track id is printed when validation stops the call
     assert!(!stderr(&o).contains("track id"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
-    let o = run(h.cmd(&[
-        "settlement",
-        "create",
-        "--amount",
-        "5000",
-        "--iban",
-        "IR00",
-        "--yes",
-    ]))
-    .await;
+    let o = run(h.cmd(&[&BAD_IBAN[..], &["--yes"]].concat())).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
 
     let o = run(h.cmd(&["settlement", "list"])).await;
@@ -699,7 +730,7 @@ async fn call_reaches_any_operation_through_the_pipeline() {
     .await;
     assert_eq!(code(&o), 3);
     assert!(
-        stderr(&o).contains("track_id: The track id has already been taken."),
+        stderr(&o).contains("field track_id (API message): The track id has already been taken."),
         "{}",
         stderr(&o)
     );
@@ -784,7 +815,16 @@ async fn mandate_flow_with_the_bank_page() {
             assert_eq!(j["answer_lost"], true);
             assert_eq!(j["withdrawal"]["track_id"], track);
         } else {
-            assert!(stderr(&o).contains("--track-id w-lost"), "{}", stderr(&o));
+            // with --json the error is one object on stdout
+            let e = json_of(&o);
+            assert_eq!(
+                (&e["code"], &e["exit_code"]),
+                (&json!("outcome_unknown"), &json!(4))
+            );
+            assert!(
+                e["message"].as_str().unwrap().contains("--track-id w-lost"),
+                "{e}"
+            );
         }
     }
     let o = run(h.cmd(&["mandate", "withdrawal", "--track-id", "w-1"])).await;
@@ -800,7 +840,7 @@ async fn mandate_flow_with_the_bank_page() {
     ]))
     .await;
     assert_eq!(code(&o), 3);
-    assert!(stderr(&o).contains("amount:"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("field amount"), "{}", stderr(&o));
     assert_eq!(code(&run(h.cmd(&["mandate", "revoke", &id])).await), 2);
     ok(&run(h.cmd(&["mandate", "revoke", &id, "--yes"])).await);
 }
@@ -1103,4 +1143,160 @@ async fn secrets_files_with_group_or_other_bits_are_refused() {
         set_mode(&h.secrets(), mode);
         ok(&run(h.cmd(&["balance"])).await);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_scripts_and_man_pages() {
+    let home = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _vandar"),
+        ("zsh", "#compdef vandar"),
+        ("fish", "complete -c vandar"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let mut c = bare(home.path());
+        c.args(["completion", shell]);
+        let o = run(c).await;
+        let text = stdout(ok(&o));
+        assert!(text.contains(marker), "{shell}: {text}");
+        assert!(text.contains("settlement"), "{shell}");
+    }
+    let mut c = bare(home.path());
+    c.args(["completion", "tcsh"]);
+    assert_eq!(code(&run(c).await), 2);
+
+    let mut c = bare(home.path());
+    c.arg("man");
+    let o = run(c).await;
+    let page = stdout(ok(&o));
+    assert!(page.contains(".TH vandar 1"), "{page}");
+    assert!(page.contains("settlement"), "{page}");
+    let dir = home.path().join("man1");
+    let mut c = bare(home.path());
+    c.args(["man", "--out"]).arg(&dir);
+    ok(&run(c).await);
+    for name in [
+        "vandar.1",
+        "vandar-settlement.1",
+        "vandar-settlement-create.1",
+        "vandar-call.1",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{name}");
+    }
+    let create = std::fs::read_to_string(dir.join("vandar-settlement-create.1")).unwrap();
+    assert!(create.contains("\\-\\-iban"), "{create}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_has_examples_and_lists_global_flags_apart() {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = bare(home.path());
+    c.args(["settlement", "create", "--help"]);
+    let o = run(c).await;
+    let help = stdout(ok(&o));
+    let (own, global) = help
+        .split_once("Global options:")
+        .expect("a Global options heading");
+    let global = global.split("Examples:").next().unwrap_or_default();
+    assert!(
+        own.contains("--iban") && !own.contains("--profile"),
+        "{own}"
+    );
+    assert!(global.contains("--profile") && global.contains("--yes") && !global.contains("--iban"));
+    assert!(
+        help.contains("Examples:\n  vandar settlement create"),
+        "{help}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_errors_are_one_object() {
+    let h = Harness::new().await;
+    // an API rejection with field errors
+    let body = h.dir.path().join("body.json");
+    std::fs::write(
+        &body,
+        r#"{"amount": 5000, "iban": "IR430550011480005587452001", "track_id": "j-1"}"#,
+    )
+    .unwrap();
+    let send = |h: &Harness| {
+        let mut c = h.cmd(&["--json", "call", "store_settlement", "--yes", "--body"]);
+        c.arg(format!("@{}", body.display()));
+        c
+    };
+    ok(&run(send(&h)).await);
+    let o = run(send(&h)).await;
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let e = json_of(&o);
+    assert_eq!(e["code"], "api_rejected");
+    assert_eq!(e["exit_code"], 3);
+    assert_eq!(e["http_status"], 422);
+    assert!(e["field_errors"]["track_id"].is_array(), "{e}");
+    assert!(e["message"].as_str().is_some_and(|m| m.is_ascii()), "{e}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    // a usage error of clap, and one of the CLI
+    let mut c = bare(h.dir.path());
+    c.args(["--json", "settlement", "creat"]);
+    let o = run(c).await;
+    assert_eq!(code(&o), 2);
+    let e = json_of(&o);
+    assert_eq!((&e["code"], &e["exit_code"]), (&json!("usage"), &json!(2)));
+    assert!(e["message"].as_str().unwrap().contains("'create'"), "{e}");
+    let o = run(h.cmd(&[&["--json"], &BAD_IBAN[..]].concat())).await;
+    assert_eq!(json_of(&o)["code"], "usage");
+    // the refusal to move money without a terminal
+    let o = run(h.cmd(&["--json", "settlement", "cancel", "x"])).await;
+    let e = json_of(&o);
+    assert_eq!(e["code"], "confirmation_required");
+    assert!(e["message"].as_str().unwrap().contains("--yes"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_checks_parameters_against_the_spec_before_sending() {
+    let home = tempfile::tempdir().unwrap();
+    // nothing listens on this port: a request that went out would end in a transport error
+    // (exit 5); every refusal below is exit 2, so nothing was sent
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["call", "list_transactionz"],
+            "did you mean one of `list_transactions`",
+        ),
+        (&["call", "get_balanc"], "did you mean"),
+        (
+            &["call", "list_transactions", "-p", "per_page=abc"],
+            "parameter `per_page`: `abc` is not an integer",
+        ),
+        (
+            &["call", "list_transactions", "-p", "perpage=5"],
+            "has no parameter `perpage`; did you mean `per_page`?",
+        ),
+        (
+            &["call", "list_transactions", "-p", "per_page=0"],
+            "below the minimum 1",
+        ),
+        (
+            &["call", "get_settlement"],
+            "needs the path parameter `settlement`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut c = bare(home.path());
+        c.env("VANDAR_ACCESS_TOKEN", "t")
+            .args(["--base-url", &url, "--business", "shop"])
+            .args(args);
+        let o = run(c).await;
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    // a valid call does go out (and fails on the closed port: exit 5)
+    let mut c = bare(home.path());
+    c.env("VANDAR_ACCESS_TOKEN", "t")
+        .args(["--base-url", &url, "--business", "shop", "--timeout", "1"])
+        .args(["call", "list_transactions", "-p", "per_page=5"]);
+    assert_eq!(code(&run(c).await), 5);
 }

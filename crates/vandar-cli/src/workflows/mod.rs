@@ -3,6 +3,7 @@
 //! do not reach the CLI.
 
 pub mod balance;
+pub mod docs;
 pub mod export;
 pub mod ipg;
 pub mod mandate;
