@@ -136,6 +136,17 @@ pub enum Command {
     #[command(after_help = "Examples:\n  vandar call list_transactions -p per_page=5
   vandar call store_settlement --body @settlement.json --yes")]
     Call(CallArgs),
+    /// A local sandbox (needs the `sandbox` feature).
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  vandar sandbox serve\n  vandar sandbox serve --listen 127.0.0.1:8910 --no-rate-limit"
+    )]
+    Sandbox(SandboxCmd),
+    /// Fire a sandbox event at a running sandbox (--base-url), like `stripe trigger`.
+    #[command(
+        after_help = "Examples:\n  vandar --base-url http://127.0.0.1:8910 trigger payment.paid --token <token>\n  vandar --base-url http://127.0.0.1:8910 trigger mandate.approved --token <mandate-token>\n  vandar --base-url http://127.0.0.1:8910 trigger settlement.done --id <settlement-id>"
+    )]
+    Trigger(TriggerArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  vandar completion bash > ~/.local/share/bash-completion/completions/vandar\n  vandar completion zsh > ~/.zfunc/_vandar\n  vandar completion fish > ~/.config/fish/completions/vandar.fish\n  vandar completion powershell >> $PROFILE"
@@ -511,6 +522,67 @@ pub struct SanbodTransfer {
     /// Token name.
     #[arg(long, default_value = "default")]
     pub user: String,
+}
+
+/// `vandar sandbox`.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCmd {
+    /// Run a persistent sandbox until Ctrl-C; its credentials go to the secrets file of
+    /// `--profile sandbox --base-url <its URL>`.
+    #[command(
+        after_help = "Examples:\n  vandar sandbox serve\n  vandar sandbox serve --listen 127.0.0.1:0 --seed 100"
+    )]
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8910", value_name = "HOST:PORT")]
+        listen: std::net::SocketAddr,
+        /// Do not enforce the documented rate limits.
+        #[arg(long)]
+        no_rate_limit: bool,
+        /// Statement lines to seed.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        seed: usize,
+    },
+}
+
+/// Sandbox events for `vandar trigger`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Event {
+    /// The buyer pays on the IPG page (`--token`).
+    #[value(name = "payment.paid")]
+    PaymentPaid,
+    /// The buyer cancels on the IPG page (`--token`).
+    #[value(name = "payment.failed")]
+    PaymentFailed,
+    /// The customer approves a mandate at the bank (`--token`).
+    #[value(name = "mandate.approved")]
+    MandateApproved,
+    /// The customer rejects a mandate at the bank (`--token`).
+    #[value(name = "mandate.rejected")]
+    MandateRejected,
+    /// A settlement is paid out (`--id`).
+    #[value(name = "settlement.done")]
+    SettlementDone,
+    /// A settlement fails and its money returns (`--id`).
+    #[value(name = "settlement.failed")]
+    SettlementFailed,
+    /// The notify POST of a settlement is sent again (`--id`).
+    #[value(name = "notify.resend")]
+    NotifyResend,
+}
+
+/// `vandar trigger`.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The event.
+    #[arg(value_enum)]
+    pub event: Event,
+    /// The payment or mandate token (payment.*, mandate.*).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The settlement id (settlement.*, notify.resend).
+    #[arg(long)]
+    pub id: Option<String>,
 }
 
 /// `vandar ops`.

@@ -270,7 +270,7 @@ pub fn target_of(base_url: Option<&str>) -> String {
 }
 
 /// A file-name-safe form of a base URL (`http://127.0.0.1:8910` → `127.0.0.1_8910`).
-fn slug(target: &str) -> String {
+pub fn slug(target: &str) -> String {
     let rest = target.split_once("://").map_or(target, |(_, r)| r);
     rest.chars()
         .map(|c| {
@@ -450,6 +450,7 @@ impl Secrets {
     }
 
     /// The seeded credentials of an in-process sandbox (nothing is written anywhere).
+    #[cfg(feature = "sandbox")]
     pub fn sandbox(creds: &vandar_sandbox::Credentials) -> Secrets {
         Secrets {
             token: TokenSource::Pair(

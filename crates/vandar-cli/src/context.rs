@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use vandar::{Config, RateLimits, Timeouts, Vandar};
+#[cfg(feature = "sandbox")]
 use vandar_sandbox::Sandbox;
 
 use crate::api::{self, Product};
@@ -25,6 +26,7 @@ pub struct Ctx {
     /// Where the token store saved the last rotated pair.
     pub token_saved_to: Option<Arc<Mutex<Option<String>>>>,
     /// The in-process sandbox, when one runs (kept alive for the command).
+    #[cfg(feature = "sandbox")]
     pub sandbox: Option<Sandbox>,
     /// `--yes`: money-moving and cancelling commands are confirmed.
     pub yes: bool,
@@ -42,7 +44,15 @@ impl std::fmt::Debug for Ctx {
 impl Ctx {
     /// Resolve secrets, start the in-process sandbox if asked, and build the SDK.
     pub async fn new(settings: Settings, format: Format) -> Result<Ctx, CliError> {
+        #[cfg(not(feature = "sandbox"))]
+        let secrets = if settings.in_process_sandbox {
+            return Err(CliError::usage(NO_SANDBOX));
+        } else {
+            Secrets::load(&settings)?
+        };
+        #[cfg(feature = "sandbox")]
         let mut settings = settings;
+        #[cfg(feature = "sandbox")]
         let (sandbox, secrets) = if settings.in_process_sandbox {
             let sb = Sandbox::builder()
                 .rate_limit(settings.rate_limit)
@@ -109,6 +119,7 @@ impl Ctx {
             vandar,
             format,
             token_saved_to,
+            #[cfg(feature = "sandbox")]
             sandbox,
             yes: false,
         })
@@ -154,11 +165,15 @@ impl Ctx {
 
     /// Stop the in-process sandbox, if any.
     pub async fn finish(self) {
+        #[cfg(feature = "sandbox")]
         if let Some(sb) = self.sandbox {
             sb.shutdown().await;
         }
     }
 }
+
+/// What a slim build (without the `sandbox` feature) says when a sandbox is asked for.
+pub const NO_SANDBOX: &str = "this vandar was built without the `sandbox` feature: install it with `cargo install vandar-cli --features sandbox`, or run a sandbox elsewhere (`vandar-sandbox`, or `vandar sandbox serve` of a build with the feature) and pass --base-url";
 
 /// Confirm a command that moves or cancels money (or a mandate): `yes` (the global `--yes`)
 /// confirms; otherwise `question` is asked on stderr and only `y`/`yes` typed on a terminal

@@ -115,6 +115,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Ops(args) => return wf::ops::list(args, g.json),
         Command::Completion { shell } => return wf::docs::completion(*shell),
         Command::Man { out } => return wf::docs::man(out.as_deref()),
+        Command::Sandbox(cmd) => return wf::sandbox::serve(cmd).await,
+        Command::Trigger(args) => {
+            let base = g.base_url.as_deref().ok_or_else(|| {
+                CliError::usage(
+                    "trigger needs a running sandbox: pass --base-url (or VANDAR_BASE_URL)",
+                )
+            })?;
+            return wf::sandbox::trigger(base, args, g.json).await;
+        }
         _ => {}
     }
     let settings = Settings::resolve(&Overrides {
@@ -238,6 +247,15 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
         Command::Ops(a) => wf::ops::list(a, ctx.json()),
         Command::Completion { shell } => wf::docs::completion(*shell),
         Command::Man { out } => wf::docs::man(out.as_deref()),
+        Command::Sandbox(cmd) => wf::sandbox::serve(cmd).await,
+        Command::Trigger(args) => {
+            wf::sandbox::trigger(
+                ctx.settings.base_url.as_deref().unwrap_or_default(),
+                args,
+                ctx.json(),
+            )
+            .await
+        }
     }
 }
 

@@ -11,6 +11,25 @@ use vandar_sandbox::{Fault, FaultKind, Sandbox};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vandar");
 
+/// `mandate create` of a 100,000 Rial, 4-a-month mandate, JSON out.
+const MANDATE_CREATE: [&str; 15] = [
+    "--json",
+    "mandate",
+    "create",
+    "--bank-code",
+    "062",
+    "--mobile",
+    "09123456789",
+    "--limit",
+    "100000",
+    "--count",
+    "4",
+    "--expiration-date",
+    "1410/01/01",
+    "--callback-url",
+    "https://shop.example/dd",
+];
+
 /// A settlement with an IBAN the CLI refuses before sending.
 const BAD_IBAN: [&str; 6] = ["settlement", "create", "--amount", "5000", "--iban", "IR00"];
 
@@ -230,6 +249,20 @@ async fn ops_lists_every_operation_of_every_spec() {
     snap!("ops_ipg", stdout(ok(&o)));
 }
 
+#[cfg(not(feature = "sandbox"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slim_build_says_how_to_get_the_sandbox() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["--sandbox", "balance"][..], &["sandbox", "serve"][..]] {
+        let mut c = bare(home.path());
+        c.args(args);
+        let o = run(c).await;
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert!(stderr(&o).contains("--features sandbox"), "{}", stderr(&o));
+    }
+}
+
+#[cfg(feature = "sandbox")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_sandbox_balance_export_and_token_status() {
     let home = tempfile::tempdir().unwrap();
@@ -471,19 +504,7 @@ async fn settlement_with_a_lost_answer_is_looked_up_before_anything_is_said() {
     })
     .await
     .unwrap();
-    let o = run(h.cmd(&[
-        "--json",
-        "settlement",
-        "create",
-        "--amount",
-        "50000",
-        "--iban",
-        iban,
-        "--track-id",
-        "late-1",
-        "--yes",
-    ]))
-    .await;
+    let o = run(settle(&h, "late-1")).await;
     let j = json_of(ok(&o));
     assert_eq!(j["answer_lost"], true);
     assert_eq!(j["settlement"]["track_id"], "late-1");
@@ -741,24 +762,7 @@ async fn mandate_flow_with_the_bank_page() {
     let h = Harness::new().await;
     let o = run(h.cmd(&["mandate", "banks"])).await;
     snap!("mandate_banks", stdout(ok(&o)));
-    let o = run(h.cmd(&[
-        "--json",
-        "mandate",
-        "create",
-        "--bank-code",
-        "062",
-        "--mobile",
-        "09123456789",
-        "--limit",
-        "100000",
-        "--count",
-        "4",
-        "--expiration-date",
-        "1410/01/01",
-        "--callback-url",
-        "https://shop.example/dd",
-    ]))
-    .await;
+    let o = run(h.cmd(&MANDATE_CREATE)).await;
     let j = json_of(ok(&o));
     let token = j["token"].as_str().unwrap().to_owned();
     assert!(j["bank_page_url"].as_str().unwrap().ends_with(&token));
@@ -1299,4 +1303,165 @@ async fn call_checks_parameters_against_the_spec_before_sending() {
         .args(["--base-url", &url, "--business", "shop", "--timeout", "1"])
         .args(["call", "list_transactions", "-p", "per_page=5"]);
     assert_eq!(code(&run(c).await), 5);
+}
+
+/// `--json settlement create` of 50,000 Toman to the test IBAN with this track id, `--yes`.
+fn settle(h: &Harness, track_id: &str) -> Command {
+    h.cmd(&[
+        "--json",
+        "settlement",
+        "create",
+        "--amount",
+        "50000",
+        "--iban",
+        "IR430550011480005587452001",
+        "--track-id",
+        track_id,
+        "--yes",
+    ])
+}
+
+/// `ipg send` through the CLI; the payment token.
+async fn send_payment(h: &Harness, amount: &str, factor: &str) -> String {
+    let o = run(h.cmd(&[
+        "--json",
+        "ipg",
+        "send",
+        "--amount",
+        amount,
+        "--callback-url",
+        "https://shop.example/cb",
+        "--factor-number",
+        factor,
+    ]))
+    .await;
+    json_of(ok(&o))["token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_fires_payment_and_mandate_events() {
+    let h = Harness::new().await;
+    let trigger = |args: &[&str]| {
+        let mut c = bare(h.dir.path());
+        c.args(["--base-url", h.sb.base_url(), "trigger"])
+            .args(args);
+        c
+    };
+    // paid: verify then succeeds
+    let paid = send_payment(&h, "150000", "T-1").await;
+    let o = run(trigger(&["payment.paid", "--token", &paid])).await;
+    assert!(
+        stdout(ok(&o)).starts_with("payment.paid: done"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(h.cmd(&["--json", "ipg", "verify", &paid])).await;
+    assert_eq!(json_of(ok(&o))["outcome"], "verified");
+    // failed: the payment cannot be paid any more, and verify is refused
+    let failed = send_payment(&h, "150000", "T-2").await;
+    ok(&run(trigger(&["payment.failed", "--token", &failed])).await);
+    let o = run(trigger(&["payment.paid", "--token", &failed])).await;
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the sandbox refused the event (HTTP 409"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(code(&run(h.cmd(&["ipg", "verify", &failed])).await), 3);
+    // mandate approved / rejected
+    for (event, approved) in [("mandate.approved", true), ("mandate.rejected", false)] {
+        let o = run(h.cmd(&MANDATE_CREATE)).await;
+        let token = json_of(ok(&o))["token"].as_str().unwrap().to_owned();
+        let o = run(trigger(&["--json", event, "--token", &token])).await;
+        let j = json_of(ok(&o));
+        assert_eq!(j["event"], event);
+        let redirect = j["answer"]["redirect_url"].as_str().unwrap_or_default();
+        assert_eq!(redirect.contains("authorization_id"), approved, "{j}");
+    }
+    // an event without what it needs, and without a sandbox to send it to
+    let o = run(trigger(&["payment.paid"])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--token"), "{}", stderr(&o));
+    let mut c = bare(h.dir.path());
+    c.args(["trigger", "payment.paid", "--token", "x"]);
+    let o = run(c).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--base-url"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs sandbox controls POST /__sandbox/settlements/{id}/done|fail|notify"]
+async fn trigger_fires_settlement_events() {
+    let h = Harness::new().await;
+    for (event, status) in [("settlement.done", "DONE"), ("settlement.failed", "FAILED")] {
+        let track = format!("trig-{event}");
+        let o = run(settle(&h, &track)).await;
+        let id = json_of(ok(&o))["settlement"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut c = bare(h.dir.path());
+        c.args(["--base-url", h.sb.base_url(), "trigger", event, "--id", &id]);
+        ok(&run(c).await);
+        let o = run(h.cmd(&["--json", "settlement", "show", &id])).await;
+        let shown = json_of(ok(&o)).to_string();
+        assert!(shown.to_uppercase().contains(status), "{event}: {shown}");
+        let mut c = bare(h.dir.path());
+        c.args([
+            "--base-url",
+            h.sb.base_url(),
+            "trigger",
+            "notify.resend",
+            "--id",
+            &id,
+        ]);
+        ok(&run(c).await);
+    }
+}
+
+#[cfg(feature = "sandbox")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_serve_runs_until_stopped_and_its_credentials_work() {
+    use std::io::BufRead as _;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-rate-limit",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = tokio::task::block_in_place(|| lines.next())
+        .expect("a line")
+        .expect("utf-8");
+    let url = first
+        .strip_prefix("sandbox listening on ")
+        .expect("the URL first")
+        .to_owned();
+    for _ in 0..2 {
+        let mut c = bare(home.path());
+        c.args([
+            "--profile",
+            "sandbox",
+            "--base-url",
+            &url,
+            "--business",
+            "sandbox",
+            "--json",
+            "balance",
+        ]);
+        let o = run(c).await;
+        assert_eq!(json_of(ok(&o))["wallet"], 5_000_000, "{}", stderr(&o));
+    }
+    child.kill().expect("stopped");
+    let _ = child.wait();
 }

@@ -9,6 +9,7 @@ pub mod ipg;
 pub mod mandate;
 pub mod ops;
 pub mod sanbod;
+pub mod sandbox;
 pub mod settlement;
 pub mod token;
 
