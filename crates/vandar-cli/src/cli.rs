@@ -75,6 +75,10 @@ pub struct Global {
     /// Per-attempt timeout in seconds.
     #[arg(long, global = true, env = "VANDAR_TIMEOUT", value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// Unit of every printed amount (default: the command's own, named in its help: Toman for
+    /// balance, settlement, transactions and reconcile; Rial for ipg, mandate and sanbod).
+    #[arg(long, global = true, value_enum, env = "VANDAR_UNIT")]
+    pub unit: Option<crate::output::Unit>,
     /// Confirm money-moving and cancelling commands without a prompt (needed when stdin is
     /// not a terminal: piped input never counts as a "yes").
     #[arg(long, short, global = true)]

@@ -30,6 +30,8 @@ pub struct Ctx {
     pub sandbox: Option<Sandbox>,
     /// `--yes`: money-moving and cancelling commands are confirmed.
     pub yes: bool,
+    /// `--unit`, when given.
+    pub unit: Option<crate::output::Unit>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -122,12 +124,18 @@ impl Ctx {
             #[cfg(feature = "sandbox")]
             sandbox,
             yes: false,
+            unit: None,
         })
     }
 
     /// Confirm a money-moving or cancelling step (see [`confirm`]).
     pub fn confirm(&self, question: &str) -> Result<(), CliError> {
         confirm(question, self.yes)
+    }
+
+    /// The unit amounts are printed in: `--unit`, else the command's `default`.
+    pub fn out_unit(&self, default: crate::output::Unit) -> crate::output::Unit {
+        self.unit.unwrap_or(default)
     }
 
     /// Whether to print JSON.

@@ -155,6 +155,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     let mut ctx = Ctx::new(settings, format).await?;
     ctx.yes = g.yes;
+    ctx.unit = g.unit;
     let result = dispatch(&ctx, &cli.command).await;
     ctx.finish().await;
     result

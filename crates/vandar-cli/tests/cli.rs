@@ -296,18 +296,23 @@ async fn in_process_sandbox_balance_export_and_token_status() {
     snap!("sandbox_token_status", stdout(ok(&o)));
 }
 
-/// Parse the exported CSV: (rows, sum of amount_toman).
+/// Parse the exported CSV (Toman): (rows, sum of amount).
 fn csv_rows_and_sum(text: &str) -> (i64, i64) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let headers = r.headers().expect("header").clone();
     let idx = headers
         .iter()
-        .position(|h| h == "amount_toman")
+        .position(|h| h == "amount")
         .expect("amount column");
+    let unit = headers
+        .iter()
+        .position(|h| h == "unit")
+        .expect("unit column");
     let (mut rows, mut sum) = (0, 0);
     for rec in r.records() {
         let rec = rec.expect("record");
         rows += 1;
+        assert_eq!(&rec[unit], "toman");
         sum += rec[idx].parse::<i64>().expect("amount");
     }
     (rows, sum)
@@ -348,10 +353,7 @@ async fn export_row_count_and_sum_match_the_statement_and_balance() {
     let rows = json_of(ok(&o));
     let rows = rows.as_array().expect("array");
     assert_eq!(rows.len(), 1_235);
-    let total: i64 = rows
-        .iter()
-        .map(|r| r["amount_toman"].as_i64().unwrap())
-        .sum();
+    let total: i64 = rows.iter().map(|r| r["amount"].as_i64().unwrap()).sum();
     assert_eq!(total, sum);
 
     // Dates, Jalali or Gregorian: a range before every line, and one around all of them
@@ -394,7 +396,7 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
     let o = run(h.cmd(&["--json", "settlement", "list"])).await;
-    assert_eq!(json_of(ok(&o))["settlements"]["total"], 0);
+    assert_eq!(json_of(ok(&o))["total"], 0);
 
     // --yes, track id given
     let o = run(h.cmd(&[
@@ -426,7 +428,7 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     let j = json_of(ok(&o));
     assert!(j["track_id"].as_str().is_some_and(|t| t.len() == 36), "{j}");
     assert_eq!(j["track_id_made"], true);
-    assert_eq!(j["settlement"]["amount_toman"], 60000);
+    assert_eq!(j["settlement"]["amount"], 60000);
     let id = j["settlement"]["id"].as_str().unwrap().to_owned();
 
     // the API's field errors, exit 3
@@ -508,6 +510,16 @@ async fn settlement_with_a_lost_answer_is_looked_up_before_anything_is_said() {
     let j = json_of(ok(&o));
     assert_eq!(j["answer_lost"], true);
     assert_eq!(j["settlement"]["track_id"], "late-1");
+    // the shape does not change when the answer was lost: same keys as a normal create
+    let normal = json_of(ok(&run(settle(&h, "shape-1")).await));
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&j), keys(&normal));
+    assert_eq!(keys(&j["settlement"]), keys(&normal["settlement"]));
+    assert_eq!(j["settlement"]["amount"], normal["settlement"]["amount"]);
     assert_eq!(
         stderr(&o),
         "the settlement was registered (found by its track id)\n",
@@ -1054,7 +1066,7 @@ async fn the_prompt_shows_the_full_iban_and_the_holder_and_needs_a_terminal_yes(
     assert!(text.contains("holder: "), "{text}");
     assert!(text.contains("cancelled: nothing was sent"), "{text}");
     let o = run(h.cmd(&["--json", "settlement", "list"])).await;
-    assert_eq!(json_of(ok(&o))["settlements"]["total"], 0);
+    assert_eq!(json_of(ok(&o))["total"], 0);
     // a yes typed on the terminal goes on
     let o = run_tty(&h, &args, "y\n").await;
     assert_eq!(code(&o), 0, "{}", stdout(&o));
@@ -1064,7 +1076,7 @@ async fn the_prompt_shows_the_full_iban_and_the_holder_and_needs_a_terminal_yes(
         stdout(&o)
     );
     let o = run(h.cmd(&["--json", "settlement", "list"])).await;
-    assert_eq!(json_of(ok(&o))["settlements"]["total"], 1);
+    assert_eq!(json_of(ok(&o))["total"], 1);
     // --yes with piped stdin: no prompt, nothing read
     let mut again = args;
     again[7] = "tty-2";
@@ -1464,4 +1476,130 @@ async fn sandbox_serve_runs_until_stopped_and_its_credentials_work() {
     }
     child.kill().expect("stopped");
     let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_unit_per_command_and_the_export_columns() {
+    let h = Harness::new().await;
+    h.sb.seed_transactions(30).await.expect("seeded");
+    // balance: Toman by default, Rial when asked; JSON amounts are numbers with a unit
+    let toman = json_of(ok(&run(h.cmd(&["--json", "balance"])).await));
+    let rial = json_of(ok(
+        &run(h.cmd(&["--json", "--unit", "rial", "balance"])).await
+    ));
+    assert_eq!(toman["unit"], "toman");
+    assert_eq!(rial["unit"], "rial");
+    let w = toman["wallet"].as_i64().expect("a number");
+    assert_eq!(rial["wallet"].as_i64(), Some(w * 10));
+    assert!(toman.get("currency").is_none());
+    let text = stdout(ok(&run(h.cmd(&["--unit", "rial", "balance"])).await));
+    assert!(
+        text.contains(&format!("{:#}", vandar::domain::Rial::new(w * 10))),
+        "{text}"
+    );
+    assert!(!text.contains("Toman"), "{text}");
+    // settlement create (the API answers in Rial and Toman) prints one unit
+    let o = run(settle(&h, "u-1")).await;
+    let j = json_of(ok(&o));
+    assert_eq!(j["settlement"]["unit"], "toman");
+    assert_eq!(j["settlement"]["amount"], 50000);
+    assert!(j["settlement"].get("amount_toman").is_none(), "{j}");
+    let text = stdout(ok(&run(h.cmd(&["settlement", "show", "u-1"])).await));
+    assert!(
+        text.contains("50,000 Toman") && !text.contains("Rial"),
+        "{text}"
+    );
+    let mut c = settle(&h, "u-2");
+    c.args(["--unit", "rial"]);
+    assert_eq!(json_of(ok(&run(c).await))["settlement"]["amount"], 500000);
+    // export: ISO-8601 instants, zero-padded Jalali, status name and code, one unit
+    let o = run(h.cmd(&["--unit", "rial", "transactions", "export"])).await;
+    let csv_text = stdout(ok(&o));
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let iso = shape("9999-99-99T99:99:99Z");
+    let jal = shape("1499/99/99 99:99:99");
+    let mut n = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        n += 1;
+        assert!(
+            iso(&rec[col("created_at")]),
+            "{:?}",
+            &rec[col("created_at")]
+        );
+        assert!(
+            jal(&rec[col("created_at_jalali")]),
+            "{:?}",
+            &rec[col("created_at_jalali")]
+        );
+        assert_eq!(&rec[col("unit")], "rial");
+        let code = &rec[col("status_code")];
+        let name = &rec[col("status")];
+        assert!(
+            matches!(
+                (code, name),
+                ("1", "succeeded") | ("0", "failed") | (_, "other")
+            ),
+            "{code} {name}"
+        );
+    }
+    assert!(n >= 30, "{n}");
+}
+
+/// Whether `text` has the shape of `template`, where `9` stands for any digit.
+fn shape(template: &'static str) -> impl Fn(&str) -> bool {
+    move |text: &str| {
+        text.chars().count() == template.chars().count()
+            && text
+                .chars()
+                .zip(template.chars())
+                .all(|(c, t)| if t == '9' { c.is_ascii_digit() } else { c == t })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_show_finds_the_track_id_the_cli_told_you_to_keep() {
+    let h = Harness::new().await;
+    // a made track id: printed (with the advice to keep it) only once the settlement exists
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "51000",
+        "--iban",
+        "IR430550011480005587452001",
+        "--yes",
+    ]))
+    .await;
+    let text = stdout(ok(&o));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("track id: "))
+        .expect("the track id");
+    assert!(line.contains("keep it"), "{line}");
+    let track = line["track id: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let by_track = json_of(ok(
+        &run(h.cmd(&["--json", "settlement", "show", &track])).await
+    ));
+    assert_eq!(by_track["track_id"], track.as_str());
+    assert_eq!(by_track["amount"], 51000);
+    // by its id too, same shape
+    let id = by_track["id"].as_str().unwrap().to_owned();
+    let by_id = json_of(ok(&run(h.cmd(&["--json", "settlement", "show", &id])).await));
+    assert_eq!(by_id, by_track);
+    // neither: a clear error naming what was looked for
+    let o = run(h.cmd(&["settlement", "show", "no-such-track"])).await;
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("no-such-track"), "{}", stderr(&o));
 }

@@ -5,10 +5,33 @@ use serde_json::{Value, json};
 use crate::api::Product;
 use crate::context::Ctx;
 use crate::error::CliError;
-use crate::output::{Unit, object_record, record};
+use crate::output::{Unit, normalize, object_record, record};
 use crate::workflows::{emit, parse_rial, put};
 
 const UNITS: &[(&str, Unit)] = &[
+    ("amount", Unit::Rial),
+    ("realAmount", Unit::Rial),
+    ("wage", Unit::Rial),
+];
+
+/// The answer's `status` code as `name (code)` in `status`, the code in `status_code`.
+fn with_status(mut v: Value) -> Value {
+    if let Some(m) = v.as_object_mut() {
+        let code = m.get("status").and_then(crate::output::amount_of);
+        let name = match code {
+            Some(1) => "ok",
+            Some(0) => "error",
+            Some(_) => "other",
+            None => return v,
+        };
+        m.insert("status_code".into(), json!(code));
+        m.insert("status".into(), json!(name));
+    }
+    v
+}
+
+/// The money fields after [`normalize`] (already in the output unit).
+const UNITS_OUT: &[(&str, Unit)] = &[
     ("amount", Unit::Rial),
     ("realAmount", Unit::Rial),
     ("wage", Unit::Rial),
@@ -56,13 +79,14 @@ pub async fn send(
         .binding(&ctx.vandar)
         .page_url("payment_page", &[("token", &token)])?
         .to_string();
-    let j = json!({"token": token, "amount_rial": amount.get(), "payment_url": page});
+    let out = ctx.out_unit(Unit::Rial);
+    let j = json!({"token": token, "amount": crate::output::number(amount.get(), out), "unit": out.key(), "payment_url": page});
     emit(
         ctx,
         || {
             record(&[
                 ("token", token.clone()),
-                ("amount", format!("{amount:#}")),
+                ("amount", crate::output::show(amount.get(), out)),
                 ("payment page", page.clone()),
             ])
         },
@@ -76,7 +100,9 @@ pub async fn info(ctx: &Ctx, token: &str) -> Result<(), CliError> {
     let answer = ctx
         .call(Product::Ipg, "get_transaction_info", &[], &[], Some(&body))
         .await?;
-    emit(ctx, || object_record(&answer, UNITS), &answer)
+    let out = ctx.out_unit(Unit::Rial);
+    let j = with_status(normalize(&answer, UNITS, out));
+    emit(ctx, || object_record(&j, UNITS_OUT, out), &j)
 }
 
 /// `vandar ipg verify`: verified (exit 0), already verified (exit 0, said so), or the API's
@@ -88,13 +114,15 @@ pub async fn verify(ctx: &Ctx, token: &str) -> Result<(), CliError> {
         .await
     {
         Ok(answer) => {
+            let out = ctx.out_unit(Unit::Rial);
+            let answer = normalize(&answer, UNITS, out);
             let j = json!({"outcome": "verified", "answer": answer});
             emit(
                 ctx,
                 || {
                     format!(
                         "verified: the money is yours\n{}",
-                        object_record(&answer, UNITS)
+                        object_record(&answer, UNITS_OUT, out)
                     )
                 },
                 &j,

@@ -31,6 +31,44 @@ const STORED_UNITS: &[(&str, Unit)] = &[
 /// Units of the v2.1 list and show answers (Toman).
 const LISTED_UNITS: &[(&str, Unit)] = &[("amount", Unit::Toman), ("wallet", Unit::Toman)];
 
+/// The unit of `vandar settlement` output unless `--unit` says otherwise: Toman, the unit of
+/// `--amount` and of the list.
+pub const DEFAULT_UNIT: Unit = Unit::Toman;
+
+/// The fields every printed settlement has (null when the answer had none), so the shape is
+/// the same whether it came from the store answer, the list, or a look-up after a lost answer.
+const FIELDS: [&str; 13] = [
+    "id",
+    "transaction_id",
+    "status",
+    "amount",
+    "wage",
+    "iban",
+    "track_id",
+    "is_instant",
+    "type",
+    "settlement_date",
+    "settlement_time",
+    "payment_number",
+    "description",
+];
+
+/// A settlement in the one printed shape: [`FIELDS`] with amounts in `out`, plus `unit`.
+pub fn project(s: &Value, units: &[(&str, Unit)], out: Unit) -> Value {
+    let n = crate::output::normalize(s, units, out);
+    let mut m = serde_json::Map::new();
+    for k in FIELDS {
+        m.insert(k.into(), n.get(k).cloned().unwrap_or(Value::Null));
+    }
+    m.insert("unit".into(), Value::from(out.key()));
+    Value::Object(m)
+}
+
+/// `key: value` lines of a projected settlement (amounts with their unit).
+fn settlement_record(p: &Value, out: Unit) -> String {
+    object_record(p, &[("amount", out), ("wage", out)], out)
+}
+
 /// Pauses between the look-ups after a lost answer.
 const LOOKUP_PAUSES: [Duration; 3] = [
     Duration::ZERO,
@@ -131,11 +169,19 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
         }
         Err(CliError::Sdk(e)) if e.is_outcome_unknown() => {
             tracing::info!(error = %e, "store_settlement outcome unknown; looking it up");
-            return after_lost_answer(ctx, &track_id).await;
+            return after_lost_answer(ctx, &track_id, made).await;
         }
         Err(e) => return Err(e),
     };
-    let j = json!({"track_id": track_id, "track_id_made": made, "settlement": stored});
+    let out = ctx.out_unit(DEFAULT_UNIT);
+    let mut stored = stored;
+    if let Some(m) = stored.as_object_mut() {
+        // the store answer names the IBAN by id only: print the one that was sent
+        m.entry("iban")
+            .or_insert_with(|| Value::String(iban.clone()));
+    }
+    let stored = project(&stored, STORED_UNITS, out);
+    let j = json!({"track_id": track_id, "track_id_made": made, "answer_lost": false, "settlement": stored});
     emit(
         ctx,
         || {
@@ -146,7 +192,7 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
                 } else {
                     ""
                 },
-                object_record(&stored, STORED_UNITS)
+                settlement_record(&stored, out)
             )
         },
         &j,
@@ -196,20 +242,22 @@ pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>
         .cloned())
 }
 
-async fn after_lost_answer(ctx: &Ctx, track_id: &str) -> Result<(), CliError> {
+async fn after_lost_answer(ctx: &Ctx, track_id: &str, made: bool) -> Result<(), CliError> {
     let mut last_error = None;
     for pause in LOOKUP_PAUSES {
         tokio::time::sleep(pause).await;
         match find_by_track_id(ctx, track_id).await {
             Ok(Some(found)) => {
-                let j = json!({"track_id": track_id, "answer_lost": true, "settlement": found});
+                let out = ctx.out_unit(DEFAULT_UNIT);
+                let found = project(&found, LISTED_UNITS, out);
+                let j = json!({"track_id": track_id, "track_id_made": made, "answer_lost": true, "settlement": found});
                 eprintln!("the settlement was registered (found by its track id)");
                 return emit(
                     ctx,
                     || {
                         format!(
                             "settlement registered (its answer was lost; found by track id)\n{}",
-                            object_record(&found, LISTED_UNITS)
+                            settlement_record(&found, out)
                         )
                     },
                     &j,
@@ -229,9 +277,11 @@ async fn after_lost_answer(ctx: &Ctx, track_id: &str) -> Result<(), CliError> {
     }))
 }
 
-/// `vandar settlement show`.
+/// `vandar settlement show <id-or-track-id>`: by settlement id; when no settlement has that
+/// id (HTTP 404 or 422), by track id (the settlement list, then the statement), so the track id
+/// the CLI told you to keep works.
 pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
-    let answer = ctx
+    let by_id = ctx
         .call(
             Product::Core,
             "get_settlement",
@@ -239,10 +289,28 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
             &[],
             None,
         )
-        .await?;
-    let d = data(&answer);
-    let s = d.get("settlement").unwrap_or(d);
-    emit(ctx, || object_record(s, LISTED_UNITS), s)
+        .await;
+    let found = match by_id {
+        Ok(answer) => {
+            let d = data(&answer);
+            d.get("settlement").unwrap_or(d).clone()
+        }
+        Err(CliError::Sdk(e))
+            if e.api_error()
+                .is_some_and(|a| matches!(a.http_status, 404 | 422)) =>
+        {
+            tracing::info!("no settlement with id {id}; looking it up by track id");
+            find_by_track_id(ctx, id).await?.ok_or_else(|| {
+                CliError::usage(format!(
+                    "no settlement has the id or the track id `{id}` (see `vandar settlement list`)"
+                ))
+            })?
+        }
+        Err(e) => return Err(e),
+    };
+    let out = ctx.out_unit(DEFAULT_UNIT);
+    let p = project(&found, LISTED_UNITS, out);
+    emit(ctx, || settlement_record(&p, out), &p)
 }
 
 /// `vandar settlement list`.
@@ -260,19 +328,24 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
         )
         .await?;
     let d = data(&answer);
+    let unit = ctx.out_unit(DEFAULT_UNIT);
+    let list = d.get("settlements").unwrap_or(&Value::Null);
+    let at = |k: &str| d.get(k).unwrap_or(&Value::Null);
+    let j = json!({
+        "wallet": crate::output::rial_of(at("wallet"), Unit::Toman).map(|r| crate::output::number(r, unit)),
+        "blocked": crate::output::rial_of(at("blocked_amount"), Unit::Toman).map(|r| crate::output::number(r, unit)),
+        "unit": unit.key(),
+        "page": list.get("current_page"),
+        "last_page": list.get("last_page"),
+        "total": list.get("total"),
+        "settlements": items(list).into_iter().map(|s| project(s, LISTED_UNITS, unit)).collect::<Vec<_>>(),
+    });
     emit(
         ctx,
         || {
-            let list = d.get("settlements").unwrap_or(&Value::Null);
             let mut out = record(&[
-                (
-                    "wallet",
-                    money(d.get("wallet").unwrap_or(&Value::Null), Unit::Toman),
-                ),
-                (
-                    "blocked",
-                    money(d.get("blocked_amount").unwrap_or(&Value::Null), Unit::Toman),
-                ),
+                ("wallet", money(at("wallet"), Unit::Toman, unit)),
+                ("blocked", money(at("blocked_amount"), Unit::Toman, unit)),
                 (
                     "page",
                     format!(
@@ -295,10 +368,11 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
                     "settlement_date",
                 ],
                 LISTED_UNITS,
+                unit,
             ));
             out
         },
-        d,
+        &j,
     )
 }
 
@@ -324,7 +398,7 @@ pub async fn cancel(ctx: &Ctx, id: &str) -> Result<(), CliError> {
                 answer
                     .get("message")
                     .and_then(Value::as_str)
-                    .map(|m| format!("message: {m}\n"))
+                    .map(|m| format!("API message: {m}\n"))
                     .unwrap_or_default()
             )
         },
