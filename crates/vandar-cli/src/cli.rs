@@ -18,6 +18,7 @@ Exit codes:
   3  the API rejected the call (its field errors are printed)
   4  outcome unknown: a money-moving call may have taken effect and a look-up could not tell
   5  transport, timeout, rate limit or other failure
+  6  reconcile found differences (missing, unknown, amount mismatches, duplicates)
 
 Configuration: flags > environment > config file profile > built-in profile.
 Config file: $XDG_CONFIG_HOME/vandar/config.toml (or ~/.config/vandar/config.toml).
@@ -140,6 +141,11 @@ pub enum Command {
     #[command(after_help = "Examples:\n  vandar call list_transactions -p per_page=5
   vandar call store_settlement --body @settlement.json --yes")]
     Call(CallArgs),
+    /// Match the shop's orders (CSV) against Vandar's payments of the period.
+    #[command(
+        after_help = "Examples:\n  vandar reconcile --orders orders.csv\n  vandar reconcile --orders orders.csv --from 1403/01/01 --to 1403/01/31 --format csv -o report.csv\n  vandar reconcile --orders orders.csv --format json --all | jq .summary\n\nThe CSV needs a header with factor_number, amount (Toman, or --orders-unit rial) and date\n(Jalali or Gregorian). Exit code 6 when anything differs."
+    )]
+    Reconcile(ReconcileArgs),
     /// A local sandbox (needs the `sandbox` feature).
     #[command(subcommand)]
     #[command(
@@ -526,6 +532,43 @@ pub struct SanbodTransfer {
     /// Token name.
     #[arg(long, default_value = "default")]
     pub user: String,
+}
+
+/// Report formats of `vandar reconcile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned columns for people.
+    Table,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object: `rows` and `summary`.
+    Json,
+}
+
+/// `vandar reconcile`.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The shop's orders: CSV with factor_number, amount and date columns.
+    #[arg(long, value_name = "CSV")]
+    pub orders: PathBuf,
+    /// First day of the period (default: the earliest order), Jalali or Gregorian.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of the period (default: the latest order), Jalali or Gregorian.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Report format (with --json: json).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the report here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// List matched orders too (by default only differences are listed; all are counted).
+    #[arg(long)]
+    pub all: bool,
+    /// Unit of the orders' amount column (the report uses --unit, Toman by default).
+    #[arg(long, value_enum, default_value = "toman")]
+    pub orders_unit: crate::output::Unit,
 }
 
 /// `vandar sandbox`.

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 /// | 3 | the API rejected the call (4xx/5xx answer, validation errors, refused token refresh) |
 /// | 4 | outcome unknown: a money-moving call may or may not have taken effect, and a look-up could not settle it |
 /// | 5 | transport, timeout, rate limit, undecodable answer or any other failure |
+/// | 6 | `vandar reconcile` found differences |
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
@@ -25,6 +26,8 @@ pub mod exit {
     pub const OUTCOME_UNKNOWN: u8 = 4;
     /// Transport or other failure.
     pub const OTHER: u8 = 5;
+    /// `vandar reconcile` found differences.
+    pub const DIFFERENCES: u8 = 6;
 }
 
 /// Everything that can end a command.
@@ -51,6 +54,9 @@ pub enum CliError {
     /// Writing output or reading input failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// `vandar reconcile` found differences (the report says which).
+    #[error("reconcile found differences: {0}")]
+    Differences(String),
     /// Anything else (an answer without an expected field, a sandbox that did not start).
     #[error("{0}")]
     Other(String),
@@ -69,6 +75,7 @@ impl CliError {
             CliError::Cancelled => exit::CANCELLED,
             CliError::OutcomeUnknown(_) => exit::OUTCOME_UNKNOWN,
             CliError::Io(_) | CliError::Other(_) => exit::OTHER,
+            CliError::Differences(_) => exit::DIFFERENCES,
             CliError::Sdk(e) => sdk_exit_code(e),
         }
     }
@@ -106,6 +113,7 @@ pub fn code_name(e: &CliError) -> &'static str {
         CliError::OutcomeUnknown(_) => "outcome_unknown",
         CliError::Io(_) => "io",
         CliError::Other(_) => "other",
+        CliError::Differences(_) => "differences",
         CliError::Sdk(sdk) => match sdk_exit_code(sdk) {
             exit::OUTCOME_UNKNOWN => "outcome_unknown",
             exit::USAGE => "invalid_request",

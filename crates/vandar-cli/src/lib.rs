@@ -77,7 +77,10 @@ pub fn main_entry() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
-                let _ = output::print_json(&error::to_json(&e));
+                // reconcile's JSON report already says what differs: one document on stdout
+                if !matches!(e, CliError::Differences(_)) {
+                    let _ = output::print_json(&error::to_json(&e));
+                }
             } else {
                 eprintln!("{}", error::render(&e));
             }
@@ -245,6 +248,20 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
             SanbodCmd::Revoke { user } => wf::sanbod::revoke(ctx, user).await,
         },
         Command::Call(a) => wf::ops::call(ctx, a).await,
+        Command::Reconcile(a) => {
+            let a = wf::reconcile::effective(a, ctx.json());
+            let c = wf::reconcile::run(ctx, &a).await?;
+            if c.has_differences() {
+                let parts: Vec<String> = wf::reconcile::KINDS[1..]
+                    .iter()
+                    .zip(&c.by_kind[1..])
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                return Err(CliError::Differences(parts.join(", ")));
+            }
+            Ok(())
+        }
         Command::Ops(a) => wf::ops::list(a, ctx.json()),
         Command::Completion { shell } => wf::docs::completion(*shell),
         Command::Man { out } => wf::docs::man(out.as_deref()),

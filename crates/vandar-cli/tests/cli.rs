@@ -1603,3 +1603,118 @@ async fn settlement_show_finds_the_track_id_the_cli_told_you_to_keep() {
     assert_ne!(code(&o), 0);
     assert!(stderr(&o).contains("no-such-track"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_reports_every_kind_of_difference() {
+    let h = Harness::new().await;
+    // the Vandar side: paid payments with factor numbers (amounts in Rial at the gateway)
+    let pay = |amount: &'static str, factor: &'static str| {
+        let h = &h;
+        async move {
+            let token = send_payment(h, amount, factor).await;
+            h.sb.pay_ipg(&token).await.expect("paid");
+            ok(&run(h.cmd(&["ipg", "verify", &token])).await);
+        }
+    };
+    pay("100000", "F-1").await; // matched: 10,000 Toman
+    pay("200000", "F-2").await; // amount mismatch: the shop says 25,000 Toman
+    pay("300000", "F-3").await; // unknown to the shop
+    pay("400000", "F-4").await; // ordered twice by the shop
+    pay("500000", "F-5").await; // paid twice at Vandar
+    pay("500000", "F-5").await;
+    // orders dated inside a wide period (no dependence on today's date)
+    let today = "1403/01/15";
+    let orders = h.dir.path().join("orders.csv");
+    std::fs::write(
+        &orders,
+        format!(
+            "factor_number,amount,date,customer\nF-1,\"10,000\",{today},a\nF-2,25000,{today},b\nF-4,40000,{today},c\nF-4,40000,{today},c\nF-5,50000,{today},d\nF-9,90000,{today},e\n"
+        ),
+    )
+    .unwrap();
+    let orders_arg = orders.to_str().unwrap();
+    let rec = |args: &[&str]| {
+        let mut c = h.cmd(&[
+            "reconcile",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2099-12-31",
+            "--orders",
+            orders_arg,
+        ]);
+        c.args(args);
+        c
+    };
+    // JSON: every kind, with its count; exit 6
+    let o = run(rec(&["--json", "--all"])).await;
+    assert_eq!(code(&o), 6, "{}", stderr(&o));
+    let j = json_of(&o);
+    let counts = &j["summary"]["counts"];
+    assert_eq!(
+        counts,
+        &json!({"matched": 3, "amount_mismatch": 1, "missing_at_vandar": 1, "unknown_to_shop": 1, "duplicate_order": 1, "duplicate_at_vandar": 1}),
+        "{j}"
+    );
+    assert_eq!(j["summary"]["differences"], true);
+    let rows = j["rows"].as_array().unwrap();
+    let find = |kind: &str| {
+        rows.iter()
+            .filter(|r| r["kind"] == kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(find("amount_mismatch")[0]["factor_number"], "F-2");
+    assert_eq!(find("amount_mismatch")[0]["order_amount"], 25000);
+    assert_eq!(find("amount_mismatch")[0]["vandar_amount"], 20000);
+    assert_eq!(find("amount_mismatch")[0]["unit"], "toman");
+    assert_eq!(find("missing_at_vandar")[0]["factor_number"], "F-9");
+    assert_eq!(find("unknown_to_shop")[0]["factor_number"], "F-3");
+    assert_eq!(find("duplicate_order")[0]["factor_number"], "F-4");
+    assert_eq!(find("duplicate_at_vandar")[0]["factor_number"], "F-5");
+    // CSV in Rial, only the differences
+    let o = run(rec(&["--unit", "rial", "--format", "csv"])).await;
+    assert_eq!(code(&o), 6);
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("kind,factor_number,order_amount,vandar_amount,unit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("amount_mismatch,F-2,250000,200000,rial"),
+        "{text}"
+    );
+    assert!(!text.contains("matched,F-1"), "{text}");
+    assert!(stderr(&o).contains("matched 3"), "{}", stderr(&o));
+    // the table
+    let o = run(rec(&[])).await;
+    assert_eq!(code(&o), 6);
+    assert!(stdout(&o).contains("25,000 Toman"), "{}", stdout(&o));
+    // everything matches: exit 0
+    std::fs::write(
+        &orders,
+        format!("factor_number,amount,date\nF-1,10000,{today}\nF-2,20000,{today}\nF-3,30000,{today}\nF-4,40000,{today}\n"),
+    )
+    .unwrap();
+    let o = run(rec(&["--json"])).await;
+    // F-5 (paid twice, not ordered) still differs
+    assert_eq!(code(&o), 6);
+    let mut ok_orders = std::fs::read_to_string(&orders).unwrap();
+    ok_orders.push_str(&format!("F-5,50000,{today}\n"));
+    std::fs::write(&orders, ok_orders).unwrap();
+    let o = run(rec(&["--json"])).await;
+    let j = json_of(&o);
+    assert_eq!(j["summary"]["counts"]["duplicate_at_vandar"], 1, "{j}");
+    // bad input: the field is named, nothing is fetched
+    std::fs::write(&orders, "factor_number,amount,date\nF-1,abc,2024-01-01\n").unwrap();
+    let o = run(rec(&[])).await;
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("line 2: field amount `abc`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&orders, "factor,sum\nF-1,1\n").unwrap();
+    let o = run(rec(&[])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no `amount` column"), "{}", stderr(&o));
+}

@@ -8,6 +8,7 @@ pub mod export;
 pub mod ipg;
 pub mod mandate;
 pub mod ops;
+pub mod reconcile;
 pub mod sanbod;
 pub mod sandbox;
 pub mod settlement;
