@@ -17,7 +17,7 @@ use crate::cli::SettlementCreate;
 use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, money, object_record, record};
-use crate::workflows::{data, emit, items, new_track_id, parse_iban, parse_toman, put, table_of};
+use crate::workflows::{data, emit, items, new_track_id, parse_iban, parse_toman, table_of};
 
 /// Units of the v3 store answer (its `wallet` is Rial, like `amount`: see the store answer's
 /// `x-contradictions` in spec/vandar-core.yaml).
@@ -146,20 +146,46 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
             "settle {amount:#} to IBAN {iban}, track id {track_id}"
         ))?;
     }
-    let mut body = json!({
-        "amount": amount.get(),
-        "iban": iban,
-        "track_id": track_id,
-        "is_instant": a.instant,
-    });
-    put(&mut body, "notify_url", a.notify_url.as_deref());
-    put(&mut body, "payment_number", a.payment_number.as_deref());
-    put(&mut body, "description", a.description.as_deref());
-    let stored = match ctx
-        .call(Product::Core, "store_settlement", &[], &[], Some(&body))
-        .await
-    {
-        Ok(answer) => {
+    let bad = |flag: &str, e: String| CliError::usage(format!("--{flag}: {e}"));
+    let track: vandar::domain::TrackId = track_id
+        .as_str()
+        .try_into()
+        .map_err(|e: vandar::domain::TrackIdError| bad("track-id", e.to_string()))?;
+    let payment_number = a
+        .payment_number
+        .as_deref()
+        .map(vandar::core::types::SettlementRequestPaymentNumber::try_from)
+        .transpose()
+        .map_err(|e| bad("payment-number", e.to_string()))?;
+    let description = a
+        .description
+        .as_deref()
+        .map(vandar::core::types::SettlementRequestDescription::try_from)
+        .transpose()
+        .map_err(|e| bad("description", e.to_string()))?;
+    let iban_typed: vandar::domain::Iban = iban
+        .parse()
+        .map_err(|e: vandar::domain::IbanError| bad("iban", e.to_string()))?;
+    let body = vandar::core::types::SettlementRequest::builder()
+        .amount(amount)
+        .iban(iban_typed)
+        .track_id(track)
+        .is_instant(Some(a.instant))
+        .notify_url(a.notify_url.clone())
+        .payment_number(payment_number)
+        .description(description);
+    // sent once: the SDK never retries a settlement
+    let sent = ctx
+        .vandar
+        .core()
+        .store_settlement()
+        .business(business.clone())
+        .body(body)
+        .send()
+        .await;
+    let stored = match sent {
+        Ok(result) => {
+            let answer = serde_json::to_value(&result).unwrap_or(Value::Null);
             let d = data(&answer);
             let s = d.get("settlement").map_or(d, |s| match s {
                 Value::Array(a) => a.first().unwrap_or(s),
@@ -167,11 +193,11 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
             });
             s.clone()
         }
-        Err(CliError::Sdk(e)) if e.is_outcome_unknown() => {
+        Err(e) if e.is_outcome_unknown() => {
             tracing::info!(error = %e, "store_settlement outcome unknown; looking it up");
             return after_lost_answer(ctx, &track_id, made).await;
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let out = ctx.out_unit(DEFAULT_UNIT);
     let mut stored = stored;
@@ -179,6 +205,9 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
         // the store answer names the IBAN by id only: print the one that was sent
         m.entry("iban")
             .or_insert_with(|| Value::String(iban.clone()));
+        if m.get("track_id").is_none_or(Value::is_null) {
+            m.insert("track_id".into(), Value::String(track_id.clone()));
+        }
     }
     let stored = project(&stored, STORED_UNITS, out);
     let j = json!({"track_id": track_id, "track_id_made": made, "answer_lost": false, "settlement": stored});
