@@ -118,7 +118,7 @@ pub async fn info(ctx: &Ctx, token: &str) -> Result<(), CliError> {
     emit(ctx, || object_record(&j, UNITS_OUT, out), &j)
 }
 
-/// `vandar ipg verify` through `ipg::Client::verify` and its [`VerifyOutcome`]: verified (exit
+/// `vandar ipg verify` through `ipg::Client::verify` and its [`vandar::ipg::VerifyOutcome`]: verified (exit
 /// 0), already verified (exit 0, said so), expired (exit 3, said so), or the API's refusal.
 pub async fn verify(ctx: &Ctx, token: &str) -> Result<(), CliError> {
     use vandar::ipg::VerifyOutcome;

@@ -53,7 +53,7 @@ const FIELDS: [&str; 13] = [
     "description",
 ];
 
-/// A settlement in the one printed shape: [`FIELDS`] with amounts in `out`, plus `unit`.
+/// A settlement in the one printed shape: the fixed settlement fields with amounts in `out`, plus `unit`.
 pub fn project(s: &Value, units: &[(&str, Unit)], out: Unit) -> Value {
     let n = crate::output::normalize(s, units, out);
     let mut m = serde_json::Map::new();
