@@ -78,10 +78,154 @@ pub struct Op {
     pub route: &'static Route,
 }
 
+/// One parameter of an operation, from the spec (written by `build.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    /// Its name.
+    pub name: &'static str,
+    /// `path` or `query`.
+    pub location: &'static str,
+    /// Whether the spec requires it (path parameters always; runtime-filled ones never).
+    pub required: bool,
+    /// The schema type: `string`, `integer`, `number`, `boolean`, `array`.
+    pub kind: &'static str,
+    /// The closed `enum` of the schema (empty: any value).
+    pub enum_values: &'static [&'static str],
+    /// Inclusive minimum of a number.
+    pub minimum: Option<i64>,
+    /// Inclusive maximum of a number.
+    pub maximum: Option<i64>,
+    /// Fewest characters of a string.
+    pub min_length: Option<usize>,
+}
+
+/// An operation's summary and parameters, from the spec.
+#[derive(Debug, Clone, Copy)]
+pub struct OpSpec {
+    /// The product (spec).
+    pub product: &'static str,
+    /// The `operationId`.
+    pub operation_id: &'static str,
+    /// The spec's one-line summary.
+    pub summary: &'static str,
+    /// Path and query parameters (headers are the runtime's).
+    pub params: &'static [ParamSpec],
+}
+
+/// Every operation of every spec, with its summary and parameters.
+pub static SPEC_TABLE: &[OpSpec] = include!(concat!(env!("OUT_DIR"), "/spec_table.rs"));
+
+/// The operations that move or cancel money or a mandate: they need a confirmation (a "yes"
+/// on a terminal, or `--yes`). Distinct from "not retried" (`Route::idempotent`), which many
+/// harmless writes share.
+pub const MOVES_MONEY: &[(&str, &str)] = &[
+    ("core", "store_settlement"),
+    ("core", "store_batch_settlement"),
+    ("core", "store_queued_settlement"),
+    ("core", "cancel_settlement"),
+    ("core", "cancel_settlement_by_track_id"),
+    ("core", "cancel_queued_settlement"),
+    ("core", "refund_transaction"),
+    ("core", "deposit_customer_wallet"),
+    ("core", "withdraw_customer_wallet"),
+    ("core", "deposit_cash_in"),
+    ("subscription", "store_withdrawal"),
+    ("subscription", "cancel_withdrawal"),
+    ("subscription", "revoke_authorization"),
+    ("subscription", "store_refund"),
+    ("sanbod", "normal_transfer"),
+    ("sanbod", "ach_transfer"),
+    ("sanbod", "rtgs_transfer"),
+    ("ravand", "transfer"),
+    ("ravand", "confirm_transfer_otp"),
+];
+
+/// Up to three names from `candidates` close to `name` (Jaro-Winkler ≥ 0.8, or the name is a
+/// part of one), best first.
+pub fn suggestions<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .map(|c| {
+            let score = strsim::jaro_winkler(name, c);
+            let part = name.len() >= 4 && c.contains(name);
+            (if part { score.max(0.8) } else { score }, c)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+fn did_you_mean(found: &[&str]) -> String {
+    match found {
+        [] => String::new(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 impl Op {
-    /// Whether the operation moves money (its route is not idempotent).
+    /// Whether the operation moves or cancels money or a mandate ([`MOVES_MONEY`]).
     pub fn moves_money(&self) -> bool {
-        !self.route.idempotent
+        MOVES_MONEY.contains(&(self.product.name(), self.route.operation_id))
+    }
+
+    /// Whether the SDK retries it after a transient failure (GET or `x-idempotent: true`).
+    pub fn retried(&self) -> bool {
+        self.route.idempotent
+    }
+
+    /// Its summary and parameters from the spec.
+    pub fn spec(&self) -> Option<&'static OpSpec> {
+        SPEC_TABLE
+            .iter()
+            .find(|s| s.product == self.product.name() && s.operation_id == self.route.operation_id)
+    }
+
+    /// Check `vandar call` parameters against the spec before anything is sent: every name is
+    /// a parameter of the operation, every value has its type, range and enum, every required
+    /// parameter is there (`business` may come from the settings: `have_business`).
+    pub fn check_params(
+        &self,
+        params: &[(String, String)],
+        have_business: bool,
+    ) -> Result<(), CliError> {
+        let Some(spec) = self.spec() else {
+            return Ok(());
+        };
+        let q = self.qualified();
+        for (name, value) in params {
+            let Some(p) = spec.params.iter().find(|p| p.name == name) else {
+                let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+                return Err(CliError::usage(format!(
+                    "`{q}` has no parameter `{name}`{} (its parameters: {})",
+                    did_you_mean(&suggestions(name, names.iter().copied())),
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            };
+            check_value(&q, p, value)?;
+        }
+        for p in spec.params.iter().filter(|p| p.required) {
+            let given =
+                params.iter().any(|(k, _)| k == p.name) || (p.name == "business" && have_business);
+            if !given {
+                return Err(CliError::usage(format!(
+                    "`{q}` needs the {} parameter `{}` (-p {}=...)",
+                    p.location, p.name, p.name
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The `{param}` names of the path template.
@@ -123,7 +267,13 @@ pub fn find_op(name: &str) -> Result<Op, CliError> {
     match found.as_slice() {
         [op] => Ok(*op),
         [] => Err(CliError::usage(format!(
-            "unknown operation `{name}` (see `vandar ops`)"
+            "unknown operation `{name}`{} (see `vandar ops`)",
+            did_you_mean(&suggestions(
+                id,
+                all_ops()
+                    .filter(|op| product.is_none_or(|p| p == op.product.name()))
+                    .map(|op| op.route.operation_id)
+            ))
         ))),
         many => Err(CliError::usage(format!(
             "operation `{id}` exists in several products; name one: {}",
@@ -133,6 +283,51 @@ pub fn find_op(name: &str) -> Result<Op, CliError> {
                 .join(", ")
         ))),
     }
+}
+
+fn check_value(op: &str, p: &ParamSpec, value: &str) -> Result<(), CliError> {
+    let bad = |why: String| {
+        Err(CliError::usage(format!(
+            "`{op}` parameter `{}`: {why}",
+            p.name
+        )))
+    };
+    match p.kind {
+        "integer" => match value.trim().parse::<i64>() {
+            Err(_) => return bad(format!("`{value}` is not an integer")),
+            Ok(n) => {
+                if let Some(min) = p.minimum.filter(|m| n < *m) {
+                    return bad(format!("{n} is below the minimum {min}"));
+                }
+                if let Some(max) = p.maximum.filter(|m| n > *m) {
+                    return bad(format!("{n} is above the maximum {max}"));
+                }
+            }
+        },
+        "number" => {
+            if value.trim().parse::<f64>().is_err() {
+                return bad(format!("`{value}` is not a number"));
+            }
+        }
+        "boolean" => {
+            if !matches!(value, "true" | "false" | "0" | "1") {
+                return bad(format!("`{value}` is not true or false"));
+            }
+        }
+        _ => {
+            if let Some(min) = p.min_length.filter(|m| value.chars().count() < *m) {
+                return bad(format!("needs at least {min} characters"));
+            }
+        }
+    }
+    if !p.enum_values.is_empty() && !p.enum_values.contains(&value) {
+        return bad(format!(
+            "`{value}` is not one of {}{}",
+            p.enum_values.join(", "),
+            did_you_mean(&suggestions(value, p.enum_values.iter().copied()))
+        ));
+    }
+    Ok(())
 }
 
 /// The operation of a product (for the workflows).
@@ -227,8 +422,16 @@ mod tests {
         assert_eq!(all_ops().count(), total);
         assert!(total > 100, "{total}");
         let op = find_op("ipg:send_payment").unwrap();
-        assert!(op.moves_money());
+        assert!(!op.moves_money() && !op.retried());
         assert_eq!(op.route.method, "POST");
+        // every money operation exists; the ones that pay out are never retried (a cancel
+        // may be: cancelling twice cannot move money twice)
+        for (product, id) in MOVES_MONEY {
+            let op = find_op(&format!("{product}:{id}")).unwrap();
+            assert!(op.moves_money(), "{product}:{id}");
+            assert!(id.starts_with("cancel") || !op.retried(), "{product}:{id}");
+        }
+        assert!(all_ops().all(|op| op.spec().is_some()));
         assert!(find_op("no_such_operation").is_err());
         let ids: Vec<&str> = all_ops().map(|o| o.route.operation_id).collect();
         if let Some(dup) = ids

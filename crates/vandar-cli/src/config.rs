@@ -40,7 +40,16 @@
 //! profile's `secrets_file`, else `<config dir>/vandar/<profile>.secrets.json`) is a JSON object
 //! with any of `access_token`, `refresh_token`, `access_expires_at`, `refresh_expires_at` (Unix
 //! seconds), `ipg_api_key`, `sanbod_client_id`, `sanbod_client_secret`; the CLI adds
-//! `sanbod_tokens`. On Unix it is refused when others may read or write it (mode `& 0o007`).
+//! `sanbod_tokens` and `base_url`. On Unix it is refused when its group or others have any
+//! permission bit (mode `& 0o077`, like ssh): `chmod 600` it.
+//!
+//! # A profile binds its base URL and its secrets file
+//!
+//! A run whose base URL (`--base-url`, `VANDAR_BASE_URL`) is not its profile's never touches
+//! the profile's secrets file: without `--secrets-file` it uses
+//! `<config dir>/vandar/<profile>@<host_port>.secrets.json` and says so on stderr. Every write
+//! records the base URL in the file (`base_url`), and a file bound to another base URL is
+//! refused, so even an explicit `--secrets-file` cannot mix production and sandbox tokens.
 //!
 //! A rotated token pair is written back to the secrets file (atomically, mode 0600). When the
 //! pair came from the environment, the file records a hash of the environment's (now spent)
@@ -141,6 +150,11 @@ pub struct Settings {
     pub business: Option<String>,
     /// Where the secrets file is (it may not exist yet).
     pub secrets_file: PathBuf,
+    /// The base URL this run sends to (`production` for the real hosts): the secrets file is
+    /// bound to it (see [`SecretsFile`]).
+    pub target: String,
+    /// Set when the run's base URL is not its profile's: what happened to the secrets file.
+    pub off_profile_note: Option<String>,
     /// Client-side rate limits on.
     pub rate_limit: bool,
     /// Per-attempt timeout.
@@ -204,12 +218,31 @@ impl Settings {
         let in_process_sandbox = o.sandbox && o.base_url.is_none()
             || p.in_process_sandbox
                 .unwrap_or(profile == "sandbox" && base_url.is_none());
-        let secrets_file = o
-            .secrets_file
-            .clone()
-            .or_else(|| p.secrets_file.as_deref().map(expand_home))
-            .unwrap_or_else(|| config_dir().join(format!("{profile}.secrets.json")));
+        let target = target_of(base_url.as_deref());
+        let profile_target = target_of(p.base_url.as_deref());
+        // A profile binds its base URL and its secrets file together: a run sent elsewhere
+        // (--base-url) uses a file named for that URL, never the profile's.
+        let (secrets_file, off_profile_note) = match &o.secrets_file {
+            Some(f) => (f.clone(), None),
+            None if target == profile_target => (
+                p.secrets_file.as_deref().map_or_else(
+                    || config_dir().join(format!("{profile}.secrets.json")),
+                    expand_home,
+                ),
+                None,
+            ),
+            None => {
+                let f = config_dir().join(format!("{profile}@{}.secrets.json", slug(&target)));
+                let note = format!(
+                    "base URL {target} is not profile `{profile}`'s ({profile_target}): its secrets are read from and written to {}, never to the profile's secrets file",
+                    f.display()
+                );
+                (f, Some(note))
+            }
+        };
         Ok(Settings {
+            target,
+            off_profile_note,
             in_process_sandbox,
             sandbox_seed: o.sandbox_seed.or(p.seed_transactions).unwrap_or(25),
             base_url,
@@ -225,6 +258,29 @@ impl Settings {
             config_path,
         })
     }
+}
+
+/// The binding name of a base URL: the URL without a trailing `/`, or `production` for the
+/// real hosts.
+pub fn target_of(base_url: Option<&str>) -> String {
+    base_url.map_or_else(
+        || "production".to_owned(),
+        |u| u.trim().trim_end_matches('/').to_owned(),
+    )
+}
+
+/// A file-name-safe form of a base URL (`http://127.0.0.1:8910` → `127.0.0.1_8910`).
+pub fn slug(target: &str) -> String {
+    let rest = target.split_once("://").map_or(target, |(_, r)| r);
+    rest.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, CliError> {
@@ -304,7 +360,7 @@ fn from_unix(s: u64) -> SystemTime {
 impl Secrets {
     /// Read the secrets from the environment and the secrets file.
     pub fn load(settings: &Settings) -> Result<Secrets, CliError> {
-        let file = SecretsFile::new(settings.secrets_file.clone());
+        let file = SecretsFile::new(settings.secrets_file.clone()).bound_to(&settings.target);
         let stored = file.read()?.unwrap_or_default();
         let file_origin = || Origin::File(file.path.clone());
         let s = |k: &str| stored.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -394,6 +450,7 @@ impl Secrets {
     }
 
     /// The seeded credentials of an in-process sandbox (nothing is written anywhere).
+    #[cfg(feature = "sandbox")]
     pub fn sandbox(creds: &vandar_sandbox::Credentials) -> Secrets {
         Secrets {
             token: TokenSource::Pair(
@@ -417,17 +474,43 @@ impl Secrets {
     }
 }
 
-/// The JSON secrets file: refused when others may read it; written atomically with mode 0600.
+/// The JSON secrets file: refused when its group or others have any permission bit (like
+/// ssh); written atomically with mode 0600.
+///
+/// It is bound to one base URL: every write records it as `base_url`, and a file that records
+/// another base URL than the run's is neither read nor written (a sandbox run can never
+/// overwrite production tokens, and production tokens are never sent to a sandbox).
 #[derive(Debug, Clone)]
 pub struct SecretsFile {
     /// Its path.
     pub path: PathBuf,
+    /// The base URL it belongs to (`production` for the real hosts); `None`: unchecked.
+    pub bound_to: Option<String>,
 }
 
 impl SecretsFile {
-    /// A secrets file at `path` (not read yet).
+    /// A secrets file at `path` (not read yet), not bound to a base URL.
     pub fn new(path: PathBuf) -> Self {
-        SecretsFile { path }
+        SecretsFile {
+            path,
+            bound_to: None,
+        }
+    }
+
+    /// Bind it to `target` (see [`target_of`]).
+    pub fn bound_to(mut self, target: &str) -> Self {
+        self.bound_to = Some(target.to_owned());
+        self
+    }
+
+    fn check_binding(&self, m: &Map<String, Value>) -> Result<(), CliError> {
+        match (m.get("base_url").and_then(Value::as_str), &self.bound_to) {
+            (Some(theirs), Some(ours)) if theirs != ours => Err(CliError::usage(format!(
+                "secrets file {} belongs to base URL {theirs}, but this run sends to {ours}: refusing to read or write it (use the profile of {ours}, or --secrets-file with that URL's own file)",
+                self.path.display()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The file's JSON object, `None` when it does not exist.
@@ -444,7 +527,10 @@ impl SecretsFile {
         };
         self.check_permissions()?;
         match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(m)) => Ok(Some(m)),
+            Ok(Value::Object(m)) => {
+                self.check_binding(&m)?;
+                Ok(Some(m))
+            }
             // The parser's message could quote the file's content: name the file only.
             _ => Err(CliError::usage(format!(
                 "secrets file {} is not a JSON object",
@@ -457,9 +543,9 @@ impl SecretsFile {
     fn check_permissions(&self) -> Result<(), CliError> {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = fs::metadata(&self.path)?.permissions().mode();
-        if mode & 0o007 != 0 {
+        if mode & 0o077 != 0 {
             return Err(CliError::usage(format!(
-                "secrets file {} is accessible to other users (mode {:o}); refusing to use it: run `chmod 600 {}`",
+                "secrets file {} is accessible to its group or other users (mode {:o}); refusing to use it: run `chmod 600 {}`",
                 self.path.display(),
                 mode & 0o777,
                 self.path.display()
@@ -478,6 +564,9 @@ impl SecretsFile {
     pub fn update(&self, f: impl FnOnce(&mut Map<String, Value>)) -> Result<(), CliError> {
         let mut map = self.read()?.unwrap_or_default();
         f(&mut map);
+        if let Some(target) = &self.bound_to {
+            map.insert("base_url".into(), Value::String(target.clone()));
+        }
         let dir = self
             .path
             .parent()

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use vandar::{Config, RateLimits, Timeouts, Vandar};
+#[cfg(feature = "sandbox")]
 use vandar_sandbox::Sandbox;
 
 use crate::api::{self, Product};
@@ -25,7 +26,12 @@ pub struct Ctx {
     /// Where the token store saved the last rotated pair.
     pub token_saved_to: Option<Arc<Mutex<Option<String>>>>,
     /// The in-process sandbox, when one runs (kept alive for the command).
+    #[cfg(feature = "sandbox")]
     pub sandbox: Option<Sandbox>,
+    /// `--yes`: money-moving and cancelling commands are confirmed.
+    pub yes: bool,
+    /// `--unit`, when given.
+    pub unit: Option<crate::output::Unit>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -40,7 +46,15 @@ impl std::fmt::Debug for Ctx {
 impl Ctx {
     /// Resolve secrets, start the in-process sandbox if asked, and build the SDK.
     pub async fn new(settings: Settings, format: Format) -> Result<Ctx, CliError> {
+        #[cfg(not(feature = "sandbox"))]
+        let secrets = if settings.in_process_sandbox {
+            return Err(CliError::usage(NO_SANDBOX));
+        } else {
+            Secrets::load(&settings)?
+        };
+        #[cfg(feature = "sandbox")]
         let mut settings = settings;
+        #[cfg(feature = "sandbox")]
         let (sandbox, secrets) = if settings.in_process_sandbox {
             let sb = Sandbox::builder()
                 .rate_limit(settings.rate_limit)
@@ -107,8 +121,21 @@ impl Ctx {
             vandar,
             format,
             token_saved_to,
+            #[cfg(feature = "sandbox")]
             sandbox,
+            yes: false,
+            unit: None,
         })
+    }
+
+    /// Confirm a money-moving or cancelling step (see [`confirm`]).
+    pub fn confirm(&self, question: &str) -> Result<(), CliError> {
+        confirm(question, self.yes)
+    }
+
+    /// The unit amounts are printed in: `--unit`, else the command's `default`.
+    pub fn out_unit(&self, default: crate::output::Unit) -> crate::output::Unit {
+        self.unit.unwrap_or(default)
     }
 
     /// Whether to print JSON.
@@ -146,24 +173,33 @@ impl Ctx {
 
     /// Stop the in-process sandbox, if any.
     pub async fn finish(self) {
+        #[cfg(feature = "sandbox")]
         if let Some(sb) = self.sandbox {
             sb.shutdown().await;
         }
     }
 }
 
-/// Ask `question` on stderr and read the answer from stdin; only `y`/`yes` goes on. Without
-/// a terminal the answer is read from stdin all the same (`echo y | vandar ...`); end of
-/// input is a no.
-pub fn confirm(question: &str) -> Result<(), CliError> {
+/// What a slim build (without the `sandbox` feature) says when a sandbox is asked for.
+pub const NO_SANDBOX: &str = "this vandar was built without the `sandbox` feature: install it with `cargo install vandar-cli --features sandbox`, or run a sandbox elsewhere (`vandar-sandbox`, or `vandar sandbox serve` of a build with the feature) and pass --base-url";
+
+/// Confirm a command that moves or cancels money (or a mandate): `yes` (the global `--yes`)
+/// confirms; otherwise `question` is asked on stderr and only `y`/`yes` typed on a terminal
+/// goes on. When stdin is not a terminal nothing is read (piped input never counts) and the
+/// refusal says to pass `--yes`.
+pub fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        let what = question.trim_end_matches('?').replace('\n', "; ");
+        return Err(CliError::ConfirmationRequired(what));
+    }
     let mut err = std::io::stderr().lock();
     write!(err, "{question} [y/N] ")?;
     err.flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    if !std::io::stdin().is_terminal() {
-        writeln!(err)?;
-    }
     match line.trim().to_ascii_lowercase().as_str() {
         "y" | "yes" => Ok(()),
         _ => Err(CliError::Cancelled),

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 /// |---|---|
 /// | 0 | success |
 /// | 1 | cancelled at a confirmation prompt (nothing was sent) |
-/// | 2 | usage or configuration error (bad flag, missing credential, unreadable or world-readable secrets file); nothing was sent |
+/// | 2 | usage or configuration error (bad flag, missing credential, unreadable or group/world-accessible secrets file, a money command without a terminal and without `--yes`); nothing was sent |
 /// | 3 | the API rejected the call (4xx/5xx answer, validation errors, refused token refresh) |
 /// | 4 | outcome unknown: a money-moving call may or may not have taken effect, and a look-up could not settle it |
 /// | 5 | transport, timeout, rate limit, undecodable answer or any other failure |
+/// | 6 | `vandar reconcile` found differences |
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
@@ -25,6 +26,8 @@ pub mod exit {
     pub const OUTCOME_UNKNOWN: u8 = 4;
     /// Transport or other failure.
     pub const OTHER: u8 = 5;
+    /// `vandar reconcile` found differences.
+    pub const DIFFERENCES: u8 = 6;
 }
 
 /// Everything that can end a command.
@@ -36,6 +39,12 @@ pub enum CliError {
     /// The user answered "no" at a confirmation prompt.
     #[error("cancelled: nothing was sent")]
     Cancelled,
+    /// A command that moves or cancels money (or a mandate) ran without a terminal to ask on
+    /// and without `--yes`; the text names what was not confirmed.
+    #[error(
+        "not confirmed, nothing was sent: {0}. stdin is not a terminal and piped input never counts as a yes; pass --yes to confirm"
+    )]
+    ConfirmationRequired(String),
     /// An SDK error (API rejection, transport, outcome unknown, ...).
     #[error(transparent)]
     Sdk(#[from] vandar::Error),
@@ -45,6 +54,9 @@ pub enum CliError {
     /// Writing output or reading input failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// `vandar reconcile` found differences (the report says which).
+    #[error("reconcile found differences: {0}")]
+    Differences(String),
     /// Anything else (an answer without an expected field, a sandbox that did not start).
     #[error("{0}")]
     Other(String),
@@ -59,10 +71,11 @@ impl CliError {
     /// The process exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => exit::USAGE,
+            CliError::Usage(_) | CliError::ConfirmationRequired(_) => exit::USAGE,
             CliError::Cancelled => exit::CANCELLED,
             CliError::OutcomeUnknown(_) => exit::OUTCOME_UNKNOWN,
             CliError::Io(_) | CliError::Other(_) => exit::OTHER,
+            CliError::Differences(_) => exit::DIFFERENCES,
             CliError::Sdk(e) => sdk_exit_code(e),
         }
     }
@@ -91,6 +104,54 @@ pub fn sdk_exit_code(e: &vandar::Error) -> u8 {
     }
 }
 
+/// A short machine name of the error's kind (the `code` of `--json` errors).
+pub fn code_name(e: &CliError) -> &'static str {
+    match e {
+        CliError::Usage(_) => "usage",
+        CliError::Cancelled => "cancelled",
+        CliError::ConfirmationRequired(_) => "confirmation_required",
+        CliError::OutcomeUnknown(_) => "outcome_unknown",
+        CliError::Io(_) => "io",
+        CliError::Other(_) => "other",
+        CliError::Differences(_) => "differences",
+        CliError::Sdk(sdk) => match sdk_exit_code(sdk) {
+            exit::OUTCOME_UNKNOWN => "outcome_unknown",
+            exit::USAGE => "invalid_request",
+            exit::API => "api_rejected",
+            _ if matches!(
+                sdk,
+                vandar::Error::Transport(_) | vandar::Error::Timeout { .. }
+            ) =>
+            {
+                "transport"
+            }
+            _ => "other",
+        },
+    }
+}
+
+/// The `--json` form of an error: one object with `code`, `message` (English), `field_errors`
+/// (`{field: [messages]}`, the API's own words), `api_messages` (the API's own words, often
+/// Persian), `http_status` (when an answer came) and `exit_code`.
+pub fn to_json(e: &CliError) -> serde_json::Value {
+    let api = match e {
+        CliError::Sdk(sdk) => sdk.api_error(),
+        _ => None,
+    };
+    let message = match (e, api) {
+        (_, Some(api)) => format!("the API refused the call (HTTP {})", api.http_status),
+        (e, None) => e.to_string(),
+    };
+    serde_json::json!({
+        "code": code_name(e),
+        "message": message,
+        "field_errors": api.map_or_else(|| serde_json::json!({}), |a| serde_json::json!(a.field_errors)),
+        "api_messages": api.map_or_else(Vec::new, |a| a.messages.clone()),
+        "http_status": api.map(|a| a.http_status),
+        "exit_code": e.exit_code(),
+    })
+}
+
 /// Render an error for stderr: the message, then the API's field errors one per line. Never
 /// a secret: the SDK's errors are scrubbed of the call's credentials, and the CLI's own messages
 /// name settings, never their values.
@@ -104,7 +165,8 @@ pub fn render(e: &CliError) -> String {
                 }
                 head.push(')');
                 if !api.messages.is_empty() {
-                    head.push_str(&format!(": {}", api.messages.join("; ")));
+                    // the API's own words (often Persian), labelled as such
+                    head.push_str(&format!("\n  API message: {}", api.messages.join("; ")));
                 }
                 head
             }
@@ -122,7 +184,7 @@ pub fn render(e: &CliError) -> String {
         if let Some(api) = sdk.api_error() {
             for (field, messages) in &api.field_errors {
                 for m in messages {
-                    out.push_str(&format!("\n  {field}: {m}"));
+                    out.push_str(&format!("\n  field {field} (API message): {m}"));
                 }
             }
         }

@@ -41,15 +41,26 @@ pub fn main_entry() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                error::exit::USAGE
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if std::env::args_os().any(|a| a == "--json") {
+                let usage = CliError::usage(
+                    e.render()
+                        .to_string()
+                        .trim()
+                        .trim_start_matches("error: ")
+                        .to_owned(),
+                );
+                let _ = output::print_json(&error::to_json(&usage));
             } else {
-                0
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+                let _ = e.print();
+            }
+            return ExitCode::from(error::exit::USAGE);
         }
     };
+    let json = cli.global.json;
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -65,7 +76,14 @@ pub fn main_entry() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", error::render(&e));
+            if json {
+                // reconcile's JSON report already says what differs: one document on stdout
+                if !matches!(e, CliError::Differences(_)) {
+                    let _ = output::print_json(&error::to_json(&e));
+                }
+            } else {
+                eprintln!("{}", error::render(&e));
+            }
             e.exit()
         }
     }
@@ -96,8 +114,20 @@ use tracing_subscriber::Layer as _;
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
     let format = if g.json { Format::Json } else { Format::Human };
-    if let Command::Ops(args) = &cli.command {
-        return wf::ops::list(args, g.json);
+    match &cli.command {
+        Command::Ops(args) => return wf::ops::list(args, g.json),
+        Command::Completion { shell } => return wf::docs::completion(*shell),
+        Command::Man { out } => return wf::docs::man(out.as_deref()),
+        Command::Sandbox(cmd) => return wf::sandbox::serve(cmd).await,
+        Command::Trigger(args) => {
+            let base = g.base_url.as_deref().ok_or_else(|| {
+                CliError::usage(
+                    "trigger needs a running sandbox: pass --base-url (or VANDAR_BASE_URL)",
+                )
+            })?;
+            return wf::sandbox::trigger(base, args, g.json).await;
+        }
+        _ => {}
     }
     let settings = Settings::resolve(&Overrides {
         config: g.config.clone(),
@@ -111,7 +141,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         timeout_secs: g.timeout,
     })?;
     tracing::info!(profile = %settings.profile, sandbox = settings.in_process_sandbox, "settings");
-    let ctx = Ctx::new(settings, format).await?;
+    if let Command::Call(a) = &cli.command {
+        // parameters are checked against the spec before any secret is read or call is made
+        let op = api::find_op(&a.operation)?;
+        op.check_params(
+            &wf::ops::parse_params(&a.params)?,
+            settings.business.is_some(),
+        )?;
+    }
+    if let Some(note) = settings
+        .off_profile_note
+        .as_deref()
+        .filter(|_| !settings.in_process_sandbox)
+    {
+        eprintln!("note: {note}");
+    }
+    let mut ctx = Ctx::new(settings, format).await?;
+    ctx.yes = g.yes;
+    ctx.unit = g.unit;
     let result = dispatch(&ctx, &cli.command).await;
     ctx.finish().await;
     result
@@ -165,8 +212,7 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
                 mandate,
                 amount,
                 track_id,
-                yes,
-            } => wf::mandate::withdraw(ctx, mandate, amount, track_id.as_deref(), *yes).await,
+            } => wf::mandate::withdraw(ctx, mandate, amount, track_id.as_deref()).await,
             MandateCmd::Withdrawal { id, track_id } => {
                 wf::mandate::withdrawal(ctx, id.as_deref(), track_id.as_deref()).await
             }
@@ -202,6 +248,55 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
             SanbodCmd::Revoke { user } => wf::sanbod::revoke(ctx, user).await,
         },
         Command::Call(a) => wf::ops::call(ctx, a).await,
+        Command::Reconcile(a) => {
+            let a = wf::reconcile::effective(a, ctx.json());
+            let c = wf::reconcile::run(ctx, &a).await?;
+            if c.has_differences() {
+                let parts: Vec<String> = wf::reconcile::KINDS[1..]
+                    .iter()
+                    .zip(&c.by_kind[1..])
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                return Err(CliError::Differences(parts.join(", ")));
+            }
+            Ok(())
+        }
         Command::Ops(a) => wf::ops::list(a, ctx.json()),
+        Command::Completion { shell } => wf::docs::completion(*shell),
+        Command::Man { out } => wf::docs::man(out.as_deref()),
+        Command::Sandbox(cmd) => wf::sandbox::serve(cmd).await,
+        Command::Trigger(args) => {
+            wf::sandbox::trigger(
+                ctx.settings.base_url.as_deref().unwrap_or_default(),
+                args,
+                ctx.json(),
+            )
+            .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    fn check(cmd: &clap::Command, path: &str) {
+        let help = cmd
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(
+            help.contains("Examples:\n  vandar"),
+            "`{path}` has no examples in --help"
+        );
+        for sub in cmd.get_subcommands() {
+            check(sub, &format!("{path} {}", sub.get_name()));
+        }
+    }
+
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        check(&super::Cli::command(), "vandar");
     }
 }

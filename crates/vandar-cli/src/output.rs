@@ -14,8 +14,8 @@ pub enum Format {
     Json,
 }
 
-/// A money unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A money unit (`--unit rial|toman`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Unit {
     /// Iranian Rial.
     Rial,
@@ -31,6 +31,81 @@ impl Unit {
             Unit::Toman => "Toman",
         }
     }
+
+    /// `rial` or `toman` (the `unit` field of JSON output).
+    pub fn key(self) -> &'static str {
+        match self {
+            Unit::Rial => "rial",
+            Unit::Toman => "toman",
+        }
+    }
+
+    /// Rial in one of this unit.
+    fn rial_factor(self) -> i64 {
+        match self {
+            Unit::Rial => 1,
+            Unit::Toman => 10,
+        }
+    }
+}
+
+/// An amount given in `src` as an exact number of Rial.
+pub fn rial_of(v: &Value, src: Unit) -> Option<i64> {
+    amount_of(v).and_then(|n| n.checked_mul(src.rial_factor()))
+}
+
+/// `rial` as a JSON number in `out` (a Toman amount that is not whole has one decimal).
+pub fn number(rial: i64, out: Unit) -> Value {
+    let f = out.rial_factor();
+    if rial % f == 0 {
+        Value::from(rial / f)
+    } else {
+        Value::from(rial as f64 / f as f64)
+    }
+}
+
+/// `rial` as text in `out`, with the unit: `1,250,000 Toman`, `1,234.5 Toman`.
+pub fn show(rial: i64, out: Unit) -> String {
+    match out {
+        Unit::Rial => format!("{:#}", Rial::new(rial)),
+        Unit::Toman if rial % 10 == 0 => format!("{:#}", Toman::new(rial / 10)),
+        Unit::Toman => {
+            let whole = format!("{:#}", Toman::new(rial / 10));
+            let digits = whole.trim_end_matches(" Toman");
+            format!("{digits}.{} Toman", (rial % 10).abs())
+        }
+    }
+}
+
+/// An object with its money fields (`units`: field and the unit the API sends it in) turned
+/// into numbers in `out`, and a `unit` field naming `out`. Fields the API duplicates in
+/// another unit (`amount_toman`, `wage_toman`) are dropped: one unit per answer.
+pub fn normalize(obj: &Value, units: &[(&str, Unit)], out: Unit) -> Value {
+    let Some(map) = obj.as_object() else {
+        return obj.clone();
+    };
+    let mut m = serde_json::Map::with_capacity(map.len() + 1);
+    for (k, v) in map {
+        if let Some(base) = k.strip_suffix("_toman")
+            && (map.contains_key(base) || base == "wage")
+            && units.iter().any(|(name, _)| name == k)
+        {
+            if base == "wage"
+                && !map.contains_key("wage")
+                && let Some(r) = rial_of(v, Unit::Toman)
+            {
+                m.insert("wage".into(), number(r, out));
+            }
+            continue;
+        }
+        let value = match units.iter().find(|(name, _)| name == k) {
+            Some((_, src)) => rial_of(v, *src).map_or_else(|| v.clone(), |r| number(r, out)),
+            None => v.clone(),
+        };
+        m.insert(k.clone(), value);
+    }
+    m.insert("unit".into(), Value::from(out.key()));
+    Value::Object(m)
 }
 
 /// A JSON amount (number or numeric string, as the API sends it) as an integer.
@@ -47,13 +122,11 @@ pub fn amount_of(v: &Value) -> Option<i64> {
     }
 }
 
-/// `1,250,000 Toman`; a value that is not an amount is shown as it is.
-pub fn money(v: &Value, unit: Unit) -> String {
-    match amount_of(v) {
-        Some(n) => match unit {
-            Unit::Rial => format!("{:#}", Rial::new(n)),
-            Unit::Toman => format!("{:#}", Toman::new(n)),
-        },
+/// An amount sent in `src`, shown in `out` with its unit (`1,250,000 Toman`); a value that is
+/// not an amount is shown as it is.
+pub fn money(v: &Value, src: Unit, out: Unit) -> String {
+    match rial_of(v, src) {
+        Some(r) => show(r, out),
         None => plain(v),
     }
 }
@@ -156,23 +229,33 @@ pub fn print_json(v: &Value) -> std::io::Result<()> {
     ))
 }
 
-/// The money fields of an object, with their units, as `key: value` pairs; other scalar
-/// fields as they are. `units` names the money fields.
-pub fn object_record(obj: &Value, units: &[(&str, Unit)]) -> String {
-    let Some(map) = obj.as_object() else {
+/// An object as `key: value` pairs: money fields (`units`: field and the unit the API sends
+/// it in) shown in `out` with the unit, the rest as they are. API messages are labelled.
+pub fn object_record(obj: &Value, units: &[(&str, Unit)], out: Unit) -> String {
+    let Some(map) = normalize(obj, units, out).as_object().cloned() else {
         return format!("{}\n", plain(obj));
     };
-    let pairs: Vec<(&str, String)> = map
+    let pairs: Vec<(String, String)> = map
         .iter()
+        .filter(|(k, _)| *k != "unit")
         .map(|(k, v)| {
-            let text = match units.iter().find(|(name, _)| name == k) {
-                Some((_, unit)) if !v.is_null() => money(v, *unit),
+            let text = match units
+                .iter()
+                .any(|(name, _)| name == k || *name == format!("{k}_toman"))
+            {
+                true if !v.is_null() => money(v, out, out),
                 _ => plain(v),
             };
-            (k.as_str(), text)
+            let key = if k == "message" {
+                "API message".to_owned()
+            } else {
+                k.clone()
+            };
+            (key, text)
         })
         .collect();
-    record(&pairs)
+    let refs: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    record(&refs)
 }
 
 #[cfg(test)]
@@ -182,10 +265,22 @@ mod tests {
 
     #[test]
     fn money_carries_its_unit() {
-        assert_eq!(money(&json!(1250000), Unit::Toman), "1,250,000 Toman");
-        assert_eq!(money(&json!("50000"), Unit::Rial), "50,000 Rial");
-        assert_eq!(money(&json!(-1000), Unit::Toman), "-1,000 Toman");
-        assert_eq!(money(&json!(null), Unit::Toman), "-");
+        use Unit::{Rial as R, Toman as T};
+        assert_eq!(money(&json!(1250000), T, T), "1,250,000 Toman");
+        assert_eq!(money(&json!("50000"), R, R), "50,000 Rial");
+        assert_eq!(money(&json!(-1000), T, T), "-1,000 Toman");
+        assert_eq!(money(&json!(null), T, T), "-");
+        assert_eq!(money(&json!(5000), T, R), "50,000 Rial");
+        assert_eq!(money(&json!(12345), R, T), "1,234.5 Toman");
+        let n = normalize(
+            &json!({"amount": 500000, "amount_toman": 50000, "wallet": "70000", "x": 1}),
+            &[("amount", R), ("amount_toman", T), ("wallet", T)],
+            T,
+        );
+        assert_eq!(
+            n,
+            json!({"amount": 50000, "wallet": 70000, "x": 1, "unit": "toman"})
+        );
     }
 
     #[test]

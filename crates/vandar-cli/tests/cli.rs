@@ -11,6 +11,28 @@ use vandar_sandbox::{Fault, FaultKind, Sandbox};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vandar");
 
+/// `mandate create` of a 100,000 Rial, 4-a-month mandate, JSON out.
+const MANDATE_CREATE: [&str; 15] = [
+    "--json",
+    "mandate",
+    "create",
+    "--bank-code",
+    "062",
+    "--mobile",
+    "09123456789",
+    "--limit",
+    "100000",
+    "--count",
+    "4",
+    "--expiration-date",
+    "1410/01/01",
+    "--callback-url",
+    "https://shop.example/dd",
+];
+
+/// A settlement with an IBAN the CLI refuses before sending.
+const BAD_IBAN: [&str; 6] = ["settlement", "create", "--amount", "5000", "--iban", "IR00"];
+
 struct Harness {
     sb: Sandbox,
     dir: tempfile::TempDir,
@@ -177,7 +199,44 @@ async fn ops_lists_every_operation_of_every_spec() {
         .find(|o| o["operation_id"] == "store_settlement")
         .expect("store_settlement listed");
     assert_eq!(send["moves_money"], true);
+    assert_eq!(send["retried"], false);
     assert_eq!(send["method"], "POST");
+    // "moves money" is not "not retried": a harmless write is neither retried nor money
+    let field = list
+        .iter()
+        .find(|o| o["operation_id"] == "create_customer_field")
+        .expect("create_customer_field listed");
+    assert_eq!(
+        (&field["moves_money"], &field["retried"]),
+        (&json!(false), &json!(false))
+    );
+    let cancel = list
+        .iter()
+        .find(|o| o["operation_id"] == "cancel_settlement")
+        .expect("cancel_settlement listed");
+    assert_eq!(cancel["moves_money"], true);
+    assert!(
+        list.iter()
+            .all(|o| o["summary"].as_str().is_some_and(|s| !s.is_empty()))
+    );
+
+    // the whole table fits 120 columns and has the summary column
+    let mut c = bare(home.path());
+    c.args(["ops"]);
+    let o = run(c).await;
+    let table = stdout(ok(&o));
+    let header = table.lines().next().unwrap_or_default();
+    for col in ["MONEY", "RETRIED", "SUMMARY"] {
+        assert!(header.contains(col), "{header}");
+    }
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "{} wide: {line}",
+            line.chars().count()
+        );
+    }
+    assert_eq!(table.lines().count(), list.len() + 1);
     let balance = list
         .iter()
         .find(|o| o["operation_id"] == "get_balance" && o["product"] == "core")
@@ -190,6 +249,20 @@ async fn ops_lists_every_operation_of_every_spec() {
     snap!("ops_ipg", stdout(ok(&o)));
 }
 
+#[cfg(not(feature = "sandbox"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slim_build_says_how_to_get_the_sandbox() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["--sandbox", "balance"][..], &["sandbox", "serve"][..]] {
+        let mut c = bare(home.path());
+        c.args(args);
+        let o = run(c).await;
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert!(stderr(&o).contains("--features sandbox"), "{}", stderr(&o));
+    }
+}
+
+#[cfg(feature = "sandbox")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_sandbox_balance_export_and_token_status() {
     let home = tempfile::tempdir().unwrap();
@@ -223,18 +296,23 @@ async fn in_process_sandbox_balance_export_and_token_status() {
     snap!("sandbox_token_status", stdout(ok(&o)));
 }
 
-/// Parse the exported CSV: (rows, sum of amount_toman).
+/// Parse the exported CSV (Toman): (rows, sum of amount).
 fn csv_rows_and_sum(text: &str) -> (i64, i64) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let headers = r.headers().expect("header").clone();
     let idx = headers
         .iter()
-        .position(|h| h == "amount_toman")
+        .position(|h| h == "amount")
         .expect("amount column");
+    let unit = headers
+        .iter()
+        .position(|h| h == "unit")
+        .expect("unit column");
     let (mut rows, mut sum) = (0, 0);
     for rec in r.records() {
         let rec = rec.expect("record");
         rows += 1;
+        assert_eq!(&rec[unit], "toman");
         sum += rec[idx].parse::<i64>().expect("amount");
     }
     (rows, sum)
@@ -275,10 +353,7 @@ async fn export_row_count_and_sum_match_the_statement_and_balance() {
     let rows = json_of(ok(&o));
     let rows = rows.as_array().expect("array");
     assert_eq!(rows.len(), 1_235);
-    let total: i64 = rows
-        .iter()
-        .map(|r| r["amount_toman"].as_i64().unwrap())
-        .sum();
+    let total: i64 = rows.iter().map(|r| r["amount"].as_i64().unwrap()).sum();
     assert_eq!(total, sum);
 
     // Dates, Jalali or Gregorian: a range before every line, and one around all of them
@@ -303,7 +378,7 @@ async fn export_row_count_and_sum_match_the_statement_and_balance() {
 async fn settlement_create_asks_first_and_prints_field_errors() {
     let h = Harness::new().await;
     let iban = "IR430550011480005587452001";
-    // declined at the prompt: nothing sent
+    // a "y" from a pipe never counts: refused, nothing sent, the message says --yes
     let o = run_in(
         h.cmd(&[
             "settlement",
@@ -315,32 +390,26 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
             "--track-id",
             "t-1",
         ]),
-        "n\n",
-    )
-    .await;
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("Settle 50,000 Toman (500,000 Rial)"),
-        "{}",
-        stderr(&o)
-    );
-    let o = run(h.cmd(&["--json", "settlement", "list"])).await;
-    assert_eq!(json_of(ok(&o))["settlements"]["total"], 0);
-
-    // confirmed on stdin, track id given
-    let o = run_in(
-        h.cmd(&[
-            "settlement",
-            "create",
-            "--amount",
-            "50,000",
-            "--iban",
-            iban,
-            "--track-id",
-            "t-1",
-        ]),
         "y\n",
     )
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
+    let o = run(h.cmd(&["--json", "settlement", "list"])).await;
+    assert_eq!(json_of(ok(&o))["total"], 0);
+
+    // --yes, track id given
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "50,000",
+        "--iban",
+        iban,
+        "--track-id",
+        "t-1",
+        "--yes",
+    ]))
     .await;
     snap!("settlement_create", stdout(ok(&o)));
 
@@ -357,14 +426,9 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     ]))
     .await;
     let j = json_of(ok(&o));
-    let made = j["track_id"].as_str().unwrap().to_owned();
+    assert!(j["track_id"].as_str().is_some_and(|t| t.len() == 36), "{j}");
     assert_eq!(j["track_id_made"], true);
-    assert!(
-        stderr(&o).contains(&format!("track id: {made}")),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(j["settlement"]["amount_toman"], 60000);
+    assert_eq!(j["settlement"]["amount"], 60000);
     let id = j["settlement"]["id"].as_str().unwrap().to_owned();
 
     // the API's field errors, exit 3
@@ -395,25 +459,23 @@ async fn settlement_create_asks_first_and_prints_field_errors() {
     ]))
     .await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let o = run(h.cmd(&[
-        "settlement",
-        "create",
-        "--amount",
-        "5000",
-        "--iban",
-        "IR00",
-        "--yes",
-    ]))
-    .await;
+    // no made-up track id is printed when validation stops the call
+    assert!(!stderr(&o).contains("track id"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let o = run(h.cmd(&[&BAD_IBAN[..], &["--yes"]].concat())).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
 
     let o = run(h.cmd(&["settlement", "list"])).await;
     snap!("settlement_list", stdout(ok(&o)));
     let o = run(h.cmd(&["settlement", "show", &id])).await;
     assert!(stdout(ok(&o)).contains("60,000 Toman"), "{}", stdout(&o));
+    // cancelling asks too: refused without a terminal and without --yes
     let o = run(h.cmd(&["settlement", "cancel", &id])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
+    let o = run(h.cmd(&["settlement", "cancel", &id, "--yes"])).await;
     assert!(stdout(ok(&o)).contains("cancelled"));
-    let o = run(h.cmd(&["settlement", "cancel", &id])).await;
+    let o = run(h.cmd(&["settlement", "cancel", &id, "--yes"])).await;
     assert_eq!(code(&o), 3, "{}", stderr(&o));
 }
 
@@ -444,22 +506,20 @@ async fn settlement_with_a_lost_answer_is_looked_up_before_anything_is_said() {
     })
     .await
     .unwrap();
-    let o = run(h.cmd(&[
-        "--json",
-        "settlement",
-        "create",
-        "--amount",
-        "50000",
-        "--iban",
-        iban,
-        "--track-id",
-        "late-1",
-        "--yes",
-    ]))
-    .await;
+    let o = run(settle(&h, "late-1")).await;
     let j = json_of(ok(&o));
     assert_eq!(j["answer_lost"], true);
     assert_eq!(j["settlement"]["track_id"], "late-1");
+    // the shape does not change when the answer was lost: same keys as a normal create
+    let normal = json_of(ok(&run(settle(&h, "shape-1")).await));
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&j), keys(&normal));
+    assert_eq!(keys(&j["settlement"]), keys(&normal["settlement"]));
+    assert_eq!(j["settlement"]["amount"], normal["settlement"]["amount"]);
     assert_eq!(
         stderr(&o),
         "the settlement was registered (found by its track id)\n",
@@ -687,10 +747,11 @@ async fn call_reaches_any_operation_through_the_pipeline() {
     .await;
     assert_eq!(
         code(&o),
-        1,
-        "no answer to the prompt: cancelled\n{}",
+        2,
+        "stdin is not a terminal: not confirmed\n{}",
         stderr(&o)
     );
+    assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
     // an API rejection through `call`: exit 3 with the field errors
     let o = run(h.cmd(&[
         "call",
@@ -702,7 +763,7 @@ async fn call_reaches_any_operation_through_the_pipeline() {
     .await;
     assert_eq!(code(&o), 3);
     assert!(
-        stderr(&o).contains("track_id: The track id has already been taken."),
+        stderr(&o).contains("field track_id (API message): The track id has already been taken."),
         "{}",
         stderr(&o)
     );
@@ -713,24 +774,7 @@ async fn mandate_flow_with_the_bank_page() {
     let h = Harness::new().await;
     let o = run(h.cmd(&["mandate", "banks"])).await;
     snap!("mandate_banks", stdout(ok(&o)));
-    let o = run(h.cmd(&[
-        "--json",
-        "mandate",
-        "create",
-        "--bank-code",
-        "062",
-        "--mobile",
-        "09123456789",
-        "--limit",
-        "100000",
-        "--count",
-        "4",
-        "--expiration-date",
-        "1410/01/01",
-        "--callback-url",
-        "https://shop.example/dd",
-    ]))
-    .await;
+    let o = run(h.cmd(&MANDATE_CREATE)).await;
     let j = json_of(ok(&o));
     let token = j["token"].as_str().unwrap().to_owned();
     assert!(j["bank_page_url"].as_str().unwrap().ends_with(&token));
@@ -787,7 +831,16 @@ async fn mandate_flow_with_the_bank_page() {
             assert_eq!(j["answer_lost"], true);
             assert_eq!(j["withdrawal"]["track_id"], track);
         } else {
-            assert!(stderr(&o).contains("--track-id w-lost"), "{}", stderr(&o));
+            // with --json the error is one object on stdout
+            let e = json_of(&o);
+            assert_eq!(
+                (&e["code"], &e["exit_code"]),
+                (&json!("outcome_unknown"), &json!(4))
+            );
+            assert!(
+                e["message"].as_str().unwrap().contains("--track-id w-lost"),
+                "{e}"
+            );
         }
     }
     let o = run(h.cmd(&["mandate", "withdrawal", "--track-id", "w-1"])).await;
@@ -803,8 +856,9 @@ async fn mandate_flow_with_the_bank_page() {
     ]))
     .await;
     assert_eq!(code(&o), 3);
-    assert!(stderr(&o).contains("amount:"), "{}", stderr(&o));
-    ok(&run(h.cmd(&["mandate", "revoke", &id])).await);
+    assert!(stderr(&o).contains("field amount"), "{}", stderr(&o));
+    assert_eq!(code(&run(h.cmd(&["mandate", "revoke", &id])).await), 2);
+    ok(&run(h.cmd(&["mandate", "revoke", &id, "--yes"])).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -964,4 +1018,723 @@ async fn errors_name_no_secret_and_profiles_come_from_the_config_file() {
     let mut cmd = bare(h.dir.path());
     cmd.args(["settlement", "create"]);
     assert_eq!(code(&run(cmd).await), 2);
+}
+
+/// Run `vandar ARGS` (with the harness's flags) on a pseudo-terminal (util-linux `script`), typing
+/// `input`; stdout and stderr come back merged in `stdout`.
+async fn run_tty(h: &Harness, args: &[&str], input: &str) -> Output {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let secrets = h.secrets();
+    let mut line = vec![
+        quote(BIN),
+        "--base-url".into(),
+        quote(h.sb.base_url()),
+        "--business".into(),
+        "sandbox".into(),
+        "--secrets-file".into(),
+        quote(secrets.to_str().expect("utf-8 path")),
+    ];
+    line.extend(args.iter().map(|a| quote(a)));
+    let mut c = Command::new("script");
+    c.env_clear()
+        .env("HOME", h.dir.path())
+        .env("XDG_CONFIG_HOME", h.dir.path().join("config"))
+        .env("PATH", "/usr/bin:/bin")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .timeout(std::time::Duration::from_secs(120));
+    run_in(c, input).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prompt_shows_the_full_iban_and_the_holder_and_needs_a_terminal_yes() {
+    let h = Harness::new().await;
+    let iban = "IR430550011480005587452001";
+    let args = [
+        "settlement",
+        "create",
+        "--amount",
+        "70000",
+        "--iban",
+        iban,
+        "--track-id",
+        "tty-1",
+    ];
+    let o = run_tty(&h, &args, "n\n").await;
+    let text = stdout(&o);
+    assert_eq!(code(&o), 1, "{text}");
+    assert!(text.contains(&format!("to IBAN {iban}")), "{text}");
+    assert!(text.contains("holder: "), "{text}");
+    assert!(text.contains("cancelled: nothing was sent"), "{text}");
+    let o = run(h.cmd(&["--json", "settlement", "list"])).await;
+    assert_eq!(json_of(ok(&o))["total"], 0);
+    // a yes typed on the terminal goes on
+    let o = run_tty(&h, &args, "y\n").await;
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("settlement registered"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(h.cmd(&["--json", "settlement", "list"])).await;
+    assert_eq!(json_of(ok(&o))["total"], 1);
+    // --yes with piped stdin: no prompt, nothing read
+    let mut again = args;
+    again[7] = "tty-2";
+    let mut cmd = h.cmd(&again);
+    cmd.arg("--yes");
+    let o = run_in(cmd, "n\n").await;
+    ok(&o);
+    assert!(!stderr(&o).contains("[y/N]"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_sent_elsewhere_never_writes_the_profile_secrets() {
+    let h = Harness::new().await;
+    let c = h.sb.credentials();
+    let cfg = h.dir.path().join("config").join("vandar");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let prod = cfg.join("production.secrets.json");
+    let prod_text = r#"{"access_token":"PROD-access","refresh_token":"PROD-refresh"}"#;
+    std::fs::write(&prod, prod_text).unwrap();
+    set_mode(&prod, 0o600);
+    // the production profile, sent to the sandbox with its tokens from the environment
+    let mut cmd = bare(h.dir.path());
+    cmd.env("VANDAR_ACCESS_TOKEN", &c.access_token)
+        .env("VANDAR_REFRESH_TOKEN", &c.refresh_token)
+        .args(["--base-url", h.sb.base_url(), "--business", "sandbox"])
+        .args(["token", "refresh"]);
+    let o = run(cmd).await;
+    ok(&o);
+    let port = h.sb.local_addr().port();
+    let named = cfg.join(format!("production@127.0.0.1_{port}.secrets.json"));
+    assert!(
+        stderr(&o).contains(&format!("{}", named.display())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("not profile `production`'s"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&prod).unwrap(), prod_text);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&named).unwrap()).unwrap();
+    assert_eq!(written["base_url"], h.sb.base_url().trim_end_matches('/'));
+    assert!(written["refresh_token"].is_string());
+
+    // the production file once bound to production: an explicit --secrets-file to it with
+    // another base URL is refused (nothing read, nothing written)
+    let bound =
+        r#"{"access_token":"PROD-access","refresh_token":"PROD-refresh","base_url":"production"}"#;
+    std::fs::write(&prod, bound).unwrap();
+    set_mode(&prod, 0o600);
+    let mut cmd = bare(h.dir.path());
+    cmd.args(["--base-url", h.sb.base_url(), "--business", "sandbox"])
+        .arg("--secrets-file")
+        .arg(&prod)
+        .args(["token", "refresh"]);
+    let o = run(cmd).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("belongs to base URL production"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("PROD-"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&prod).unwrap(), bound);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_files_with_group_or_other_bits_are_refused() {
+    let h = Harness::new().await;
+    for mode in [0o640, 0o660, 0o620, 0o604, 0o610, 0o602] {
+        set_mode(&h.secrets(), mode);
+        let o = run(h.cmd(&["balance"])).await;
+        assert_eq!(code(&o), 2, "mode {mode:o}: {}", stderr(&o));
+        assert!(stderr(&o).contains("chmod 600"), "{}", stderr(&o));
+        assert!(!stderr(&o).contains(&h.sb.credentials().access_token));
+    }
+    for mode in [0o600, 0o400] {
+        set_mode(&h.secrets(), mode);
+        ok(&run(h.cmd(&["balance"])).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_scripts_and_man_pages() {
+    let home = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _vandar"),
+        ("zsh", "#compdef vandar"),
+        ("fish", "complete -c vandar"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let mut c = bare(home.path());
+        c.args(["completion", shell]);
+        let o = run(c).await;
+        let text = stdout(ok(&o));
+        assert!(text.contains(marker), "{shell}: {text}");
+        assert!(text.contains("settlement"), "{shell}");
+    }
+    let mut c = bare(home.path());
+    c.args(["completion", "tcsh"]);
+    assert_eq!(code(&run(c).await), 2);
+
+    let mut c = bare(home.path());
+    c.arg("man");
+    let o = run(c).await;
+    let page = stdout(ok(&o));
+    assert!(page.contains(".TH vandar 1"), "{page}");
+    assert!(page.contains("settlement"), "{page}");
+    let dir = home.path().join("man1");
+    let mut c = bare(home.path());
+    c.args(["man", "--out"]).arg(&dir);
+    ok(&run(c).await);
+    for name in [
+        "vandar.1",
+        "vandar-settlement.1",
+        "vandar-settlement-create.1",
+        "vandar-call.1",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{name}");
+    }
+    let create = std::fs::read_to_string(dir.join("vandar-settlement-create.1")).unwrap();
+    assert!(create.contains("\\-\\-iban"), "{create}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_has_examples_and_lists_global_flags_apart() {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = bare(home.path());
+    c.args(["settlement", "create", "--help"]);
+    let o = run(c).await;
+    let help = stdout(ok(&o));
+    let (own, global) = help
+        .split_once("Global options:")
+        .expect("a Global options heading");
+    let global = global.split("Examples:").next().unwrap_or_default();
+    assert!(
+        own.contains("--iban") && !own.contains("--profile"),
+        "{own}"
+    );
+    assert!(global.contains("--profile") && global.contains("--yes") && !global.contains("--iban"));
+    assert!(
+        help.contains("Examples:\n  vandar settlement create"),
+        "{help}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_errors_are_one_object() {
+    let h = Harness::new().await;
+    // an API rejection with field errors
+    let body = h.dir.path().join("body.json");
+    std::fs::write(
+        &body,
+        r#"{"amount": 5000, "iban": "IR430550011480005587452001", "track_id": "j-1"}"#,
+    )
+    .unwrap();
+    let send = |h: &Harness| {
+        let mut c = h.cmd(&["--json", "call", "store_settlement", "--yes", "--body"]);
+        c.arg(format!("@{}", body.display()));
+        c
+    };
+    ok(&run(send(&h)).await);
+    let o = run(send(&h)).await;
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let e = json_of(&o);
+    assert_eq!(e["code"], "api_rejected");
+    assert_eq!(e["exit_code"], 3);
+    assert_eq!(e["http_status"], 422);
+    assert!(e["field_errors"]["track_id"].is_array(), "{e}");
+    assert!(e["message"].as_str().is_some_and(|m| m.is_ascii()), "{e}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    // a usage error of clap, and one of the CLI
+    let mut c = bare(h.dir.path());
+    c.args(["--json", "settlement", "creat"]);
+    let o = run(c).await;
+    assert_eq!(code(&o), 2);
+    let e = json_of(&o);
+    assert_eq!((&e["code"], &e["exit_code"]), (&json!("usage"), &json!(2)));
+    assert!(e["message"].as_str().unwrap().contains("'create'"), "{e}");
+    let o = run(h.cmd(&[&["--json"], &BAD_IBAN[..]].concat())).await;
+    assert_eq!(json_of(&o)["code"], "usage");
+    // the refusal to move money without a terminal
+    let o = run(h.cmd(&["--json", "settlement", "cancel", "x"])).await;
+    let e = json_of(&o);
+    assert_eq!(e["code"], "confirmation_required");
+    assert!(e["message"].as_str().unwrap().contains("--yes"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_checks_parameters_against_the_spec_before_sending() {
+    let home = tempfile::tempdir().unwrap();
+    // nothing listens on this port: a request that went out would end in a transport error
+    // (exit 5); every refusal below is exit 2, so nothing was sent
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["call", "list_transactionz"],
+            "did you mean one of `list_transactions`",
+        ),
+        (&["call", "get_balanc"], "did you mean"),
+        (
+            &["call", "list_transactions", "-p", "per_page=abc"],
+            "parameter `per_page`: `abc` is not an integer",
+        ),
+        (
+            &["call", "list_transactions", "-p", "perpage=5"],
+            "has no parameter `perpage`; did you mean `per_page`?",
+        ),
+        (
+            &["call", "list_transactions", "-p", "per_page=0"],
+            "below the minimum 1",
+        ),
+        (
+            &["call", "get_settlement"],
+            "needs the path parameter `settlement`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut c = bare(home.path());
+        c.env("VANDAR_ACCESS_TOKEN", "t")
+            .args(["--base-url", &url, "--business", "shop"])
+            .args(args);
+        let o = run(c).await;
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    // a valid call does go out (and fails on the closed port: exit 5)
+    let mut c = bare(home.path());
+    c.env("VANDAR_ACCESS_TOKEN", "t")
+        .args(["--base-url", &url, "--business", "shop", "--timeout", "1"])
+        .args(["call", "list_transactions", "-p", "per_page=5"]);
+    assert_eq!(code(&run(c).await), 5);
+}
+
+/// `--json settlement create` of 50,000 Toman to the test IBAN with this track id, `--yes`.
+fn settle(h: &Harness, track_id: &str) -> Command {
+    h.cmd(&[
+        "--json",
+        "settlement",
+        "create",
+        "--amount",
+        "50000",
+        "--iban",
+        "IR430550011480005587452001",
+        "--track-id",
+        track_id,
+        "--yes",
+    ])
+}
+
+/// `ipg send` through the CLI; the payment token.
+async fn send_payment(h: &Harness, amount: &str, factor: &str) -> String {
+    let o = run(h.cmd(&[
+        "--json",
+        "ipg",
+        "send",
+        "--amount",
+        amount,
+        "--callback-url",
+        "https://shop.example/cb",
+        "--factor-number",
+        factor,
+    ]))
+    .await;
+    json_of(ok(&o))["token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_fires_payment_and_mandate_events() {
+    let h = Harness::new().await;
+    let trigger = |args: &[&str]| {
+        let mut c = bare(h.dir.path());
+        c.args(["--base-url", h.sb.base_url(), "trigger"])
+            .args(args);
+        c
+    };
+    // paid: verify then succeeds
+    let paid = send_payment(&h, "150000", "T-1").await;
+    let o = run(trigger(&["payment.paid", "--token", &paid])).await;
+    assert!(
+        stdout(ok(&o)).starts_with("payment.paid: done"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(h.cmd(&["--json", "ipg", "verify", &paid])).await;
+    assert_eq!(json_of(ok(&o))["outcome"], "verified");
+    // failed: the payment cannot be paid any more, and verify is refused
+    let failed = send_payment(&h, "150000", "T-2").await;
+    ok(&run(trigger(&["payment.failed", "--token", &failed])).await);
+    let o = run(trigger(&["payment.paid", "--token", &failed])).await;
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the sandbox refused the event (HTTP 409"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(code(&run(h.cmd(&["ipg", "verify", &failed])).await), 3);
+    // mandate approved / rejected
+    for (event, approved) in [("mandate.approved", true), ("mandate.rejected", false)] {
+        let o = run(h.cmd(&MANDATE_CREATE)).await;
+        let token = json_of(ok(&o))["token"].as_str().unwrap().to_owned();
+        let o = run(trigger(&["--json", event, "--token", &token])).await;
+        let j = json_of(ok(&o));
+        assert_eq!(j["event"], event);
+        let redirect = j["answer"]["redirect_url"].as_str().unwrap_or_default();
+        assert_eq!(redirect.contains("authorization_id"), approved, "{j}");
+    }
+    // an event without what it needs, and without a sandbox to send it to
+    let o = run(trigger(&["payment.paid"])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--token"), "{}", stderr(&o));
+    let mut c = bare(h.dir.path());
+    c.args(["trigger", "payment.paid", "--token", "x"]);
+    let o = run(c).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--base-url"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_fires_settlement_events() {
+    let h = Harness::new().await;
+    for (event, status) in [("settlement.done", "DONE"), ("settlement.failed", "FAILED")] {
+        let track = format!("trig-{event}");
+        let o = run(settle(&h, &track)).await;
+        let id = json_of(ok(&o))["settlement"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut c = bare(h.dir.path());
+        c.args(["--base-url", h.sb.base_url(), "trigger", event, "--id", &id]);
+        ok(&run(c).await);
+        let o = run(h.cmd(&["--json", "settlement", "show", &id])).await;
+        let shown = json_of(ok(&o)).to_string();
+        assert!(shown.to_uppercase().contains(status), "{event}: {shown}");
+        // The settlement's webhook, sent again (the newest notification).
+        let listed: serde_json::Value = reqwest::get(format!(
+            "{}/__sandbox/notifications",
+            h.sb.base_url().trim_end_matches('/')
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let Some(newest) = listed["notifications"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| {
+                listed["notifications"][0]["id"]
+                    .as_u64()
+                    .map(|n| n.to_string())
+            })
+        else {
+            continue;
+        };
+        let mut c = bare(h.dir.path());
+        c.args([
+            "--base-url",
+            h.sb.base_url(),
+            "trigger",
+            "notify.resend",
+            "--id",
+            &newest,
+        ]);
+        ok(&run(c).await);
+    }
+}
+
+#[cfg(feature = "sandbox")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_serve_runs_until_stopped_and_its_credentials_work() {
+    use std::io::BufRead as _;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-rate-limit",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = tokio::task::block_in_place(|| lines.next())
+        .expect("a line")
+        .expect("utf-8");
+    let url = first
+        .strip_prefix("sandbox listening on ")
+        .expect("the URL first")
+        .to_owned();
+    for _ in 0..2 {
+        let mut c = bare(home.path());
+        c.args([
+            "--profile",
+            "sandbox",
+            "--base-url",
+            &url,
+            "--business",
+            "sandbox",
+            "--json",
+            "balance",
+        ]);
+        let o = run(c).await;
+        assert_eq!(json_of(ok(&o))["wallet"], 5_000_000, "{}", stderr(&o));
+    }
+    child.kill().expect("stopped");
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_unit_per_command_and_the_export_columns() {
+    let h = Harness::new().await;
+    h.sb.seed_transactions(30).await.expect("seeded");
+    // balance: Toman by default, Rial when asked; JSON amounts are numbers with a unit
+    let toman = json_of(ok(&run(h.cmd(&["--json", "balance"])).await));
+    let rial = json_of(ok(
+        &run(h.cmd(&["--json", "--unit", "rial", "balance"])).await
+    ));
+    assert_eq!(toman["unit"], "toman");
+    assert_eq!(rial["unit"], "rial");
+    let w = toman["wallet"].as_i64().expect("a number");
+    assert_eq!(rial["wallet"].as_i64(), Some(w * 10));
+    assert!(toman.get("currency").is_none());
+    let text = stdout(ok(&run(h.cmd(&["--unit", "rial", "balance"])).await));
+    assert!(
+        text.contains(&format!("{:#}", vandar::domain::Rial::new(w * 10))),
+        "{text}"
+    );
+    assert!(!text.contains("Toman"), "{text}");
+    // settlement create (the API answers in Rial and Toman) prints one unit
+    let o = run(settle(&h, "u-1")).await;
+    let j = json_of(ok(&o));
+    assert_eq!(j["settlement"]["unit"], "toman");
+    assert_eq!(j["settlement"]["amount"], 50000);
+    assert!(j["settlement"].get("amount_toman").is_none(), "{j}");
+    let text = stdout(ok(&run(h.cmd(&["settlement", "show", "u-1"])).await));
+    assert!(
+        text.contains("50,000 Toman") && !text.contains("Rial"),
+        "{text}"
+    );
+    let mut c = settle(&h, "u-2");
+    c.args(["--unit", "rial"]);
+    assert_eq!(json_of(ok(&run(c).await))["settlement"]["amount"], 500000);
+    // export: ISO-8601 instants, zero-padded Jalali, status name and code, one unit
+    let o = run(h.cmd(&["--unit", "rial", "transactions", "export"])).await;
+    let csv_text = stdout(ok(&o));
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let iso = shape("9999-99-99T99:99:99Z");
+    let jal = shape("1499/99/99 99:99:99");
+    let mut n = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        n += 1;
+        assert!(
+            iso(&rec[col("created_at")]),
+            "{:?}",
+            &rec[col("created_at")]
+        );
+        assert!(
+            jal(&rec[col("created_at_jalali")]),
+            "{:?}",
+            &rec[col("created_at_jalali")]
+        );
+        assert_eq!(&rec[col("unit")], "rial");
+        let code = &rec[col("status_code")];
+        let name = &rec[col("status")];
+        assert!(
+            matches!(
+                (code, name),
+                ("1", "succeeded") | ("0", "failed") | (_, "other")
+            ),
+            "{code} {name}"
+        );
+    }
+    assert!(n >= 30, "{n}");
+}
+
+/// Whether `text` has the shape of `template`, where `9` stands for any digit.
+fn shape(template: &'static str) -> impl Fn(&str) -> bool {
+    move |text: &str| {
+        text.chars().count() == template.chars().count()
+            && text
+                .chars()
+                .zip(template.chars())
+                .all(|(c, t)| if t == '9' { c.is_ascii_digit() } else { c == t })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_show_finds_the_track_id_the_cli_told_you_to_keep() {
+    let h = Harness::new().await;
+    // a made track id: printed (with the advice to keep it) only once the settlement exists
+    let o = run(h.cmd(&[
+        "settlement",
+        "create",
+        "--amount",
+        "51000",
+        "--iban",
+        "IR430550011480005587452001",
+        "--yes",
+    ]))
+    .await;
+    let text = stdout(ok(&o));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("track id: "))
+        .expect("the track id");
+    assert!(line.contains("keep it"), "{line}");
+    let track = line["track id: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let by_track = json_of(ok(
+        &run(h.cmd(&["--json", "settlement", "show", &track])).await
+    ));
+    assert_eq!(by_track["track_id"], track.as_str());
+    assert_eq!(by_track["amount"], 51000);
+    // by its id too, same shape
+    let id = by_track["id"].as_str().unwrap().to_owned();
+    let by_id = json_of(ok(&run(h.cmd(&["--json", "settlement", "show", &id])).await));
+    assert_eq!(by_id, by_track);
+    // neither: a clear error naming what was looked for
+    let o = run(h.cmd(&["settlement", "show", "no-such-track"])).await;
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("no-such-track"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_reports_every_kind_of_difference() {
+    let h = Harness::new().await;
+    // the Vandar side: paid payments with factor numbers (amounts in Rial at the gateway)
+    let pay = |amount: &'static str, factor: &'static str| {
+        let h = &h;
+        async move {
+            let token = send_payment(h, amount, factor).await;
+            h.sb.pay_ipg(&token).await.expect("paid");
+            ok(&run(h.cmd(&["ipg", "verify", &token])).await);
+        }
+    };
+    pay("100000", "F-1").await; // matched: 10,000 Toman
+    pay("200000", "F-2").await; // amount mismatch: the shop says 25,000 Toman
+    pay("300000", "F-3").await; // unknown to the shop
+    pay("400000", "F-4").await; // ordered twice by the shop
+    pay("500000", "F-5").await; // paid twice at Vandar
+    pay("500000", "F-5").await;
+    // orders dated inside a wide period (no dependence on today's date)
+    let today = "1403/01/15";
+    let orders = h.dir.path().join("orders.csv");
+    std::fs::write(
+        &orders,
+        format!(
+            "factor_number,amount,date,customer\nF-1,\"10,000\",{today},a\nF-2,25000,{today},b\nF-4,40000,{today},c\nF-4,40000,{today},c\nF-5,50000,{today},d\nF-9,90000,{today},e\n"
+        ),
+    )
+    .unwrap();
+    let orders_arg = orders.to_str().unwrap();
+    let rec = |args: &[&str]| {
+        let mut c = h.cmd(&[
+            "reconcile",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2099-12-31",
+            "--orders",
+            orders_arg,
+        ]);
+        c.args(args);
+        c
+    };
+    // JSON: every kind, with its count; exit 6
+    let o = run(rec(&["--json", "--all"])).await;
+    assert_eq!(code(&o), 6, "{}", stderr(&o));
+    let j = json_of(&o);
+    let counts = &j["summary"]["counts"];
+    assert_eq!(
+        counts,
+        &json!({"matched": 3, "amount_mismatch": 1, "missing_at_vandar": 1, "unknown_to_shop": 1, "duplicate_order": 1, "duplicate_at_vandar": 1}),
+        "{j}"
+    );
+    assert_eq!(j["summary"]["differences"], true);
+    let rows = j["rows"].as_array().unwrap();
+    let find = |kind: &str| {
+        rows.iter()
+            .filter(|r| r["kind"] == kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(find("amount_mismatch")[0]["factor_number"], "F-2");
+    assert_eq!(find("amount_mismatch")[0]["order_amount"], 25000);
+    assert_eq!(find("amount_mismatch")[0]["vandar_amount"], 20000);
+    assert_eq!(find("amount_mismatch")[0]["unit"], "toman");
+    assert_eq!(find("missing_at_vandar")[0]["factor_number"], "F-9");
+    assert_eq!(find("unknown_to_shop")[0]["factor_number"], "F-3");
+    assert_eq!(find("duplicate_order")[0]["factor_number"], "F-4");
+    assert_eq!(find("duplicate_at_vandar")[0]["factor_number"], "F-5");
+    // CSV in Rial, only the differences
+    let o = run(rec(&["--unit", "rial", "--format", "csv"])).await;
+    assert_eq!(code(&o), 6);
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("kind,factor_number,order_amount,vandar_amount,unit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("amount_mismatch,F-2,250000,200000,rial"),
+        "{text}"
+    );
+    assert!(!text.contains("matched,F-1"), "{text}");
+    assert!(stderr(&o).contains("matched 3"), "{}", stderr(&o));
+    // the table
+    let o = run(rec(&[])).await;
+    assert_eq!(code(&o), 6);
+    assert!(stdout(&o).contains("25,000 Toman"), "{}", stdout(&o));
+    // everything matches: exit 0
+    std::fs::write(
+        &orders,
+        format!("factor_number,amount,date\nF-1,10000,{today}\nF-2,20000,{today}\nF-3,30000,{today}\nF-4,40000,{today}\n"),
+    )
+    .unwrap();
+    let o = run(rec(&["--json"])).await;
+    // F-5 (paid twice, not ordered) still differs
+    assert_eq!(code(&o), 6);
+    let mut ok_orders = std::fs::read_to_string(&orders).unwrap();
+    ok_orders.push_str(&format!("F-5,50000,{today}\n"));
+    std::fs::write(&orders, ok_orders).unwrap();
+    let o = run(rec(&["--json"])).await;
+    let j = json_of(&o);
+    assert_eq!(j["summary"]["counts"]["duplicate_at_vandar"], 1, "{j}");
+    // bad input: the field is named, nothing is fetched
+    std::fs::write(&orders, "factor_number,amount,date\nF-1,abc,2024-01-01\n").unwrap();
+    let o = run(rec(&[])).await;
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("line 2: field amount `abc`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&orders, "factor,sum\nF-1,1\n").unwrap();
+    let o = run(rec(&[])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no `amount` column"), "{}", stderr(&o));
 }

@@ -2,8 +2,15 @@
 //!
 //! Each page (at most 100 lines) is fetched, written and dropped before the next one is asked
 //! for (the `start_after` cursor), so memory does not grow with the statement. Dates are Jalali
-//! or Gregorian; they go to the API as `fromDate`/`toDate` and are also applied to each line's
-//! `created_at` (Tehran wall clock), so a server that ignores the filter still gives the range.
+//! or Gregorian; the range goes to the API as `fromDate`/`toDate`, and the walk stops at the
+//! first page that ends before `--from` (the statement is newest first), so a server that
+//! ignores the filter is not walked to its first line. Each line's `created_at` (Tehran wall
+//! clock) is also checked against the range.
+//!
+//! Columns: `created_at` is an ISO-8601 instant (UTC, `2026-12-06T15:25:27Z`), and
+//! `created_at_jalali` the Tehran wall clock in the Jalali calendar, zero-padded
+//! (`1405/09/15 18:55:27`), so both sort as text. Amounts are numbers in one unit (Toman unless
+//! `--unit rial`), named by the `unit` column. `status` is a name, `status_code` the API's code.
 //! A summary (rows, sum of amounts with its unit) goes to stderr; a progress bar too, but only
 //! when stderr is a terminal.
 
@@ -12,23 +19,28 @@ use std::io::{BufWriter, IsTerminal as _, Write};
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use vandar::domain::{ApiDate, ApiDateTime, JalaliDate, Toman};
+use vandar::domain::{ApiDate, ApiDateTime, JalaliDate};
 
 use crate::api::Product;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::context::Ctx;
 use crate::error::CliError;
-use crate::output::amount_of;
+use crate::output::{Unit, amount_of, number, rial_of, show};
 
-/// CSV header (money columns name their unit).
-pub const COLUMNS: [&str; 14] = [
+/// The unit of an export unless `--unit` says otherwise.
+pub const DEFAULT_UNIT: Unit = Unit::Toman;
+
+/// CSV header (the `unit` column names the unit of `amount`, `wage` and `wallet`).
+pub const COLUMNS: [&str; 16] = [
     "id",
     "created_at",
-    "created_at_gregorian",
-    "amount_toman",
-    "wage_toman",
-    "wallet_toman",
+    "created_at_jalali",
+    "amount",
+    "wage",
+    "wallet",
+    "unit",
     "status",
+    "status_code",
     "channel",
     "track_id",
     "factor_number",
@@ -43,8 +55,8 @@ pub const COLUMNS: [&str; 14] = [
 pub struct Summary {
     /// Rows written.
     pub rows: u64,
-    /// Sum of the `amount` column, Toman.
-    pub sum_toman: i64,
+    /// Sum of the `amount` column, Rial.
+    pub sum_rial: i64,
     /// Pages fetched.
     pub pages: u64,
 }
@@ -65,26 +77,47 @@ fn text(v: Option<&Value>) -> String {
     }
 }
 
-/// One statement line as the export's cells.
-fn cells(item: &Value) -> ([String; 14], Option<NaiveDate>, i64) {
-    let created = text(item.get("created_at"));
-    let parsed = ApiDateTime::parse(&created).ok().map(|t| t.local());
-    let amount = item.get("amount").and_then(amount_of).unwrap_or(0);
+/// The name of a statement line's status code (the API sends the code only).
+pub fn statement_status(code: Option<i64>) -> &'static str {
+    match code {
+        Some(1) => "succeeded",
+        Some(0) => "failed",
+        Some(_) => "other",
+        None => "",
+    }
+}
+
+/// One statement line as the export's cells (amounts in `unit`), its Tehran day and its
+/// amount in Rial.
+fn cells(item: &Value, unit: Unit) -> ([String; 16], Option<NaiveDate>, i64) {
+    let created = ApiDateTime::parse(&text(item.get("created_at"))).ok();
+    let amount = item
+        .get("amount")
+        .and_then(|v| rial_of(v, Unit::Toman))
+        .unwrap_or(0);
     let money = |k: &str| {
         item.get(k)
-            .and_then(amount_of)
-            .map(|n| n.to_string())
+            .and_then(|v| rial_of(v, Unit::Toman))
+            .map(|r| number(r, unit).to_string())
             .unwrap_or_default()
     };
+    let code = item.get("status").and_then(amount_of);
     (
         [
             text(item.get("id")),
-            created,
-            parsed.map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-            amount.to_string(),
+            created.as_ref().map_or_else(String::new, |t| {
+                t.utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            }),
+            created
+                .as_ref()
+                .and_then(|t| t.jalali().ok())
+                .map_or_else(String::new, |j| j.to_string()),
+            number(amount, unit).to_string(),
             money("wage"),
             money("wallet"),
-            text(item.get("status")),
+            unit.key().to_owned(),
+            statement_status(code).to_owned(),
+            code.map_or_else(String::new, |c| c.to_string()),
             text(item.get("channel")),
             text(item.get("track_id")),
             text(item.get("factorNumber")),
@@ -93,7 +126,7 @@ fn cells(item: &Value) -> ([String; 14], Option<NaiveDate>, i64) {
             text(item.get("card_number")),
             text(item.get("description")),
         ],
-        parsed.map(|t| t.date()),
+        created.map(|t| t.local().date()),
         amount,
     )
 }
@@ -119,16 +152,17 @@ impl Sink {
         })
     }
 
-    fn row(&mut self, cells: &[String; 14]) -> Result<(), CliError> {
+    fn row(&mut self, cells: &[String; 16]) -> Result<(), CliError> {
         match self {
             Sink::Csv(w) => w.write_record(cells).map_err(csv_err),
             Sink::Json { out, first } => {
                 let mut obj = serde_json::Map::with_capacity(COLUMNS.len());
                 for (k, v) in COLUMNS.iter().zip(cells) {
                     let value = match *k {
-                        "amount_toman" | "wage_toman" | "wallet_toman" => v
-                            .parse::<i64>()
-                            .map_or(Value::Null, |n| Value::Number(n.into())),
+                        "amount" | "wage" | "wallet" | "status_code" => {
+                            serde_json::from_str::<serde_json::Number>(v)
+                                .map_or(Value::Null, Value::Number)
+                        }
                         _ if v.is_empty() => Value::Null,
                         _ => Value::String(v.clone()),
                     };
@@ -216,6 +250,7 @@ pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
         );
         bar
     });
+    let unit = ctx.out_unit(DEFAULT_UNIT);
     let mut summary = Summary::default();
     let mut cursor: Option<String> = None;
     loop {
@@ -229,9 +264,11 @@ pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
         summary.pages += 1;
         let list = crate::workflows::items(page.get("data").unwrap_or(&Value::Null));
         let mut last = None;
+        let mut oldest: Option<NaiveDate> = None;
         for item in &list {
-            let (row, day, amount) = cells(item);
+            let (row, day, amount) = cells(item, unit);
             last = Some(row[0].clone());
+            oldest = day.or(oldest);
             let in_range = match day {
                 Some(d) => from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t),
                 None => true,
@@ -246,14 +283,17 @@ pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
                 other => other?,
             }
             summary.rows += 1;
-            summary.sum_toman += amount;
+            summary.sum_rial += amount;
         }
+        // newest first: a page that ends before --from ends the walk
+        let before_range = matches!((oldest, from), (Some(o), Some(f)) if o < f);
         if let Some(bar) = &bar {
             bar.set_position(summary.rows);
         }
         let more = matches!(page.get("has_more"), Some(Value::Bool(true)))
             || page.get("has_more").and_then(Value::as_i64) == Some(1);
         match last {
+            Some(_) if before_range => break,
             Some(id) if more && !id.is_empty() && cursor.as_deref() != Some(&id) => {
                 cursor = Some(id);
             }
@@ -272,10 +312,10 @@ pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let total = format!("{:#}", Toman::new(summary.sum_toman));
+    let total = show(summary.sum_rial, unit);
     if ctx.json() && args.output.is_some() {
         crate::output::print_json(&json!({
-            "rows": summary.rows, "sum_toman": summary.sum_toman, "pages": summary.pages,
+            "rows": summary.rows, "sum": number(summary.sum_rial, unit), "unit": unit.key(), "pages": summary.pages,
         }))?;
     } else {
         eprintln!(

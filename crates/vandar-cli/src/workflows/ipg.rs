@@ -1,12 +1,13 @@
-//! `vandar ipg send|info|verify` (amounts in Rial).
+//! `vandar ipg send|info|verify` (amounts in Rial unless `--unit toman`), through the typed
+//! IPG client (`send_payment`, `get_transaction_info`, `Client::verify` and its
+//! `VerifyOutcome`).
 
 use serde_json::{Value, json};
 
-use crate::api::Product;
 use crate::context::Ctx;
 use crate::error::CliError;
-use crate::output::{Unit, object_record, record};
-use crate::workflows::{emit, parse_rial, put};
+use crate::output::{Unit, normalize, object_record, record};
+use crate::workflows::{emit, parse_rial};
 
 const UNITS: &[(&str, Unit)] = &[
     ("amount", Unit::Rial),
@@ -14,11 +15,34 @@ const UNITS: &[(&str, Unit)] = &[
     ("wage", Unit::Rial),
 ];
 
-fn api_key(ctx: &Ctx) -> Result<String, CliError> {
+/// The answer's `status` code as `name (code)` in `status`, the code in `status_code`.
+fn with_status(mut v: Value) -> Value {
+    if let Some(m) = v.as_object_mut() {
+        let code = m.get("status").and_then(crate::output::amount_of);
+        let name = match code {
+            Some(1) => "ok",
+            Some(0) => "error",
+            Some(_) => "other",
+            None => return v,
+        };
+        m.insert("status_code".into(), json!(code));
+        m.insert("status".into(), json!(name));
+    }
+    v
+}
+
+/// The money fields after [`normalize`] (already in the output unit).
+const UNITS_OUT: &[(&str, Unit)] = &[
+    ("amount", Unit::Rial),
+    ("realAmount", Unit::Rial),
+    ("wage", Unit::Rial),
+];
+
+fn api_key(ctx: &Ctx) -> Result<vandar::ApiKey, CliError> {
     ctx.secrets
         .ipg_api_key
         .as_ref()
-        .map(|(k, _)| k.expose().to_owned())
+        .map(|(k, _)| k.clone())
         .ok_or_else(|| {
             CliError::usage(
                 "no IPG api key: set VANDAR_IPG_API_KEY or `ipg_api_key` in the secrets file",
@@ -26,7 +50,12 @@ fn api_key(ctx: &Ctx) -> Result<String, CliError> {
         })
 }
 
-/// `vandar ipg send`: register a payment; print its token and payment page.
+/// A typed answer as JSON (for the one printing path).
+fn as_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// `vandar ipg send`: register a payment (typed `send_payment`); print its token and page.
 pub async fn send(
     ctx: &Ctx,
     amount: &str,
@@ -36,33 +65,35 @@ pub async fn send(
     description: Option<&str>,
 ) -> Result<(), CliError> {
     let amount = parse_rial(amount)?;
-    let mut body = json!({
-        "api_key": api_key(ctx)?,
-        "amount": amount.get(),
-        "callback_url": callback_url,
-    });
-    put(&mut body, "mobile_number", mobile);
-    put(&mut body, "factorNumber", factor_number);
-    put(&mut body, "description", description);
-    let answer = ctx
-        .call(Product::Ipg, "send_payment", &[], &[], Some(&body))
-        .await?;
-    let token = answer
-        .get("token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CliError::Other("the gateway answered without a token".into()))?
-        .to_owned();
-    let page = Product::Ipg
-        .binding(&ctx.vandar)
-        .page_url("payment_page", &[("token", &token)])?
-        .to_string();
-    let j = json!({"token": token, "amount_rial": amount.get(), "payment_url": page});
+    let mobile = mobile
+        .map(str::parse::<vandar::domain::Mobile>)
+        .transpose()
+        .map_err(|e| CliError::usage(format!("--mobile: {e}")))?;
+    let description = description
+        .map(vandar::ipg::types::PaymentRequestDescription::try_from)
+        .transpose()
+        .map_err(|e| CliError::usage(format!("--description: {e}")))?;
+    let callback = vandar::ipg::types::PaymentRequestCallbackUrl::try_from(callback_url)
+        .map_err(|e| CliError::usage(format!("--callback-url: {e}")))?;
+    let body = vandar::ipg::types::PaymentRequest::builder()
+        .api_key(api_key(ctx)?)
+        .amount(amount)
+        .callback_url(callback)
+        .mobile_number(mobile)
+        .factor_number(factor_number.map(str::to_owned))
+        .description(description);
+    let ipg = ctx.vandar.ipg();
+    let answer = ipg.send_payment().body(body).send().await?;
+    let token = answer.token.to_string();
+    let page = ipg.payment_page_url(&token)?.to_string();
+    let out = ctx.out_unit(Unit::Rial);
+    let j = json!({"token": token, "amount": crate::output::number(amount.get(), out), "unit": out.key(), "payment_url": page});
     emit(
         ctx,
         || {
             record(&[
                 ("token", token.clone()),
-                ("amount", format!("{amount:#}")),
+                ("amount", crate::output::show(amount.get(), out)),
                 ("payment page", page.clone()),
             ])
         },
@@ -70,45 +101,51 @@ pub async fn send(
     )
 }
 
-/// `vandar ipg info`.
+/// `vandar ipg info` (typed `get_transaction_info`).
 pub async fn info(ctx: &Ctx, token: &str) -> Result<(), CliError> {
-    let body = json!({"api_key": api_key(ctx)?, "token": token});
+    let body = vandar::ipg::types::TokenRequest::builder()
+        .api_key(api_key(ctx)?)
+        .token(token);
     let answer = ctx
-        .call(Product::Ipg, "get_transaction_info", &[], &[], Some(&body))
+        .vandar
+        .ipg()
+        .get_transaction_info()
+        .body(body)
+        .send()
         .await?;
-    emit(ctx, || object_record(&answer, UNITS), &answer)
+    let out = ctx.out_unit(Unit::Rial);
+    let j = with_status(normalize(&as_json(&answer), UNITS, out));
+    emit(ctx, || object_record(&j, UNITS_OUT, out), &j)
 }
 
-/// `vandar ipg verify`: verified (exit 0), already verified (exit 0, said so), or the API's
-/// refusal (expired, unpaid: exit 3).
+/// `vandar ipg verify` through `ipg::Client::verify` and its [`vandar::ipg::VerifyOutcome`]: verified (exit
+/// 0), already verified (exit 0, said so), expired (exit 3, said so), or the API's refusal.
 pub async fn verify(ctx: &Ctx, token: &str) -> Result<(), CliError> {
-    let body = json!({"api_key": api_key(ctx)?, "token": token});
-    match ctx
-        .call(Product::Ipg, "verify_payment", &[], &[], Some(&body))
-        .await
-    {
-        Ok(answer) => {
+    use vandar::ipg::VerifyOutcome;
+    let out = ctx.out_unit(Unit::Rial);
+    match ctx.vandar.ipg().verify(&api_key(ctx)?, token).await? {
+        VerifyOutcome::Verified(payment) => {
+            let answer = normalize(&as_json(&payment), UNITS, out);
             let j = json!({"outcome": "verified", "answer": answer});
             emit(
                 ctx,
                 || {
                     format!(
                         "verified: the money is yours\n{}",
-                        object_record(&answer, UNITS)
+                        object_record(&answer, UNITS_OUT, out)
                     )
                 },
                 &j,
             )
         }
-        Err(CliError::Sdk(e)) if e.api_error().and_then(|a| a.upstream_status) == Some(2) => {
-            let raw = e.api_error().map(|a| a.raw.clone()).unwrap_or(Value::Null);
-            let j = json!({"outcome": "already_verified", "answer": raw});
+        VerifyOutcome::AlreadyVerified(e) => {
+            let j = json!({"outcome": "already_verified", "answer": e.raw});
             emit(
                 ctx,
                 || "already verified earlier (deliver the order if not done yet)\n".into(),
                 &j,
             )
         }
-        Err(e) => Err(e),
+        VerifyOutcome::Expired(e) => Err(CliError::Sdk(vandar::Error::from(e))),
     }
 }

@@ -5,7 +5,7 @@ use vandar::domain::{ApiDate, DateFormat};
 
 use crate::api::Product;
 use crate::cli::MandateCreate;
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, object_record, record};
 use crate::workflows::{data, emit, items, new_track_id, parse_rial, put, table_of};
@@ -47,6 +47,7 @@ pub async fn banks(ctx: &Ctx) -> Result<(), CliError> {
                 &items,
                 &cols.iter().map(String::as_str).collect::<Vec<_>>(),
                 UNITS,
+                ctx.out_unit(Unit::Rial),
             )
         },
         list,
@@ -121,7 +122,16 @@ pub async fn verify(ctx: &Ctx, id: &str) -> Result<(), CliError> {
         )
         .await?;
     let m = inner(&answer, "authorization");
-    emit(ctx, || format!("verified\n{}", object_record(m, UNITS)), m)
+    emit(
+        ctx,
+        || {
+            format!(
+                "verified\n{}",
+                object_record(m, UNITS, ctx.out_unit(Unit::Rial))
+            )
+        },
+        m,
+    )
 }
 
 /// `vandar mandate list`.
@@ -145,6 +155,7 @@ pub async fn list(ctx: &Ctx) -> Result<(), CliError> {
                     "expiration_date",
                 ],
                 UNITS,
+                ctx.out_unit(Unit::Rial),
             )
         },
         list,
@@ -163,11 +174,14 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
         )
         .await?;
     let m = inner(&answer, "authorization");
-    emit(ctx, || object_record(m, UNITS), m)
+    emit(ctx, || object_record(m, UNITS, ctx.out_unit(Unit::Rial)), m)
 }
 
 /// `vandar mandate revoke`.
 pub async fn revoke(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    ctx.confirm(&format!(
+        "Revoke mandate {id}? No withdrawal can be made under it afterwards"
+    ))?;
     let answer = ctx
         .call(
             Product::Subscription,
@@ -186,21 +200,15 @@ pub async fn withdraw(
     mandate: &str,
     amount: &str,
     track_id: Option<&str>,
-    yes: bool,
 ) -> Result<(), CliError> {
     let amount = parse_rial(amount)?;
     let (track_id, made) = match track_id {
         Some(t) => (t.to_owned(), false),
         None => (new_track_id(), true),
     };
-    if made {
-        eprintln!("track id: {track_id} (made for this withdrawal; keep it to look it up)");
-    }
-    if !yes {
-        confirm(&format!(
-            "Withdraw {amount:#} under mandate {mandate}, track id {track_id}?"
-        ))?;
-    }
+    ctx.confirm(&format!(
+        "Withdraw {amount:#} under mandate {mandate}, track id {track_id}?"
+    ))?;
     let body = json!({
         "authorization_id": mandate,
         "amount": amount.get().to_string(),
@@ -231,14 +239,14 @@ pub async fn withdraw(
             {
                 Ok(found) => {
                     let w = inner(&found, "withdrawal").clone();
-                    let j = json!({"track_id": track_id, "answer_lost": true, "withdrawal": w});
+                    let j = json!({"track_id": track_id, "track_id_made": made, "answer_lost": true, "withdrawal": w});
                     eprintln!("the withdrawal was registered (found by its track id)");
                     emit(
                         ctx,
                         || {
                             format!(
                                 "withdrawal registered (its answer was lost; found by track id)\n{}",
-                                object_record(&w, UNITS)
+                                object_record(&w, UNITS, ctx.out_unit(Unit::Rial))
                             )
                         },
                         &j,
@@ -252,10 +260,21 @@ pub async fn withdraw(
         Err(e) => return Err(e),
     };
     let w = inner(&answer, "withdrawal");
-    let j = json!({"track_id": track_id, "track_id_made": made, "withdrawal": w});
+    let j =
+        json!({"track_id": track_id, "track_id_made": made, "answer_lost": false, "withdrawal": w});
     emit(
         ctx,
-        || format!("withdrawal registered\n{}", object_record(w, UNITS)),
+        || {
+            format!(
+                "withdrawal registered\ntrack id: {track_id}{}\n{}",
+                if made {
+                    " (made for this withdrawal; keep it)"
+                } else {
+                    ""
+                },
+                object_record(w, UNITS, ctx.out_unit(Unit::Rial))
+            )
+        },
         &j,
     )
 }
@@ -294,5 +313,5 @@ pub async fn withdrawal(
         }
     };
     let w = inner(&answer, "withdrawal");
-    emit(ctx, || object_record(w, UNITS), w)
+    emit(ctx, || object_record(w, UNITS, ctx.out_unit(Unit::Rial)), w)
 }

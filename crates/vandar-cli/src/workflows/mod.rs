@@ -3,11 +3,14 @@
 //! do not reach the CLI.
 
 pub mod balance;
+pub mod docs;
 pub mod export;
 pub mod ipg;
 pub mod mandate;
 pub mod ops;
+pub mod reconcile;
 pub mod sanbod;
+pub mod sandbox;
 pub mod settlement;
 pub mod token;
 
@@ -49,7 +52,7 @@ pub fn items(v: &Value) -> Vec<&Value> {
 }
 
 /// A table of `columns` from a list of objects; money columns with their unit.
-pub fn table_of(list: &[&Value], columns: &[&str], units: &[(&str, Unit)]) -> String {
+pub fn table_of(list: &[&Value], columns: &[&str], units: &[(&str, Unit)], out: Unit) -> String {
     let headers: Vec<String> = columns.iter().map(|c| c.to_uppercase()).collect();
     let mut t = Table::new(&headers.iter().map(String::as_str).collect::<Vec<_>>());
     for item in list {
@@ -59,7 +62,7 @@ pub fn table_of(list: &[&Value], columns: &[&str], units: &[(&str, Unit)]) -> St
                 .map(|c| {
                     let v = item.get(*c).unwrap_or(&Value::Null);
                     match units.iter().find(|(k, _)| k == c) {
-                        Some((_, u)) if !v.is_null() => output::money(v, *u),
+                        Some((_, u)) if !v.is_null() => output::money(v, *u, out),
                         _ => output::plain(v),
                     }
                 })

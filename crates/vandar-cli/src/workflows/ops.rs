@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::api::{self, Product, all_ops, find_op};
 use crate::cli::{CallArgs, OpsArgs};
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{self, Table};
 
@@ -38,6 +38,8 @@ pub fn list(args: &OpsArgs, json_out: bool) -> Result<(), CliError> {
                     "host": o.route.host,
                     "path": o.route.path,
                     "moves_money": o.moves_money(),
+                    "retried": o.retried(),
+                    "summary": o.spec().map_or("", |s| s.summary),
                     "auth": match o.route.auth {
                         vandar_runtime::Auth::None => "none".to_owned(),
                         vandar_runtime::Auth::Bearer(s) => format!("bearer:{s}"),
@@ -48,20 +50,50 @@ pub fn list(args: &OpsArgs, json_out: bool) -> Result<(), CliError> {
             .collect();
         output::print_json(&Value::Array(list))?;
     } else {
-        let mut t = Table::new(&["PRODUCT", "OPERATION", "METHOD", "HOST", "PATH", "MONEY"]);
+        // MONEY: moves or cancels money or a mandate (asks for a yes); RETRIED: the SDK retries
+        // it after a transient failure. The summary is cut so a line fits 120 columns.
+        let mut t = Table::new(&[
+            "PRODUCT",
+            "OPERATION",
+            "METHOD",
+            "MONEY",
+            "RETRIED",
+            "SUMMARY",
+        ]);
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+        let width = ops
+            .iter()
+            .map(|o| o.route.operation_id.len())
+            .max()
+            .unwrap_or(9)
+            .max(9);
+        let room = OPS_WIDTH.saturating_sub(12 + 2 + width + 2 + 6 + 2 + 5 + 2 + 7 + 2);
         for o in &ops {
             t.row(vec![
                 o.product.name().into(),
                 o.route.operation_id.into(),
                 o.route.method.into(),
-                o.route.host.into(),
-                o.route.path.into(),
-                if o.moves_money() { "yes" } else { "no" }.into(),
+                yes_no(o.moves_money()),
+                yes_no(o.retried()),
+                cut(o.spec().map_or("", |s| s.summary), room),
             ]);
         }
         output::print(&t.render())?;
     }
     Ok(())
+}
+
+/// The widest line of the `vandar ops` table.
+pub const OPS_WIDTH: usize = 120;
+
+/// `text` cut to `room` characters (with `…` when cut).
+fn cut(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(room.saturating_sub(1)).collect();
+    s.push('…');
+    s
 }
 
 fn read_body(spec: &str) -> Result<Value, CliError> {
@@ -77,21 +109,28 @@ fn read_body(spec: &str) -> Result<Value, CliError> {
     serde_json::from_str(&text).map_err(|e| CliError::usage(format!("--body is not JSON: {e}")))
 }
 
+/// `name=value` pairs of `--param`.
+pub fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    params
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| CliError::usage(format!("--param `{p}` is not name=value")))
+        })
+        .collect()
+}
+
 /// `vandar call <operation> [--param k=v ...] [--body @file.json|-|JSON]`: path parameters
 /// fill the path (percent-encoded), the other parameters go to the query, `business` defaults
 /// to the configured one; money-moving operations ask first unless `--yes`. Prints the JSON
 /// answer.
 pub async fn call(ctx: &Ctx, args: &CallArgs) -> Result<(), CliError> {
     let op = find_op(&args.operation)?;
-    let mut pairs = Vec::new();
-    for p in &args.params {
-        let (k, v) = p
-            .split_once('=')
-            .ok_or_else(|| CliError::usage(format!("--param `{p}` is not name=value")))?;
-        pairs.push((k.to_owned(), v.to_owned()));
-    }
-    let names = op.path_params();
+    let pairs = parse_params(&args.params)?;
     let business = ctx.settings.business.clone();
+    op.check_params(&pairs, business.is_some())?;
+    let names = op.path_params();
     let mut path: Vec<(&str, &str)> = Vec::new();
     let mut query: Vec<(String, String)> = Vec::new();
     for (k, v) in &pairs {
@@ -112,8 +151,8 @@ pub async fn call(ctx: &Ctx, args: &CallArgs) -> Result<(), CliError> {
         }
     }
     let body = args.body.as_deref().map(read_body).transpose()?;
-    if op.moves_money() && !args.yes {
-        confirm(&format!(
+    if op.moves_money() {
+        ctx.confirm(&format!(
             "`{}` ({} {}) may move money or has side effects. Send it?",
             op.qualified(),
             op.route.method,

@@ -9,9 +9,9 @@ use vandar::Secret;
 
 use crate::api::{self, Product};
 use crate::cli::{SanbodTransfer, TransferKind};
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
-use crate::output::{object_record, record};
+use crate::output::{Unit, object_record, record};
 use crate::workflows::{emit, parse_rial, put, table_of};
 
 fn client_id(ctx: &Ctx) -> Result<String, CliError> {
@@ -61,7 +61,7 @@ pub async fn authorize(
                 &j,
             )
         }
-        Ok(answer) => emit(ctx, || object_record(&answer, &[]), &answer),
+        Ok(answer) => emit(ctx, || object_record(&answer, &[], Unit::Rial), &answer),
         Err(e) => Err(e),
     }
 }
@@ -195,16 +195,14 @@ pub async fn transfer(ctx: &Ctx, a: &SanbodTransfer) -> Result<(), CliError> {
     put(&mut body, "receiverFirstName", a.first_name.as_deref());
     put(&mut body, "receiverLastName", a.last_name.as_deref());
     put(&mut body, "description", a.description.as_deref());
-    if !a.yes {
-        confirm(&format!(
-            "Transfer {amount:#} ({:?}) from deposit {} to {}?",
-            a.kind, a.from_deposit, a.to
-        ))?;
-    }
+    ctx.confirm(&format!(
+        "Transfer {amount:#} ({:?}) from deposit {} to {}?",
+        a.kind, a.from_deposit, a.to
+    ))?;
     match call_as(ctx, &a.user, id, &body).await {
         Ok(answer) => emit(
             ctx,
-            || format!("transfer sent\n{}", object_record(&answer, &[])),
+            || format!("transfer sent\n{}", object_record(&answer, &[], Unit::Rial)),
             &answer,
         ),
         Err(CliError::Sdk(e)) if e.is_outcome_unknown() => Err(CliError::OutcomeUnknown(format!(
@@ -237,6 +235,7 @@ pub async fn statement(ctx: &Ctx, deposit: &str, user: &str) -> Result<(), CliEr
                     ("transferAmount", crate::output::Unit::Rial),
                     ("balance", crate::output::Unit::Rial),
                 ],
+                ctx.out_unit(Unit::Rial),
             )
         },
         &answer,

@@ -6,6 +6,7 @@
 //! is printed as created; not found, the exit code is 4 with how to go on safely (the same track
 //! id cannot pay twice).
 
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,10 +14,10 @@ use vandar::domain::Toman;
 
 use crate::api::Product;
 use crate::cli::SettlementCreate;
-use crate::context::{Ctx, confirm};
+use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, money, object_record, record};
-use crate::workflows::{data, emit, items, new_track_id, parse_iban, parse_toman, put, table_of};
+use crate::workflows::{data, emit, items, new_track_id, parse_iban, parse_toman, table_of};
 
 /// Units of the v3 store answer (its `wallet` is Rial, like `amount`: see the store answer's
 /// `x-contradictions` in spec/vandar-core.yaml).
@@ -30,6 +31,44 @@ const STORED_UNITS: &[(&str, Unit)] = &[
 /// Units of the v2.1 list and show answers (Toman).
 const LISTED_UNITS: &[(&str, Unit)] = &[("amount", Unit::Toman), ("wallet", Unit::Toman)];
 
+/// The unit of `vandar settlement` output unless `--unit` says otherwise: Toman, the unit of
+/// `--amount` and of the list.
+pub const DEFAULT_UNIT: Unit = Unit::Toman;
+
+/// The fields every printed settlement has (null when the answer had none), so the shape is
+/// the same whether it came from the store answer, the list, or a look-up after a lost answer.
+const FIELDS: [&str; 13] = [
+    "id",
+    "transaction_id",
+    "status",
+    "amount",
+    "wage",
+    "iban",
+    "track_id",
+    "is_instant",
+    "type",
+    "settlement_date",
+    "settlement_time",
+    "payment_number",
+    "description",
+];
+
+/// A settlement in the one printed shape: the fixed settlement fields with amounts in `out`, plus `unit`.
+pub fn project(s: &Value, units: &[(&str, Unit)], out: Unit) -> Value {
+    let n = crate::output::normalize(s, units, out);
+    let mut m = serde_json::Map::new();
+    for k in FIELDS {
+        m.insert(k.into(), n.get(k).cloned().unwrap_or(Value::Null));
+    }
+    m.insert("unit".into(), Value::from(out.key()));
+    Value::Object(m)
+}
+
+/// `key: value` lines of a projected settlement (amounts with their unit).
+fn settlement_record(p: &Value, out: Unit) -> String {
+    object_record(p, &[("amount", out), ("wage", out)], out)
+}
+
 /// Pauses between the look-ups after a lost answer.
 const LOOKUP_PAUSES: [Duration; 3] = [
     Duration::ZERO,
@@ -37,12 +76,49 @@ const LOOKUP_PAUSES: [Duration; 3] = [
     Duration::from_secs(2),
 ];
 
-fn mask_iban(iban: &str) -> String {
-    if iban.len() > 10 {
-        format!("{}…{}", &iban[..4], &iban[iban.len() - 4..])
-    } else {
-        iban.to_owned()
+/// The IBAN's holder as the API's IBAN inquiry (`core:inquiry_iban`) tells it, for the
+/// confirmation prompt: `name (bank)`, or why it cannot be told. Asked only when a person is
+/// about to confirm on a terminal (the inquiry may be billed).
+pub async fn iban_holder(ctx: &Ctx, iban: &str) -> String {
+    let body = json!({"iban": iban, "track_id": new_track_id()});
+    let answer = match ctx
+        .call(Product::Core, "inquiry_iban", &[], &[], Some(&body))
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::info!(error = %e, "IBAN inquiry failed");
+            return "not known (the IBAN inquiry failed; check the IBAN yourself)".into();
+        }
+    };
+    holder_of(data(&answer)).unwrap_or_else(|| "not known (the API did not tell)".into())
+}
+
+/// `first last` of each `account_owners[]` item (or its `name`), and `bank_name`.
+fn holder_of(d: &Value) -> Option<String> {
+    let owners: Vec<String> = d
+        .get("account_owners")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(|o| {
+            let part = |k: &str| o.get(k).and_then(Value::as_str).map(str::trim);
+            match (part("first_name"), part("last_name"), part("name")) {
+                (Some(f), Some(l), _) => Some(format!("{f} {l}")),
+                (_, _, Some(n)) => Some(n.to_owned()),
+                (f, l, None) => f.or(l).map(str::to_owned),
+            }
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    if owners.is_empty() {
+        return None;
     }
+    let bank = d
+        .get("bank_name")
+        .and_then(Value::as_str)
+        .map(|b| format!(" (bank: {b})"))
+        .unwrap_or_default();
+    Some(format!("{}{bank}", owners.join(", ")))
 }
 
 /// `vandar settlement create`.
@@ -58,31 +134,58 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
         Some(_) => return Err(CliError::usage("--track-id is empty")),
         None => (new_track_id(), true),
     };
-    if made {
-        eprintln!("track id: {track_id} (made for this settlement; keep it to look it up)");
-    }
-    if !a.yes {
-        confirm(&format!(
-            "Settle {amount:#} ({:#}) from business `{business}` to {}, track id {track_id}{}?",
+    if !ctx.yes && std::io::stdin().is_terminal() {
+        let holder = iban_holder(ctx, &iban).await;
+        ctx.confirm(&format!(
+            "Settle {amount:#} ({:#}) from business `{business}`\n  to IBAN {iban}\n  holder: {holder}\n  track id {track_id}{}\nSend it?",
             amount.try_to_rial().unwrap_or_default(),
-            mask_iban(&iban),
             if a.instant { ", instant" } else { "" }
         ))?;
+    } else {
+        ctx.confirm(&format!(
+            "settle {amount:#} to IBAN {iban}, track id {track_id}"
+        ))?;
     }
-    let mut body = json!({
-        "amount": amount.get(),
-        "iban": iban,
-        "track_id": track_id,
-        "is_instant": a.instant,
-    });
-    put(&mut body, "notify_url", a.notify_url.as_deref());
-    put(&mut body, "payment_number", a.payment_number.as_deref());
-    put(&mut body, "description", a.description.as_deref());
-    let stored = match ctx
-        .call(Product::Core, "store_settlement", &[], &[], Some(&body))
-        .await
-    {
-        Ok(answer) => {
+    let bad = |flag: &str, e: String| CliError::usage(format!("--{flag}: {e}"));
+    let track: vandar::domain::TrackId = track_id
+        .as_str()
+        .try_into()
+        .map_err(|e: vandar::domain::TrackIdError| bad("track-id", e.to_string()))?;
+    let payment_number = a
+        .payment_number
+        .as_deref()
+        .map(vandar::core::types::SettlementRequestPaymentNumber::try_from)
+        .transpose()
+        .map_err(|e| bad("payment-number", e.to_string()))?;
+    let description = a
+        .description
+        .as_deref()
+        .map(vandar::core::types::SettlementRequestDescription::try_from)
+        .transpose()
+        .map_err(|e| bad("description", e.to_string()))?;
+    let iban_typed: vandar::domain::Iban = iban
+        .parse()
+        .map_err(|e: vandar::domain::IbanError| bad("iban", e.to_string()))?;
+    let body = vandar::core::types::SettlementRequest::builder()
+        .amount(amount)
+        .iban(iban_typed)
+        .track_id(track)
+        .is_instant(Some(a.instant))
+        .notify_url(a.notify_url.clone())
+        .payment_number(payment_number)
+        .description(description);
+    // sent once: the SDK never retries a settlement
+    let sent = ctx
+        .vandar
+        .core()
+        .store_settlement()
+        .business(business.clone())
+        .body(body)
+        .send()
+        .await;
+    let stored = match sent {
+        Ok(result) => {
+            let answer = serde_json::to_value(&result).unwrap_or(Value::Null);
             let d = data(&answer);
             let s = d.get("settlement").map_or(d, |s| match s {
                 Value::Array(a) => a.first().unwrap_or(s),
@@ -90,19 +193,35 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
             });
             s.clone()
         }
-        Err(CliError::Sdk(e)) if e.is_outcome_unknown() => {
+        Err(e) if e.is_outcome_unknown() => {
             tracing::info!(error = %e, "store_settlement outcome unknown; looking it up");
-            return after_lost_answer(ctx, &track_id).await;
+            return after_lost_answer(ctx, &track_id, made).await;
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    let j = json!({"track_id": track_id, "track_id_made": made, "settlement": stored});
+    let out = ctx.out_unit(DEFAULT_UNIT);
+    let mut stored = stored;
+    if let Some(m) = stored.as_object_mut() {
+        // the store answer names the IBAN by id only: print the one that was sent
+        m.entry("iban")
+            .or_insert_with(|| Value::String(iban.clone()));
+        if m.get("track_id").is_none_or(Value::is_null) {
+            m.insert("track_id".into(), Value::String(track_id.clone()));
+        }
+    }
+    let stored = project(&stored, STORED_UNITS, out);
+    let j = json!({"track_id": track_id, "track_id_made": made, "answer_lost": false, "settlement": stored});
     emit(
         ctx,
         || {
             format!(
-                "settlement registered\n{}",
-                object_record(&stored, STORED_UNITS)
+                "settlement registered\ntrack id: {track_id}{}\n{}",
+                if made {
+                    " (made for this settlement; keep it: `vandar settlement show <track-id>`)"
+                } else {
+                    ""
+                },
+                settlement_record(&stored, out)
             )
         },
         &j,
@@ -152,20 +271,22 @@ pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>
         .cloned())
 }
 
-async fn after_lost_answer(ctx: &Ctx, track_id: &str) -> Result<(), CliError> {
+async fn after_lost_answer(ctx: &Ctx, track_id: &str, made: bool) -> Result<(), CliError> {
     let mut last_error = None;
     for pause in LOOKUP_PAUSES {
         tokio::time::sleep(pause).await;
         match find_by_track_id(ctx, track_id).await {
             Ok(Some(found)) => {
-                let j = json!({"track_id": track_id, "answer_lost": true, "settlement": found});
+                let out = ctx.out_unit(DEFAULT_UNIT);
+                let found = project(&found, LISTED_UNITS, out);
+                let j = json!({"track_id": track_id, "track_id_made": made, "answer_lost": true, "settlement": found});
                 eprintln!("the settlement was registered (found by its track id)");
                 return emit(
                     ctx,
                     || {
                         format!(
                             "settlement registered (its answer was lost; found by track id)\n{}",
-                            object_record(&found, LISTED_UNITS)
+                            settlement_record(&found, out)
                         )
                     },
                     &j,
@@ -185,9 +306,11 @@ async fn after_lost_answer(ctx: &Ctx, track_id: &str) -> Result<(), CliError> {
     }))
 }
 
-/// `vandar settlement show`.
+/// `vandar settlement show <id-or-track-id>`: by settlement id; when no settlement has that
+/// id (HTTP 404 or 422), by track id (the settlement list, then the statement), so the track id
+/// the CLI told you to keep works.
 pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
-    let answer = ctx
+    let by_id = ctx
         .call(
             Product::Core,
             "get_settlement",
@@ -195,10 +318,28 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
             &[],
             None,
         )
-        .await?;
-    let d = data(&answer);
-    let s = d.get("settlement").unwrap_or(d);
-    emit(ctx, || object_record(s, LISTED_UNITS), s)
+        .await;
+    let found = match by_id {
+        Ok(answer) => {
+            let d = data(&answer);
+            d.get("settlement").unwrap_or(d).clone()
+        }
+        Err(CliError::Sdk(e))
+            if e.api_error()
+                .is_some_and(|a| matches!(a.http_status, 404 | 422)) =>
+        {
+            tracing::info!("no settlement with id {id}; looking it up by track id");
+            find_by_track_id(ctx, id).await?.ok_or_else(|| {
+                CliError::usage(format!(
+                    "no settlement has the id or the track id `{id}` (see `vandar settlement list`)"
+                ))
+            })?
+        }
+        Err(e) => return Err(e),
+    };
+    let out = ctx.out_unit(DEFAULT_UNIT);
+    let p = project(&found, LISTED_UNITS, out);
+    emit(ctx, || settlement_record(&p, out), &p)
 }
 
 /// `vandar settlement list`.
@@ -216,19 +357,24 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
         )
         .await?;
     let d = data(&answer);
+    let unit = ctx.out_unit(DEFAULT_UNIT);
+    let list = d.get("settlements").unwrap_or(&Value::Null);
+    let at = |k: &str| d.get(k).unwrap_or(&Value::Null);
+    let j = json!({
+        "wallet": crate::output::rial_of(at("wallet"), Unit::Toman).map(|r| crate::output::number(r, unit)),
+        "blocked": crate::output::rial_of(at("blocked_amount"), Unit::Toman).map(|r| crate::output::number(r, unit)),
+        "unit": unit.key(),
+        "page": list.get("current_page"),
+        "last_page": list.get("last_page"),
+        "total": list.get("total"),
+        "settlements": items(list).into_iter().map(|s| project(s, LISTED_UNITS, unit)).collect::<Vec<_>>(),
+    });
     emit(
         ctx,
         || {
-            let list = d.get("settlements").unwrap_or(&Value::Null);
             let mut out = record(&[
-                (
-                    "wallet",
-                    money(d.get("wallet").unwrap_or(&Value::Null), Unit::Toman),
-                ),
-                (
-                    "blocked",
-                    money(d.get("blocked_amount").unwrap_or(&Value::Null), Unit::Toman),
-                ),
+                ("wallet", money(at("wallet"), Unit::Toman, unit)),
+                ("blocked", money(at("blocked_amount"), Unit::Toman, unit)),
                 (
                     "page",
                     format!(
@@ -251,15 +397,19 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
                     "settlement_date",
                 ],
                 LISTED_UNITS,
+                unit,
             ));
             out
         },
-        d,
+        &j,
     )
 }
 
 /// `vandar settlement cancel`.
 pub async fn cancel(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    ctx.confirm(&format!(
+        "Cancel settlement {id}? The money returns to the wallet and is not paid out"
+    ))?;
     let answer = ctx
         .call(
             Product::Core,
@@ -277,7 +427,7 @@ pub async fn cancel(ctx: &Ctx, id: &str) -> Result<(), CliError> {
                 answer
                     .get("message")
                     .and_then(Value::as_str)
-                    .map(|m| format!("message: {m}\n"))
+                    .map(|m| format!("API message: {m}\n"))
                     .unwrap_or_default()
             )
         },
