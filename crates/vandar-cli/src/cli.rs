@@ -186,6 +186,31 @@ pub enum TokenCmd {
     /// Where the token comes from and when it expires (never the token).
     #[command(after_help = "Examples:\n  vandar token status --json")]
     Status,
+    /// Install a new token pair (after a lockout), read from standard input; with --redis,
+    /// into the shared token store every replica adopts it from.
+    #[command(
+        after_help = "Examples:\n  printf '%s\\n%s\\n' \"$ACCESS\" \"$REFRESH\" | vandar token set
+  vandar token set --redis rediss://redis.internal:6380 --namespace shop < new-pair.json"
+    )]
+    Set(TokenSetArgs),
+}
+
+/// Arguments of `vandar token set`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenSetArgs {
+    /// Install into this Redis token store (the one the application's replicas share) instead
+    /// of the profile's secrets file. Sealed stores: the key in VANDAR_REDIS_SEALING_KEY (base64).
+    #[arg(long)]
+    pub redis: Option<String>,
+    /// The Redis namespace the application uses.
+    #[arg(long, default_value = "vandar")]
+    pub namespace: String,
+    /// The Vandar base URL of the account (part of the store's key).
+    #[arg(long, default_value = vandar::redis::PRODUCTION_BASE_URL)]
+    pub account_base_url: String,
+    /// The name of the sealing key (with VANDAR_REDIS_SEALING_KEY).
+    #[arg(long, default_value = "default")]
+    pub sealing_key_name: String,
 }
 
 /// Output format of an export.

@@ -168,6 +168,7 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
     match command {
         Command::Token(TokenCmd::Status) => wf::token::status(ctx).await,
         Command::Token(TokenCmd::Refresh) => wf::token::refresh(ctx).await,
+        Command::Token(TokenCmd::Set(args)) => wf::token::set(ctx, args).await,
         Command::Balance => wf::balance::run(ctx).await,
         Command::Transactions(TransactionsCmd::Export(a)) => {
             wf::export::run(ctx, a).await.map(drop)

@@ -104,6 +104,22 @@ impl Runtime {
         }
     }
 
+    /// Refresh the Vandar token pair now, through the same protocol and pipeline as an
+    /// automatic refresh (the shared store's marker, no refresh token sent twice), and return
+    /// the pair in use afterwards. Fails when no token pair was configured.
+    pub async fn refresh_token_pair(&self) -> Result<TokenPair, Error> {
+        let Some(tm) = &self.inner.tokens else {
+            return Err(Error::Config(ConfigError::Invalid(
+                "refresh_token_pair needs a runtime configured with token_pair or token_store".into(),
+            )));
+        };
+        let deadline = crate::timeouts::instant_after(
+            tokio::time::Instant::now(),
+            self.inner.config.timeouts().total,
+        );
+        Ok(tm.refresh_now(deadline).await?)
+    }
+
     pub(crate) fn token_manager(&self, scheme: &str) -> Option<&Arc<TokenManager>> {
         if scheme == crate::VANDAR_BEARER {
             self.inner.tokens.as_ref()

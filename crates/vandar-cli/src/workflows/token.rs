@@ -1,11 +1,10 @@
-//! `vandar token refresh|status`.
+//! `vandar token refresh|status|set`.
 
 use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use vandar::TokenPair;
 
-use crate::api::Product;
 use crate::config::TokenSource;
 use crate::context::Ctx;
 use crate::error::CliError;
@@ -95,56 +94,27 @@ pub async fn status(ctx: &Ctx) -> Result<(), CliError> {
     emit(ctx, || record(&pairs), &j)
 }
 
-/// `vandar token refresh`: rotate the pair now (`refresh_token`, never retried) and save the
-/// new pair through the runtime's token store (the secrets file it came from).
+/// `vandar token refresh`: rotate the pair now, through the SDK's own refresh (the same
+/// protocol and pipeline as an automatic refresh: no second way to send a refresh token), and
+/// write it back where it came from.
 pub async fn refresh(ctx: &Ctx) -> Result<(), CliError> {
     if !matches!(ctx.secrets.token, TokenSource::Pair(..)) {
         return Err(CliError::usage(
             "no refresh token configured: set VANDAR_REFRESH_TOKEN or `refresh_token` in the secrets file",
         ));
     }
-    let pair = ctx
-        .vandar
-        .runtime()
-        .token_pair()
-        .await?
-        .ok_or_else(|| CliError::usage("no token pair"))?;
-    let body = json!({"refreshtoken": pair.refresh_token.expose()});
-    let answer = match ctx
-        .call(Product::Core, "refresh_token", &[], &[], Some(&body))
-        .await
-    {
-        Err(CliError::Sdk(e)) if e.is_outcome_unknown() => {
-            return Err(CliError::OutcomeUnknown(
-                "the refresh answer was lost: Vandar may have rotated the pair, and the old refresh token may no longer work. Run a command (e.g. `vandar balance`); if it fails with 401, issue a new pair in the Vandar dashboard".into(),
-            ));
+    let new = match ctx.vandar.runtime().refresh_token_pair().await {
+        Err(e)
+            if e.is_outcome_unknown()
+                || matches!(
+                    e,
+                    vandar::Error::Auth(vandar::AuthError::RefreshOutcomeUnknown { .. })
+                ) =>
+        {
+            return Err(CliError::OutcomeUnknown(format!("{e}")));
         }
         other => other?,
     };
-    let field = |k: &str| {
-        answer
-            .get(k)
-            .or_else(|| answer.get("data").and_then(|d| d.get(k)))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let (Some(access), Some(refresh)) = (field("access_token"), field("refresh_token")) else {
-        return Err(CliError::Other(
-            "the refresh answer has no access_token/refresh_token".into(),
-        ));
-    };
-    let now = SystemTime::now();
-    let expires_in = answer
-        .get("expires_in")
-        .and_then(|v| v.as_u64())
-        .map_or(vandar_runtime::ACCESS_TOKEN_LIFETIME, Duration::from_secs);
-    let new = TokenPair::new(
-        access,
-        refresh,
-        now + expires_in,
-        now + vandar_runtime::REFRESH_TOKEN_LIFETIME,
-    );
-    ctx.vandar.runtime().set_token_pair(new.clone()).await?;
     let saved = ctx
         .token_saved_to
         .as_ref()
@@ -167,6 +137,107 @@ pub async fn refresh(ctx: &Ctx) -> Result<(), CliError> {
                 ("access expires", utc(new.access_expires_at)),
                 ("refresh expires", utc(new.refresh_expires_at)),
                 ("saved to", saved.clone()),
+            ])
+        },
+        &j,
+    )
+}
+
+/// Read a new pair for `vandar token set` from standard input: a JSON object with
+/// `access_token` and `refresh_token`, or the two tokens on two lines (never from the command
+/// line, where other users of the machine could read them).
+pub fn read_pair(input: &str) -> Result<TokenPair, CliError> {
+    let trimmed = input.trim();
+    let (access, refresh) = if trimmed.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(trimmed).map_err(|_| {
+            CliError::usage(
+                "standard input is not a JSON object with access_token and refresh_token",
+            )
+        })?;
+        let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        (field("access_token"), field("refresh_token"))
+    } else {
+        let mut lines = trimmed.lines().map(str::trim).filter(|l| !l.is_empty());
+        (
+            lines.next().map(str::to_owned),
+            lines.next().map(str::to_owned),
+        )
+    };
+    match (access, refresh) {
+        (Some(a), Some(r)) if !a.is_empty() && !r.is_empty() => {
+            Ok(TokenPair::issued_at(a, r, SystemTime::now()))
+        }
+        (None, _) | (Some(_), _) => Err(CliError::usage(
+            "token set reads the new pair from standard input: {\"access_token\": \"...\", \"refresh_token\": \"...\"} or the two tokens on two lines",
+        )),
+    }
+}
+
+/// `vandar token set`: install a new pair (one just issued in the Vandar dashboard after a
+/// lockout). It goes to the profile's secrets file, and with `--redis` into the shared Redis
+/// token store every replica reads: each of them adopts it on its next look at the store
+/// (within about a second for a replica that cannot refresh).
+pub async fn set(ctx: &Ctx, args: &crate::cli::TokenSetArgs) -> Result<(), CliError> {
+    use std::io::Read as _;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| CliError::Other(format!("reading standard input: {e}")))?;
+    let pair = read_pair(&input)?;
+    let target = match &args.redis {
+        Some(url) => {
+            let business = ctx.settings.business.clone().ok_or_else(|| {
+                CliError::usage("--redis needs the business (--business or the profile's business)")
+            })?;
+            let conn = vandar::redis::RedisConnection::open(url)
+                .map_err(|e| CliError::Other(format!("Redis: {e}")))?;
+            let account = vandar::redis::Account::new(&business, &args.account_base_url)
+                .map_err(|e| CliError::usage(format!("--redis: {e}")))?;
+            let mut store = vandar::redis::RedisTokenStore::new(conn, &args.namespace, &account)
+                .map_err(|e| CliError::Other(format!("Redis: {e}")))?;
+            if let Ok(key) = std::env::var("VANDAR_REDIS_SEALING_KEY") {
+                let key = vandar::redis::SealingKey::from_base64(&args.sealing_key_name, &key)
+                    .map_err(|e| CliError::usage(format!("VANDAR_REDIS_SEALING_KEY: {e}")))?;
+                store = store.with_sealing_key(key);
+            }
+            let runtime = vandar::Runtime::new(
+                vandar::Config::builder()
+                    .token_store(store)
+                    .build()
+                    .map_err(|e| CliError::Other(e.to_string()))?,
+            )
+            .map_err(|e| CliError::Other(e.to_string()))?;
+            runtime.set_token_pair(pair.clone()).await?;
+            format!(
+                "Redis token store (namespace {}, business {business})",
+                args.namespace
+            )
+        }
+        None => {
+            ctx.vandar.runtime().set_token_pair(pair.clone()).await?;
+            ctx.token_saved_to
+                .as_ref()
+                .and_then(|s| s.lock().ok().and_then(|g| g.clone()))
+                .unwrap_or_else(|| "-".into())
+        }
+    };
+    let j = json!({
+        "installed": true,
+        "access_expires_at": utc(pair.access_expires_at),
+        "refresh_expires_at": utc(pair.refresh_expires_at),
+        "saved_to": target,
+    });
+    emit(
+        ctx,
+        || {
+            record(&[
+                (
+                    "installed",
+                    "yes: every replica sharing the store adopts it".into(),
+                ),
+                ("access expires", utc(pair.access_expires_at)),
+                ("refresh expires", utc(pair.refresh_expires_at)),
+                ("saved to", target.clone()),
             ])
         },
         &j,

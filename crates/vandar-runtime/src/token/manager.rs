@@ -299,6 +299,16 @@ impl TokenManager {
         })
     }
 
+    /// Refresh now (an operator's `vandar token refresh`): the held access token counts as
+    /// refused. Returns the pair held afterwards.
+    pub(crate) async fn refresh_now(self: &Arc<Self>, deadline: Instant) -> Result<TokenPair, AuthError> {
+        self.ensure_loaded().await?;
+        let held = self.held().ok_or(AuthError::NoToken)?;
+        self.access_token(Some(held.pair.access_token.expose()), deadline)
+            .await?;
+        self.held().map(|r| r.pair).ok_or(AuthError::NoToken)
+    }
+
     /// An access token to send. `stale` is the token a 401 refused (it needs a refresh now);
     /// `deadline` is the end of the call's total timeout.
     pub(crate) async fn access_token(
