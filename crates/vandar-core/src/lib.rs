@@ -1,8 +1,9 @@
 //! Vandar business API client: business info and statement, IPG refunds, settlements (v3 store,
 //! v2.1 list/show/cancel, bank list), batch and queued settlements, Avand, cash-in, customers
-//! and customer inquiries — 82 operations (68 of the upstream lists, 14 documented by
-//! independent sources, see `docs/reference/extras.md`) on `https://api.vandar.io` and
-//! `https://batch.vandar.io`, one [`Client`].
+//! and customer inquiries, on `https://api.vandar.io` and `https://batch.vandar.io`, one
+//! [`Client`]:
+//! 82 operations (68 of the upstream lists, 14 documented by independent sources)
+//! (the extras are listed in `docs/reference/extras.md`).
 //!
 //! The operations and types are generated from `spec/vandar-core.yaml`; every operation is a
 //! builder method on [`Client`] (`client.get_balance().business("my-shop").send().await`).
