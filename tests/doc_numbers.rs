@@ -48,8 +48,9 @@ fn counts(name: &str) -> Counts {
     c
 }
 
+/// A file of this checkout (relative to the workspace root, one level above this package).
 fn read(rel: &str) -> String {
-    let root = xtask::spec::workspace_root();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
