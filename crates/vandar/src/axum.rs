@@ -32,6 +32,12 @@
 //! # }
 //! ```
 
+// With `axum` alone (no product feature) there is no extractor: only the redirect response.
+#![cfg_attr(
+    not(any(feature = "ipg", feature = "subscription", feature = "sanbod", feature = "core")),
+    allow(dead_code, unused_imports)
+)]
+
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
