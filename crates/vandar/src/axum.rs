@@ -34,7 +34,12 @@
 
 // With `axum` alone (no product feature) there is no extractor: only the redirect response.
 #![cfg_attr(
-    not(any(feature = "ipg", feature = "subscription", feature = "sanbod", feature = "core")),
+    not(any(
+        feature = "ipg",
+        feature = "subscription",
+        feature = "sanbod",
+        feature = "core"
+    )),
     allow(dead_code, unused_imports)
 )]
 
