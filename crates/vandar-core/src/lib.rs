@@ -1,7 +1,9 @@
 //! Vandar business API client: business info and statement, IPG refunds, settlements (v3 store,
 //! v2.1 list/show/cancel, bank list), batch and queued settlements, Avand, cash-in, customers
-//! and customer inquiries — 68 operations on `https://api.vandar.io` and
-//! `https://batch.vandar.io`, one [`Client`].
+//! and customer inquiries, on `https://api.vandar.io` and `https://batch.vandar.io`, one
+//! [`Client`]:
+//! 82 operations (68 of the upstream lists, 14 documented by independent sources)
+//! (the extras are listed in `docs/reference/extras.md`).
 //!
 //! The operations and types are generated from `spec/vandar-core.yaml`; every operation is a
 //! builder method on [`Client`] (`client.get_balance().business("my-shop").send().await`).
@@ -170,7 +172,8 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn f(client: &vandar_core::Client) -> Result<(), vandar_core::Error> {
-    /// use futures::TryStreamExt;
+    /// # use futures::TryStreamExt;
+    /// // use vandar::TryStreamExt; (the facade re-exports it: no `futures` dependency needed)
     /// let request = client
     ///     .list_transactions()
     ///     .business("my-shop")
@@ -213,7 +216,7 @@ impl Client {
 
     /// Register a batch prepared with [`batch_request`] (`store_batch_settlement`). Sent
     /// once, never retried: keep `request.batch_id` and, after
-    /// [`Error::OutcomeUnknown`](vandar_runtime::Error::OutcomeUnknown), look the batch up with
+    /// [`Error::OutcomeUnknown`], look the batch up with
     /// [`Client::batch_settlements`] before sending it again.
     pub async fn store_batch(
         &self,

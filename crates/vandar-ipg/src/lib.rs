@@ -9,8 +9,9 @@
 //! * [`Client::verify`]: verify once and tell "verified", "already verified" and "expired" apart.
 //!
 //! Amounts are in Rial. The gateway authenticates with the `api_key` in each body; no
-//! `Authorization` header is sent. Most users reach this crate as `vandar::ipg`, whose docs
-//! hold a complete checkout example.
+//! `Authorization` header is sent. Most users reach this crate as `vandar::ipg` (feature
+//! `ipg` of the `vandar` crate); the complete, compiled checkout example (send, redirect,
+//! callback, verify) is on the front page of the `vandar` crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -10,7 +10,9 @@
 //!   response size cap, user agent, credentials (a static access token or a refreshing
 //!   [`TokenPair`]; OAuth [`ClientCredentials`] for HTTP Basic schemes); `Debug` never shows a
 //!   credential, and a base URL with a user name or password is refused.
-//! * [`Runtime`]: the configuration plus one shared `reqwest` client (rustls), one rate limiter
+//! * [`Runtime`]: the configuration plus one shared `reqwest` client (rustls with the default
+//!   feature `rustls`: reqwest's own set-up, selected on this client only; nothing is installed
+//!   process-wide and an application's own reqwest clients are unaffected), one rate limiter
 //!   per credential and the token manager.
 //! * [`Binding`]: what each generated client holds; per client it can carry its own bearer
 //!   token or [`BearerSource`] (Sanbod's per-user/per-scope OAuth tokens), path overrides, and
@@ -19,9 +21,12 @@
 //!   decoding), one credential resolver (which credential, how it is refreshed, which rate
 //!   budget it spends), the attempt loop, and [`decide`], the pure decisions (finish, retry
 //!   after a delay, refresh and replay, outcome unknown, rate limited, fail) with a table test.
-//! * [`Error`]: one error type for every client and every call, with the HTTP status of every
-//!   answer it was built from, "outcome unknown" for a money call that may have taken effect,
-//!   and no secrets ([`redact`]).
+//! * [`Error`]: one error type for every client and every call. Each says what happened, on
+//!   which host and operation, and the next step; it carries the HTTP status of every answer
+//!   it was built from and the request id where the API sent one, says "outcome unknown" for
+//!   a money call that may have taken effect, names the cause class of a transport failure
+//!   ([`TransportKind`]) and the credential kind behind a 401 ([`CredentialKind`]), and holds
+//!   no secrets ([`redact`]).
 //! * [`secret`]: redacted secret values ([`Secret`], [`ApiKey`]).
 //! * [`domain`]: money, identifiers, IBAN, card, mobile, national code, Jalali dates.
 //!
@@ -88,7 +93,10 @@ pub use config::{
     ClientCredentials, Config, ConfigBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_USER_AGENT,
 };
-pub use error::{ApiError, AuthError, ConfigError, Error};
+pub use error::{
+    ApiError, AuthError, ConfigError, CredentialKind, Error, REQUEST_ID_HEADERS, TransportError,
+    TransportKind,
+};
 pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor};
 pub use pagination::{ListRequest, Paginate, Position};
 pub use ratelimit::{

@@ -111,7 +111,7 @@ impl CallContext {
     }
 
     fn transport(&self, e: reqwest::Error) -> Error {
-        Error::Transport(e.without_url())
+        Error::transport(self.operation, e)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::error::{ConfigError, Error};
 use crate::ratelimit::Limiters;
 use crate::token::manager::TokenManager;
 
-/// Configuration plus one shared `reqwest` client (rustls), the rate limiters (one per
+/// Configuration plus one shared `reqwest` client (rustls with the `rustls` feature), the rate limiters (one per
 /// credential) and the token manager. Cheap to clone; every product client built from the same
 /// runtime shares its connection pool, limits and tokens.
 #[derive(Clone)]
@@ -36,7 +36,7 @@ impl fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// Build the runtime: one HTTP client with rustls, the configured timeouts and user agent.
+    /// Build the runtime: one HTTP client (rustls with the `rustls` feature), the configured timeouts and user agent.
     /// Redirects are not followed: every documented answer is a direct one, and a followed
     /// redirect would turn a bank page into a bogus 200.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
@@ -46,7 +46,7 @@ impl Runtime {
             .connect_timeout(t.connect)
             .timeout(t.per_attempt)
             .redirect(reqwest::redirect::Policy::none());
-        let http = with_tls(builder)?
+        let http = with_tls(builder)
             .build()
             .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
         let limiters = Arc::new(Limiters::with_shared(
@@ -110,7 +110,8 @@ impl Runtime {
     pub async fn refresh_token_pair(&self) -> Result<TokenPair, Error> {
         let Some(tm) = &self.inner.tokens else {
             return Err(Error::Config(ConfigError::Invalid(
-                "refresh_token_pair needs a runtime configured with token_pair or token_store".into(),
+                "refresh_token_pair needs a runtime configured with token_pair or token_store"
+                    .into(),
             )));
         };
         let deadline = crate::timeouts::instant_after(
@@ -129,25 +130,20 @@ impl Runtime {
     }
 }
 
-/// The TLS backend of the enabled feature. With `rustls-ring` the crypto provider is set on this
-/// client's own TLS configuration (never installed process-wide), with the platform's
-/// certificate verifier; the other features use reqwest's own setup.
-#[cfg(feature = "rustls-ring")]
-fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, ConfigError> {
-    use rustls_platform_verifier::BuilderVerifierExt as _;
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_platform_verifier())
-        .map_err(|e| ConfigError::Http(format!("TLS setup: {e}")))?
-        .with_no_client_auth();
-    Ok(builder.tls_backend_preconfigured(tls))
+/// The TLS backend: with the `rustls` feature, reqwest's own rustls set-up (its default crypto
+/// provider, aws-lc-rs, unless the application installed another one process-wide; the platform's
+/// certificate verifier), chosen explicitly so that another crate turning on reqwest's
+/// `native-tls` does not change the SDK's backend. Nothing is installed process-wide.
+#[cfg(feature = "rustls")]
+fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder.tls_backend_rustls()
 }
 
-/// The TLS backend of the enabled feature (reqwest's own setup).
-#[cfg(not(feature = "rustls-ring"))]
-fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, ConfigError> {
-    Ok(builder)
+/// Without the `rustls` feature the client speaks plain HTTP only (a local sandbox or test
+/// server); an `https` call fails with a transport error that names the missing feature.
+#[cfg(not(feature = "rustls"))]
+fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder
 }
 
 /// Put `original`'s path and query on `base` (keeping any path prefix of `base`).

@@ -32,9 +32,12 @@
 //!   an operation, the clock, the rate limit switch (POST 30 / others 100 per 3 s per
 //!   credential, 429 with `Retry-After`), reset.
 //!
+//! With the `vandar` facade (feature `sandbox`) this crate is `vandar::sandbox`:
+//!
 //! ```no_run
-//! # async fn demo() -> Result<(), vandar_sandbox::Error> {
-//! let sandbox = vandar_sandbox::Sandbox::start().await?;
+//! # use vandar_sandbox as sandbox; // `vandar::sandbox` with the facade
+//! # async fn demo() -> Result<(), sandbox::Error> {
+//! let sandbox = sandbox::Sandbox::start().await?; // vandar::sandbox::Sandbox::start()
 //! let creds = sandbox.credentials();
 //! println!("{} {}", sandbox.base_url(), creds.ipg_api_key);
 //! sandbox.shutdown().await;

@@ -307,7 +307,8 @@ impl types::AuthorizationPage {
     ///
     /// ```no_run
     /// # async fn all(dd: &vandar_subscription::Client) -> Result<(), vandar_subscription::Error> {
-    /// use futures::TryStreamExt;
+    /// # use futures::TryStreamExt;
+    /// // use vandar::{TryStreamExt, subscription::Paginate}; with the facade
     /// use vandar_subscription::Paginate;
     /// let mut mandates = dd.list_authorizations().business("my-business").status("ACTIVE").items();
     /// while let Some(mandate) = mandates.try_next().await? {

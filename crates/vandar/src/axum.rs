@@ -1,12 +1,15 @@
 //! [axum](https://docs.rs/axum) integration (feature `axum`): extractors for what Vandar and
 //! Sanbod send to your server, and a response for sending a buyer to a payment page.
 //!
-//! | extractor | route | from |
-//! |---|---|---|
-//! | [`IpgCallback`] | your IPG `callback_url` | the query `token=..&payment_status=OK\|FAILED` |
-//! | [`MandateCallback`] | your direct-debit `callback_url` | the query `token=..&status=..&authorization_id=..` |
-//! | [`SanbodCallback`] | your Sanbod `redirect_uri` | the query `code=..&state=..`; check `state` with [`SanbodCallback::verify_state`] |
-//! | [`SettlementNotice`] | a settlement's `notify_url` | the POSTed form body |
+//! Each extractor exists with its product's feature (this page shows those of the features it
+//! was built with):
+//!
+//! | extractor | feature | route | from |
+//! |---|---|---|---|
+//! | `IpgCallback` | `ipg` | your IPG `callback_url` | the query `token=..&payment_status=OK\|FAILED` |
+//! | `MandateCallback` | `subscription` | your direct-debit `callback_url` | the query `token=..&status=..&authorization_id=..` |
+//! | `SanbodCallback` | `sanbod` | your Sanbod `redirect_uri` | the query `code=..&state=..`; check `state` with `SanbodCallback::verify_state` |
+//! | `SettlementNotice` | `core` | a settlement's `notify_url` | the POSTed form body |
 //!
 //! A callback that cannot be read is rejected with `400 Bad Request` and a short reason (never
 //! the query itself, which may carry tokens or codes).
@@ -28,6 +31,17 @@
 //! }
 //! # }
 //! ```
+
+// With `axum` alone (no product feature) there is no extractor: only the redirect response.
+#![cfg_attr(
+    not(any(
+        feature = "ipg",
+        feature = "subscription",
+        feature = "sanbod",
+        feature = "core"
+    )),
+    allow(dead_code, unused_imports)
+)]
 
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};

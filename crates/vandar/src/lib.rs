@@ -4,17 +4,35 @@
 //!
 //! | feature | module | what |
 //! |---|---|---|
-//! | `ipg` (default) | [`ipg`] | payment gateway v4: send, transaction info, verify |
+//! | `ipg` (default) | `ipg` | payment gateway v4: send, transaction info, verify |
 //! | `core` | `core` | business API: business info, statement, refunds, settlements (v3/v2.1, batch, queued), Avand, cash-in, customers, inquiries; pagination streams, settlement callback parser |
 //! | `ravand` | `ravand` | Ravand card issuing (cardholder, documents, activation/PIN/block pages) and holder banking (balance, statement, OTP-confirmed transfers); path-only upstream docs, free-form bodies |
 //! | `subscription` | `subscription` | direct debit: banks, mandates (bank page, callback, verify), withdrawals, refunds |
-//! | `axum` | [`axum`] | extractors for the IPG, mandate and Sanbod callbacks and the settlement notification; a pay-page redirect response |
-//! | `rustls-ring` (default), `rustls-aws-lc`, `native-tls` | — | the TLS backend |
+//! | `axum` | `axum` | extractors for the IPG, mandate and Sanbod callbacks and the settlement notification; a pay-page redirect response |
+//! | `rustls` (default) | — | TLS for the SDK's own client (see [TLS](#tls)) |
+//! | `redis` | `redis` | many replicas, one token pair and one rate budget through Redis |
 //! | `sandbox` | `sandbox` | a local stateful Vandar + Sanbod server for development and tests (`Sandbox::start()`) |
 //! | `sanbod` | `sanbod` | Sanbod open banking (not Vandar): OAuth consent (302 page URL), token manager (AC/CC, refresh, revoke), internal/PAYA/SATNA transfers, statement, PAYA/SATNA reports, account/card/IBAN conversions |
 //!
+//! A module exists only with its feature (this page is built with the features listed at
+//! the top of docs.rs; `cargo doc -p vandar --features ...` builds it for yours).
+//!
 //! All clients share one [`Vandar`] runtime: one connection pool, one configuration (hosts,
-//! timeouts, credentials), one [`Error`] type.
+//! timeouts, credentials), one [`Error`] type. Every error says what happened, on which host
+//! and operation, and what to do next; [`Error::http_status`] and [`Error::request_id`] give
+//! what a support ticket needs.
+//!
+//! # TLS
+//!
+//! The default feature `rustls` turns on reqwest's own `rustls` feature (the aws-lc-rs crypto
+//! provider and the platform's certificate verifier) and selects rustls on the SDK's client.
+//! Adding `vandar` changes nothing for the application's own reqwest clients: no crypto
+//! provider is installed process-wide, reqwest's `rustls-no-provider` is never turned on (it
+//! would make an application's `reqwest::Client::new()` panic), and no `native-tls` feature
+//! exists (it would switch the default backend of every reqwest client in the build). An
+//! application that installed its own default rustls provider keeps it, for the SDK's client
+//! too. Without `rustls` (`default-features = false`) the SDK speaks plain HTTP only: enough
+//! for the sandbox and local tests; an `https` call fails with an error naming the feature.
 //!
 //! # Checkout with the payment gateway
 //!
@@ -73,10 +91,10 @@
 #![deny(missing_docs)]
 
 pub use vandar_runtime::{
-    Answer, ApiError, ApiKey, AuthError, Clock, Config, ConfigBuilder, ConfigError, Error,
-    ListRequest, MemoryTokenStore, Paginate, Position, RateLimit, RateLimits, RetryPolicy, Runtime,
-    Secret, SystemClock, Timeouts, TokenPair, TokenRefresh, TokenStore, TokenStoreError, domain,
-    secret,
+    Answer, ApiError, ApiKey, AuthError, Clock, Config, ConfigBuilder, ConfigError, CredentialKind,
+    Error, ListRequest, MemoryTokenStore, Paginate, Position, RateLimit, RateLimits, RetryPolicy,
+    Runtime, Secret, SystemClock, Timeouts, TokenPair, TokenRefresh, TokenStore, TokenStoreError,
+    TransportError, TransportKind, domain, secret,
 };
 
 #[cfg(feature = "ipg")]
@@ -109,6 +127,11 @@ pub mod axum;
 /// What consuming the pagination streams needs (`try_next`, `try_collect`, `next`), so that
 /// users need not add `futures` themselves.
 pub use futures::{StreamExt, TryStreamExt};
+
+pub use vandar_runtime::{
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_AFTER, LimiterKey, MethodClass,
+    SharedLimiterError, SharedLimiterFuture, SharedRateLimiter, SlotGrant, SlotRequest, redact,
+};
 
 /// Entry point: one runtime shared by every product client.
 #[derive(Clone, Debug)]

@@ -301,7 +301,10 @@ impl TokenManager {
 
     /// Refresh now (an operator's `vandar token refresh`): the held access token counts as
     /// refused. Returns the pair held afterwards.
-    pub(crate) async fn refresh_now(self: &Arc<Self>, deadline: Instant) -> Result<TokenPair, AuthError> {
+    pub(crate) async fn refresh_now(
+        self: &Arc<Self>,
+        deadline: Instant,
+    ) -> Result<TokenPair, AuthError> {
         self.ensure_loaded().await?;
         let held = self.held().ok_or(AuthError::NoToken)?;
         self.access_token(Some(held.pair.access_token.expose()), deadline)
@@ -423,7 +426,13 @@ impl TokenManager {
             (Some(h), stored) if stored.as_ref().is_none_or(|s| s.generation < h.generation) => {
                 let w = Write {
                     expected: stored.as_ref().map(|s| s.revision),
-                    record: protocol::restored(&self.id, h, self.now(), self.timing, fresh_revision()),
+                    record: protocol::restored(
+                        &self.id,
+                        h,
+                        self.now(),
+                        self.timing,
+                        fresh_revision(),
+                    ),
                     kind: WriteKind::Restore,
                 };
                 if let Swap::Done { .. } = self.swap(&w).await? {
@@ -664,7 +673,7 @@ impl TokenManager {
                 }
             }
             Err(_) if !sent => RefreshSeen::NotSent,
-            Err(Error::Transport(e)) if e.is_connect() => RefreshSeen::NotSent,
+            Err(Error::Transport(e)) if e.reqwest_error().is_connect() => RefreshSeen::NotSent,
             Err(Error::RateLimited { retry_after, .. }) => RefreshSeen::RateLimited {
                 retry_after: *retry_after,
             },

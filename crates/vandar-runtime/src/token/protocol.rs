@@ -346,9 +346,8 @@ pub fn settle(
         | Phase::Uncertain { holder } => holder == me,
         Phase::Ready | Phase::Rejected { .. } => false,
     });
-    let locked = same_gen.is_some_and(|s| {
-        matches!(s.phase, Phase::Uncertain { .. } | Phase::Rejected { .. })
-    });
+    let locked = same_gen
+        .is_some_and(|s| matches!(s.phase, Phase::Uncertain { .. } | Phase::Rejected { .. }));
     let base = same_gen.unwrap_or(mine);
     let record = match outcome {
         Outcome::Rotated(pair) => base.rotated(pair.clone(), revision),

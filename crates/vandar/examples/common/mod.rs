@@ -107,9 +107,8 @@ impl Env {
     }
 }
 
-/// The SDK runtime's HTTP client (it follows no redirects). Reusing it spares the example a
-/// TLS set-up of its own: with the default `rustls-ring` feature the crypto provider is set on
-/// the SDK's client only.
+/// The SDK runtime's HTTP client (it follows no redirects), reused so the example needs no
+/// client set-up of its own.
 fn plain_http(base_url: &str) -> BoxResult<reqwest::Client> {
     let vandar = Vandar::new(Config::builder().all_hosts(base_url).build()?)?;
     Ok(vandar.runtime().http_client().clone())
