@@ -1518,8 +1518,13 @@ mod display_tests {
             AuthError::RefreshTokenExpired,
             AuthError::RefreshRejected { status: 401 },
             AuthError::RefreshFailed {
-                reason: "HTTP 503".into(),
+                reason: "Vandar answered the refresh with HTTP 500 and rotated nothing".into(),
+                http_status: Some(500),
             },
+            AuthError::RefreshRateLimited {
+                retry_after: Duration::from_secs(3600),
+            },
+            AuthError::RefreshTimeout,
             AuthError::RefreshOutcomeUnknown {
                 reason: "connection closed".into(),
             },
