@@ -255,6 +255,7 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         .map(|s| s.url.trim_end_matches('/').to_string())
         .ok_or_else(|| anyhow!("{}: no servers", spec.rel_path))?;
     let mut routes = Vec::new();
+    let mut route_consts = Vec::new();
     let mut autos = Vec::new();
     for op in spec::generated_operations(spec) {
         let id = op.id;
@@ -311,21 +312,37 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                 ::vandar_runtime::AutoValue { operation_id: #id, param: #param, kind: #kind }
             });
         }
-        routes.push(quote! {
-            ::vandar_runtime::Route {
+        let segments = segments_tokens(path);
+        let api_key_field = match op.credential_field(&spec.raw) {
+            Some(f) => quote!(Some(#f)),
+            None => quote!(None),
+        };
+        let konst = route_const(id);
+        let doc = format!("`{method} {path}` (`{id}`).");
+        route_consts.push(quote! {
+            #[doc = #doc]
+            pub const #konst: ::vandar_runtime::Route = ::vandar_runtime::Route {
                 operation_id: #id,
                 method: #method,
                 host: #host,
                 path: #path,
+                segments: #segments,
                 auth: #auth,
+                api_key_field: #api_key_field,
                 idempotent: #idempotent,
                 checks: &[#(#checks),*],
-            }
+            };
         });
+        routes.push(quote!(routes::#konst));
     }
     let pages = spec::browser_pages(spec)?.into_iter().map(|p| {
         let (name, host, path) = (p.name, p.host, p.path);
-        quote! { ::vandar_runtime::BrowserPage { name: #name, host: #host, path: #path } }
+        let segments = segments_tokens(&path);
+        quote! {
+            ::vandar_runtime::BrowserPage {
+                name: #name, host: #host, path: #path, segments: #segments,
+            }
+        }
     });
 
     // Schema index for tests: every component, by name, decodable and describable.
@@ -372,10 +389,11 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
     let (auto_table, bind) = if autos.is_empty() {
         (
             quote!(),
-            quote!(
-                ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES)
-                    .building_on(DEFAULT_HOST)
-            ),
+            quote!(::vandar_runtime::Binding::new(
+                runtime.clone(),
+                ROUTES,
+                BROWSER_PAGES
+            )),
         )
     } else {
         (
@@ -386,7 +404,6 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             },
             quote! {
                 ::vandar_runtime::Binding::new(runtime.clone(), ROUTES, BROWSER_PAGES)
-                    .building_on(DEFAULT_HOST)
                     .with_auto_values(AUTO_VALUES)
             },
         )
@@ -399,7 +416,14 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         /// The host of the spec's first `servers` entry.
         pub const DEFAULT_HOST: &str = #default_host;
 
-        /// Every operation's host, auth scheme and retry safety, read from the spec.
+        /// One [`Route`](::vandar_runtime::Route) per operation (host, path as typed segments,
+        /// auth, where an api_key travels, retry safety, constraints), read from the spec; each
+        /// generated `send()` hands its own to the runtime by reference.
+        pub mod routes {
+            #(#route_consts)*
+        }
+
+        /// Every operation's route (the same values as [`routes`]), for tools that list them.
         pub const ROUTES: &[::vandar_runtime::Route] = &[#(#routes),*];
 
         /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
@@ -410,8 +434,8 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         impl Client {
             /// A client on a shared runtime: every host, credential and limit comes from it.
             pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
-                // URLs are built on the configured base of the default host, so that `pre`
-                // does not move them again.
+                // Every operation builds its URL on its own route's host (`Binding::url`);
+                // the base URL progenitor keeps is only informative.
                 let binding = #bind;
                 let baseurl = binding.base_prefix(DEFAULT_HOST);
                 Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
@@ -461,6 +485,24 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             }
         }
     })
+}
+
+/// The name of an operation's route constant in the generated `routes` module
+/// (`refund_transaction` → `REFUND_TRANSACTION`).
+pub fn route_const(operation_id: &str) -> proc_macro2::Ident {
+    use heck::ToShoutySnakeCase;
+    format_ident!("{}", operation_id.to_shouty_snake_case())
+}
+
+/// A path template as `::vandar_runtime::Segment`s.
+fn segments_tokens(path: &str) -> TokenStream {
+    let segs = path.split('/').filter(|s| !s.is_empty()).map(|seg| {
+        match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => quote!(::vandar_runtime::Segment::Param(#name)),
+            None => quote!(::vandar_runtime::Segment::Lit(#seg)),
+        }
+    });
+    quote!(&[#(#segs),*])
 }
 
 /// A constraint on one body field that typify does not enforce.

@@ -11,7 +11,8 @@
 //! * its body builds `request` and then declares `let info = OperationInfo { operation_id:
 //!   "<id>" };`, after which it only sends and decodes (the part that is replaced).
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use proc_macro2::TokenStream;
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
@@ -104,14 +105,26 @@ fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn
             fix.builds
         );
     }
+    let route = crate::generate::route_const(&op);
+    let route = quote!(&super::routes::#route);
+    build_url_on_route(&op, &mut prefix, &route)?;
+    let has_body = check_body(&mut prefix, &route);
+    let body = if has_body {
+        quote!(::std::option::Option::Some(body))
+    } else {
+        quote!(::std::option::Option::None)
+    };
     let raw = matches!(&ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ByteStream"));
     let (answer_ty, call) = if raw {
         (
             quote!(::vandar_runtime::__Bytes),
-            quote!(client.inner.call_raw(request, #op).await),
+            quote!(client.inner.call_raw(request, #route, #body).await),
         )
     } else {
-        (quote!(#ty), quote!(client.inner.call(request, #op).await))
+        (
+            quote!(#ty),
+            quote!(client.inner.call(request, #route, #body).await),
+        )
     };
     let with_response: syn::ImplItemFn = syn::parse2(quote! {
         /// Sends the request and returns the decoded answer with its HTTP status and headers.
@@ -143,6 +156,65 @@ fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn
         }
     })?;
     Ok((send, with_response))
+}
+
+/// Replace progenitor's `let url = format!("{}/a/{}/b", client.baseurl, encode_path(&x.to_string()), ..)`
+/// by `let url = client.inner.url(ROUTE, &[&x.to_string(), ..])?`: the runtime builds the URL
+/// once, on the route's own host, with its one path encoder. The values are taken in template
+/// order, as progenitor formats them.
+fn build_url_on_route(op: &str, prefix: &mut [syn::Stmt], route: &TokenStream) -> Result<()> {
+    let at = prefix
+        .iter()
+        .position(|s| matches!(s, syn::Stmt::Local(l) if pat_is(&l.pat, "url")))
+        .ok_or_else(|| anyhow!("`{op}`: no `let url = format!(..)`: progenitor changed"))?;
+    let syn::Stmt::Local(local) = &prefix[at] else {
+        unreachable!()
+    };
+    let init = local
+        .init
+        .as_ref()
+        .ok_or_else(|| anyhow!("`{op}`: `let url` without a value"))?;
+    let syn::Expr::Macro(m) = &*init.expr else {
+        bail!("`{op}`: `let url` is not a `format!`: progenitor changed");
+    };
+    let args = m
+        .mac
+        .parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        .with_context(|| format!("`{op}`: the URL's `format!` does not parse"))?;
+    let mut values = Vec::new();
+    for arg in args.iter().skip(2) {
+        // `encode_path(&<value>.to_string())`
+        let syn::Expr::Call(call) = arg else {
+            bail!("`{op}`: a URL argument is not `encode_path(..)`: progenitor changed");
+        };
+        let is_encode = matches!(&*call.func, syn::Expr::Path(p) if p.path.is_ident("encode_path"));
+        if !is_encode || call.args.len() != 1 {
+            bail!("`{op}`: a URL argument is not `encode_path(..)`: progenitor changed");
+        }
+        values.push(call.args[0].clone());
+    }
+    prefix[at] = syn::parse_quote! {
+        let url = client.inner.url(#route, &[#(#values),*])?;
+    };
+    Ok(())
+}
+
+/// After progenitor's `let body = ..?;`, check the typed body against its route and keep the
+/// checked form (what is serialized and sent): `let body = CheckedBody::new(ROUTE, &body)?;`.
+/// Returns whether the operation has a body.
+fn check_body(prefix: &mut Vec<syn::Stmt>, route: &TokenStream) -> bool {
+    let Some(at) = prefix.iter().rposition(
+        |s| matches!(s, syn::Stmt::Local(l) if pat_is(&l.pat, "body") && l.init.is_some()),
+    ) else {
+        return false;
+    };
+    prefix.insert(
+        at + 1,
+        syn::parse_quote! {
+            let body = ::vandar_runtime::CheckedBody::new(#route, &body)?;
+        },
+    );
+    true
 }
 
 fn pat_is(p: &syn::Pat, name: &str) -> bool {

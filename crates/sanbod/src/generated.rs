@@ -9730,7 +9730,11 @@ pub mod builder {
                     types::AchReportRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/achreport", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::ACH_REPORT,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::ACH_REPORT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -9752,7 +9756,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "ach_report").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::ACH_REPORT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -9847,7 +9858,11 @@ pub mod builder {
                     types::AchTransferRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/achtransfer", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::ACH_TRANSFER,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::ACH_TRANSFER, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -9869,7 +9884,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "ach_transfer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::ACH_TRANSFER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -9960,7 +9982,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::IbanRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/banks/v1/ibantodeposit", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::IBAN_TO_DEPOSIT,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::IBAN_TO_DEPOSIT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -9982,7 +10008,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "iban_to_deposit").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::IBAN_TO_DEPOSIT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -10077,7 +10110,11 @@ pub mod builder {
                     types::BillsInquiryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/bills/v1/inquery", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::BILLS_INQUIRY,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::BILLS_INQUIRY, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10099,7 +10136,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "bills_inquiry").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::BILLS_INQUIRY,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -10196,7 +10240,11 @@ pub mod builder {
                     types::PersonalInquiryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/inquiries/v1/personalimageinquiry", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::PERSONAL_IMAGE_INQUIRY,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::PERSONAL_IMAGE_INQUIRY, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10218,7 +10266,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "personal_image_inquiry").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::PERSONAL_IMAGE_INQUIRY,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -10318,7 +10373,11 @@ pub mod builder {
                     types::NormalTransferRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/normaltransfer", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::NORMAL_TRANSFER,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::NORMAL_TRANSFER, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10340,7 +10399,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "normal_transfer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::NORMAL_TRANSFER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -10433,7 +10499,11 @@ pub mod builder {
                     types::RevokeRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/oauth/v1/revoke", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::REVOKE,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::REVOKE, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10456,7 +10526,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "revoke").await
+            client
+                .inner
+                .call(request, &super::routes::REVOKE, ::std::option::Option::Some(body))
+                .await
         }
     }
 
@@ -10531,7 +10604,8 @@ pub mod builder {
             let Self { client, traceid, body } = self;
             let traceid = traceid.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/oauth/v1/token", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(&super::routes::TOKEN, &body)?;
+            let url = client.inner.url(&super::routes::TOKEN, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10553,7 +10627,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "token").await
+            client
+                .inner
+                .call(request, &super::routes::TOKEN, ::std::option::Option::Some(body))
+                .await
         }
     }
 
@@ -10648,7 +10725,11 @@ pub mod builder {
                     types::AuthorizeRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/oautht/v1/authorize", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::AUTHORIZE,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::AUTHORIZE, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10666,7 +10747,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call_raw(request, "authorize").await
+            client
+                .inner
+                .call_raw(
+                    request,
+                    &super::routes::AUTHORIZE,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -10761,7 +10849,11 @@ pub mod builder {
                     types::RtgsReportRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/rtgsreport", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::RTGS_REPORT,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::RTGS_REPORT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10783,7 +10875,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "rtgs_report").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::RTGS_REPORT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -10878,7 +10977,11 @@ pub mod builder {
                     types::RtgsTransferRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/rtgstransfer", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::RTGS_TRANSFER,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::RTGS_TRANSFER, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -10900,7 +11003,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "rtgs_transfer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::RTGS_TRANSFER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -10991,9 +11101,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/sanboom/v1/banksinquiry/cardtodeposit", client.baseurl,
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CARD_TO_DEPOSIT,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::CARD_TO_DEPOSIT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11015,7 +11127,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "card_to_deposit").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CARD_TO_DEPOSIT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11106,7 +11225,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CardRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/sanboom/v1/banksinquiry/cardtoiban", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CARD_TO_IBAN,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::CARD_TO_IBAN, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11128,7 +11251,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "card_to_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CARD_TO_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11225,9 +11355,11 @@ pub mod builder {
                     types::DepositToIbanRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/sanboom/v1/banksinquiry/deposittoiban", client.baseurl,
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::DEPOSIT_TO_IBAN,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::DEPOSIT_TO_IBAN, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11249,7 +11381,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "deposit_to_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DEPOSIT_TO_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11340,7 +11479,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::IbanRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/sanboom/v1/banksinquiry/ibaninquiry", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::IBAN_INQUIRY,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::IBAN_INQUIRY, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11362,7 +11505,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "iban_inquiry").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::IBAN_INQUIRY,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11462,7 +11612,11 @@ pub mod builder {
                     types::PersonalInquiryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/sanboom/v1/infoinquiry/personal", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::PERSONAL_INQUIRY,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::PERSONAL_INQUIRY, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11484,7 +11638,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "personal_inquiry").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::PERSONAL_INQUIRY,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11584,9 +11745,13 @@ pub mod builder {
                     types::PersonalInquiryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/sanboom/v1/infoinquiry/personalwithimage", client.baseurl,
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::PERSONAL_INQUIRY_WITH_IMAGE,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::PERSONAL_INQUIRY_WITH_IMAGE, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11608,7 +11773,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "personal_inquiry_with_image").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::PERSONAL_INQUIRY_WITH_IMAGE,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11705,9 +11877,11 @@ pub mod builder {
                     types::CardNationalIdRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/sanboom/v1/infomatching/cardnationalid", client.baseurl,
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::MATCH_CARD_NATIONAL_ID,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::MATCH_CARD_NATIONAL_ID, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11729,7 +11903,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "match_card_national_id").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::MATCH_CARD_NATIONAL_ID,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11827,9 +12008,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/sanboom/v1/infomatching/mobilenationalid", client.baseurl,
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::MATCH_MOBILE_NATIONAL_ID,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::MATCH_MOBILE_NATIONAL_ID, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11851,7 +12034,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "match_mobile_national_id").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::MATCH_MOBILE_NATIONAL_ID,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -11946,7 +12136,11 @@ pub mod builder {
                     types::StatementRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/statement", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::STATEMENT,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::STATEMENT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -11968,7 +12162,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "statement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::STATEMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 }
@@ -11982,14 +12183,19 @@ pub mod prelude {
 pub const SPEC_FILE: &str = "spec/sanbod.yaml";
 /// The host of the spec's first `servers` entry.
 pub const DEFAULT_HOST: &str = "https://api.sanbod.co";
-/// Every operation's host, auth scheme and retry safety, read from the spec.
-pub const ROUTES: &[::vandar_runtime::Route] = &[
-    ::vandar_runtime::Route {
+/// One [`Route`](::vandar_runtime::Route) per operation (host, path as typed segments,
+/// auth, where an api_key travels, retry safety, constraints), read from the spec; each
+/// generated `send()` hands its own to the runtime by reference.
+pub mod routes {
+    ///`POST /achreport` (`ach_report`).
+    pub const ACH_REPORT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "ach_report",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/achreport",
+        segments: &[::vandar_runtime::Segment::Lit("achreport")],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12033,13 +12239,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /achtransfer` (`ach_transfer`).
+    pub const ACH_TRANSFER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "ach_transfer",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/achtransfer",
+        segments: &[::vandar_runtime::Segment::Lit("achtransfer")],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12091,13 +12300,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /banks/v1/ibantodeposit` (`iban_to_deposit`).
+    pub const IBAN_TO_DEPOSIT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "iban_to_deposit",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/banks/v1/ibantodeposit",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("banks"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("ibantodeposit"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12109,13 +12325,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /bills/v1/inquery` (`bills_inquiry`).
+    pub const BILLS_INQUIRY: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "bills_inquiry",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/bills/v1/inquery",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("bills"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("inquery"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12135,13 +12358,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /inquiries/v1/personalimageinquiry` (`personal_image_inquiry`).
+    pub const PERSONAL_IMAGE_INQUIRY: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "personal_image_inquiry",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/inquiries/v1/personalimageinquiry",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("inquiries"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("personalimageinquiry"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12161,13 +12391,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /normaltransfer` (`normal_transfer`).
+    pub const NORMAL_TRANSFER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "normal_transfer",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/normaltransfer",
+        segments: &[::vandar_runtime::Segment::Lit("normaltransfer")],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12195,13 +12428,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /oauth/v1/revoke` (`revoke`).
+    pub const REVOKE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "revoke",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/oauth/v1/revoke",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("oauth"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("revoke"),
+        ],
         auth: ::vandar_runtime::Auth::None,
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12213,13 +12453,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /oauth/v1/token` (`token`).
+    pub const TOKEN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "token",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/oauth/v1/token",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("oauth"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("token"),
+        ],
         auth: ::vandar_runtime::Auth::Basic("sanbod_client"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12271,13 +12518,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /oautht/v1/authorize` (`authorize`).
+    pub const AUTHORIZE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "authorize",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/oautht/v1/authorize",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("oautht"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("authorize"),
+        ],
         auth: ::vandar_runtime::Auth::None,
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12313,13 +12567,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /rtgsreport` (`rtgs_report`).
+    pub const RTGS_REPORT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "rtgs_report",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/rtgsreport",
+        segments: &[::vandar_runtime::Segment::Lit("rtgsreport")],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12347,13 +12604,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /rtgstransfer` (`rtgs_transfer`).
+    pub const RTGS_TRANSFER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "rtgs_transfer",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/rtgstransfer",
+        segments: &[::vandar_runtime::Segment::Lit("rtgstransfer")],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12405,13 +12665,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/banksinquiry/cardtodeposit` (`card_to_deposit`).
+    pub const CARD_TO_DEPOSIT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "card_to_deposit",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/banksinquiry/cardtodeposit",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("banksinquiry"),
+            ::vandar_runtime::Segment::Lit("cardtodeposit"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12423,13 +12691,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/banksinquiry/cardtoiban` (`card_to_iban`).
+    pub const CARD_TO_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "card_to_iban",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/banksinquiry/cardtoiban",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("banksinquiry"),
+            ::vandar_runtime::Segment::Lit("cardtoiban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12441,13 +12717,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/banksinquiry/deposittoiban` (`deposit_to_iban`).
+    pub const DEPOSIT_TO_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "deposit_to_iban",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/banksinquiry/deposittoiban",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("banksinquiry"),
+            ::vandar_runtime::Segment::Lit("deposittoiban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12467,13 +12751,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/banksinquiry/ibaninquiry` (`iban_inquiry`).
+    pub const IBAN_INQUIRY: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "iban_inquiry",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/banksinquiry/ibaninquiry",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("banksinquiry"),
+            ::vandar_runtime::Segment::Lit("ibaninquiry"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12485,13 +12777,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/infoinquiry/personal` (`personal_inquiry`).
+    pub const PERSONAL_INQUIRY: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "personal_inquiry",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/infoinquiry/personal",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("infoinquiry"),
+            ::vandar_runtime::Segment::Lit("personal"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12511,13 +12811,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/infoinquiry/personalwithimage` (`personal_inquiry_with_image`).
+    pub const PERSONAL_INQUIRY_WITH_IMAGE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "personal_inquiry_with_image",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/infoinquiry/personalwithimage",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("infoinquiry"),
+            ::vandar_runtime::Segment::Lit("personalwithimage"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12537,13 +12845,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/infomatching/cardnationalid` (`match_card_national_id`).
+    pub const MATCH_CARD_NATIONAL_ID: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "match_card_national_id",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/infomatching/cardnationalid",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("infomatching"),
+            ::vandar_runtime::Segment::Lit("cardnationalid"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12563,13 +12879,21 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /sanboom/v1/infomatching/mobilenationalid` (`match_mobile_national_id`).
+    pub const MATCH_MOBILE_NATIONAL_ID: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "match_mobile_national_id",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/sanboom/v1/infomatching/mobilenationalid",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("sanboom"),
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("infomatching"),
+            ::vandar_runtime::Segment::Lit("mobilenationalid"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12589,13 +12913,16 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /statement` (`statement`).
+    pub const STATEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "statement",
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/statement",
+        segments: &[::vandar_runtime::Segment::Lit("statement")],
         auth: ::vandar_runtime::Auth::Bearer("sanbod_bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -12623,7 +12950,31 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
+    };
+}
+
+/// Every operation's route (the same values as [`routes`]), for tools that list them.
+pub const ROUTES: &[::vandar_runtime::Route] = &[
+    routes::ACH_REPORT,
+    routes::ACH_TRANSFER,
+    routes::IBAN_TO_DEPOSIT,
+    routes::BILLS_INQUIRY,
+    routes::PERSONAL_IMAGE_INQUIRY,
+    routes::NORMAL_TRANSFER,
+    routes::REVOKE,
+    routes::TOKEN,
+    routes::AUTHORIZE,
+    routes::RTGS_REPORT,
+    routes::RTGS_TRANSFER,
+    routes::CARD_TO_DEPOSIT,
+    routes::CARD_TO_IBAN,
+    routes::DEPOSIT_TO_IBAN,
+    routes::IBAN_INQUIRY,
+    routes::PERSONAL_INQUIRY,
+    routes::PERSONAL_INQUIRY_WITH_IMAGE,
+    routes::MATCH_CARD_NATIONAL_ID,
+    routes::MATCH_MOBILE_NATIONAL_ID,
+    routes::STATEMENT,
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
 pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[];
@@ -12739,7 +13090,6 @@ impl Client {
                 ROUTES,
                 BROWSER_PAGES,
             )
-            .building_on(DEFAULT_HOST)
             .with_auto_values(AUTO_VALUES);
         let baseurl = binding.base_prefix(DEFAULT_HOST);
         Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)

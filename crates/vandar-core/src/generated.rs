@@ -27292,10 +27292,12 @@ pub mod builder {
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let status = status.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v2/business/{}/batch-settlements/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& batch_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::LIST_BATCH_SETTLEMENTS,
+                    &[&business.to_string(), &batch_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -27318,7 +27320,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_batch_settlements").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_BATCH_SETTLEMENTS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -27395,10 +27404,9 @@ pub mod builder {
             let Self { client, business, page } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v2/business/{}/batches", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_BATCHES, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -27419,7 +27427,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_batches").await
+            client
+                .inner
+                .call(request, &super::routes::LIST_BATCHES, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -27515,10 +27526,13 @@ pub mod builder {
                     types::BatchSettlementRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v2/business/{}/batches-settlement", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::STORE_BATCH_SETTLEMENT,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::STORE_BATCH_SETTLEMENT, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -27539,7 +27553,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "store_batch_settlement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::STORE_BATCH_SETTLEMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -27634,10 +27655,9 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2.1/business/{}/settlement", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_SETTLEMENTS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -27659,7 +27679,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_settlements").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_SETTLEMENTS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -27737,10 +27764,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let settlement = settlement
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2.1/business/{}/settlement/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& settlement.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_SETTLEMENT,
+                    &[&business.to_string(), &settlement.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -27760,7 +27789,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_settlement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_SETTLEMENT,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -27838,10 +27874,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let settlement = settlement
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2.1/business/{}/settlement/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& settlement.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CANCEL_SETTLEMENT,
+                    &[&business.to_string(), &settlement.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -27861,7 +27899,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "cancel_settlement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CANCEL_SETTLEMENT,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -27921,9 +27966,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}", client.baseurl, encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::GET_BUSINESS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -27943,7 +27988,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_business").await
+            client
+                .inner
+                .call(request, &super::routes::GET_BUSINESS, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -28003,10 +28051,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/balance", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::GET_BALANCE, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28026,7 +28073,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_balance").await
+            client
+                .inner
+                .call(request, &super::routes::GET_BALANCE, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -28104,10 +28154,9 @@ pub mod builder {
             let Self { client, business, page } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_CUSTOMERS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28128,7 +28177,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_customers").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CUSTOMERS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -28220,10 +28276,13 @@ pub mod builder {
                     types::CustomerInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CREATE_CUSTOMER,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::CREATE_CUSTOMER, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28244,7 +28303,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "create_customer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CREATE_CUSTOMER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -28341,10 +28407,13 @@ pub mod builder {
                     types::KycPersonInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/authentication/kyc", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::AUTHENTICATE_PERSON_KYC,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::AUTHENTICATE_PERSON_KYC, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28365,7 +28434,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "authenticate_person_kyc").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::AUTHENTICATE_PERSON_KYC,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -28462,10 +28538,16 @@ pub mod builder {
                     types::ShahkarPersonInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/authentication/shahkar", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::AUTHENTICATE_PERSON_SHAHKAR,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::AUTHENTICATE_PERSON_SHAHKAR,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28486,7 +28568,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "authenticate_person_shahkar").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::AUTHENTICATE_PERSON_SHAHKAR,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -28564,10 +28653,9 @@ pub mod builder {
             let Self { client, business, page } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/fields", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_CUSTOMER_FIELDS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28588,7 +28676,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_customer_fields").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CUSTOMER_FIELDS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -28682,10 +28777,13 @@ pub mod builder {
                     types::CustomFieldInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/fields", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CREATE_CUSTOMER_FIELD,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::CREATE_CUSTOMER_FIELD, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28706,7 +28804,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "create_customer_field").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CREATE_CUSTOMER_FIELD,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -28783,10 +28888,12 @@ pub mod builder {
             let Self { client, business, field_id } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let field_id = field_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/fields/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& field_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_CUSTOMER_FIELD,
+                    &[&business.to_string(), &field_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28806,7 +28913,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_customer_field").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_CUSTOMER_FIELD,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -28916,10 +29030,16 @@ pub mod builder {
                     types::CustomFieldInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/fields/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& field_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::UPDATE_CUSTOMER_FIELD,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::UPDATE_CUSTOMER_FIELD,
+                    &[&business.to_string(), &field_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -28940,7 +29060,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "update_customer_field").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::UPDATE_CUSTOMER_FIELD,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -29017,10 +29144,12 @@ pub mod builder {
             let Self { client, business, field_id } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let field_id = field_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/fields/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& field_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::DELETE_CUSTOMER_FIELD,
+                    &[&business.to_string(), &field_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29040,7 +29169,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "delete_customer_field").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DELETE_CUSTOMER_FIELD,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -29115,10 +29251,12 @@ pub mod builder {
             let Self { client, business, customer } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}", client.baseurl, encode_path(& business
-                .to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_CUSTOMER,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29138,7 +29276,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_customer").await
+            client
+                .inner
+                .call(request, &super::routes::GET_CUSTOMER, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -29246,10 +29387,16 @@ pub mod builder {
                     types::CustomerInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}", client.baseurl, encode_path(& business
-                .to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::UPDATE_CUSTOMER,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::UPDATE_CUSTOMER,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29270,7 +29417,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "update_customer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::UPDATE_CUSTOMER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -29347,10 +29501,12 @@ pub mod builder {
             let Self { client, business, customer } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}", client.baseurl, encode_path(& business
-                .to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::DELETE_CUSTOMER,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29370,7 +29526,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "delete_customer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DELETE_CUSTOMER,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -29447,10 +29610,12 @@ pub mod builder {
             let Self { client, business, customer } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}/cash-in-code", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CREATE_CUSTOMER_CASH_IN_CODE,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29470,7 +29635,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "create_customer_cash_in_code").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CREATE_CUSTOMER_CASH_IN_CODE,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -29564,10 +29736,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}/logs", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::LIST_CUSTOMER_LOGS,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29588,7 +29762,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_customer_logs").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CUSTOMER_LOGS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -29685,10 +29866,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}/transactions", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::LIST_CUSTOMER_TRANSACTIONS,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29709,7 +29892,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_customer_transactions").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CUSTOMER_TRANSACTIONS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -29786,10 +29976,12 @@ pub mod builder {
             let Self { client, business, customer } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}/wallet", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_CUSTOMER_WALLET,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29809,7 +30001,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_customer_wallet").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_CUSTOMER_WALLET,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -29921,10 +30120,16 @@ pub mod builder {
                     types::WalletMovementRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}/wallet/deposit", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::DEPOSIT_CUSTOMER_WALLET,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::DEPOSIT_CUSTOMER_WALLET,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -29945,7 +30150,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "deposit_customer_wallet").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DEPOSIT_CUSTOMER_WALLET,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -30057,10 +30269,16 @@ pub mod builder {
                     types::WalletMovementRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/customers/{}/wallet/withdraw", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::WITHDRAW_CUSTOMER_WALLET,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::WITHDRAW_CUSTOMER_WALLET,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30081,7 +30299,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "withdraw_customer_wallet").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::WITHDRAW_CUSTOMER_WALLET,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -30176,10 +30401,9 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v2/business/{}/iam", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_BUSINESS_USERS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30201,7 +30425,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_business_users").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_BUSINESS_USERS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -30262,10 +30493,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/cash-in/account", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_CASH_IN_ACCOUNTS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30285,7 +30515,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_cash_in_accounts").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CASH_IN_ACCOUNTS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -30381,10 +30618,16 @@ pub mod builder {
                     types::CashInBalanceRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/cash-in/account/balance", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::GET_CASH_IN_ACCOUNT_BALANCE,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_CASH_IN_ACCOUNT_BALANCE,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30405,7 +30648,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_cash_in_account_balance").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_CASH_IN_ACCOUNT_BALANCE,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -30501,10 +30751,13 @@ pub mod builder {
                     types::CashInDepositRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/cash-in/account/deposit", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::DEPOSIT_CASH_IN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::DEPOSIT_CASH_IN, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30525,7 +30778,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "deposit_cash_in").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DEPOSIT_CASH_IN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -30586,10 +30846,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/cash-in/code", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::GET_CASH_IN_CODE, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30609,7 +30868,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_cash_in_code").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_CASH_IN_CODE,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -30670,10 +30936,12 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/cash-in/pic/transactions", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::LIST_CASH_IN_PIC_TRANSACTIONS,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30693,7 +30961,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_cash_in_pic_transactions").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CASH_IN_PIC_TRANSACTIONS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -30754,10 +31029,12 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/cash-in/suspicious-payment", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::LIST_SUSPICIOUS_PAYMENTS,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30777,7 +31054,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_suspicious_payments").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_SUSPICIOUS_PAYMENTS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -30866,10 +31150,16 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let id = id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/cash-in/suspicious-payment/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::POST_SUSPICIOUS_PAYMENT,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::POST_SUSPICIOUS_PAYMENT,
+                    &[&business.to_string(), &id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30890,7 +31180,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "post_suspicious_payment").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::POST_SUSPICIOUS_PAYMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -30963,10 +31260,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/card", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_CARD,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_CARD, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -30987,7 +31287,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_card").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_CARD,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31061,10 +31368,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/card-to-iban", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_CARD_TO_IBAN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_CARD_TO_IBAN, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31085,7 +31395,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_card_to_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_CARD_TO_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31159,10 +31476,16 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/company-information", client
-                .baseurl, encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_COMPANY_INFORMATION,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRY_COMPANY_INFORMATION,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31183,7 +31506,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_company_information").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_COMPANY_INFORMATION,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31257,10 +31587,16 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/company-signature", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_COMPANY_SIGNATURE,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRY_COMPANY_SIGNATURE,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31281,7 +31617,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_company_signature").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_COMPANY_SIGNATURE,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31354,10 +31697,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/fida", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_FIDA,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_FIDA, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31378,7 +31724,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_fida").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_FIDA,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31451,10 +31804,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/iban", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_IBAN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_IBAN, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31475,7 +31831,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31548,10 +31911,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/kyc", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_KYC,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_KYC, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31572,7 +31938,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_kyc").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_KYC,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31646,10 +32019,16 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/match-mobile-card", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_MATCH_MOBILE_CARD,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRY_MATCH_MOBILE_CARD,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31670,7 +32049,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_match_mobile_card").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_MATCH_MOBILE_CARD,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31744,10 +32130,16 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/match-national-code-iban", client
-                .baseurl, encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_MATCH_NATIONAL_CODE_IBAN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRY_MATCH_NATIONAL_CODE_IBAN,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31768,7 +32160,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_match_national_code_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_MATCH_NATIONAL_CODE_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31842,10 +32241,16 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/national-code-iban", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_NATIONAL_CODE_IBAN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRY_NATIONAL_CODE_IBAN,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31866,7 +32271,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_national_code_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_NATIONAL_CODE_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -31939,10 +32351,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/nid", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_NID,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_NID, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -31963,7 +32378,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_nid").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_NID,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -32037,10 +32459,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/nid-image", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_NID_IMAGE,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_NID_IMAGE, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32061,7 +32486,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_nid_image").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_NID_IMAGE,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -32135,10 +32567,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/postal-code", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_POSTAL_CODE,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_POSTAL_CODE, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32159,7 +32594,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_postal_code").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_POSTAL_CODE,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -32233,10 +32675,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/inquiry/shahkar", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRY_SHAHKAR,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::INQUIRY_SHAHKAR, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32257,7 +32702,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquiry_shahkar").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRY_SHAHKAR,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -32370,10 +32822,16 @@ pub mod builder {
                     types::KycIdentityInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/authentication/kyc", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::AUTHENTICATE_CUSTOMER_KYC,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::AUTHENTICATE_CUSTOMER_KYC,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32394,7 +32852,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "authenticate_customer_kyc").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::AUTHENTICATE_CUSTOMER_KYC,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -32509,10 +32974,16 @@ pub mod builder {
                     types::ShahkarIdentityInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/authentication/shahkar", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::AUTHENTICATE_CUSTOMER_SHAHKAR,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::AUTHENTICATE_CUSTOMER_SHAHKAR,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32533,7 +33004,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "authenticate_customer_shahkar").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::AUTHENTICATE_CUSTOMER_SHAHKAR,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -32627,10 +33105,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cards", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::LIST_CUSTOMER_CARDS,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32651,7 +33131,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_customer_cards").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CUSTOMER_CARDS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -32761,10 +33248,16 @@ pub mod builder {
                     types::CustomerCardInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cards", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::ADD_CUSTOMER_CARD,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::ADD_CUSTOMER_CARD,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32785,7 +33278,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "add_customer_card").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::ADD_CUSTOMER_CARD,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -32895,10 +33395,16 @@ pub mod builder {
                     types::CardToIbanInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cards/to-iban", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CUSTOMER_CARD_TO_IBAN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CUSTOMER_CARD_TO_IBAN,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -32919,7 +33425,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "customer_card_to_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CUSTOMER_CARD_TO_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -33011,11 +33524,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let card = card.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cards/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()), encode_path(&
-                card.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::DELETE_CUSTOMER_CARD,
+                    &[&business.to_string(), &customer.to_string(), &card.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33035,7 +33549,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "delete_customer_card").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DELETE_CUSTOMER_CARD,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -33160,11 +33681,16 @@ pub mod builder {
                     types::OwnerNamesInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cards/{}/inquiry", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-                encode_path(& card.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRE_CUSTOMER_CARD,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRE_CUSTOMER_CARD,
+                    &[&business.to_string(), &customer.to_string(), &card.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33185,7 +33711,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquire_customer_card").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRE_CUSTOMER_CARD,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -33278,11 +33811,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let card = card.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cards/{}/set-default", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-                encode_path(& card.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::SET_DEFAULT_CUSTOMER_CARD,
+                    &[&business.to_string(), &customer.to_string(), &card.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33302,7 +33836,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "set_default_customer_card").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::SET_DEFAULT_CUSTOMER_CARD,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -33379,10 +33920,12 @@ pub mod builder {
             let Self { client, business, customer } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cash-in-code", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_CUSTOMER_CASH_IN_CODE,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33402,7 +33945,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_customer_cash_in_code").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_CUSTOMER_CASH_IN_CODE,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -33479,10 +34029,12 @@ pub mod builder {
             let Self { client, business, customer } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/cash-in-code/destroy", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::DESTROY_CUSTOMER_CASH_IN_CODE,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33502,7 +34054,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "destroy_customer_cash_in_code").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DESTROY_CUSTOMER_CASH_IN_CODE,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -33596,10 +34155,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/ibans", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::LIST_CUSTOMER_IBANS,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33620,7 +34181,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_customer_ibans").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_CUSTOMER_IBANS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -33730,10 +34298,16 @@ pub mod builder {
                     types::CustomerIbanInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/ibans", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::ADD_CUSTOMER_IBAN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::ADD_CUSTOMER_IBAN,
+                    &[&business.to_string(), &customer.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33754,7 +34328,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "add_customer_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::ADD_CUSTOMER_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -33846,11 +34427,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/ibans/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& customer.to_string()), encode_path(&
-                iban.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::DELETE_CUSTOMER_IBAN,
+                    &[&business.to_string(), &customer.to_string(), &iban.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -33870,7 +34452,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "delete_customer_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::DELETE_CUSTOMER_IBAN,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -33995,11 +34584,16 @@ pub mod builder {
                     types::OwnerNamesInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/ibans/{}/inquiry", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-                encode_path(& iban.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::INQUIRE_CUSTOMER_IBAN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRE_CUSTOMER_IBAN,
+                    &[&business.to_string(), &customer.to_string(), &iban.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34020,7 +34614,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquire_customer_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRE_CUSTOMER_IBAN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -34113,11 +34714,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let customer = customer.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/customers/{}/ibans/{}/set-default", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& customer.to_string()),
-                encode_path(& iban.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::SET_DEFAULT_CUSTOMER_IBAN,
+                    &[&business.to_string(), &customer.to_string(), &iban.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34137,7 +34739,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "set_default_customer_iban").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::SET_DEFAULT_CUSTOMER_IBAN,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -34232,10 +34841,9 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let per_page = per_page.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/meta", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::GET_TRANSACTION_META, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34257,7 +34865,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_transaction_meta").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_TRANSACTION_META,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -34318,10 +34933,12 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/account/realtime-statement", client
-                .baseurl, encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_ACCOUNT_REALTIME_STATEMENT,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34341,7 +34958,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_account_realtime_statement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_ACCOUNT_REALTIME_STATEMENT,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -34402,10 +35026,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/account/statement", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::GET_ACCOUNT_STATEMENT, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34425,7 +35048,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_account_statement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_ACCOUNT_STATEMENT,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -34502,10 +35132,12 @@ pub mod builder {
             let Self { client, business, iban } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/account/{}/last-balance", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& iban.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_ACCOUNT_LAST_BALANCE,
+                    &[&business.to_string(), &iban.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34525,7 +35157,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_account_last_balance").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_ACCOUNT_LAST_BALANCE,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -34632,11 +35271,20 @@ pub mod builder {
             let tracking_code = tracking_code
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/account/{}/transaction/{}/label", client
-                .baseurl, encode_path(& business.to_string()), encode_path(& iban
-                .to_string()), encode_path(& tracking_code.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::ADD_ACCOUNT_TRANSACTION_LABEL,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::ADD_ACCOUNT_TRANSACTION_LABEL,
+                    &[
+                        &business.to_string(),
+                        &iban.to_string(),
+                        &tracking_code.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34657,7 +35305,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "add_account_transaction_label").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::ADD_ACCOUNT_TRANSACTION_LABEL,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -34751,11 +35406,16 @@ pub mod builder {
             let iban = iban.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let tracking_code = tracking_code
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/account/{}/transaction/{}/label", client
-                .baseurl, encode_path(& business.to_string()), encode_path(& iban
-                .to_string()), encode_path(& tracking_code.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::REMOVE_ACCOUNT_TRANSACTION_LABEL,
+                    &[
+                        &business.to_string(),
+                        &iban.to_string(),
+                        &tracking_code.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34775,7 +35435,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "remove_account_transaction_label").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::REMOVE_ACCOUNT_TRANSACTION_LABEL,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -34893,10 +35560,9 @@ pub mod builder {
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let is_a2a_bank_healthy = is_a2a_bank_healthy
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/banks", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_SETTLEMENT_BANKS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -34934,7 +35600,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_settlement_banks").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_SETTLEMENT_BANKS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -34995,10 +35668,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/queued", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_QUEUED_SETTLEMENTS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -35018,7 +35690,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_queued_settlements").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_QUEUED_SETTLEMENTS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -35092,10 +35771,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/queued", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::STORE_QUEUED_SETTLEMENT,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::STORE_QUEUED_SETTLEMENT, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -35116,7 +35798,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "store_queued_settlement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::STORE_QUEUED_SETTLEMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -35190,10 +35879,16 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/queued/cancel", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CANCEL_QUEUED_SETTLEMENT,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CANCEL_QUEUED_SETTLEMENT,
+                    &[&business.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -35214,7 +35909,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "cancel_queued_settlement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CANCEL_QUEUED_SETTLEMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -35290,10 +35992,12 @@ pub mod builder {
             let Self { client, business, id } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let id = id.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/queued/{}", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_QUEUED_SETTLEMENT,
+                    &[&business.to_string(), &id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -35313,7 +36017,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_queued_settlement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_QUEUED_SETTLEMENT,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -35410,10 +36121,13 @@ pub mod builder {
                     types::SettlementRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/settlement/store", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::STORE_SETTLEMENT,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::STORE_SETTLEMENT, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -35434,7 +36148,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "store_settlement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::STORE_SETTLEMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -35772,10 +36493,9 @@ pub mod builder {
             let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let tracking_code = tracking_code
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/transaction", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_TRANSACTIONS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -35816,7 +36536,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_transactions").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_TRANSACTIONS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -35925,10 +36652,16 @@ pub mod builder {
                     types::RefundRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/transaction/{}/refund", client.baseurl, encode_path(&
-                business.to_string()), encode_path(& transaction_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::REFUND_TRANSACTION,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::REFUND_TRANSACTION,
+                    &[&business.to_string(), &transaction_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -35949,7 +36682,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "refund_transaction").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::REFUND_TRANSACTION,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -35992,7 +36732,7 @@ pub mod builder {
             ::vandar_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/v3/logout", client.baseurl,);
+            let url = client.inner.url(&super::routes::LOGOUT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -36012,7 +36752,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "logout").await
+            client
+                .inner
+                .call(request, &super::routes::LOGOUT, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -36090,7 +36833,11 @@ pub mod builder {
                     types::RefreshTokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/v3/refreshtoken", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::REFRESH_TOKEN,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::REFRESH_TOKEN, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -36111,7 +36858,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "refresh_token").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::REFRESH_TOKEN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -36172,10 +36926,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v4/business/{}/settlement", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_SETTLEMENTS_V4, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -36195,7 +36948,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_settlements_v4").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_SETTLEMENTS_V4,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -36272,10 +37032,12 @@ pub mod builder {
             let Self { client, business, track_id } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v4/business/{}/settlement/{}", client.baseurl, encode_path(& business
-                .to_string()), encode_path(& track_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_SETTLEMENT_BY_TRACK_ID,
+                    &[&business.to_string(), &track_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -36295,7 +37057,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_settlement_by_track_id").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_SETTLEMENT_BY_TRACK_ID,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -36372,10 +37141,12 @@ pub mod builder {
             let Self { client, business, track_id } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v4/business/{}/settlement/{}", client.baseurl, encode_path(& business
-                .to_string()), encode_path(& track_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CANCEL_SETTLEMENT_BY_TRACK_ID,
+                    &[&business.to_string(), &track_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -36395,7 +37166,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "cancel_settlement_by_track_id").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CANCEL_SETTLEMENT_BY_TRACK_ID,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 }
@@ -36409,32 +37187,62 @@ pub mod prelude {
 pub const SPEC_FILE: &str = "spec/vandar-core.yaml";
 /// The host of the spec's first `servers` entry.
 pub const DEFAULT_HOST: &str = "https://api.vandar.io";
-/// Every operation's host, auth scheme and retry safety, read from the spec.
-pub const ROUTES: &[::vandar_runtime::Route] = &[
-    ::vandar_runtime::Route {
+/// One [`Route`](::vandar_runtime::Route) per operation (host, path as typed segments,
+/// auth, where an api_key travels, retry safety, constraints), read from the spec; each
+/// generated `send()` hands its own to the runtime by reference.
+pub mod routes {
+    ///`GET /api/v2/business/{business}/batch-settlements/{batch_id}` (`list_batch_settlements`).
+    pub const LIST_BATCH_SETTLEMENTS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_batch_settlements",
         method: "GET",
         host: "https://batch.vandar.io",
         path: "/api/v2/business/{business}/batch-settlements/{batch_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("api"),
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("batch-settlements"),
+            ::vandar_runtime::Segment::Param("batch_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /api/v2/business/{business}/batches` (`list_batches`).
+    pub const LIST_BATCHES: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_batches",
         method: "GET",
         host: "https://batch.vandar.io",
         path: "/api/v2/business/{business}/batches",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("api"),
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("batches"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /api/v2/business/{business}/batches-settlement` (`store_batch_settlement`).
+    pub const STORE_BATCH_SETTLEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "store_batch_settlement",
         method: "POST",
         host: "https://batch.vandar.io",
         path: "/api/v2/business/{business}/batches-settlement",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("api"),
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("batches-settlement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36470,67 +37278,124 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2.1/business/{business}/settlement` (`list_settlements`).
+    pub const LIST_SETTLEMENTS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_settlements",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2.1/business/{business}/settlement",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2.1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2.1/business/{business}/settlement/{settlement}` (`get_settlement`).
+    pub const GET_SETTLEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_settlement",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2.1/business/{business}/settlement/{settlement}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2.1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Param("settlement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v2.1/business/{business}/settlement/{settlement}` (`cancel_settlement`).
+    pub const CANCEL_SETTLEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "cancel_settlement",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v2.1/business/{business}/settlement/{settlement}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2.1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Param("settlement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}` (`get_business`).
+    pub const GET_BUSINESS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_business",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/balance` (`get_balance`).
+    pub const GET_BALANCE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_balance",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/balance",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("balance"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/customers` (`list_customers`).
+    pub const LIST_CUSTOMERS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_customers",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers` (`create_customer`).
+    pub const CREATE_CUSTOMER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "create_customer",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36550,13 +37415,23 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers/authentication/kyc` (`authenticate_person_kyc`).
+    pub const AUTHENTICATE_PERSON_KYC: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "authenticate_person_kyc",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/authentication/kyc",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("authentication"),
+            ::vandar_runtime::Segment::Lit("kyc"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36592,13 +37467,23 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers/authentication/shahkar` (`authenticate_person_shahkar`).
+    pub const AUTHENTICATE_PERSON_SHAHKAR: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "authenticate_person_shahkar",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/authentication/shahkar",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("authentication"),
+            ::vandar_runtime::Segment::Lit("shahkar"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36618,22 +37503,40 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/customers/fields` (`list_customer_fields`).
+    pub const LIST_CUSTOMER_FIELDS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_customer_fields",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/fields",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("fields"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers/fields` (`create_customer_field`).
+    pub const CREATE_CUSTOMER_FIELD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "create_customer_field",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/fields",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("fields"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36645,22 +37548,42 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/customers/fields/{field_id}` (`get_customer_field`).
+    pub const GET_CUSTOMER_FIELD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_customer_field",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/fields/{field_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("fields"),
+            ::vandar_runtime::Segment::Param("field_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`PUT /v2/business/{business}/customers/fields/{field_id}` (`update_customer_field`).
+    pub const UPDATE_CUSTOMER_FIELD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "update_customer_field",
         method: "PUT",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/fields/{field_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("fields"),
+            ::vandar_runtime::Segment::Param("field_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36672,31 +37595,59 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v2/business/{business}/customers/fields/{field_id}` (`delete_customer_field`).
+    pub const DELETE_CUSTOMER_FIELD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "delete_customer_field",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/fields/{field_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("fields"),
+            ::vandar_runtime::Segment::Param("field_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/customers/{customer}` (`get_customer`).
+    pub const GET_CUSTOMER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_customer",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`PUT /v2/business/{business}/customers/{customer}` (`update_customer`).
+    pub const UPDATE_CUSTOMER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "update_customer",
         method: "PUT",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36716,58 +37667,118 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v2/business/{business}/customers/{customer}` (`delete_customer`).
+    pub const DELETE_CUSTOMER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "delete_customer",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers/{customer}/cash-in-code` (`create_customer_cash_in_code`).
+    pub const CREATE_CUSTOMER_CASH_IN_CODE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "create_customer_cash_in_code",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}/cash-in-code",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cash-in-code"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/customers/{customer}/logs` (`list_customer_logs`).
+    pub const LIST_CUSTOMER_LOGS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_customer_logs",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}/logs",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("logs"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers/{customer}/transactions` (`list_customer_transactions`).
+    pub const LIST_CUSTOMER_TRANSACTIONS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_customer_transactions",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}/transactions",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("transactions"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/customers/{customer}/wallet` (`get_customer_wallet`).
+    pub const GET_CUSTOMER_WALLET: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_customer_wallet",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}/wallet",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("wallet"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers/{customer}/wallet/deposit` (`deposit_customer_wallet`).
+    pub const DEPOSIT_CUSTOMER_WALLET: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "deposit_customer_wallet",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}/wallet/deposit",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("wallet"),
+            ::vandar_runtime::Segment::Lit("deposit"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36787,13 +37798,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v2/business/{business}/customers/{customer}/wallet/withdraw` (`withdraw_customer_wallet`).
+    pub const WITHDRAW_CUSTOMER_WALLET: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "withdraw_customer_wallet",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/customers/{customer}/wallet/withdraw",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("wallet"),
+            ::vandar_runtime::Segment::Lit("withdraw"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36813,31 +37835,58 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v2/business/{business}/iam` (`list_business_users`).
+    pub const LIST_BUSINESS_USERS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_business_users",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v2/business/{business}/iam",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v2"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("iam"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/cash-in/account` (`list_cash_in_accounts`).
+    pub const LIST_CASH_IN_ACCOUNTS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_cash_in_accounts",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/cash-in/account",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("cash-in"),
+            ::vandar_runtime::Segment::Lit("account"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/cash-in/account/balance` (`get_cash_in_account_balance`).
+    pub const GET_CASH_IN_ACCOUNT_BALANCE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_cash_in_account_balance",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/cash-in/account/balance",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("cash-in"),
+            ::vandar_runtime::Segment::Lit("account"),
+            ::vandar_runtime::Segment::Lit("balance"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36849,13 +37898,23 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/cash-in/account/deposit` (`deposit_cash_in`).
+    pub const DEPOSIT_CASH_IN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "deposit_cash_in",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/cash-in/account/deposit",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("cash-in"),
+            ::vandar_runtime::Segment::Lit("account"),
+            ::vandar_runtime::Segment::Lit("deposit"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -36883,202 +37942,422 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/cash-in/code` (`get_cash_in_code`).
+    pub const GET_CASH_IN_CODE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_cash_in_code",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/cash-in/code",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("cash-in"),
+            ::vandar_runtime::Segment::Lit("code"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/cash-in/pic/transactions` (`list_cash_in_pic_transactions`).
+    pub const LIST_CASH_IN_PIC_TRANSACTIONS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_cash_in_pic_transactions",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/cash-in/pic/transactions",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("cash-in"),
+            ::vandar_runtime::Segment::Lit("pic"),
+            ::vandar_runtime::Segment::Lit("transactions"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/cash-in/suspicious-payment` (`list_suspicious_payments`).
+    pub const LIST_SUSPICIOUS_PAYMENTS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_suspicious_payments",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/cash-in/suspicious-payment",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("cash-in"),
+            ::vandar_runtime::Segment::Lit("suspicious-payment"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/cash-in/suspicious-payment/{id}` (`post_suspicious_payment`).
+    pub const POST_SUSPICIOUS_PAYMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "post_suspicious_payment",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/cash-in/suspicious-payment/{id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("cash-in"),
+            ::vandar_runtime::Segment::Lit("suspicious-payment"),
+            ::vandar_runtime::Segment::Param("id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/card` (`inquiry_card`).
+    pub const INQUIRY_CARD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_card",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/card",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("card"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/card-to-iban` (`inquiry_card_to_iban`).
+    pub const INQUIRY_CARD_TO_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_card_to_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/card-to-iban",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("card-to-iban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/company-information` (`inquiry_company_information`).
+    pub const INQUIRY_COMPANY_INFORMATION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_company_information",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/company-information",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("company-information"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/company-signature` (`inquiry_company_signature`).
+    pub const INQUIRY_COMPANY_SIGNATURE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_company_signature",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/company-signature",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("company-signature"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/fida` (`inquiry_fida`).
+    pub const INQUIRY_FIDA: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_fida",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/fida",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("fida"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/iban` (`inquiry_iban`).
+    pub const INQUIRY_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/iban",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("iban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/kyc` (`inquiry_kyc`).
+    pub const INQUIRY_KYC: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_kyc",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/kyc",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("kyc"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/match-mobile-card` (`inquiry_match_mobile_card`).
+    pub const INQUIRY_MATCH_MOBILE_CARD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_match_mobile_card",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/match-mobile-card",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("match-mobile-card"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/match-national-code-iban` (`inquiry_match_national_code_iban`).
+    pub const INQUIRY_MATCH_NATIONAL_CODE_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_match_national_code_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/match-national-code-iban",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("match-national-code-iban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/national-code-iban` (`inquiry_national_code_iban`).
+    pub const INQUIRY_NATIONAL_CODE_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_national_code_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/national-code-iban",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("national-code-iban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/nid` (`inquiry_nid`).
+    pub const INQUIRY_NID: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_nid",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/nid",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("nid"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/nid-image` (`inquiry_nid_image`).
+    pub const INQUIRY_NID_IMAGE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_nid_image",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/nid-image",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("nid-image"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/postal-code` (`inquiry_postal_code`).
+    pub const INQUIRY_POSTAL_CODE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_postal_code",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/postal-code",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("postal-code"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/inquiry/shahkar` (`inquiry_shahkar`).
+    pub const INQUIRY_SHAHKAR: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquiry_shahkar",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/inquiry/shahkar",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("shahkar"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/authentication/kyc` (`authenticate_customer_kyc`).
+    pub const AUTHENTICATE_CUSTOMER_KYC: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "authenticate_customer_kyc",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/authentication/kyc",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("authentication"),
+            ::vandar_runtime::Segment::Lit("kyc"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/authentication/shahkar` (`authenticate_customer_shahkar`).
+    pub const AUTHENTICATE_CUSTOMER_SHAHKAR: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "authenticate_customer_shahkar",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/authentication/shahkar",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("authentication"),
+            ::vandar_runtime::Segment::Lit("shahkar"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/customers/{customer}/cards` (`list_customer_cards`).
+    pub const LIST_CUSTOMER_CARDS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_customer_cards",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cards",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cards"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/cards` (`add_customer_card`).
+    pub const ADD_CUSTOMER_CARD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "add_customer_card",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cards",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cards"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -37090,13 +38369,24 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/cards/to-iban` (`customer_card_to_iban`).
+    pub const CUSTOMER_CARD_TO_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "customer_card_to_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cards/to-iban",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cards"),
+            ::vandar_runtime::Segment::Lit("to-iban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -37108,67 +38398,143 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v3/business/{business}/customers/{customer}/cards/{card}` (`delete_customer_card`).
+    pub const DELETE_CUSTOMER_CARD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "delete_customer_card",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cards/{card}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cards"),
+            ::vandar_runtime::Segment::Param("card"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/cards/{card}/inquiry` (`inquire_customer_card`).
+    pub const INQUIRE_CUSTOMER_CARD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquire_customer_card",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cards/{card}/inquiry",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cards"),
+            ::vandar_runtime::Segment::Param("card"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/cards/{card}/set-default` (`set_default_customer_card`).
+    pub const SET_DEFAULT_CUSTOMER_CARD: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "set_default_customer_card",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cards/{card}/set-default",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cards"),
+            ::vandar_runtime::Segment::Param("card"),
+            ::vandar_runtime::Segment::Lit("set-default"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/customers/{customer}/cash-in-code` (`get_customer_cash_in_code`).
+    pub const GET_CUSTOMER_CASH_IN_CODE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_customer_cash_in_code",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cash-in-code",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cash-in-code"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v3/business/{business}/customers/{customer}/cash-in-code/destroy` (`destroy_customer_cash_in_code`).
+    pub const DESTROY_CUSTOMER_CASH_IN_CODE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "destroy_customer_cash_in_code",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/cash-in-code/destroy",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("cash-in-code"),
+            ::vandar_runtime::Segment::Lit("destroy"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/customers/{customer}/ibans` (`list_customer_ibans`).
+    pub const LIST_CUSTOMER_IBANS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_customer_ibans",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/ibans",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("ibans"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/ibans` (`add_customer_iban`).
+    pub const ADD_CUSTOMER_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "add_customer_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/ibans",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("ibans"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -37180,139 +38546,295 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v3/business/{business}/customers/{customer}/ibans/{iban}` (`delete_customer_iban`).
+    pub const DELETE_CUSTOMER_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "delete_customer_iban",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/ibans/{iban}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("ibans"),
+            ::vandar_runtime::Segment::Param("iban"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/ibans/{iban}/inquiry` (`inquire_customer_iban`).
+    pub const INQUIRE_CUSTOMER_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquire_customer_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/ibans/{iban}/inquiry",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("ibans"),
+            ::vandar_runtime::Segment::Param("iban"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/customers/{customer}/ibans/{iban}/set-default` (`set_default_customer_iban`).
+    pub const SET_DEFAULT_CUSTOMER_IBAN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "set_default_customer_iban",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/customers/{customer}/ibans/{iban}/set-default",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("customers"),
+            ::vandar_runtime::Segment::Param("customer"),
+            ::vandar_runtime::Segment::Lit("ibans"),
+            ::vandar_runtime::Segment::Param("iban"),
+            ::vandar_runtime::Segment::Lit("set-default"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/meta` (`get_transaction_meta`).
+    pub const GET_TRANSACTION_META: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_transaction_meta",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/meta",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("meta"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/settlement/account/realtime-statement` (`get_account_realtime_statement`).
+    pub const GET_ACCOUNT_REALTIME_STATEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_account_realtime_statement",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/account/realtime-statement",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("account"),
+            ::vandar_runtime::Segment::Lit("realtime-statement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/settlement/account/statement` (`get_account_statement`).
+    pub const GET_ACCOUNT_STATEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_account_statement",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/account/statement",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("account"),
+            ::vandar_runtime::Segment::Lit("statement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/settlement/account/{iban}/last-balance` (`get_account_last_balance`).
+    pub const GET_ACCOUNT_LAST_BALANCE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_account_last_balance",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/account/{iban}/last-balance",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("account"),
+            ::vandar_runtime::Segment::Param("iban"),
+            ::vandar_runtime::Segment::Lit("last-balance"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label` (`add_account_transaction_label`).
+    pub const ADD_ACCOUNT_TRANSACTION_LABEL: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "add_account_transaction_label",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("account"),
+            ::vandar_runtime::Segment::Param("iban"),
+            ::vandar_runtime::Segment::Lit("transaction"),
+            ::vandar_runtime::Segment::Param("tracking_code"),
+            ::vandar_runtime::Segment::Lit("label"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label` (`remove_account_transaction_label`).
+    pub const REMOVE_ACCOUNT_TRANSACTION_LABEL: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "remove_account_transaction_label",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/account/{iban}/transaction/{tracking_code}/label",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("account"),
+            ::vandar_runtime::Segment::Param("iban"),
+            ::vandar_runtime::Segment::Lit("transaction"),
+            ::vandar_runtime::Segment::Param("tracking_code"),
+            ::vandar_runtime::Segment::Lit("label"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/settlement/banks` (`list_settlement_banks`).
+    pub const LIST_SETTLEMENT_BANKS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_settlement_banks",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/banks",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("banks"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/settlement/queued` (`list_queued_settlements`).
+    pub const LIST_QUEUED_SETTLEMENTS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_queued_settlements",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/queued",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("queued"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/settlement/queued` (`store_queued_settlement`).
+    pub const STORE_QUEUED_SETTLEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "store_queued_settlement",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/queued",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("queued"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/settlement/queued/cancel` (`cancel_queued_settlement`).
+    pub const CANCEL_QUEUED_SETTLEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "cancel_queued_settlement",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/queued/cancel",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("queued"),
+            ::vandar_runtime::Segment::Lit("cancel"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/settlement/queued/{id}` (`get_queued_settlement`).
+    pub const GET_QUEUED_SETTLEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_queued_settlement",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/queued/{id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("queued"),
+            ::vandar_runtime::Segment::Param("id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/settlement/store` (`store_settlement`).
+    pub const STORE_SETTLEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "store_settlement",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/settlement/store",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Lit("store"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -37348,22 +38870,40 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/transaction` (`list_transactions`).
+    pub const LIST_TRANSACTIONS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_transactions",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/transaction",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("transaction"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/transaction/{transaction_id}/refund` (`refund_transaction`).
+    pub const REFUND_TRANSACTION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "refund_transaction",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/transaction/{transaction_id}/refund",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("transaction"),
+            ::vandar_runtime::Segment::Param("transaction_id"),
+            ::vandar_runtime::Segment::Lit("refund"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -37383,22 +38923,34 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: true,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/logout` (`logout`).
+    pub const LOGOUT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "logout",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/logout",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("logout"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/refreshtoken` (`refresh_token`).
+    pub const REFRESH_TOKEN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "refresh_token",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/refreshtoken",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("refreshtoken"),
+        ],
         auth: ::vandar_runtime::Auth::None,
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -37410,34 +38962,146 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v4/business/{business}/settlement` (`list_settlements_v4`).
+    pub const LIST_SETTLEMENTS_V4: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_settlements_v4",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v4/business/{business}/settlement",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v4"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v4/business/{business}/settlement/{track_id}` (`get_settlement_by_track_id`).
+    pub const GET_SETTLEMENT_BY_TRACK_ID: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_settlement_by_track_id",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v4/business/{business}/settlement/{track_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v4"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Param("track_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v4/business/{business}/settlement/{track_id}` (`cancel_settlement_by_track_id`).
+    pub const CANCEL_SETTLEMENT_BY_TRACK_ID: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "cancel_settlement_by_track_id",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v4/business/{business}/settlement/{track_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v4"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("settlement"),
+            ::vandar_runtime::Segment::Param("track_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
+    };
+}
+
+/// Every operation's route (the same values as [`routes`]), for tools that list them.
+pub const ROUTES: &[::vandar_runtime::Route] = &[
+    routes::LIST_BATCH_SETTLEMENTS,
+    routes::LIST_BATCHES,
+    routes::STORE_BATCH_SETTLEMENT,
+    routes::LIST_SETTLEMENTS,
+    routes::GET_SETTLEMENT,
+    routes::CANCEL_SETTLEMENT,
+    routes::GET_BUSINESS,
+    routes::GET_BALANCE,
+    routes::LIST_CUSTOMERS,
+    routes::CREATE_CUSTOMER,
+    routes::AUTHENTICATE_PERSON_KYC,
+    routes::AUTHENTICATE_PERSON_SHAHKAR,
+    routes::LIST_CUSTOMER_FIELDS,
+    routes::CREATE_CUSTOMER_FIELD,
+    routes::GET_CUSTOMER_FIELD,
+    routes::UPDATE_CUSTOMER_FIELD,
+    routes::DELETE_CUSTOMER_FIELD,
+    routes::GET_CUSTOMER,
+    routes::UPDATE_CUSTOMER,
+    routes::DELETE_CUSTOMER,
+    routes::CREATE_CUSTOMER_CASH_IN_CODE,
+    routes::LIST_CUSTOMER_LOGS,
+    routes::LIST_CUSTOMER_TRANSACTIONS,
+    routes::GET_CUSTOMER_WALLET,
+    routes::DEPOSIT_CUSTOMER_WALLET,
+    routes::WITHDRAW_CUSTOMER_WALLET,
+    routes::LIST_BUSINESS_USERS,
+    routes::LIST_CASH_IN_ACCOUNTS,
+    routes::GET_CASH_IN_ACCOUNT_BALANCE,
+    routes::DEPOSIT_CASH_IN,
+    routes::GET_CASH_IN_CODE,
+    routes::LIST_CASH_IN_PIC_TRANSACTIONS,
+    routes::LIST_SUSPICIOUS_PAYMENTS,
+    routes::POST_SUSPICIOUS_PAYMENT,
+    routes::INQUIRY_CARD,
+    routes::INQUIRY_CARD_TO_IBAN,
+    routes::INQUIRY_COMPANY_INFORMATION,
+    routes::INQUIRY_COMPANY_SIGNATURE,
+    routes::INQUIRY_FIDA,
+    routes::INQUIRY_IBAN,
+    routes::INQUIRY_KYC,
+    routes::INQUIRY_MATCH_MOBILE_CARD,
+    routes::INQUIRY_MATCH_NATIONAL_CODE_IBAN,
+    routes::INQUIRY_NATIONAL_CODE_IBAN,
+    routes::INQUIRY_NID,
+    routes::INQUIRY_NID_IMAGE,
+    routes::INQUIRY_POSTAL_CODE,
+    routes::INQUIRY_SHAHKAR,
+    routes::AUTHENTICATE_CUSTOMER_KYC,
+    routes::AUTHENTICATE_CUSTOMER_SHAHKAR,
+    routes::LIST_CUSTOMER_CARDS,
+    routes::ADD_CUSTOMER_CARD,
+    routes::CUSTOMER_CARD_TO_IBAN,
+    routes::DELETE_CUSTOMER_CARD,
+    routes::INQUIRE_CUSTOMER_CARD,
+    routes::SET_DEFAULT_CUSTOMER_CARD,
+    routes::GET_CUSTOMER_CASH_IN_CODE,
+    routes::DESTROY_CUSTOMER_CASH_IN_CODE,
+    routes::LIST_CUSTOMER_IBANS,
+    routes::ADD_CUSTOMER_IBAN,
+    routes::DELETE_CUSTOMER_IBAN,
+    routes::INQUIRE_CUSTOMER_IBAN,
+    routes::SET_DEFAULT_CUSTOMER_IBAN,
+    routes::GET_TRANSACTION_META,
+    routes::GET_ACCOUNT_REALTIME_STATEMENT,
+    routes::GET_ACCOUNT_STATEMENT,
+    routes::GET_ACCOUNT_LAST_BALANCE,
+    routes::ADD_ACCOUNT_TRANSACTION_LABEL,
+    routes::REMOVE_ACCOUNT_TRANSACTION_LABEL,
+    routes::LIST_SETTLEMENT_BANKS,
+    routes::LIST_QUEUED_SETTLEMENTS,
+    routes::STORE_QUEUED_SETTLEMENT,
+    routes::CANCEL_QUEUED_SETTLEMENT,
+    routes::GET_QUEUED_SETTLEMENT,
+    routes::STORE_SETTLEMENT,
+    routes::LIST_TRANSACTIONS,
+    routes::REFUND_TRANSACTION,
+    routes::LOGOUT,
+    routes::REFRESH_TOKEN,
+    routes::LIST_SETTLEMENTS_V4,
+    routes::GET_SETTLEMENT_BY_TRACK_ID,
+    routes::CANCEL_SETTLEMENT_BY_TRACK_ID,
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
 pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[];
@@ -37445,11 +39109,10 @@ impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
         let binding = ::vandar_runtime::Binding::new(
-                runtime.clone(),
-                ROUTES,
-                BROWSER_PAGES,
-            )
-            .building_on(DEFAULT_HOST);
+            runtime.clone(),
+            ROUTES,
+            BROWSER_PAGES,
+        );
         let baseurl = binding.base_prefix(DEFAULT_HOST);
         Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
     }

@@ -1845,7 +1845,11 @@ pub mod builder {
                     types::PaymentRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/api/v4/send", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::SEND_PAYMENT,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::SEND_PAYMENT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -1866,7 +1870,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "send_payment").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::SEND_PAYMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -1942,7 +1953,11 @@ pub mod builder {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/api/v4/transaction", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::GET_TRANSACTION_INFO,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::GET_TRANSACTION_INFO, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -1963,7 +1978,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_transaction_info").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_TRANSACTION_INFO,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -2039,7 +2061,11 @@ pub mod builder {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/api/v4/verify", client.baseurl,);
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::VERIFY_PAYMENT,
+                &body,
+            )?;
+            let url = client.inner.url(&super::routes::VERIFY_PAYMENT, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -2060,7 +2086,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "verify_payment").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::VERIFY_PAYMENT,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 }
@@ -2074,14 +2107,23 @@ pub mod prelude {
 pub const SPEC_FILE: &str = "spec/vandar-ipg.yaml";
 /// The host of the spec's first `servers` entry.
 pub const DEFAULT_HOST: &str = "https://ipg.vandar.io";
-/// Every operation's host, auth scheme and retry safety, read from the spec.
-pub const ROUTES: &[::vandar_runtime::Route] = &[
-    ::vandar_runtime::Route {
+/// One [`Route`](::vandar_runtime::Route) per operation (host, path as typed segments,
+/// auth, where an api_key travels, retry safety, constraints), read from the spec; each
+/// generated `send()` hands its own to the runtime by reference.
+pub mod routes {
+    ///`POST /api/v4/send` (`send_payment`).
+    pub const SEND_PAYMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "send_payment",
         method: "POST",
         host: "https://ipg.vandar.io",
         path: "/api/v4/send",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("api"),
+            ::vandar_runtime::Segment::Lit("v4"),
+            ::vandar_runtime::Segment::Lit("send"),
+        ],
         auth: ::vandar_runtime::Auth::None,
+        api_key_field: Some("api_key"),
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -2117,13 +2159,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /api/v4/transaction` (`get_transaction_info`).
+    pub const GET_TRANSACTION_INFO: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_transaction_info",
         method: "POST",
         host: "https://ipg.vandar.io",
         path: "/api/v4/transaction",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("api"),
+            ::vandar_runtime::Segment::Lit("v4"),
+            ::vandar_runtime::Segment::Lit("transaction"),
+        ],
         auth: ::vandar_runtime::Auth::None,
+        api_key_field: Some("api_key"),
         idempotent: true,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -2143,13 +2192,20 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /api/v4/verify` (`verify_payment`).
+    pub const VERIFY_PAYMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "verify_payment",
         method: "POST",
         host: "https://ipg.vandar.io",
         path: "/api/v4/verify",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("api"),
+            ::vandar_runtime::Segment::Lit("v4"),
+            ::vandar_runtime::Segment::Lit("verify"),
+        ],
         auth: ::vandar_runtime::Auth::None,
+        api_key_field: Some("api_key"),
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -2169,7 +2225,14 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
+    };
+}
+
+/// Every operation's route (the same values as [`routes`]), for tools that list them.
+pub const ROUTES: &[::vandar_runtime::Route] = &[
+    routes::SEND_PAYMENT,
+    routes::GET_TRANSACTION_INFO,
+    routes::VERIFY_PAYMENT,
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
 pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
@@ -2177,17 +2240,20 @@ pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
         name: "payment_page",
         host: "https://ipg.vandar.io",
         path: "/v4/{token}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v4"),
+            ::vandar_runtime::Segment::Param("token"),
+        ],
     },
 ];
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
         let binding = ::vandar_runtime::Binding::new(
-                runtime.clone(),
-                ROUTES,
-                BROWSER_PAGES,
-            )
-            .building_on(DEFAULT_HOST);
+            runtime.clone(),
+            ROUTES,
+            BROWSER_PAGES,
+        );
         let baseurl = binding.base_prefix(DEFAULT_HOST);
         Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
     }

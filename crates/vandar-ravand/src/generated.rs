@@ -5049,10 +5049,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/cities", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_CITIES, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5072,7 +5071,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_cities").await
+            client
+                .inner
+                .call(request, &super::routes::LIST_CITIES, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -5133,10 +5135,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/educations", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_EDUCATIONS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5156,7 +5157,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_educations").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_EDUCATIONS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -5216,10 +5224,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/guilds", client.baseurl, encode_path(& business
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_GUILDS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5239,7 +5246,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_guilds").await
+            client
+                .inner
+                .call(request, &super::routes::LIST_GUILDS, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -5300,10 +5310,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/occupations", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_OCCUPATIONS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5323,7 +5332,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_occupations").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_OCCUPATIONS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -5413,10 +5429,16 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& provider.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CREATE_CARDHOLDER,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CREATE_CARDHOLDER,
+                    &[&business.to_string(), &provider.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5437,7 +5459,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "create_cardholder").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CREATE_CARDHOLDER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -5544,11 +5573,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& provider.to_string()),
-                encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::UPDATE_CARDHOLDER,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::UPDATE_CARDHOLDER,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5569,7 +5607,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "update_cardholder").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::UPDATE_CARDHOLDER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -5663,11 +5708,16 @@ pub mod builder {
             let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/accounts-info",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_ACCOUNTS_INFO,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5687,7 +5737,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_accounts_info").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_ACCOUNTS_INFO,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -5792,11 +5849,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/balance", client
-                .baseurl, encode_path(& business.to_string()), encode_path(& provider
-                .to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::GET_BALANCE,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_BALANCE,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5817,7 +5883,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_balance").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_BALANCE,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -5911,11 +5984,16 @@ pub mod builder {
             let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/bank-statement",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_BANK_STATEMENT,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5935,7 +6013,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_bank_statement").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_BANK_STATEMENT,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -6042,11 +6127,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/activate/token",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CREATE_CARD_ACTIVATION_TOKEN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CREATE_CARD_ACTIVATION_TOKEN,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6067,7 +6161,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "create_card_activation_token").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CREATE_CARD_ACTIVATION_TOKEN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -6174,11 +6275,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/block/token",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CREATE_CARD_BLOCK_TOKEN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CREATE_CARD_BLOCK_TOKEN,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6199,7 +6309,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "create_card_block_token").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CREATE_CARD_BLOCK_TOKEN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -6306,11 +6423,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/change-pin/token",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CREATE_CHANGE_PIN_TOKEN,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CREATE_CHANGE_PIN_TOKEN,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6331,7 +6457,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "create_change_pin_token").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CREATE_CHANGE_PIN_TOKEN,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -6442,11 +6575,16 @@ pub mod builder {
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let card_number = card_number
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/card/status", client
-                .baseurl, encode_path(& business.to_string()), encode_path(& provider
-                .to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_CARD_STATUS,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6467,7 +6605,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_card_status").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_CARD_STATUS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -6574,11 +6719,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/finalize", client
-                .baseurl, encode_path(& business.to_string()), encode_path(& provider
-                .to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::FINALIZE_CARDHOLDER,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::FINALIZE_CARDHOLDER,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6599,7 +6753,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "finalize_cardholder").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::FINALIZE_CARDHOLDER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -6693,11 +6854,16 @@ pub mod builder {
             let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/inquiry", client
-                .baseurl, encode_path(& business.to_string()), encode_path(& provider
-                .to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRE_CARDHOLDER,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6717,7 +6883,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquire_cardholder").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRE_CARDHOLDER,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -6822,11 +6995,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer", client
-                .baseurl, encode_path(& business.to_string()), encode_path(& provider
-                .to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::TRANSFER,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::TRANSFER,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6847,7 +7029,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "transfer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::TRANSFER,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -6954,11 +7143,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/confirm-otp",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::CONFIRM_TRANSFER_OTP,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CONFIRM_TRANSFER_OTP,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -6979,7 +7177,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "confirm_transfer_otp").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CONFIRM_TRANSFER_OTP,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -7073,11 +7278,16 @@ pub mod builder {
             let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/inquiry",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRE_TRANSFER,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7097,7 +7307,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquire_transfer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRE_TRANSFER,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -7191,11 +7408,16 @@ pub mod builder {
             let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/inquiry/paya-satna",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::INQUIRE_PAYA_SATNA_TRANSFER,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7215,7 +7437,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "inquire_paya_satna_transfer").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::INQUIRE_PAYA_SATNA_TRANSFER,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -7322,11 +7551,20 @@ pub mod builder {
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/transfer/retry-otp",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::RETRY_TRANSFER_OTP,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(
+                    &super::routes::RETRY_TRANSFER_OTP,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7347,7 +7585,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "retry_transfer_otp").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::RETRY_TRANSFER_OTP,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -7441,11 +7686,16 @@ pub mod builder {
             let provider = provider.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let cardholder_id = cardholder_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provider/{}/cardholder/{}/video-caption",
-                client.baseurl, encode_path(& business.to_string()), encode_path(&
-                provider.to_string()), encode_path(& cardholder_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_VIDEO_CAPTION,
+                    &[
+                        &business.to_string(),
+                        &provider.to_string(),
+                        &cardholder_id.to_string(),
+                    ],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7465,7 +7715,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_video_caption").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_VIDEO_CAPTION,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -7526,10 +7783,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/provinces", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_PROVINCES, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7549,7 +7805,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_provinces").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_PROVINCES,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -7610,10 +7873,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/reasons", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_TRANSFER_REASONS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7633,7 +7895,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_transfer_reasons").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_TRANSFER_REASONS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -7706,10 +7975,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/business/{}/ravand/set-config", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::SET_CONFIG,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::SET_CONFIG, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7730,7 +8002,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "set_config").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::SET_CONFIG,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 }
@@ -7744,224 +8023,547 @@ pub mod prelude {
 pub const SPEC_FILE: &str = "spec/vandar-ravand.yaml";
 /// The host of the spec's first `servers` entry.
 pub const DEFAULT_HOST: &str = "https://api.vandar.io";
-/// Every operation's host, auth scheme and retry safety, read from the spec.
-pub const ROUTES: &[::vandar_runtime::Route] = &[
-    ::vandar_runtime::Route {
+/// One [`Route`](::vandar_runtime::Route) per operation (host, path as typed segments,
+/// auth, where an api_key travels, retry safety, constraints), read from the spec; each
+/// generated `send()` hands its own to the runtime by reference.
+pub mod routes {
+    ///`GET /v1/business/{business}/ravand/cities` (`list_cities`).
+    pub const LIST_CITIES: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_cities",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/cities",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("cities"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/educations` (`list_educations`).
+    pub const LIST_EDUCATIONS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_educations",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/educations",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("educations"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/guilds` (`list_guilds`).
+    pub const LIST_GUILDS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_guilds",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/guilds",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("guilds"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/occupations` (`list_occupations`).
+    pub const LIST_OCCUPATIONS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_occupations",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/occupations",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("occupations"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder` (`create_cardholder`).
+    pub const CREATE_CARDHOLDER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "create_cardholder",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`PUT /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}` (`update_cardholder`).
+    pub const UPDATE_CARDHOLDER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "update_cardholder",
         method: "PUT",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/accounts-info` (`get_accounts_info`).
+    pub const GET_ACCOUNTS_INFO: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_accounts_info",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/accounts-info",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("accounts-info"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/balance` (`get_balance`).
+    pub const GET_BALANCE: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_balance",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/balance",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("balance"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/bank-statement` (`get_bank_statement`).
+    pub const GET_BANK_STATEMENT: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_bank_statement",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/bank-statement",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("bank-statement"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/activate/token` (`create_card_activation_token`).
+    pub const CREATE_CARD_ACTIVATION_TOKEN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "create_card_activation_token",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/activate/token",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("card"),
+            ::vandar_runtime::Segment::Lit("activate"),
+            ::vandar_runtime::Segment::Lit("token"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/block/token` (`create_card_block_token`).
+    pub const CREATE_CARD_BLOCK_TOKEN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "create_card_block_token",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/block/token",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("card"),
+            ::vandar_runtime::Segment::Lit("block"),
+            ::vandar_runtime::Segment::Lit("token"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/change-pin/token` (`create_change_pin_token`).
+    pub const CREATE_CHANGE_PIN_TOKEN: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "create_change_pin_token",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/change-pin/token",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("card"),
+            ::vandar_runtime::Segment::Lit("change-pin"),
+            ::vandar_runtime::Segment::Lit("token"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/status` (`get_card_status`).
+    pub const GET_CARD_STATUS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_card_status",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/card/status",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("card"),
+            ::vandar_runtime::Segment::Lit("status"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/finalize` (`finalize_cardholder`).
+    pub const FINALIZE_CARDHOLDER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "finalize_cardholder",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/finalize",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("finalize"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/inquiry` (`inquire_cardholder`).
+    pub const INQUIRE_CARDHOLDER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquire_cardholder",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/inquiry",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer` (`transfer`).
+    pub const TRANSFER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "transfer",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("transfer"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/confirm-otp` (`confirm_transfer_otp`).
+    pub const CONFIRM_TRANSFER_OTP: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "confirm_transfer_otp",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/confirm-otp",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("transfer"),
+            ::vandar_runtime::Segment::Lit("confirm-otp"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/inquiry` (`inquire_transfer`).
+    pub const INQUIRE_TRANSFER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquire_transfer",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/inquiry",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("transfer"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/inquiry/paya-satna` (`inquire_paya_satna_transfer`).
+    pub const INQUIRE_PAYA_SATNA_TRANSFER: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "inquire_paya_satna_transfer",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/inquiry/paya-satna",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("transfer"),
+            ::vandar_runtime::Segment::Lit("inquiry"),
+            ::vandar_runtime::Segment::Lit("paya-satna"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/retry-otp` (`retry_transfer_otp`).
+    pub const RETRY_TRANSFER_OTP: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "retry_transfer_otp",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/transfer/retry-otp",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("transfer"),
+            ::vandar_runtime::Segment::Lit("retry-otp"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/video-caption` (`get_video_caption`).
+    pub const GET_VIDEO_CAPTION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_video_caption",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/video-caption",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provider"),
+            ::vandar_runtime::Segment::Param("provider"),
+            ::vandar_runtime::Segment::Lit("cardholder"),
+            ::vandar_runtime::Segment::Param("cardholder_id"),
+            ::vandar_runtime::Segment::Lit("video-caption"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/provinces` (`list_provinces`).
+    pub const LIST_PROVINCES: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_provinces",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/provinces",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("provinces"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v1/business/{business}/ravand/reasons` (`list_transfer_reasons`).
+    pub const LIST_TRANSFER_REASONS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_transfer_reasons",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/reasons",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("reasons"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v1/business/{business}/ravand/set-config` (`set_config`).
+    pub const SET_CONFIG: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "set_config",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v1/business/{business}/ravand/set-config",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("ravand"),
+            ::vandar_runtime::Segment::Lit("set-config"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
+    };
+}
+
+/// Every operation's route (the same values as [`routes`]), for tools that list them.
+pub const ROUTES: &[::vandar_runtime::Route] = &[
+    routes::LIST_CITIES,
+    routes::LIST_EDUCATIONS,
+    routes::LIST_GUILDS,
+    routes::LIST_OCCUPATIONS,
+    routes::CREATE_CARDHOLDER,
+    routes::UPDATE_CARDHOLDER,
+    routes::GET_ACCOUNTS_INFO,
+    routes::GET_BALANCE,
+    routes::GET_BANK_STATEMENT,
+    routes::CREATE_CARD_ACTIVATION_TOKEN,
+    routes::CREATE_CARD_BLOCK_TOKEN,
+    routes::CREATE_CHANGE_PIN_TOKEN,
+    routes::GET_CARD_STATUS,
+    routes::FINALIZE_CARDHOLDER,
+    routes::INQUIRE_CARDHOLDER,
+    routes::TRANSFER,
+    routes::CONFIRM_TRANSFER_OTP,
+    routes::INQUIRE_TRANSFER,
+    routes::INQUIRE_PAYA_SATNA_TRANSFER,
+    routes::RETRY_TRANSFER_OTP,
+    routes::GET_VIDEO_CAPTION,
+    routes::LIST_PROVINCES,
+    routes::LIST_TRANSFER_REASONS,
+    routes::SET_CONFIG,
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
 pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
@@ -7969,27 +8571,47 @@ pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
         name: "card_activation_page",
         host: "https://api.vandar.io",
         path: "/v1/redirect/card/activate/{token}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("redirect"),
+            ::vandar_runtime::Segment::Lit("card"),
+            ::vandar_runtime::Segment::Lit("activate"),
+            ::vandar_runtime::Segment::Param("token"),
+        ],
     },
     ::vandar_runtime::BrowserPage {
         name: "card_change_pin_page",
         host: "https://api.vandar.io",
         path: "/v1/redirect/card/change-pin/{token}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("redirect"),
+            ::vandar_runtime::Segment::Lit("card"),
+            ::vandar_runtime::Segment::Lit("change-pin"),
+            ::vandar_runtime::Segment::Param("token"),
+        ],
     },
     ::vandar_runtime::BrowserPage {
         name: "card_block_page",
         host: "https://api.vandar.io",
         path: "/v1/redirect/card/block/{token}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v1"),
+            ::vandar_runtime::Segment::Lit("redirect"),
+            ::vandar_runtime::Segment::Lit("card"),
+            ::vandar_runtime::Segment::Lit("block"),
+            ::vandar_runtime::Segment::Param("token"),
+        ],
     },
 ];
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
         let binding = ::vandar_runtime::Binding::new(
-                runtime.clone(),
-                ROUTES,
-                BROWSER_PAGES,
-            )
-            .building_on(DEFAULT_HOST);
+            runtime.clone(),
+            ROUTES,
+            BROWSER_PAGES,
+        );
         let baseurl = binding.base_prefix(DEFAULT_HOST);
         Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
     }

@@ -7613,7 +7613,7 @@ pub mod builder {
         > {
             let Self { client, kind } = self;
             let kind = kind.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!("{}/subscription", client.baseurl,);
+            let url = client.inner.url(&super::routes::LIST_BANK_HEALTH, &[])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7634,7 +7634,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_bank_health").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_BANK_HEALTH,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -7746,10 +7753,9 @@ pub mod builder {
             let mobile = mobile.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let status = status.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/authorization", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_AUTHORIZATIONS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7772,7 +7778,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_authorizations").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_AUTHORIZATIONS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -7871,10 +7884,13 @@ pub mod builder {
                     types::AuthorizationRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/authorization/store", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::STORE_AUTHORIZATION,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::STORE_AUTHORIZATION, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7895,7 +7911,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "store_authorization").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::STORE_AUTHORIZATION,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -7973,11 +7996,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let authorization_id = authorization_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/authorization/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& authorization_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_AUTHORIZATION,
+                    &[&business.to_string(), &authorization_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -7997,7 +8021,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_authorization").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_AUTHORIZATION,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -8078,11 +8109,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let authorization_id = authorization_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/authorization/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& authorization_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::REVOKE_AUTHORIZATION,
+                    &[&business.to_string(), &authorization_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8102,7 +8134,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "revoke_authorization").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::REVOKE_AUTHORIZATION,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -8186,11 +8225,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let authorization_id = authorization_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/authorization/{}/calculation", client
-                .baseurl, encode_path(& business.to_string()), encode_path(&
-                authorization_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_AUTHORIZATION_CALCULATION,
+                    &[&business.to_string(), &authorization_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8210,7 +8250,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_authorization_calculation").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_AUTHORIZATION_CALCULATION,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -8288,11 +8335,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let authorization_id = authorization_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/authorization/{}/search", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& authorization_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::SEARCH_AUTHORIZATION,
+                    &[&business.to_string(), &authorization_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8312,7 +8360,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "search_authorization").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::SEARCH_AUTHORIZATION,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -8390,11 +8445,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let authorization_id = authorization_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/authorization/{}/verify", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& authorization_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::VERIFY_AUTHORIZATION,
+                    &[&business.to_string(), &authorization_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8414,7 +8470,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "verify_authorization").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::VERIFY_AUTHORIZATION,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -8475,10 +8538,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/banks/actives", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_ACTIVE_BANKS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8498,7 +8560,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_active_banks").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_ACTIVE_BANKS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -8558,10 +8627,9 @@ pub mod builder {
         > {
             let Self { client, business } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/refunds", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_REFUNDS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8581,7 +8649,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_refunds").await
+            client
+                .inner
+                .call(request, &super::routes::LIST_REFUNDS, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -8654,10 +8725,13 @@ pub mod builder {
             let Self { client, business, body } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let body = body.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/refunds", client.baseurl, encode_path(&
-                business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::STORE_REFUND,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::STORE_REFUND, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8678,7 +8752,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "store_refund").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::STORE_REFUND,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -8753,11 +8834,12 @@ pub mod builder {
             let Self { client, business, refund_id } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let refund_id = refund_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/refunds/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& refund_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_REFUND,
+                    &[&business.to_string(), &refund_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8777,7 +8859,10 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_refund").await
+            client
+                .inner
+                .call(request, &super::routes::GET_REFUND, ::std::option::Option::None)
+                .await
         }
     }
 
@@ -8871,10 +8956,9 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let page = page.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let q = q.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/withdrawal", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&super::routes::LIST_WITHDRAWALS, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8896,7 +8980,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "list_withdrawals").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::LIST_WITHDRAWALS,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -8990,10 +9081,13 @@ pub mod builder {
                     types::WithdrawalRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/withdrawal/store", client.baseurl,
-                encode_path(& business.to_string()),
-            );
+            let body = ::vandar_runtime::CheckedBody::new(
+                &super::routes::STORE_WITHDRAWAL,
+                &body,
+            )?;
+            let url = client
+                .inner
+                .url(&super::routes::STORE_WITHDRAWAL, &[&business.to_string()])?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -9014,7 +9108,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "store_withdrawal").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::STORE_WITHDRAWAL,
+                    ::std::option::Option::Some(body),
+                )
+                .await
         }
     }
 
@@ -9091,10 +9192,12 @@ pub mod builder {
             let Self { client, business, track_id } = self;
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let track_id = track_id.map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/withdrawal/track-id/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& track_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_WITHDRAWAL_BY_TRACK_ID,
+                    &[&business.to_string(), &track_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -9114,7 +9217,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_withdrawal_by_track_id").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_WITHDRAWAL_BY_TRACK_ID,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -9192,11 +9302,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let withdrawal_id = withdrawal_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/withdrawal/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& withdrawal_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::GET_WITHDRAWAL,
+                    &[&business.to_string(), &withdrawal_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -9216,7 +9327,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "get_withdrawal").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::GET_WITHDRAWAL,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 
@@ -9294,11 +9412,12 @@ pub mod builder {
             let business = business.map_err(::vandar_runtime::Error::InvalidRequest)?;
             let withdrawal_id = withdrawal_id
                 .map_err(::vandar_runtime::Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/business/{}/subscription/withdrawal/{}", client.baseurl,
-                encode_path(& business.to_string()), encode_path(& withdrawal_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &super::routes::CANCEL_WITHDRAWAL,
+                    &[&business.to_string(), &withdrawal_id.to_string()],
+                )?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -9318,7 +9437,14 @@ pub mod builder {
                 .headers(header_map)
                 .build()
                 .map_err(::vandar_runtime::Error::from_build)?;
-            client.inner.call(request, "cancel_withdrawal").await
+            client
+                .inner
+                .call(
+                    request,
+                    &super::routes::CANCEL_WITHDRAWAL,
+                    ::std::option::Option::None,
+                )
+                .await
         }
     }
 }
@@ -9332,32 +9458,56 @@ pub mod prelude {
 pub const SPEC_FILE: &str = "spec/vandar-subscription.yaml";
 /// The host of the spec's first `servers` entry.
 pub const DEFAULT_HOST: &str = "https://api.vandar.io";
-/// Every operation's host, auth scheme and retry safety, read from the spec.
-pub const ROUTES: &[::vandar_runtime::Route] = &[
-    ::vandar_runtime::Route {
+/// One [`Route`](::vandar_runtime::Route) per operation (host, path as typed segments,
+/// auth, where an api_key travels, retry safety, constraints), read from the spec; each
+/// generated `send()` hands its own to the runtime by reference.
+pub mod routes {
+    ///`GET /subscription` (`list_bank_health`).
+    pub const LIST_BANK_HEALTH: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_bank_health",
         method: "GET",
         host: "https://health.vandar.io",
         path: "/subscription",
+        segments: &[::vandar_runtime::Segment::Lit("subscription")],
         auth: ::vandar_runtime::Auth::None,
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/authorization` (`list_authorizations`).
+    pub const LIST_AUTHORIZATIONS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_authorizations",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/authorization",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("authorization"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/subscription/authorization/store` (`store_authorization`).
+    pub const STORE_AUTHORIZATION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "store_authorization",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/authorization/store",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("authorization"),
+            ::vandar_runtime::Segment::Lit("store"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -9409,103 +9559,213 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/authorization/{authorization_id}` (`get_authorization`).
+    pub const GET_AUTHORIZATION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_authorization",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/authorization/{authorization_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("authorization"),
+            ::vandar_runtime::Segment::Param("authorization_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`DELETE /v3/business/{business}/subscription/authorization/{authorization_id}` (`revoke_authorization`).
+    pub const REVOKE_AUTHORIZATION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "revoke_authorization",
         method: "DELETE",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/authorization/{authorization_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("authorization"),
+            ::vandar_runtime::Segment::Param("authorization_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/authorization/{authorization_id}/calculation` (`get_authorization_calculation`).
+    pub const GET_AUTHORIZATION_CALCULATION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_authorization_calculation",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/authorization/{authorization_id}/calculation",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("authorization"),
+            ::vandar_runtime::Segment::Param("authorization_id"),
+            ::vandar_runtime::Segment::Lit("calculation"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/authorization/{authorization_id}/search` (`search_authorization`).
+    pub const SEARCH_AUTHORIZATION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "search_authorization",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/authorization/{authorization_id}/search",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("authorization"),
+            ::vandar_runtime::Segment::Param("authorization_id"),
+            ::vandar_runtime::Segment::Lit("search"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`PATCH /v3/business/{business}/subscription/authorization/{authorization_id}/verify` (`verify_authorization`).
+    pub const VERIFY_AUTHORIZATION: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "verify_authorization",
         method: "PATCH",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/authorization/{authorization_id}/verify",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("authorization"),
+            ::vandar_runtime::Segment::Param("authorization_id"),
+            ::vandar_runtime::Segment::Lit("verify"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/banks/actives` (`list_active_banks`).
+    pub const LIST_ACTIVE_BANKS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_active_banks",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/banks/actives",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("banks"),
+            ::vandar_runtime::Segment::Lit("actives"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/refunds` (`list_refunds`).
+    pub const LIST_REFUNDS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_refunds",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/refunds",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("refunds"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/subscription/refunds` (`store_refund`).
+    pub const STORE_REFUND: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "store_refund",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/refunds",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("refunds"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/refunds/{refund_id}` (`get_refund`).
+    pub const GET_REFUND: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_refund",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/refunds/{refund_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("refunds"),
+            ::vandar_runtime::Segment::Param("refund_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/withdrawal` (`list_withdrawals`).
+    pub const LIST_WITHDRAWALS: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "list_withdrawals",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/withdrawal",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("withdrawal"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`POST /v3/business/{business}/subscription/withdrawal/store` (`store_withdrawal`).
+    pub const STORE_WITHDRAWAL: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "store_withdrawal",
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/withdrawal/store",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("withdrawal"),
+            ::vandar_runtime::Segment::Lit("store"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[
             ::vandar_runtime::FieldCheck {
@@ -9557,34 +9817,86 @@ pub const ROUTES: &[::vandar_runtime::Route] = &[
                 http_url: false,
             },
         ],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/withdrawal/track-id/{track_id}` (`get_withdrawal_by_track_id`).
+    pub const GET_WITHDRAWAL_BY_TRACK_ID: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_withdrawal_by_track_id",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/withdrawal/track-id/{track_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("withdrawal"),
+            ::vandar_runtime::Segment::Lit("track-id"),
+            ::vandar_runtime::Segment::Param("track_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`GET /v3/business/{business}/subscription/withdrawal/{withdrawal_id}` (`get_withdrawal`).
+    pub const GET_WITHDRAWAL: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "get_withdrawal",
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/withdrawal/{withdrawal_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("withdrawal"),
+            ::vandar_runtime::Segment::Param("withdrawal_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
-    },
-    ::vandar_runtime::Route {
+    };
+    ///`PUT /v3/business/{business}/subscription/withdrawal/{withdrawal_id}` (`cancel_withdrawal`).
+    pub const CANCEL_WITHDRAWAL: ::vandar_runtime::Route = ::vandar_runtime::Route {
         operation_id: "cancel_withdrawal",
         method: "PUT",
         host: "https://api.vandar.io",
         path: "/v3/business/{business}/subscription/withdrawal/{withdrawal_id}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("v3"),
+            ::vandar_runtime::Segment::Lit("business"),
+            ::vandar_runtime::Segment::Param("business"),
+            ::vandar_runtime::Segment::Lit("subscription"),
+            ::vandar_runtime::Segment::Lit("withdrawal"),
+            ::vandar_runtime::Segment::Param("withdrawal_id"),
+        ],
         auth: ::vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
-    },
+    };
+}
+
+/// Every operation's route (the same values as [`routes`]), for tools that list them.
+pub const ROUTES: &[::vandar_runtime::Route] = &[
+    routes::LIST_BANK_HEALTH,
+    routes::LIST_AUTHORIZATIONS,
+    routes::STORE_AUTHORIZATION,
+    routes::GET_AUTHORIZATION,
+    routes::REVOKE_AUTHORIZATION,
+    routes::GET_AUTHORIZATION_CALCULATION,
+    routes::SEARCH_AUTHORIZATION,
+    routes::VERIFY_AUTHORIZATION,
+    routes::LIST_ACTIVE_BANKS,
+    routes::LIST_REFUNDS,
+    routes::STORE_REFUND,
+    routes::GET_REFUND,
+    routes::LIST_WITHDRAWALS,
+    routes::STORE_WITHDRAWAL,
+    routes::GET_WITHDRAWAL_BY_TRACK_ID,
+    routes::GET_WITHDRAWAL,
+    routes::CANCEL_WITHDRAWAL,
 ];
 /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
 pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
@@ -9592,17 +9904,20 @@ pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[
         name: "authorization_page",
         host: "https://subscription.vandar.io",
         path: "/authorizations/{token}",
+        segments: &[
+            ::vandar_runtime::Segment::Lit("authorizations"),
+            ::vandar_runtime::Segment::Param("token"),
+        ],
     },
 ];
 impl Client {
     /// A client on a shared runtime: every host, credential and limit comes from it.
     pub fn with_runtime(runtime: &::vandar_runtime::Runtime) -> Self {
         let binding = ::vandar_runtime::Binding::new(
-                runtime.clone(),
-                ROUTES,
-                BROWSER_PAGES,
-            )
-            .building_on(DEFAULT_HOST);
+            runtime.clone(),
+            ROUTES,
+            BROWSER_PAGES,
+        );
         let baseurl = binding.base_prefix(DEFAULT_HOST);
         Self::new_with_client(&baseurl, runtime.http_client().clone(), binding)
     }
