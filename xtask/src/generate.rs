@@ -204,7 +204,8 @@ fn without_hand_written(api: &mut openapiv3::OpenAPI) {
     });
 }
 
-/// The spec with request aliases folded: a component `Request<X>` whose `x-rust-type` is the
+/// The spec as progenitor compiles it: fields listed in a schema's `x-sdk-required` are
+/// required, and request aliases are folded: a component `Request<X>` whose `x-rust-type` is the
 /// same as component `<X>`'s (e.g. `RequestRial`, the request-side `Rial` with `minimum` and
 /// `maximum`) is pointed at `<X>` in progenitor's copy. typify would wrap it in a newtype of
 /// its own; its constraints are the runtime's checks, so the generated code uses the runtime
@@ -220,7 +221,10 @@ fn without_aliases(spec: &SpecFile) -> Option<openapiv3::OpenAPI> {
                 .then(|| (name.clone(), base.to_owned()))
         })
         .collect();
-    if aliases.is_empty() {
+    let sdk_required = schemas
+        .values()
+        .any(|s| s.get(spec::SDK_REQUIRED).is_some());
+    if aliases.is_empty() && !sdk_required {
         return None;
     }
     fn repoint(v: &mut Value, aliases: &std::collections::BTreeMap<String, String>) {
@@ -242,6 +246,21 @@ fn without_aliases(spec: &SpecFile) -> Option<openapiv3::OpenAPI> {
     let mut raw = spec.raw.clone();
     if let Some(map) = raw["components"]["schemas"].as_object_mut() {
         map.retain(|name, _| !aliases.contains_key(name));
+        // SDK policy beyond the wire (`x-sdk-required: [track_id]`): required in the
+        // generated builders, while the spec (and the sandbox's validation) keeps it optional.
+        for schema in map.values_mut() {
+            let Some(extra) = schema.get(spec::SDK_REQUIRED).cloned() else {
+                continue;
+            };
+            let required = schema["required"].as_array().cloned().unwrap_or_default();
+            let mut merged = required;
+            for field in extra.as_array().into_iter().flatten() {
+                if !merged.contains(field) {
+                    merged.push(field.clone());
+                }
+            }
+            schema["required"] = Value::Array(merged);
+        }
     }
     repoint(&mut raw, &aliases);
     serde_json::from_value(raw).ok()
