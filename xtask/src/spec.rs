@@ -41,6 +41,11 @@ pub fn workspace_root() -> PathBuf {
 
 /// Every `spec/*.yaml`, sorted by name, parsed.
 pub fn discover(root: &Path) -> Result<Vec<SpecFile>> {
+    spec_paths(root)?.iter().map(|p| load(root, p)).collect()
+}
+
+/// Every `spec/*.yaml` path, sorted by name, not parsed.
+pub fn spec_paths(root: &Path) -> Result<Vec<PathBuf>> {
     let dir = root.join("spec");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -51,7 +56,25 @@ pub fn discover(root: &Path) -> Result<Vec<SpecFile>> {
     if paths.is_empty() {
         bail!("no spec/*.yaml found under {}", root.display());
     }
-    paths.iter().map(|p| load(root, p)).collect()
+    Ok(paths)
+}
+
+/// The generated file of the spec at `path` (`crates/<stem>/src/generated.rs`), and the
+/// spec's path relative to `root`, without parsing it.
+pub fn generated_path_of(root: &Path, path: &Path) -> Option<(PathBuf, String)> {
+    let stem = path.file_stem()?.to_str()?;
+    let rel = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    Some((
+        root.join("crates")
+            .join(stem)
+            .join("src")
+            .join("generated.rs"),
+        rel,
+    ))
 }
 
 /// Parse one spec file.
