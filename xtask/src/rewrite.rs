@@ -397,10 +397,16 @@ impl VisitMut for RenameType {
                     }
                     proc_macro2::TokenTree::Literal(l) => {
                         match syn::parse_str::<syn::LitStr>(&l.to_string()) {
-                            Ok(s) if s.value().contains("for type_") => {
-                                proc_macro2::TokenTree::Literal(proc_macro2::Literal::string(
-                                    &s.value().replace("for type_", "for type"),
-                                ))
+                            Ok(s) => {
+                                let v = s.value().replace("for type_", "for type");
+                                let v = user_message(&v).unwrap_or(v);
+                                if v == s.value() {
+                                    proc_macro2::TokenTree::Literal(l)
+                                } else {
+                                    proc_macro2::TokenTree::Literal(proc_macro2::Literal::string(
+                                        &v,
+                                    ))
+                                }
                             }
                             _ => proc_macro2::TokenTree::Literal(l),
                         }
@@ -416,11 +422,91 @@ impl VisitMut for RenameType {
     fn visit_lit_str_mut(&mut self, l: &mut syn::LitStr) {
         // the builders' messages name the field: say `type`, as on the wire
         let v = l.value();
-        if v.contains("for type_") || v.contains("`type_`") {
-            let fixed = v
-                .replace("for type_", "for type")
-                .replace("`type_`", "`kind`");
+        let fixed = v
+            .replace("for type_", "for type")
+            .replace("`type_`", "`kind`");
+        let fixed = user_message(&fixed).unwrap_or(fixed);
+        if fixed != v {
             *l = syn::LitStr::new(&fixed, l.span());
         }
+    }
+}
+
+/// The message a user reads for one of progenitor's or typify's conversion messages: it names
+/// the field and the rule, never a generated type (issue 23 item 6). `None`: leave it.
+///
+/// * ``conversion to `TokenRequest` for body failed: {}`` → `{}` (the inner message names
+///   the field);
+/// * ``conversion to `RefundTransactionTransactionId` for transaction_id failed`` →
+///   `transaction_id: not a valid value (must not be empty)`;
+/// * `error converting supplied value for token: {e}` → `token: {e}`;
+/// * `no value supplied for token` → `token: must be set`;
+/// * `shorter than 1 characters` → `must not be empty`; `shorter than N characters` →
+///   `must have at least N characters`; `longer than N characters` → `must have at most N
+///   characters`.
+fn user_message(s: &str) -> Option<String> {
+    if let Some(rest) = s.strip_prefix("conversion to `") {
+        let (_, rest) = rest.split_once("` for ")?;
+        if let Some(inner) = rest.strip_prefix("body failed: ") {
+            return Some(inner.to_owned());
+        }
+        let field = rest.strip_suffix(" failed")?;
+        return Some(format!("{field}: not a valid value (must not be empty)"));
+    }
+    if let Some(rest) = s.strip_prefix("error converting supplied value for ") {
+        let (field, inner) = rest.split_once(": ")?;
+        return Some(format!("{field}: {inner}"));
+    }
+    if let Some(field) = s.strip_prefix("no value supplied for ") {
+        return Some(format!("{field}: must be set"));
+    }
+    let chars = |rest: &str| rest.strip_suffix(" characters").map(str::to_owned);
+    if let Some(n) = s.strip_prefix("shorter than ").and_then(chars) {
+        return Some(if n == "1" {
+            "must not be empty".to_owned()
+        } else {
+            format!("must have at least {n} characters")
+        });
+    }
+    if let Some(n) = s.strip_prefix("longer than ").and_then(chars) {
+        return Some(format!("must have at most {n} characters"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_message;
+
+    #[test]
+    fn messages_name_the_field_not_a_generated_type() {
+        assert_eq!(
+            user_message("conversion to `TokenRequest` for body failed: {}").as_deref(),
+            Some("{}")
+        );
+        assert_eq!(
+            user_message(
+                "conversion to `RefundTransactionTransactionId` for transaction_id failed"
+            )
+            .as_deref(),
+            Some("transaction_id: not a valid value (must not be empty)")
+        );
+        assert_eq!(
+            user_message("error converting supplied value for token: {e}").as_deref(),
+            Some("token: {e}")
+        );
+        assert_eq!(
+            user_message("shorter than 1 characters").as_deref(),
+            Some("must not be empty")
+        );
+        assert_eq!(
+            user_message("longer than 254 characters").as_deref(),
+            Some("must have at most 254 characters")
+        );
+        assert_eq!(
+            user_message("no value supplied for amount").as_deref(),
+            Some("amount: must be set")
+        );
+        assert_eq!(user_message("anything else"), None);
     }
 }
