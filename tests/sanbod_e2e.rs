@@ -213,9 +213,10 @@ async fn authorize_returns_the_location_without_following_it() {
     let reqs = requests(&server).await;
     assert_eq!(reqs.len(), 2, "the redirect is never followed");
     let sent_body = sent(&reqs[0], "/sanbod/oautht/v1/authorize");
+    // URL fields are sent parsed and normalized (issue 22): the empty path becomes `/`.
     assert_eq!(
         sent_body,
-        json!({"provider_code": "059", "redirect_uri": "https://google.com",
+        json!({"provider_code": "059", "redirect_uri": "https://google.com/",
                "scope": ["statement"], "client_id": "test_sanbod",
                "response_type": "code", "state": "7000"})
     );

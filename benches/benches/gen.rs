@@ -15,7 +15,7 @@ fn all_specs() {
     let root = spec::workspace_root();
     for s in spec::discover(&root).unwrap() {
         lint::lint(&s).ok();
-        black_box(generate::generate(&s).unwrap());
+        black_box(generate::generate(&s, b"").unwrap());
     }
 }
 
@@ -40,7 +40,7 @@ fn main() {
             lint::lint(&again).ok();
             parse.push(t.elapsed().as_secs_f64() * 1e3);
             let t = Instant::now();
-            let text = generate::generate(&again).unwrap();
+            let text = generate::generate(&again, b"").unwrap();
             gen_times.push(t.elapsed().as_secs_f64() * 1e3);
             lines = text.lines().count();
         }

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod coverage;
+pub mod fingerprint;
 pub mod generate;
 pub mod lint;
 pub mod opcov;

@@ -774,7 +774,7 @@ components:
         let spec = spec_with(
             "{name: traceid, in: query, required: true, schema: {type: string}, x-auto-value: uuid}",
         );
-        let text = crate::generate::generate(&spec).unwrap();
+        let text = crate::generate::generate(&spec, b"").unwrap();
         assert!(
             text.contains("pub const AUTO_VALUES"),
             "the table is emitted"
@@ -785,7 +785,7 @@ components:
             "the builder does not demand traceid"
         );
         let plain = spec_with("{name: q, in: query, required: true, schema: {type: string}}");
-        let text = crate::generate::generate(&plain).unwrap();
+        let text = crate::generate::generate(&plain, b"").unwrap();
         assert!(
             !text.contains("AUTO_VALUES"),
             "no table without auto values"
@@ -833,7 +833,7 @@ components:
             .map(|o| o.id)
             .collect();
         assert_eq!(generated, ["op_a"]);
-        let text = crate::generate::generate(&spec).unwrap();
+        let text = crate::generate::generate(&spec, b"").unwrap();
         assert!(text.contains("op_a"));
         assert!(!text.contains("op_up"), "the generator skips it");
     }

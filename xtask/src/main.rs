@@ -62,18 +62,43 @@ enum Mode {
 fn run(mode: Mode, only: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = spec::workspace_root();
-    let mut specs = spec::discover(&root)?;
+    let mut paths = spec::spec_paths(&root)?;
     if !only.is_empty() {
+        let stem = |p: &std::path::PathBuf| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         for name in only {
-            if !specs.iter().any(|s| &s.name == name) {
+            if !paths.iter().any(|p| &stem(p) == name) {
                 bail!("no spec/{name}.yaml");
             }
         }
-        specs.retain(|s| only.contains(&s.name));
+        paths.retain(|p| only.contains(&stem(p)));
+    }
+    // `gen` skips a spec whose generated file records the same input hash and was not edited
+    // (neither parsed, linted nor generated); `check` always does everything.
+    let mut unchanged = Vec::new();
+    let mut specs = Vec::new();
+    for path in &paths {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        if mode == Mode::Gen
+            && let Some((out, rel_path)) = spec::generated_path_of(&root, path)
+            && generate::is_current(
+                &rel_path,
+                &bytes,
+                &std::fs::read_to_string(&out).unwrap_or_default(),
+            )
+        {
+            unchanged.push(rel(&root, &out));
+            continue;
+        }
+        specs.push((spec::load(&root, path)?, bytes));
     }
 
     let mut violations = Vec::new();
-    for s in &specs {
+    for (s, _) in &specs {
         if let Err(v) = lint::lint(s) {
             violations.extend(v);
         }
@@ -89,7 +114,10 @@ fn run(mode: Mode, only: &[String]) -> Result<()> {
     }
 
     let mut drifted = Vec::new();
-    for s in &specs {
+    for name in &unchanged {
+        println!("unchanged {name}");
+    }
+    for (s, spec_bytes) in &specs {
         let crate_dir = s.crate_dir(&root);
         if !crate_dir.join("Cargo.toml").exists() {
             bail!(
@@ -98,9 +126,9 @@ fn run(mode: Mode, only: &[String]) -> Result<()> {
                 crate_dir.display()
             );
         }
-        let text = generate::generate(s)?;
         let out = s.generated_path(&root);
         let current = std::fs::read_to_string(&out).unwrap_or_default();
+        let text = generate::generate(s, spec_bytes)?;
         match mode {
             Mode::Gen => {
                 if current != text {
@@ -136,7 +164,7 @@ fn run(mode: Mode, only: &[String]) -> Result<()> {
         } else {
             "checked"
         },
-        specs.len(),
+        paths.len(),
         started.elapsed()
     );
     Ok(())

@@ -11,7 +11,8 @@
 //! * its body builds `request` and then declares `let info = OperationInfo { operation_id:
 //!   "<id>" };`, after which it only sends and decodes (the part that is replaced).
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use proc_macro2::TokenStream;
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
@@ -104,14 +105,26 @@ fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn
             fix.builds
         );
     }
+    let route = crate::generate::route_const(&op);
+    let route = quote!(&super::routes::#route);
+    build_url_on_route(&op, &mut prefix, &route)?;
+    let has_body = check_body(&mut prefix, &route);
+    let body = if has_body {
+        quote!(::std::option::Option::Some(body))
+    } else {
+        quote!(::std::option::Option::None)
+    };
     let raw = matches!(&ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ByteStream"));
     let (answer_ty, call) = if raw {
         (
             quote!(::vandar_runtime::__Bytes),
-            quote!(client.inner.call_raw(request, #op).await),
+            quote!(client.inner.call_raw(request, #route, #body).await),
         )
     } else {
-        (quote!(#ty), quote!(client.inner.call(request, #op).await))
+        (
+            quote!(#ty),
+            quote!(client.inner.call(request, #route, #body).await),
+        )
     };
     let with_response: syn::ImplItemFn = syn::parse2(quote! {
         /// Sends the request and returns the decoded answer with its HTTP status and headers.
@@ -143,6 +156,65 @@ fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn
         }
     })?;
     Ok((send, with_response))
+}
+
+/// Replace progenitor's `let url = format!("{}/a/{}/b", client.baseurl, encode_path(&x.to_string()), ..)`
+/// by `let url = client.inner.url(ROUTE, &[&x.to_string(), ..])?`: the runtime builds the URL
+/// once, on the route's own host, with its one path encoder. The values are taken in template
+/// order, as progenitor formats them.
+fn build_url_on_route(op: &str, prefix: &mut [syn::Stmt], route: &TokenStream) -> Result<()> {
+    let at = prefix
+        .iter()
+        .position(|s| matches!(s, syn::Stmt::Local(l) if pat_is(&l.pat, "url")))
+        .ok_or_else(|| anyhow!("`{op}`: no `let url = format!(..)`: progenitor changed"))?;
+    let syn::Stmt::Local(local) = &prefix[at] else {
+        unreachable!()
+    };
+    let init = local
+        .init
+        .as_ref()
+        .ok_or_else(|| anyhow!("`{op}`: `let url` without a value"))?;
+    let syn::Expr::Macro(m) = &*init.expr else {
+        bail!("`{op}`: `let url` is not a `format!`: progenitor changed");
+    };
+    let args = m
+        .mac
+        .parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        .with_context(|| format!("`{op}`: the URL's `format!` does not parse"))?;
+    let mut values = Vec::new();
+    for arg in args.iter().skip(2) {
+        // `encode_path(&<value>.to_string())`
+        let syn::Expr::Call(call) = arg else {
+            bail!("`{op}`: a URL argument is not `encode_path(..)`: progenitor changed");
+        };
+        let is_encode = matches!(&*call.func, syn::Expr::Path(p) if p.path.is_ident("encode_path"));
+        if !is_encode || call.args.len() != 1 {
+            bail!("`{op}`: a URL argument is not `encode_path(..)`: progenitor changed");
+        }
+        values.push(call.args[0].clone());
+    }
+    prefix[at] = syn::parse_quote! {
+        let url = client.inner.url(#route, &[#(#values),*])?;
+    };
+    Ok(())
+}
+
+/// After progenitor's `let body = ..?;`, check the typed body against its route and keep the
+/// checked form (what is serialized and sent): `let body = CheckedBody::new(ROUTE, &body)?;`.
+/// Returns whether the operation has a body.
+fn check_body(prefix: &mut Vec<syn::Stmt>, route: &TokenStream) -> bool {
+    let Some(at) = prefix.iter().rposition(
+        |s| matches!(s, syn::Stmt::Local(l) if pat_is(&l.pat, "body") && l.init.is_some()),
+    ) else {
+        return false;
+    };
+    prefix.insert(
+        at + 1,
+        syn::parse_quote! {
+            let body = ::vandar_runtime::CheckedBody::new(#route, &body)?;
+        },
+    );
+    true
 }
 
 fn pat_is(p: &syn::Pat, name: &str) -> bool {
@@ -325,10 +397,16 @@ impl VisitMut for RenameType {
                     }
                     proc_macro2::TokenTree::Literal(l) => {
                         match syn::parse_str::<syn::LitStr>(&l.to_string()) {
-                            Ok(s) if s.value().contains("for type_") => {
-                                proc_macro2::TokenTree::Literal(proc_macro2::Literal::string(
-                                    &s.value().replace("for type_", "for type"),
-                                ))
+                            Ok(s) => {
+                                let v = s.value().replace("for type_", "for type");
+                                let v = user_message(&v).unwrap_or(v);
+                                if v == s.value() {
+                                    proc_macro2::TokenTree::Literal(l)
+                                } else {
+                                    proc_macro2::TokenTree::Literal(proc_macro2::Literal::string(
+                                        &v,
+                                    ))
+                                }
                             }
                             _ => proc_macro2::TokenTree::Literal(l),
                         }
@@ -344,11 +422,91 @@ impl VisitMut for RenameType {
     fn visit_lit_str_mut(&mut self, l: &mut syn::LitStr) {
         // the builders' messages name the field: say `type`, as on the wire
         let v = l.value();
-        if v.contains("for type_") || v.contains("`type_`") {
-            let fixed = v
-                .replace("for type_", "for type")
-                .replace("`type_`", "`kind`");
+        let fixed = v
+            .replace("for type_", "for type")
+            .replace("`type_`", "`kind`");
+        let fixed = user_message(&fixed).unwrap_or(fixed);
+        if fixed != v {
             *l = syn::LitStr::new(&fixed, l.span());
         }
+    }
+}
+
+/// The message a user reads for one of progenitor's or typify's conversion messages: it names
+/// the field and the rule, never a generated type (issue 23 item 6). `None`: leave it.
+///
+/// * ``conversion to `TokenRequest` for body failed: {}`` → `{}` (the inner message names
+///   the field);
+/// * ``conversion to `RefundTransactionTransactionId` for transaction_id failed`` →
+///   `transaction_id: not a valid value (must not be empty)`;
+/// * `error converting supplied value for token: {e}` → `token: {e}`;
+/// * `no value supplied for token` → `token: must be set`;
+/// * `shorter than 1 characters` → `must not be empty`; `shorter than N characters` →
+///   `must have at least N characters`; `longer than N characters` → `must have at most N
+///   characters`.
+fn user_message(s: &str) -> Option<String> {
+    if let Some(rest) = s.strip_prefix("conversion to `") {
+        let (_, rest) = rest.split_once("` for ")?;
+        if let Some(inner) = rest.strip_prefix("body failed: ") {
+            return Some(inner.to_owned());
+        }
+        let field = rest.strip_suffix(" failed")?;
+        return Some(format!("{field}: not a valid value (must not be empty)"));
+    }
+    if let Some(rest) = s.strip_prefix("error converting supplied value for ") {
+        let (field, inner) = rest.split_once(": ")?;
+        return Some(format!("{field}: {inner}"));
+    }
+    if let Some(field) = s.strip_prefix("no value supplied for ") {
+        return Some(format!("{field}: must be set"));
+    }
+    let chars = |rest: &str| rest.strip_suffix(" characters").map(str::to_owned);
+    if let Some(n) = s.strip_prefix("shorter than ").and_then(chars) {
+        return Some(if n == "1" {
+            "must not be empty".to_owned()
+        } else {
+            format!("must have at least {n} characters")
+        });
+    }
+    if let Some(n) = s.strip_prefix("longer than ").and_then(chars) {
+        return Some(format!("must have at most {n} characters"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_message;
+
+    #[test]
+    fn messages_name_the_field_not_a_generated_type() {
+        assert_eq!(
+            user_message("conversion to `TokenRequest` for body failed: {}").as_deref(),
+            Some("{}")
+        );
+        assert_eq!(
+            user_message(
+                "conversion to `RefundTransactionTransactionId` for transaction_id failed"
+            )
+            .as_deref(),
+            Some("transaction_id: not a valid value (must not be empty)")
+        );
+        assert_eq!(
+            user_message("error converting supplied value for token: {e}").as_deref(),
+            Some("token: {e}")
+        );
+        assert_eq!(
+            user_message("shorter than 1 characters").as_deref(),
+            Some("must not be empty")
+        );
+        assert_eq!(
+            user_message("longer than 254 characters").as_deref(),
+            Some("must have at most 254 characters")
+        );
+        assert_eq!(
+            user_message("no value supplied for amount").as_deref(),
+            Some("amount: must be set")
+        );
+        assert_eq!(user_message("anything else"), None);
     }
 }

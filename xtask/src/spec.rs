@@ -41,6 +41,11 @@ pub fn workspace_root() -> PathBuf {
 
 /// Every `spec/*.yaml`, sorted by name, parsed.
 pub fn discover(root: &Path) -> Result<Vec<SpecFile>> {
+    spec_paths(root)?.iter().map(|p| load(root, p)).collect()
+}
+
+/// Every `spec/*.yaml` path, sorted by name, not parsed.
+pub fn spec_paths(root: &Path) -> Result<Vec<PathBuf>> {
     let dir = root.join("spec");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -51,7 +56,25 @@ pub fn discover(root: &Path) -> Result<Vec<SpecFile>> {
     if paths.is_empty() {
         bail!("no spec/*.yaml found under {}", root.display());
     }
-    paths.iter().map(|p| load(root, p)).collect()
+    Ok(paths)
+}
+
+/// The generated file of the spec at `path` (`crates/<stem>/src/generated.rs`), and the
+/// spec's path relative to `root`, without parsing it.
+pub fn generated_path_of(root: &Path, path: &Path) -> Option<(PathBuf, String)> {
+    let stem = path.file_stem()?.to_str()?;
+    let rel = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    Some((
+        root.join("crates")
+            .join(stem)
+            .join("src")
+            .join("generated.rs"),
+        rel,
+    ))
 }
 
 /// Parse one spec file.
@@ -158,6 +181,18 @@ impl Op<'_> {
         }
     }
 
+    /// The body field that carries this operation's credential: `x-credential: {kind:
+    /// body-api-key, field: <name>}` on the operation, else at the top of the spec.
+    pub fn credential_field(&self, spec_raw: &Value) -> Option<String> {
+        let ext = self
+            .raw
+            .get(CREDENTIAL)
+            .or_else(|| spec_raw.get(CREDENTIAL))?;
+        (ext["kind"].as_str() == Some(BODY_API_KEY))
+            .then(|| ext["field"].as_str().map(str::to_owned))
+            .flatten()
+    }
+
     /// Whether the runtime may retry this operation after a transient failure. GET is safe
     /// unless the spec says otherwise; everything else must say `x-idempotent: true`.
     pub fn idempotent(&self) -> bool {
@@ -167,6 +202,18 @@ impl Op<'_> {
         }
     }
 }
+
+/// The extension that says where a credential travels when it is not a security scheme
+/// (`x-credential: {kind: body-api-key, field: api_key}`: the IPG's api_key in the body).
+pub const CREDENTIAL: &str = "x-credential";
+
+/// The one `x-credential` kind: an api key in a named body field.
+pub const BODY_API_KEY: &str = "body-api-key";
+
+/// The schema extension for fields the SDK requires although the wire format does not
+/// (`x-sdk-required: [track_id]`): required in the generated builders, optional in the schema
+/// (and so in the sandbox's validation).
+pub const SDK_REQUIRED: &str = "x-sdk-required";
 
 /// The operation extension that marks a call written by hand in the crate (`x-hand-written:
 /// true`): the generator skips it; the lint accepts a multipart body only there.

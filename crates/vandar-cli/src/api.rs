@@ -4,7 +4,6 @@
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
-use url::Url;
 use vandar::Vandar;
 use vandar_runtime::{Binding, Route};
 
@@ -342,36 +341,20 @@ pub fn op(product: Product, id: &str) -> Result<Op, CliError> {
         })
 }
 
-/// Build the request of `op`: `route.host` + the path with each `{param}` filled and
-/// percent-encoded as one segment, the query parameters, the JSON body.
+/// Build the request of `op`: the URL on the route's configured host with each `{param}`
+/// percent-encoded as one segment (the runtime's path encoder), the query parameters, the JSON
+/// body checked against the route's constraints.
 pub fn build_request(
+    binding: &Binding,
     op: &Op,
     path_params: &[(&str, &str)],
     query: &[(String, String)],
     body: Option<&Value>,
-) -> Result<reqwest::Request, CliError> {
+) -> Result<(reqwest::Request, Option<vandar_runtime::CheckedBody>), CliError> {
     let route = op.route;
-    let mut url = Url::parse(route.host)
-        .map_err(|e| CliError::Other(format!("route host of {}: {e}", route.operation_id)))?;
-    {
-        let mut segs = url
-            .path_segments_mut()
-            .map_err(|()| CliError::Other("route host cannot take a path".into()))?;
-        segs.pop_if_empty();
-        let filled = vandar_runtime::fill_path(route.path, path_params).map_err(|name| {
-            CliError::usage(format!(
-                "`{}` needs the path parameter `{name}` (--param {name}=...)",
-                op.qualified()
-            ))
-        })?;
-        for seg in filled {
-            match seg {
-                vandar_runtime::PathSegment::Literal(s) | vandar_runtime::PathSegment::Value(s) => {
-                    segs.push(s);
-                }
-            }
-        }
-    }
+    let mut url = binding
+        .url_with(route, path_params)
+        .map_err(|e| CliError::usage(format!("{e} (`{}`: --param name=...)", op.qualified())))?;
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in query {
@@ -384,7 +367,10 @@ pub fn build_request(
     request
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
-    if let Some(body) = body {
+    let body = body
+        .map(|body| vandar_runtime::CheckedBody::new(route, body))
+        .transpose()?;
+    if let Some(body) = &body {
         request
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -394,7 +380,7 @@ pub fn build_request(
                 .into(),
         );
     }
-    Ok(request)
+    Ok((request, body))
 }
 
 /// Call `op` through `binding` and return its JSON answer.
@@ -405,10 +391,8 @@ pub async fn call(
     query: &[(String, String)],
     body: Option<&Value>,
 ) -> Result<Value, CliError> {
-    let request = build_request(op, path_params, query, body)?;
-    let answer = binding
-        .call::<Value>(request, op.route.operation_id)
-        .await?;
+    let (request, body) = build_request(binding, op, path_params, query, body)?;
+    let answer = binding.call::<Value>(request, op.route, body).await?;
     Ok(answer.into_body())
 }
 
@@ -446,7 +430,10 @@ mod tests {
     #[test]
     fn path_parameters_are_percent_encoded_segments() {
         let op = find_op("core:get_settlement").unwrap();
-        let r = build_request(
+        let runtime = vandar_runtime::Runtime::new(vandar_runtime::Config::default()).unwrap();
+        let binding = Binding::new(runtime, op.product.routes(), &[]);
+        let (r, _) = build_request(
+            &binding,
             &op,
             &[("business", "my shop"), ("settlement", "a/b")],
             &[("x".into(), "1 2".into())],
@@ -457,7 +444,7 @@ mod tests {
             r.url().as_str(),
             "https://api.vandar.io/v2.1/business/my%20shop/settlement/a%2Fb?x=1+2"
         );
-        let missing = build_request(&op, &[("business", "s")], &[], None).unwrap_err();
+        let missing = build_request(&binding, &op, &[("business", "s")], &[], None).unwrap_err();
         assert!(missing.to_string().contains("settlement"), "{missing}");
     }
 }

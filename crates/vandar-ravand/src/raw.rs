@@ -3,9 +3,9 @@
 //! refresh, rate limit, timeouts, 401 refresh-and-replay, retries only when the route is
 //! idempotent, the same error model).
 
-use progenitor_client::{ClientInfo, encode_path};
+use progenitor_client::ClientInfo;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-use vandar_runtime::{Binding, PathSegment, Route};
+use vandar_runtime::{Binding, Route};
 
 use crate::{Client, types};
 
@@ -22,29 +22,6 @@ pub(crate) struct RawBody {
     pub(crate) bytes: Vec<u8>,
 }
 
-/// Fill a route's `{param}` placeholders. Every placeholder needs a non-empty value (an empty
-/// one would change the route), and every given name must be a placeholder (a typo is an
-/// error, not a silently ignored value).
-pub(crate) fn fill_path(route: &Route, params: &[(&str, &str)]) -> Result<String, String> {
-    let op = route.operation_id;
-    for (name, _) in params {
-        if !route.path.contains(&format!("{{{name}}}")) {
-            return Err(format!("`{op}` has no path parameter `{name}`"));
-        }
-    }
-    let filled = vandar_runtime::fill_path(route.path, params)
-        .map_err(|name| format!("`{op}` needs a non-empty `{name}`"))?;
-    let mut out = String::with_capacity(route.path.len() + 32);
-    for seg in filled {
-        out.push('/');
-        match seg {
-            PathSegment::Literal(s) => out.push_str(s),
-            PathSegment::Value(v) => out.push_str(&encode_path(v)),
-        }
-    }
-    Ok(out)
-}
-
 /// Build and send one request of `route` through `binding`'s hooks, and decode the answer like
 /// the generated operations do (2xx: `Undocumented`; 4xx: `VandarError`; else unexpected).
 pub(crate) async fn send(
@@ -54,12 +31,12 @@ pub(crate) async fn send(
     query: &[(&str, &str)],
     body: Option<RawBody>,
 ) -> RawAnswer {
-    let path = fill_path(route, path_params).map_err(vandar_runtime::Error::InvalidRequest)?;
+    // The URL is built on the route's configured host by the runtime's path encoder: every
+    // `{param}` needs a usable value and every given name must be a placeholder.
+    let url = binding.url_with(route, path_params)?;
     let method = reqwest::Method::from_bytes(route.method.as_bytes()).map_err(|_| {
         vandar_runtime::Error::InvalidRequest(format!("bad method `{}`", route.method))
     })?;
-    // The host is replaced by the configured base URL in `pre`, like for generated calls.
-    let url = format!("{}{path}", route.host);
     let mut builder = binding
         .runtime()
         .http_client()
@@ -76,7 +53,7 @@ pub(crate) async fn send(
     }
     let request = builder.build().map_err(vandar_runtime::Error::from_build)?;
     binding
-        .call::<types::Undocumented>(request, route.operation_id)
+        .call::<types::Undocumented>(request, route, None)
         .await
 }
 
@@ -128,34 +105,58 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vandar_runtime::Segment;
 
-    fn route(path: &'static str) -> Route {
-        Route {
-            operation_id: "op",
-            method: "GET",
-            host: "https://api.vandar.io",
-            path,
-            auth: vandar_runtime::Auth::None,
-            idempotent: true,
-            checks: &[],
-        }
+    static ROUTE: Route = Route {
+        operation_id: "op",
+        method: "GET",
+        host: "https://api.vandar.io",
+        path: "/v1/business/{business}/x/{id}",
+        segments: &[
+            Segment::Lit("v1"),
+            Segment::Lit("business"),
+            Segment::Param("business"),
+            Segment::Lit("x"),
+            Segment::Param("id"),
+        ],
+        auth: vandar_runtime::Auth::None,
+        api_key_field: None,
+        idempotent: true,
+        checks: &[],
+    };
+
+    fn binding() -> Binding {
+        let config = vandar_runtime::Config::builder()
+            .all_hosts("http://127.0.0.1:9/mock")
+            .build()
+            .unwrap();
+        Binding::new(vandar_runtime::Runtime::new(config).unwrap(), &[], &[])
     }
 
     #[test]
     fn fills_and_encodes() {
-        let r = route("/v1/business/{business}/x/{id}");
+        let u = binding()
+            .url_with(&ROUTE, &[("id", "a b/c"), ("business", "shop")])
+            .unwrap();
         assert_eq!(
-            fill_path(&r, &[("id", "a b/c"), ("business", "shop")]).unwrap(),
-            "/v1/business/shop/x/a%20b%2Fc"
+            u.as_str(),
+            "http://127.0.0.1:9/mock/v1/business/shop/x/a%20b%2Fc"
         );
     }
 
     #[test]
     fn rejects_missing_empty_and_unknown() {
-        let r = route("/v1/business/{business}/x");
-        assert!(fill_path(&r, &[]).unwrap_err().contains("`business`"));
-        assert!(fill_path(&r, &[("business", "")]).is_err());
-        let e = fill_path(&r, &[("business", "s"), ("busines", "t")]).unwrap_err();
+        let b = binding();
+        let e = b.url_with(&ROUTE, &[("id", "1")]).unwrap_err().to_string();
+        assert!(e.contains("`business`"), "{e}");
+        assert!(
+            b.url_with(&ROUTE, &[("business", ""), ("id", "1")])
+                .is_err()
+        );
+        let e = b
+            .url_with(&ROUTE, &[("business", "s"), ("busines", "t"), ("id", "1")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`busines`"), "{e}");
     }
 }

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
-use vandar_runtime::{Auth, Binding, Route, VANDAR_BEARER};
+use vandar_runtime::{Auth, Binding, Route, Segment, VANDAR_BEARER};
 
 use crate::raw::{self, RawAnswer, RawBody, RawResult};
 use crate::{Client, DEFAULT_HOST};
@@ -24,7 +24,19 @@ pub const HAND_WRITTEN_ROUTES: &[Route] = &[Route {
     method: "POST",
     host: DEFAULT_HOST,
     path: "/v1/business/{business}/ravand/provider/{provider}/cardholder/{cardholder_id}/upload",
+    segments: &[
+        Segment::Lit("v1"),
+        Segment::Lit("business"),
+        Segment::Param("business"),
+        Segment::Lit("ravand"),
+        Segment::Lit("provider"),
+        Segment::Param("provider"),
+        Segment::Lit("cardholder"),
+        Segment::Param("cardholder_id"),
+        Segment::Lit("upload"),
+    ],
     auth: Auth::Bearer(VANDAR_BEARER),
+    api_key_field: None,
     idempotent: false,
     checks: &[],
 }];

@@ -24,7 +24,14 @@ static ROUTES: &[Route] = &[
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/shop/balance",
+        segments: &[
+            vandar_runtime::Segment::Lit("v3"),
+            vandar_runtime::Segment::Lit("business"),
+            vandar_runtime::Segment::Lit("shop"),
+            vandar_runtime::Segment::Lit("balance"),
+        ],
         auth: vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
     },
@@ -33,7 +40,15 @@ static ROUTES: &[Route] = &[
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/shop/settlement/store",
+        segments: &[
+            vandar_runtime::Segment::Lit("v3"),
+            vandar_runtime::Segment::Lit("business"),
+            vandar_runtime::Segment::Lit("shop"),
+            vandar_runtime::Segment::Lit("settlement"),
+            vandar_runtime::Segment::Lit("store"),
+        ],
         auth: vandar_runtime::Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
     },
@@ -188,15 +203,20 @@ fn child_binding(ua: &str, total: Duration, shared_pair: bool) -> Binding {
 
 async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Value, Error> {
     let route = b.route(op).unwrap();
-    let mut builder = b.runtime().http_client().request(
-        route.method.parse().unwrap(),
-        format!("{}{}", route.host, route.path),
-    );
-    if let Some(body) = body {
-        builder = builder.json(&body);
+    let mut builder = b
+        .runtime()
+        .http_client()
+        .request(route.method.parse().unwrap(), b.url(route, &[])?);
+    let body = body
+        .map(|body| vandar_runtime::CheckedBody::new(route, &body))
+        .transpose()?;
+    if let Some(body) = &body {
+        builder = builder.json(body);
     }
     let request = builder.build().map_err(Error::from_build)?;
-    b.call::<Value>(request, op).await.map(|a| a.into_body())
+    b.call::<Value>(request, route, body)
+        .await
+        .map(|a| a.into_body())
 }
 
 /// Not a test: the body of the child processes the tests below start. Without their

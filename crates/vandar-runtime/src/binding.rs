@@ -1,7 +1,7 @@
 //! What each generated client holds: the runtime plus its spec's tables (routes, browser
-//! pages, auto-filled parameters) and the client's own overrides. [`Binding::prepare`] turns a
-//! request the generated code built into one ready to send: routed to its host, checked
-//! against the spec's constraints, auto-values filled. Nothing is sent when it fails.
+//! pages, auto-filled parameters) and the client's own overrides. [`Binding::url`] builds an
+//! operation's URL once, on the configured base of the route's own host, from the route's
+//! typed segments and the one path encoder ([`crate::path`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::auth::BearerSource;
 use crate::error::Error;
+use crate::path;
 use crate::route::{self, AutoValue, BrowserPage, Route};
 use crate::runtime::Runtime;
 use crate::secret::Secret;
@@ -26,11 +27,9 @@ pub struct Binding {
     pub(crate) auto_values: &'static [AutoValue],
     pub(crate) bearer: Option<BearerOverride>,
     paths: Arc<BTreeMap<&'static str, String>>,
-    /// The configured base of every host of `routes`, serialized without a trailing `/`
-    /// (computed once: the configuration cannot change after it is built).
+    /// The configured base of every host of `routes` and `pages`, serialized without a
+    /// trailing `/` (computed once: the configuration cannot change after it is built).
     bases: Arc<[(&'static str, Box<str>)]>,
-    /// The base the generated code builds its URLs on (see [`Binding::building_on`]).
-    built_on: Option<Box<str>>,
     /// Per-call overrides of this client's calls.
     pub(crate) options: crate::intercept::CallOptions,
 }
@@ -62,14 +61,18 @@ impl Binding {
     /// Bind a spec's tables to a runtime (called by the generated `Client::with_runtime`).
     pub fn new(runtime: Runtime, routes: &'static [Route], pages: &'static [BrowserPage]) -> Self {
         let mut bases: Vec<(&'static str, Box<str>)> = Vec::new();
-        for route in routes {
-            if bases.iter().any(|(host, _)| *host == route.host) {
+        let hosts = routes
+            .iter()
+            .map(|r| r.host)
+            .chain(pages.iter().map(|p| p.host));
+        for host in hosts {
+            if bases.iter().any(|(h, _)| *h == host) {
                 continue;
             }
-            // A host whose base cannot be had stays out: `pre` then takes the general path,
-            // which reports the error.
-            if let Ok(base) = runtime.config().base_url(route.host) {
-                bases.push((route.host, base.as_str().trim_end_matches('/').into()));
+            // A host whose base cannot be had stays out: `url` then asks the configuration
+            // again, which reports the error.
+            if let Ok(base) = runtime.config().base_url(host) {
+                bases.push((host, base.as_str().trim_end_matches('/').into()));
             }
         }
         Self {
@@ -80,18 +83,8 @@ impl Binding {
             bearer: None,
             paths: Arc::new(BTreeMap::new()),
             bases: bases.into(),
-            built_on: None,
             options: crate::intercept::CallOptions::default(),
         }
-    }
-
-    /// The same binding, told that the generated client builds its URLs on the configured base
-    /// of `default_host` (the base URL it is given is [`Binding::base_prefix`] of that host).
-    /// `pre` then leaves the URL of an operation on that host as it is, and moves the others by
-    /// swapping the prefix, instead of re-parsing every URL.
-    pub fn building_on(mut self, default_host: &str) -> Self {
-        self.built_on = Some(self.base_prefix(default_host).into());
-        self
     }
 
     /// The configured base URL of `host`, without a trailing `/` (e.g.
@@ -111,38 +104,52 @@ impl Binding {
         )
     }
 
-    /// The request URL for `route` when the generated code built `current` on `built_on`:
-    /// `Ok(None)` when it is right as it is, `Ok(Some(url))` when it moves (another host, or a
-    /// path override), `Err(())` when `current` was not built on `built_on` (a client made
-    /// with another base URL), for the general path to handle.
-    pub(crate) fn routed_url(&self, route: &Route, current: &Url) -> Result<Option<Url>, ()> {
-        let (Some(built_on), Some((_, target))) = (
-            self.built_on.as_deref(),
-            self.bases.iter().find(|(h, _)| *h == route.host),
-        ) else {
-            return Err(());
-        };
-        let rest = current.as_str().strip_prefix(built_on).ok_or(())?;
-        if !rest.starts_with('/') {
-            return Err(());
+    /// Write the configured base of `host` (no trailing `/`) into `out`.
+    fn push_base(&self, out: &mut String, host: &'static str) -> Result<(), Error> {
+        match self.bases.iter().find(|(h, _)| *h == host) {
+            Some((_, base)) => out.push_str(base),
+            None => {
+                let base = self.runtime.config().base_url(host)?;
+                out.push_str(base.as_str().trim_end_matches('/'));
+            }
         }
-        let path_override = self.paths.get(route.operation_id);
-        if path_override.is_none() && **target == *built_on {
-            return Ok(None);
+        Ok(())
+    }
+
+    /// The URL of `route` with its path parameters filled by `values`, in template order:
+    /// the configured base of the route's own host, then each literal segment and each value
+    /// percent-encoded as exactly one segment ([`crate::path`]); the path override set with
+    /// [`Binding::with_path`], if any. Built once; nothing moves it afterwards.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming the parameter when a value is empty, `.` or `..` (also
+    /// percent-encoded); [`Error::Config`] when the host has no usable base.
+    pub fn url(&self, route: &'static Route, values: &[&str]) -> Result<Url, Error> {
+        let mut text = String::with_capacity(64 + route.path.len());
+        self.push_base(&mut text, route.host)?;
+        match (!self.paths.is_empty())
+            .then(|| self.paths.get(route.operation_id))
+            .flatten()
+        {
+            Some(path) => text.push_str(path),
+            None => path::push_path(&mut text, route.segments, values).map_err(|(name, why)| {
+                Error::InvalidRequest(why.message(name, route.operation_id))
+            })?,
         }
-        let (path, query) = match rest.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (rest, None),
-        };
-        let path = path_override.map_or(path, String::as_str);
-        let mut text = String::with_capacity(target.len() + rest.len() + 8);
-        text.push_str(target);
-        text.push_str(path);
-        if let Some(query) = query {
-            text.push('?');
-            text.push_str(query);
-        }
-        Url::parse(&text).map(Some).map_err(|_| ())
+        Url::parse(&text).map_err(|e| {
+            Error::InvalidRequest(format!(
+                "the URL of `{}` is not valid: {e}",
+                route.operation_id
+            ))
+        })
+    }
+
+    /// [`Binding::url`] with the path parameters by name (for calls written by hand and the
+    /// command line); a name the template does not have is an error.
+    pub fn url_with(&self, route: &'static Route, params: &[(&str, &str)]) -> Result<Url, Error> {
+        let values = path::values_in_order(route.segments, params)
+            .map_err(|e| Error::InvalidRequest(format!("`{}` has {e}", route.operation_id)))?;
+        self.url(route, &values)
     }
 
     /// The same binding with the spec's `x-auto-value` table (emitted by the generator as
@@ -239,11 +246,6 @@ impl Binding {
         )
     }
 
-    /// The path override of an operation, if any.
-    pub(crate) fn path_override(&self, operation_id: &str) -> Option<&str> {
-        self.paths.get(operation_id).map(String::as_str)
-    }
-
     /// The runtime.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
@@ -260,31 +262,23 @@ impl Binding {
     }
 
     /// The URL of a browser page (`payment_page`, ...) with its `{param}` placeholders filled
-    /// (each value percent-encoded as one path segment), on the configured host.
+    /// by the same path encoder as the operations (each value exactly one segment; empty, `.`
+    /// and `..` refused), on the configured host.
     pub fn page_url(&self, page: &str, params: &[(&str, &str)]) -> Result<Url, Error> {
         let p = self
             .pages
             .iter()
             .find(|p| p.name == page)
             .ok_or_else(|| Error::InvalidRequest(format!("unknown browser page `{page}`")))?;
-        let mut url = self.runtime.config().base_url(p.host)?;
-        {
-            let mut segs = url
-                .path_segments_mut()
-                .map_err(|_| Error::InvalidRequest("base URL cannot take a path".into()))?;
-            segs.pop_if_empty();
-            let filled = route::fill_path(p.path, params).map_err(|name| {
-                Error::InvalidRequest(format!("page `{page}` needs a non-empty `{name}`"))
-            })?;
-            for seg in filled {
-                match seg {
-                    route::PathSegment::Literal(s) | route::PathSegment::Value(s) => {
-                        segs.push(s);
-                    }
-                }
-            }
-        }
-        Ok(url)
+        let values = path::values_in_order(p.segments, params)
+            .map_err(|e| Error::InvalidRequest(format!("page `{page}` has {e}")))?;
+        let mut text = String::with_capacity(64 + p.path.len());
+        self.push_base(&mut text, p.host)?;
+        path::push_path(&mut text, p.segments, &values)
+            .map_err(|(name, why)| Error::InvalidRequest(why.message(name, page)))?;
+        Url::parse(&text).map_err(|e| {
+            Error::InvalidRequest(format!("the URL of page `{page}` is not valid: {e}"))
+        })
     }
 }
 
@@ -293,7 +287,7 @@ mod tests {
     use super::*;
     use crate::auth::AuthError;
     use crate::config::Config;
-    use crate::route::{Auth, AutoValue, BrowserPage, Route};
+    use crate::route::{Auth, AutoValue, BrowserPage, Route, Segment};
     use crate::runtime::rebase;
     use reqwest::header::AUTHORIZATION;
 
@@ -316,6 +310,7 @@ mod tests {
         name: "payment_page",
         host: "https://ipg.vandar.io",
         path: "/v4/{token}",
+        segments: &[Segment::Lit("v4"), Segment::Param("token")],
     }];
 
     fn binding(config: Config) -> Binding {
@@ -335,7 +330,15 @@ mod tests {
         );
         let u = b.page_url("payment_page", &[("token", "T1")]).unwrap();
         assert_eq!(u.as_str(), "http://127.0.0.1:1/x/v4/T1");
-        assert!(b.page_url("payment_page", &[("token", "")]).is_err());
+        for bad in ["", "..", ".", "%2e%2e"] {
+            let e = b.page_url("payment_page", &[("token", bad)]).unwrap_err();
+            assert!(e.to_string().contains("`token`"), "{bad}: {e}");
+        }
+        let u = b
+            .page_url("payment_page", &[("token", r"..\..\x")])
+            .unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:1/x/v4/..%5C..%5Cx");
+        assert!(b.page_url("payment_page", &[("tokn", "T")]).is_err());
         assert!(b.page_url("nope", &[]).is_err());
     }
 
@@ -345,82 +348,67 @@ mod tests {
             method: "POST",
             host: "https://ipg.vandar.io",
             path: "/api/v4/send",
+            segments: &[
+                Segment::Lit("api"),
+                Segment::Lit("v4"),
+                Segment::Lit("send"),
+            ],
             auth: Auth::None,
+            api_key_field: Some("api_key"),
             idempotent: false,
             checks: &[],
         },
         Route {
-            operation_id: "refresh",
+            operation_id: "refund",
             method: "POST",
             host: "https://api.vandar.io",
-            path: "/v3/refreshtoken",
+            path: "/v3/business/{business}/transaction/{transaction_id}/refund",
+            segments: crate::path::REFUND,
             auth: Auth::None,
+            api_key_field: None,
             idempotent: false,
             checks: &[],
         },
     ];
 
-    /// Every way `pre` routes a URL gives what the general `rebase` gives: the URL is left as
-    /// it is when it was built on its own host's base, moved to the other host's base, moved
-    /// to an overridden path, and rebased when the client was made with another base URL.
-    #[tokio::test]
-    async fn routing_by_prefix_matches_the_general_path() {
+    /// Every URL is built once on its route's own configured host; path parameters are one
+    /// segment each; a path override replaces the path.
+    #[test]
+    fn urls_are_built_once_on_the_routes_host() {
         let config = Config::builder()
             .host("https://ipg.vandar.io", "http://127.0.0.1:9/mock/ipg/")
             .build()
             .unwrap();
-        let b = Binding::new(Runtime::new(config).unwrap(), TWO_HOSTS, &[])
-            .building_on("https://ipg.vandar.io");
+        let b = Binding::new(Runtime::new(config).unwrap(), TWO_HOSTS, &[]);
         assert_eq!(
             b.base_prefix("https://ipg.vandar.io/"),
             "http://127.0.0.1:9/mock/ipg"
         );
         assert_eq!(
-            b.base_prefix("https://api.vandar.io"),
-            "https://api.vandar.io"
+            b.url(&TWO_HOSTS[0], &[]).unwrap().as_str(),
+            "http://127.0.0.1:9/mock/ipg/api/v4/send"
         );
-        let built = "http://127.0.0.1:9/mock/ipg";
-        let cases = [
-            // (operation, URL the generated code built, where it must go)
-            (
-                "send",
-                format!("{built}/api/v4/send?a=1&b=%20"),
-                "http://127.0.0.1:9/mock/ipg/api/v4/send?a=1&b=%20",
-            ),
-            (
-                "refresh",
-                format!("{built}/v3/refreshtoken"),
-                "https://api.vandar.io/v3/refreshtoken",
-            ),
-            (
-                "send",
-                "https://elsewhere.example/p/api/v4/send?x=1".to_owned(),
-                "http://127.0.0.1:9/mock/ipg/p/api/v4/send?x=1",
-            ),
-            (
-                "send",
-                format!("{built}x/api/v4/send"),
-                "http://127.0.0.1:9/mock/ipg/mock/ipgx/api/v4/send",
-            ),
-        ];
-        for (op, from, to) in &cases {
-            let r = prepared(&b, op, from).await.unwrap();
-            assert_eq!(r.url().as_str(), *to, "{op} from {from}");
-        }
-        let moved = b.clone().with_path("send", "/api/v5/send").unwrap();
-        let r = prepared(&moved, "send", &format!("{built}/api/v4/send?q=2"))
-            .await
-            .unwrap();
+        let attack = r"1\..\..\..\victim-biz\transaction\999";
+        let u = b.url(&TWO_HOSTS[1], &["shop", attack]).unwrap();
         assert_eq!(
-            r.url().as_str(),
-            "http://127.0.0.1:9/mock/ipg/api/v5/send?q=2"
+            u.as_str(),
+            "https://api.vandar.io/v3/business/shop/transaction/1%5C..%5C..%5C..%5Cvictim-biz%5Ctransaction%5C999/refund"
         );
-        // Without `building_on` every URL takes the general path, with the same results.
-        let general = Binding::new(b.runtime().clone(), TWO_HOSTS, &[]);
-        let r = prepared(&general, "refresh", "https://ipg.vandar.io/v3/refreshtoken")
-            .await
+        let e = b.url(&TWO_HOSTS[1], &["shop", "%2E%2E"]).unwrap_err();
+        assert!(
+            e.to_string().contains("`transaction_id`") && e.to_string().contains("`refund`"),
+            "{e}"
+        );
+        let named = b
+            .url_with(&TWO_HOSTS[1], &[("transaction_id", "7"), ("business", "b")])
             .unwrap();
-        assert_eq!(r.url().as_str(), "https://api.vandar.io/v3/refreshtoken");
+        assert_eq!(named.path(), "/v3/business/b/transaction/7/refund");
+        assert!(b.url_with(&TWO_HOSTS[1], &[("nope", "7")]).is_err());
+        let moved = b.clone().with_path("send", "/api/v5/send").unwrap();
+        assert_eq!(
+            moved.url(&TWO_HOSTS[0], &[]).unwrap().as_str(),
+            "http://127.0.0.1:9/mock/ipg/api/v5/send"
+        );
     }
 
     static ROUTES: &[Route] = &[
@@ -429,7 +417,13 @@ mod tests {
             method: "POST",
             host: "https://api.sanbod.co",
             path: "/oauth/v1/token",
+            segments: &[
+                Segment::Lit("oauth"),
+                Segment::Lit("v1"),
+                Segment::Lit("token"),
+            ],
             auth: Auth::Basic("sanbod_client"),
+            api_key_field: None,
             idempotent: false,
             checks: &[],
         },
@@ -438,7 +432,9 @@ mod tests {
             method: "POST",
             host: "https://api.sanbod.co",
             path: "/statement",
+            segments: &[Segment::Lit("statement")],
             auth: Auth::Bearer("sanbod_bearer"),
+            api_key_field: None,
             idempotent: true,
             checks: &[],
         },
@@ -447,7 +443,9 @@ mod tests {
             method: "GET",
             host: "https://api.sanbod.co",
             path: "/items/{id}",
+            segments: &[Segment::Lit("items"), Segment::Param("id")],
             auth: Auth::None,
+            api_key_field: None,
             idempotent: true,
             checks: &[],
         },
@@ -468,12 +466,15 @@ mod tests {
         op: &'static str,
         url: &str,
     ) -> Result<reqwest::Request, String> {
-        let mut request = reqwest::Client::new()
+        let mut request = b
+            .runtime()
+            .http_client()
             .post(url)
             .header(AUTHORIZATION, "Bearer from-the-generated-code")
             .build()
             .unwrap();
-        b.prepare_for_test(&mut request, op)
+        let route = b.route(op).unwrap();
+        b.authorize_for_test(&mut request, route, None)
             .await
             .map(|()| request)
             .map_err(|e| e.to_string())
@@ -630,16 +631,10 @@ mod tests {
             Some("/statement"),
             "the original is unchanged"
         );
-        let r = prepared(
-            &moved,
-            "statement",
-            "https://api.sanbod.co/statement?traceid=x",
-        )
-        .await
-        .unwrap();
+        let route = moved.route("statement").unwrap();
         assert_eq!(
-            r.url().as_str(),
-            "https://api.sanbod.co/sanboom/v1/statement?traceid=x"
+            moved.url(route, &[]).unwrap().as_str(),
+            "https://api.sanbod.co/sanboom/v1/statement"
         );
         assert!(b.clone().with_path("nope", "/x").is_err());
         assert!(

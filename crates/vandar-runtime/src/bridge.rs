@@ -5,9 +5,10 @@
 //! `Result<T, vandar_runtime::Error>`; `send_with_response()` returns an [`Answer`] with the
 //! status and headers too. No progenitor type reaches a user.
 //!
-//! A call: check the request against the spec (path parameters, body constraints), route it
-//! to its host, fill auto-values, resolve the credential, run the attempt loop
-//! ([`crate::pipeline`]), then read the final answer:
+//! The generated code builds the URL once on the route's own host ([`Binding::url`], the one
+//! path encoder) and checks its typed body before serializing it ([`CheckedBody`]). A call
+//! then fills auto-values, resolves the credential, runs the attempt loop
+//! ([`crate::pipeline`]), and reads the final answer:
 //!
 //! * 2xx whose body is a failure (`status: 0`, `error: true`): [`Error::Api`] with the real
 //!   status;
@@ -30,20 +31,32 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::binding::Binding;
+use crate::check::CheckedBody;
 use crate::decide;
 use crate::error::{ApiError, Error, describe_json_error};
 use crate::pipeline::{CallContext, Exchange};
 use crate::response::{is_failure_json, repair, retry_after};
-use crate::route::{self, Auth, Route};
-use crate::runtime::rebase;
+use crate::route::Route;
 
 /// A successful answer with its HTTP status and headers (from `send_with_response()`).
-/// Dereferences to the body.
-#[derive(Clone, Debug)]
+/// Dereferences to the body. `Debug` lists the headers' names only (a header may carry a
+/// token or a session cookie).
+#[derive(Clone)]
 pub struct Answer<T> {
     status: u16,
     headers: HeaderMap,
     body: T,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Answer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(|k| k.as_str()).collect();
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("headers", &names)
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 impl<T> Answer<T> {
@@ -82,17 +95,18 @@ impl<T> Deref for Answer<T> {
 }
 
 impl Binding {
-    /// Send a request built for `operation_id` and decode its JSON answer as `T`: a 2xx that
-    /// decodes is the answer; a 2xx failure body (`status: 0`), a 4xx or a 5xx is
-    /// [`Error::Api`]; a 2xx that does not decode is [`Error::Decode`] for an idempotent call
-    /// and [`Error::OutcomeUnknown`] for a money call; a 3xx is [`Error::Redirect`]. Nothing is
-    /// sent when the request breaks a spec constraint or no credential can be had.
+    /// Send a request the generated code built for `route` (its URL from [`Binding::url`], its
+    /// body from `body`) and decode its JSON answer as `T`: a 2xx that decodes is the answer;
+    /// a 2xx failure body (`status: 0`), a 4xx or a 5xx is [`Error::Api`]; a 2xx that does not
+    /// decode is [`Error::Decode`] for an idempotent call and [`Error::OutcomeUnknown`] for a
+    /// money call; a 3xx is [`Error::Redirect`]. Nothing is sent when no credential can be had.
     pub async fn call<T: DeserializeOwned>(
         &self,
         request: reqwest::Request,
-        operation_id: &'static str,
+        route: &'static Route,
+        body: Option<CheckedBody>,
     ) -> Result<Answer<T>, Error> {
-        let (ex, ctx) = self.exchange(request, operation_id).await?;
+        let (ex, ctx) = self.exchange(request, route, body).await?;
         answer_json(ex, &ctx)
     }
 
@@ -100,9 +114,10 @@ impl Binding {
     pub async fn call_raw(
         &self,
         request: reqwest::Request,
-        operation_id: &'static str,
+        route: &'static Route,
+        body: Option<CheckedBody>,
     ) -> Result<Answer<Bytes>, Error> {
-        let (ex, ctx) = self.exchange(request, operation_id).await?;
+        let (ex, ctx) = self.exchange(request, route, body).await?;
         match ex.status {
             200..=299 if !is_failure_json(&ex.body) => Ok(Answer {
                 status: ex.status,
@@ -116,13 +131,10 @@ impl Binding {
     async fn exchange(
         &self,
         mut request: reqwest::Request,
-        op: &'static str,
+        route: &'static Route,
+        body: Option<CheckedBody>,
     ) -> Result<(Exchange, CallContext), Error> {
-        let route = self.route(op).ok_or_else(|| {
-            Error::InvalidRequest(format!(
-                "operation `{op}` has no route; regenerate with `cargo xtask gen`"
-            ))
-        })?;
+        let op = route.operation_id;
         // The call's total timeout starts now: the credential (a token refresh), the rate
         // limiter and every attempt end by this deadline.
         let deadline = crate::timeouts::instant_after(
@@ -131,8 +143,11 @@ impl Binding {
                 .timeouts(self.runtime().config().timeouts())
                 .total,
         );
-        let body = self.prepare(&mut request, route)?;
-        let credential = self.credential(route, body.as_ref(), deadline).await?;
+        if !self.auto_values.is_empty() {
+            self.fill_auto_values(op, request.url_mut());
+        }
+        let api_key = body.as_ref().and_then(|b| b.api_key(route));
+        let credential = self.credential(route, api_key, deadline).await?;
         match &credential.header {
             Some(h) => {
                 request.headers_mut().insert(AUTHORIZATION, h.clone());
@@ -144,10 +159,7 @@ impl Binding {
         let mut ctx = CallContext {
             operation: op,
             idempotent: route.idempotent,
-            body: request
-                .body()
-                .and_then(|b| b.as_bytes())
-                .map(Bytes::copy_from_slice),
+            body,
             query: request.url().query().map(str::to_owned),
             credential,
             deadline,
@@ -190,68 +202,24 @@ impl Binding {
         }
     }
 
-    /// Check the request against the spec and put it on its host: path parameters fill their
-    /// segments, body constraints hold, the URL moves to the configured base (and any path
-    /// override), auto-values are filled. Returns the JSON body when it was read (for the
-    /// credential). Nothing is sent when it fails.
-    fn prepare(
+    /// The credential's header for `route` on `request` (for the routing tests).
+    #[cfg(test)]
+    pub(crate) async fn authorize_for_test(
         &self,
         request: &mut reqwest::Request,
         route: &'static Route,
-    ) -> Result<Option<Value>, Error> {
-        let op = route.operation_id;
-        route::check_path_params(op, route.path, request.url()).map_err(Error::InvalidRequest)?;
-        let body = if !route.checks.is_empty() || route.auth == Auth::None {
-            let wanted = |name: &str| {
-                (route.auth == Auth::None && name == "api_key")
-                    || route.checks.iter().any(|c| top_level(c.field) == name)
-            };
-            request
-                .body()
-                .and_then(|b| b.as_bytes())
-                .and_then(|b| fields_of(b, &wanted))
-        } else {
-            None
-        };
-        if let Some(b) = &body {
-            for check in route.checks {
-                check.check(op, b).map_err(Error::InvalidRequest)?;
-            }
-        }
-        match self.routed_url(route, request.url()) {
-            Ok(None) => {}
-            Ok(Some(url)) => *request.url_mut() = url,
-            Err(()) => {
-                let base = self.runtime().config().base_url(route.host)?;
-                let mut original = request.url().clone();
-                if let Some(path) = self.path_override(route.operation_id) {
-                    original.set_path(path);
-                }
-                *request.url_mut() = rebase(&base, &original);
-            }
-        }
-        if !self.auto_values.is_empty() {
-            self.fill_auto_values(op, request.url_mut());
-        }
-        Ok(body)
-    }
-
-    /// `prepare` plus the credential's header, for the routing tests.
-    #[cfg(test)]
-    pub(crate) async fn prepare_for_test(
-        &self,
-        request: &mut reqwest::Request,
-        op: &'static str,
+        body: Option<&CheckedBody>,
     ) -> Result<(), Error> {
-        let route = self
-            .route(op)
-            .ok_or_else(|| Error::InvalidRequest(format!("no route `{op}`")))?;
-        let body = self.prepare(request, route)?;
+        if !self.auto_values.is_empty() {
+            self.fill_auto_values(route.operation_id, request.url_mut());
+        }
         let deadline = crate::timeouts::instant_after(
             tokio::time::Instant::now(),
             self.runtime().config().timeouts().total,
         );
-        let credential = self.credential(route, body.as_ref(), deadline).await?;
+        let credential = self
+            .credential(route, body.and_then(|b| b.api_key(route)), deadline)
+            .await?;
         match credential.header {
             Some(h) => request.headers_mut().insert(AUTHORIZATION, h),
             None => request.headers_mut().remove(AUTHORIZATION),
@@ -330,12 +298,15 @@ fn error_answer(ex: Exchange, ctx: &CallContext) -> Error {
         return Error::Redirect {
             operation: ctx.operation.to_owned(),
             http_status: ex.status,
+            // The Location may carry an access token, an api_key or a card number (an OAuth
+            // redirect, a bank page): it is scrubbed like every other string an error keeps.
             location: ex
                 .headers
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty()),
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| scrub_location(v, &ctx.scrubber())),
         };
     }
     if (100..200).contains(&ex.status) {
@@ -366,122 +337,60 @@ fn error_answer(ex: Exchange, ctx: &CallContext) -> Error {
     Error::from(e)
 }
 
-/// The top-level field a check path starts with (`items` of `items[].amount`).
-fn top_level(path: &str) -> &str {
-    let end = path.find(['.', '[']).unwrap_or(path.len());
-    &path[..end]
-}
-
-/// The top-level fields of a JSON body that `wanted` names, as a JSON object (the other fields
-/// are skipped, not built); an empty object for JSON that is not an object; `None` for bytes
-/// that are not JSON (a form body). Duplicate keys: the last one counts, as in a [`Value`].
-fn fields_of(body: &[u8], wanted: &dyn Fn(&str) -> bool) -> Option<Value> {
-    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-    use serde_json::Map;
-    use std::fmt;
-
-    struct Fields<'a>(&'a dyn Fn(&str) -> bool);
-
-    impl<'de> DeserializeSeed<'de> for Fields<'_> {
-        type Value = Map<String, Value>;
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
+/// A redirect target with the call's secrets cut out, sensitive shapes masked, and the values
+/// of sensitive query parameters (`access_token`, `api_key`, `code_verifier`, ...) replaced.
+fn scrub_location(location: &str, scrubber: &crate::redact::Scrubber) -> String {
+    let mut s = crate::redact::Scrubber::new();
+    if let Some((_, query)) = location.split_once('?') {
+        let query = query.split('#').next().unwrap_or(query);
+        s.add_form_fields(query.as_bytes());
     }
-
-    impl<'de> Visitor<'de> for Fields<'_> {
-        type Value = Map<String, Value>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Map::new();
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                if (self.0)(key.as_ref()) {
-                    out.insert(key.into_owned(), map.next_value::<Value>()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(out)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Map::new())
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(Map::new())
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(Map::new())
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(Map::new())
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(Map::new())
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(Map::new())
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(Map::new())
-        }
+    if let Some((_, fragment)) = location.split_once('#') {
+        s.add_form_fields(fragment.as_bytes());
     }
-
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let fields = Fields(wanted).deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    Some(Value::Object(fields))
+    s.scrub_owned(scrubber.scrub_owned(location.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::route::FieldCheck;
 
-    /// Checking the fields read by `fields_of` gives the same results as checking the whole
-    /// body.
     #[test]
-    fn partial_fields_agree_with_the_whole_body() {
-        let checks = [
-            FieldCheck {
-                minimum: Some(1000),
-                maximum: Some(1_000_000),
-                ..FieldCheck::on("amount")
-            },
-            FieldCheck {
-                max_items: Some(2),
-                ..FieldCheck::on("cards")
-            },
-            FieldCheck {
-                minimum: Some(1),
-                ..FieldCheck::on("items[].amount")
-            },
-        ];
-        let wanted = |name: &str| checks.iter().any(|c| top_level(c.field) == name);
-        for body in [
-            r#"{"amount":999,"api_key":"k","callback_url":"https://x"}"#,
-            r#"{"amount":"1000","cards":[1,2,3],"other":{"amount":1}}"#,
-            r#"{"amount":5,"amount":5000}"#,
-            r#"{"\u0061mount":10}"#,
-            r#"{"cards":[1,2],"items":[{"amount":0}]}"#,
-            r#"[{"amount":1}]"#,
-            r#"1"#,
-            r#"{"amount":1"#,
-            "",
+    fn redirect_locations_and_answer_debug_hide_secrets() {
+        let mut call = crate::redact::Scrubber::new();
+        call.add("acc-SECRET-777");
+        let loc = scrub_location(
+            "https://bank.example/cb?access_token=tok-SECRET-1&api_key=key-SECRET-2&card=6037991234569993&x=acc-SECRET-777#refresh_token=ref-SECRET-3",
+            &call,
+        );
+        for secret in [
+            "tok-SECRET-1",
+            "key-SECRET-2",
+            "6037991234569993",
+            "acc-SECRET-777",
+            "ref-SECRET-3",
         ] {
-            let whole = serde_json::from_slice::<Value>(body.as_bytes()).ok();
-            let part = fields_of(body.as_bytes(), &wanted);
-            assert_eq!(whole.is_some(), part.is_some(), "{body}");
-            if let (Some(whole), Some(part)) = (whole, part) {
-                for c in &checks {
-                    assert_eq!(c.check("op", &whole), c.check("op", &part), "{body}");
-                }
-            }
+            assert!(!loc.contains(secret), "{secret} in {loc}");
         }
-        assert_eq!(top_level("items[].amount"), "items");
-        assert_eq!(top_level("payer.name"), "payer");
-        assert_eq!(top_level("amount"), "amount");
+        assert!(loc.starts_with("https://bank.example/cb?"), "{loc}");
+        let mut headers = HeaderMap::new();
+        headers.insert("set-cookie", "session=cookie-SECRET-9".parse().unwrap());
+        headers.insert(
+            LOCATION,
+            "https://x.example/?access_token=tok-SECRET-1"
+                .parse()
+                .unwrap(),
+        );
+        let answer = Answer {
+            status: 200,
+            headers,
+            body: 1,
+        };
+        let debug = format!("{answer:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        assert!(
+            debug.contains("set-cookie") && debug.contains("location"),
+            "{debug}"
+        );
     }
 }

@@ -18,7 +18,6 @@
 use std::sync::Arc;
 
 use reqwest::header::HeaderValue;
-use serde_json::Value;
 
 use tokio::time::Instant;
 
@@ -99,32 +98,27 @@ pub(crate) fn bearer_value(token: &Secret) -> Option<HeaderValue> {
 }
 
 impl Binding {
-    /// Resolve the credential of `route` (refreshing a token pair that is due). `body` is the
-    /// request's JSON body, if it was read (the IPG's `api_key` is there).
+    /// Resolve the credential of `route` (refreshing a token pair that is due). `api_key` is
+    /// the credential the typed body carries (the route's `api_key_field`, the IPG's
+    /// `api_key`), if any.
     pub(crate) async fn credential(
         &self,
         route: &'static Route,
-        body: Option<&Value>,
+        api_key: Option<&str>,
         deadline: Instant,
     ) -> Result<Credential, Error> {
         let op = route.operation_id;
         match route.auth {
-            Auth::None => {
-                let api_key = body
-                    .and_then(|b| b.get("api_key"))
-                    .and_then(Value::as_str)
-                    .filter(|k| !k.trim().is_empty());
-                Ok(Credential {
-                    header: None,
-                    token: None,
-                    refresher: None,
-                    key: match api_key {
-                        Some(k) => LimiterKey::of("api_key", k),
-                        None => LimiterKey::anonymous(),
-                    },
-                    secrets: api_key.map(Secret::new).into_iter().collect(),
-                })
-            }
+            Auth::None => Ok(Credential {
+                header: None,
+                token: None,
+                refresher: None,
+                key: match api_key {
+                    Some(k) => LimiterKey::of("api_key", k),
+                    None => LimiterKey::anonymous(),
+                },
+                secrets: api_key.map(Secret::new).into_iter().collect(),
+            }),
             Auth::Bearer(scheme) => {
                 let no_token = |error: AuthError| {
                     tracing::warn!(operation = op, error = %error, "no access token");

@@ -22,7 +22,14 @@ static ROUTES: &[Route] = &[
         method: "GET",
         host: "https://api.vandar.io",
         path: "/v3/business/shop/balance",
+        segments: &[
+            crate::Segment::Lit("v3"),
+            crate::Segment::Lit("business"),
+            crate::Segment::Lit("shop"),
+            crate::Segment::Lit("balance"),
+        ],
         auth: Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: true,
         checks: &[],
     },
@@ -31,7 +38,15 @@ static ROUTES: &[Route] = &[
         method: "POST",
         host: "https://api.vandar.io",
         path: "/v3/business/shop/settlement/store",
+        segments: &[
+            crate::Segment::Lit("v3"),
+            crate::Segment::Lit("business"),
+            crate::Segment::Lit("shop"),
+            crate::Segment::Lit("settlement"),
+            crate::Segment::Lit("store"),
+        ],
         auth: Auth::Bearer("bearer"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
     },
@@ -40,7 +55,13 @@ static ROUTES: &[Route] = &[
         method: "POST",
         host: "https://ipg.vandar.io",
         path: "/api/v4/transaction",
+        segments: &[
+            crate::Segment::Lit("api"),
+            crate::Segment::Lit("v4"),
+            crate::Segment::Lit("transaction"),
+        ],
         auth: Auth::None,
+        api_key_field: Some("api_key"),
         idempotent: true,
         checks: &[],
     },
@@ -49,7 +70,13 @@ static ROUTES: &[Route] = &[
         method: "POST",
         host: "https://ipg.vandar.io",
         path: "/api/v4/verify",
+        segments: &[
+            crate::Segment::Lit("api"),
+            crate::Segment::Lit("v4"),
+            crate::Segment::Lit("verify"),
+        ],
         auth: Auth::None,
+        api_key_field: Some("api_key"),
         idempotent: false,
         checks: &[],
     },
@@ -58,7 +85,9 @@ static ROUTES: &[Route] = &[
         method: "GET",
         host: "https://ipg.vandar.io",
         path: "/health",
+        segments: &[crate::Segment::Lit("health")],
         auth: Auth::None,
+        api_key_field: Some("api_key"),
         idempotent: true,
         checks: &[],
     },
@@ -123,16 +152,18 @@ async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Valu
     let mut builder = b
         .runtime()
         .http_client()
-        .request(
-            route.method.parse().unwrap(),
-            format!("{}{}", route.host, route.path),
-        )
+        .request(route.method.parse().unwrap(), b.url(route, &[])?)
         .header(reqwest::header::ACCEPT, "application/json");
-    if let Some(body) = body {
-        builder = builder.json(&body);
+    let body = body
+        .map(|body| crate::CheckedBody::new(route, &body))
+        .transpose()?;
+    if let Some(body) = &body {
+        builder = builder.json(body);
     }
     let request = builder.build().map_err(Error::from_build)?;
-    b.call::<Value>(request, op).await.map(|a| a.into_body())
+    b.call::<Value>(request, route, body)
+        .await
+        .map(|a| a.into_body())
 }
 
 fn ok() -> Reply {
@@ -1026,14 +1057,11 @@ async fn class3_undecodable_2xx_of_a_money_call_is_outcome_unknown() {
             let request = b
                 .runtime()
                 .http_client()
-                .request(
-                    route.method.parse().unwrap(),
-                    format!("{}{}", route.host, route.path),
-                )
+                .request(route.method.parse().unwrap(), b.url(route, &[]).unwrap())
                 .json(&json!({"track_id": "t-1"}))
                 .build()
                 .unwrap();
-            let err = b.call::<Typed>(request, op).await.unwrap_err();
+            let err = b.call::<Typed>(request, route, None).await.unwrap_err();
             assert_eq!(err.http_status(), Some(200), "{op} {body:?}: {err}");
             assert_eq!(err.is_outcome_unknown(), money, "{op} {body:?}: {err}");
             if money {
@@ -1091,7 +1119,13 @@ async fn class4_echoed_secrets_are_scrubbed() {
         method: "POST",
         host: "https://api.sanbod.co",
         path: "/oauth/v1/token",
+        segments: &[
+            crate::Segment::Lit("oauth"),
+            crate::Segment::Lit("v1"),
+            crate::Segment::Lit("token"),
+        ],
         auth: Auth::Basic("sanbod_client"),
+        api_key_field: None,
         idempotent: false,
         checks: &[],
     }];

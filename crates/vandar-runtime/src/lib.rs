@@ -17,8 +17,9 @@
 //! * [`Binding`]: what each generated client holds; per client it can carry its own bearer
 //!   token or [`BearerSource`] (Sanbod's per-user/per-scope OAuth tokens), path overrides, and
 //!   fills [`AutoValue`] query parameters (Sanbod's `traceid`).
-//! * The send pipeline, as small pieces: the bridge (`Binding::call`: spec checks, routing,
-//!   decoding), one credential resolver (which credential, how it is refreshed, which rate
+//! * The send pipeline, as small pieces: the generated code builds each URL once with
+//!   [`Binding::url`] (the one path encoder, [`path`]) and checks its typed body with
+//!   [`CheckedBody`]; the bridge (`Binding::call`: credential, decoding), one credential resolver (which credential, how it is refreshed, which rate
 //!   budget it spends), the attempt loop, and [`decide`], the pure decisions (finish, retry
 //!   after a delay, refresh and replay, outcome unknown, rate limited, fail) with a table test.
 //! * [`Error`]: one error type for every client and every call. Each says what happened, on
@@ -60,6 +61,7 @@ mod auth;
 mod binding;
 mod bridge;
 pub mod callback;
+mod check;
 mod config;
 mod credentials;
 pub mod decide;
@@ -70,6 +72,7 @@ mod hook_tests;
 mod intercept;
 mod open_enum;
 pub mod pagination;
+pub mod path;
 mod pipeline;
 mod ratelimit;
 pub mod redact;
@@ -89,6 +92,7 @@ pub use auth::{
 };
 pub use binding::Binding;
 pub use bridge::Answer;
+pub use check::{CheckedBody, normalize_http_url};
 pub use config::{
     ClientCredentials, Config, ConfigBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_USER_AGENT,
@@ -99,15 +103,13 @@ pub use error::{
 };
 pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor};
 pub use pagination::{ListRequest, Paginate, Position};
+pub use path::Segment;
 pub use ratelimit::{
     LimiterKey, MethodClass, RateLimit, RateLimits, SharedLimiterError, SharedLimiterFuture,
     SharedRateLimiter, SlotGrant, SlotRequest,
 };
 pub use retry::RetryPolicy;
-pub use route::{
-    Auth, AutoKind, AutoValue, BrowserPage, FieldCheck, PathSegment, Route, check_path_params,
-    fill_path, is_absolute_http_url,
-};
+pub use route::{Auth, AutoKind, AutoValue, BrowserPage, FieldCheck, Route, is_absolute_http_url};
 pub use runtime::Runtime;
 pub use secret::{ApiKey, Secret};
 pub use timeouts::Timeouts;

@@ -76,9 +76,9 @@ pub(crate) struct CallContext {
     pub(crate) options: crate::intercept::CallOptions,
     pub(crate) operation: &'static str,
     pub(crate) idempotent: bool,
-    /// The request's body as sent first (it holds the sensitive fields; a cheap copy of the
-    /// same bytes) and its query string.
-    pub(crate) body: Option<Bytes>,
+    /// The checked body the request was serialized from (it holds the sensitive fields) and
+    /// the query string.
+    pub(crate) body: Option<crate::check::CheckedBody>,
     pub(crate) query: Option<String>,
     pub(crate) credential: Credential,
 }
@@ -88,11 +88,8 @@ impl CallContext {
     pub(crate) fn scrubber(&self) -> Scrubber {
         let mut s = Scrubber::new();
         self.credential.scrub_into(&mut s);
-        if let Some(body) = self.body.as_deref() {
-            match serde_json::from_slice::<serde_json::Value>(body) {
-                Ok(v) => s.add_json_fields(&v),
-                Err(_) => s.add_form_fields(body),
-            }
+        if let Some(body) = &self.body {
+            body.scrub_into(&mut s);
         }
         if let Some(q) = &self.query {
             s.add_form_fields(q.as_bytes());

@@ -1,5 +1,8 @@
-//! The per-operation table the xtask emits from each spec: which host an operation goes to,
-//! how it authenticates, and whether it is safe to retry. The runtime reads it in the hooks.
+//! What the xtask emits per operation from each spec: a `&'static` [`Route`] (host, path as
+//! typed segments, auth, where an api_key travels, retry safety, constraints) that the
+//! generated `send()` hands to the runtime by reference.
+
+pub use crate::path::Segment;
 
 /// How an operation authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,8 +26,13 @@ pub struct Route {
     pub host: &'static str,
     /// Path template from the spec.
     pub path: &'static str,
+    /// The same path as typed segments: the URL is built from them ([`crate::path`]).
+    pub segments: &'static [Segment],
     /// Auth scheme.
     pub auth: Auth,
+    /// The body field that carries the credential (`x-credential: body-api-key` in the spec:
+    /// the IPG's `api_key`); it picks the rate-limit budget and is scrubbed from errors.
+    pub api_key_field: Option<&'static str>,
     /// Whether a retry after a transient failure cannot repeat a side effect (GET, or
     /// `x-idempotent: true` in the spec). Money-moving calls are never idempotent.
     pub idempotent: bool,
@@ -79,6 +87,30 @@ impl FieldCheck {
         Ok(())
     }
 
+    /// [`FieldCheck::check`], and for a URL field (`format: uri`) the strict parse: the value
+    /// is replaced by its normalized form ([`crate::check::normalize_http_url`]).
+    pub fn apply(&self, operation_id: &str, body: &mut serde_json::Value) -> Result<(), String> {
+        self.check(operation_id, body)?;
+        if !self.http_url {
+            return Ok(());
+        }
+        let mut result = Ok(());
+        for_each_mut(body, self.field, &mut |v| {
+            if result.is_err() {
+                return;
+            }
+            if let serde_json::Value::String(s) = v {
+                match crate::check::normalize_http_url(s) {
+                    Ok(n) => *s = n,
+                    Err(why) => {
+                        result = Err(format!("field `{}` of `{operation_id}` {why}", self.field))
+                    }
+                }
+            }
+        });
+        result
+    }
+
     fn check_value(&self, operation_id: &str, v: &serde_json::Value) -> Result<(), String> {
         use serde_json::Value;
         let field = self.field;
@@ -126,7 +158,7 @@ impl FieldCheck {
                     format!("field `{field}` of `{operation_id}` is shorter than {min} characters")
                 });
             }
-            if self.http_url && !is_absolute_http_url(s) {
+            if self.http_url && crate::check::normalize_http_url(s).is_err() {
                 return Err(format!(
                     "field `{field}` of `{operation_id}` must be an absolute http(s) URL"
                 ));
@@ -136,23 +168,44 @@ impl FieldCheck {
     }
 }
 
-/// Whether `s` is an absolute `http`/`https` URL with a host.
+/// Whether `s` is an absolute `http`/`https` URL with a host, with no whitespace or control
+/// character (see [`crate::check::normalize_http_url`]).
 pub fn is_absolute_http_url(s: &str) -> bool {
-    url::Url::parse(s.trim()).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-    })
+    crate::check::normalize_http_url(s).is_ok()
 }
 
-/// The values at `path` in `v` (see [`FieldCheck`]).
-fn collect<'v>(v: &'v serde_json::Value, path: &str, out: &mut Vec<&'v serde_json::Value>) {
+/// The first step of a field path: `items[].amount` → (`items`, every item, `amount`).
+fn step(path: &str) -> (&str, bool, Option<&str>) {
     let (head, rest) = match path.split_once('.') {
         Some((h, r)) => (h, Some(r)),
         None => (path, None),
     };
-    let (name, each) = match head.strip_suffix("[]") {
-        Some(n) => (n, true),
-        None => (head, false),
+    match head.strip_suffix("[]") {
+        Some(n) => (n, true, rest),
+        None => (head, false, rest),
+    }
+}
+
+/// Call `f` on every value at `path` in `v` (see [`FieldCheck`]).
+fn for_each_mut(v: &mut serde_json::Value, path: &str, f: &mut dyn FnMut(&mut serde_json::Value)) {
+    let (name, each, rest) = step(path);
+    let Some(x) = v.get_mut(name).filter(|x| !x.is_null()) else {
+        return;
     };
+    let mut one = |item: &mut serde_json::Value| match rest {
+        Some(r) => for_each_mut(item, r, f),
+        None => f(item),
+    };
+    match (each, x) {
+        (true, serde_json::Value::Array(a)) => a.iter_mut().for_each(&mut one),
+        (true, _) => {}
+        (false, x) => one(x),
+    }
+}
+
+/// The values at `path` in `v` (see [`FieldCheck`]).
+fn collect<'v>(v: &'v serde_json::Value, path: &str, out: &mut Vec<&'v serde_json::Value>) {
+    let (name, each, rest) = step(path);
     let Some(x) = v.get(name).filter(|x| !x.is_null()) else {
         return;
     };
@@ -171,59 +224,6 @@ fn collect<'v>(v: &'v serde_json::Value, path: &str, out: &mut Vec<&'v serde_jso
             }
         }
     }
-}
-
-/// Check that every `{param}` of `template` was filled with a usable value in `url`: the last
-/// segments of the URL's path must line up with the template (a literal segment equal, a
-/// parameter non-empty and not `.` or `..`). An empty value (`/transaction//refund`,
-/// `/v2/business/`) or a dot segment would change the URL; the message names the parameter.
-pub fn check_path_params(operation_id: &str, template: &str, url: &url::Url) -> Result<(), String> {
-    if !template.contains('{') {
-        return Ok(());
-    }
-    let want: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
-    let path = url.path();
-    let mut got: Vec<&str> = path.split('/').collect();
-    if got.first() == Some(&"") {
-        got.remove(0);
-    }
-    let first_param = || {
-        want.iter()
-            .find_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .unwrap_or("?")
-    };
-    if got.len() < want.len() {
-        return Err(format!(
-            "a path parameter of `{operation_id}` (`{}`) is empty or changes the URL",
-            first_param()
-        ));
-    }
-    let got = &got[got.len() - want.len()..];
-    for (w, g) in want.iter().zip(got) {
-        match w.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => {
-                if g.is_empty()
-                    || *g == "."
-                    || *g == ".."
-                    || g.eq_ignore_ascii_case("%2e")
-                    || g.eq_ignore_ascii_case("%2e%2e")
-                {
-                    return Err(format!(
-                        "path parameter `{name}` of `{operation_id}` is empty or not a usable path segment"
-                    ));
-                }
-            }
-            None => {
-                if w != g {
-                    return Err(format!(
-                        "a path parameter of `{operation_id}` (`{}`) is empty or changes the URL",
-                        first_param()
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A query parameter the runtime fills in when the caller leaves it out: the spec's
@@ -282,6 +282,8 @@ pub struct BrowserPage {
     pub host: &'static str,
     /// Path template with `{param}` placeholders.
     pub path: &'static str,
+    /// The same path as typed segments (the URL is built from them).
+    pub segments: &'static [Segment],
 }
 
 /// Find an operation's route.
@@ -378,31 +380,6 @@ mod tests {
     }
 
     #[test]
-    fn path_parameters_must_fill_their_segment() {
-        let u = |s: &str| url::Url::parse(s).unwrap();
-        let t = "/v3/business/{business}/transaction/{transaction_id}/refund";
-        let ok = u("http://127.0.0.1:9/mock/v3/business/shop/transaction/12%2F3/refund");
-        assert!(check_path_params("refund", t, &ok).is_ok());
-        for bad in [
-            "http://h/v3/business/shop/transaction//refund",
-            "http://h/v3/business//transaction/1/refund",
-            "http://h/v3/business/shop/transaction/../refund",
-            "http://h/v3/business/shop/transaction/./refund",
-        ] {
-            let e = check_path_params("refund", t, &u(bad)).unwrap_err();
-            assert!(e.contains("refund") && e.contains('`'), "{bad}: {e}");
-        }
-        let e = check_path_params(
-            "get_business",
-            "/v2/business/{business}",
-            &u("http://h/v2/business/"),
-        )
-        .unwrap_err();
-        assert!(e.contains("`business`"), "{e}");
-        assert!(check_path_params("x", "/v2/list", &u("http://h/v2/list")).is_ok());
-    }
-
-    #[test]
     fn auto_uuid_is_fresh_and_hyphenated() {
         let a = AutoKind::Uuid.generate();
         let b = AutoKind::Uuid.generate();
@@ -423,37 +400,4 @@ mod tests {
         assert!(c.check("op", &json!({"cards": [1, 2, 3]})).is_err());
         assert!(c.check("op", &json!({"cards": [1, 2]})).is_ok());
     }
-}
-
-/// One segment of a filled path template.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PathSegment<'a> {
-    /// A literal segment of the template (already URL-safe).
-    Literal(&'a str),
-    /// The value given for a `{name}` placeholder, not yet percent-encoded.
-    Value(&'a str),
-}
-
-/// Fill the `{name}` placeholders of a path template (`/v4/{token}`) from `params`. Every
-/// placeholder needs a non-empty value; `Err` carries the name of the first one without.
-pub fn fill_path<'a>(
-    template: &'a str,
-    params: &[(&str, &'a str)],
-) -> Result<Vec<PathSegment<'a>>, &'a str> {
-    template
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(
-            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) => params
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| *v)
-                    .filter(|v| !v.is_empty())
-                    .map(PathSegment::Value)
-                    .ok_or(name),
-                None => Ok(PathSegment::Literal(seg)),
-            },
-        )
-        .collect()
 }

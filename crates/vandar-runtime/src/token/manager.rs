@@ -49,7 +49,12 @@ pub(crate) static REFRESH_ROUTE: Route = Route {
     method: "POST",
     host: crate::auth::REFRESH_HOST,
     path: crate::auth::REFRESH_PATH,
+    segments: &[
+        crate::path::Segment::Lit("v3"),
+        crate::path::Segment::Lit("refreshtoken"),
+    ],
     auth: Auth::None,
+    api_key_field: None,
     idempotent: false,
     checks: &[],
 };
