@@ -111,9 +111,9 @@
 //!   holder that has since died; `restored` makes it `Uncertain`, nobody can clear it, and a
 //!   valid, never-sent token is locked until an install.
 //!
-//! Both come from `restored` copying a phase that may be out of date. A hold-back after the
-//! loss ([`Rules::ProposedFix`]) is not enough: a holder paused between its deadline check
-//! and its send sends after any hold-back. [`INSTALL_RECOVERS`] and the other invariants
+//! Both come from `restored` copying a phase that may be out of date. The shipped `restored`
+//! now writes a `Ready` record or a lease back with a hold-off of one send deadline; that is
+//! not enough against a holder paused between its deadline check and its send. [`INSTALL_RECOVERS`] and the other invariants
 //! hold with data loss too: one install always brings every replica back.
 
 #![forbid(unsafe_code)]
@@ -131,11 +131,6 @@ use vandar_runtime::token::{Phase, TokenRecord};
 /// Seconds since the epoch of tick 0 (a realistic clock, so an install's generation, derived
 /// from the clock, is realistic too).
 pub const BASE_SECS: u64 = 1_700_000_000;
-/// The holder of a restored lock under [`Rules::ProposedFix`]: no replica.
-const NOBODY: Holder = Holder {
-    replica: 255,
-    incarnation: 0,
-};
 /// The revision of every record the model writes (see the module docs).
 pub const REVISION: u64 = 1;
 /// Ticks an access token lives.
@@ -537,15 +532,6 @@ pub enum Rules {
     NeverReread,
     /// A 500 is treated as a lost answer (caught by [`VALID_PAIR_REACHABLE`]).
     ErrorIsLost,
-    /// Not broken: a candidate fix of finding 1, on top of the shipped rules. A `Ready`
-    /// record written into an emptied store (a restore, a seed, a settle) gets
-    /// `not_before = now + send`, so no replica leases it before every holder that wrote
-    /// its marker before the loss is past its send deadline; a restored `Uncertain` lock
-    /// gets no holder (a lock copied from memory may be from an older round of the
-    /// generation, so its holder's "I never sent" proves nothing); and a `Lost`/`Rejected`
-    /// outcome is written (as `Uncertain`/`Rejected`) also over a same-generation record
-    /// that is `Ready` or leased by another, which only a data loss can have put there.
-    ProposedFix,
 }
 
 /// How much of the state space to explore.
@@ -712,7 +698,7 @@ impl TokenModel {
                 {
                     return Step::Write(Write {
                         expected: Some(st.revision),
-                        record: protocol::restored(&id, c, rev),
+                        record: protocol::restored(&id, c, now, TIMING, rev),
                         kind: WriteKind::Restore,
                     });
                 }
@@ -737,28 +723,6 @@ impl TokenModel {
             TIMING,
             rev,
         )
-    }
-
-    /// [`Rules::ProposedFix`]: a `Ready` record written into an emptied store waits out every
-    /// send that may have started before the loss.
-    fn hold_back(&self, w: &mut Write, now: u8) {
-        if self.rules != Rules::ProposedFix || w.expected.is_some() {
-            return;
-        }
-        match &w.record.phase {
-            Phase::Ready => {
-                let until = at(now + SEND_TICKS);
-                w.record.not_before = Some(w.record.not_before.map_or(until, |t| t.max(until)));
-            }
-            // A lock copied from memory may be stale (a later round of the same generation
-            // may have sent): nobody may clear it.
-            Phase::Uncertain { .. } if w.kind == WriteKind::Restore => {
-                w.record.phase = Phase::Uncertain {
-                    holder: NOBODY.id(),
-                };
-            }
-            _ => {}
-        }
     }
 
     /// Write `rec` to the store (the caller has checked the compare-and-swap), keeping the
@@ -814,8 +778,7 @@ impl TokenModel {
                 let stored = s.store.map(|r| r.runtime());
                 match first_load(Some(&configured), stored.as_ref(), REVISION) {
                     First::Stored(r) => n.replicas[i].cache = Some(Rec::from_runtime(&r)),
-                    First::Seed(mut w) => {
-                        self.hold_back(&mut w, s.now);
+                    First::Seed(w) => {
                         let rec = self.perform(&mut n, &w);
                         n.replicas[i].cache = Some(rec);
                     }
@@ -832,8 +795,7 @@ impl TokenModel {
                 }
                 match self.plan_step(s, iu) {
                     Step::Adopt(rec) => n.replicas[iu].cache = Some(Rec::from_runtime(&rec)),
-                    Step::Write(mut w) => {
-                        self.hold_back(&mut w, s.now);
+                    Step::Write(w) => {
                         n.ghost.took_over |= w.kind == WriteKind::TakeOver;
                         let rec = self.perform(&mut n, &w);
                         n.replicas[iu].cache = Some(rec);
@@ -955,7 +917,7 @@ impl TokenModel {
                     Out::Lost => Outcome::Lost,
                 };
                 let stored = s.store.map(|c| c.runtime());
-                let mut w = settle(
+                let w = settle(
                     &me.id(),
                     &mine.runtime(),
                     stored.as_ref(),
@@ -963,29 +925,7 @@ impl TokenModel {
                     at(s.now),
                     REVISION,
                 );
-                if self.rules == Rules::ProposedFix
-                    && w.is_none()
-                    && let Some(st) = &stored
-                    && st.generation == mine.generation
-                    && match &st.phase {
-                        Phase::Ready => true,
-                        Phase::Leased { holder, .. } => *holder != me.id(),
-                        _ => false,
-                    }
-                {
-                    let phase = match outcome {
-                        Outcome::Lost => Some(Phase::Uncertain { holder: me.id() }),
-                        Outcome::Rejected { status } => Some(Phase::Rejected { status }),
-                        _ => None,
-                    };
-                    w = phase.map(|phase| Write {
-                        expected: Some(st.revision),
-                        record: st.with_phase(phase, REVISION),
-                        kind: WriteKind::Settle,
-                    });
-                }
                 if let Some(mut w) = w {
-                    self.hold_back(&mut w, s.now);
                     if self.rules == Rules::NoGenerationBump
                         && matches!(outcome, Outcome::Rotated(_))
                     {
