@@ -439,8 +439,10 @@ pub struct Budget {
 /// What the checker looks at besides the system: history the invariants need.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Ghost {
-    /// A refresh token was sent after Vandar spent it.
+    /// A refresh token was sent after Vandar spent it, and the store had not lost its data.
     pub spent_sent: bool,
+    /// A refresh token was sent after Vandar spent it, after a store data loss (finding 3).
+    pub spent_sent_after_loss: bool,
     /// Rotations by generation.
     pub rotations: BTreeMap<u64, u8>,
     /// The pair each generation named when first written.
@@ -532,6 +534,10 @@ pub enum Rules {
     NeverReread,
     /// A 500 is treated as a lost answer (caught by [`VALID_PAIR_REACHABLE`]).
     ErrorIsLost,
+    /// A rotated pair is not written over a lock of its generation (another replica marked
+    /// the send uncertain while the holder waited for its answer): the new pair is dropped
+    /// (caught by [`NO_SDK_LOCKOUT`]).
+    RotatedYieldsToLock,
 }
 
 /// How much of the state space to explore.
@@ -576,7 +582,8 @@ pub struct TokenModel {
 }
 
 /// Property names.
-pub const NO_SPENT_TOKEN_SENT: &str = "no refresh token is sent after it was spent";
+pub const NO_SPENT_TOKEN_SENT: &str =
+    "no refresh token is sent after it was spent, while the store keeps its data";
 /// Property name.
 pub const ONE_ROTATION_PER_GENERATION: &str = "at most one rotation (and one pair) per generation";
 /// Property name.
@@ -589,12 +596,18 @@ pub const ONE_CLOCK: &str =
 pub const VALID_PAIR_REACHABLE: &str = "a held valid pair reaches every replica once faults stop";
 /// Property name.
 pub const INSTALL_RECOVERS: &str = "one install brings every replica back";
+/// Property name.
+pub const NO_SDK_LOCKOUT: &str = "no SDK-caused lockout: a spent stored token that locks the \
+     replicas while a valid pair is held was spent by a send with no answer";
 /// Reachability witness: a rotation happens.
 pub const ROTATES: &str = "sometimes: a rotation";
 /// Reachability witness: after a loss the store holds a generation below a live replica's.
 pub const LOWER_AFTER_LOSS: &str = "sometimes: the store holds a lower generation after a loss";
 /// Reachability witness: an unknowable send locks the current pair.
 pub const UNKNOWABLE_LOCKS: &str = "sometimes: an unknowable send locks a valid pair";
+/// Reachability witness: a spent refresh token is sent after a store data loss (finding 3,
+/// outside [`NO_SPENT_TOKEN_SENT`]).
+pub const RESEND_AFTER_LOSS: &str = "sometimes: a spent refresh token is sent after a data loss";
 /// Reachability witness: a pause past the lease is taken over.
 pub const TAKEOVER: &str = "sometimes: a lapsed lease is taken over";
 
@@ -725,6 +738,11 @@ impl TokenModel {
         )
     }
 
+    /// Whether the store has lost its data in this behaviour.
+    pub fn lost(&self, s: &State) -> bool {
+        s.budget.wipes < self.bounds.budget.wipes
+    }
+
     /// Write `rec` to the store (the caller has checked the compare-and-swap), keeping the
     /// history the invariants need.
     fn write(&self, s: &mut State, rec: Rec) {
@@ -844,7 +862,11 @@ impl TokenModel {
                 let token = mine.pair.id;
                 let bit = 1u32 << token;
                 if n.server.spent & bit != 0 {
-                    n.ghost.spent_sent = true;
+                    if self.lost(s) {
+                        n.ghost.spent_sent_after_loss = true;
+                    } else {
+                        n.ghost.spent_sent = true;
+                    }
                 }
                 let answer = if error {
                     Answer::Error500
@@ -917,7 +939,7 @@ impl TokenModel {
                     Out::Lost => Outcome::Lost,
                 };
                 let stored = s.store.map(|c| c.runtime());
-                let w = settle(
+                let mut w = settle(
                     &me.id(),
                     &mine.runtime(),
                     stored.as_ref(),
@@ -925,6 +947,15 @@ impl TokenModel {
                     at(s.now),
                     REVISION,
                 );
+                if self.rules == Rules::RotatedYieldsToLock
+                    && matches!(outcome, Outcome::Rotated(_))
+                    && s.store.is_some_and(|st| {
+                        st.generation == mine.generation
+                            && matches!(st.phase, Ph::Uncertain { .. } | Ph::Rejected { .. })
+                    })
+                {
+                    w = None;
+                }
                 if let Some(mut w) = w {
                     if self.rules == Rules::NoGenerationBump
                         && matches!(outcome, Outcome::Rotated(_))
@@ -1120,6 +1151,14 @@ impl Model for TokenModel {
             Property::always(VALID_PAIR_REACHABLE, |m, s: &State| {
                 !m.current_held(s) || s.ghost.unknowable == Some(s.server.current) || m.recovers(s)
             }),
+            Property::always(NO_SDK_LOCKOUT, |m, s: &State| {
+                let Some(stored) = s.store else { return true };
+                let token = stored.pair.id;
+                s.server.spent & (1u32 << token) == 0
+                    || s.ghost.unknowable == Some(token)
+                    || !m.current_held(s)
+                    || m.recovers(s)
+            }),
             Property::always(INSTALL_RECOVERS, |m, s: &State| {
                 m.step(s, Action::Install, true)
                     .is_some_and(|n| m.recovers(&n))
@@ -1132,6 +1171,9 @@ impl Model for TokenModel {
                 s.ghost.unknowable == Some(s.server.current) && m.current_held(s) && !m.recovers(s)
             }),
             Property::sometimes(TAKEOVER, |_, s: &State| s.ghost.took_over),
+            Property::sometimes(RESEND_AFTER_LOSS, |_, s: &State| {
+                s.ghost.spent_sent_after_loss
+            }),
         ]
     }
 }
