@@ -118,7 +118,11 @@ fn run(model: TokenModel, what: &str) -> impl Checker<TokenModel> {
 
 /// Replays `actions` from the start; every action must be enabled.
 fn replay(model: &TokenModel, actions: &[Action]) -> State {
-    let mut s = model.init_states().remove(0);
+    replay_from(model, model.init_states().remove(0), actions)
+}
+
+/// Replays `actions` from `s`; every action must be enabled.
+fn replay_from(model: &TokenModel, mut s: State, actions: &[Action]) -> State {
     for a in actions {
         s = model
             .next_state(&s, *a)
@@ -152,15 +156,10 @@ fn finding_1_trace_is_held_off() {
         "r2 leases within the hold-off"
     );
     // By the end of the hold-off r0's answer, if it came within its deadline, is written.
-    let s = replay(
+    let s = replay_from(
         &model,
+        s,
         &[
-            Action::Plan(0),
-            Action::Plan(0),
-            Action::Check(0),
-            Action::Transmit(0),
-            Action::WipeStore,
-            Action::Plan(1),
             Action::Deliver(0),
             Action::Settle(0),
             Action::Tick,
@@ -249,24 +248,10 @@ fn finding_3_stale_lock_cleared_after_a_loss_resends() {
     );
     let stored = s.store.expect("r0 cleared the restored lock");
     assert_eq!((stored.phase, stored.not_before), (Ph::Ready, None));
-    let s = replay(
+    let s = replay_from(
         &model,
+        s,
         &[
-            Action::Plan(0),
-            Action::Plan(0),
-            Action::Tick,
-            Action::Tick,
-            Action::Check(0),
-            Action::Plan(2),
-            Action::Settle(0),
-            Action::Plan(1),
-            Action::Plan(1),
-            Action::Check(1),
-            Action::Transmit(1),
-            Action::Deliver(1),
-            Action::WipeStore,
-            Action::Plan(2),
-            Action::Plan(0),
             Action::Plan(0),
             Action::Plan(0),
             Action::Check(0),
