@@ -51,16 +51,23 @@
 //!
 //! Checked on every reachable state (`Property::always`) unless noted:
 //!
-//! * [`NO_SPENT_TOKEN_SENT`]: no refresh token is sent after Vandar spent it (what locks a
-//!   merchant out). Vandar spends only the token it holds as current, so each refresh token
-//!   is spent at most once. A token *is* sent again after a 500 that rotated nothing (that
-//!   is the design: the token stays usable), and a token an install revoked may still
-//!   leave a holder that checked its deadline before the install (Vandar refuses it; the
-//!   holder then adopts the installed pair); neither is a spent token.
-//!   **Finding 1** (see the crate's tests and `/work/notes/model-findings.md`): with a store
-//!   data loss during a refresh the shipped rules break this invariant, so the main check
-//!   runs without the data-loss fault until the rules are fixed, and a separate test keeps
-//!   the counterexample.
+//! * [`NO_SPENT_TOKEN_SENT`]: while the store keeps its data, no refresh token is sent after
+//!   Vandar spent it (what locks a merchant out). Vandar spends only the token it holds as
+//!   current, so each refresh token is spent at most once. A token *is* sent again after a
+//!   500 that rotated nothing (that is the design: the token stays usable), and a token an
+//!   install revoked may still leave a holder that checked its deadline before the install
+//!   (Vandar refuses it; the holder then adopts the installed pair); neither is a spent
+//!   token. After a store data loss a spent token *can* be sent (finding 3, below:
+//!   [`RESEND_AFTER_LOSS`] shows it happens); what holds then is [`NO_SDK_LOCKOUT`].
+//! * [`NO_SDK_LOCKOUT`]: whenever the stored generation's refresh token is spent, Vandar's
+//!   current pair is held somewhere (the store, a replica's memory, or an answer on its
+//!   way), and the replicas do not all reach a usable pair once faults stop, then the send
+//!   that spent the stored token had no answer (it was lost, or its holder crashed before
+//!   writing it). So a spent token sent again (after a data loss) is refused and never
+//!   locks anyone out: the holder of the rotated pair writes the next generation over any
+//!   lock of its own, or a replica that holds it writes it back. If no valid pair is held
+//!   anywhere (the holder of the only copy crashed and the store lost it), nothing but an
+//!   install can help, and [`INSTALL_RECOVERS`] covers that.
 //! * [`ONE_ROTATION_PER_GENERATION`]: Vandar rotates at most once per generation, and a
 //!   generation never names two different pairs.
 //! * [`GENERATION_NEVER_DOWN`]: while the store keeps its data, the stored generation never
@@ -79,7 +86,7 @@
 //! * [`INSTALL_RECOVERS`]: from every reachable state, one install of a new pair followed by
 //!   fault-free steps brings every replica to a usable pair that is not due.
 //!
-//! The two liveness properties are `always` properties whose condition runs a *fair,
+//! The three liveness properties are `always` properties whose condition runs a *fair,
 //! fault-free continuation* from the state (each replica in turn takes its next protocol
 //! step; time passes only when no replica can step) and asks whether it reaches the goal.
 //! stateright's own `eventually` is unsound on paths that end in a cycle (its docs say so),
@@ -92,29 +99,45 @@
 //!
 //! # What is proved, and the findings
 //!
-//! Within the bound of the main test (3 replicas, the store's clock up to tick 2, at most
-//! two faults per behaviour among: one crash at any point, one 500, one lost answer, one
-//! clock skew, one operator install), **every invariant above holds for the shipped rules**.
+//! Within the bound of the CI tests — 3 replicas, the store's clock up to tick 2, at most two
+//! faults per behaviour among one crash at any point, one store data loss, one 500, one lost
+//! answer, one clock skew, one operator install (a pause is not a fault: any replica may
+//! wait any number of ticks between any two of its steps):
+//!
+//! * without the data loss, **every invariant above holds** for the shipped rules;
+//! * with the data loss, [`NO_SPENT_TOKEN_SENT`], [`NO_SDK_LOCKOUT`],
+//!   [`ONE_ROTATION_PER_GENERATION`], [`GENERATION_NEVER_DOWN`], [`ONE_CLOCK`] and
+//!   [`INSTALL_RECOVERS`] hold; [`VALID_PAIR_REACHABLE`] does not (finding 2).
 //!
 //! Measured on the shared 2-core machine (debug build with `opt-level = 3` for this crate and
-//! stateright, one checker thread): clock to tick 2 (the CI test): 93,144 unique states
-//! (242,062 visited), depth 20, 5–7 s; clock to tick 3 (the ignored deeper test): 417,042
-//! unique states (1,129,058 visited), depth 24, 54 s. The tests print the count on every run.
+//! stateright, one checker thread, the CI tests running side by side): without the data
+//! loss 93,144 unique states (242,062 visited), depth 20, 4–8 s; with it 227,242 unique states
+//! (516,705 visited), depth 26, 9–15 s; the whole crate's tests about 18 s. The clock to
+//! tick 3 with the data loss is an ignored test (`cargo test -p vandar-model -- --ignored`).
+//! The tests print the counts on every run (`--nocapture`).
 //!
-//! With the store's data loss added, the shipped rules break two of them (the tests keep the
-//! counterexamples; the traces are in `/work/notes/model-findings.md`):
+//! The findings (traces in `/work/notes/model-findings.md`; the tests replay them):
 //!
-//! * **Finding 1** ([`NO_SPENT_TOKEN_SENT`]): the store loses its data while a refresh is in
-//!   flight; another replica restores the `Ready` record it holds (a stale copy: the marker
-//!   was lost), a third leases it and sends the refresh token Vandar just spent.
-//! * **Finding 2** ([`VALID_PAIR_REACHABLE`]): a replica restores a stale lease or lock of a
-//!   holder that has since died; `restored` makes it `Uncertain`, nobody can clear it, and a
-//!   valid, never-sent token is locked until an install.
-//!
-//! Both come from `restored` copying a phase that may be out of date. The shipped `restored`
-//! now writes a `Ready` record or a lease back with a hold-off of one send deadline; that is
-//! not enough against a holder paused between its deadline check and its send. [`INSTALL_RECOVERS`] and the other invariants
-//! hold with data loss too: one install always brings every replica back.
+//! * **Finding 1**, fixed: the store lost its data while a refresh was in flight, another
+//!   replica restored the `Ready` record it held, and a third leased it at once and sent the
+//!   token Vandar had just spent. `restored` now writes a `Ready` record or a lease back
+//!   with a hold-off of one send deadline, so the in-flight holder settles first.
+//! * **Finding 2**, the lease form fixed, the lock form not: a replica restored a stale lease
+//!   of a holder that had since restarted as `Uncertain`, a lock nobody could clear; a lease
+//!   now comes back `Ready`. But `restored` still copies a lock (`Uncertain`) it holds, and
+//!   that copy can be stale too: holder r1 lets its send deadline pass without sending, r0
+//!   marks it `Uncertain{r1}` (and holds that), r1 clears it (it never sent), restarts, the
+//!   store loses its data, and r0 restores `Uncertain{r1}`: the never-sent, valid token is
+//!   locked until an install (crash + data loss).
+//! * **Finding 3**: after a data loss a spent refresh token can still be sent, in more ways
+//!   than the holder paused between its deadline check and its send: (a) a replica that
+//!   restarts seeds the configured pair into the emptied store with no hold-off
+//!   (`first_load`); (b) with the data loss as the only fault, a lock copied from an older
+//!   round of the generation is restored and its holder, which truly never sent in that
+//!   round, clears it with no hold-off and sends the token another replica spent since;
+//!   (c) a replica that never looked since the last rotation restores its older `Ready`
+//!   generation and, after the hold-off, sends its spent token. Every such send is refused
+//!   (401) and none locks anyone out ([`NO_SDK_LOCKOUT`] holds).
 
 #![forbid(unsafe_code)]
 
