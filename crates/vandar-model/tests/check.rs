@@ -124,6 +124,34 @@ fn run(model: TokenModel, what: &str) -> impl Checker<TokenModel> {
     checker
 }
 
+/// The actions of a trace written as in `/work/notes/model-findings.md`: `Plan(0) Tick ...`.
+fn trace(text: &str) -> Vec<Action> {
+    text.split_whitespace()
+        .map(|word| {
+            let (name, arg) = match word.split_once('(') {
+                Some((name, rest)) => (name, rest.trim_end_matches(')').parse::<u8>().ok()),
+                None => (word, None),
+            };
+            match (name, arg) {
+                ("Boot", Some(i)) => Action::Boot(i),
+                ("Plan", Some(i)) => Action::Plan(i),
+                ("Check", Some(i)) => Action::Check(i),
+                ("Transmit", Some(i)) => Action::Transmit(i),
+                ("Transmit500", Some(i)) => Action::Transmit500(i),
+                ("Deliver", Some(i)) => Action::Deliver(i),
+                ("LoseAnswer", Some(i)) => Action::LoseAnswer(i),
+                ("Settle", Some(i)) => Action::Settle(i),
+                ("Crash", Some(i)) => Action::Crash(i),
+                ("Skew", Some(i)) => Action::Skew(i),
+                ("WipeStore", None) => Action::WipeStore,
+                ("Install", None) => Action::Install,
+                ("Tick", None) => Action::Tick,
+                _ => panic!("not an action: {word}"),
+            }
+        })
+        .collect()
+}
+
 /// Replays `actions` from the start; every action must be enabled.
 fn replay(model: &TokenModel, actions: &[Action]) -> State {
     replay_from(model, model.init_states().remove(0), actions)
@@ -147,14 +175,7 @@ fn finding_1_trace_is_held_off() {
     let model = TokenModel::new(Rules::Shipped);
     let s = replay(
         &model,
-        &[
-            Action::Plan(0),
-            Action::Plan(0),
-            Action::Check(0),
-            Action::Transmit(0),
-            Action::WipeStore,
-            Action::Plan(1),
-        ],
+        &trace("Plan(0) Plan(0) Check(0) Transmit(0) WipeStore Plan(1)"),
     );
     let stored = s.store.expect("r1 restored the record");
     assert_eq!(stored.phase, Ph::Ready);
@@ -164,16 +185,7 @@ fn finding_1_trace_is_held_off() {
         "r2 leases within the hold-off"
     );
     // By the end of the hold-off r0's answer, if it came within its deadline, is written.
-    let s = replay_from(
-        &model,
-        s,
-        &[
-            Action::Deliver(0),
-            Action::Settle(0),
-            Action::Tick,
-            Action::Tick,
-        ],
-    );
+    let s = replay_from(&model, s, &trace("Deliver(0) Settle(0) Tick Tick"));
     assert_eq!(s.store.map(|r| r.generation), Some(2));
     assert!(!s.ghost.spent_sent && model.recovers(&s));
 }
@@ -186,20 +198,25 @@ fn finding_2_trace_recovers() {
     let model = TokenModel::new(Rules::Shipped);
     let s = replay(
         &model,
-        &[
-            Action::Plan(2),
-            Action::Tick,
-            Action::Plan(1),
-            Action::Crash(1),
-            Action::Boot(1),
-            Action::WipeStore,
-            Action::Plan(1),
-        ],
+        &trace("Plan(2) Tick Plan(1) Crash(1) Boot(1) WipeStore Plan(1)"),
     );
     let stored = s.store.expect("r1 restored the record");
     assert_eq!(stored.phase, Ph::Ready);
     assert_eq!(stored.not_before, Some(1 + 2));
     assert!(model.current_held(&s) && model.recovers(&s));
+}
+
+/// Finding 2's lock form, still present (crash + data loss): r0 holds the `Uncertain{r1.0}`
+/// it wrote when r1's deadline passed; r1, which never sent, clears it and restarts; after the
+/// loss r0 restores its stale copy, a lock on a valid, never-sent pair nobody can clear.
+#[test]
+fn finding_2_stale_lock_copy_locks_a_valid_pair() {
+    let model = TokenModel::new(Rules::Shipped);
+    let s = replay(
+        &model,
+        &trace("Plan(1) Plan(1) Tick Tick Plan(0) Check(1) Settle(1) Crash(1) WipeStore Plan(0)"),
+    );
+    assert_valid_pair_locked(&model, &s);
 }
 
 /// Finding 3 (a), the shortest spent send with data loss: a restarted replica seeds the
@@ -210,19 +227,9 @@ fn finding_3_seed_after_a_loss_resends_without_lockout() {
     let model = TokenModel::new(Rules::Shipped);
     let s = replay(
         &model,
-        &[
-            Action::Plan(0),
-            Action::Plan(0),
-            Action::Check(0),
-            Action::Transmit(0),
-            Action::Crash(2),
-            Action::WipeStore,
-            Action::Boot(2),
-            Action::Plan(2),
-            Action::Plan(2),
-            Action::Check(2),
-            Action::Transmit(2),
-        ],
+        &trace(
+            "Plan(0) Plan(0) Check(0) Transmit(0) Crash(2) WipeStore Boot(2) Plan(2) Plan(2) Check(2) Transmit(2)",
+        ),
     );
     assert!(s.ghost.spent_sent_after_loss && !s.ghost.spent_sent);
     assert!(model.recovers(&s), "the refused resend locks everyone out");
@@ -236,38 +243,56 @@ fn finding_3_stale_lock_cleared_after_a_loss_resends() {
     let model = TokenModel::new(Rules::Shipped);
     let s = replay(
         &model,
-        &[
-            Action::Plan(0),
-            Action::Plan(0),
-            Action::Tick,
-            Action::Tick,
-            Action::Check(0),
-            Action::Plan(2),
-            Action::Settle(0),
-            Action::Plan(1),
-            Action::Plan(1),
-            Action::Check(1),
-            Action::Transmit(1),
-            Action::Deliver(1),
-            Action::WipeStore,
-            Action::Plan(2),
-            Action::Plan(0),
-        ],
+        &trace(
+            "Plan(0) Plan(0) Tick Tick Check(0) Plan(2) Settle(0) Plan(1) Plan(1) Check(1) Transmit(1) Deliver(1) WipeStore Plan(2) Plan(0)",
+        ),
     );
     let stored = s.store.expect("r0 cleared the restored lock");
     assert_eq!((stored.phase, stored.not_before), (Ph::Ready, None));
-    let s = replay_from(
+    let s = replay_from(&model, s, &trace("Plan(0) Plan(0) Check(0) Transmit(0)"));
+    assert!(s.ghost.spent_sent_after_loss && !s.ghost.spent_sent);
+    assert!(model.recovers(&s));
+}
+
+/// Finding 3 (c), with one fault only: a replica that has not looked since the last rotation
+/// restores its older `Ready` generation into the emptied store and, after the hold-off,
+/// sends its spent token (refused; the replica holding the newer generation restores it).
+#[test]
+fn finding_3_older_generation_restored_after_a_loss_resends() {
+    let model = TokenModel::new(Rules::Shipped);
+    let s = replay(
         &model,
-        s,
-        &[
-            Action::Plan(0),
-            Action::Plan(0),
-            Action::Check(0),
-            Action::Transmit(0),
-        ],
+        &trace(
+            "Plan(0) Plan(0) Check(0) Transmit(0) Deliver(0) Settle(0) WipeStore Plan(2) Tick Tick Plan(2) Plan(2) Check(2) Transmit(2)",
+        ),
     );
     assert!(s.ghost.spent_sent_after_loss && !s.ghost.spent_sent);
     assert!(model.recovers(&s));
+}
+
+/// Finding 3, continued (500 + data loss, no crash): a replica restores its stale copy of a
+/// `Sending` marker as a lock after the holder's send got a 500 and the holder put the record
+/// back `Ready`; the holder did send, so it cannot clear it: a valid, unspent pair is locked.
+#[test]
+fn finding_3_stale_sending_copy_locks_a_valid_pair() {
+    let model = TokenModel::new(Rules::Shipped);
+    let s = replay(
+        &model,
+        &trace(
+            "Plan(2) Plan(2) Check(2) Transmit(2) Deliver(2) Tick Tick Plan(1) Settle(2) Tick Plan(2) Plan(2) Plan(0) Check(2) Transmit500(2) Deliver(2) Settle(2) WipeStore Plan(1) Plan(0)",
+        ),
+    );
+    assert_valid_pair_locked(&model, &s);
+}
+
+/// The store holds a lock (`Uncertain`) on Vandar's current pair, whose refresh token was
+/// never spent, and the replicas do not recover from it without an install.
+fn assert_valid_pair_locked(model: &TokenModel, s: &State) {
+    let stored = s.store.expect("a restored record");
+    assert!(matches!(stored.phase, Ph::Uncertain { .. }), "{stored:?}");
+    assert_eq!(stored.pair.id, s.server.current);
+    assert_eq!(s.server.spent & (1 << s.server.current), 0, "unspent");
+    assert!(model.current_held(s) && !model.recovers(s));
 }
 
 fn counterexample(model: TokenModel, property: &'static str) -> Vec<Action> {
