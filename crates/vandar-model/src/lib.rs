@@ -51,16 +51,24 @@
 //!
 //! Checked on every reachable state (`Property::always`) unless noted:
 //!
-//! * [`NO_SPENT_TOKEN_SENT`]: no refresh token is sent after Vandar spent it (what locks a
-//!   merchant out). Vandar spends only the token it holds as current, so each refresh token
-//!   is spent at most once. A token *is* sent again after a 500 that rotated nothing (that
-//!   is the design: the token stays usable), and a token an install revoked may still
-//!   leave a holder that checked its deadline before the install (Vandar refuses it; the
-//!   holder then adopts the installed pair); neither is a spent token.
-//!   **Finding 1** (see the crate's tests and `/work/notes/model-findings.md`): with a store
-//!   data loss during a refresh the shipped rules break this invariant, so the main check
-//!   runs without the data-loss fault until the rules are fixed, and a separate test keeps
-//!   the counterexample.
+//! * [`NO_SPENT_TOKEN_SENT`]: while the store keeps its data, no refresh token is sent after
+//!   Vandar spent it (what locks a merchant out). Vandar spends only the token it holds as
+//!   current, so each refresh token is spent at most once. A token *is* sent again after a
+//!   500 that rotated nothing (that is the design: the token stays usable), and a token an
+//!   install revoked may still leave a holder that checked its deadline before the install
+//!   (Vandar refuses it; the holder then adopts the installed pair); neither is a spent
+//!   token. After a store data loss a spent token *can* be sent (finding 3, below:
+//!   [`RESEND_AFTER_LOSS`] shows it happens); what holds then is [`NO_SDK_LOCKOUT`].
+//! * [`NO_SDK_LOCKOUT`]: whenever the stored generation's refresh token is spent, Vandar's
+//!   current pair is held somewhere (the store, a replica's memory, or an answer on its
+//!   way), and the replicas do not all reach a usable pair once faults stop, then the send
+//!   that spent the stored token had no answer (it was lost, or its holder crashed before
+//!   writing it), or the current pair's own send is unknowable (the lock by design, as in
+//!   [`VALID_PAIR_REACHABLE`]). So a spent token sent again (after a data loss) is refused
+//!   and never locks anyone out: the holder of the rotated pair writes the next generation over any
+//!   lock of its own, or a replica that holds it writes it back. If no valid pair is held
+//!   anywhere (the holder of the only copy crashed and the store lost it), nothing but an
+//!   install can help, and [`INSTALL_RECOVERS`] covers that.
 //! * [`ONE_ROTATION_PER_GENERATION`]: Vandar rotates at most once per generation, and a
 //!   generation never names two different pairs.
 //! * [`GENERATION_NEVER_DOWN`]: while the store keeps its data, the stored generation never
@@ -79,7 +87,7 @@
 //! * [`INSTALL_RECOVERS`]: from every reachable state, one install of a new pair followed by
 //!   fault-free steps brings every replica to a usable pair that is not due.
 //!
-//! The two liveness properties are `always` properties whose condition runs a *fair,
+//! The three liveness properties are `always` properties whose condition runs a *fair,
 //! fault-free continuation* from the state (each replica in turn takes its next protocol
 //! step; time passes only when no replica can step) and asks whether it reaches the goal.
 //! stateright's own `eventually` is unsound on paths that end in a cycle (its docs say so),
@@ -92,29 +100,53 @@
 //!
 //! # What is proved, and the findings
 //!
-//! Within the bound of the main test (3 replicas, the store's clock up to tick 2, at most
-//! two faults per behaviour among: one crash at any point, one 500, one lost answer, one
-//! clock skew, one operator install), **every invariant above holds for the shipped rules**.
+//! Within the bound of the CI tests — 3 replicas, the store's clock up to tick 2, at most two
+//! faults per behaviour among one crash at any point, one store data loss, one 500, one lost
+//! answer, one clock skew, one operator install (a pause is not a fault: any replica may
+//! wait any number of ticks between any two of its steps):
+//!
+//! * without the data loss, **every invariant above holds** for the shipped rules;
+//! * with the data loss, [`NO_SPENT_TOKEN_SENT`], [`NO_SDK_LOCKOUT`],
+//!   [`ONE_ROTATION_PER_GENERATION`], [`GENERATION_NEVER_DOWN`], [`ONE_CLOCK`] and
+//!   [`INSTALL_RECOVERS`] hold; [`VALID_PAIR_REACHABLE`] does not (finding 2);
+//! * with the data loss and the clock one tick further (the ignored deeper test), the same,
+//!   except that [`NO_SDK_LOCKOUT`] breaks too: a stale `Sending` copy restored as a lock
+//!   (finding 3, continued). Nothing else breaks there.
 //!
 //! Measured on the shared 2-core machine (debug build with `opt-level = 3` for this crate and
-//! stateright, one checker thread): clock to tick 2 (the CI test): 93,144 unique states
-//! (242,062 visited), depth 20, 5–7 s; clock to tick 3 (the ignored deeper test): 417,042
-//! unique states (1,129,058 visited), depth 24, 54 s. The tests print the count on every run.
+//! stateright, one checker thread, the CI tests running side by side): without the data
+//! loss 93,144 unique states (242,062 visited), depth 20, 4–8 s; with it 227,242 unique states
+//! (516,705 visited), depth 26, 9–15 s; the whole crate's default tests about 18 s. The clock
+//! to tick 3 with the data loss (`cargo test -p vandar-model -- --ignored`): 1,327,477 unique
+//! states (3,194,967 visited), depth 32, 53–82 s, 176 MB. The tests print the counts on every
+//! run (`--nocapture`).
 //!
-//! With the store's data loss added, the shipped rules break two of them (the tests keep the
-//! counterexamples; the traces are in `/work/notes/model-findings.md`):
+//! The findings (traces in `/work/notes/model-findings.md`; the tests replay them):
 //!
-//! * **Finding 1** ([`NO_SPENT_TOKEN_SENT`]): the store loses its data while a refresh is in
-//!   flight; another replica restores the `Ready` record it holds (a stale copy: the marker
-//!   was lost), a third leases it and sends the refresh token Vandar just spent.
-//! * **Finding 2** ([`VALID_PAIR_REACHABLE`]): a replica restores a stale lease or lock of a
-//!   holder that has since died; `restored` makes it `Uncertain`, nobody can clear it, and a
-//!   valid, never-sent token is locked until an install.
-//!
-//! Both come from `restored` copying a phase that may be out of date. A hold-back after the
-//! loss ([`Rules::ProposedFix`]) is not enough: a holder paused between its deadline check
-//! and its send sends after any hold-back. [`INSTALL_RECOVERS`] and the other invariants
-//! hold with data loss too: one install always brings every replica back.
+//! * **Finding 1**, fixed: the store lost its data while a refresh was in flight, another
+//!   replica restored the `Ready` record it held, and a third leased it at once and sent the
+//!   token Vandar had just spent. `restored` now writes a `Ready` record or a lease back
+//!   with a hold-off of one send deadline, so the in-flight holder settles first.
+//! * **Finding 2**, the lease form fixed, the lock form not: a replica restored a stale lease
+//!   of a holder that had since restarted as `Uncertain`, a lock nobody could clear; a lease
+//!   now comes back `Ready`. But `restored` still copies a lock (`Uncertain`) it holds, and
+//!   that copy can be stale too: holder r1 lets its send deadline pass without sending, r0
+//!   marks it `Uncertain{r1}` (and holds that), r1 clears it (it never sent), restarts, the
+//!   store loses its data, and r0 restores `Uncertain{r1}`: the never-sent, valid token is
+//!   locked until an install (crash + data loss). One tick deeper the same happens with a
+//!   copy of a `Sending` marker and no crash: the holder's send got a 500 and it put the
+//!   record back `Ready`, a replica still holding its `Sending` copy restores it as
+//!   `Uncertain` after the loss, and the holder, which did send, cannot clear it (500 +
+//!   data loss).
+//! * **Finding 3**: after a data loss a spent refresh token can still be sent, in more ways
+//!   than the holder paused between its deadline check and its send: (a) a replica that
+//!   restarts seeds the configured pair into the emptied store with no hold-off
+//!   (`first_load`); (b) with the data loss as the only fault, a lock copied from an older
+//!   round of the generation is restored and its holder, which truly never sent in that
+//!   round, clears it with no hold-off and sends the token another replica spent since;
+//!   (c) a replica that never looked since the last rotation restores its older `Ready`
+//!   generation and, after the hold-off, sends its spent token. Every such send is refused
+//!   (401) and none locks anyone out ([`NO_SDK_LOCKOUT`] holds).
 
 #![forbid(unsafe_code)]
 
@@ -131,11 +163,6 @@ use vandar_runtime::token::{Phase, TokenRecord};
 /// Seconds since the epoch of tick 0 (a realistic clock, so an install's generation, derived
 /// from the clock, is realistic too).
 pub const BASE_SECS: u64 = 1_700_000_000;
-/// The holder of a restored lock under [`Rules::ProposedFix`]: no replica.
-const NOBODY: Holder = Holder {
-    replica: 255,
-    incarnation: 0,
-};
 /// The revision of every record the model writes (see the module docs).
 pub const REVISION: u64 = 1;
 /// Ticks an access token lives.
@@ -444,8 +471,10 @@ pub struct Budget {
 /// What the checker looks at besides the system: history the invariants need.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Ghost {
-    /// A refresh token was sent after Vandar spent it.
+    /// A refresh token was sent after Vandar spent it, and the store had not lost its data.
     pub spent_sent: bool,
+    /// A refresh token was sent after Vandar spent it, after a store data loss (finding 3).
+    pub spent_sent_after_loss: bool,
     /// Rotations by generation.
     pub rotations: BTreeMap<u64, u8>,
     /// The pair each generation named when first written.
@@ -537,15 +566,10 @@ pub enum Rules {
     NeverReread,
     /// A 500 is treated as a lost answer (caught by [`VALID_PAIR_REACHABLE`]).
     ErrorIsLost,
-    /// Not broken: a candidate fix of finding 1, on top of the shipped rules. A `Ready`
-    /// record written into an emptied store (a restore, a seed, a settle) gets
-    /// `not_before = now + send`, so no replica leases it before every holder that wrote
-    /// its marker before the loss is past its send deadline; a restored `Uncertain` lock
-    /// gets no holder (a lock copied from memory may be from an older round of the
-    /// generation, so its holder's "I never sent" proves nothing); and a `Lost`/`Rejected`
-    /// outcome is written (as `Uncertain`/`Rejected`) also over a same-generation record
-    /// that is `Ready` or leased by another, which only a data loss can have put there.
-    ProposedFix,
+    /// A rotated pair is not written over a lock of its generation (another replica marked
+    /// the send uncertain while the holder waited for its answer): the new pair is dropped
+    /// (caught by [`NO_SDK_LOCKOUT`]).
+    RotatedYieldsToLock,
 }
 
 /// How much of the state space to explore.
@@ -590,7 +614,8 @@ pub struct TokenModel {
 }
 
 /// Property names.
-pub const NO_SPENT_TOKEN_SENT: &str = "no refresh token is sent after it was spent";
+pub const NO_SPENT_TOKEN_SENT: &str =
+    "no refresh token is sent after it was spent, while the store keeps its data";
 /// Property name.
 pub const ONE_ROTATION_PER_GENERATION: &str = "at most one rotation (and one pair) per generation";
 /// Property name.
@@ -603,12 +628,18 @@ pub const ONE_CLOCK: &str =
 pub const VALID_PAIR_REACHABLE: &str = "a held valid pair reaches every replica once faults stop";
 /// Property name.
 pub const INSTALL_RECOVERS: &str = "one install brings every replica back";
+/// Property name.
+pub const NO_SDK_LOCKOUT: &str = "no SDK-caused lockout: a spent stored token that locks the \
+     replicas while a valid pair is held was spent by a send with no answer";
 /// Reachability witness: a rotation happens.
 pub const ROTATES: &str = "sometimes: a rotation";
 /// Reachability witness: after a loss the store holds a generation below a live replica's.
 pub const LOWER_AFTER_LOSS: &str = "sometimes: the store holds a lower generation after a loss";
 /// Reachability witness: an unknowable send locks the current pair.
 pub const UNKNOWABLE_LOCKS: &str = "sometimes: an unknowable send locks a valid pair";
+/// Reachability witness: a spent refresh token is sent after a store data loss (finding 3,
+/// outside [`NO_SPENT_TOKEN_SENT`]).
+pub const RESEND_AFTER_LOSS: &str = "sometimes: a spent refresh token is sent after a data loss";
 /// Reachability witness: a pause past the lease is taken over.
 pub const TAKEOVER: &str = "sometimes: a lapsed lease is taken over";
 
@@ -712,7 +743,7 @@ impl TokenModel {
                 {
                     return Step::Write(Write {
                         expected: Some(st.revision),
-                        record: protocol::restored(&id, c, rev),
+                        record: protocol::restored(&id, c, now, TIMING, rev),
                         kind: WriteKind::Restore,
                     });
                 }
@@ -739,26 +770,9 @@ impl TokenModel {
         )
     }
 
-    /// [`Rules::ProposedFix`]: a `Ready` record written into an emptied store waits out every
-    /// send that may have started before the loss.
-    fn hold_back(&self, w: &mut Write, now: u8) {
-        if self.rules != Rules::ProposedFix || w.expected.is_some() {
-            return;
-        }
-        match &w.record.phase {
-            Phase::Ready => {
-                let until = at(now + SEND_TICKS);
-                w.record.not_before = Some(w.record.not_before.map_or(until, |t| t.max(until)));
-            }
-            // A lock copied from memory may be stale (a later round of the same generation
-            // may have sent): nobody may clear it.
-            Phase::Uncertain { .. } if w.kind == WriteKind::Restore => {
-                w.record.phase = Phase::Uncertain {
-                    holder: NOBODY.id(),
-                };
-            }
-            _ => {}
-        }
+    /// Whether the store has lost its data in this behaviour.
+    pub fn lost(&self, s: &State) -> bool {
+        s.budget.wipes < self.bounds.budget.wipes
     }
 
     /// Write `rec` to the store (the caller has checked the compare-and-swap), keeping the
@@ -814,8 +828,7 @@ impl TokenModel {
                 let stored = s.store.map(|r| r.runtime());
                 match first_load(Some(&configured), stored.as_ref(), REVISION) {
                     First::Stored(r) => n.replicas[i].cache = Some(Rec::from_runtime(&r)),
-                    First::Seed(mut w) => {
-                        self.hold_back(&mut w, s.now);
+                    First::Seed(w) => {
                         let rec = self.perform(&mut n, &w);
                         n.replicas[i].cache = Some(rec);
                     }
@@ -832,8 +845,7 @@ impl TokenModel {
                 }
                 match self.plan_step(s, iu) {
                     Step::Adopt(rec) => n.replicas[iu].cache = Some(Rec::from_runtime(&rec)),
-                    Step::Write(mut w) => {
-                        self.hold_back(&mut w, s.now);
+                    Step::Write(w) => {
                         n.ghost.took_over |= w.kind == WriteKind::TakeOver;
                         let rec = self.perform(&mut n, &w);
                         n.replicas[iu].cache = Some(rec);
@@ -882,7 +894,11 @@ impl TokenModel {
                 let token = mine.pair.id;
                 let bit = 1u32 << token;
                 if n.server.spent & bit != 0 {
-                    n.ghost.spent_sent = true;
+                    if self.lost(s) {
+                        n.ghost.spent_sent_after_loss = true;
+                    } else {
+                        n.ghost.spent_sent = true;
+                    }
                 }
                 let answer = if error {
                     Answer::Error500
@@ -963,29 +979,16 @@ impl TokenModel {
                     at(s.now),
                     REVISION,
                 );
-                if self.rules == Rules::ProposedFix
-                    && w.is_none()
-                    && let Some(st) = &stored
-                    && st.generation == mine.generation
-                    && match &st.phase {
-                        Phase::Ready => true,
-                        Phase::Leased { holder, .. } => *holder != me.id(),
-                        _ => false,
-                    }
+                if self.rules == Rules::RotatedYieldsToLock
+                    && matches!(outcome, Outcome::Rotated(_))
+                    && s.store.is_some_and(|st| {
+                        st.generation == mine.generation
+                            && matches!(st.phase, Ph::Uncertain { .. } | Ph::Rejected { .. })
+                    })
                 {
-                    let phase = match outcome {
-                        Outcome::Lost => Some(Phase::Uncertain { holder: me.id() }),
-                        Outcome::Rejected { status } => Some(Phase::Rejected { status }),
-                        _ => None,
-                    };
-                    w = phase.map(|phase| Write {
-                        expected: Some(st.revision),
-                        record: st.with_phase(phase, REVISION),
-                        kind: WriteKind::Settle,
-                    });
+                    w = None;
                 }
                 if let Some(mut w) = w {
-                    self.hold_back(&mut w, s.now);
                     if self.rules == Rules::NoGenerationBump
                         && matches!(outcome, Outcome::Rotated(_))
                     {
@@ -1180,6 +1183,15 @@ impl Model for TokenModel {
             Property::always(VALID_PAIR_REACHABLE, |m, s: &State| {
                 !m.current_held(s) || s.ghost.unknowable == Some(s.server.current) || m.recovers(s)
             }),
+            Property::always(NO_SDK_LOCKOUT, |m, s: &State| {
+                let Some(stored) = s.store else { return true };
+                let token = stored.pair.id;
+                s.server.spent & (1u32 << token) == 0
+                    || s.ghost.unknowable == Some(token)
+                    || s.ghost.unknowable == Some(s.server.current)
+                    || !m.current_held(s)
+                    || m.recovers(s)
+            }),
             Property::always(INSTALL_RECOVERS, |m, s: &State| {
                 m.step(s, Action::Install, true)
                     .is_some_and(|n| m.recovers(&n))
@@ -1192,6 +1204,9 @@ impl Model for TokenModel {
                 s.ghost.unknowable == Some(s.server.current) && m.current_held(s) && !m.recovers(s)
             }),
             Property::sometimes(TAKEOVER, |_, s: &State| s.ghost.took_over),
+            Property::sometimes(RESEND_AFTER_LOSS, |_, s: &State| {
+                s.ghost.spent_sent_after_loss
+            }),
         ]
     }
 }
