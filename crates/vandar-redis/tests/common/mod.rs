@@ -215,3 +215,44 @@ macro_rules! redis_or_skip {
         }
     };
 }
+
+pub mod fake;
+pub mod procs;
+
+impl RedisServer {
+    /// Start a stopped server again on the same port (empty: no persistence).
+    pub fn restart(&mut self) {
+        self.stop();
+        let port = self.port;
+        let dir = self.dir.clone();
+        let mut child = Command::new(binary())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--loglevel",
+                "warning",
+                "--dir",
+                dir.to_str().expect("a UTF-8 temp dir"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        let started = Instant::now();
+        while !pong(port) {
+            assert!(
+                started.elapsed() < Duration::from_secs(5)
+                    && child.try_wait().ok().flatten().is_none(),
+                "redis-server did not restart on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child = Some(child);
+    }
+}

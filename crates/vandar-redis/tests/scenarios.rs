@@ -1,0 +1,498 @@
+//! The token protocol's fault scenarios (issue 21) with real processes: this test binary
+//! re-runs itself as replicas (`child`), all sharing one real `redis-server` (a sealed
+//! `RedisTokenStore`) and one fake Vandar in the parent that rotates single-use refresh
+//! tokens ([`common::fake`]). Replicas are killed (SIGKILL), paused (SIGSTOP), and Redis is
+//! emptied (FLUSHALL) or killed and restarted on the same port while they run.
+//!
+//! Each replica runs a few callers in a loop and prints one `EV ok|err <µs> <error>` line per
+//! call, so the parent sees when each replica succeeds or fails. Figures are printed as
+//! `FIGURE …` lines (for BENCHMARKS.md); only behaviour is asserted.
+//!
+//! The tests run one at a time (they measure real time).
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use common::fake::{self, FakeVandar, Mode};
+use common::procs::{self, Proc};
+use serde_json::{Value, json};
+use vandar_redis::{Account, RedisConnection, RedisTokenStore, SealingKey};
+use vandar_runtime::token::{TokenRecord, TokenStore};
+use vandar_runtime::{
+    Binding, Clock, Config, Error, RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair,
+};
+
+static ROUTES: &[Route] = &[Route {
+    operation_id: "get_balance",
+    method: "GET",
+    host: "https://api.vandar.io",
+    path: "/v3/business/shop/balance",
+    auth: vandar_runtime::Auth::Bearer("bearer"),
+    idempotent: true,
+    checks: &[],
+}];
+
+/// One at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A replica's call timeout (ms): its refresh send deadline is this plus 2 s.
+const TOTAL_MS: u64 = 3000;
+
+fn account() -> Account {
+    Account::production("shop").unwrap()
+}
+
+fn store(redis: &str, ns: &str) -> RedisTokenStore {
+    RedisTokenStore::new(RedisConnection::open(redis).unwrap(), ns, &account())
+        .unwrap()
+        .with_sealing_key(SealingKey::new("test", [3; 32]).unwrap())
+}
+
+/// The record in Redis.
+async fn stored(redis: &str, ns: &str) -> Option<TokenRecord> {
+    store(redis, ns).load().await.unwrap().record
+}
+
+/// Where the children find Redis and the fake.
+struct Env {
+    redis: String,
+    server: String,
+}
+
+impl Env {
+    /// A replica seeded with generation `seed`'s pair whose access token expires in
+    /// `access_secs` (negative: expired), running `callers` callers for `secs` seconds.
+    fn worker(&self, id: usize, seed: u64, access_secs: i64, callers: usize, secs: u64) -> Proc {
+        self.worker_with(id, seed, access_secs, callers, secs, &[])
+    }
+
+    fn worker_with(
+        &self,
+        id: usize,
+        seed: u64,
+        access_secs: i64,
+        callers: usize,
+        secs: u64,
+        extra: &[(&str, String)],
+    ) -> Proc {
+        let mut env = vec![
+            ("SC_REDIS", self.redis.clone()),
+            ("SC_SERVER", self.server.clone()),
+            ("SC_ID", id.to_string()),
+            ("SC_SEED", format!("{seed}:{access_secs}")),
+            ("SC_CALLERS", callers.to_string()),
+            ("SC_SECS", secs.to_string()),
+        ];
+        env.extend(extra.iter().cloned());
+        procs::spawn("worker", &env)
+    }
+
+    /// One process installs generation `n`'s pair with `Runtime::set_token_pair`; returns
+    /// when it has (the parent's time of its report).
+    async fn install(&self, n: u64) -> Instant {
+        let p = procs::spawn(
+            "install",
+            &[
+                ("SC_REDIS", self.redis.clone()),
+                ("SC_SERVER", self.server.clone()),
+                ("SC_INSTALL", n.to_string()),
+            ],
+        );
+        procs::until(Duration::from_secs(20), "the install", || {
+            !p.tagged("RESULT").is_empty()
+        })
+        .await;
+        let at = p.tagged("RESULT")[0].0;
+        let r = procs::results(vec![p], Duration::from_secs(5)).await;
+        assert_eq!(r[0]["ok"], true, "{}", r[0]);
+        at
+    }
+}
+
+/// The calls a replica reported: (arrival, ok, µs, error).
+fn calls(p: &Proc) -> Vec<(Instant, bool, u64, String)> {
+    p.tagged("EV")
+        .into_iter()
+        .map(|(at, l)| {
+            let mut it = l.splitn(3, ' ');
+            let ok = it.next() == Some("ok");
+            let us = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            (at, ok, us, it.next().unwrap_or("").to_owned())
+        })
+        .collect()
+}
+
+/// The first successful call a replica reported after `t`.
+fn first_ok_after(p: &Proc, t: Instant) -> Option<Instant> {
+    calls(p)
+        .into_iter()
+        .find(|(at, ok, ..)| *ok && *at > t)
+        .map(|c| c.0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+// ------------------------------------------------------------------------------- children
+
+/// A clock `SC_SKEW_MIN` minutes ahead of the system's.
+struct Skewed(Duration);
+
+impl Clock for Skewed {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + self.0
+    }
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is set for a child"))
+}
+
+/// A replica's runtime: the sealed Redis store, seeded with `SC_SEED` (if set).
+fn child_runtime() -> Runtime {
+    let ns = std::env::var("SC_NS").unwrap_or_else(|_| "shop".into());
+    let total = Duration::from_millis(TOTAL_MS);
+    let mut builder = Config::builder()
+        .all_hosts(&env("SC_SERVER"))
+        .user_agent(format!(
+            "replica-{}",
+            std::env::var("SC_ID").unwrap_or_default()
+        ))
+        .retry(RetryPolicy::none())
+        // no client-side limits: a caller's wait is the token's, not the limiter's
+        .rate_limits(RateLimits::unlimited())
+        .timeouts(
+            Timeouts::default()
+                .with_per_attempt(total)
+                .with_total(total),
+        )
+        .token_store(store(&env("SC_REDIS"), &ns));
+    if let Ok(seed) = std::env::var("SC_SEED") {
+        let (n, secs) = seed.split_once(':').unwrap();
+        let (n, secs): (u64, i64) = (n.parse().unwrap(), secs.parse().unwrap());
+        let now = SystemTime::now();
+        let access_at = if secs >= 0 {
+            now + Duration::from_secs(secs as u64)
+        } else {
+            now - Duration::from_secs(secs.unsigned_abs())
+        };
+        builder = builder.token_pair(TokenPair::new(
+            fake::access(n),
+            fake::refresh(n),
+            access_at,
+            now + Duration::from_secs(5 * 86_400),
+        ));
+    }
+    if let Ok(min) = std::env::var("SC_SKEW_MIN") {
+        builder = builder.clock(Skewed(Duration::from_secs(
+            min.parse::<u64>().unwrap() * 60,
+        )));
+    }
+    Runtime::new(builder.build().unwrap()).unwrap()
+}
+
+async fn call(b: &Binding) -> Result<Value, Error> {
+    let route = b.route("get_balance").unwrap();
+    let request = b
+        .runtime()
+        .http_client()
+        .get(format!("{}{}", route.host, route.path))
+        .build()
+        .map_err(Error::from_build)?;
+    b.call::<Value>(request, "get_balance")
+        .await
+        .map(|a| a.into_body())
+}
+
+/// `SC_CALLERS` callers calling in a loop for `SC_SECS` seconds, one `EV` line per call.
+async fn worker() -> Value {
+    let b = Binding::new(child_runtime(), ROUTES, &[]);
+    let callers: usize = env("SC_CALLERS").parse().unwrap();
+    let end = Instant::now() + Duration::from_secs(env("SC_SECS").parse().unwrap());
+    let tasks: Vec<_> = (0..callers)
+        .map(|_| {
+            let b = b.clone();
+            tokio::spawn(async move {
+                let (mut ok, mut failed) = (0usize, 0usize);
+                while Instant::now() < end {
+                    let t = Instant::now();
+                    let r = call(&b).await;
+                    let us = t.elapsed().as_micros();
+                    match r {
+                        Ok(_) => {
+                            ok += 1;
+                            println!("EV ok {us} -");
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            println!("EV err {us} {}", e.to_string().replace('\n', " "));
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    let (mut ok, mut failed) = (0, 0);
+    for t in tasks {
+        let (o, f) = t.await.unwrap();
+        ok += o;
+        failed += f;
+    }
+    json!({"ok": ok, "failed": failed})
+}
+
+/// Install generation `SC_INSTALL`'s pair (fresh) with `Runtime::set_token_pair`.
+async fn install() -> Value {
+    let rt = child_runtime();
+    let n: u64 = env("SC_INSTALL").parse().unwrap();
+    let now = SystemTime::now();
+    let pair = TokenPair::new(
+        fake::access(n),
+        fake::refresh(n),
+        now + Duration::from_secs(5 * 86_400),
+        now + Duration::from_secs(10 * 86_400),
+    );
+    match rt.set_token_pair(pair).await {
+        Ok(()) => json!({"ok": true}),
+        Err(e) => json!({"ok": false, "error": e.to_string()}),
+    }
+}
+
+/// Not a test: the body of the replicas the tests below start. Without their environment it
+/// does nothing.
+#[test]
+#[ignore = "a child process of the scenario tests; they start it"]
+fn child() {
+    let Ok(role) = std::env::var("VANDAR_REDIS_TEST_ROLE") else {
+        eprintln!("not started as a child process: nothing to do");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = rt.block_on(async move {
+        match role.as_str() {
+            "worker" => worker().await,
+            "install" => install().await,
+            other => panic!("unknown role {other}"),
+        }
+    });
+    println!("\nRESULT {result}");
+}
+
+// ---------------------------------------------------------------------------------- tests
+
+async fn setup() -> Option<(common::RedisServer, FakeVandar, Env)> {
+    let redis = common::RedisServer::start()?;
+    let fake = FakeVandar::start().await;
+    let env = Env {
+        redis: redis.url(),
+        server: fake.server.uri(),
+    };
+    Some((redis, fake, env))
+}
+
+macro_rules! setup_or_skip {
+    () => {
+        match setup().await {
+            Some(s) => s,
+            None => return,
+        }
+    };
+}
+
+/// Scenario 8: 8 processes x 50 concurrent callers start with the expired pair: exactly one
+/// refresh for the rotation, and every call succeeds with the rotated token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_refresh_once_per_rotation() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    let workers: Vec<_> = (0..8).map(|i| env.worker(i, 0, -60, 50, 3)).collect();
+    let results = procs::results(workers, Duration::from_secs(40)).await;
+    let calls: u64 = results.iter().map(|r| r["ok"].as_u64().unwrap()).sum();
+    for r in &results {
+        assert_eq!(r["failed"], 0, "{r}");
+        assert!(r["ok"].as_u64().unwrap() >= 50, "{r}");
+    }
+    println!(
+        "FIGURE refreshes per rotation across 8 processes x 50 callers: {} ({calls} calls)",
+        fake.refreshes()
+    );
+    assert_eq!(fake.refreshes(), 1);
+    assert_eq!(fake.generation(), 1);
+    let rec = stored(&redis.url(), "shop").await.unwrap();
+    assert_eq!(rec.pair.refresh_token.expose(), fake::refresh(1));
+}
+
+/// Scenario 6: the pair is valid but inside the refresh margin and the refresh answer takes
+/// 2 s: callers never wait for it. Prints the callers' waits (p50/p99/max).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_ahead_of_expiry_never_stalls_callers() {
+    let _serial = SERIAL.lock().await;
+    let (_redis, fake, env) = setup_or_skip!();
+    fake.then(Mode::Delay(Duration::from_secs(2)));
+    // access valid for 30 more minutes, margin 1 h: due, still usable
+    let workers: Vec<_> = (0..4).map(|i| env.worker(i, 0, 1800, 20, 5)).collect();
+    procs::until(Duration::from_secs(20), "the refresh", || {
+        fake.refreshes() == 1
+    })
+    .await;
+    let sent_at = Instant::now();
+    let mut during = Vec::new();
+    let mut all = Vec::new();
+    // wait for the answer window to pass, then read every replica's calls
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for w in &workers {
+        let c = calls(w);
+        assert!(
+            c.iter().all(|(_, ok, ..)| *ok),
+            "a caller failed: {:?}",
+            c.iter().find(|x| !x.1)
+        );
+        for (at, _, us, _) in &c {
+            all.push(*us);
+            if *at >= sent_at && *at <= sent_at + Duration::from_secs(2) {
+                during.push(*us);
+            }
+        }
+    }
+    let results = procs::results(workers, Duration::from_secs(30)).await;
+    for r in &results {
+        assert_eq!(r["failed"], 0, "{r}");
+    }
+    assert_eq!(fake.refreshes(), 1, "one background refresh");
+    assert_eq!(fake.unauthorized(), 0, "no call was refused");
+    assert_eq!(fake.generation(), 1);
+    assert!(
+        !during.is_empty(),
+        "calls were made while the refresh answer was delayed"
+    );
+    during.sort_unstable();
+    all.sort_unstable();
+    println!(
+        "FIGURE wait of a caller with a valid token during a 2 s background refresh (4 processes x 20 callers): p50 {} us, p99 {} us, max {} us (n={}); whole run p99 {} us max {} us (n={})",
+        percentile(&during, 0.5),
+        percentile(&during, 0.99),
+        during.last().unwrap(),
+        during.len(),
+        percentile(&all, 0.99),
+        all.last().unwrap(),
+        all.len()
+    );
+}
+
+/// Scenario 5: a refresh answered 500 rotated nothing: the token stays usable (every call
+/// succeeds), and the next refresh after the hold-off rotates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_answered_500_leaves_the_token_usable() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    fake.then(Mode::Fail500);
+    let workers: Vec<_> = (0..2).map(|i| env.worker(i, 0, 1800, 5, 8)).collect();
+    procs::until(
+        Duration::from_secs(30),
+        "the rotation after the 500",
+        || fake.generation() == 1,
+    )
+    .await;
+    let results = procs::results(workers, Duration::from_secs(30)).await;
+    for r in &results {
+        assert_eq!(r["failed"], 0, "{r}");
+    }
+    assert_eq!(
+        fake.sent(&fake::refresh(0)),
+        2,
+        "the 500, then the rotation"
+    );
+    assert_eq!(fake.refused(), 0);
+    let rec = stored(&redis.url(), "shop").await.unwrap();
+    assert_eq!(rec.pair.refresh_token.expose(), fake::refresh(1));
+}
+
+/// The error lines of a replica that say how to recover (`set_token_pair`).
+fn lockouts(p: &Proc) -> usize {
+    calls(p)
+        .iter()
+        .filter(|(_, ok, _, e)| !ok && e.contains("set_token_pair"))
+        .count()
+}
+
+/// Scenario 1: the replica holding the refresh is killed (SIGKILL) while its refresh is in
+/// flight (the answer is delayed). No other replica sends that refresh token again; they
+/// report the lockout, naming `set_token_pair`; one `set_token_pair` in one new process brings
+/// every one back. Prints the time to recover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_killed_mid_refresh_locks_out_until_one_install() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    fake.then(Mode::Delay(Duration::from_secs(30)));
+    let holder = env.worker(0, 0, -60, 3, 60);
+    procs::until(Duration::from_secs(20), "the holder's refresh", || {
+        fake.sent(&fake::refresh(0)) == 1
+    })
+    .await;
+    holder.kill();
+    let others: Vec<_> = (1..4).map(|i| env.worker(i, 0, -60, 3, 30)).collect();
+    procs::until(
+        Duration::from_secs(20),
+        "every replica's lockout error",
+        || others.iter().all(|p| lockouts(p) > 0),
+    )
+    .await;
+    assert_eq!(
+        fake.refreshes(),
+        1,
+        "nobody sent the spent refresh token again"
+    );
+    for p in &others {
+        assert!(
+            calls(p).iter().all(|c| !c.1),
+            "no call succeeds before the install"
+        );
+    }
+    // the operator issues a new pair in the dashboard and installs it once
+    fake.issue(100);
+    let installed = env.install(100).await;
+    procs::until(Duration::from_secs(15), "every replica's recovery", || {
+        others
+            .iter()
+            .all(|p| first_ok_after(p, installed).is_some())
+    })
+    .await;
+    let recovered: Vec<Duration> = others
+        .iter()
+        .map(|p| first_ok_after(p, installed).unwrap() - installed)
+        .collect();
+    let worst = recovered.iter().max().unwrap();
+    println!(
+        "FIGURE time to recover after one set_token_pair (3 locked-out processes): slowest {} ms, each {:?} ms",
+        worst.as_millis(),
+        recovered
+            .iter()
+            .map(Duration::as_millis)
+            .collect::<Vec<_>>()
+    );
+    // after recovering, calls keep succeeding
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let since = Instant::now();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for p in &others {
+        let after: Vec<_> = calls(p).into_iter().filter(|c| c.0 > since).collect();
+        assert!(
+            !after.is_empty() && after.iter().all(|c| c.1),
+            "{:?}",
+            after.iter().find(|c| !c.1)
+        );
+    }
+    others.into_iter().for_each(Proc::kill);
+    fake.assert_each_token_at_most_once(&[]);
+    assert_eq!(fake.sent(&fake::refresh(0)), 1);
+    let rec = stored(&redis.url(), "shop").await.unwrap();
+    assert_eq!(rec.pair.access_token.expose(), fake::access(100));
+}
