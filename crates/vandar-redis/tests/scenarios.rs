@@ -496,3 +496,237 @@ async fn a_holder_killed_mid_refresh_locks_out_until_one_install() {
     let rec = stored(&redis.url(), "shop").await.unwrap();
     assert_eq!(rec.pair.access_token.expose(), fake::access(100));
 }
+
+/// Every replica's last 3 calls ended after `t` and succeeded.
+fn all_ok_after(procs: &[&Proc], t: Instant) -> bool {
+    procs.iter().all(|p| {
+        let c = calls(p);
+        c.len() >= 3 && c[c.len() - 3..].iter().all(|c| c.1 && c.0 > t)
+    })
+}
+
+/// Each replica's last error.
+fn last_errors(procs: &[&Proc]) -> Vec<Option<String>> {
+    procs
+        .iter()
+        .map(|p| calls(p).into_iter().rev().find(|c| !c.1).map(|c| c.3))
+        .collect()
+}
+
+/// The stored pair is the fake's current one.
+async fn assert_stored_is_current(redis: &str, fake: &FakeVandar) {
+    let rec = stored(redis, "shop").await.expect("a stored record");
+    assert_eq!(
+        rec.pair.refresh_token.expose(),
+        fake::refresh(fake.generation()),
+        "the store holds the newest pair (generation {})",
+        rec.generation
+    );
+}
+
+/// Scenario 2: the holder is paused (SIGSTOP) while its refresh is in flight, past its send
+/// deadline, then resumed (SIGCONT). Nobody sends the spent refresh token; all replicas end
+/// on the one valid pair.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "finding: the resumed holder takes its own buffered 200 as a lost answer (its attempt deadline passed while paused); all replicas stay locked out (/work/notes/scenario-findings.md, finding 1)"]
+async fn a_holder_paused_past_its_deadline_sends_nothing_spent() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    fake.then(Mode::Delay(Duration::from_secs(1)));
+    let holder = env.worker(0, 0, -60, 3, 25);
+    procs::until(Duration::from_secs(20), "the holder's refresh", || {
+        fake.sent(&fake::refresh(0)) == 1
+    })
+    .await;
+    holder.signal("-STOP");
+    let others: Vec<_> = (1..3).map(|i| env.worker(i, 0, -60, 3, 22)).collect();
+    // past the send deadline (call timeout 3 s + 2 s) of the holder's marker
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    holder.signal("-CONT");
+    let resumed = Instant::now();
+    let all: Vec<&Proc> = std::iter::once(&holder).chain(others.iter()).collect();
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        while !all_ok_after(&all, resumed) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    fake.assert_each_token_at_most_once(&[]);
+    let rec = stored(&redis.url(), "shop").await.unwrap();
+    println!(
+        "after the resume: the store holds generation {} ({:?}); Vandar is at generation {}",
+        rec.generation,
+        rec.phase,
+        fake.generation()
+    );
+    assert!(
+        ended.is_ok(),
+        "every replica uses the rotated pair after the holder resumed; last errors: {:?}",
+        last_errors(&all)
+    );
+    assert_eq!(fake.refreshes(), 1);
+    assert_stored_is_current(&redis.url(), &fake).await;
+    drop(all);
+    holder.kill();
+    others.into_iter().for_each(Proc::kill);
+}
+
+/// Scenario 3: Redis loses its data (FLUSHALL) while replicas run, and new replicas start
+/// seeding the old dashboard pair (`Config::token_pair` + `token_store`): the newest pair wins
+/// (the spent dashboard pair never stays the current one) and every replica's calls succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flushed_store_keeps_the_newest_pair_over_a_seeded_one() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    let old: Vec<_> = (0..2).map(|i| env.worker(i, 0, -60, 3, 40)).collect();
+    procs::until(Duration::from_secs(20), "the first rotation", || {
+        old.iter().all(|p| calls(p).iter().any(|c| c.1))
+    })
+    .await;
+    assert_eq!(fake.generation(), 1);
+    assert_eq!(common::command(redis.port(), "FLUSHALL"), "+OK");
+    let flushed = Instant::now();
+    // new replicas seed the dashboard pair (generation 0: its refresh token is spent)
+    let new: Vec<_> = (2..4).map(|i| env.worker(i, 0, -60, 3, 35)).collect();
+    let all: Vec<&Proc> = old.iter().chain(new.iter()).collect();
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        while !all_ok_after(&all, flushed) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let settled = flushed.elapsed();
+    assert!(
+        ended.is_ok(),
+        "every replica's calls succeed after the flush; last errors: {:?}",
+        last_errors(&all)
+    );
+    println!(
+        "FIGURE after FLUSHALL: all replicas succeed {} ms later; the spent dashboard refresh token was sent {} more time(s) (refused); rotations {}",
+        settled.as_millis(),
+        fake.sent(&fake::refresh(0)) - 1,
+        fake.generation()
+    );
+    assert_stored_is_current(&redis.url(), &fake).await;
+    for t in 1..=fake.generation() {
+        assert!(fake.sent(&fake::refresh(t)) <= 1);
+    }
+    drop(all);
+    old.into_iter().chain(new).for_each(Proc::kill);
+}
+
+/// Scenario 4: Redis is killed while a refresh is in flight and restarted (empty, same
+/// port): the rotated pair is saved once Redis is back; the others adopt it and never send the
+/// old refresh token again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_during_a_refresh_gets_the_rotated_pair_back() {
+    let _serial = SERIAL.lock().await;
+    let (mut redis, fake, env) = setup_or_skip!();
+    fake.then(Mode::Delay(Duration::from_secs(2)));
+    let workers: Vec<_> = (0..3).map(|i| env.worker(i, 0, -60, 3, 30)).collect();
+    procs::until(Duration::from_secs(20), "the refresh", || {
+        fake.sent(&fake::refresh(0)) == 1
+    })
+    .await;
+    redis.stop();
+    // the answer arrives while Redis is down
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    redis.restart();
+    let back = Instant::now();
+    let url = redis.url();
+    let mut saved = None;
+    for _ in 0..150 {
+        if let Ok(Some(rec)) = store(&url, "shop").load().await.map(|s| s.record)
+            && rec.pair.refresh_token.expose() == fake::refresh(1)
+        {
+            saved = Some(back.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let saved = saved.expect("the rotated pair is saved once Redis is back");
+    let refs: Vec<&Proc> = workers.iter().collect();
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        while !all_ok_after(&refs, back + saved) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "every replica adopts the rotated pair; last errors: {:?}",
+        last_errors(&refs)
+    );
+    println!(
+        "FIGURE Redis restarted empty during a refresh: the rotated pair was saved {} ms after it was back",
+        saved.as_millis()
+    );
+    fake.assert_each_token_at_most_once(&[]);
+    assert_eq!(fake.refreshes(), 1);
+    assert_stored_is_current(&url, &fake).await;
+    drop(refs);
+    workers.into_iter().for_each(Proc::kill);
+}
+
+/// Scenario 7: one replica's clock runs 90 minutes ahead. With 80 minutes left on the access
+/// token (refresh margin 1 h) it does not refresh early because of its own clock; when a
+/// refresh is due and it makes it, the expiry it writes is on the answer's `Date` (and Redis
+/// `TIME`), not 90 minutes off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_with_a_skewed_clock_neither_refreshes_early_nor_writes_a_wrong_expiry() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    let skew = [("SC_SKEW_MIN", "90".to_owned())];
+    let workers = vec![
+        env.worker_with(0, 0, 80 * 60, 3, 4, &skew),
+        env.worker(1, 0, 80 * 60, 3, 4),
+    ];
+    for r in procs::results(workers, Duration::from_secs(30)).await {
+        assert_eq!(r["failed"], 0, "{r}");
+        assert!(r["ok"].as_u64().unwrap() > 0, "{r}");
+    }
+    assert_eq!(
+        fake.refreshes(),
+        0,
+        "nobody refreshed 80 minutes before expiry"
+    );
+    let rec = stored(&redis.url(), "shop").await.unwrap();
+    assert_eq!(rec.pair.refresh_token.expose(), fake::refresh(0));
+    let left = rec
+        .pair
+        .access_expires_at
+        .duration_since(SystemTime::now())
+        .unwrap();
+    assert!(
+        left > Duration::from_secs(70 * 60),
+        "the stored expiry is unchanged: {left:?} left"
+    );
+
+    // now due (30 minutes left) in another namespace; the skewed replica alone refreshes
+    let skew2 = [
+        ("SC_SKEW_MIN", "90".to_owned()),
+        ("SC_NS", "skew2".to_owned()),
+    ];
+    let r = procs::results(
+        vec![env.worker_with(2, 0, 30 * 60, 3, 3, &skew2)],
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(r[0]["failed"], 0, "{}", r[0]);
+    assert_eq!(fake.refreshes(), 1);
+    let rec = stored(&redis.url(), "skew2").await.unwrap();
+    assert_eq!(rec.pair.refresh_token.expose(), fake::refresh(1));
+    let expected = SystemTime::now() + Duration::from_secs(fake::EXPIRES_IN);
+    let off = match rec.pair.access_expires_at.duration_since(expected) {
+        Ok(d) => d,
+        Err(e) => e.duration(),
+    };
+    println!(
+        "FIGURE skewed replica (+90 min): stored access expiry is {} s off the real now + expires_in",
+        off.as_secs()
+    );
+    assert!(
+        off < Duration::from_secs(60),
+        "the expiry written is {off:?} off (a 90 minute skew would be 5400 s)"
+    );
+}

@@ -256,3 +256,18 @@ impl RedisServer {
         self.child = Some(child);
     }
 }
+
+/// Send one inline command (e.g. `FLUSHALL`) to 127.0.0.1:`port` and return the first line of
+/// the answer.
+pub fn command(port: u16, cmd: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("redis-server answers");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(format!("{cmd}\r\n").as_bytes()).unwrap();
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
