@@ -17,21 +17,13 @@ use std::time::{Duration, Instant, SystemTime};
 use common::fake::{self, FakeVandar, Mode};
 use common::procs::{self, Proc};
 use serde_json::{Value, json};
-use vandar_redis::{Account, RedisConnection, RedisTokenStore, SealingKey};
+use vandar_redis::{RedisConnection, RedisTokenStore, SealingKey};
 use vandar_runtime::token::{TokenRecord, TokenStore};
 use vandar_runtime::{
     Binding, Clock, Config, Error, RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair,
 };
 
-static ROUTES: &[Route] = &[Route {
-    operation_id: "get_balance",
-    method: "GET",
-    host: "https://api.vandar.io",
-    path: "/v3/business/shop/balance",
-    auth: vandar_runtime::Auth::Bearer("bearer"),
-    idempotent: true,
-    checks: &[],
-}];
+static ROUTES: &[Route] = &[fake::GET_BALANCE];
 
 /// One at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -39,12 +31,8 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// A replica's call timeout (ms): its refresh send deadline is this plus 2 s.
 const TOTAL_MS: u64 = 3000;
 
-fn account() -> Account {
-    Account::production("shop").unwrap()
-}
-
 fn store(redis: &str, ns: &str) -> RedisTokenStore {
-    RedisTokenStore::new(RedisConnection::open(redis).unwrap(), ns, &account())
+    RedisTokenStore::new(RedisConnection::open(redis).unwrap(), ns, &fake::account())
         .unwrap()
         .with_sealing_key(SealingKey::new("test", [3; 32]).unwrap())
 }
@@ -86,6 +74,18 @@ impl Env {
         ];
         env.extend(extra.iter().cloned());
         procs::spawn("worker", &env)
+    }
+
+    /// A replica with the expired pair whose refresh (answered after `delay`) has reached
+    /// the fake Vandar.
+    async fn holder_in_flight(&self, fake: &FakeVandar, delay: Duration, secs: u64) -> Proc {
+        fake.then(Mode::Delay(delay));
+        let holder = self.worker(0, 0, -60, 3, secs);
+        procs::until(Duration::from_secs(20), "the holder's refresh", || {
+            fake.sent(&fake::refresh(0)) == 1
+        })
+        .await;
+        holder
     }
 
     /// One process installs generation `n`'s pair with `Runtime::set_token_pair`; returns
@@ -267,23 +267,13 @@ async fn install() -> Value {
 #[test]
 #[ignore = "a child process of the scenario tests; they start it"]
 fn child() {
-    let Ok(role) = std::env::var("VANDAR_REDIS_TEST_ROLE") else {
-        eprintln!("not started as a child process: nothing to do");
-        return;
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = rt.block_on(async move {
+    procs::run_child(|role| async move {
         match role.as_str() {
             "worker" => worker().await,
             "install" => install().await,
             other => panic!("unknown role {other}"),
         }
     });
-    println!("\nRESULT {result}");
 }
 
 // ---------------------------------------------------------------------------------- tests
@@ -431,12 +421,9 @@ fn lockouts(p: &Proc) -> usize {
 async fn a_holder_killed_mid_refresh_locks_out_until_one_install() {
     let _serial = SERIAL.lock().await;
     let (redis, fake, env) = setup_or_skip!();
-    fake.then(Mode::Delay(Duration::from_secs(30)));
-    let holder = env.worker(0, 0, -60, 3, 60);
-    procs::until(Duration::from_secs(20), "the holder's refresh", || {
-        fake.sent(&fake::refresh(0)) == 1
-    })
-    .await;
+    let holder = env
+        .holder_in_flight(&fake, Duration::from_secs(30), 60)
+        .await;
     holder.kill();
     let others: Vec<_> = (1..4).map(|i| env.worker(i, 0, -60, 3, 30)).collect();
     procs::until(
@@ -505,6 +492,18 @@ fn all_ok_after(procs: &[&Proc], t: Instant) -> bool {
     })
 }
 
+/// Wait (at most `limit`) until [`all_ok_after`]; `false` when it did not happen.
+async fn all_ok_within(procs: &[&Proc], t: Instant, limit: Duration) -> bool {
+    let start = Instant::now();
+    while !all_ok_after(procs, t) {
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    true
+}
+
 /// Each replica's last error.
 fn last_errors(procs: &[&Proc]) -> Vec<Option<String>> {
     procs
@@ -532,12 +531,9 @@ async fn assert_stored_is_current(redis: &str, fake: &FakeVandar) {
 async fn a_holder_paused_past_its_deadline_sends_nothing_spent() {
     let _serial = SERIAL.lock().await;
     let (redis, fake, env) = setup_or_skip!();
-    fake.then(Mode::Delay(Duration::from_secs(1)));
-    let holder = env.worker(0, 0, -60, 3, 25);
-    procs::until(Duration::from_secs(20), "the holder's refresh", || {
-        fake.sent(&fake::refresh(0)) == 1
-    })
-    .await;
+    let holder = env
+        .holder_in_flight(&fake, Duration::from_secs(1), 25)
+        .await;
     holder.signal("-STOP");
     let others: Vec<_> = (1..3).map(|i| env.worker(i, 0, -60, 3, 22)).collect();
     // past the send deadline (call timeout 3 s + 2 s) of the holder's marker
@@ -545,12 +541,7 @@ async fn a_holder_paused_past_its_deadline_sends_nothing_spent() {
     holder.signal("-CONT");
     let resumed = Instant::now();
     let all: Vec<&Proc> = std::iter::once(&holder).chain(others.iter()).collect();
-    let ended = tokio::time::timeout(Duration::from_secs(15), async {
-        while !all_ok_after(&all, resumed) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
+    let ended = all_ok_within(&all, resumed, Duration::from_secs(15)).await;
     fake.assert_each_token_at_most_once(&[]);
     let rec = stored(&redis.url(), "shop").await.unwrap();
     println!(
@@ -560,7 +551,7 @@ async fn a_holder_paused_past_its_deadline_sends_nothing_spent() {
         fake.generation()
     );
     assert!(
-        ended.is_ok(),
+        ended,
         "every replica uses the rotated pair after the holder resumed; last errors: {:?}",
         last_errors(&all)
     );
@@ -589,15 +580,10 @@ async fn a_flushed_store_keeps_the_newest_pair_over_a_seeded_one() {
     // new replicas seed the dashboard pair (generation 0: its refresh token is spent)
     let new: Vec<_> = (2..4).map(|i| env.worker(i, 0, -60, 3, 35)).collect();
     let all: Vec<&Proc> = old.iter().chain(new.iter()).collect();
-    let ended = tokio::time::timeout(Duration::from_secs(30), async {
-        while !all_ok_after(&all, flushed) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
+    let ended = all_ok_within(&all, flushed, Duration::from_secs(30)).await;
     let settled = flushed.elapsed();
     assert!(
-        ended.is_ok(),
+        ended,
         "every replica's calls succeed after the flush; last errors: {:?}",
         last_errors(&all)
     );
@@ -646,14 +632,9 @@ async fn redis_killed_during_a_refresh_gets_the_rotated_pair_back() {
     }
     let saved = saved.expect("the rotated pair is saved once Redis is back");
     let refs: Vec<&Proc> = workers.iter().collect();
-    let ended = tokio::time::timeout(Duration::from_secs(15), async {
-        while !all_ok_after(&refs, back + saved) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
+    let ended = all_ok_within(&refs, back + saved, Duration::from_secs(15)).await;
     assert!(
-        ended.is_ok(),
+        ended,
         "every replica adopts the rotated pair; last errors: {:?}",
         last_errors(&refs)
     );

@@ -13,6 +13,22 @@ use std::time::{Duration, SystemTime};
 use serde_json::json;
 use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply};
 
+/// `GET /v3/business/shop/balance` with the Vandar bearer token: the call the replicas make.
+pub const GET_BALANCE: vandar_runtime::Route = vandar_runtime::Route {
+    operation_id: "get_balance",
+    method: "GET",
+    host: "https://api.vandar.io",
+    path: "/v3/business/shop/balance",
+    auth: vandar_runtime::Auth::Bearer("bearer"),
+    idempotent: true,
+    checks: &[],
+};
+
+/// The account the tests' keys derive from.
+pub fn account() -> vandar_redis::Account {
+    vandar_redis::Account::production("shop").unwrap()
+}
+
 /// What the next refresh does.
 #[derive(Clone, Copy, Debug)]
 pub enum Mode {

@@ -11,6 +11,29 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The usual arguments: a plain port on 127.0.0.1, no persistence, `dir` as its directory.
+fn base_args(port: u16, dir: &std::path::Path) -> Vec<String> {
+    [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+        "--dir",
+        dir.to_str().expect("a UTF-8 temp dir"),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
 /// One redis-server process.
 pub struct RedisServer {
     child: Option<Child>,
@@ -69,25 +92,7 @@ impl RedisServer {
     /// on 127.0.0.1 that answers PING, no persistence, a fresh directory).
     pub fn start_with(extra: impl Fn(u16, &std::path::Path) -> Vec<String>) -> Option<Self> {
         Self::spawn(|port, dir| {
-            let mut args: Vec<String> = [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--loglevel",
-                "warning",
-                "--dir",
-                dir.to_str().expect("a UTF-8 temp dir"),
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+            let mut args = base_args(port, dir);
             args.extend(extra(port, dir));
             args
         })
@@ -226,20 +231,7 @@ impl RedisServer {
         let port = self.port;
         let dir = self.dir.clone();
         let mut child = Command::new(binary())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--loglevel",
-                "warning",
-                "--dir",
-                dir.to_str().expect("a UTF-8 temp dir"),
-            ])
+            .args(base_args(port, &dir))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

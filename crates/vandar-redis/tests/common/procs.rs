@@ -107,3 +107,23 @@ pub async fn until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// The body of a child: run `body(role)` on a 2-thread runtime and print its `RESULT`. Without
+/// `VANDAR_REDIS_TEST_ROLE` (not started as a child) it does nothing.
+pub fn run_child<F, Fut>(body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let Ok(role) = std::env::var("VANDAR_REDIS_TEST_ROLE") else {
+        eprintln!("not started as a child process: nothing to do");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let result = rt.block_on(body(role));
+    println!("\nRESULT {result}");
+}
