@@ -153,7 +153,9 @@ fn env(name: &str) -> String {
 /// A replica's runtime: the sealed Redis store, seeded with `SC_SEED` (if set).
 fn child_runtime() -> Runtime {
     let ns = std::env::var("SC_NS").unwrap_or_else(|_| "shop".into());
-    let total = Duration::from_millis(TOTAL_MS);
+    let total = Duration::from_millis(
+        std::env::var("SC_TOTAL_MS").map_or(TOTAL_MS, |v| v.parse().unwrap()),
+    );
     let mut builder = Config::builder()
         .all_hosts(&env("SC_SERVER"))
         .user_agent(format!(
@@ -606,17 +608,35 @@ async fn a_flushed_store_keeps_the_newest_pair_over_a_seeded_one() {
 /// old refresh token again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_during_a_refresh_gets_the_rotated_pair_back() {
+    redis_killed_during_a_refresh(TOTAL_MS, Duration::from_secs(2), Duration::from_secs(4)).await;
+}
+
+/// Scenario 4 with a 1 s call timeout (send deadline 3 s) and Redis down for 7 s: longer than
+/// the holder's retry backoff reaches (its pair must still be saved before anyone sends the
+/// old refresh token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "finding: another replica resends the spent refresh token ~3.6 s after Redis is back; the holder's settle backoff (5 s cap) saves the rotated pair only at ~8 s (/work/notes/scenario-findings.md, finding 2)"]
+async fn redis_down_longer_than_the_send_deadline_during_a_refresh() {
+    redis_killed_during_a_refresh(1000, Duration::from_millis(500), Duration::from_secs(7)).await;
+}
+
+/// Scenario 4's body: replicas with call timeout `total_ms`; the refresh answer comes after
+/// `delay`; Redis is down for `outage` from the moment the refresh reaches the fake.
+async fn redis_killed_during_a_refresh(total_ms: u64, delay: Duration, outage: Duration) {
     let _serial = SERIAL.lock().await;
     let (mut redis, fake, env) = setup_or_skip!();
-    fake.then(Mode::Delay(Duration::from_secs(2)));
-    let workers: Vec<_> = (0..3).map(|i| env.worker(i, 0, -60, 3, 30)).collect();
+    fake.then(Mode::Delay(delay));
+    let total = [("SC_TOTAL_MS", total_ms.to_string())];
+    let workers: Vec<_> = (0..3)
+        .map(|i| env.worker_with(i, 0, -60, 3, 30, &total))
+        .collect();
     procs::until(Duration::from_secs(20), "the refresh", || {
         fake.sent(&fake::refresh(0)) == 1
     })
     .await;
     redis.stop();
     // the answer arrives while Redis is down
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(outage).await;
     redis.restart();
     let back = Instant::now();
     let url = redis.url();
@@ -639,9 +659,23 @@ async fn redis_killed_during_a_refresh_gets_the_rotated_pair_back() {
         last_errors(&refs)
     );
     println!(
-        "FIGURE Redis restarted empty during a refresh: the rotated pair was saved {} ms after it was back",
+        "FIGURE Redis restarted empty during a refresh (down {outage:?}, call timeout {total_ms} ms): the rotated pair was saved {} ms after it was back",
         saved.as_millis()
     );
+    let refreshes: Vec<String> = fake
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path_only() == vandar_runtime::REFRESH_PATH)
+        .map(|r| {
+            let at = r.at.into_std();
+            match at.checked_duration_since(back) {
+                Some(d) => format!("+{} ms", d.as_millis()),
+                None => format!("-{} ms", (back - at).as_millis()),
+            }
+        })
+        .collect();
+    println!("refreshes received, against Redis back: {refreshes:?}");
     fake.assert_each_token_at_most_once(&[]);
     assert_eq!(fake.refreshes(), 1);
     assert_stored_is_current(&url, &fake).await;
