@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use common::fake::{self, FakeVandar, Mode};
 use common::procs::{self, Proc};
 use serde_json::{Value, json};
-use vandar_redis::{RedisConnection, RedisTokenStore, SealingKey};
+use vandar_redis::{RedisConnection, RedisRateLimiter, RedisTokenStore, SealingKey};
 use vandar_runtime::token::{TokenRecord, TokenStore};
 use vandar_runtime::{
     Binding, Clock, Config, Error, RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair,
@@ -163,8 +163,6 @@ fn child_runtime() -> Runtime {
             std::env::var("SC_ID").unwrap_or_default()
         ))
         .retry(RetryPolicy::none())
-        // no client-side limits: a caller's wait is the token's, not the limiter's
-        .rate_limits(RateLimits::unlimited())
         .timeouts(
             Timeouts::default()
                 .with_per_attempt(total)
@@ -187,6 +185,14 @@ fn child_runtime() -> Runtime {
             now + Duration::from_secs(5 * 86_400),
         ));
     }
+    builder = if std::env::var("SC_SHARED_LIMITER").is_ok() {
+        // Vandar's limits, shared in Redis (the parent may have used up the budget)
+        let conn = RedisConnection::open(&env("SC_REDIS")).unwrap();
+        builder.shared_rate_limiter(RedisRateLimiter::new(conn, &ns, &fake::account()).unwrap())
+    } else {
+        // no client-side limits: a caller's wait is the token's, not the limiter's
+        builder.rate_limits(RateLimits::unlimited())
+    };
     if let Ok(min) = std::env::var("SC_SKEW_MIN") {
         builder = builder.clock(Skewed(Duration::from_secs(
             min.parse::<u64>().unwrap() * 60,
@@ -744,4 +750,77 @@ async fn a_replica_with_a_skewed_clock_neither_refreshes_early_nor_writes_a_wron
         off < Duration::from_secs(60),
         "the expiry written is {off:?} off (a 90 minute skew would be 5400 s)"
     );
+}
+
+/// Scenario 2, before sending: the holder takes the lease and waits for a rate-limit slot
+/// (the parent used up the shared POST budget in Redis), is paused (SIGSTOP) past its lease
+/// while the others take the refresh over and rotate, then resumed (SIGCONT): it sends
+/// nothing (its marker's compare-and-swap fails) and adopts the rotated pair.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_paused_before_sending_past_its_lease_sends_nothing() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    let limiter = RedisRateLimiter::new(
+        RedisConnection::open(&redis.url()).unwrap(),
+        "shop",
+        &fake::account(),
+    )
+    .unwrap();
+    for _ in 0..60 {
+        let grant = limiter
+            .reserve(vandar_runtime::SlotRequest {
+                key: vandar_runtime::LimiterKey::token_pair(),
+                class: vandar_runtime::MethodClass::Post,
+                limit: vandar_runtime::RateLimit::new(30, Duration::from_secs(3)),
+                max_wait: Duration::from_secs(60),
+            })
+            .await
+            .unwrap();
+        assert!(matches!(grant, vandar_runtime::SlotGrant::Granted { .. }));
+    }
+    let slow = [
+        ("SC_SHARED_LIMITER", "1".to_owned()),
+        ("SC_TOTAL_MS", "20000".to_owned()),
+    ];
+    let holder = env.worker_with(0, 0, -60, 1, 30, &slow);
+    let url = redis.url();
+    let mut leased = false;
+    for _ in 0..200 {
+        if let Some(rec) = stored(&url, "shop").await
+            && matches!(rec.phase, vandar_runtime::token::Phase::Leased { .. })
+        {
+            leased = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(leased, "the holder took the lease");
+    holder.signal("-STOP");
+    assert_eq!(
+        fake.refreshes(),
+        0,
+        "the holder is still waiting for its slot"
+    );
+    let others: Vec<_> = (1..3).map(|i| env.worker(i, 0, -60, 3, 25)).collect();
+    procs::until(Duration::from_secs(20), "the takeover's rotation", || {
+        fake.generation() == 1
+    })
+    .await;
+    // past the holder's slot (about 6 s after the budget was used up)
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    holder.signal("-CONT");
+    let resumed = Instant::now();
+    let all: Vec<&Proc> = std::iter::once(&holder).chain(others.iter()).collect();
+    let ended = all_ok_within(&all, resumed, Duration::from_secs(20)).await;
+    fake.assert_each_token_at_most_once(&[]);
+    assert!(
+        ended,
+        "every replica uses the rotated pair; last errors: {:?}",
+        last_errors(&all)
+    );
+    assert_eq!(fake.refreshes(), 1, "the resumed holder sent nothing");
+    assert_stored_is_current(&url, &fake).await;
+    drop(all);
+    holder.kill();
+    others.into_iter().for_each(Proc::kill);
 }
