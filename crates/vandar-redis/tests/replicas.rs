@@ -1,8 +1,8 @@
 //! Several OS processes (this test binary re-running itself as `child`) sharing one Redis and
 //! one local fake Vandar ([`FaultServer`] in the parent): one refresh for all through a sealed
 //! `RedisTokenStore`, the POST budget summed over all, and Redis stopped mid-run. (The token
-//! protocol's fault scenarios run on top of `RedisTokenStore` in the workspace's protocol
-//! tests.)
+//! protocol's fault scenarios, with killed, paused and skewed replicas and a flushed or
+//! restarted Redis, are in `scenarios.rs`.)
 //!
 //! The tests run one at a time (they measure real time).
 
