@@ -434,6 +434,31 @@ async fn a_holder_killed_mid_refresh_locks_out_until_one_install() {
         .await;
     holder.kill();
     let others: Vec<_> = (1..4).map(|i| env.worker(i, 0, -60, 3, 30)).collect();
+    locked_out_until_one_install(&redis, &fake, &env, others, "holder killed").await;
+}
+
+/// A refresh whose answer is dropped after Vandar rotated (the lost answer): nobody sends its
+/// refresh token again; every replica reports the lockout naming `set_token_pair`; one
+/// install brings every one back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_refresh_answer_locks_out_until_one_install() {
+    let _serial = SERIAL.lock().await;
+    let (redis, fake, env) = setup_or_skip!();
+    fake.then(Mode::Drop);
+    let workers: Vec<_> = (0..3).map(|i| env.worker(i, 0, -60, 3, 30)).collect();
+    locked_out_until_one_install(&redis, &fake, &env, workers, "answer lost").await;
+}
+
+/// Wait until every one of `others` reports the lockout (naming `set_token_pair`) with no
+/// call succeeding and `ref-0` sent once; then install a new pair in one new process and check
+/// that every replica recovers (prints the time it took).
+async fn locked_out_until_one_install(
+    redis: &common::RedisServer,
+    fake: &FakeVandar,
+    env: &Env,
+    others: Vec<Proc>,
+    what: &str,
+) {
     procs::until(
         Duration::from_secs(20),
         "every replica's lockout error",
@@ -466,7 +491,8 @@ async fn a_holder_killed_mid_refresh_locks_out_until_one_install() {
         .collect();
     let worst = recovered.iter().max().unwrap();
     println!(
-        "FIGURE time to recover after one set_token_pair (3 locked-out processes): slowest {} ms, each {:?} ms",
+        "FIGURE time to recover after one set_token_pair ({what}, {} locked-out processes): slowest {} ms, each {:?} ms",
+        others.len(),
         worst.as_millis(),
         recovered
             .iter()
