@@ -1,40 +1,26 @@
 //! Several OS processes (this test binary re-running itself as `child`) sharing one Redis and
 //! one local fake Vandar ([`FaultServer`] in the parent): one refresh for all through a sealed
 //! `RedisTokenStore`, the POST budget summed over all, and Redis stopped mid-run. (The token
-//! protocol's fault scenarios run on top of `RedisTokenStore` in the workspace's protocol
-//! tests.)
+//! protocol's fault scenarios, with killed, paused and skewed replicas and a flushed or
+//! restarted Redis, are in `scenarios.rs`.)
 //!
 //! The tests run one at a time (they measure real time).
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use common::fake::account;
+use common::procs;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vandar_redis::{Account, RedisConnection, RedisRateLimiter, RedisTokenStore, SealingKey};
+use vandar_redis::{RedisConnection, RedisRateLimiter, RedisTokenStore, SealingKey};
 use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply, max_in_window};
 use vandar_runtime::token::{Phase, Swap, TokenRecord, TokenStore, fresh_revision};
 use vandar_runtime::{Binding, Config, Error, RetryPolicy, Route, Runtime, Timeouts, TokenPair};
 
 static ROUTES: &[Route] = &[
-    Route {
-        operation_id: "get_balance",
-        method: "GET",
-        host: "https://api.vandar.io",
-        path: "/v3/business/shop/balance",
-        segments: &[
-            vandar_runtime::Segment::Lit("v3"),
-            vandar_runtime::Segment::Lit("business"),
-            vandar_runtime::Segment::Lit("shop"),
-            vandar_runtime::Segment::Lit("balance"),
-        ],
-        auth: vandar_runtime::Auth::Bearer("bearer"),
-        api_key_field: None,
-        idempotent: true,
-        checks: &[],
-    },
+    common::fake::GET_BALANCE,
     Route {
         operation_id: "store_settlement",
         method: "POST",
@@ -92,70 +78,24 @@ async fn fake_vandar() -> FaultServer {
     .await
 }
 
-/// Start `n` children with a role; they print `RESULT <json>` lines.
-fn spawn_children(n: usize, role: &str, redis_url: &str, server: &str) -> Vec<Child> {
-    (0..n)
-        .map(|i| {
-            Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "child",
-                    "--include-ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("VANDAR_REDIS_TEST_ROLE", role)
-                .env("VANDAR_REDIS_TEST_REDIS", redis_url)
-                .env("VANDAR_REDIS_TEST_SERVER", server)
-                .env("VANDAR_REDIS_TEST_ID", i.to_string())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("the test binary runs")
-        })
-        .collect()
+/// The environment of child `i`.
+fn child_env(i: usize, redis_url: &str, server: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("VANDAR_REDIS_TEST_REDIS", redis_url.to_owned()),
+        ("VANDAR_REDIS_TEST_SERVER", server.to_owned()),
+        ("VANDAR_REDIS_TEST_ID", i.to_string()),
+    ]
 }
 
 /// Start `n` children with a role and collect their results (each within 40 s).
 async fn run_children(n: usize, role: &str, redis_url: &str, server: &str) -> Vec<Value> {
-    let children = spawn_children(n, role, redis_url, server);
-    tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| result_of(c, Duration::from_secs(40)))
-            .collect()
-    })
-    .await
-    .unwrap()
-}
-
-/// Wait for a child (bounded) and return its `RESULT` json.
-fn result_of(mut child: Child, limit: Duration) -> Value {
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut found = None;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            // libtest may print `test child ... ` on the same line first
-            if let Some(at) = line.find("RESULT ") {
-                found = serde_json::from_str::<Value>(&line[at + 7..]).ok();
-            }
-        }
-        let _ = tx.send(found);
-    });
-    let got = rx.recv_timeout(limit);
-    let _ = child.kill();
-    let _ = child.wait();
-    got.ok()
-        .flatten()
-        .expect("the child reported a result in time")
+    let children = (0..n)
+        .map(|i| procs::spawn(role, &child_env(i, redis_url, server)))
+        .collect();
+    procs::results(children, Duration::from_secs(40)).await
 }
 
 // ------------------------------------------------------------------------------- children
-
-fn account() -> Account {
-    Account::production("shop").unwrap()
-}
 
 fn sealing_key() -> SealingKey {
     SealingKey::new("test", [3; 32]).unwrap()
@@ -224,20 +164,11 @@ async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Valu
 #[test]
 #[ignore = "a child process of the multi-process tests; they start it"]
 fn child() {
-    let Ok(role) = std::env::var("VANDAR_REDIS_TEST_ROLE") else {
-        eprintln!("not started as a child process: nothing to do");
-        return;
-    };
-    let id: usize = std::env::var("VANDAR_REDIS_TEST_ID")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = rt.block_on(async move {
+    procs::run_child(|role| async move {
+        let id: usize = std::env::var("VANDAR_REDIS_TEST_ID")
+            .unwrap()
+            .parse()
+            .unwrap();
         let ua = format!("replica-{id}");
         match role.as_str() {
             // 50 concurrent GETs with the expired pair in the shared store
@@ -288,7 +219,6 @@ fn child() {
             other => panic!("unknown role {other}"),
         }
     });
-    println!("\nRESULT {result}");
 }
 
 // ---------------------------------------------------------------------------------- tests
@@ -566,35 +496,14 @@ async fn bench_utilisation() {
     let redis = redis_or_skip!();
     let server = fake_vandar().await;
     let per_child = 40;
-    let children: Vec<_> = (0..4)
+    let children = (0..4)
         .map(|i| {
-            Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "child",
-                    "--include-ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("VANDAR_REDIS_TEST_ROLE", "post")
-                .env("VANDAR_REDIS_TEST_POSTS", per_child.to_string())
-                .env("VANDAR_REDIS_TEST_REDIS", redis.url())
-                .env("VANDAR_REDIS_TEST_SERVER", server.uri())
-                .env("VANDAR_REDIS_TEST_ID", i.to_string())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .unwrap()
+            let mut env = child_env(i, &redis.url(), &server.uri());
+            env.push(("VANDAR_REDIS_TEST_POSTS", per_child.to_string()));
+            procs::spawn("post", &env)
         })
         .collect();
-    let results: Vec<Value> = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| result_of(c, Duration::from_secs(60)))
-            .collect()
-    })
-    .await
-    .unwrap();
+    let results = procs::results(children, Duration::from_secs(60)).await;
     let failed: usize = results
         .iter()
         .map(|r| r["errors"].as_array().map_or(0, Vec::len))

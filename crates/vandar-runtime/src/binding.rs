@@ -288,23 +288,7 @@ mod tests {
     use crate::auth::AuthError;
     use crate::config::Config;
     use crate::route::{Auth, AutoValue, BrowserPage, Route, Segment};
-    use crate::runtime::rebase;
     use reqwest::header::AUTHORIZATION;
-
-    #[test]
-    fn rebase_keeps_prefix_and_query() {
-        let base = Url::parse("http://127.0.0.1:8080/mock/ipg").unwrap();
-        let orig = Url::parse("https://ipg.vandar.io/api/v4/send?a=1&b=%20").unwrap();
-        assert_eq!(
-            rebase(&base, &orig).as_str(),
-            "http://127.0.0.1:8080/mock/ipg/api/v4/send?a=1&b=%20"
-        );
-        let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        assert_eq!(
-            rebase(&base, &orig).as_str(),
-            "http://127.0.0.1:8080/api/v4/send?a=1&b=%20"
-        );
-    }
 
     static PAGES: &[BrowserPage] = &[BrowserPage {
         name: "payment_page",

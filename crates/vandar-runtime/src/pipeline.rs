@@ -36,6 +36,8 @@ enum Attempt {
     /// The transport failed; `status` when the answer's status line had arrived (a body cut
     /// off).
     Transport(reqwest::Error, Option<u16>),
+    /// No answer within the attempt's time (a gated call's own timer, see [`within`]).
+    TimedOut,
 }
 
 impl Attempt {
@@ -50,6 +52,9 @@ impl Attempt {
                 },
             },
             Attempt::TooLarge { status } => Observed::TooLarge { status: *status },
+            Attempt::TimedOut => Observed::Transport {
+                nothing_sent: false,
+            },
             Attempt::Transport(e, _) => Observed::Transport {
                 nothing_sent: nothing_sent(e),
             },
@@ -177,7 +182,9 @@ pub(crate) async fn attempts(
         if let Some(gate) = &ctx.gate {
             allowed = allowed.min(gate.before_send().await?);
         }
-        *request.timeout_mut() = Some(allowed);
+        // A gated call (the token refresh) keeps its own timer (see `within`); the others
+        // leave it to the HTTP client.
+        *request.timeout_mut() = ctx.gate.is_none().then_some(allowed);
         let hooks = &rt.config.interceptors;
         let host = if hooks.0.is_empty() {
             String::new()
@@ -193,9 +200,16 @@ pub(crate) async fn attempts(
         };
         hooks.before_send(&info, request.headers_mut());
         let sent_at = Instant::now();
-        let result = match rt.http.execute(request).await {
-            Ok(resp) => read_capped(resp, cap).await,
-            Err(e) => Attempt::Transport(e, None),
+        let exchange = async {
+            match rt.http.execute(request).await {
+                Ok(resp) => read_capped(resp, cap).await,
+                Err(e) => Attempt::Transport(e, None),
+            }
+        };
+        let result = if ctx.gate.is_some() {
+            within(exchange, allowed).await
+        } else {
+            exchange.await
         };
         let latency = sent_at.elapsed();
         let latency_ms = latency.as_millis() as u64;
@@ -206,6 +220,7 @@ pub(crate) async fn attempts(
                     Attempt::Answer(ex) => Some(ex.status),
                     Attempt::TooLarge { status } => Some(*status),
                     Attempt::Transport(_, status) => *status,
+                    Attempt::TimedOut => None,
                 },
                 latency,
             },
@@ -218,6 +233,7 @@ pub(crate) async fn attempts(
             Attempt::TooLarge { status } => {
                 tracing::debug!(attempt, status, latency_ms, "answer over the size cap")
             }
+            Attempt::TimedOut => tracing::debug!(attempt, latency_ms, "no answer in time"),
             Attempt::Transport(e, _) => tracing::debug!(
                 attempt,
                 latency_ms,
@@ -306,6 +322,9 @@ pub(crate) async fn attempts(
                         *status,
                         format!("its response was lost ({})", describe_transport(e)),
                     ),
+                    Attempt::TimedOut => {
+                        (None, "no answer came within the attempt's time".to_owned())
+                    }
                 };
                 return Err(ctx.outcome_unknown(status, reason));
             }
@@ -342,6 +361,34 @@ fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext) -> Result<Exchang
             span.record("outcome", "transport_error");
             tracing::warn!(error = %describe_transport(&e), "call failed");
             Err(ctx.transport(e))
+        }
+        Attempt::TimedOut => {
+            span.record("outcome", "timeout");
+            Err(Error::Timeout {
+                operation: ctx.operation.to_owned(),
+                waited: rt.config.timeouts().per_attempt,
+            })
+        }
+    }
+}
+
+/// How long an exchange may still finish after its time passed: after a pause of the process
+/// (SIGSTOP, a VM freeze) the timer and an answer that arrived meanwhile become ready together.
+const PAUSE_GRACE: Duration = Duration::from_millis(250);
+
+/// Wait for `exchange` up to `limit`, the answer first: when the limit passes, the exchange
+/// gets [`PAUSE_GRACE`] more, so an answer already in the socket is read rather than dropped.
+/// For the token refresh that answer is the only copy of the rotated pair.
+async fn within(exchange: impl std::future::Future<Output = Attempt>, limit: Duration) -> Attempt {
+    let exchange = std::pin::pin!(exchange);
+    let timer = std::pin::pin!(tokio::time::sleep(limit));
+    // `select` polls the exchange first: an answer that is ready wins over the timer.
+    match futures::future::select(exchange, timer).await {
+        futures::future::Either::Left((answer, _)) => answer,
+        futures::future::Either::Right(((), exchange)) => {
+            tokio::time::timeout(PAUSE_GRACE, exchange)
+                .await
+                .unwrap_or(Attempt::TimedOut)
         }
     }
 }

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use url::Url;
 
 use crate::auth::TokenPair;
 use crate::config::Config;
@@ -144,13 +143,4 @@ fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
 #[cfg(not(feature = "rustls"))]
 fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
     builder
-}
-
-/// Put `original`'s path and query on `base` (keeping any path prefix of `base`).
-pub(crate) fn rebase(base: &Url, original: &Url) -> Url {
-    let mut url = base.clone();
-    let prefix = base.path().trim_end_matches('/');
-    url.set_path(&format!("{prefix}{}", original.path()));
-    url.set_query(original.query());
-    url
 }

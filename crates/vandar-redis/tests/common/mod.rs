@@ -11,6 +11,29 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The usual arguments: a plain port on 127.0.0.1, no persistence, `dir` as its directory.
+fn base_args(port: u16, dir: &std::path::Path) -> Vec<String> {
+    [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+        "--dir",
+        dir.to_str().expect("a UTF-8 temp dir"),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
 /// One redis-server process.
 pub struct RedisServer {
     child: Option<Child>,
@@ -69,25 +92,7 @@ impl RedisServer {
     /// on 127.0.0.1 that answers PING, no persistence, a fresh directory).
     pub fn start_with(extra: impl Fn(u16, &std::path::Path) -> Vec<String>) -> Option<Self> {
         Self::spawn(|port, dir| {
-            let mut args: Vec<String> = [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--loglevel",
-                "warning",
-                "--dir",
-                dir.to_str().expect("a UTF-8 temp dir"),
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+            let mut args = base_args(port, dir);
             args.extend(extra(port, dir));
             args
         })
@@ -214,4 +219,47 @@ macro_rules! redis_or_skip {
             None => return,
         }
     };
+}
+
+pub mod fake;
+pub mod procs;
+
+impl RedisServer {
+    /// Start a stopped server again on the same port (empty: no persistence).
+    pub fn restart(&mut self) {
+        self.stop();
+        let port = self.port;
+        let dir = self.dir.clone();
+        let mut child = Command::new(binary())
+            .args(base_args(port, &dir))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        let started = Instant::now();
+        while !pong(port) {
+            assert!(
+                started.elapsed() < Duration::from_secs(5)
+                    && child.try_wait().ok().flatten().is_none(),
+                "redis-server did not restart on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child = Some(child);
+    }
+}
+
+/// Send one inline command (e.g. `FLUSHALL`) to 127.0.0.1:`port` and return the first line of
+/// the answer.
+pub fn command(port: u16, cmd: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("redis-server answers");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(format!("{cmd}\r\n").as_bytes()).unwrap();
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
 }

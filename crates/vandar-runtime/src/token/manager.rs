@@ -827,7 +827,7 @@ impl TokenManager {
                         let mine = mine.clone();
                         let outcome = outcome.clone();
                         tokio::spawn(async move {
-                            let mut delay = Duration::from_millis(200);
+                            let mut delay = Duration::from_millis(50);
                             loop {
                                 tokio::time::sleep(delay).await;
                                 match this.settle_once(&mine, &outcome).await {
@@ -836,7 +836,10 @@ impl TokenManager {
                                         return;
                                     }
                                     Ok(false) => {}
-                                    Err(_) => delay = (delay * 2).min(Duration::from_secs(5)),
+                                    // Short: a replica that writes back its own record once
+                                    // the store is back holds refreshes off for one send
+                                    // deadline; the rotated pair must land before that.
+                                    Err(_) => delay = (delay * 2).min(Duration::from_millis(250)),
                                 }
                             }
                         });

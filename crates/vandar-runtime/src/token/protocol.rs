@@ -196,12 +196,11 @@ pub fn first_load(
 }
 
 /// The record to write back when the store lost this replica's record (or holds an older
-/// generation). A send of another holder becomes `Uncertain` (it may have been sent). A `Ready`
-/// record or a lease (nothing was sent under a lease, but its holder may have gone on to send
-/// after this replica last looked) comes back `Ready` with no refresh before
-/// `now + timing.send`: the marker of such a send was lost with the data, and waiting out a
-/// send's deadline lets its holder settle first (a rotated pair, or `Uncertain` after a lost
-/// answer) before anyone may lease again.
+/// generation). A `Ready` record, a lease or a send (this replica's copy may predate the
+/// holder's settle, and the marker of a later send was lost with the data) comes back `Ready`
+/// with no refresh before `now + timing.send`: waiting out a send's deadline lets a holder
+/// settle first (a rotated pair, or `Uncertain` after a lost answer) before anyone may lease
+/// again. A lock comes back as it was.
 pub fn restored(
     me: &str,
     cached: &TokenRecord,
@@ -211,18 +210,12 @@ pub fn restored(
 ) -> TokenRecord {
     let _ = me;
     match &cached.phase {
-        Phase::Ready | Phase::Leased { .. } => {
+        Phase::Ready | Phase::Leased { .. } | Phase::Sending { .. } => {
             let mut r = cached.with_phase(Phase::Ready, revision);
             let until = system_after(now, timing.send);
             r.not_before = Some(r.not_before.map_or(until, |t| t.max(until)));
             r
         }
-        Phase::Sending { holder, .. } => cached.with_phase(
-            Phase::Uncertain {
-                holder: holder.clone(),
-            },
-            revision,
-        ),
         other => cached.with_phase(other.clone(), revision),
     }
 }
