@@ -270,11 +270,12 @@ fn finding_3_older_generation_restored_after_a_loss_resends() {
     assert!(model.recovers(&s));
 }
 
-/// Finding 3, continued (500 + data loss, no crash): a replica restores its stale copy of a
-/// `Sending` marker as a lock after the holder's send got a 500 and the holder put the record
-/// back `Ready`; the holder did send, so it cannot clear it: a valid, unspent pair is locked.
+/// Finding 3, continued (500 + data loss, no crash), fixed: a replica's stale copy of a
+/// `Sending` marker (the holder's send got a 500 and the holder already put the record back
+/// `Ready`) no longer comes back as a lock after the loss but `Ready` behind the hold-off, and
+/// the valid, unspent pair is reached again.
 #[test]
-fn finding_3_stale_sending_copy_locks_a_valid_pair() {
+fn finding_3_stale_sending_copy_no_longer_locks_a_valid_pair() {
     let model = TokenModel::new(Rules::Shipped);
     let s = replay(
         &model,
@@ -282,7 +283,10 @@ fn finding_3_stale_sending_copy_locks_a_valid_pair() {
             "Plan(2) Plan(2) Check(2) Transmit(2) Deliver(2) Tick Tick Plan(1) Settle(2) Tick Plan(2) Plan(2) Plan(0) Check(2) Transmit500(2) Deliver(2) Settle(2) WipeStore Plan(1) Plan(0)",
         ),
     );
-    assert_valid_pair_locked(&model, &s);
+    let stored = s.store.expect("a restored record");
+    assert_eq!(stored.phase, Ph::Ready);
+    assert!(stored.not_before.is_some(), "held off: {stored:?}");
+    assert!(model.current_held(&s) && model.recovers(&s));
 }
 
 /// The store holds a lock (`Uncertain`) on Vandar's current pair, whose refresh token was

@@ -182,9 +182,13 @@ pub(crate) async fn attempts(
         if let Some(gate) = &ctx.gate {
             allowed = allowed.min(gate.before_send().await?);
         }
-        // A gated call (the token refresh) keeps its own timer (see `within`); the others
-        // leave it to the HTTP client.
-        *request.timeout_mut() = ctx.gate.is_none().then_some(allowed);
+        // A gated call (the token refresh) keeps its own timer (see `within`): the HTTP
+        // client's would win the race with an answer that arrived during a pause. Its own
+        // timeout is then only a far backstop (the client's default would apply otherwise).
+        *request.timeout_mut() = Some(match ctx.gate {
+            None => allowed,
+            Some(_) => allowed.saturating_add(Duration::from_secs(3600)),
+        });
         let hooks = &rt.config.interceptors;
         let host = if hooks.0.is_empty() {
             String::new()

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-
 use crate::auth::TokenPair;
 use crate::config::Config;
 use crate::error::{ConfigError, Error};
