@@ -1220,3 +1220,46 @@ fn detail_levels_match_the_readme() {
         assert!(readme.contains(line), "README lacks `{line}`");
     }
 }
+
+/// Per-call overrides on a generated client (`Client::with_options`): the retry policy of an
+/// idempotent call, and invalid overrides refused before anything is sent.
+#[tokio::test]
+async fn with_options_overrides_the_retry_policy_of_one_client() {
+    let (server, vandar) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/business/shop/balance"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(json!({"status": 0, "error": "busy"})),
+        )
+        .mount(&server)
+        .await;
+    let once = vandar
+        .core()
+        .with_options(
+            vandar_runtime::CallOptions::new().retry(vandar_runtime::RetryPolicy {
+                max_retries: 0,
+                ..vandar_runtime::RetryPolicy::default()
+            }),
+        )
+        .unwrap();
+    let err = once
+        .get_balance()
+        .business("shop")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(503));
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "no retry"
+    );
+    assert!(
+        vandar
+            .core()
+            .with_options(
+                vandar_runtime::CallOptions::new().total_timeout(std::time::Duration::ZERO)
+            )
+            .is_err()
+    );
+}

@@ -492,6 +492,18 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             pub fn binding(&self) -> &::vandar_runtime::Binding {
                 &self.inner
             }
+
+            /// The same client with per-call overrides for its calls: timeouts, and the retry
+            /// policy of its idempotent calls (a call that may move money is never retried).
+            /// A zero timeout or an invalid retry policy is refused.
+            pub fn with_options(
+                &self,
+                options: ::vandar_runtime::CallOptions,
+            ) -> ::std::result::Result<Self, ::vandar_runtime::Error> {
+                let mut client = self.clone();
+                client.inner = client.inner.with_call_options(options)?;
+                Ok(client)
+            }
         }
 
         /// Index of the spec's component schemas, for the workspace tests.
