@@ -189,8 +189,9 @@ pub enum TokenCmd {
     /// Install a new token pair (after a lockout), read from standard input; with --redis,
     /// into the shared token store every replica adopts it from.
     #[command(
-        after_help = "Examples:\n  printf '%s\\n%s\\n' \"$ACCESS\" \"$REFRESH\" | vandar token set
-  vandar token set --redis rediss://redis.internal:6380 --namespace shop < new-pair.json"
+        after_help = "Examples:\n  vandar token set < new-pair.json
+  vandar token set --redis rediss://redis.internal:6380 --namespace shop < new-pair.json
+  printf '%s\\n%s\\n' \"$ACCESS\" \"$REFRESH\" | vandar token set"
     )]
     Set(TokenSetArgs),
 }
