@@ -188,11 +188,9 @@ pub enum TokenCmd {
     Status,
     /// Install a new token pair (after a lockout), read from standard input; with --redis,
     /// into the shared token store every replica adopts it from.
-    #[command(
-        after_help = "Examples:\n  vandar token set < new-pair.json
+    #[command(after_help = "Examples:\n  vandar token set < new-pair.json
   vandar token set --redis rediss://redis.internal:6380 --namespace shop < new-pair.json
-  printf '%s\\n%s\\n' \"$ACCESS\" \"$REFRESH\" | vandar token set"
-    )]
+  printf '%s\\n%s\\n' \"$ACCESS\" \"$REFRESH\" | vandar token set")]
     Set(TokenSetArgs),
 }
 
