@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 /// The sources whose text shapes the generated output.
 const SOURCES: &[&str] = &[
+    include_str!("checks.rs"),
     include_str!("generate.rs"),
     include_str!("rewrite.rs"),
     include_str!("spec.rs"),

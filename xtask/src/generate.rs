@@ -63,6 +63,11 @@ pub fn generate(spec: &SpecFile, spec_bytes: &[u8]) -> Result<String> {
         .with_context(|| format!("{}: generated tokens do not parse", spec.rel_path))?;
     crate::rewrite::rewrite(&mut file).with_context(|| format!("{}: rewrite", spec.rel_path))?;
     crate::rewrite::document_calls(&mut file, &call_docs(spec));
+    let checks: syn::File = syn::parse2(
+        crate::checks::emit(spec, &file).map_err(|e| anyhow!("{}: {e}", spec.rel_path))?,
+    )
+    .with_context(|| format!("{}: check tokens do not parse", spec.rel_path))?;
+    file.items.extend(checks.items);
     let glue_file: syn::File = syn::parse2(extra)
         .with_context(|| format!("{}: glue tokens do not parse", spec.rel_path))?;
     file.items.extend(glue_file.items);

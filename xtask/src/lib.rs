@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod checks;
 pub mod coverage;
 pub mod fingerprint;
 pub mod generate;

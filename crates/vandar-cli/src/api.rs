@@ -350,7 +350,7 @@ pub fn build_request(
     path_params: &[(&str, &str)],
     query: &[(String, String)],
     body: Option<&Value>,
-) -> Result<(reqwest::Request, Option<vandar_runtime::CheckedBody>), CliError> {
+) -> Result<(reqwest::Request, Option<vandar_runtime::CheckedBody<Value>>), CliError> {
     let route = op.route;
     let mut url = binding
         .url_with(route, path_params)
@@ -368,7 +368,7 @@ pub fn build_request(
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
     let body = body
-        .map(|body| vandar_runtime::CheckedBody::new(route, body))
+        .map(|body| vandar_runtime::CheckedBody::new(route, body.clone()))
         .transpose()?;
     if let Some(body) = &body {
         request
@@ -392,7 +392,13 @@ pub async fn call(
     body: Option<&Value>,
 ) -> Result<Value, CliError> {
     let (request, body) = build_request(binding, op, path_params, query, body)?;
-    let answer = binding.call::<Value>(request, op.route, body).await?;
+    let answer = binding
+        .call::<Value>(
+            request,
+            op.route,
+            body.as_ref().map(|b| b as &dyn vandar_runtime::SentBody),
+        )
+        .await?;
     Ok(answer.into_body())
 }
 

@@ -148,15 +148,19 @@ async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Valu
         .http_client()
         .request(route.method.parse().unwrap(), b.url(route, &[])?);
     let body = body
-        .map(|body| vandar_runtime::CheckedBody::new(route, &body))
+        .map(|body| vandar_runtime::CheckedBody::new(route, body))
         .transpose()?;
     if let Some(body) = &body {
         builder = builder.json(body);
     }
     let request = builder.build().map_err(Error::from_build)?;
-    b.call::<Value>(request, route, body)
-        .await
-        .map(|a| a.into_body())
+    b.call::<Value>(
+        request,
+        route,
+        body.as_ref().map(|b| b as &dyn vandar_runtime::SentBody),
+    )
+    .await
+    .map(|a| a.into_body())
 }
 
 /// Not a test: the body of the child processes the tests below start. Without their

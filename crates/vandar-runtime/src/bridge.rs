@@ -6,7 +6,7 @@
 //! status and headers too. No progenitor type reaches a user.
 //!
 //! The generated code builds the URL once on the route's own host ([`Binding::url`], the one
-//! path encoder) and checks its typed body before serializing it ([`CheckedBody`]). A call
+//! path encoder) and checks its typed body before serializing it ([`crate::CheckedBody`]). A call
 //! then fills auto-values, resolves the credential, runs the attempt loop
 //! ([`crate::pipeline`]), and reads the final answer:
 //!
@@ -31,7 +31,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::binding::Binding;
-use crate::check::CheckedBody;
+use crate::check::SentBody;
 use crate::decide;
 use crate::error::{ApiError, Error, describe_json_error};
 use crate::pipeline::{CallContext, Exchange};
@@ -104,7 +104,7 @@ impl Binding {
         &self,
         request: reqwest::Request,
         route: &'static Route,
-        body: Option<CheckedBody>,
+        body: Option<&dyn SentBody>,
     ) -> Result<Answer<T>, Error> {
         let (ex, ctx) = self.exchange(request, route, body).await?;
         answer_json(ex, &ctx)
@@ -115,7 +115,7 @@ impl Binding {
         &self,
         request: reqwest::Request,
         route: &'static Route,
-        body: Option<CheckedBody>,
+        body: Option<&dyn SentBody>,
     ) -> Result<Answer<Bytes>, Error> {
         let (ex, ctx) = self.exchange(request, route, body).await?;
         match ex.status {
@@ -128,12 +128,12 @@ impl Binding {
         }
     }
 
-    async fn exchange(
+    async fn exchange<'b>(
         &self,
         mut request: reqwest::Request,
         route: &'static Route,
-        body: Option<CheckedBody>,
-    ) -> Result<(Exchange, CallContext), Error> {
+        body: Option<&'b dyn SentBody>,
+    ) -> Result<(Exchange, CallContext<'b>), Error> {
         let op = route.operation_id;
         // The call's total timeout starts now: the credential (a token refresh), the rate
         // limiter and every attempt end by this deadline.
@@ -146,7 +146,7 @@ impl Binding {
         if !self.auto_values.is_empty() {
             self.fill_auto_values(op, request.url_mut());
         }
-        let api_key = body.as_ref().and_then(|b| b.api_key(route));
+        let api_key = body.and_then(|b| b.api_key(route));
         let credential = self.credential(route, api_key, deadline).await?;
         match &credential.header {
             Some(h) => {
@@ -208,7 +208,7 @@ impl Binding {
         &self,
         request: &mut reqwest::Request,
         route: &'static Route,
-        body: Option<&CheckedBody>,
+        body: Option<&dyn SentBody>,
     ) -> Result<(), Error> {
         if !self.auto_values.is_empty() {
             self.fill_auto_values(route.operation_id, request.url_mut());
@@ -259,7 +259,10 @@ impl Binding {
 }
 
 /// The final answer decoded as `T` (see the module docs).
-fn answer_json<T: DeserializeOwned>(ex: Exchange, ctx: &CallContext) -> Result<Answer<T>, Error> {
+fn answer_json<T: DeserializeOwned>(
+    ex: Exchange,
+    ctx: &CallContext<'_>,
+) -> Result<Answer<T>, Error> {
     if !(200..300).contains(&ex.status) || is_failure_json(&ex.body) {
         return Err(error_answer(ex, ctx));
     }
@@ -293,7 +296,7 @@ fn answer_json<T: DeserializeOwned>(ex: Exchange, ctx: &CallContext) -> Result<A
 }
 
 /// A non-success answer (or a 2xx failure body) as an error.
-fn error_answer(ex: Exchange, ctx: &CallContext) -> Error {
+fn error_answer(ex: Exchange, ctx: &CallContext<'_>) -> Error {
     if (300..400).contains(&ex.status) {
         return Error::Redirect {
             operation: ctx.operation.to_owned(),

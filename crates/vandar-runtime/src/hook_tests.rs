@@ -155,15 +155,19 @@ async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Valu
         .request(route.method.parse().unwrap(), b.url(route, &[])?)
         .header(reqwest::header::ACCEPT, "application/json");
     let body = body
-        .map(|body| crate::CheckedBody::new(route, &body))
+        .map(|body| crate::CheckedBody::new(route, body))
         .transpose()?;
     if let Some(body) = &body {
         builder = builder.json(body);
     }
     let request = builder.build().map_err(Error::from_build)?;
-    b.call::<Value>(request, route, body)
-        .await
-        .map(|a| a.into_body())
+    b.call::<Value>(
+        request,
+        route,
+        body.as_ref().map(|b| b as &dyn crate::SentBody),
+    )
+    .await
+    .map(|a| a.into_body())
 }
 
 fn ok() -> Reply {

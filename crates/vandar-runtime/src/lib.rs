@@ -61,7 +61,7 @@ mod auth;
 mod binding;
 mod bridge;
 pub mod callback;
-mod check;
+pub mod check;
 mod config;
 mod credentials;
 pub mod decide;
@@ -92,7 +92,7 @@ pub use auth::{
 };
 pub use binding::Binding;
 pub use bridge::Answer;
-pub use check::{CheckedBody, normalize_http_url};
+pub use check::{CheckBody, CheckedBody, Checker, SentBody, normalize_http_url};
 pub use config::{
     ClientCredentials, Config, ConfigBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_USER_AGENT,

@@ -71,7 +71,7 @@ pub(crate) trait Gate: Send + Sync {
 
 /// What a call needs to report errors: its operation, its route's safety, and (lazily) the
 /// secrets to cut from error text.
-pub(crate) struct CallContext {
+pub(crate) struct CallContext<'b> {
     /// The end of the call's total timeout: everything the call waits for (a token refresh,
     /// the rate limiter, every attempt) ends by then.
     pub(crate) deadline: Instant,
@@ -83,12 +83,12 @@ pub(crate) struct CallContext {
     pub(crate) idempotent: bool,
     /// The checked body the request was serialized from (it holds the sensitive fields) and
     /// the query string.
-    pub(crate) body: Option<crate::check::CheckedBody>,
+    pub(crate) body: Option<&'b dyn crate::check::SentBody>,
     pub(crate) query: Option<String>,
     pub(crate) credential: Credential,
 }
 
-impl CallContext {
+impl CallContext<'_> {
     /// The secrets of this call, for scrubbing error text.
     pub(crate) fn scrubber(&self) -> Scrubber {
         let mut s = Scrubber::new();
@@ -123,7 +123,7 @@ impl Binding {
         &self,
         request: reqwest::Request,
         route: &'static Route,
-        ctx: &mut CallContext,
+        ctx: &mut CallContext<'_>,
     ) -> Result<Exchange, Error> {
         attempts(&self.runtime().inner, request, route, ctx).await
     }
@@ -136,7 +136,7 @@ pub(crate) async fn attempts(
     rt: &RuntimeInner,
     mut request: reqwest::Request,
     route: &'static Route,
-    ctx: &mut CallContext,
+    ctx: &mut CallContext<'_>,
 ) -> Result<Exchange, Error> {
     let span = tracing::Span::current();
     let config = &rt.config;
@@ -345,7 +345,7 @@ pub(crate) async fn attempts(
 }
 
 /// The final attempt as the call's result.
-fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext) -> Result<Exchange, Error> {
+fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext<'_>) -> Result<Exchange, Error> {
     let span = tracing::Span::current();
     match last {
         Attempt::Answer(ex) => {

@@ -112,51 +112,25 @@ impl FieldCheck {
     }
 
     fn check_value(&self, operation_id: &str, v: &serde_json::Value) -> Result<(), String> {
+        use crate::check::{Number, check_items, check_length, check_range, not_a_number};
         use serde_json::Value;
         let field = self.field;
         let number = match v {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) if self.minimum.is_some() || self.maximum.is_some() => {
-                match s.trim().parse::<f64>() {
-                    Ok(n) if n.is_finite() => Some(n),
-                    _ => {
-                        return Err(format!(
-                            "field `{field}` of `{operation_id}` is not a number"
-                        ));
-                    }
-                }
-            }
+            Value::Number(n) => n.as_f64().map(Ok),
+            Value::String(s) if self.minimum.is_some() || self.maximum.is_some() => s.number(),
             _ => None,
         };
-        if let Some(n) = number {
-            if let Some(min) = self.minimum.filter(|m| n < *m as f64) {
-                return Err(format!(
-                    "field `{field}` of `{operation_id}` is {n}, below the minimum {min}"
-                ));
-            }
-            if let Some(max) = self.maximum.filter(|m| n > *m as f64) {
-                return Err(format!(
-                    "field `{field}` of `{operation_id}` is {n}, above the maximum {max}"
-                ));
-            }
+        match number {
+            Some(Err(())) => return Err(not_a_number(field, operation_id)),
+            Some(Ok(n)) => check_range(field, operation_id, n, self.minimum, self.maximum)?,
+            None => {}
         }
-        if let (Some(max), Some(items)) = (self.max_items, v.as_array())
-            && items.len() > max
-        {
-            return Err(format!(
-                "field `{field}` of `{operation_id}` has {} items, more than {max}",
-                items.len()
-            ));
+        if let (Some(max), Some(items)) = (self.max_items, v.as_array()) {
+            check_items(field, operation_id, items.len(), max)?;
         }
         if let Value::String(s) = v {
-            if let Some(min) = self.min_length
-                && s.trim().chars().count() < min
-            {
-                return Err(if min <= 1 {
-                    format!("field `{field}` of `{operation_id}` is empty")
-                } else {
-                    format!("field `{field}` of `{operation_id}` is shorter than {min} characters")
-                });
+            if let Some(min) = self.min_length {
+                check_length(field, operation_id, s, min)?;
             }
             if self.http_url && crate::check::normalize_http_url(s).is_err() {
                 return Err(format!(
