@@ -88,9 +88,10 @@ impl Client {
         path_params: &[(&str, &str)],
         query: &[(&str, &str)],
     ) -> RawResult {
-        let route = crate::ROUTES
-            .iter()
-            .find(|r| r.operation_id == operation_id && r.method == "GET")
+        let route = self
+            .binding()
+            .route(operation_id)
+            .filter(|r| r.method == "GET")
             .ok_or_else(|| {
                 vandar_runtime::Error::InvalidRequest(format!(
                     "`{operation_id}` is not a GET operation of the Ravand client"
@@ -104,59 +105,64 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use vandar_runtime::Segment;
+    use vandar_runtime::{Config, Error, Runtime};
 
-    static ROUTE: Route = Route {
-        operation_id: "op",
-        method: "GET",
-        host: "https://api.vandar.io",
-        path: "/v1/business/{business}/x/{id}",
-        segments: &[
-            Segment::Lit("v1"),
-            Segment::Lit("business"),
-            Segment::Param("business"),
-            Segment::Lit("x"),
-            Segment::Param("id"),
-        ],
-        auth: vandar_runtime::Auth::None,
-        api_key_field: None,
-        idempotent: true,
-        checks: &[],
-    };
+    use crate::Client;
 
-    fn binding() -> Binding {
-        let config = vandar_runtime::Config::builder()
+    /// A client whose every host is a closed port of 127.0.0.1: a request that got as far as
+    /// being sent fails as a transport error, never as `InvalidRequest`.
+    fn client() -> Client {
+        let config = Config::builder()
             .all_hosts("http://127.0.0.1:9/mock")
             .build()
             .unwrap();
-        Binding::new(vandar_runtime::Runtime::new(config).unwrap(), &[], &[])
+        Client::with_runtime(&Runtime::new(config).unwrap())
     }
 
     #[test]
-    fn fills_and_encodes() {
-        let u = binding()
-            .url_with(&ROUTE, &[("id", "a b/c"), ("business", "shop")])
+    fn the_generated_route_is_filled_by_the_runtime() {
+        let c = client();
+        let route = c.binding().route("get_bank_statement").unwrap();
+        let u = c
+            .binding()
+            .url_with(
+                route,
+                &[
+                    ("cardholder_id", "a b/c"),
+                    ("business", "shop"),
+                    ("provider", "P"),
+                ],
+            )
             .unwrap();
         assert_eq!(
             u.as_str(),
-            "http://127.0.0.1:9/mock/v1/business/shop/x/a%20b%2Fc"
+            "http://127.0.0.1:9/mock/v1/business/shop/ravand/provider/P/cardholder/a%20b%2Fc/bank-statement"
         );
     }
 
-    #[test]
-    fn rejects_missing_empty_and_unknown() {
-        let b = binding();
-        let e = b.url_with(&ROUTE, &[("id", "1")]).unwrap_err().to_string();
-        assert!(e.contains("`business`"), "{e}");
-        assert!(
-            b.url_with(&ROUTE, &[("business", ""), ("id", "1")])
-                .is_err()
-        );
-        let e = b
-            .url_with(&ROUTE, &[("business", "s"), ("busines", "t"), ("id", "1")])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("`busines`"), "{e}");
+    /// `get_with_query` refuses the call with `InvalidRequest` naming `needle`: nothing sent.
+    async fn refused(c: &Client, op: &str, params: &[(&str, &str)], needle: &str) {
+        let e = c
+            .get_with_query(op, params, &[("from", "1403/01/01")])
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, Error::InvalidRequest(_)), "{op}: {e:?}");
+        assert!(text.contains(needle), "{op}: {text}");
+    }
+
+    #[tokio::test]
+    async fn bad_calls_are_refused_before_sending() {
+        let c = client();
+        let full = [("business", "s"), ("provider", "P"), ("cardholder_id", "1")];
+        let op = "get_bank_statement";
+        refused(&c, op, &full[1..], "`business`").await;
+        let empty = [("business", ""), full[1], full[2]];
+        refused(&c, op, &empty, "`business`").await;
+        let unknown = [("busines", "t"), full[0], full[1], full[2]];
+        refused(&c, op, &unknown, "`busines`").await;
+        let post = "create_card_activation_token";
+        refused(&c, post, &full, "not a GET operation").await;
+        refused(&c, "no_such_operation", &[], "not a GET operation").await;
     }
 }

@@ -391,7 +391,7 @@ async fn a_refresh_ahead_of_expiry_never_stalls_callers() {
 async fn a_refresh_answered_500_leaves_the_token_usable() {
     let _serial = SERIAL.lock().await;
     let (redis, fake, env) = setup_or_skip!();
-    fake.then(Mode::Fail500);
+    fake.then(Mode::Fail(500));
     let workers: Vec<_> = (0..2).map(|i| env.worker(i, 0, 1800, 5, 8)).collect();
     procs::until(
         Duration::from_secs(30),
@@ -444,7 +444,7 @@ async fn a_holder_killed_mid_refresh_locks_out_until_one_install() {
 async fn a_lost_refresh_answer_locks_out_until_one_install() {
     let _serial = SERIAL.lock().await;
     let (redis, fake, env) = setup_or_skip!();
-    fake.then(Mode::Drop);
+    fake.then(Mode::RotateThenClose);
     let workers: Vec<_> = (0..3).map(|i| env.worker(i, 0, -60, 3, 30)).collect();
     locked_out_until_one_install(&redis, &fake, &env, workers, "answer lost").await;
 }

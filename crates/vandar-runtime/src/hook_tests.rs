@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::route::Auth;
-use crate::test_util::{CapturedTraces, FaultServer, RecordedRequest, Reply, max_in_window};
+use crate::test_util::{
+    CapturedTraces, FaultServer, RecordedRequest, RefreshMode, Reply, RotatingVandar, max_in_window,
+};
 use crate::{
     AuthError, Binding, Clock, Config, ConfigBuilder, Error, MemoryTokenStore, RateLimit,
     RateLimits, RetryPolicy, Route, Runtime, Timeouts, TokenPair, TokenRefresh,
@@ -1284,93 +1286,24 @@ async fn class8_lost_refresh_answer_is_not_resent() {
 // in-memory store). The multi-process scenarios (Redis, real processes) are in
 // crates/vandar-replicas; the exhaustive check of the rules is in crates/vandar-model.
 
-/// What the fake Vandar does with the n-th refresh (0-based).
-#[derive(Clone, Copy, Debug)]
-enum RefreshFault {
-    /// Rotate and answer.
-    Normal,
-    /// Rotate, then reset the connection (the answer is lost).
-    RotateThenReset,
-    /// Answer with this status and rotate nothing.
-    Fail(u16),
-    /// Answer 429 with this `Retry-After` (seconds).
-    Limited(u64),
-    /// Rotate and answer with a body far over any cap.
-    Huge,
-}
-
-/// A fake Vandar with single-use refresh tokens: a refresh token is spent when it rotates, and
-/// a spent one is refused (401). Business calls need the current access token.
-async fn rotating_vandar(faults: Vec<RefreshFault>) -> (FaultServer, Arc<Mutex<(u32, u32)>>) {
-    // (generation of the current pair, refreshes received)
-    let state = Arc::new(Mutex::new((0u32, 0u32)));
-    let st = state.clone();
-    let server = FaultServer::start(move |req| {
-        let mut s = st.lock().unwrap();
-        let access = |g: u32| {
-            if g == 0 {
-                OLD_ACCESS.to_string()
-            } else {
-                format!("acc-{g}-SECRET")
-            }
-        };
-        let refresh = |g: u32| {
-            if g == 0 {
-                OLD_REFRESH.to_string()
-            } else {
-                format!("ref-{g}-SECRET")
-            }
-        };
-        match req.path_only() {
-            REFRESH => {
-                let n = s.1 as usize;
-                s.1 += 1;
-                let sent = req.json().unwrap_or_default()["refreshtoken"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string();
-                if sent != refresh(s.0) {
-                    return Reply::json(
-                        401,
-                        json!({"status": 0, "error": "invalid refresh token"}),
-                    );
-                }
-                let fault = faults.get(n).copied().unwrap_or(RefreshFault::Normal);
-                match fault {
-                    RefreshFault::Fail(status) => {
-                        return Reply::json(status, json!({"status": 0, "error": "oops"}));
-                    }
-                    RefreshFault::Limited(secs) => {
-                        return Reply::json(429, json!({"status": 0, "error": "slow down"}))
-                            .with_header("retry-after", &secs.to_string());
-                    }
-                    _ => {}
-                }
-                s.0 += 1;
-                let g = s.0;
-                let body = json!({"token_type": "Bearer", "expires_in": 432000,
-                                  "access_token": access(g), "refresh_token": refresh(g)});
-                match fault {
-                    RefreshFault::RotateThenReset => Reply::Reset,
-                    RefreshFault::Huge => {
-                        let mut big = body.to_string();
-                        big.push_str(&" ".repeat(9 * 1024 * 1024));
-                        Reply::text(200, "application/json", &big)
-                    }
-                    _ => Reply::json(200, body),
-                }
-            }
-            _ if req.header("authorization") == Some(&format!("Bearer {}", access(s.0))) => ok(),
-            _ => Reply::json(401, json!({"status": 0, "error": "Unauthenticated"})),
-        }
-    })
-    .await;
-    (server, state)
+/// The shared fake Vandar with single-use refresh tokens ([`RotatingVandar`]), starting from
+/// `OLD_ACCESS`/`OLD_REFRESH`, with no `Date` header (the manual clock dates the pairs); each
+/// of `modes` is what one refresh does, in order.
+async fn rotating_vandar(modes: &[RefreshMode]) -> FaultServer {
+    let fake = RotatingVandar::builder()
+        .first_pair(OLD_ACCESS, OLD_REFRESH)
+        .without_date_header()
+        .start()
+        .await;
+    for mode in modes {
+        fake.then(*mode);
+    }
+    fake.server
 }
 
 #[tokio::test(start_paused = true)]
 async fn class21_two_runtimes_on_one_config_refresh_once() {
-    let (server, _) = rotating_vandar(vec![]).await;
+    let server = rotating_vandar(&[]).await;
     let config = config(&server).token_pair(expired_pair()).build().unwrap();
     let a = binding(config.clone());
     let b = binding(config);
@@ -1389,7 +1322,7 @@ async fn class21_two_runtimes_on_one_config_refresh_once() {
 
 #[tokio::test(start_paused = true)]
 async fn class21_a_lost_answer_is_never_resent_and_one_install_recovers_every_runtime() {
-    let (server, _) = rotating_vandar(vec![RefreshFault::RotateThenReset]).await;
+    let server = rotating_vandar(&[RefreshMode::RotateThenReset]).await;
     let store = Arc::new(MemoryTokenStore::new(expired_pair()));
     let a = binding(config(&server).token_store(store.clone()).build().unwrap());
     let b = binding(config(&server).token_store(store.clone()).build().unwrap());
@@ -1424,7 +1357,7 @@ async fn class21_a_lost_answer_is_never_resent_and_one_install_recovers_every_ru
 
 #[tokio::test(start_paused = true)]
 async fn class21_a_500_rotates_nothing_and_leaves_the_refresh_token_usable() {
-    let (server, _) = rotating_vandar(vec![RefreshFault::Fail(500)]).await;
+    let server = rotating_vandar(&[RefreshMode::Fail(500)]).await;
     let clock = ManualClock::at(t0());
     let b = binding(
         config(&server)
@@ -1456,7 +1389,7 @@ async fn class21_a_500_rotates_nothing_and_leaves_the_refresh_token_usable() {
 
 #[tokio::test(start_paused = true)]
 async fn class21_a_store_that_lost_its_data_gets_the_newest_pair_back() {
-    let (server, _) = rotating_vandar(vec![]).await;
+    let server = rotating_vandar(&[]).await;
     let store = Arc::new(MemoryTokenStore::new(expired_pair()));
     let a = binding(config(&server).token_store(store.clone()).build().unwrap());
     call(&a, "get_balance", None).await.unwrap();
@@ -1500,7 +1433,7 @@ async fn class21_a_store_that_lost_its_data_gets_the_newest_pair_back() {
 #[tokio::test(start_paused = true)]
 async fn class21_the_refresh_goes_through_the_pipeline() {
     // Over the size cap: not read whole, not adopted (its pair is lost: the token is spent).
-    let (server, _) = rotating_vandar(vec![RefreshFault::Huge]).await;
+    let server = rotating_vandar(&[RefreshMode::Huge]).await;
     let b = binding(
         config(&server)
             .max_response_bytes(64 * 1024)
@@ -1517,7 +1450,7 @@ async fn class21_the_refresh_goes_through_the_pipeline() {
 
     // A 429 with a long Retry-After: the status and the wait reach the caller, and no other
     // refresh goes out before the (capped) wait has passed.
-    let (server, _) = rotating_vandar(vec![RefreshFault::Limited(3600)]).await;
+    let server = rotating_vandar(&[RefreshMode::Limited(3600)]).await;
     let b = binding(config(&server).token_pair(expired_pair()).build().unwrap());
     let err = call(&b, "get_balance", None).await.unwrap_err();
     assert!(

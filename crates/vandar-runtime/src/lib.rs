@@ -29,7 +29,8 @@
 //!   ([`TransportKind`]) and the credential kind behind a 401 ([`CredentialKind`]), and holds
 //!   no secrets ([`redact`]).
 //! * [`secret`]: redacted secret values ([`Secret`], [`ApiKey`]).
-//! * [`domain`]: money, identifiers, IBAN, card, mobile, national code, Jalali dates.
+//! * [`domain`]: money, identifiers, IBAN, card, mobile, national code, Jalali dates, track
+//!   ids: the crate [`vandar_domain`] (no HTTP dependency), re-exported unchanged.
 //!
 //! # Guarantees
 //!
@@ -65,7 +66,6 @@ pub mod check;
 mod config;
 mod credentials;
 pub mod decide;
-pub mod domain;
 mod error;
 #[cfg(test)]
 mod hook_tests;
@@ -116,6 +116,10 @@ pub use timeouts::Timeouts;
 pub use token::{
     MemoryTokenStore, Snapshot, StoreFuture, Swap, TokenRecord, TokenStore, TokenStoreError,
 };
+/// The domain types (money, identifiers, IBAN, card, mobile, national code, Jalali dates,
+/// track ids): the crate [`vandar_domain`], which has no HTTP dependency, re-exported here
+/// unchanged so that `vandar_runtime::domain::Rial` and `vandar_domain::Rial` are one type.
+pub use vandar_domain as domain;
 
 /// Name of the bearer security scheme in the Vandar specs (the business access token).
 pub const VANDAR_BEARER: &str = "bearer";

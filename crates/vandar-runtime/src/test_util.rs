@@ -6,6 +6,9 @@
 //! forever, or do one of those after a delay. Every request is recorded with the tokio time it
 //! arrived at, so tests under paused time can check spacing.
 //!
+//! [`RotatingVandar`] is a fake Vandar on this server that rotates single-use refresh tokens
+//! (shared by the runtime's token tests and the Redis replica tests).
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use vandar_runtime::test_util::{FaultServer, Reply};
@@ -18,6 +21,12 @@
 //! assert_eq!(server.requests().len(), 3);
 //! # }
 //! ```
+
+mod rotating;
+
+pub use rotating::{
+    EXPIRES_IN, RefreshMode, RotatingVandar, RotatingVandarBuilder, access, refresh,
+};
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

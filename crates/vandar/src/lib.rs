@@ -83,6 +83,21 @@
 //! # }
 //! ```
 //!
+//! # Only the types
+//!
+//! [`domain`] (Rial and Toman, IBAN, card number, mobile, national code, Jalali dates, track
+//! ids, the lenient API shapes) is the crate `vandar-domain`, which has no HTTP dependency
+//! (no reqwest, hyper, http or tokio). A project that only needs the types, such as a web
+//! backend validating an IBAN or a Jalali date from a form, can depend on `vandar-domain`
+//! alone; its values are the very types `vandar::domain` names, so they pass to the clients
+//! unchanged.
+//!
+//! ```
+//! let iban: vandar::domain::Iban = "IR06 2960 0000 0010 0324 2000 01".parse()?;
+//! assert_eq!(iban.as_str(), "IR062960000000100324200001");
+//! # Ok::<(), vandar::domain::IbanError>(())
+//! ```
+//!
 //! # Testing against a local server
 //!
 //! [`ConfigBuilder::all_hosts`] sends every host's requests to one base URL (a mock server),

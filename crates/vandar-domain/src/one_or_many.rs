@@ -15,7 +15,7 @@ use serde::{Serialize, Serializer};
 /// type looks at the first token (`[` or `{`) and decodes the items in place, in one pass.
 ///
 /// ```
-/// use vandar_runtime::domain::OneOrMany;
+/// use vandar_domain::OneOrMany;
 ///
 /// let one: OneOrMany<serde_json::Value> = serde_json::from_str(r#"{"id":1}"#).unwrap();
 /// let many: OneOrMany<serde_json::Value> = serde_json::from_str(r#"[{"id":1},{"id":2}]"#).unwrap();
@@ -139,7 +139,7 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for OneOrMany<T> {
     }
 
     fn schema_id() -> std::borrow::Cow<'static, str> {
-        format!("vandar_runtime::domain::OneOrMany<{}>", T::schema_id()).into()
+        format!("vandar_domain::OneOrMany<{}>", T::schema_id()).into()
     }
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -6,7 +6,7 @@
 //! where Rial is expected a compile error:
 //!
 //! ```compile_fail,E0308
-//! use vandar_runtime::domain::{Rial, Toman};
+//! use vandar_domain::{Rial, Toman};
 //! fn send_ipg_payment(amount: Rial) -> Rial { amount }
 //! send_ipg_payment(Toman::new(1_000)); // error[E0308]: mismatched types
 //! ```
@@ -14,11 +14,11 @@
 //! The explicit conversion compiles:
 //!
 //! ```
-//! use vandar_runtime::domain::{Rial, Toman};
+//! use vandar_domain::{Rial, Toman};
 //! fn send_ipg_payment(amount: Rial) -> Rial { amount }
 //! let rial = send_ipg_payment(Toman::new(1_000).try_to_rial()?);
 //! assert_eq!(rial, Rial::new(10_000));
-//! # Ok::<(), vandar_runtime::domain::MoneyError>(())
+//! # Ok::<(), vandar_domain::MoneyError>(())
 //! ```
 //!
 //! # Serde shapes
@@ -29,7 +29,7 @@
 //!   error. Negative values are accepted (the API reports debits as negative amounts); use
 //!   [`non_negative`] or [`Rial::try_non_negative`] where a negative amount makes no sense.
 //! * emitted: a JSON integer. For endpoints that want a string use [`RialString`] /
-//!   [`TomanString`] or `#[serde(with = "vandar_runtime::domain::money::as_string")]`.
+//!   [`TomanString`] or `#[serde(with = "vandar_domain::money::as_string")]`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -293,7 +293,7 @@ money_type!(
     /// [`Rial::try_to_toman`] and [`Rial::to_toman_rounded`].
     ///
     /// ```compile_fail,E0308
-    /// use vandar_runtime::domain::{Rial, Toman};
+    /// use vandar_domain::{Rial, Toman};
     /// let amount: Rial = Toman::new(5_000); // Toman is not Rial
     /// ```
     Rial, "Rial", ["rial", "rials", "irr", "ریال"], ["toman", "tomans", "irt", "تومان"]
@@ -307,7 +307,7 @@ money_type!(
     /// Deserialises from every shape listed in the [module docs](self).
     ///
     /// ```compile_fail,E0308
-    /// use vandar_runtime::domain::{Rial, Toman};
+    /// use vandar_domain::{Rial, Toman};
     /// let amount: Toman = Rial::new(50_000); // Rial is not Toman
     /// ```
     Toman, "Toman", ["toman", "tomans", "irt", "تومان"], ["rial", "rials", "irr", "ریال"]
@@ -583,7 +583,7 @@ impl<T: Amount + FromStr<Err = MoneyError>> Visitor<'_> for AmountVisitor<T> {
 }
 
 /// Serialise an amount as a JSON string (`"1000"`) instead of an integer; deserialise every
-/// shape. For use as `#[serde(with = "vandar_runtime::domain::money::as_string")]` on a
+/// shape. For use as `#[serde(with = "vandar_domain::money::as_string")]` on a
 /// [`Rial`] or [`Toman`] field. For `Option` fields use [`RialString`] / [`TomanString`].
 pub mod as_string {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -616,7 +616,7 @@ pub mod as_string {
 
 /// Like the default representation (JSON integer), but deserialisation rejects negative
 /// amounts with [`MoneyError::Negative`]. For use as
-/// `#[serde(with = "vandar_runtime::domain::money::non_negative")]`.
+/// `#[serde(with = "vandar_domain::money::non_negative")]`.
 pub mod non_negative {
     use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 

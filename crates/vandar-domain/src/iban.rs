@@ -53,11 +53,11 @@ pub enum IbanError {
 /// * `Deserialize`: a string, validated like `FromStr`.
 ///
 /// ```
-/// use vandar_runtime::domain::Iban;
+/// use vandar_domain::Iban;
 /// let iban: Iban = "ir61 0550 0181 8000 6734 1700 01".parse()?;
 /// assert_eq!(iban.as_str(), "IR610550018180006734170001");
 /// assert_eq!(iban.bank_code(), "055");
-/// # Ok::<(), vandar_runtime::domain::IbanError>(())
+/// # Ok::<(), vandar_domain::IbanError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Iban(String);

@@ -6,11 +6,11 @@ use std::fmt;
 
 /// A client-chosen, unique `track_id`. [`TrackId::new`] makes a fresh one (a random UUID);
 /// [`TrackId::parse`] keeps your own (1 to 64 printable ASCII characters, no spaces). Keep it
-/// with the order before sending: after [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown)
+/// with the order before sending: after the SDK's `Error::OutcomeUnknown`
 /// look the call up by it instead of sending again (Vandar refuses a repeated `track_id`).
 ///
 /// ```
-/// use vandar_runtime::domain::TrackId;
+/// use vandar_domain::TrackId;
 /// let fresh = TrackId::new();
 /// assert_eq!(fresh.as_str().len(), 36);
 /// let mine = TrackId::parse("order-1001-payout").unwrap();

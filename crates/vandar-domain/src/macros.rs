@@ -23,7 +23,7 @@
 /// For example `string_newtype!(MaskedCardNumber: Display, Serialize);`.
 macro_rules! string_newtype {
     ($ty:ident: $($tr:ident),+ $(,)?) => {
-        $($crate::domain::macros::string_newtype!(@$tr $ty);)+
+        $($crate::macros::string_newtype!(@$tr $ty);)+
     };
     (@Display $ty:ident) => {
         impl ::std::fmt::Display for $ty {
@@ -61,10 +61,10 @@ pub(crate) use string_newtype;
 /// `deserialize_str`, so those methods are reached.
 macro_rules! deserialize_from_str {
     ($ty:ident, $expecting:literal) => {
-        $crate::domain::macros::deserialize_from_str!(@impl $ty, $expecting, deserialize_str, {});
+        $crate::macros::deserialize_from_str!(@impl $ty, $expecting, deserialize_str, {});
     };
     ($ty:ident, $expecting:literal, $($visit:tt)+) => {
-        $crate::domain::macros::deserialize_from_str!(@impl $ty, $expecting, deserialize_any, {
+        $crate::macros::deserialize_from_str!(@impl $ty, $expecting, deserialize_any, {
             $($visit)+
         });
     };
@@ -110,15 +110,15 @@ pub(crate) use deserialize_from_str;
 /// `$err`, never serde's default message, which would echo the offending value.
 macro_rules! validated_string {
     ($ty:ident, $err:ident, $expecting:literal, [$($tr:ident),* $(,)?]) => {
-        $crate::domain::macros::validated_string!(@common $ty, $err, [$($tr),*]);
-        $crate::domain::macros::deserialize_from_str!($ty, $expecting);
+        $crate::macros::validated_string!(@common $ty, $err, [$($tr),*]);
+        $crate::macros::deserialize_from_str!($ty, $expecting);
     };
     (
         $ty:ident, $err:ident, $expecting:literal, [$($tr:ident),* $(,)?],
         integers: |$v:ident| $text:expr $(,)?
     ) => {
-        $crate::domain::macros::validated_string!(@common $ty, $err, [$($tr),*]);
-        $crate::domain::macros::deserialize_from_str!($ty, $expecting,
+        $crate::macros::validated_string!(@common $ty, $err, [$($tr),*]);
+        $crate::macros::deserialize_from_str!($ty, $expecting,
             fn visit_u64<E: ::serde::de::Error>(self, $v: u64) -> ::std::result::Result<$ty, E> {
                 $ty::parse(&$text).map_err(E::custom)
             }
@@ -145,7 +145,7 @@ macro_rules! validated_string {
             }
         }
 
-        $crate::domain::macros::string_newtype!($ty: Serialize $(, $tr)*);
+        $crate::macros::string_newtype!($ty: Serialize $(, $tr)*);
     };
 }
 pub(crate) use validated_string;

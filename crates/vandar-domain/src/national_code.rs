@@ -51,11 +51,11 @@ pub enum NationalCodeError {
 ///   like `FromStr` (or a JSON integer, left-padded with zeros to 10 digits).
 ///
 /// ```
-/// use vandar_runtime::domain::NationalCode;
+/// use vandar_domain::NationalCode;
 /// let code: NationalCode = "299-396841-6".parse()?;
 /// assert_eq!(code.to_string(), "******8416");
 /// assert_eq!(code.expose(), "2993968416");
-/// # Ok::<(), vandar_runtime::domain::NationalCodeError>(())
+/// # Ok::<(), vandar_domain::NationalCodeError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NationalCode(String);

@@ -64,11 +64,11 @@ pub enum CardError {
 ///   `Deserialize` accepts a string (or a 16-digit JSON integer) validated like `FromStr`.
 ///
 /// ```
-/// use vandar_runtime::domain::CardNumber;
+/// use vandar_domain::CardNumber;
 /// let card: CardNumber = "6037 9974 0000 0007".parse()?;
 /// assert_eq!(card.to_string(), "603799******0007");
 /// assert_eq!(card.expose(), "6037997400000007");
-/// # Ok::<(), vandar_runtime::domain::CardError>(())
+/// # Ok::<(), vandar_domain::CardError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CardNumber(String);

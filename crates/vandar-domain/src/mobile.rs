@@ -40,11 +40,11 @@ pub enum MobileError {
 /// * `Display`, `Serialize`: `09121234567`. `Deserialize`: a string, validated like `FromStr`.
 ///
 /// ```
-/// use vandar_runtime::domain::Mobile;
+/// use vandar_domain::Mobile;
 /// let m: Mobile = "+98 912 931 1989".parse()?;
 /// assert_eq!(m.as_str(), "09129311989");
 /// assert_eq!(m.to_international(), "+989129311989");
-/// # Ok::<(), vandar_runtime::domain::MobileError>(())
+/// # Ok::<(), vandar_domain::MobileError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Mobile(String);

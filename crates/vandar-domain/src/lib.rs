@@ -1,10 +1,16 @@
-//! Domain types: money, identifiers, IBAN, card, mobile, national code, Jalali dates.
+//! Domain types of the Vandar and Sanbod APIs: money, identifiers, IBAN, card, mobile,
+//! national code, Jalali dates, track ids.
 //!
-//! (Written under issue 3.)
+//! (Written under issue 3; a crate of its own since issue 22.)
+//!
+//! This crate has no HTTP dependency (no reqwest, hyper, http or tokio): a project that only
+//! needs the types, such as a web backend validating an IBAN, a card number or a Jalali date
+//! from a form, can depend on `vandar-domain` alone. The SDK re-exports it unchanged as
+//! `vandar_runtime::domain` and `vandar::domain`.
 //!
 //! The Vandar API is loose about types: amounts arrive as `1000`, `"1000"` or `"1000.00"`,
 //! identifiers as integers or UUID strings, `status` as `1` or `"1"`, and dates in half a
-//! dozen Jalali and Gregorian spellings. The types in this module absorb every observed
+//! dozen Jalali and Gregorian spellings. The types in this crate absorb every observed
 //! shape on input and emit one well-defined shape on output, so the generated API types can
 //! embed them and user code never sees the mess.
 //!
@@ -19,6 +25,7 @@
 //! | [`jalali`] | [`JalaliDate`], [`JalaliDateTime`], [`JalaliCompactDate`] |
 //! | [`api_time`] | [`ApiDate`], [`ApiDateTime`], [`DateFormat`], [`DateTimeFormat`] |
 //! | [`one_or_many`] | [`OneOrMany`] |
+//! | [`track_id`] | [`TrackId`] |
 //!
 //! Every type implements `Serialize`, `Deserialize`, `Display`, `FromStr` and
 //! `schemars::JsonSchema`. Validated types ([`Iban`], [`CardNumber`], [`Mobile`],
@@ -27,6 +34,19 @@
 //!
 //! Digits: every parser accepts Persian (`۰`–`۹`) and Arabic-Indic (`٠`–`٩`) digits as well as
 //! ASCII digits, and normalises to ASCII.
+//!
+//! ```
+//! use vandar_domain::{Iban, JalaliDate, Rial};
+//! let iban: Iban = "IR06 2960 0000 0010 0324 2000 01".parse()?;
+//! assert_eq!(iban.as_str(), "IR062960000000100324200001");
+//! let date: JalaliDate = "۱۴۰۳/۰۱/۰۱".parse()?;
+//! assert_eq!(date.to_string(), "1403/01/01");
+//! let amount: Rial = serde_json::from_str("\"10000.00\"")?;
+//! assert_eq!(amount.try_to_toman()?.get(), 1000);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod api_time;
 pub mod card;
@@ -93,7 +113,7 @@ macro_rules! json_schema_impl {
             }
 
             fn schema_id() -> ::std::borrow::Cow<'static, str> {
-                ::std::borrow::Cow::Borrowed(concat!("vandar_runtime::domain::", $name))
+                ::std::borrow::Cow::Borrowed(concat!("vandar_domain::", $name))
             }
 
             fn json_schema(generator: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
@@ -106,7 +126,7 @@ macro_rules! json_schema_impl {
         }
     };
     ($ty:ty, $name:literal, $both:tt) => {
-        $crate::domain::json_schema_impl!($ty, $name, de: $both, ser: $both);
+        $crate::json_schema_impl!($ty, $name, de: $both, ser: $both);
     };
 }
 pub(crate) use json_schema_impl;
