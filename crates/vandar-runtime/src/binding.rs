@@ -30,6 +30,9 @@ pub struct Binding {
     /// The configured base of every host of `routes` and `pages`, serialized without a
     /// trailing `/` (computed once: the configuration cannot change after it is built).
     bases: Arc<[(&'static str, Box<str>)]>,
+    /// The same bases parsed (host → URL with no query): a call's URL is a clone of its
+    /// host's with the path set, so the scheme and host (IDNA) are parsed once, not per call.
+    parsed: Arc<[(&'static str, Url)]>,
     /// Per-call overrides of this client's calls.
     pub(crate) options: crate::intercept::CallOptions,
 }
@@ -61,6 +64,7 @@ impl Binding {
     /// Bind a spec's tables to a runtime (called by the generated `Client::with_runtime`).
     pub fn new(runtime: Runtime, routes: &'static [Route], pages: &'static [BrowserPage]) -> Self {
         let mut bases: Vec<(&'static str, Box<str>)> = Vec::new();
+        let mut parsed: Vec<(&'static str, Url)> = Vec::new();
         let hosts = routes
             .iter()
             .map(|r| r.host)
@@ -72,7 +76,15 @@ impl Binding {
             // A host whose base cannot be had stays out: `url` then asks the configuration
             // again, which reports the error.
             if let Ok(base) = runtime.config().base_url(host) {
-                bases.push((host, base.as_str().trim_end_matches('/').into()));
+                let text = base.as_str().trim_end_matches('/');
+                if let Ok(url) = Url::parse(text)
+                    && url.query().is_none()
+                    && url.fragment().is_none()
+                    && !url.cannot_be_a_base()
+                {
+                    parsed.push((host, url));
+                }
+                bases.push((host, text.into()));
             }
         }
         Self {
@@ -83,6 +95,7 @@ impl Binding {
             bearer: None,
             paths: Arc::new(BTreeMap::new()),
             bases: bases.into(),
+            parsed: parsed.into(),
             options: crate::intercept::CallOptions::default(),
         }
     }
@@ -125,6 +138,20 @@ impl Binding {
     /// [`Error::InvalidRequest`] naming the parameter when a value is empty, `.` or `..` (also
     /// percent-encoded); [`Error::Config`] when the host has no usable base.
     pub fn url(&self, route: &'static Route, values: &[&str]) -> Result<Url, Error> {
+        if self.paths.is_empty()
+            && let Some((_, base)) = self.parsed.iter().find(|(h, _)| *h == route.host)
+        {
+            let mut path = String::with_capacity(base.path().len() + route.path.len() + 16);
+            path.push_str(base.path().trim_end_matches('/'));
+            path::push_path(&mut path, route.segments, values).map_err(|(name, why)| {
+                Error::InvalidRequest(why.message(name, route.operation_id))
+            })?;
+            let mut url = base.clone();
+            // The encoded path holds only unreserved bytes, `%XX` and `/`: setting it parses the
+            // path alone and changes nothing in it.
+            url.set_path(&path);
+            return Ok(url);
+        }
         let mut text = String::with_capacity(64 + route.path.len());
         self.push_base(&mut text, route.host)?;
         match (!self.paths.is_empty())

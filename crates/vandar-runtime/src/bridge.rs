@@ -178,10 +178,14 @@ impl Binding {
             outcome = Empty,
         );
         let started = tokio::time::Instant::now();
-        let result = self
-            .attempts(request, route, &mut ctx)
-            .instrument(span.clone())
-            .await;
+        // Boxed once per call: the attempt loop's state is large, and a future is copied
+        // whole each time it moves (measured: 6.9 KB for an IPG send, 1 KB for a plain reqwest
+        // call, before the two boxes).
+        let result = Box::pin(
+            self.attempts(request, route, &mut ctx)
+                .instrument(span.clone()),
+        )
+        .await;
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         #[cfg(feature = "test-util")]
         match &result {

@@ -136,8 +136,11 @@ impl Checker {
             return;
         }
         let Some(raw) = value.text() else { return };
+        if recently_normal(raw) {
+            return;
+        }
         match normalize_http_url(raw) {
-            Ok(n) if n == raw => {}
+            Ok(n) if n == raw => remember_normal(raw),
             Ok(n) => {
                 if let Err(why) = value.replace(n) {
                     self.fail(format!(
@@ -156,6 +159,32 @@ impl Checker {
             Some(e) => Err(Error::InvalidRequest(e)),
         }
     }
+}
+
+thread_local! {
+    /// The last few URL field values this thread found valid and already normalized (an
+    /// application sends the same callback URL on every payment): an exact byte match skips the
+    /// parse. Only strings that passed [`normalize_http_url`] unchanged are kept.
+    static NORMAL_URLS: std::cell::RefCell<[Option<Box<str>>; 4]> = const {
+        std::cell::RefCell::new([None, None, None, None])
+    };
+    static NEXT_SLOT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn recently_normal(raw: &str) -> bool {
+    NORMAL_URLS.with(|k| k.borrow().iter().flatten().any(|s| &**s == raw))
+}
+
+fn remember_normal(raw: &str) {
+    if raw.len() > 2048 {
+        return;
+    }
+    let slot = NEXT_SLOT.with(|n| {
+        let i = n.get();
+        n.set((i + 1) % 4);
+        i
+    });
+    NORMAL_URLS.with(|k| k.borrow_mut()[slot] = Some(raw.into()));
 }
 
 /// A field that holds a number (or a numeric string): what [`Checker::range`] reads.

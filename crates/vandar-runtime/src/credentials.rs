@@ -141,7 +141,11 @@ impl Binding {
                             (token, Some(Refresher::Source(source.clone())), key)
                         }
                         (None, Some(tm)) => {
-                            let token = tm.access_token(None, deadline).await.map_err(no_token)?;
+                            // Boxed: the token manager's future is large, and inline it
+                            // would make every call's future (IPG calls included) that large.
+                            let token = Box::pin(tm.access_token(None, deadline))
+                                .await
+                                .map_err(no_token)?;
                             (
                                 token,
                                 Some(Refresher::Vandar(tm.clone())),

@@ -204,12 +204,15 @@ pub(crate) async fn attempts(
         };
         hooks.before_send(&info, request.headers_mut());
         let sent_at = Instant::now();
-        let exchange = async {
+        // Boxed: the exchange's state (the response, the body being read) then lives on the
+        // heap for this attempt only, and the call's own future stays small (a large future
+        // is copied each time it is moved, on every call).
+        let exchange = Box::pin(async {
             match rt.http.execute(request).await {
                 Ok(resp) => read_capped(resp, cap).await,
                 Err(e) => Attempt::Transport(e, None),
             }
-        };
+        });
         let result = if ctx.gate.is_some() {
             within(exchange, allowed).await
         } else {
