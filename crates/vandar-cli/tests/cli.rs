@@ -988,6 +988,10 @@ async fn typed_workflows_refuse_bad_flags_before_sending() {
     let o = run(h.cmd(&[&BAD_IBAN[..], &["--yes"]].concat())).await;
     assert!(stderr(&o).contains("--iban"), "{}", stderr(&o));
     assert_eq!(code(&run(settle(&h, "typed-1")).await), 4);
+    // the reads too
+    let o = run(h.cmd(&["settlement", "list", "--per-page", "0"])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--per-page"), "{}", stderr(&o));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,9 +19,9 @@
 //!
 //! The orders are streamed (read twice when the period comes from them: once for the first
 //! and last date, once to match). What is held: one small entry per Vandar line of the period
-//! (factor number, amount, id, time, how many orders matched it), the lines of the windows
-//! walked ahead (at most 4 windows), and the factor numbers of orders missing at Vandar (to
-//! recognise a repeated one). Memory grows with the Vandar side and the misses, not with the
+//! (factor number, amount, id, time, how many orders matched it), the lines walked ahead of
+//! the matcher (at most 4 chunks of 100 per running window: a walk that gets that far ahead
+//! waits), and the factor numbers of orders missing at Vandar (to recognise a repeated one). Memory grows with the Vandar side and the misses, not with the
 //! matched orders. Result rows are written as they are found.
 //!
 //! # Report
@@ -393,30 +393,55 @@ fn windows(from: NaiveDate, to: NaiveDate, n: usize) -> Vec<(NaiveDate, NaiveDat
     out
 }
 
+/// Lines sent from a window's walk to the matcher at a time (one page's worth).
+const CHUNK: usize = PER_PAGE as usize;
+/// Chunks a window may have waiting for the matcher: a walk ahead of the matcher stops there,
+/// so what is held ahead is at most `IN_FLIGHT × WAITING × CHUNK` lines, whatever the period.
+const WAITING: usize = 4;
+
+/// A chunk of a window's lines, or why its walk ended early.
+type Chunk = Result<Vec<Line>, CliError>;
+
 /// One window's IPG lines, newest first, through the typed, cursor-paged `list_transactions`
-/// (`Paginate::items`: one page in memory at a time). The cursor makes the pages of one window
-/// sequential; the windows are independent, which is what lets several run at once.
+/// (`Paginate::items`: one page in memory at a time), sent to `tx` in chunks. The cursor makes
+/// the pages of one window sequential; the windows are independent, which is what lets several
+/// run at once.
 async fn walk(
     core: vandar::core::Client,
     business: String,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<Line>, CliError> {
+    (from, to): (NaiveDate, NaiveDate),
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+) {
     let jalali = |d: NaiveDate| {
         JalaliDate::from_gregorian(d)
             .map(JalaliCompactDate::from)
             .map_err(|e| CliError::usage(format!("date {d}: {e}")))
+    };
+    let (from_date, to_date) = match (jalali(from), jalali(to)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
     };
     let mut lines = core
         .list_transactions()
         .business(business)
         .channel("ipg")
         .per_page(NonZeroU64::new(PER_PAGE).unwrap_or(NonZeroU64::MIN))
-        .from_date(jalali(from)?)
-        .to_date(jalali(to)?)
+        .from_date(from_date)
+        .to_date(to_date)
         .items();
-    let mut out = Vec::new();
-    while let Some(t) = lines.try_next().await? {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    loop {
+        let t = match lines.try_next().await {
+            Ok(Some(t)) => t,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
         let created = t.created_at.as_ref();
         let day = created.map(|c| c.local().date());
         if day.is_some_and(|d| d < from) {
@@ -425,7 +450,7 @@ async fn walk(
         if day.is_some_and(|d| d > to) {
             continue;
         }
-        out.push(Line {
+        chunk.push(Line {
             factor: t.factor_number.filter(|f| !f.is_empty()),
             paid: Paid {
                 amount_rial: t.amount.map_or(0, |m| m.get().saturating_mul(10)),
@@ -437,19 +462,30 @@ async fn walk(
             },
             undated: day.is_none(),
         });
+        if chunk.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            if tx.send(Ok(full)).await.is_err() {
+                return; // the matcher stopped
+            }
+        }
     }
-    Ok(out)
+    if !chunk.is_empty() {
+        let _ = tx.send(Ok(chunk)).await;
+    }
 }
 
 /// The Vandar side of the period: [`walk`]s of its day windows, at most [`IN_FLIGHT`] at once,
-/// each its own task (page decoding runs on both cores), handed out newest window first, so
-/// the lines come in the statement's own order (newest first) whatever finishes first, and the
-/// report is the same as a single walk's.
+/// each its own task (page decoding runs on both cores), read newest window first, so the lines
+/// come in the statement's own order (newest first) whatever finishes first, and the report is
+/// the same as one walk's.
 struct Walks {
     core: vandar::core::Client,
     business: String,
     todo: std::vec::IntoIter<(NaiveDate, NaiveDate)>,
-    running: std::collections::VecDeque<tokio::task::JoinHandle<Result<Vec<Line>, CliError>>>,
+    running: std::collections::VecDeque<(
+        tokio::task::JoinHandle<()>,
+        tokio::sync::mpsc::Receiver<Chunk>,
+    )>,
 }
 
 impl Walks {
@@ -462,25 +498,30 @@ impl Walks {
         })
     }
 
-    /// The next window's lines, in order; `None` after the oldest.
+    /// The next lines, in order; `None` after the oldest window.
     async fn next(&mut self) -> Result<Option<Vec<Line>>, CliError> {
-        while self.running.len() < IN_FLIGHT {
-            let Some((from, to)) = self.todo.next() else {
-                break;
+        loop {
+            while self.running.len() < IN_FLIGHT {
+                let Some(window) = self.todo.next() else {
+                    break;
+                };
+                let (tx, rx) = tokio::sync::mpsc::channel(WAITING);
+                let task = tokio::spawn(walk(self.core.clone(), self.business.clone(), window, tx));
+                self.running.push_back((task, rx));
+            }
+            let Some((_, rx)) = self.running.front_mut() else {
+                return Ok(None);
             };
-            self.running.push_back(tokio::spawn(walk(
-                self.core.clone(),
-                self.business.clone(),
-                from,
-                to,
-            )));
-        }
-        let Some(first) = self.running.pop_front() else {
-            return Ok(None);
-        };
-        match first.await {
-            Ok(lines) => lines.map(Some),
-            Err(e) => Err(CliError::Other(format!("a statement walk ended: {e}"))),
+            match rx.recv().await {
+                Some(chunk) => return chunk.map(Some),
+                None => {
+                    // the window's walk ended: a panic is an error, the end is the next window
+                    if let Some((task, _)) = self.running.pop_front() {
+                        task.await
+                            .map_err(|e| CliError::Other(format!("a statement walk ended: {e}")))?;
+                    }
+                }
+            }
         }
     }
 }
@@ -488,8 +529,8 @@ impl Walks {
 impl Drop for Walks {
     /// Stop the walks still running (after an error, nothing more is read).
     fn drop(&mut self) {
-        for h in &self.running {
-            h.abort();
+        for (task, _) in &self.running {
+            task.abort();
         }
     }
 }

@@ -366,6 +366,11 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
 /// `vandar settlement list`. Generic read: the typed `ListedSettlement` drops the `iban` and
 /// `track_id` columns (module docs).
 pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
+    for (name, n) in [("page", page), ("per-page", per_page)] {
+        if n == 0 {
+            return Err(flag(name, "must be 1 or more"));
+        }
+    }
     let answer = ctx
         .call_untyped(
             Product::Core,
