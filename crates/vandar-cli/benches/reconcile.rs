@@ -1,8 +1,12 @@
-//! `cargo bench -p vandar-cli --bench reconcile [-- N]`: `vandar reconcile` (the release
+//! `cargo bench -p vandar-cli --bench reconcile [-- N] [wide]`: `vandar reconcile` (the release
 //! binary) against a sandbox on 127.0.0.1 seeded with N statement lines (default 100,000; 90%
-//! IPG payments with factor numbers), and an orders CSV of the N×0.9 payments plus 1% unknown
-//! orders and 1% wrong amounts. Prints orders/s (orders ÷ wall time of the whole command,
-//! fetching the Vandar side included) and the peak RSS (from `/usr/bin/time`, when present).
+//! IPG payments with factor numbers, one every 30 s up to now), and an orders CSV of the N×0.9
+//! payments plus 1% unknown orders and 1% wrong amounts, each order dated on its payment's
+//! Tehran day. The period is the one the lines cover, a day more at each end (a month-end run's
+//! shape: 100,000 lines span 35 days); with `wide` it is 2020-01-01 to 2099-12-31, as in the
+//! first figures (all lines then fall in one of reconcile's day windows). Prints orders/s
+//! (orders ÷ wall time of the whole command, fetching the Vandar side included) and the peak
+//! RSS (from `/usr/bin/time`, when present).
 
 use std::io::Write as _;
 use std::process::Command;
@@ -15,6 +19,7 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(100_000);
+    let wide = std::env::args().skip(1).any(|a| a == "wide");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -28,6 +33,17 @@ fn main() {
             .expect("sandbox")
     });
     rt.block_on(sb.seed_transactions(n)).expect("seeded");
+    // the sandbox dates line i at now - (n - 1 - i) × 30 s; Tehran is UTC+03:30
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64;
+    let tehran_day = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms + 3 * 3_600_000 + 1_800_000)
+            .expect("a date")
+            .date_naive()
+    };
+    let line_day = |i: usize| tehran_day(now_ms - (n - 1 - i) as i64 * 30_000);
     let dir = tempfile::tempdir().expect("tmp");
     let c = sb.credentials();
     let secrets = dir.path().join("secrets.json");
@@ -50,10 +66,11 @@ fn main() {
         }
         let toman = 1_000 + (i as i64 * 7_919) % 99_000;
         let amount = if i % 100 == 0 { toman + 1 } else { toman };
-        writeln!(w, "SEED-{i},{amount},2024-01-01").expect("write");
+        let day = line_day(i);
+        writeln!(w, "SEED-{i},{amount},{day}").expect("write");
         count += 1;
         if i % 100 == 1 {
-            writeln!(w, "LOST-{i},{toman},2024-01-01").expect("write");
+            writeln!(w, "LOST-{i},{toman},{day}").expect("write");
             count += 1;
         }
     }
@@ -77,15 +94,15 @@ fn main() {
         ])
         .arg("--secrets-file")
         .arg(&secrets)
-        .args([
-            "reconcile",
-            "--from",
-            "2020-01-01",
-            "--to",
-            "2099-12-31",
-            "--format",
-            "csv",
-        ])
+        .args(["reconcile", "--format", "csv"]);
+    let (from, to) = if wide {
+        ("2020-01-01".to_owned(), "2099-12-31".to_owned())
+    } else {
+        let first = line_day(0).pred_opt().expect("a day");
+        let last = tehran_day(now_ms).succ_opt().expect("a day");
+        (first.to_string(), last.to_string())
+    };
+    cmd.args(["--from", &from, "--to", &to])
         .arg("--orders")
         .arg(&orders)
         .arg("--output")
@@ -104,17 +121,30 @@ fn main() {
         .find_map(|l| l.strip_prefix("peak_rss_kb="))
         .unwrap_or("n/a");
     println!(
-        "reconcile: {count} orders against {} Vandar IPG lines in {secs:.2} s = {:.0} orders/s; peak RSS {rss} KiB",
+        "reconcile {from}..{to}: {count} orders against {} Vandar IPG lines in {secs:.2} s = {:.0} orders/s; peak RSS {rss} KiB",
         n - n / 10,
         count as f64 / secs
     );
-    println!(
-        "{}",
-        stderr
-            .lines()
-            .find(|l| l.starts_with("reconciled"))
-            .unwrap_or("")
-    );
+    let summary = stderr
+        .lines()
+        .find(|l| l.starts_with("reconciled"))
+        .unwrap_or("");
+    println!("{summary}");
+    // exactly the seeded differences, whatever the speed
+    let seeded = n.div_ceil(100);
+    for kind in [
+        format!("amount_mismatch {seeded}"),
+        format!("missing_at_vandar {}", (n + 98) / 100),
+        "unknown_to_shop 0".to_owned(),
+        "duplicate_order 0".to_owned(),
+        "duplicate_at_vandar 0".to_owned(),
+    ] {
+        // the counts are joined by ", ": the separator makes `1000` not match `10000`
+        assert!(
+            format!("{summary}, ").contains(&format!(" {kind}, ")),
+            "{kind}: {summary}"
+        );
+    }
     rt.block_on(sb.shutdown());
 }
 

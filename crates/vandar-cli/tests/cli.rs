@@ -861,6 +861,139 @@ async fn mandate_flow_with_the_bank_page() {
     ok(&run(h.cmd(&["mandate", "revoke", &id, "--yes"])).await);
 }
 
+/// `args` without the flag `drop` (and its value), and with the value of `change.0` set to
+/// `change.1`.
+fn edited(args: &[&str], drop: Option<&str>, change: Option<(&str, &str)>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if Some(a) == drop {
+            i += 2;
+            continue;
+        }
+        out.push(a.to_owned());
+        if let Some((flag, value)) = change
+            && a == flag
+        {
+            out.push(value.to_owned());
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Run the binary on the sandbox with owned arguments.
+async fn run_args(h: &Harness, args: &[String]) -> Output {
+    run(h.cmd(&args.iter().map(String::as_str).collect::<Vec<_>>())).await
+}
+
+/// Bad flags of the typed workflows are refused, naming the flag, before anything is sent. A
+/// one-shot fault (the connection dropped, so the outcome is unknown: exit 4) waits on the
+/// operation; none of the refused commands meets it, the first good one does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_workflows_refuse_bad_flags_before_sending() {
+    let h = Harness::new().await;
+    let arm = |operation: &str| {
+        let fault = Fault {
+            operation: operation.into(),
+            spec: None,
+            count: 1,
+            kind: FaultKind::Drop,
+        };
+        let sb = &h.sb;
+        async move { sb.inject_fault(fault).await.expect("fault") }
+    };
+    // mandate create
+    arm("store_authorization").await;
+    for (flag, bad) in [
+        ("--mobile", "0912"),
+        ("--mobile", "not a phone"),
+        ("--limit", "a lot"),
+        ("--expiration-date", "next year"),
+        ("--callback-url", "shop.example/dd"),
+        ("--bank-code", ""),
+    ] {
+        let args = edited(&MANDATE_CREATE, None, Some((flag, bad)));
+        let o = run_args(&h, &args).await;
+        assert_eq!(code(&o), 2, "{flag} {bad}: {}", stdout(&o));
+        let e = json_of(&o);
+        assert_eq!(e["code"], "usage", "{flag}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().starts_with(flag),
+            "{flag}: {e}"
+        );
+    }
+    for (flag, bad) in [
+        ("--national-code", "1234567890"),
+        ("--wage-type", "SOMEONE_ELSE"),
+    ] {
+        let args = [&MANDATE_CREATE[..], &[flag, bad]].concat();
+        let o = run(h.cmd(&args)).await;
+        assert_eq!(code(&o), 2, "{flag}: {}", stdout(&o));
+        assert!(stdout(&o).contains(flag), "{flag}: {}", stdout(&o));
+    }
+    // the first good one meets the fault, the next one works
+    assert_eq!(code(&run(h.cmd(&MANDATE_CREATE)).await), 4);
+    ok(&run(h.cmd(&MANDATE_CREATE)).await);
+
+    // mandate withdraw (money: checked before the confirmation too)
+    arm("store_withdrawal").await;
+    let withdraw = [
+        "mandate",
+        "withdraw",
+        "--mandate",
+        "9f307e30-dc77-11ea-830e-7533ca1787c5",
+        "--amount",
+        "50000",
+        "--track-id",
+        "w-typed",
+        "--yes",
+    ];
+    let long_track = "t".repeat(65);
+    for (flag, bad) in [
+        ("--amount", "fifty"),
+        ("--track-id", long_track.as_str()),
+        ("--mandate", ""),
+    ] {
+        let args = edited(&withdraw, None, Some((flag, bad)));
+        let o = run_args(&h, &args).await;
+        assert_eq!(code(&o), 2, "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
+    }
+    // without --yes and a terminal, a bad flag is still named (not the confirmation)
+    let args = edited(&withdraw, Some("--yes"), Some(("--amount", "fifty")));
+    let o = run_args(&h, &args).await;
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--amount") && !stderr(&o).contains("pass --yes"),
+        "{}",
+        stderr(&o)
+    );
+    // the good one (an unknown mandate) meets the dropped connection: outcome unknown
+    assert_eq!(code(&run(h.cmd(&withdraw)).await), 4);
+
+    // settlement create: the notify URL is checked like the rest
+    arm("store_settlement").await;
+    let mut bad_url = settle(&h, "typed-0");
+    bad_url.args(["--notify-url", "callback"]);
+    let e = json_of(&run(bad_url).await);
+    assert_eq!(e["exit_code"], 2, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().starts_with("--notify-url"),
+        "{e}"
+    );
+    let o = run(h.cmd(&[&BAD_IBAN[..], &["--yes"]].concat())).await;
+    assert!(stderr(&o).contains("--iban"), "{}", stderr(&o));
+    assert_eq!(code(&run(settle(&h, "typed-1")).await), 4);
+    // the reads too
+    let o = run(h.cmd(&["settlement", "list", "--per-page", "0"])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--per-page"), "{}", stderr(&o));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sanbod_consent_code_transfer_statement_revoke() {
     let h = Harness::new().await;
@@ -940,7 +1073,7 @@ async fn sanbod_consent_code_transfer_statement_revoke() {
     assert_eq!(code(&o), 4, "{}", stderr(&o));
     assert!(stderr(&o).contains("statement"), "{}", stderr(&o));
     // PAYA was not consented to: 403, exit 3
-    let o = run(h.cmd(&[
+    let paya = [
         "sanbod",
         "transfer",
         "paya",
@@ -954,10 +1087,27 @@ async fn sanbod_consent_code_transfer_statement_revoke() {
         "a",
         "--last-name",
         "b",
+        "--description",
+        "rent",
         "--yes",
-    ]))
-    .await;
+    ];
+    let o = run(h.cmd(&paya)).await;
     assert_eq!(code(&o), 3, "{}", stderr(&o));
+    // typed requests: PAYA needs the receiver's names and a description, and `--to` is an
+    // IBAN; refused locally, naming the flag (exit 2, nothing printed on stdout)
+    for (drop, change, flag) in [
+        (Some("--description"), None, "--description"),
+        (Some("--last-name"), None, "--last-name"),
+        (None, Some(("--to", "IR410590011981302618257002")), "--to"),
+        (None, Some(("--amount", "twenty")), "--amount"),
+        (None, Some(("--from-deposit", "")), "--from-deposit"),
+    ] {
+        let args = edited(&paya, drop, change);
+        let o = run_args(&h, &args).await;
+        assert_eq!(code(&o), 2, "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{flag}: {}", stdout(&o));
+    }
     ok(&run(h.cmd(&["sanbod", "revoke"])).await);
     assert!(h.read_secrets()["sanbod_tokens"].get("default").is_none());
     let o = run(h.cmd(&["sanbod", "statement", "--deposit", "119-813-2618257-1"])).await;
@@ -1737,4 +1887,55 @@ async fn reconcile_reports_every_kind_of_difference() {
     let o = run(rec(&[])).await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no `amount` column"), "{}", stderr(&o));
+}
+
+/// `reconcile` cuts its period into day windows walked at once: over statement lines spread
+/// across several days every line is counted once (none lost or doubled at a window's edge).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_counts_every_line_once_across_day_windows() {
+    let h = Harness::new().await;
+    // 6,000 lines 30 s apart: 50 hours, three or four Tehran days; 5,400 are IPG payments
+    let n = 6_000usize;
+    h.sb.seed_transactions(n).await.expect("seeded");
+    let orders = h.dir.path().join("orders.csv");
+    let mut text = String::from("factor_number,amount,date\n");
+    for i in (0..n).filter(|i| i % 10 != 9) {
+        let toman = 1_000 + (i as i64 * 7_919) % 99_000;
+        let amount = if i == 0 { toman + 1 } else { toman };
+        text.push_str(&format!("SEED-{i},{amount},\n"));
+    }
+    text.push_str("LOST-1,5000,\n");
+    std::fs::write(&orders, text).unwrap();
+    // six days around today (UTC dates; Tehran's day is at most one later)
+    let today = chrono::DateTime::from_timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+        0,
+    )
+    .unwrap()
+    .date_naive();
+    let from = (today - chrono::Duration::days(4)).to_string();
+    let to = (today + chrono::Duration::days(1)).to_string();
+    let o = run(h.cmd(&[
+        "--json",
+        "reconcile",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--orders",
+        orders.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(code(&o), 6, "{}", stderr(&o));
+    let j = json_of(&o);
+    assert_eq!(j["summary"]["vandar_lines"], 5_400, "{}", j["summary"]);
+    assert_eq!(
+        j["summary"]["counts"],
+        json!({"matched": 5_399, "amount_mismatch": 1, "missing_at_vandar": 1, "unknown_to_shop": 0, "duplicate_order": 0, "duplicate_at_vandar": 0}),
+        "{}",
+        j["summary"]
+    );
 }

@@ -31,6 +31,7 @@ pub(crate) fn balance(st: &mut State) -> Answer {
 }
 
 fn ledger_json(e: &LedgerEntry) -> Value {
+    let at = statement_datetime(e.created_ms);
     json!({
         "id": e.id,
         "uuid": e.uuid,
@@ -43,9 +44,9 @@ fn ledger_json(e: &LedgerEntry) -> Value {
         "cid": e.cid,
         "verified": i64::from(e.status == 1),
         "channel": e.channel,
-        "payment_date": statement_datetime(e.created_ms),
-        "created_at": statement_datetime(e.created_ms),
-        "updated_at": statement_datetime(e.created_ms),
+        "payment_date": at,
+        "created_at": at,
+        "updated_at": at,
         "wallet": e.wallet_after_toman,
         "description": e.description,
         "factorNumber": e.factor_number,
@@ -68,6 +69,33 @@ fn parse_jalali_compact(raw: &str) -> Option<i64> {
     };
     let (m, d) = ((n / 100) % 100, n % 100);
     ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some(n)
+}
+
+/// One statement page, newest first: the lines below the cursor `start_after` (an id) that
+/// pass `keep`, at most `per_page + 1` of them (the extra one tells `has_more`).
+///
+/// The ledger is in id order (every booking takes a fresh, larger id, or re-sorts it: IPG
+/// verify and direct-debit withdrawals), so the cursor is found by binary search and the walk
+/// stops as soon as the page is full: a page costs the lines it looks at, not a scan of the
+/// whole ledger (`list_transactions` used to filter every line, the date conversion included,
+/// for every page).
+fn page_of(
+    ledger: &[LedgerEntry],
+    start_after: Option<i64>,
+    per_page: usize,
+    keep: impl Fn(&LedgerEntry) -> bool,
+) -> Vec<&LedgerEntry> {
+    debug_assert!(
+        ledger.is_sorted_by_key(|e| e.id),
+        "the ledger is kept in id order"
+    );
+    let end = start_after.map_or(ledger.len(), |s| ledger.partition_point(|e| e.id < s));
+    ledger[..end]
+        .iter()
+        .rev()
+        .filter(|e| keep(e))
+        .take(per_page.saturating_add(1))
+        .collect()
 }
 
 pub(crate) fn list_transactions(st: &mut State, call: &Call<'_>) -> Answer {
@@ -104,24 +132,21 @@ pub(crate) fn list_transactions(st: &mut State, call: &Call<'_>) -> Answer {
         }
     }
     let [from_day, to_day] = range;
-    let mut items: Vec<&LedgerEntry> = st
-        .ledger
-        .iter()
-        .rev()
-        .filter(|e| {
-            let day = jalali_day_number(e.created_ms);
-            from_day.is_none_or(|f| day >= f) && to_day.is_none_or(|t| day <= t)
-        })
-        .filter(|e| start_after.is_none_or(|s| e.id < s))
-        .filter(|e| track.is_none_or(|t| e.track_id.as_deref() == Some(t)))
-        .filter(|e| factor.is_none_or(|f| e.factor_number.as_deref() == Some(f)))
-        .filter(|e| channel.is_none_or(|c| c == e.channel))
-        .filter(|e| match kind {
-            Some("settlements") => e.channel == "settlements",
-            Some("transactions") => e.channel != "settlements",
-            _ => true,
-        })
-        .collect();
+    let mut items = page_of(&st.ledger, start_after, per_page, |e| {
+        track.is_none_or(|t| e.track_id.as_deref() == Some(t))
+            && factor.is_none_or(|f| e.factor_number.as_deref() == Some(f))
+            && channel.is_none_or(|c| c == e.channel)
+            && match kind {
+                Some("settlements") => e.channel == "settlements",
+                Some("transactions") => e.channel != "settlements",
+                _ => true,
+            }
+            && {
+                // the date last: the calendar conversion is the dearest test
+                let day = jalali_day_number(e.created_ms);
+                from_day.is_none_or(|f| day >= f) && to_day.is_none_or(|t| day <= t)
+            }
+    });
     let has_more = items.len() > per_page;
     items.truncate(per_page);
     Answer::Json(
@@ -141,5 +166,39 @@ mod tests {
         assert_eq!(parse_jalali_compact("14001302"), None);
         assert_eq!(parse_jalali_compact("1400-01-02"), None);
         assert_eq!(parse_jalali_compact("1400010"), None);
+    }
+
+    #[test]
+    fn a_page_is_the_full_scan_cut_at_the_cursor() {
+        let mut st = State::new(true, false);
+        st.seed_transactions(2_000).unwrap();
+        let ipg = |e: &LedgerEntry| e.channel == "ipg";
+        // the old way: every line, newest first, filtered, then cut
+        let naive = |after: Option<i64>, n: usize| -> Vec<i64> {
+            st.ledger
+                .iter()
+                .rev()
+                .filter(|e| ipg(e) && after.is_none_or(|s| e.id < s))
+                .take(n + 1)
+                .map(|e| e.id)
+                .collect()
+        };
+        let ids = |page: Vec<&LedgerEntry>| page.iter().map(|e| e.id).collect::<Vec<_>>();
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            let page = ids(page_of(&st.ledger, cursor, 100, ipg));
+            assert_eq!(page, naive(cursor, 100), "after {cursor:?}");
+            pages += 1;
+            if page.len() <= 100 {
+                break;
+            }
+            cursor = Some(page[99]);
+        }
+        assert_eq!(pages, 18, "1,800 IPG lines in pages of 100");
+        // a cursor inside the ledger, below every line, and above every line
+        for c in [st.ledger[700].id + 1, 0, i64::MAX] {
+            assert_eq!(ids(page_of(&st.ledger, Some(c), 7, ipg)), naive(Some(c), 7));
+        }
     }
 }

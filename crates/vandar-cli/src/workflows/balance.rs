@@ -1,12 +1,11 @@
-//! `vandar balance` (Toman unless `--unit rial`).
+//! `vandar balance` (Toman unless `--unit rial`), through the typed `core:get_balance`.
 
 use serde_json::Value;
 
-use crate::api::Product;
 use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, money, normalize, plain, record};
-use crate::workflows::{data, emit};
+use crate::workflows::{as_json, data, emit};
 
 /// The unit of `vandar balance` unless `--unit` says otherwise.
 pub const DEFAULT_UNIT: Unit = Unit::Toman;
@@ -15,8 +14,13 @@ pub const DEFAULT_UNIT: Unit = Unit::Toman;
 /// a `unit` field. The answer names its own unit (`currency`, Toman today).
 pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
     let answer = ctx
-        .call(Product::Core, "get_balance", &[], &[], None)
+        .vandar
+        .core()
+        .get_balance()
+        .business(ctx.business()?)
+        .send()
         .await?;
+    let answer = as_json(&answer);
     let d = data(&answer);
     let src = match d.get("currency").and_then(Value::as_str) {
         Some(c) if c.eq_ignore_ascii_case("rial") => Unit::Rial,

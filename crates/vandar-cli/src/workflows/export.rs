@@ -13,6 +13,13 @@
 //! `--unit rial`), named by the `unit` column. `status` is a name, `status_code` the API's code.
 //! A summary (rows, sum of amounts with its unit) goes to stderr; a progress bar too, but only
 //! when stderr is a terminal.
+//!
+//! The pages are read through the generic path (`Ctx::call_untyped`, every parameter checked
+//! against the spec before sending; the flags are parsed first: dates into Jalali compact
+//! dates, `--per-page` 1 to 100), not the typed `list_transactions`, for one column: the
+//! statement lines of settlements carry their `track_id`, which the spec's `Transaction` does
+//! not name, so the typed answer would leave the export's `track_id` column empty.
+//! `vandar reconcile`, which needs no track id, walks the same statement typed.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal as _, Write};
@@ -258,8 +265,10 @@ pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
         if let Some(c) = &cursor {
             q.push(("start_after".into(), c.clone()));
         }
+        // the generic read (parameters checked against the spec): the typed `Transaction`
+        // has no `track_id`, and the export has a track_id column (module docs)
         let page = ctx
-            .call(Product::Core, "list_transactions", &[], &q, None)
+            .call_untyped(Product::Core, "list_transactions", &[], &q)
             .await?;
         summary.pages += 1;
         let list = crate::workflows::items(page.get("data").unwrap_or(&Value::Null));

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, normalize, object_record, record};
-use crate::workflows::{emit, parse_rial};
+use crate::workflows::{as_json, check_url, emit, parse_flag, parse_rial};
 
 const UNITS: &[(&str, Unit)] = &[
     ("amount", Unit::Rial),
@@ -50,11 +50,6 @@ fn api_key(ctx: &Ctx) -> Result<vandar::ApiKey, CliError> {
         })
 }
 
-/// A typed answer as JSON (for the one printing path).
-fn as_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
 /// `vandar ipg send`: register a payment (typed `send_payment`); print its token and page.
 pub async fn send(
     ctx: &Ctx,
@@ -64,17 +59,16 @@ pub async fn send(
     factor_number: Option<&str>,
     description: Option<&str>,
 ) -> Result<(), CliError> {
-    let amount = parse_rial(amount)?;
+    let amount = parse_rial("amount", amount)?;
     let mobile = mobile
-        .map(str::parse::<vandar::domain::Mobile>)
-        .transpose()
-        .map_err(|e| CliError::usage(format!("--mobile: {e}")))?;
+        .map(|m| parse_flag::<vandar::domain::Mobile>("mobile", m))
+        .transpose()?;
     let description = description
-        .map(vandar::ipg::types::PaymentRequestDescription::try_from)
-        .transpose()
-        .map_err(|e| CliError::usage(format!("--description: {e}")))?;
-    let callback = vandar::ipg::types::PaymentRequestCallbackUrl::try_from(callback_url)
-        .map_err(|e| CliError::usage(format!("--callback-url: {e}")))?;
+        .map(|d| parse_flag::<vandar::ipg::types::PaymentRequestDescription>("description", d))
+        .transpose()?;
+    check_url("callback-url", callback_url)?;
+    let callback =
+        parse_flag::<vandar::ipg::types::PaymentRequestCallbackUrl>("callback-url", callback_url)?;
     let body = vandar::ipg::types::PaymentRequest::builder()
         .api_key(api_key(ctx)?)
         .amount(amount)

@@ -1,14 +1,22 @@
-//! `vandar mandate ...`: direct debit mandates and withdrawals (amounts in Rial).
+//! `vandar mandate ...`: direct debit mandates and withdrawals (amounts in Rial), through the
+//! typed direct-debit client (`vandar::subscription::Client`). Every flag is parsed into the
+//! request's own type (mobile, national code, Rial, Gregorian date, track id, ...) before
+//! anything is sent, and a bad one is refused naming the flag.
 
 use serde_json::{Value, json};
-use vandar::domain::{ApiDate, DateFormat};
+use vandar::domain::{Mobile, NationalCode, RialString, TrackId};
+use vandar::subscription::types::{
+    AuthorizationRequest, AuthorizationRequestBankCode, AuthorizationRequestCallbackUrl,
+    GregorianDate, WageType, WithdrawalRequest, WithdrawalRequestAuthorizationId,
+};
 
-use crate::api::Product;
 use crate::cli::MandateCreate;
 use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, object_record, record};
-use crate::workflows::{data, emit, items, new_track_id, parse_rial, put, table_of};
+use crate::workflows::{
+    as_json, build, check_url, data, emit, flag, items, parse_flag, parse_rial, table_of,
+};
 
 const UNITS: &[(&str, Unit)] = &[
     ("limit", Unit::Rial),
@@ -25,19 +33,24 @@ fn inner<'a>(v: &'a Value, key: &str) -> &'a Value {
         .unwrap_or(d)
 }
 
-/// `vandar mandate banks`.
+/// `vandar mandate banks` (typed `list_active_banks`).
 pub async fn banks(ctx: &Ctx) -> Result<(), CliError> {
     let answer = ctx
-        .call(Product::Subscription, "list_active_banks", &[], &[], None)
+        .vandar
+        .subscription()
+        .list_active_banks()
+        .business(ctx.business()?)
+        .send()
         .await?;
-    let list = answer
-        .pointer("/result/banks")
-        .or_else(|| data(&answer).get("banks"))
-        .unwrap_or_else(|| data(&answer));
+    let banks: Vec<Value> = answer
+        .result
+        .map(|r| r.banks.iter().map(as_json).collect())
+        .unwrap_or_default();
+    let list = Value::Array(banks);
     emit(
         ctx,
         || {
-            let items = items(list);
+            let items = items(&list);
             let cols: Vec<String> = items
                 .first()
                 .and_then(|i| i.as_object())
@@ -50,52 +63,63 @@ pub async fn banks(ctx: &Ctx) -> Result<(), CliError> {
                 ctx.out_unit(Unit::Rial),
             )
         },
-        list,
+        &list,
     )
 }
 
-/// `vandar mandate create`: prints the bank page the customer must open.
-pub async fn create(ctx: &Ctx, a: &MandateCreate) -> Result<(), CliError> {
-    let limit = parse_rial(&a.limit)?;
-    let expiration = ApiDate::parse(&a.expiration_date)
-        .and_then(|d| d.format_as(DateFormat::Gregorian))
-        .map_err(|e| CliError::usage(format!("--expiration-date: {e}")))?;
-    let mut body = json!({
-        "bank_code": a.bank_code,
-        "mobile": a.mobile,
-        "limit": limit.get(),
-        "count": a.count,
-        "expiration_date": expiration,
-        "callback_url": a.callback_url,
-    });
-    put(&mut body, "national_code", a.national_code.as_deref());
-    put(&mut body, "name", a.name.as_deref());
-    put(&mut body, "wage_type", a.wage_type.as_deref());
-    let answer = ctx
-        .call(
-            Product::Subscription,
-            "store_authorization",
-            &[],
-            &[],
-            Some(&body),
+/// The typed mandate request of `vandar mandate create`; a bad flag is named.
+fn mandate_request(a: &MandateCreate) -> Result<AuthorizationRequest, CliError> {
+    let limit = parse_rial("limit", &a.limit)?;
+    check_url("callback-url", &a.callback_url)?;
+    let expiration: GregorianDate =
+        GregorianDate::parse(&a.expiration_date).map_err(|e| flag("expiration-date", e))?;
+    let body = AuthorizationRequest::builder()
+        .bank_code(parse_flag::<AuthorizationRequestBankCode>(
+            "bank-code",
+            &a.bank_code,
+        )?)
+        .mobile(parse_flag::<Mobile>("mobile", &a.mobile)?)
+        .limit(limit)
+        .count(i64::from(a.count))
+        .expiration_date(expiration)
+        .callback_url(parse_flag::<AuthorizationRequestCallbackUrl>(
+            "callback-url",
+            &a.callback_url,
+        )?)
+        .national_code(
+            a.national_code
+                .as_deref()
+                .map(|n| parse_flag::<NationalCode>("national-code", n))
+                .transpose()?,
         )
+        .name(a.name.clone())
+        .wage_type(
+            a.wage_type
+                .as_deref()
+                .map(|w| {
+                    parse_flag::<WageType>("wage-type", w).map_err(|e| {
+                        CliError::usage(format!("{e} (APPLICATION_SELF or APPLICATION_USER)"))
+                    })
+                })
+                .transpose()?,
+        );
+    build::<AuthorizationRequest, _>(body)
+}
+
+/// `vandar mandate create` (typed `store_authorization`): prints the bank page the customer
+/// must open.
+pub async fn create(ctx: &Ctx, a: &MandateCreate) -> Result<(), CliError> {
+    let body = mandate_request(a)?;
+    let limit = body.limit;
+    let dd = ctx.vandar.subscription();
+    let answer = dd
+        .store_authorization()
+        .business(ctx.business()?)
+        .body(body)
+        .send()
         .await?;
-    let token = [
-        "/result/authorization/token",
-        "/data/authorization/token",
-        "/result/token",
-        "/data/token",
-        "/token",
-    ]
-    .iter()
-    .find_map(|p| answer.pointer(p))
-    .and_then(Value::as_str)
-    .ok_or_else(|| CliError::Other("the answer has no mandate token".into()))?
-    .to_owned();
-    let page = Product::Subscription
-        .binding(&ctx.vandar)
-        .page_url("authorization_page", &[("token", &token)])?
-        .to_string();
+    let token = answer.result.authorization.token;
+    let page = dd.authorization_page_url(&token)?.to_string();
     let j = json!({"token": token, "bank_page_url": page});
     emit(
         ctx,
@@ -110,17 +134,17 @@ pub async fn create(ctx: &Ctx, a: &MandateCreate) -> Result<(), CliError> {
     )
 }
 
-/// `vandar mandate verify`.
+/// `vandar mandate verify` (typed `verify_authorization`).
 pub async fn verify(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     let answer = ctx
-        .call(
-            Product::Subscription,
-            "verify_authorization",
-            &[("authorization_id", id)],
-            &[],
-            None,
-        )
+        .vandar
+        .subscription()
+        .verify_authorization()
+        .business(ctx.business()?)
+        .authorization_id(id)
+        .send()
         .await?;
+    let answer = as_json(&answer);
     let m = inner(&answer, "authorization");
     emit(
         ctx,
@@ -134,18 +158,21 @@ pub async fn verify(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     )
 }
 
-/// `vandar mandate list`.
+/// `vandar mandate list` (typed `list_authorizations`).
 pub async fn list(ctx: &Ctx) -> Result<(), CliError> {
-    let answer = ctx
-        .call(Product::Subscription, "list_authorizations", &[], &[], None)
+    let page = ctx
+        .vandar
+        .subscription()
+        .list_authorizations()
+        .business(ctx.business()?)
+        .send()
         .await?;
-    let d = data(&answer);
-    let list = d.get("authorizations").unwrap_or(d);
+    let list = Value::Array(page.data.iter().map(as_json).collect());
     emit(
         ctx,
         || {
             table_of(
-                &items(list),
+                &items(&list),
                 &[
                     "id",
                     "status",
@@ -158,87 +185,115 @@ pub async fn list(ctx: &Ctx) -> Result<(), CliError> {
                 ctx.out_unit(Unit::Rial),
             )
         },
-        list,
+        &list,
     )
 }
 
-/// `vandar mandate show`.
+/// `vandar mandate show` (typed `search_authorization`; its answer is undocumented, so it
+/// stays a JSON object).
 pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     let answer = ctx
-        .call(
-            Product::Subscription,
-            "search_authorization",
-            &[("authorization_id", id)],
-            &[],
-            None,
-        )
+        .vandar
+        .subscription()
+        .search_authorization()
+        .business(ctx.business()?)
+        .authorization_id(id)
+        .send()
         .await?;
+    let answer = as_json(&answer);
     let m = inner(&answer, "authorization");
     emit(ctx, || object_record(m, UNITS, ctx.out_unit(Unit::Rial)), m)
 }
 
-/// `vandar mandate revoke`.
+/// `vandar mandate revoke` (typed `revoke_authorization`).
 pub async fn revoke(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    let business = ctx.business()?;
     ctx.confirm(&format!(
         "Revoke mandate {id}? No withdrawal can be made under it afterwards"
     ))?;
     let answer = ctx
-        .call(
-            Product::Subscription,
-            "revoke_authorization",
-            &[("authorization_id", id)],
-            &[],
-            None,
-        )
+        .vandar
+        .subscription()
+        .revoke_authorization()
+        .business(business)
+        .authorization_id(id)
+        .send()
         .await?;
-    emit(ctx, || format!("mandate {id} revoked\n"), &answer)
+    emit(ctx, || format!("mandate {id} revoked\n"), &as_json(&answer))
 }
 
-/// `vandar mandate withdraw`: sent once; after a lost answer it is looked up by track id.
+/// One withdrawal, looked up by id or by track id (typed `get_withdrawal` /
+/// `get_withdrawal_by_track_id`), as JSON.
+async fn find_withdrawal(
+    ctx: &Ctx,
+    id: Option<&str>,
+    track_id: Option<&str>,
+) -> Result<Value, CliError> {
+    let dd = ctx.vandar.subscription();
+    let business = ctx.business()?;
+    let answer = match (id, track_id) {
+        (Some(id), None) => {
+            dd.get_withdrawal()
+                .business(business)
+                .withdrawal_id(id)
+                .send()
+                .await?
+        }
+        (None, Some(t)) => {
+            dd.get_withdrawal_by_track_id()
+                .business(business)
+                .track_id(t)
+                .send()
+                .await?
+        }
+        _ => {
+            return Err(CliError::usage(
+                "give a withdrawal id or --track-id (one of them)",
+            ));
+        }
+    };
+    Ok(inner(&as_json(&answer), "withdrawal").clone())
+}
+
+/// `vandar mandate withdraw` (typed `store_withdrawal`): sent once; after a lost answer it is
+/// looked up by track id.
 pub async fn withdraw(
     ctx: &Ctx,
     mandate: &str,
     amount: &str,
     track_id: Option<&str>,
 ) -> Result<(), CliError> {
-    let amount = parse_rial(amount)?;
-    let (track_id, made) = match track_id {
-        Some(t) => (t.to_owned(), false),
-        None => (new_track_id(), true),
+    let business = ctx.business()?;
+    let amount = parse_rial("amount", amount)?;
+    let (track, made) = match track_id {
+        Some(t) => (parse_flag::<TrackId>("track-id", t)?, false),
+        None => (TrackId::new(), true),
     };
+    let track_id = track.as_str().to_owned();
+    let body = WithdrawalRequest::builder()
+        .authorization_id(parse_flag::<WithdrawalRequestAuthorizationId>(
+            "mandate", mandate,
+        )?)
+        .amount(RialString::from(amount))
+        .track_id(track);
+    let body = build::<WithdrawalRequest, _>(body)?;
     ctx.confirm(&format!(
         "Withdraw {amount:#} under mandate {mandate}, track id {track_id}?"
     ))?;
-    let body = json!({
-        "authorization_id": mandate,
-        "amount": amount.get().to_string(),
-        "track_id": track_id,
-    });
-    let answer = match ctx
-        .call(
-            Product::Subscription,
-            "store_withdrawal",
-            &[],
-            &[],
-            Some(&body),
-        )
-        .await
-    {
-        Ok(a) => a,
-        Err(CliError::Sdk(e)) if e.is_outcome_unknown() => {
+    let sent = ctx
+        .vandar
+        .subscription()
+        .store_withdrawal()
+        .business(business)
+        .body(body)
+        .send()
+        .await;
+    let answer = match sent {
+        Ok(a) => as_json(&a),
+        Err(e) if e.is_outcome_unknown() => {
             tracing::info!(error = %e, "store_withdrawal outcome unknown; looking it up");
-            return match ctx
-                .call(
-                    Product::Subscription,
-                    "get_withdrawal_by_track_id",
-                    &[("track_id", &track_id)],
-                    &[],
-                    None,
-                )
-                .await
-            {
-                Ok(found) => {
-                    let w = inner(&found, "withdrawal").clone();
+            return match find_withdrawal(ctx, None, Some(&track_id)).await {
+                Ok(w) => {
                     let j = json!({"track_id": track_id, "track_id_made": made, "answer_lost": true, "withdrawal": w});
                     eprintln!("the withdrawal was registered (found by its track id)");
                     emit(
@@ -257,7 +312,7 @@ pub async fn withdraw(
                 ))),
             };
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let w = inner(&answer, "withdrawal");
     let j =
@@ -285,33 +340,10 @@ pub async fn withdrawal(
     id: Option<&str>,
     track_id: Option<&str>,
 ) -> Result<(), CliError> {
-    let answer = match (id, track_id) {
-        (Some(id), None) => {
-            ctx.call(
-                Product::Subscription,
-                "get_withdrawal",
-                &[("withdrawal_id", id)],
-                &[],
-                None,
-            )
-            .await?
-        }
-        (None, Some(t)) => {
-            ctx.call(
-                Product::Subscription,
-                "get_withdrawal_by_track_id",
-                &[("track_id", t)],
-                &[],
-                None,
-            )
-            .await?
-        }
-        _ => {
-            return Err(CliError::usage(
-                "give a withdrawal id or --track-id (one of them)",
-            ));
-        }
-    };
-    let w = inner(&answer, "withdrawal");
-    emit(ctx, || object_record(w, UNITS, ctx.out_unit(Unit::Rial)), w)
+    let w = find_withdrawal(ctx, id, track_id).await?;
+    emit(
+        ctx,
+        || object_record(&w, UNITS, ctx.out_unit(Unit::Rial)),
+        &w,
+    )
 }

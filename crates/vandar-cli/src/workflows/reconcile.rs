@@ -5,17 +5,24 @@
 //! default; the report is in `--unit`, Toman by default), dates Jalali or Gregorian, with or
 //! without a time.
 //!
-//! The Vandar side is the statement's IPG lines (`list_transactions`, `channel=ipg`, with
-//! `fromDate`/`toDate`) streamed through the runtime's cursor pagination (`Paginate::items`),
-//! newest first; the walk stops at the first line before the period.
+//! The Vandar side is the statement's IPG lines (`list_transactions`, `channel=ipg`,
+//! `per_page=100`, the most the API documents) of the period, through the typed client and the
+//! runtime's cursor pagination (`Paginate::items`), newest first. The cursor (`start_after`)
+//! makes one walk's pages strictly sequential, so the period is cut into at most 8 day windows
+//! (`fromDate`/`toDate` each) and up to 4 windows are walked at once, each page a read-only
+//! GET (the SDK's rate limiter still spaces them when it is on); their lines are taken newest
+//! window first, so the report is the same as one walk's. A walk stops at its first line
+//! before its window. A server that ignored `fromDate`/`toDate` would still give the right
+//! report (every line's day is checked here), at the cost of extra pages.
 //!
 //! # Memory
 //!
 //! The orders are streamed (read twice when the period comes from them: once for the first
 //! and last date, once to match). What is held: one small entry per Vandar line of the period
-//! (factor number, amount, id, time, how many orders matched it), and the factor numbers of
-//! orders missing at Vandar (to recognise a repeated one). Memory grows with the Vandar side
-//! and the misses, not with the matched orders. Result rows are written as they are found.
+//! (factor number, amount, id, time, how many orders matched it), the lines walked ahead of
+//! the matcher (at most 4 chunks of 100 per running window: a walk that gets that far ahead
+//! waits), and the factor numbers of orders missing at Vandar (to recognise a repeated one). Memory grows with the Vandar side and the misses, not with the
+//! matched orders. Result rows are written as they are found.
 //!
 //! # Report
 //!
@@ -349,6 +356,185 @@ fn parse_flag_day(flag: &str, s: &str) -> Result<NaiveDate, CliError> {
     })
 }
 
+/// Day windows the period is split into (at most), and how many are walked at once.
+const WINDOWS: usize = 8;
+/// Windows walked at once: a small, bounded number of read-only page requests in flight (the
+/// SDK's rate limiter still spaces them when it is on).
+const IN_FLIGHT: usize = 4;
+/// Lines a page asks for: the most `list_transactions` documents (`per_page` at most 100).
+const PER_PAGE: u64 = 100;
+
+/// One Vandar IPG line of the period, reduced to what matching needs.
+struct Line {
+    factor: Option<String>,
+    paid: Paid,
+    /// Without a `created_at` (its window cannot be checked).
+    undated: bool,
+}
+
+/// The period as at most `n` consecutive day windows, newest first.
+fn windows(from: NaiveDate, to: NaiveDate, n: usize) -> Vec<(NaiveDate, NaiveDate)> {
+    let days = usize::try_from((to - from).num_days()).unwrap_or(0) + 1;
+    let n = n.clamp(1, days);
+    let per = days.div_ceil(n);
+    let mut out = Vec::with_capacity(n);
+    let mut end = to;
+    while end >= from {
+        let span = i64::try_from(per).unwrap_or(i64::MAX) - 1;
+        let start = end
+            .checked_sub_signed(chrono::Duration::days(span))
+            .map_or(from, |s| s.max(from));
+        out.push((start, end));
+        match start.pred_opt() {
+            Some(p) => end = p,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Lines sent from a window's walk to the matcher at a time (one page's worth).
+const CHUNK: usize = PER_PAGE as usize;
+/// Chunks a window may have waiting for the matcher: a walk ahead of the matcher stops there,
+/// so what is held ahead is at most `IN_FLIGHT × WAITING × CHUNK` lines, whatever the period.
+const WAITING: usize = 4;
+
+/// A chunk of a window's lines, or why its walk ended early.
+type Chunk = Result<Vec<Line>, CliError>;
+
+/// One window's IPG lines, newest first, through the typed, cursor-paged `list_transactions`
+/// (`Paginate::items`: one page in memory at a time), sent to `tx` in chunks. The cursor makes
+/// the pages of one window sequential; the windows are independent, which is what lets several
+/// run at once.
+async fn walk(
+    core: vandar::core::Client,
+    business: String,
+    (from, to): (NaiveDate, NaiveDate),
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+) {
+    let jalali = |d: NaiveDate| {
+        JalaliDate::from_gregorian(d)
+            .map(JalaliCompactDate::from)
+            .map_err(|e| CliError::usage(format!("date {d}: {e}")))
+    };
+    let (from_date, to_date) = match (jalali(from), jalali(to)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+    };
+    let mut lines = core
+        .list_transactions()
+        .business(business)
+        .channel("ipg")
+        .per_page(NonZeroU64::new(PER_PAGE).unwrap_or(NonZeroU64::MIN))
+        .from_date(from_date)
+        .to_date(to_date)
+        .items();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    loop {
+        let t = match lines.try_next().await {
+            Ok(Some(t)) => t,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
+        let created = t.created_at.as_ref();
+        let day = created.map(|c| c.local().date());
+        if day.is_some_and(|d| d < from) {
+            break; // newest first: the rest is before the window
+        }
+        if day.is_some_and(|d| d > to) {
+            continue;
+        }
+        chunk.push(Line {
+            factor: t.factor_number.filter(|f| !f.is_empty()),
+            paid: Paid {
+                amount_rial: t.amount.map_or(0, |m| m.get().saturating_mul(10)),
+                id: t.id.as_ref().map_or_else(String::new, ToString::to_string),
+                at: created.map_or_else(String::new, |c| {
+                    c.utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                }),
+                matched: 0,
+            },
+            undated: day.is_none(),
+        });
+        if chunk.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            if tx.send(Ok(full)).await.is_err() {
+                return; // the matcher stopped
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.send(Ok(chunk)).await;
+    }
+}
+
+/// The Vandar side of the period: [`walk`]s of its day windows, at most [`IN_FLIGHT`] at once,
+/// each its own task (page decoding runs on both cores), read newest window first, so the lines
+/// come in the statement's own order (newest first) whatever finishes first, and the report is
+/// the same as one walk's.
+struct Walks {
+    core: vandar::core::Client,
+    business: String,
+    todo: std::vec::IntoIter<(NaiveDate, NaiveDate)>,
+    running: std::collections::VecDeque<(
+        tokio::task::JoinHandle<()>,
+        tokio::sync::mpsc::Receiver<Chunk>,
+    )>,
+}
+
+impl Walks {
+    fn start(ctx: &Ctx, from: NaiveDate, to: NaiveDate) -> Result<Walks, CliError> {
+        Ok(Walks {
+            core: ctx.vandar.core(),
+            business: ctx.business()?.to_owned(),
+            todo: windows(from, to, WINDOWS).into_iter(),
+            running: std::collections::VecDeque::new(),
+        })
+    }
+
+    /// The next lines, in order; `None` after the oldest window.
+    async fn next(&mut self) -> Result<Option<Vec<Line>>, CliError> {
+        loop {
+            while self.running.len() < IN_FLIGHT {
+                let Some(window) = self.todo.next() else {
+                    break;
+                };
+                let (tx, rx) = tokio::sync::mpsc::channel(WAITING);
+                let task = tokio::spawn(walk(self.core.clone(), self.business.clone(), window, tx));
+                self.running.push_back((task, rx));
+            }
+            let Some((_, rx)) = self.running.front_mut() else {
+                return Ok(None);
+            };
+            match rx.recv().await {
+                Some(chunk) => return chunk.map(Some),
+                None => {
+                    // the window's walk ended: a panic is an error, the end is the next window
+                    if let Some((task, _)) = self.running.pop_front() {
+                        task.await
+                            .map_err(|e| CliError::Other(format!("a statement walk ended: {e}")))?;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Walks {
+    /// Stop the walks still running (after an error, nothing more is read).
+    fn drop(&mut self) {
+        for (task, _) in &self.running {
+            task.abort();
+        }
+    }
+}
+
 /// Run the reconciliation; the counts (the caller turns differences into exit code 6).
 pub async fn run(ctx: &Ctx, a: &ReconcileArgs) -> Result<Counts, CliError> {
     let unit = ctx.out_unit(DEFAULT_UNIT);
@@ -382,12 +568,7 @@ pub async fn run(ctx: &Ctx, a: &ReconcileArgs) -> Result<Counts, CliError> {
     if from > to {
         return Err(CliError::usage("--from is after --to"));
     }
-    let jalali = |d: NaiveDate| {
-        JalaliDate::from_gregorian(d)
-            .map(JalaliCompactDate::from)
-            .map_err(|e| CliError::usage(format!("date {d}: {e}")))
-    };
-    // the Vandar side of the period, streamed page by page
+    // the Vandar side of the period, streamed page by page (a few day windows at once)
     let mut paid: HashMap<String, Paid> = HashMap::new();
     let mut counts = Counts::default();
     let out: Box<dyn Write> = match &a.output {
@@ -407,50 +588,31 @@ pub async fn run(ctx: &Ctx, a: &ReconcileArgs) -> Result<Counts, CliError> {
     };
     report.start()?;
     let mut extra: Vec<(String, Paid)> = Vec::new();
-    {
-        let core = ctx.vandar.core();
-        let mut lines = core
-            .list_transactions()
-            .business(ctx.business()?.to_owned())
-            .channel("ipg")
-            .per_page(NonZeroU64::new(100).unwrap_or(NonZeroU64::MIN))
-            .from_date(jalali(from)?)
-            .to_date(jalali(to)?)
-            .items();
-        while let Some(t) = lines.try_next().await? {
-            let created = t.created_at.as_ref();
-            let day = created.map(|c| c.local().date());
-            if day.is_some_and(|d| d < from) {
-                break; // newest first: the rest is before the period
-            }
-            if day.is_some_and(|d| d > to) {
-                continue;
+    let mut undated_ids: HashSet<String> = HashSet::new();
+    let mut walks = Walks::start(ctx, from, to)?;
+    while let Some(lines) = walks.next().await? {
+        for line in lines {
+            if line.undated && !line.paid.id.is_empty() && !undated_ids.insert(line.paid.id.clone())
+            {
+                continue; // an undated line another window returned too
             }
             counts.vandar_lines += 1;
-            let entry = Paid {
-                amount_rial: t.amount.map_or(0, |m| m.get().saturating_mul(10)),
-                id: t.id.as_ref().map_or_else(String::new, ToString::to_string),
-                at: created.map_or_else(String::new, |c| {
-                    c.utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                }),
-                matched: 0,
-            };
-            match t.factor_number.filter(|f| !f.is_empty()) {
+            match line.factor {
                 Some(f) if paid.contains_key(&f) => {
                     counts.add("duplicate_at_vandar");
                     report.row(&Row {
                         kind: "duplicate_at_vandar",
                         factor_number: &f,
-                        vandar_amount: Some(entry.amount_rial),
-                        vandar_id: &entry.id,
-                        vandar_time: &entry.at,
+                        vandar_amount: Some(line.paid.amount_rial),
+                        vandar_id: &line.paid.id,
+                        vandar_time: &line.paid.at,
                         ..Row::default()
                     })?;
                 }
                 Some(f) => {
-                    paid.insert(f, entry);
+                    paid.insert(f, line.paid);
                 }
-                None => extra.push((String::new(), entry)),
+                None => extra.push((String::new(), line.paid)),
             }
         }
     }
@@ -521,5 +683,36 @@ pub fn effective(a: &ReconcileArgs, json: bool) -> ReconcileArgs {
         output: a.output.clone(),
         all: a.all,
         orders_unit: a.orders_unit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn windows_cover_the_period_newest_first_without_gaps() {
+        for (from, to, n, expect) in [
+            ("2026-11-01", "2026-11-30", 8, 8),
+            ("2026-11-01", "2026-11-01", 8, 1),
+            ("2026-11-01", "2026-11-03", 8, 3),
+            ("2020-01-01", "2099-12-31", 8, 8),
+            ("2026-11-01", "2026-11-30", 1, 1),
+        ] {
+            let (from, to) = (day(from), day(to));
+            let w = windows(from, to, n);
+            assert_eq!(w.len(), expect, "{from}..{to}: {w:?}");
+            assert_eq!(w.first().map(|x| x.1), Some(to));
+            assert_eq!(w.last().map(|x| x.0), Some(from));
+            for pair in w.windows(2) {
+                // newer first, each window starts the day after the next one ends
+                assert!(pair[0].0 <= pair[0].1, "{pair:?}");
+                assert_eq!(pair[1].1.succ_opt(), Some(pair[0].0), "{pair:?}");
+            }
+        }
     }
 }

@@ -5,19 +5,33 @@
 //! track id (the settlement list, then the statement), a few times over a few seconds: found, it
 //! is printed as created; not found, the exit code is 4 with how to go on safely (the same track
 //! id cannot pay twice).
+//!
+//! `create`, `cancel` and the IBAN inquiry of the prompt go through the typed business client
+//! (`vandar::core::Client`). The reads `list`, `show` and the look-up by track id use the
+//! generic path ([`Ctx::call_untyped`], parameters checked against the spec first) for one reason: the
+//! typed answers drop fields these commands print and match on. `ListedSettlement` (the v2.1
+//! list and show answer, as S004 documents it) has no `track_id`, `iban`, `transaction_id`,
+//! `is_instant`, `type`, `settlement_time` or `wage`, and the statement's `Transaction` has no
+//! `track_id`; with them gone, `settlement show <track-id>` could not find the track id the CLI
+//! told you to keep, and the list's IBAN and TRACK_ID columns would be empty.
 
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vandar::domain::Toman;
+use vandar::core::types::{
+    SettlementRequest, SettlementRequestDescription, SettlementRequestPaymentNumber,
+};
+use vandar::domain::{Iban, Toman, TrackId};
 
 use crate::api::Product;
 use crate::cli::SettlementCreate;
 use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output::{Unit, money, object_record, record};
-use crate::workflows::{data, emit, items, new_track_id, parse_iban, parse_toman, table_of};
+use crate::workflows::{
+    as_json, build, check_url, data, emit, flag, items, parse_flag, parse_toman, table_of,
+};
 
 /// Units of the v3 store answer (its `wallet` is Rial, like `amount`: see the store answer's
 /// `x-contradictions` in spec/vandar-core.yaml).
@@ -76,16 +90,34 @@ const LOOKUP_PAUSES: [Duration; 3] = [
     Duration::from_secs(2),
 ];
 
-/// The IBAN's holder as the API's IBAN inquiry (`core:inquiry_iban`) tells it, for the
+/// The IBAN's holder as the API's IBAN inquiry (typed `core:inquiry_iban`) tells it, for the
 /// confirmation prompt: `name (bank)`, or why it cannot be told. Asked only when a person is
 /// about to confirm on a terminal (the inquiry may be billed).
-pub async fn iban_holder(ctx: &Ctx, iban: &str) -> String {
-    let body = json!({"iban": iban, "track_id": new_track_id()});
-    let answer = match ctx
-        .call(Product::Core, "inquiry_iban", &[], &[], Some(&body))
-        .await
-    {
-        Ok(a) => a,
+///
+/// The spec documents no body for the inquiry (`Undocumented`, a JSON object): it gets the
+/// validated IBAN and a fresh track id, what third-party code sends (the spec's
+/// `x-contradictions` note).
+pub async fn iban_holder(ctx: &Ctx, iban: &Iban) -> String {
+    let mut body = serde_json::Map::new();
+    body.insert("iban".into(), Value::String(iban.to_string()));
+    body.insert("track_id".into(), Value::String(TrackId::new().to_string()));
+    let answer = match ctx.business() {
+        Ok(business) => {
+            ctx.vandar
+                .core()
+                .inquiry_iban()
+                .business(business)
+                .body(vandar::core::types::Undocumented::from(body))
+                .send()
+                .await
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "IBAN inquiry not asked");
+            return "not known (no business to ask for)".into();
+        }
+    };
+    let answer = match answer {
+        Ok(a) => as_json(&a),
         Err(e) => {
             tracing::info!(error = %e, "IBAN inquiry failed");
             return "not known (the IBAN inquiry failed; check the IBAN yourself)".into();
@@ -123,17 +155,41 @@ fn holder_of(d: &Value) -> Option<String> {
 
 /// `vandar settlement create`.
 pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
-    let amount: Toman = parse_toman(&a.amount)?;
+    let amount: Toman = parse_toman("amount", &a.amount)?;
     if amount.get() <= 0 {
-        return Err(CliError::usage("the amount must be above zero"));
+        return Err(flag("amount", "must be above zero"));
     }
-    let iban = parse_iban(&a.iban)?;
+    let iban: Iban = parse_flag("iban", &a.iban)?;
     let business = ctx.business()?.to_owned();
-    let (track_id, made) = match &a.track_id {
-        Some(t) if !t.trim().is_empty() => (t.trim().to_owned(), false),
+    let (track, made) = match &a.track_id {
+        Some(t) if !t.trim().is_empty() => (parse_flag::<TrackId>("track-id", t.trim())?, false),
         Some(_) => return Err(CliError::usage("--track-id is empty")),
-        None => (new_track_id(), true),
+        None => (TrackId::new(), true),
     };
+    let track_id = track.as_str().to_owned();
+    let payment_number = a
+        .payment_number
+        .as_deref()
+        .map(|p| parse_flag::<SettlementRequestPaymentNumber>("payment-number", p))
+        .transpose()?;
+    let description = a
+        .description
+        .as_deref()
+        .map(|d| parse_flag::<SettlementRequestDescription>("description", d))
+        .transpose()?;
+    if let Some(u) = &a.notify_url {
+        check_url("notify-url", u)?;
+    }
+    let body = SettlementRequest::builder()
+        .amount(amount)
+        .iban(iban.clone())
+        .track_id(track)
+        .is_instant(Some(a.instant))
+        .notify_url(a.notify_url.clone())
+        .payment_number(payment_number)
+        .description(description);
+    let body = build::<SettlementRequest, _>(body)?;
+    // everything is checked: now ask
     if !ctx.yes && std::io::stdin().is_terminal() {
         let holder = iban_holder(ctx, &iban).await;
         ctx.confirm(&format!(
@@ -146,34 +202,6 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
             "settle {amount:#} to IBAN {iban}, track id {track_id}"
         ))?;
     }
-    let bad = |flag: &str, e: String| CliError::usage(format!("--{flag}: {e}"));
-    let track: vandar::domain::TrackId = track_id
-        .as_str()
-        .try_into()
-        .map_err(|e: vandar::domain::TrackIdError| bad("track-id", e.to_string()))?;
-    let payment_number = a
-        .payment_number
-        .as_deref()
-        .map(vandar::core::types::SettlementRequestPaymentNumber::try_from)
-        .transpose()
-        .map_err(|e| bad("payment-number", e.to_string()))?;
-    let description = a
-        .description
-        .as_deref()
-        .map(vandar::core::types::SettlementRequestDescription::try_from)
-        .transpose()
-        .map_err(|e| bad("description", e.to_string()))?;
-    let iban_typed: vandar::domain::Iban = iban
-        .parse()
-        .map_err(|e: vandar::domain::IbanError| bad("iban", e.to_string()))?;
-    let body = vandar::core::types::SettlementRequest::builder()
-        .amount(amount)
-        .iban(iban_typed)
-        .track_id(track)
-        .is_instant(Some(a.instant))
-        .notify_url(a.notify_url.clone())
-        .payment_number(payment_number)
-        .description(description);
     // sent once: the SDK never retries a settlement
     let sent = ctx
         .vandar
@@ -185,7 +213,7 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
         .await;
     let stored = match sent {
         Ok(result) => {
-            let answer = serde_json::to_value(&result).unwrap_or(Value::Null);
+            let answer = as_json(&result);
             let d = data(&answer);
             let s = d.get("settlement").map_or(d, |s| match s {
                 Value::Array(a) => a.first().unwrap_or(s),
@@ -204,7 +232,7 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
     if let Some(m) = stored.as_object_mut() {
         // the store answer names the IBAN by id only: print the one that was sent
         m.entry("iban")
-            .or_insert_with(|| Value::String(iban.clone()));
+            .or_insert_with(|| Value::String(iban.to_string()));
         if m.get("track_id").is_none_or(Value::is_null) {
             m.insert("track_id".into(), Value::String(track_id.clone()));
         }
@@ -229,11 +257,11 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
 }
 
 /// Look a settlement up by track id: the settlement list (newest first, a few pages), then the
-/// statement.
+/// statement. Generic reads: the typed answers have no `track_id` to match on (module docs).
 pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>, CliError> {
     for page in 1..=5u64 {
         let answer = ctx
-            .call(
+            .call_untyped(
                 Product::Core,
                 "list_settlements",
                 &[],
@@ -241,7 +269,6 @@ pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>
                     ("page".into(), page.to_string()),
                     ("per_page".into(), "100".into()),
                 ],
-                None,
             )
             .await?;
         let list = data(&answer).get("settlements").unwrap_or(&Value::Null);
@@ -257,12 +284,11 @@ pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>
         }
     }
     let statement = ctx
-        .call(
+        .call_untyped(
             Product::Core,
             "list_transactions",
             &[],
             &[("track_id".into(), track_id.to_owned())],
-            None,
         )
         .await?;
     Ok(items(statement.get("data").unwrap_or(&Value::Null))
@@ -308,16 +334,11 @@ async fn after_lost_answer(ctx: &Ctx, track_id: &str, made: bool) -> Result<(), 
 
 /// `vandar settlement show <id-or-track-id>`: by settlement id; when no settlement has that
 /// id (HTTP 404 or 422), by track id (the settlement list, then the statement), so the track id
-/// the CLI told you to keep works.
+/// the CLI told you to keep works. Generic read: the typed `ListedSettlement` drops the
+/// `track_id` and `iban` this prints (module docs).
 pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     let by_id = ctx
-        .call(
-            Product::Core,
-            "get_settlement",
-            &[("settlement", id)],
-            &[],
-            None,
-        )
+        .call_untyped(Product::Core, "get_settlement", &[("settlement", id)], &[])
         .await;
     let found = match by_id {
         Ok(answer) => {
@@ -342,10 +363,16 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     emit(ctx, || settlement_record(&p, out), &p)
 }
 
-/// `vandar settlement list`.
+/// `vandar settlement list`. Generic read: the typed `ListedSettlement` drops the `iban` and
+/// `track_id` columns (module docs).
 pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
+    for (name, n) in [("page", page), ("per-page", per_page)] {
+        if n == 0 {
+            return Err(flag(name, "must be 1 or more"));
+        }
+    }
     let answer = ctx
-        .call(
+        .call_untyped(
             Product::Core,
             "list_settlements",
             &[],
@@ -353,7 +380,6 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
                 ("page".into(), page.to_string()),
                 ("per_page".into(), per_page.to_string()),
             ],
-            None,
         )
         .await?;
     let d = data(&answer);
@@ -405,20 +431,21 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
     )
 }
 
-/// `vandar settlement cancel`.
+/// `vandar settlement cancel` (typed `cancel_settlement`).
 pub async fn cancel(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    let business = ctx.business()?;
     ctx.confirm(&format!(
         "Cancel settlement {id}? The money returns to the wallet and is not paid out"
     ))?;
     let answer = ctx
-        .call(
-            Product::Core,
-            "cancel_settlement",
-            &[("settlement", id)],
-            &[],
-            None,
-        )
+        .vandar
+        .core()
+        .cancel_settlement()
+        .business(business)
+        .settlement(id)
+        .send()
         .await?;
+    let answer = as_json(&answer);
     emit(
         ctx,
         || {
