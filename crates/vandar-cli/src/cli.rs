@@ -199,15 +199,19 @@ pub enum TokenCmd {
 pub struct TokenSetArgs {
     /// Install into this Redis token store (the one the application's replicas share) instead
     /// of the profile's secrets file. Sealed stores: the key in VANDAR_REDIS_SEALING_KEY (base64).
+    /// (Needs a build with the `redis` feature.)
     #[arg(long)]
     pub redis: Option<String>,
     /// The Redis namespace the application uses.
+    #[cfg(feature = "redis")]
     #[arg(long, default_value = "vandar")]
     pub namespace: String,
     /// The Vandar base URL of the account (part of the store's key).
+    #[cfg(feature = "redis")]
     #[arg(long, default_value = vandar::redis::PRODUCTION_BASE_URL)]
     pub account_base_url: String,
     /// The name of the sealing key (with VANDAR_REDIS_SEALING_KEY).
+    #[cfg(feature = "redis")]
     #[arg(long, default_value = "default")]
     pub sealing_key_name: String,
 }

@@ -262,6 +262,17 @@ async fn the_slim_build_says_how_to_get_the_sandbox() {
     }
 }
 
+#[cfg(not(feature = "redis"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slim_build_says_how_to_get_redis() {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = bare(home.path());
+    c.args(["token", "set", "--redis", "redis://127.0.0.1:1"]);
+    let o = run_in(c, "{\"access_token\": \"a-1\", \"refresh_token\": \"r-1\"}").await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--features redis"), "{}", stderr(&o));
+}
+
 #[cfg(feature = "sandbox")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_sandbox_balance_export_and_token_status() {

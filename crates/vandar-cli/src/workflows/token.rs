@@ -185,34 +185,7 @@ pub async fn set(ctx: &Ctx, args: &crate::cli::TokenSetArgs) -> Result<(), CliEr
         .map_err(|e| CliError::Other(format!("reading standard input: {e}")))?;
     let pair = read_pair(&input)?;
     let target = match &args.redis {
-        Some(url) => {
-            let business = ctx.settings.business.clone().ok_or_else(|| {
-                CliError::usage("--redis needs the business (--business or the profile's business)")
-            })?;
-            let conn = vandar::redis::RedisConnection::open(url)
-                .map_err(|e| CliError::Other(format!("Redis: {e}")))?;
-            let account = vandar::redis::Account::new(&business, &args.account_base_url)
-                .map_err(|e| CliError::usage(format!("--redis: {e}")))?;
-            let mut store = vandar::redis::RedisTokenStore::new(conn, &args.namespace, &account)
-                .map_err(|e| CliError::Other(format!("Redis: {e}")))?;
-            if let Ok(key) = std::env::var("VANDAR_REDIS_SEALING_KEY") {
-                let key = vandar::redis::SealingKey::from_base64(&args.sealing_key_name, &key)
-                    .map_err(|e| CliError::usage(format!("VANDAR_REDIS_SEALING_KEY: {e}")))?;
-                store = store.with_sealing_key(key);
-            }
-            let runtime = vandar::Runtime::new(
-                vandar::Config::builder()
-                    .token_store(store)
-                    .build()
-                    .map_err(|e| CliError::Other(e.to_string()))?,
-            )
-            .map_err(|e| CliError::Other(e.to_string()))?;
-            runtime.set_token_pair(pair.clone()).await?;
-            format!(
-                "Redis token store (namespace {}, business {business})",
-                args.namespace
-            )
-        }
+        Some(url) => into_redis(ctx, args, url, &pair).await?,
         None => {
             ctx.vandar.runtime().set_token_pair(pair.clone()).await?;
             ctx.token_saved_to
@@ -242,4 +215,55 @@ pub async fn set(ctx: &Ctx, args: &crate::cli::TokenSetArgs) -> Result<(), CliEr
         },
         &j,
     )
+}
+
+/// `vandar token set --redis URL`: the pair into the shared Redis token store.
+#[cfg(feature = "redis")]
+async fn into_redis(
+    ctx: &Ctx,
+    args: &crate::cli::TokenSetArgs,
+    url: &str,
+    pair: &TokenPair,
+) -> Result<String, CliError> {
+    let pair = pair.clone();
+    let business = ctx.settings.business.clone().ok_or_else(|| {
+        CliError::usage("--redis needs the business (--business or the profile's business)")
+    })?;
+    let conn = vandar::redis::RedisConnection::open(url)
+        .map_err(|e| CliError::Other(format!("Redis: {e}")))?;
+    let account = vandar::redis::Account::new(&business, &args.account_base_url)
+        .map_err(|e| CliError::usage(format!("--redis: {e}")))?;
+    let mut store = vandar::redis::RedisTokenStore::new(conn, &args.namespace, &account)
+        .map_err(|e| CliError::Other(format!("Redis: {e}")))?;
+    if let Ok(key) = std::env::var("VANDAR_REDIS_SEALING_KEY") {
+        let key = vandar::redis::SealingKey::from_base64(&args.sealing_key_name, &key)
+            .map_err(|e| CliError::usage(format!("VANDAR_REDIS_SEALING_KEY: {e}")))?;
+        store = store.with_sealing_key(key);
+    }
+    let runtime = vandar::Runtime::new(
+        vandar::Config::builder()
+            .token_store(store)
+            .build()
+            .map_err(|e| CliError::Other(e.to_string()))?,
+    )
+    .map_err(|e| CliError::Other(e.to_string()))?;
+    runtime.set_token_pair(pair).await?;
+    Ok(format!(
+        "Redis token store (namespace {}, business {business})",
+        args.namespace
+    ))
+}
+
+/// Without the `redis` feature, `--redis` says how to get a build that has it.
+#[cfg(not(feature = "redis"))]
+async fn into_redis(
+    _ctx: &Ctx,
+    _args: &crate::cli::TokenSetArgs,
+    _url: &str,
+    _pair: &TokenPair,
+) -> Result<String, CliError> {
+    Err(CliError::usage(
+        "--redis: this build of vandar has no Redis support; install one with \
+         `cargo install --path crates/vandar-cli --profile dist --features redis`",
+    ))
 }
