@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod coverage;
+pub mod ergonomic;
 pub mod fingerprint;
 pub mod generate;
 pub mod lint;
