@@ -178,6 +178,7 @@ async fn path_parameters_take_strings_and_identifiers() {
     let business = String::from("my-shop");
     let id = String::from("165374316188");
     let refund = || vandar::core::types::RefundRequest::builder();
+    let api_id = ApiId::Int(165_374_316_188);
     let calls: Vec<RefundTransaction<'_>> = vec![
         core.refund_transaction()
             .business("my-shop")
@@ -190,10 +191,10 @@ async fn path_parameters_take_strings_and_identifiers() {
             .transaction_id(&id),
         core.refund_transaction()
             .business(&business)
-            .transaction_id(ApiId::Int(165_374_316_188)),
+            .transaction_id(&api_id),
         core.refund_transaction()
             .business(&business)
-            .transaction_id(&ApiId::Int(165_374_316_188)),
+            .transaction_id(api_id),
     ];
     for call in calls {
         call.body(refund()).send().await.unwrap();
