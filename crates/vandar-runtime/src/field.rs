@@ -6,10 +6,10 @@
 //!
 //! | field type `T` | accepts |
 //! |---|---|
-//! | a domain type `D` ([`Mobile`](crate::domain::Mobile), [`Rial`](crate::domain::Rial), [`ApiId`](crate::domain::ApiId), ...) | `D`, `&D`, `&str`, `String`, `&String` (parsed) |
+//! | a domain type `D` ([`Mobile`], [`Rial`], [`ApiId`], ...) | `D`, `&D`, `&str`, `String`, `&String` (parsed) |
 //! | `Option<D>` | the same, plus `Option<D>` (`None` clears the field) |
-//! | a domain type with a `From` conversion | also what it converts from: `i64` → [`LenientInt`](crate::domain::LenientInt), `bool` → [`LenientBool`](crate::domain::LenientBool), `u64` → [`ApiId`](crate::domain::ApiId), [`Rial`](crate::domain::Rial) → [`RialString`](crate::domain::RialString), [`Toman`](crate::domain::Toman) → [`TomanString`](crate::domain::TomanString), [`JalaliDate`](crate::domain::JalaliDate) → [`JalaliCompactDate`](crate::domain::JalaliCompactDate) |
-//! | `String` | `&str`, `String`, `&String`, and the identifiers [`ApiId`](crate::domain::ApiId) and [`TrackId`](crate::domain::TrackId) |
+//! | a domain type with a `From` conversion | also what it converts from: `i64` → [`LenientInt`], `bool` → [`LenientBool`], `u64` → [`ApiId`], [`Rial`] → [`RialString`], [`Toman`] → [`TomanString`], [`JalaliDate`] → [`JalaliCompactDate`] |
+//! | `String` | `&str`, `String`, `&String`, and the identifiers [`ApiId`] and [`TrackId`] |
 //! | `Option<String>` | `&str`, `String`, `&String`, `Option<String>` (so `None` needs no annotation) |
 //!
 //! A string that does not parse is not a panic and not a compile error: the setter records
