@@ -33,7 +33,7 @@ pub fn apply(file: &mut syn::File) -> Result<()> {
     let types = module_mut(&mut file.items, "types")
         .ok_or_else(|| anyhow!("progenitor output has no `mod types`"))?;
     let parseable = from_str_types(types);
-    let body_builders = body_builders(types)?;
+    let body_builders = body_builders(types);
     let types_items = &mut types.content.as_mut().expect("checked").1;
     for name in &parseable {
         let ident = format_ident!("{name}");
@@ -47,19 +47,22 @@ pub fn apply(file: &mut syn::File) -> Result<()> {
             }
         });
     }
-    let builder = module_mut(types_items, "builder").expect("checked by body_builders");
-    for item in &mut builder.content.as_mut().expect("checked").1 {
-        if let syn::Item::Impl(imp) = item
-            && imp.trait_.is_none()
-        {
-            body_setters(imp, &parseable)?;
+    // A spec without object types has no body builders (typify emits no `mod builder`).
+    if let Some(builder) = module_mut(types_items, "builder") {
+        for item in &mut builder.content.as_mut().expect("checked").1 {
+            if let syn::Item::Impl(imp) = item
+                && imp.trait_.is_none()
+            {
+                body_setters(imp, &parseable)?;
+            }
         }
+        RenameLocal(&body_builders).visit_item_mod_mut(builder);
     }
-    RenameLocal(&body_builders).visit_item_mod_mut(builder);
     for item in types_items.iter_mut() {
         if !matches!(item, syn::Item::Mod(m) if m.ident == "builder") {
             RenameQualified(&body_builders).visit_item_mut(item);
         }
+        document_builder_fn(item);
     }
 
     let ops = module_mut(&mut file.items, "builder")
@@ -85,6 +88,33 @@ pub fn apply(file: &mut syn::File) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `X::builder()` says what it returns and what to do with it.
+fn document_builder_fn(item: &mut syn::Item) {
+    let syn::Item::Impl(imp) = item else { return };
+    if imp.trait_.is_some() {
+        return;
+    }
+    let syn::Type::Path(p) = &*imp.self_ty else {
+        return;
+    };
+    let Some(name) = p.path.get_ident().map(ToString::to_string) else {
+        return;
+    };
+    for it in imp.items.iter_mut() {
+        if let syn::ImplItem::Fn(f) = it
+            && f.sig.ident == "builder"
+            && !f.attrs.iter().any(|a| a.path().is_ident("doc"))
+        {
+            let doc = format!(
+                " A [`{0}Builder`](builder::{0}Builder): set the fields, then `build()` it or \
+                 pass it to an operation's `.body(..)`.",
+                name
+            );
+            f.attrs.push(syn::parse_quote!(#[doc = #doc]));
+        }
+    }
 }
 
 fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut syn::ItemMod> {
@@ -113,24 +143,21 @@ fn from_str_types(types: &syn::ItemMod) -> BTreeSet<String> {
     out
 }
 
-/// The names of typify's body builders (the structs of `types::builder`).
-fn body_builders(types: &syn::ItemMod) -> Result<BTreeSet<String>> {
+/// The names of typify's body builders (the structs of `types::builder`; none without it).
+fn body_builders(types: &syn::ItemMod) -> BTreeSet<String> {
     let items = &types.content.as_ref().expect("inline module").1;
-    let builder = items
+    items
         .iter()
-        .find_map(|item| match item {
+        .filter_map(|item| match item {
             syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
             _ => None,
         })
-        .ok_or_else(|| anyhow!("typify output has no `mod types::builder`"))?;
-    Ok(builder
-        .1
-        .iter()
+        .flat_map(|(_, items)| items.iter())
         .filter_map(|item| match item {
             syn::Item::Struct(s) => Some(s.ident.to_string()),
             _ => None,
         })
-        .collect())
+        .collect()
 }
 
 fn builder_name(name: &str) -> String {
