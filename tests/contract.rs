@@ -33,7 +33,11 @@ fn refused(case: &str, result: Result<impl std::fmt::Debug, Error>, field: &str)
     }
 }
 
-fn payment(amount: i64, callback: &str, key: &str) -> vandar::ipg::types::builder::PaymentRequest {
+fn payment(
+    amount: i64,
+    callback: &str,
+    key: &str,
+) -> vandar::ipg::types::builder::PaymentRequestBuilder {
     PaymentRequest::builder()
         .api_key(ApiKey::from(key))
         .amount(Rial::new(amount))

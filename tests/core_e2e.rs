@@ -429,7 +429,7 @@ async fn call(vandar: &Vandar, op: &str) -> Result<Value, Error> {
     }
 }
 
-fn wallet_movement(track_id: &str) -> types::builder::WalletMovementRequest {
+fn wallet_movement(track_id: &str) -> types::builder::WalletMovementRequestBuilder {
     types::WalletMovementRequest::builder()
         .amount(Rial::new(1000))
         .track_id(track_id)

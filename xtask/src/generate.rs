@@ -63,6 +63,7 @@ pub fn generate(spec: &SpecFile, spec_bytes: &[u8]) -> Result<String> {
         .with_context(|| format!("{}: generated tokens do not parse", spec.rel_path))?;
     crate::rewrite::rewrite(&mut file).with_context(|| format!("{}: rewrite", spec.rel_path))?;
     crate::rewrite::document_calls(&mut file, &call_docs(spec));
+    crate::ergonomic::apply(&mut file).with_context(|| format!("{}: ergonomics", spec.rel_path))?;
     let checks: syn::File = syn::parse2(
         crate::checks::emit(spec, &file).map_err(|e| anyhow!("{}: {e}", spec.rel_path))?,
     )
@@ -203,10 +204,34 @@ fn for_progenitor(spec: &SpecFile) -> openapiv3::OpenAPI {
                 if data.extensions.contains_key(AUTO_VALUE) {
                     data.required = false;
                 }
+                if let P::Path { parameter_data, .. } = p {
+                    plain_path_string(parameter_data);
+                }
             }
         }
     }
     api
+}
+
+/// A path parameter's string constraints (`minLength: 1`, rule 12) are the runtime's path
+/// check (`Binding::url` refuses an empty, `.` or `..` segment, naming the parameter, before
+/// anything is sent), not a type: without them typify makes no per-parameter newtype and the
+/// setter takes `impl IntoField<String>` (`&str`, `String`, `&String`, `ApiId`, `TrackId`).
+/// A parameter with `x-rust-type` keeps its domain type.
+fn plain_path_string(data: &mut openapiv3::ParameterData) {
+    let openapiv3::ParameterSchemaOrContent::Schema(openapiv3::ReferenceOr::Item(schema)) =
+        &mut data.format
+    else {
+        return;
+    };
+    if schema.schema_data.extensions.contains_key("x-rust-type") {
+        return;
+    }
+    if let openapiv3::SchemaKind::Type(openapiv3::Type::String(s)) = &mut schema.schema_kind {
+        s.min_length = None;
+        s.max_length = None;
+        s.pattern = None;
+    }
 }
 
 /// Drop every operation marked `x-hand-written: true` (and a path left without operations).

@@ -11,6 +11,7 @@
 
 pub mod checks;
 pub mod coverage;
+pub mod ergonomic;
 pub mod fingerprint;
 pub mod generate;
 pub mod lint;

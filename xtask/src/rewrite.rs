@@ -439,7 +439,8 @@ impl VisitMut for RenameType {
 /// * ``conversion to `TokenRequest` for body failed: {}`` → `{}` (the inner message names
 ///   the field);
 /// * ``conversion to `RefundTransactionTransactionId` for transaction_id failed`` →
-///   `transaction_id: not a valid value (must not be empty)`;
+///   `transaction_id: not a valid value` (the setters rewritten by [`crate::ergonomic`] get
+///   a message true for their type);
 /// * `error converting supplied value for token: {e}` → `token: {e}`;
 /// * `no value supplied for token` → `token: must be set`;
 /// * `shorter than 1 characters` → `must not be empty`; `shorter than N characters` →
@@ -452,7 +453,7 @@ fn user_message(s: &str) -> Option<String> {
             return Some(inner.to_owned());
         }
         let field = rest.strip_suffix(" failed")?;
-        return Some(format!("{field}: not a valid value (must not be empty)"));
+        return Some(format!("{field}: not a valid value"));
     }
     if let Some(rest) = s.strip_prefix("error converting supplied value for ") {
         let (field, inner) = rest.split_once(": ")?;
@@ -490,7 +491,7 @@ mod tests {
                 "conversion to `RefundTransactionTransactionId` for transaction_id failed"
             )
             .as_deref(),
-            Some("transaction_id: not a valid value (must not be empty)")
+            Some("transaction_id: not a valid value")
         );
         assert_eq!(
             user_message("error converting supplied value for token: {e}").as_deref(),

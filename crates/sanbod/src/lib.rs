@@ -149,7 +149,7 @@ mod names;
 mod oauth;
 
 pub use generated::{
-    __spec, AUTO_VALUES, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
+    __spec, AUTO_VALUES, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, request, types,
 };
 pub use names::{PayaStatus, ProviderCode, SatnaStatus, Scope};
 pub use oauth::{AuthorizationCallback, CallbackError, Grant, TokenKey, TokenSet, Tokens};
@@ -251,7 +251,7 @@ impl Client {
             .await
     }
 
-    async fn authorize_with(&self, call: builder::Authorize<'_>) -> Result<Url, Error> {
+    async fn authorize_with(&self, call: request::Authorize<'_>) -> Result<Url, Error> {
         match call.send_with_response().await {
             Ok(resp) => Err(Error::UnexpectedStatus {
                 status: resp.status(),

@@ -58,7 +58,7 @@ mod status;
 
 pub use batch::{BATCH_ITEM_MAX_RIAL, BATCH_ITEM_MIN_RIAL, batch_id, batch_request};
 pub use generated::{
-    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
+    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, request, types,
 };
 pub use notification::{NotificationError, SettlementNotification};
 pub use pagination::{CursorPage, Page};
@@ -184,7 +184,7 @@ impl Client {
     /// ```
     pub fn transactions<'a>(
         &'a self,
-        request: builder::ListTransactions<'a>,
+        request: request::ListTransactions<'a>,
     ) -> impl Stream<Item = Result<types::Transaction, Error>> + Send + 'a {
         request.items()
     }

@@ -25,7 +25,7 @@ use std::num::NonZeroU64;
 
 use vandar_runtime::pagination::{ListRequest, Position, next_page_number};
 
-use crate::{Error, builder, types};
+use crate::{Error, request, types};
 
 /// One page of a Laravel-paginated answer.
 pub trait Page {
@@ -87,7 +87,7 @@ macro_rules! laravel_list {
             }
         }
 
-        impl ListRequest for builder::$builder<'_> {
+        impl ListRequest for request::$builder<'_> {
             type Page = types::$page;
             type Item = types::$item;
             fn start() -> Option<Position> {
@@ -153,7 +153,7 @@ impl types::SettlementList {
     }
 }
 
-impl ListRequest for builder::ListSettlements<'_> {
+impl ListRequest for request::ListSettlements<'_> {
     type Page = types::SettlementList;
     type Item = types::ListedSettlement;
     fn start() -> Option<Position> {
@@ -187,7 +187,7 @@ fn laravel_next<P: Page + ?Sized>(page: &P, asked: Option<&Position>) -> Option<
 }
 
 /// The statement walks by cursor: `start_after` = the id of the last item, while `has_more`.
-impl<'a> ListRequest for builder::ListTransactions<'a> {
+impl<'a> ListRequest for request::ListTransactions<'a> {
     type Page = types::TransactionPage;
     type Item = types::Transaction;
 

@@ -20,7 +20,7 @@
 mod generated;
 
 pub use generated::{
-    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
+    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, request, types,
 };
 pub use vandar_runtime::{ApiError, ApiKey, Error};
 

@@ -147,7 +147,7 @@ mod raw;
 mod upload;
 
 pub use generated::{
-    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
+    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, request, types,
 };
 pub use upload::{
     DocumentUpload, HAND_WRITTEN_ROUTES, UPLOAD_CARDHOLDER_DOCUMENTS, UploadCardholderDocuments,

@@ -67,6 +67,7 @@ mod config;
 mod credentials;
 pub mod decide;
 mod error;
+pub mod field;
 #[cfg(test)]
 mod hook_tests;
 mod intercept;
@@ -101,6 +102,7 @@ pub use error::{
     ApiError, AuthError, ConfigError, CredentialKind, Error, REQUEST_ID_HEADERS, TransportError,
     TransportKind,
 };
+pub use field::{FieldError, FieldText, IntoField, parse_field_text};
 pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor};
 pub use pagination::{ListRequest, Paginate, Position};
 pub use path::Segment;

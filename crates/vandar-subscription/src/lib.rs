@@ -136,7 +136,7 @@
 mod generated;
 
 pub use generated::{
-    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, builder, types,
+    __spec, BROWSER_PAGES, Client, DEFAULT_HOST, ROUTES, SPEC_FILE, request, types,
 };
 pub use vandar_runtime::{ApiError, Error, ListRequest, Paginate, Position};
 
@@ -332,7 +332,7 @@ impl types::WithdrawalPage {
 
 /// The mandate list walks by page number: `list_authorizations().business(..).items()` (see
 /// [`Paginate`]).
-impl vandar_runtime::ListRequest for builder::ListAuthorizations<'_> {
+impl vandar_runtime::ListRequest for request::ListAuthorizations<'_> {
     type Page = types::AuthorizationPage;
     type Item = types::Authorization;
 
@@ -369,7 +369,7 @@ impl vandar_runtime::ListRequest for builder::ListAuthorizations<'_> {
 }
 
 /// The withdrawal list walks by page number: `list_withdrawals().business(..).items()`.
-impl vandar_runtime::ListRequest for builder::ListWithdrawals<'_> {
+impl vandar_runtime::ListRequest for request::ListWithdrawals<'_> {
     type Page = types::WithdrawalPage;
     type Item = types::Withdrawal;
 

@@ -112,6 +112,11 @@ pub use vandar_runtime::{
     TransportError, TransportKind, domain, secret,
 };
 
+/// What the generated setters accept (`&str`, `String`, `&String`, the domain types and
+/// their `Option`s; a string is parsed and a bad one is an error naming the field): see
+/// [`field`].
+pub use vandar_runtime::{FieldError, IntoField, field};
+
 #[cfg(feature = "ipg")]
 #[doc(inline)]
 pub use vandar_ipg as ipg;
