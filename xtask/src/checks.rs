@@ -149,8 +149,8 @@ fn is_string(ty: &syn::Type) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == "String")
 }
 
-/// `Wrapper<T>` → `T` when the wrapper is `name`.
-fn unwrap<'t>(ty: &'t syn::Type, name: &str) -> Option<&'t syn::Type> {
+/// `Wrapper<T>` → `T` when the wrapper is `name` (`Option`, `Vec`).
+pub(crate) fn unwrap<'t>(ty: &'t syn::Type, name: &str) -> Option<&'t syn::Type> {
     let seg = last_segment(ty)?;
     if seg.ident != name {
         return None;

@@ -181,18 +181,7 @@ fn into_field_type(bound: &syn::TraitBound, parseable: &BTreeSet<String>) -> Opt
 }
 
 fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    if last.ident != "Option" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) => Some(t),
-        _ => None,
-    }
+    crate::checks::unwrap(ty, "Option")
 }
 
 /// A string, a runtime type without generics, or a generated type with `FromStr`.

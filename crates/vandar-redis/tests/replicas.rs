@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use vandar_redis::{RedisConnection, RedisRateLimiter, RedisTokenStore, SealingKey};
-use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply, max_in_window};
+use vandar_runtime::test_util::{
+    FaultServer, RecordedRequest, Reply, call_json as call, max_in_window,
+};
 use vandar_runtime::token::{Phase, Swap, TokenRecord, TokenStore, fresh_revision};
 use vandar_runtime::{Binding, Config, Error, RetryPolicy, Route, Runtime, Timeouts, TokenPair};
 
@@ -139,28 +141,6 @@ fn child_binding(ua: &str, total: Duration, shared_pair: bool) -> Binding {
     )
     .unwrap();
     Binding::new(runtime, ROUTES, &[])
-}
-
-async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Value, Error> {
-    let route = b.route(op).unwrap();
-    let mut builder = b
-        .runtime()
-        .http_client()
-        .request(route.method.parse().unwrap(), b.url(route, &[])?);
-    let body = body
-        .map(|body| vandar_runtime::CheckedBody::new(route, body))
-        .transpose()?;
-    if let Some(body) = &body {
-        builder = builder.json(body);
-    }
-    let request = builder.build().map_err(Error::from_build)?;
-    b.call::<Value>(
-        request,
-        route,
-        body.as_ref().map(|b| b as &dyn vandar_runtime::SentBody),
-    )
-    .await
-    .map(|a| a.into_body())
 }
 
 /// Not a test: the body of the child processes the tests below start. Without their

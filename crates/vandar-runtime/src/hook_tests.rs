@@ -149,28 +149,7 @@ fn binding(config: Config) -> Binding {
 }
 
 /// What a generated `send()` does: build the request, then `Binding::call`.
-async fn call(b: &Binding, op: &'static str, body: Option<Value>) -> Result<Value, Error> {
-    let route = b.route(op).unwrap();
-    let mut builder = b
-        .runtime()
-        .http_client()
-        .request(route.method.parse().unwrap(), b.url(route, &[])?)
-        .header(reqwest::header::ACCEPT, "application/json");
-    let body = body
-        .map(|body| crate::CheckedBody::new(route, body))
-        .transpose()?;
-    if let Some(body) = &body {
-        builder = builder.json(body);
-    }
-    let request = builder.build().map_err(Error::from_build)?;
-    b.call::<Value>(
-        request,
-        route,
-        body.as_ref().map(|b| b as &dyn crate::SentBody),
-    )
-    .await
-    .map(|a| a.into_body())
-}
+use crate::test_util::call_json as call;
 
 fn ok() -> Reply {
     Reply::json(200, json!({"status": 1, "data": {"wallet": 1000}}))

@@ -28,6 +28,43 @@ pub use rotating::{
     EXPIRES_IN, RefreshMode, RotatingVandar, RotatingVandarBuilder, access, refresh,
 };
 
+/// What a generated `send()` does, for an operation of `binding`'s routes with an untyped
+/// body: build the URL and the request, check the body, then [`crate::Binding::call`]; the
+/// answer as JSON.
+pub async fn call_json(
+    binding: &crate::Binding,
+    operation_id: &'static str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, crate::Error> {
+    let route = binding
+        .route(operation_id)
+        .ok_or_else(|| crate::Error::InvalidRequest(format!("no route `{operation_id}`")))?;
+    let method = route
+        .method
+        .parse()
+        .map_err(|_| crate::Error::InvalidRequest(format!("bad method {}", route.method)))?;
+    let mut builder = binding
+        .runtime()
+        .http_client()
+        .request(method, binding.url(route, &[])?)
+        .header(reqwest::header::ACCEPT, "application/json");
+    let body = body
+        .map(|body| crate::CheckedBody::new(route, body))
+        .transpose()?;
+    if let Some(body) = &body {
+        builder = builder.json(body);
+    }
+    let request = builder.build().map_err(crate::Error::from_build)?;
+    binding
+        .call::<serde_json::Value>(
+            request,
+            route,
+            body.as_ref().map(|b| b as &dyn crate::SentBody),
+        )
+        .await
+        .map(crate::Answer::into_body)
+}
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
