@@ -19,7 +19,7 @@ use vandar_runtime::test_util::{
     FaultServer, RecordedRequest, Reply, call_json as call, max_in_window,
 };
 use vandar_runtime::token::{Phase, Swap, TokenRecord, TokenStore, fresh_revision};
-use vandar_runtime::{Binding, Config, Error, RetryPolicy, Route, Runtime, Timeouts, TokenPair};
+use vandar_runtime::{Binding, Config, RetryPolicy, Route, Runtime, Timeouts, TokenPair};
 
 static ROUTES: &[Route] = &[
     common::fake::GET_BALANCE,
