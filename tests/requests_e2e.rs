@@ -353,3 +353,72 @@ async fn a_zero_page_says_at_least_one() {
     assert!(!e.contains("empty"), "{e}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// `send_as::<T>()`: the same checked request, the answer decoded into the caller's type, so a
+/// field the API sends that its docs do not list is not lost; the checks still stop a bad
+/// request before it is sent.
+#[tokio::test]
+async fn send_as_keeps_fields_the_docs_do_not_list() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "status": 1,
+            "data": {"settlement": {"id": "s-1", "amount": 5000, "status": "PENDING",
+                                    "track_id": "t-77", "iban": "IR430550011480005587452001"}}
+        })))
+        .mount(&server)
+        .await;
+    let config = Config::builder()
+        .all_hosts(&server.uri())
+        .access_token("business-access-token-SECRET")
+        .build()
+        .unwrap();
+    let vandar = Vandar::new(config).unwrap();
+
+    #[derive(serde::Deserialize)]
+    struct Seen {
+        data: SeenData,
+    }
+    #[derive(serde::Deserialize)]
+    struct SeenData {
+        settlement: SeenSettlement,
+    }
+    #[derive(serde::Deserialize)]
+    struct SeenSettlement {
+        id: String,
+        track_id: String,
+    }
+    let answer = vandar
+        .core()
+        .get_settlement()
+        .business("my-shop")
+        .settlement("s-1")
+        .send_as::<Seen>()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let s = answer.into_body().data.settlement;
+    assert_eq!((s.id.as_str(), s.track_id.as_str()), ("s-1", "t-77"));
+    let whole: Value = vandar
+        .core()
+        .get_settlement()
+        .business("my-shop")
+        .settlement("s-1")
+        .send_as::<Value>()
+        .await
+        .unwrap()
+        .into_body();
+    assert_eq!(whole["data"]["settlement"]["iban"], "IR430550011480005587452001");
+    // the request side is unchanged: a bad path parameter is refused, nothing is sent
+    let sent = server.received_requests().await.unwrap().len();
+    let e = vandar
+        .core()
+        .get_settlement()
+        .business("my-shop")
+        .settlement("..")
+        .send_as::<Value>()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("settlement"), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), sent);
+}

@@ -1,7 +1,8 @@
 //! The one rewrite of progenitor's output: every operation's `send()` hands the request that
 //! progenitor's builder made to the runtime (`Binding::call` / `call_raw`) and returns
 //! `Result<T, vandar_runtime::Error>`; a new `send_with_response()` returns the answer with
-//! its status and headers. progenitor's `pre`/`exec`/`post` hooks, `ResponseValue` and error
+//! its status and headers, and `send_as::<T>()` decodes the same answer into a type of the
+//! caller's choosing (fields the API sends that its docs do not list). progenitor's `pre`/`exec`/`post` hooks, `ResponseValue` and error
 //! type are no longer on any path a user can reach.
 //!
 //! What the rewrite relies on (checked here; a progenitor upgrade that changes it fails
@@ -35,9 +36,10 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize> {
             if f.sig.ident != "send" {
                 continue;
             }
-            let (send, with_response) = rewrite_send(f)?;
+            let (send, with_response, send_as) = rewrite_send(f)?;
             *f = send;
             extra.push(syn::ImplItem::Fn(with_response));
+            extra.extend(send_as.map(syn::ImplItem::Fn));
             count += 1;
         }
         imp.items.extend(extra);
@@ -83,7 +85,9 @@ fn success_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
     }
 }
 
-fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn)> {
+fn rewrite_send(
+    f: &syn::ImplItemFn,
+) -> Result<(syn::ImplItemFn, syn::ImplItemFn, Option<syn::ImplItemFn>)> {
     let ty = success_type(f).ok_or_else(|| {
         anyhow!("a `send` does not return Result<ResponseValue<T>, Error<E>>: progenitor changed")
     })?;
@@ -126,19 +130,56 @@ fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn
             quote!(client.inner.call(request, #route, #body).await),
         )
     };
-    let with_response: syn::ImplItemFn = syn::parse2(quote! {
-        /// Sends the request and returns the decoded answer with its HTTP status and headers.
-        ///
-        /// # Errors
-        /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-        /// "outcome unknown" (a money call that may have taken effect).
-        pub async fn send_with_response(
-            self,
-        ) -> ::std::result::Result<::vandar_runtime::Answer<#answer_ty>, ::vandar_runtime::Error> {
-            #(#prefix)*
-            #call
-        }
-    })?;
+    let with_response: syn::ImplItemFn = if raw {
+        syn::parse2(quote! {
+            /// Sends the request and returns the answer with its HTTP status and headers.
+            ///
+            /// # Errors
+            /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+            /// "outcome unknown" (a money call that may have taken effect).
+            pub async fn send_with_response(
+                self,
+            ) -> ::std::result::Result<::vandar_runtime::Answer<#answer_ty>, ::vandar_runtime::Error> {
+                #(#prefix)*
+                #call
+            }
+        })?
+    } else {
+        syn::parse2(quote! {
+            /// Sends the request and returns the decoded answer with its HTTP status and headers.
+            ///
+            /// # Errors
+            /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+            /// "outcome unknown" (a money call that may have taken effect).
+            pub async fn send_with_response(
+                self,
+            ) -> ::std::result::Result<::vandar_runtime::Answer<#answer_ty>, ::vandar_runtime::Error> {
+                self.send_as().await
+            }
+        })?
+    };
+    // The same exchange, decoded into a type of the caller's choosing: for fields the API
+    // sends that its docs do not list (the request side stays typed and checked).
+    let send_as: Option<syn::ImplItemFn> = if raw {
+        None
+    } else {
+        Some(syn::parse2(quote! {
+            /// Sends the request and decodes a successful answer into `T` instead of the
+            /// documented type: your own struct (fields the API sends that its docs do not
+            /// list) or `serde_json::Value`. Checks, credential, retries and errors are those of
+            /// [`send`](Self::send).
+            ///
+            /// # Errors
+            /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+            /// "outcome unknown" (a money call that may have taken effect).
+            pub async fn send_as<T: ::serde::de::DeserializeOwned>(
+                self,
+            ) -> ::std::result::Result<::vandar_runtime::Answer<T>, ::vandar_runtime::Error> {
+                #(#prefix)*
+                #call
+            }
+        })?)
+    };
     let attrs = &f.attrs;
     let send: syn::ImplItemFn = syn::parse2(quote! {
         #(#attrs)*
@@ -155,7 +196,7 @@ fn rewrite_send(f: &syn::ImplItemFn) -> Result<(syn::ImplItemFn, syn::ImplItemFn
                 .map(::vandar_runtime::Answer::into_body)
         }
     })?;
-    Ok((send, with_response))
+    Ok((send, with_response, send_as))
 }
 
 /// Replace progenitor's `let url = format!("{}/a/{}/b", client.baseurl, encode_path(&x.to_string()), ..)`

@@ -3,12 +3,10 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
 use vandar::{Config, RateLimits, Timeouts, Vandar};
 #[cfg(feature = "sandbox")]
 use vandar_sandbox::Sandbox;
 
-use crate::api::{self, Product};
 use crate::config::{FileTokenStore, Secrets, Settings, TokenSource};
 use crate::error::CliError;
 use crate::output::Format;
@@ -150,33 +148,6 @@ impl Ctx {
                 "no business configured: pass --business, set VANDAR_BUSINESS or `business` in the profile",
             )
         })
-    }
-
-    /// Read an operation of a product through the generic path, with path parameters
-    /// (`business` filled in when the path has it) and query, every parameter checked against
-    /// the spec first (as `vandar call` does). For the few reads whose typed answer drops
-    /// fields the command needs (each caller says which); everything else uses the typed
-    /// clients of [`Ctx::vandar`].
-    pub async fn call_untyped(
-        &self,
-        product: Product,
-        id: &str,
-        path: &[(&str, &str)],
-        query: &[(String, String)],
-    ) -> Result<Value, CliError> {
-        let op = api::op(product, id)?;
-        let mut params: Vec<(&str, &str)> = path.to_vec();
-        if op.path_params().contains(&"business") && !params.iter().any(|(k, _)| *k == "business") {
-            params.push(("business", self.business()?));
-        }
-        let checked: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .chain(query.iter().cloned())
-            .collect();
-        op.check_params(&checked, true)?;
-        let binding = product.binding(&self.vandar);
-        api::call(&binding, &op, &params, query, None).await
     }
 
     /// Stop the in-process sandbox, if any.

@@ -1779,6 +1779,24 @@ async fn settlement_show_finds_the_track_id_the_cli_told_you_to_keep() {
     let id = by_track["id"].as_str().unwrap().to_owned();
     let by_id = json_of(ok(&run(h.cmd(&["--json", "settlement", "show", &id])).await));
     assert_eq!(by_id, by_track);
+    // the statement export filtered by the track id has its line, track id column filled
+    let o = run(h.cmd(&[
+        "transactions",
+        "export",
+        "--format",
+        "csv",
+        "--track-id",
+        &track,
+    ]))
+    .await;
+    let csv = stdout(ok(&o));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|c| *c == "track_id").unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(!rows.is_empty(), "{csv}");
+    for row in rows {
+        assert_eq!(row.split(',').nth(col), Some(track.as_str()), "{csv}");
+    }
     // neither: a clear error naming what was looked for
     let o = run(h.cmd(&["settlement", "show", "no-such-track"])).await;
     assert_ne!(code(&o), 0);

@@ -14,11 +14,11 @@
 //! A summary (rows, sum of amounts with its unit) goes to stderr; a progress bar too, but only
 //! when stderr is a terminal.
 //!
-//! The pages are read through the generic path (`Ctx::call_untyped`, every parameter checked
-//! against the spec before sending; the flags are parsed first: dates into Jalali compact
-//! dates, `--per-page` 1 to 100), not the typed `list_transactions`, for one column: the
-//! statement lines of settlements carry their `track_id`, which the spec's `Transaction` does
-//! not name, so the typed answer would leave the export's `track_id` column empty.
+//! The pages are asked for with the typed `list_transactions` (the flags are parsed first:
+//! dates into Jalali compact dates, `--per-page` 1 to 100; the SDK checks every field before
+//! sending) and read with `send_as::<Value>()`, for one column: the statement lines of
+//! settlements carry their `track_id`, which the spec's `Transaction` does not name, so the
+//! documented answer type would leave the export's `track_id` column empty.
 //! `vandar reconcile`, which needs no track id, walks the same statement typed.
 
 use std::fs::File;
@@ -26,9 +26,8 @@ use std::io::{BufWriter, IsTerminal as _, Write};
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use vandar::domain::{ApiDate, ApiDateTime, JalaliDate};
+use vandar::domain::{ApiDate, ApiDateTime, JalaliCompactDate, JalaliDate};
 
-use crate::api::Product;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::context::Ctx;
 use crate::error::CliError;
@@ -220,25 +219,42 @@ pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
     }
     let jalali = |d: NaiveDate| {
         JalaliDate::from_gregorian(d)
-            .map(|j| j.to_compact())
+            .map(JalaliCompactDate::from)
             .map_err(|e| CliError::usage(format!("date {d}: {e}")))
     };
-    let mut query: Vec<(String, String)> = vec![("per_page".into(), args.per_page.to_string())];
-    if let Some(f) = from {
-        query.push(("fromDate".into(), jalali(f)?));
-    }
-    if let Some(t) = to {
-        query.push(("toDate".into(), jalali(t)?));
-    }
-    for (k, v) in [
-        ("channel", &args.channel),
-        ("statusKind", &args.status_kind),
-        ("track_id", &args.track_id),
-    ] {
-        if let Some(v) = v {
-            query.push((k.into(), v.clone()));
+    let per_page = std::num::NonZeroU64::new(args.per_page)
+        .ok_or_else(|| CliError::usage("--per-page must be 1 to 100"))?;
+    let from_date = from.map(jalali).transpose()?;
+    let to_date = to.map(jalali).transpose()?;
+    let business = ctx.business()?;
+    let core = ctx.vandar.core();
+    // the typed request (every field checked before sending), the answer kept whole: the
+    // statement lines of settlements carry a `track_id` the spec's `Transaction` does not name
+    let page_request = |cursor: Option<&str>| {
+        let mut r = core
+            .list_transactions()
+            .business(business)
+            .per_page(per_page);
+        if let Some(d) = &from_date {
+            r = r.from_date(d);
         }
-    }
+        if let Some(d) = &to_date {
+            r = r.to_date(d);
+        }
+        if let Some(v) = &args.channel {
+            r = r.channel(v);
+        }
+        if let Some(v) = &args.status_kind {
+            r = r.status_kind(v);
+        }
+        if let Some(v) = &args.track_id {
+            r = r.track_id(v);
+        }
+        if let Some(c) = cursor {
+            r = r.start_after(c);
+        }
+        r
+    };
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::with_capacity(
             256 * 1024,
@@ -261,15 +277,10 @@ pub async fn run(ctx: &Ctx, args: &ExportArgs) -> Result<Summary, CliError> {
     let mut summary = Summary::default();
     let mut cursor: Option<String> = None;
     loop {
-        let mut q = query.clone();
-        if let Some(c) = &cursor {
-            q.push(("start_after".into(), c.clone()));
-        }
-        // the generic read (parameters checked against the spec): the typed `Transaction`
-        // has no `track_id`, and the export has a track_id column (module docs)
-        let page = ctx
-            .call_untyped(Product::Core, "list_transactions", &[], &q)
-            .await?;
+        let page = page_request(cursor.as_deref())
+            .send_as::<Value>()
+            .await?
+            .into_body();
         summary.pages += 1;
         let list = crate::workflows::items(page.get("data").unwrap_or(&Value::Null));
         let mut last = None;

@@ -3,10 +3,10 @@
 //! generated request types, with every flag parsed into its domain type (Rial, Iban, Mobile,
 //! NationalCode, TrackId, dates, ...) first, so a bad flag is refused, naming the flag, before
 //! anything is sent. Answers are printed from the typed answer (serialized to JSON where the
-//! output code works on JSON). Only `vandar call` ([`ops`]) is generic by design; the few
-//! reads that still take the generic path ([`Ctx::call_untyped`](crate::context::Ctx::call_untyped):
-//! the settlement list and show, the look-up by track id, the export's pages) say why where
-//! they do: their typed answers drop fields the commands print (`track_id`, `iban`).
+//! output code works on JSON). Only `vandar call` ([`ops`]) is generic by design. A few reads
+//! (the settlement list and show, the look-up by track id, the export's pages) send their typed
+//! request but keep the answer whole with the builders' `send_as::<Value>()`, and say why where
+//! they do: the documented answer types drop fields the commands print (`track_id`, `iban`).
 
 pub mod balance;
 pub mod docs;

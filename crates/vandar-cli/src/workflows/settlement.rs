@@ -6,16 +6,18 @@
 //! is printed as created; not found, the exit code is 4 with how to go on safely (the same track
 //! id cannot pay twice).
 //!
-//! `create`, `cancel` and the IBAN inquiry of the prompt go through the typed business client
-//! (`vandar::core::Client`). The reads `list`, `show` and the look-up by track id use the
-//! generic path ([`Ctx::call_untyped`], parameters checked against the spec first) for one reason: the
-//! typed answers drop fields these commands print and match on. `ListedSettlement` (the v2.1
-//! list and show answer, as S004 documents it) has no `track_id`, `iban`, `transaction_id`,
-//! `is_instant`, `type`, `settlement_time` or `wage`, and the statement's `Transaction` has no
-//! `track_id`; with them gone, `settlement show <track-id>` could not find the track id the CLI
-//! told you to keep, and the list's IBAN and TRACK_ID columns would be empty.
+//! Every command goes through the typed business client (`vandar::core::Client`): `create`,
+//! `cancel` and the IBAN inquiry of the prompt decode their documented answers; the reads
+//! `list`, `show` and the look-up by track id send typed, checked requests and keep the answer
+//! whole (`send_as::<Value>()`), because the documented types drop fields these commands print
+//! and match on. `ListedSettlement` (the v2.1 list and show answer, as S004 documents it) has
+//! no `track_id`, `iban`, `transaction_id`, `is_instant`, `type`, `settlement_time` or `wage`,
+//! and the statement's `Transaction` has no `track_id`; with them gone, `settlement show
+//! <track-id>` could not find the track id the CLI told you to keep, and the list's IBAN and
+//! TRACK_ID columns would be empty.
 
 use std::io::IsTerminal as _;
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -24,7 +26,6 @@ use vandar::core::types::{
 };
 use vandar::domain::{Iban, Toman, TrackId};
 
-use crate::api::Product;
 use crate::cli::SettlementCreate;
 use crate::context::Ctx;
 use crate::error::CliError;
@@ -257,20 +258,21 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
 }
 
 /// Look a settlement up by track id: the settlement list (newest first, a few pages), then the
-/// statement. Generic reads: the typed answers have no `track_id` to match on (module docs).
+/// statement (typed requests, answers kept whole: the documented types have no `track_id` to
+/// match on, module docs).
 pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>, CliError> {
-    for page in 1..=5u64 {
-        let answer = ctx
-            .call_untyped(
-                Product::Core,
-                "list_settlements",
-                &[],
-                &[
-                    ("page".into(), page.to_string()),
-                    ("per_page".into(), "100".into()),
-                ],
-            )
-            .await?;
+    let core = ctx.vandar.core();
+    let business = ctx.business()?;
+    let per_page = NonZeroU64::new(100).unwrap_or(NonZeroU64::MIN);
+    for page in (1..=5u64).filter_map(NonZeroU64::new) {
+        let answer = core
+            .list_settlements()
+            .business(business)
+            .page(page)
+            .per_page(per_page)
+            .send_as::<Value>()
+            .await?
+            .into_body();
         let list = data(&answer).get("settlements").unwrap_or(&Value::Null);
         if let Some(found) = items(list)
             .into_iter()
@@ -279,18 +281,17 @@ pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>
             return Ok(Some(found.clone()));
         }
         let last = list.get("last_page").and_then(Value::as_u64).unwrap_or(1);
-        if page >= last {
+        if page.get() >= last {
             break;
         }
     }
-    let statement = ctx
-        .call_untyped(
-            Product::Core,
-            "list_transactions",
-            &[],
-            &[("track_id".into(), track_id.to_owned())],
-        )
-        .await?;
+    let statement = core
+        .list_transactions()
+        .business(business)
+        .track_id(track_id)
+        .send_as::<Value>()
+        .await?
+        .into_body();
     Ok(items(statement.get("data").unwrap_or(&Value::Null))
         .into_iter()
         .find(|t| t.get("track_id").and_then(Value::as_str) == Some(track_id))
@@ -334,12 +335,19 @@ async fn after_lost_answer(ctx: &Ctx, track_id: &str, made: bool) -> Result<(), 
 
 /// `vandar settlement show <id-or-track-id>`: by settlement id; when no settlement has that
 /// id (HTTP 404 or 422), by track id (the settlement list, then the statement), so the track id
-/// the CLI told you to keep works. Generic read: the typed `ListedSettlement` drops the
-/// `track_id` and `iban` this prints (module docs).
+/// the CLI told you to keep works. The answer is kept whole: the typed `ListedSettlement`
+/// drops the `track_id` and `iban` this prints (module docs).
 pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     let by_id = ctx
-        .call_untyped(Product::Core, "get_settlement", &[("settlement", id)], &[])
-        .await;
+        .vandar
+        .core()
+        .get_settlement()
+        .business(ctx.business()?)
+        .settlement(id)
+        .send_as::<Value>()
+        .await
+        .map(vandar::Answer::into_body)
+        .map_err(CliError::from);
     let found = match by_id {
         Ok(answer) => {
             let d = data(&answer);
@@ -363,25 +371,22 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     emit(ctx, || settlement_record(&p, out), &p)
 }
 
-/// `vandar settlement list`. Generic read: the typed `ListedSettlement` drops the `iban` and
-/// `track_id` columns (module docs).
+/// `vandar settlement list`. The answer is kept whole: the typed `ListedSettlement` drops the
+/// `iban` and `track_id` columns (module docs).
 pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
-    for (name, n) in [("page", page), ("per-page", per_page)] {
-        if n == 0 {
-            return Err(flag(name, "must be 1 or more"));
-        }
-    }
+    let page = NonZeroU64::new(page).ok_or_else(|| flag("page", "must be 1 or more"))?;
+    let per_page =
+        NonZeroU64::new(per_page).ok_or_else(|| flag("per-page", "must be 1 or more"))?;
     let answer = ctx
-        .call_untyped(
-            Product::Core,
-            "list_settlements",
-            &[],
-            &[
-                ("page".into(), page.to_string()),
-                ("per_page".into(), per_page.to_string()),
-            ],
-        )
-        .await?;
+        .vandar
+        .core()
+        .list_settlements()
+        .business(ctx.business()?)
+        .page(page)
+        .per_page(per_page)
+        .send_as::<Value>()
+        .await?
+        .into_body();
     let d = data(&answer);
     let unit = ctx.out_unit(DEFAULT_UNIT);
     let list = d.get("settlements").unwrap_or(&Value::Null);
