@@ -43,6 +43,31 @@ pub fn is_current(rel_path: &str, spec_bytes: &[u8], current: &str) -> bool {
     format!("{line}\n") == hash_line(&input, body)
 }
 
+/// Stage times of one spec's generation on stderr when `VANDAR_GEN_TIMING` is set (to find
+/// where `cargo xtask gen` spends its time; BENCHMARKS.md).
+struct StageClock<'a> {
+    spec: &'a str,
+    last: Option<std::time::Instant>,
+}
+
+impl<'a> StageClock<'a> {
+    fn new(spec: &'a str) -> Self {
+        let on = std::env::var_os("VANDAR_GEN_TIMING").is_some();
+        Self {
+            spec,
+            last: on.then(std::time::Instant::now),
+        }
+    }
+
+    fn stage(&mut self, name: &str) {
+        if let Some(last) = self.last {
+            let now = std::time::Instant::now();
+            eprintln!("{}: {name} {:.1} ms", self.spec, (now - last).as_secs_f64() * 1e3);
+            self.last = Some(now);
+        }
+    }
+}
+
 /// Generate the complete, formatted text of `crates/<name>/src/generated.rs`.
 pub fn generate(spec: &SpecFile, spec_bytes: &[u8]) -> Result<String> {
     let mut settings = GenerationSettings::default();
@@ -54,16 +79,21 @@ pub fn generate(spec: &SpecFile, spec_bytes: &[u8]) -> Result<String> {
         .with_derive("schemars::JsonSchema")
         .with_unknown_crates(UnknownPolicy::Generate)
         .with_crate(RUNTIME_CRATE, CrateVers::Any, None);
+    let mut clock = StageClock::new(&spec.rel_path);
     let mut generator = Generator::new(&settings);
     let client = generator
         .generate_tokens(&for_progenitor(spec))
         .map_err(|e| anyhow!("{}: progenitor failed: {e}", spec.rel_path))?;
+    clock.stage("progenitor");
     let extra = glue(spec)?;
+    clock.stage("glue");
     let mut file: syn::File = syn::parse2(client)
         .with_context(|| format!("{}: generated tokens do not parse", spec.rel_path))?;
+    clock.stage("parse");
     crate::rewrite::rewrite(&mut file).with_context(|| format!("{}: rewrite", spec.rel_path))?;
     crate::rewrite::document_calls(&mut file, &call_docs(spec));
     crate::ergonomic::apply(&mut file).with_context(|| format!("{}: ergonomics", spec.rel_path))?;
+    clock.stage("rewrite+ergonomics");
     let checks: syn::File = syn::parse2(
         crate::checks::emit(spec, &file).map_err(|e| anyhow!("{}: {e}", spec.rel_path))?,
     )
@@ -72,8 +102,12 @@ pub fn generate(spec: &SpecFile, spec_bytes: &[u8]) -> Result<String> {
     let glue_file: syn::File = syn::parse2(extra)
         .with_context(|| format!("{}: glue tokens do not parse", spec.rel_path))?;
     file.items.extend(glue_file.items);
-    let text = progenitor_impl::space_out_items(prettyplease::unparse(&file))
+    clock.stage("checks");
+    let text = prettyplease::unparse(&file);
+    clock.stage("unparse");
+    let text = progenitor_impl::space_out_items(text)
         .map_err(|e| anyhow!("{}: formatting failed: {e}", spec.rel_path))?;
+    clock.stage("space_out");
     let body = format!("\n{text}");
     let input = crate::fingerprint::input(spec_bytes);
     Ok(format!(

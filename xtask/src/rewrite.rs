@@ -140,10 +140,10 @@ fn rewrite_send(
             pub async fn send_with_response(
                 self,
             ) -> ::std::result::Result<::vandar_runtime::Answer<#answer_ty>, ::vandar_runtime::Error> {
-                #(#prefix)*
                 #call
             }
-        })?
+        })
+        .map(|f| with_prefix(f, prefix.clone()))?
     } else {
         syn::parse2(quote! {
             /// Sends the request and returns the decoded answer with its HTTP status and headers.
@@ -175,10 +175,10 @@ fn rewrite_send(
             pub async fn send_as<T: ::serde::de::DeserializeOwned>(
                 self,
             ) -> ::std::result::Result<::vandar_runtime::Answer<T>, ::vandar_runtime::Error> {
-                #(#prefix)*
                 #call
             }
-        })?)
+        })
+        .map(|f| with_prefix(f, prefix))?)
     };
     let attrs = &f.attrs;
     let send: syn::ImplItemFn = syn::parse2(quote! {
@@ -197,6 +197,14 @@ fn rewrite_send(
         }
     })?;
     Ok((send, with_response, send_as))
+}
+
+/// `f` with the request-building statements put before its one statement (moved, not printed
+/// and parsed again: this runs for every operation).
+fn with_prefix(mut f: syn::ImplItemFn, mut prefix: Vec<syn::Stmt>) -> syn::ImplItemFn {
+    prefix.append(&mut f.block.stmts);
+    f.block.stmts = prefix;
+    f
 }
 
 /// Replace progenitor's `let url = format!("{}/a/{}/b", client.baseurl, encode_path(&x.to_string()), ..)`
