@@ -534,7 +534,8 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
             #(#route_consts)*
         }
 
-        /// Every operation's route (the same values as [`routes`]), for tools that list them.
+        /// Every operation's route (host, path, credential, idempotency, checks), for tools that
+        /// list them.
         pub const ROUTES: &[::vandar_runtime::Route] = &[#(#routes),*];
 
         /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
