@@ -408,7 +408,10 @@ async fn send_as_keeps_fields_the_docs_do_not_list() {
         .await
         .unwrap()
         .into_body();
-    assert_eq!(whole["data"]["settlement"]["iban"], "IR430550011480005587452001");
+    assert_eq!(
+        whole["data"]["settlement"]["iban"],
+        "IR430550011480005587452001"
+    );
     // the request side is unchanged: a bad path parameter is refused, nothing is sent
     let sent = server.received_requests().await.unwrap().len();
     let e = vandar

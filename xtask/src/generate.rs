@@ -62,7 +62,11 @@ impl<'a> StageClock<'a> {
     fn stage(&mut self, name: &str) {
         if let Some(last) = self.last {
             let now = std::time::Instant::now();
-            eprintln!("{}: {name} {:.1} ms", self.spec, (now - last).as_secs_f64() * 1e3);
+            eprintln!(
+                "{}: {name} {:.1} ms",
+                self.spec,
+                (now - last).as_secs_f64() * 1e3
+            );
             self.last = Some(now);
         }
     }
@@ -105,8 +109,7 @@ pub fn generate(spec: &SpecFile, spec_bytes: &[u8]) -> Result<String> {
     clock.stage("checks");
     let text = prettyplease::unparse(&file);
     clock.stage("unparse");
-    let text = progenitor_impl::space_out_items(text)
-        .map_err(|e| anyhow!("{}: formatting failed: {e}", spec.rel_path))?;
+    let text = crate::spacing::space_out_items(&text);
     clock.stage("space_out");
     let body = format!("\n{text}");
     let input = crate::fingerprint::input(spec_bytes);

@@ -17,5 +17,6 @@ pub mod generate;
 pub mod lint;
 pub mod opcov;
 pub mod rewrite;
+pub mod spacing;
 pub mod spec;
 pub mod surface;

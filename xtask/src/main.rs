@@ -59,6 +59,17 @@ enum Mode {
     Check,
 }
 
+/// A stage's time on stderr when `VANDAR_GEN_TIMING` is set (see `generate::generate`).
+fn timing(spec: &std::path::Path, stage: &str, since: Instant) {
+    if std::env::var_os("VANDAR_GEN_TIMING").is_some() {
+        eprintln!(
+            "{}: {stage} {:.1} ms",
+            spec.display(),
+            since.elapsed().as_secs_f64() * 1e3
+        );
+    }
+}
+
 fn run(mode: Mode, only: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = spec::workspace_root();
@@ -94,12 +105,17 @@ fn run(mode: Mode, only: &[String]) -> Result<()> {
             unchanged.push(rel(&root, &out));
             continue;
         }
+        let t = Instant::now();
         specs.push((spec::load(&root, path)?, bytes));
+        timing(path, "load", t);
     }
 
     let mut violations = Vec::new();
     for (s, _) in &specs {
-        if let Err(v) = lint::lint(s) {
+        let t = Instant::now();
+        let linted = lint::lint(s);
+        timing(std::path::Path::new(&s.rel_path), "lint", t);
+        if let Err(v) = linted {
             violations.extend(v);
         }
     }

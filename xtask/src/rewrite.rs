@@ -160,10 +160,11 @@ fn rewrite_send(
     };
     // The same exchange, decoded into a type of the caller's choosing: for fields the API
     // sends that its docs do not list (the request side stays typed and checked).
-    let send_as: Option<syn::ImplItemFn> = if raw {
-        None
-    } else {
-        Some(syn::parse2(quote! {
+    let send_as: Option<syn::ImplItemFn> =
+        if raw {
+            None
+        } else {
+            Some(syn::parse2(quote! {
             /// Sends the request and decodes a successful answer into `T` instead of the
             /// documented type: your own struct (fields the API sends that its docs do not
             /// list) or `serde_json::Value`. Checks, credential, retries and errors are those of
@@ -179,7 +180,7 @@ fn rewrite_send(
             }
         })
         .map(|f| with_prefix(f, prefix))?)
-    };
+        };
     let attrs = &f.attrs;
     let send: syn::ImplItemFn = syn::parse2(quote! {
         #(#attrs)*
