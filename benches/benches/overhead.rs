@@ -246,6 +246,13 @@ fn main() {
         server.pid(),
         load_average()
     );
+    // A future is copied whole each time it moves into the one around it: its size is a cost
+    // of every call (the futures are created, measured and dropped, never polled).
+    println!(
+        "size of a send_payment future: SDK {} B, raw {} B",
+        std::mem::size_of_val(&sdk::send_payment(&ctx.ipg, &ctx.key, 0)),
+        std::mem::size_of_val(&handwritten::send_payment(&ctx.raw, &ctx.uri, 0)),
+    );
 
     if let Some(side) = std::env::var_os("VANDAR_BENCH_PROFILE") {
         let side = if side == "raw" { Side::Raw } else { Side::Sdk };

@@ -106,7 +106,11 @@ impl Binding {
         route: &'static Route,
         body: Option<&dyn SentBody>,
     ) -> Result<Answer<T>, Error> {
-        let (ex, ctx) = self.exchange(request, route, body).await?;
+        // Boxed once per call: the exchange's state (credential, attempt loop) lives on the
+        // heap, so the futures of the generated `send()`, `send_with_response()` and
+        // `send_as()` around this one stay small (a future is copied whole each time it is
+        // moved into the one around it: measured 1.4 KB per layer before).
+        let (ex, ctx) = Box::pin(self.exchange(request, route, body)).await?;
         answer_json(ex, &ctx)
     }
 
@@ -117,7 +121,7 @@ impl Binding {
         route: &'static Route,
         body: Option<&dyn SentBody>,
     ) -> Result<Answer<Bytes>, Error> {
-        let (ex, ctx) = self.exchange(request, route, body).await?;
+        let (ex, ctx) = Box::pin(self.exchange(request, route, body)).await?;
         match ex.status {
             200..=299 if !is_failure_json(&ex.body) => Ok(Answer {
                 status: ex.status,
@@ -178,14 +182,11 @@ impl Binding {
             outcome = Empty,
         );
         let started = tokio::time::Instant::now();
-        // Boxed once per call: the attempt loop's state is large, and a future is copied
-        // whole each time it moves (measured: 6.9 KB for an IPG send, 1 KB for a plain reqwest
-        // call, before the two boxes).
-        let result = Box::pin(
-            self.attempts(request, route, &mut ctx)
-                .instrument(span.clone()),
-        )
-        .await;
+        // Not boxed again: this future is already on the heap (`call`, `call_raw`).
+        let result = self
+            .attempts(request, route, &mut ctx)
+            .instrument(span.clone())
+            .await;
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         #[cfg(feature = "test-util")]
         match &result {

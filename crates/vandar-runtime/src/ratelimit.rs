@@ -41,6 +41,7 @@ use tokio::time::Instant;
 use std::fmt;
 
 use crate::error::ConfigError;
+use crate::secret::Secret;
 use crate::timeouts::instant_after;
 
 /// A limit of `max_requests` in any window of length `per`: a sliding window (the default) or,
@@ -650,7 +651,36 @@ impl fmt::Debug for LimiterKey {
 
 impl LimiterKey {
     /// The key of a credential of some kind (`"api_key"`, `"bearer"`, `"basic"`, ...).
+    ///
+    /// Every call of a credential asks for its key, so the last few keys of each thread are
+    /// kept (next to the credential they belong to, in this thread's memory only): a repeated
+    /// credential costs a string comparison instead of a SHA-256.
     pub fn of(kind: &str, credential: &str) -> Self {
+        /// How many credentials a thread remembers.
+        const KEPT: usize = 4;
+        type Kept = [Option<(String, Secret, LimiterKey)>; KEPT];
+        thread_local! {
+            static RECENT: std::cell::RefCell<(Kept, usize)> =
+                const { std::cell::RefCell::new(([const { None }; KEPT], 0)) };
+        }
+        RECENT.with(|recent| {
+            let mut recent = recent.borrow_mut();
+            let (kept, next) = &mut *recent;
+            if let Some((_, _, key)) = kept
+                .iter()
+                .flatten()
+                .find(|(k, c, _)| k == kind && c.expose() == credential)
+            {
+                return *key;
+            }
+            let key = Self::digest(kind, credential);
+            kept[*next] = Some((kind.to_owned(), Secret::new(credential), key));
+            *next = (*next + 1) % KEPT;
+            key
+        })
+    }
+
+    fn digest(kind: &str, credential: &str) -> Self {
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
         h.update(kind.as_bytes());
@@ -664,12 +694,16 @@ impl LimiterKey {
 
     /// Unauthenticated calls without an api_key (one budget per runtime).
     pub fn anonymous() -> Self {
-        Self::of("anonymous", "")
+        static KEY: std::sync::LazyLock<LimiterKey> =
+            std::sync::LazyLock::new(|| LimiterKey::digest("anonymous", ""));
+        *KEY
     }
 
     /// The Vandar token pair of a runtime (its calls and its refreshes).
     pub fn token_pair() -> Self {
-        Self::of("token_pair", crate::VANDAR_BEARER)
+        static KEY: std::sync::LazyLock<LimiterKey> =
+            std::sync::LazyLock::new(|| LimiterKey::digest("token_pair", crate::VANDAR_BEARER));
+        *KEY
     }
 
     /// Lower-case hex of the key.
@@ -769,6 +803,34 @@ mod tests {
             out.push(Instant::now() - start);
         }
         out
+    }
+
+    /// The per-thread memory of recent keys gives the same key as the digest, for more
+    /// credentials than it keeps, in any order, and never mixes kinds.
+    #[test]
+    fn limiter_keys_remembered_per_thread_are_the_digests() {
+        let creds: Vec<String> = (0..10).map(|i| format!("api-key-{i}")).collect();
+        for round in 0..3 {
+            for (i, c) in creds.iter().enumerate().rev().skip(round) {
+                assert_eq!(
+                    LimiterKey::of("api_key", c),
+                    LimiterKey::digest("api_key", c)
+                );
+                assert_eq!(LimiterKey::of("bearer", c), LimiterKey::digest("bearer", c));
+                assert_ne!(LimiterKey::of("api_key", c), LimiterKey::of("bearer", c));
+                if i > 0 {
+                    assert_ne!(
+                        LimiterKey::of("api_key", c),
+                        LimiterKey::of("api_key", &creds[i - 1])
+                    );
+                }
+            }
+        }
+        assert_eq!(LimiterKey::anonymous(), LimiterKey::digest("anonymous", ""));
+        assert_eq!(
+            LimiterKey::token_pair(),
+            LimiterKey::digest("token_pair", crate::VANDAR_BEARER)
+        );
     }
 
     #[tokio::test(start_paused = true)]
