@@ -160,27 +160,30 @@ fn rewrite_send(
     };
     // The same exchange, decoded into a type of the caller's choosing: for fields the API
     // sends that its docs do not list (the request side stays typed and checked).
-    let send_as: Option<syn::ImplItemFn> =
-        if raw {
-            None
-        } else {
-            Some(syn::parse2(quote! {
-            /// Sends the request and decodes a successful answer into `T` instead of the
-            /// documented type: your own struct (fields the API sends that its docs do not
-            /// list) or `serde_json::Value`. Checks, credential, retries and errors are those of
-            /// [`send`](Self::send).
-            ///
-            /// # Errors
-            /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
-            /// "outcome unknown" (a money call that may have taken effect).
-            pub async fn send_as<T: ::serde::de::DeserializeOwned>(
-                self,
-            ) -> ::std::result::Result<::vandar_runtime::Answer<T>, ::vandar_runtime::Error> {
-                #call
-            }
-        })
-        .map(|f| with_prefix(f, prefix))?)
-        };
+    let send_as: Option<syn::ImplItemFn> = if raw {
+        None
+    } else {
+        Some(
+            syn::parse2(quote! {
+                /// Sends the request and decodes a successful answer into `T` instead of the
+                /// documented type: your own struct (fields the API sends that its docs do not
+                /// list) or `serde_json::Value`. Checks, credential, retries and errors are those of
+                /// [`send`](Self::send).
+                ///
+                /// # Errors
+                /// [`vandar_runtime::Error`]: invalid input (nothing sent), transport, API, decode or
+                /// "outcome unknown" (a money call that may have taken effect).
+                pub fn send_as<T: ::serde::de::DeserializeOwned + 'a>(
+                    self,
+                ) -> ::vandar_runtime::SendFuture<'a, T> {
+                    ::std::boxed::Box::pin(async move {
+                        #call
+                    })
+                }
+            })
+            .map(|f| with_prefix_in_async(f, prefix))?,
+        )
+    };
     let attrs = &f.attrs;
     let send: syn::ImplItemFn = syn::parse2(quote! {
         #(#attrs)*
@@ -198,6 +201,21 @@ fn rewrite_send(
         }
     })?;
     Ok((send, with_response, send_as))
+}
+
+/// `f` (`Box::pin(async move { <call> })`) with the request-building statements put before
+/// the call inside the async block (moved, not printed and parsed again).
+fn with_prefix_in_async(mut f: syn::ImplItemFn, prefix: Vec<syn::Stmt>) -> syn::ImplItemFn {
+    let block = f.block.stmts.iter_mut().find_map(|s| match s {
+        syn::Stmt::Expr(syn::Expr::Call(call), None) => call.args.first_mut(),
+        _ => None,
+    });
+    if let Some(syn::Expr::Async(a)) = block {
+        let mut stmts = prefix;
+        stmts.append(&mut a.block.stmts);
+        a.block.stmts = stmts;
+    }
+    f
 }
 
 /// `f` with the request-building statements put before its one statement (moved, not printed

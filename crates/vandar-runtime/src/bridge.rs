@@ -86,6 +86,13 @@ impl<T> Answer<T> {
     }
 }
 
+/// What a generated `send_as()` returns: the whole call (checks, credential, attempts,
+/// decoding) boxed once, so that the futures around it (`send()`, `send_with_response()`, the
+/// caller's own) hold a pointer instead of the call's state. A future is copied whole each
+/// time it is moved into the one around it, on every call.
+pub type SendFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Answer<T>, Error>> + Send + 'a>>;
+
 impl<T> Deref for Answer<T> {
     type Target = T;
 

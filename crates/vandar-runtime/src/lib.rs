@@ -92,7 +92,7 @@ pub use auth::{
     REFRESH_PATH, REFRESH_TOKEN_LIFETIME, SystemClock, TokenPair, TokenRefresh,
 };
 pub use binding::Binding;
-pub use bridge::Answer;
+pub use bridge::{Answer, SendFuture};
 pub use check::{CheckBody, CheckedBody, Checker, SentBody, normalize_http_url};
 pub use config::{
     ClientCredentials, Config, ConfigBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_AFTER,
