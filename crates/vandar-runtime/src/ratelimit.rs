@@ -536,8 +536,13 @@ impl Limiter {
         deadline: Instant,
     ) -> Result<Duration, DeadlineExceeded> {
         let start = Instant::now();
+        let mut first = true;
         loop {
-            let now = Instant::now();
+            let now = if std::mem::take(&mut first) {
+                start
+            } else {
+                Instant::now()
+            };
             if let Some(until) = self.paused_at(now) {
                 if until > deadline {
                     return Err(DeadlineExceeded);
@@ -714,6 +719,8 @@ impl LimiterKey {
 
 /// The limiters of a runtime, one per credential, created on first use.
 pub(crate) struct Limiters {
+    /// Unique per `Limiters` (the per-thread memory of the last limiter is keyed by it).
+    id: u64,
     limits: RateLimits,
     shared: Option<Arc<dyn SharedRateLimiter>>,
     by_key: Mutex<KeyMap>,
@@ -741,15 +748,33 @@ impl Limiters {
         limits: RateLimits,
         shared: Option<Arc<dyn SharedRateLimiter>>,
     ) -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Self {
+            id: NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed),
             limits,
             shared,
             by_key: Mutex::new(KeyMap::default()),
         }
     }
 
+    /// The limiter of `key`. Each thread remembers the last limiter it was given (weakly: it
+    /// keeps nothing alive), so a run of calls with one credential takes no lock and no
+    /// clock read here; a remembered limiter is never dropped as idle (see [`Self::get_at`]).
     pub(crate) fn get(&self, key: LimiterKey) -> Arc<Limiter> {
-        self.get_at(key, std::time::Instant::now())
+        type Last = Option<(u64, LimiterKey, std::sync::Weak<Limiter>)>;
+        thread_local! {
+            static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) };
+        }
+        let remembered = LAST.with(|last| match &*last.borrow() {
+            Some((id, k, limiter)) if *id == self.id && *k == key => limiter.upgrade(),
+            _ => None,
+        });
+        if let Some(limiter) = remembered {
+            return limiter;
+        }
+        let limiter = self.get_at(key, std::time::Instant::now());
+        LAST.with(|last| *last.borrow_mut() = Some((self.id, key, Arc::downgrade(&limiter))));
+        limiter
     }
 
     fn get_at(&self, key: LimiterKey, now: std::time::Instant) -> Arc<Limiter> {
@@ -760,8 +785,12 @@ impl Limiters {
         }
         keys.inserts += 1;
         if keys.map.len() >= MAX_IDLE_KEYS && keys.inserts.is_multiple_of(16) {
+            // In use (held), remembered by a thread (its calls skip this map, see `get`), or
+            // used recently: kept.
             keys.map.retain(|_, (limiter, used)| {
-                Arc::strong_count(limiter) > 1 || now.saturating_duration_since(*used) < IDLE_AFTER
+                Arc::strong_count(limiter) > 1
+                    || Arc::weak_count(limiter) > 0
+                    || now.saturating_duration_since(*used) < IDLE_AFTER
             });
         }
         let limiter = Arc::new(Limiter::build(
@@ -1055,5 +1084,37 @@ mod tests {
         // The one still held elsewhere is the same limiter (its pause and window survive).
         let again = limiters.get_at(LimiterKey::of("source", "busy"), later);
         assert!(Arc::ptr_eq(&busy, &again));
+    }
+
+    /// `get` remembers the last limiter of the thread: the same key of the same runtime gives
+    /// the same limiter (through the map or the memory), another key or another runtime's
+    /// `Limiters` never gets it, and a remembered limiter is not dropped as idle.
+    #[test]
+    fn the_last_limiter_of_a_thread_is_the_one_of_its_key_and_runtime() {
+        let a = Limiters::with_shared(RateLimits::default(), None);
+        let b = Limiters::with_shared(RateLimits::default(), None);
+        let k1 = LimiterKey::of("api_key", "one");
+        let k2 = LimiterKey::of("api_key", "two");
+        let first = a.get(k1);
+        assert!(Arc::ptr_eq(&first, &a.get(k1)));
+        assert!(Arc::ptr_eq(
+            &first,
+            &a.get_at(k1, std::time::Instant::now())
+        ));
+        assert!(!Arc::ptr_eq(&first, &b.get(k1)));
+        assert!(!Arc::ptr_eq(&first, &a.get(k2)));
+        assert!(Arc::ptr_eq(&first, &a.get(k1)));
+        // remembered by this thread (and held by nobody): survives the idle sweep
+        drop(first);
+        let t0 = std::time::Instant::now();
+        let later = t0 + IDLE_AFTER + Duration::from_secs(1);
+        let remembered = Arc::downgrade(&a.get(k1));
+        for i in 0..MAX_IDLE_KEYS * 2 {
+            a.get_at(LimiterKey::of("source", &format!("user-{i}")), later);
+        }
+        let kept = remembered
+            .upgrade()
+            .expect("the remembered limiter is kept");
+        assert!(Arc::ptr_eq(&kept, &a.get(k1)));
     }
 }
