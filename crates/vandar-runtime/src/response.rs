@@ -23,7 +23,30 @@ pub(crate) fn is_failure_body(v: &Value) -> bool {
 /// [`is_failure_body`] straight from the bytes, without building a [`Value`]: the top-level
 /// `status` and `error` are read, everything else is skipped (still checked to be JSON).
 pub(crate) fn is_failure_json(body: &[u8]) -> bool {
-    serde_json::from_slice::<FailureProbe>(body).is_ok_and(|p| p.failure)
+    may_be_failure(body) && serde_json::from_slice::<FailureProbe>(body).is_ok_and(|p| p.failure)
+}
+
+/// Whether the bytes of `body` leave room for a failure at all; when they do not, the probe
+/// (a second parse of every 2xx answer) is skipped. `false` only when no key can be written
+/// with escapes (no `\u` anywhere) and every `"status"` key is followed by a value that cannot
+/// be 0 (it starts with a digit 1-9, `t`, `f`, `n`, `[` or `{`) and every `"error"` key by a
+/// value that cannot be `true`. A `"status"` inside a string is looked at too: that can only
+/// make the answer "maybe", never hide a real key.
+fn may_be_failure(body: &[u8]) -> bool {
+    fn value_after<'a>(body: &'a [u8], key: &'a [u8]) -> impl Iterator<Item = Option<u8>> + 'a {
+        let len = key.len();
+        memchr::memmem::find_iter(body, key).filter_map(move |at| {
+            let rest = body[at + len..].trim_ascii_start();
+            let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+            Some(rest.first().copied())
+        })
+    }
+    if memchr::memmem::find(body, b"\\u").is_some() {
+        return true;
+    }
+    let status_maybe_zero = value_after(body, b"\"status\"")
+        .any(|c| !matches!(c, Some(b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{')));
+    status_maybe_zero || value_after(body, b"\"error\"").any(|c| !matches!(c, Some(c) if c != b't'))
 }
 
 /// The failure flags of a top-level JSON object (see [`is_failure_body`]); any other JSON
@@ -193,8 +216,74 @@ fn unquote(s: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use reqwest::header::HeaderValue;
     use serde_json::json;
+
+    /// JSON-like text built from the pieces that matter to the probe: `status` and `error`
+    /// keys (also escaped), values that are or are not a failure, nesting and whitespace.
+    fn failure_like() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            " ",
+            "\n",
+            "\"status\"",
+            "\"error\"",
+            "\"st\\u0061tus\"",
+            "\"data\"",
+            "0",
+            "-0",
+            "1",
+            "0.0",
+            "7",
+            "true",
+            "false",
+            "null",
+            "\"0\"",
+            "\" 0 \"",
+            "\"ok\"",
+            "\"\\u0030\"",
+            "1e3",
+            "\"status\\\"\"",
+        ]);
+        prop::collection::vec(piece, 0..24).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        /// The byte pre-check never hides a failure that the probe sees.
+        #[test]
+        fn the_pre_check_never_hides_a_failure(text in failure_like()) {
+            let probe = serde_json::from_slice::<FailureProbe>(text.as_bytes())
+                .is_ok_and(|p| p.failure);
+            prop_assert!(!probe || may_be_failure(text.as_bytes()), "{}", text);
+            prop_assert_eq!(is_failure_json(text.as_bytes()), probe, "{}", text);
+        }
+    }
+
+    #[test]
+    fn the_pre_check_skips_plain_successes() {
+        for fine in [
+            &br#"{"status":1,"token":"abc"}"#[..],
+            br#"{"status": 1, "error": false, "data": {"status": 2}}"#,
+            br#"{"token":"abc"}"#,
+        ] {
+            assert!(!may_be_failure(fine), "{}", String::from_utf8_lossy(fine));
+        }
+        for maybe in [
+            &br#"{"status":0}"#[..],
+            br#"{"status" : "0"}"#,
+            br#"{"error": true}"#,
+            br#"{"st\u0061tus": 1}"#,
+            br#"{"data": {"status": 0}, "status": 1}"#,
+        ] {
+            assert!(may_be_failure(maybe), "{}", String::from_utf8_lossy(maybe));
+        }
+    }
 
     #[test]
     fn failure_bodies() {
