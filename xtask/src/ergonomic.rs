@@ -15,6 +15,9 @@
 //!   naming the field), and `Option<T>` for an optional field. Path parameters are plain
 //!   strings (their `minLength` is the runtime's path check, see
 //!   [`crate::generate`]), so they also take identifiers (`ApiId`, `TrackId`).
+//! * **Builders that allocate nothing until a field is wrong.** A body builder holds each
+//!   field's error as `Cow<'static, str>`: "must be set" is a borrowed literal, so a fresh
+//!   builder, and every operation's `new()` that starts from one, costs no heap allocation.
 //! * **True messages** for the setters that keep `TryInto` (`page: must be at least 1` for a
 //!   `NonZeroU64`).
 
@@ -56,7 +59,22 @@ pub fn apply(file: &mut syn::File) -> Result<()> {
                 body_setters(imp, &parseable)?;
             }
         }
+        static_errors(builder)?;
         RenameLocal(&body_builders).visit_item_mod_mut(builder);
+        if let Some(error) = module_mut(types_items, "error") {
+            error
+                .content
+                .as_mut()
+                .expect("checked")
+                .1
+                .push(syn::parse_quote! {
+                    impl From<::std::borrow::Cow<'static, str>> for ConversionError {
+                        fn from(value: ::std::borrow::Cow<'static, str>) -> Self {
+                            Self(value)
+                        }
+                    }
+                });
+        }
     }
     for item in types_items.iter_mut() {
         if !matches!(item, syn::Item::Mod(m) if m.ident == "builder") {
@@ -141,6 +159,96 @@ fn from_str_types(types: &syn::ItemMod) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// The body builders hold a field's error as `Cow<'static, str>`, not `String`: a fresh builder
+/// (every required field "must be set") allocates nothing, and neither does an operation's
+/// `new()`, which starts from one (issue 22: allocations per call). A setter's error is still
+/// the formatted message naming the field.
+fn static_errors(builder: &mut syn::ItemMod) -> Result<()> {
+    let cow: syn::Type = syn::parse_quote!(::std::borrow::Cow<'static, str>);
+    for item in &mut builder.content.as_mut().expect("checked").1 {
+        match item {
+            syn::Item::Struct(st) => {
+                for field in st.fields.iter_mut() {
+                    let syn::Type::Path(p) = &mut field.ty else {
+                        continue;
+                    };
+                    let Some(last) = p.path.segments.last_mut() else {
+                        continue;
+                    };
+                    let syn::PathArguments::AngleBracketed(args) = &mut last.arguments else {
+                        continue;
+                    };
+                    if last.ident != "Result" || args.args.len() != 2 {
+                        continue;
+                    }
+                    let syn::GenericArgument::Type(err) = &mut args.args[1] else {
+                        continue;
+                    };
+                    if quote!(#err).to_string().replace(' ', "") != "::std::string::String" {
+                        bail!(
+                            "builder `{}`: a field's error type is not `String`",
+                            st.ident
+                        );
+                    }
+                    *err = cow.clone();
+                }
+            }
+            syn::Item::Impl(imp) if imp.trait_.is_some() => {
+                let is_default = imp.trait_.as_ref().is_some_and(|(path, _)| {
+                    path.segments.last().is_some_and(|s| s.ident == "Default")
+                });
+                if is_default {
+                    BorrowedLiterals.visit_item_impl_mut(imp);
+                }
+            }
+            syn::Item::Impl(imp) => {
+                for it in imp.items.iter_mut() {
+                    let syn::ImplItem::Fn(f) = it else { continue };
+                    if f.sig.inputs.len() == 2 {
+                        IntoCow.visit_block_mut(&mut f.block);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `Err("…".to_string())` → `Err(Cow::Borrowed("…"))`.
+struct BorrowedLiterals;
+
+impl VisitMut for BorrowedLiterals {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, e);
+        if let syn::Expr::MethodCall(m) = e
+            && m.method == "to_string"
+            && m.args.is_empty()
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) = &*m.receiver
+        {
+            *e = syn::parse_quote!(::std::borrow::Cow::Borrowed(#lit));
+        }
+    }
+}
+
+/// A setter's `.map_err(|e| <message>)` → `.map_err(|e| Cow::Owned(<message>))`.
+struct IntoCow;
+
+impl VisitMut for IntoCow {
+    fn visit_expr_method_call_mut(&mut self, m: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, m);
+        if m.method == "map_err"
+            && let Some(syn::Expr::Closure(c)) = m.args.first_mut()
+        {
+            let body = std::mem::replace(&mut *c.body, syn::parse_quote!(()));
+            *c.body = syn::parse_quote!(::std::borrow::Cow::Owned(#body));
+        }
+    }
 }
 
 /// The names of typify's body builders (the structs of `types::builder`; none without it).
