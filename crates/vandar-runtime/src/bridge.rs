@@ -113,11 +113,10 @@ impl Binding {
         route: &'static Route,
         body: Option<&dyn SentBody>,
     ) -> Result<Answer<T>, Error> {
-        // Boxed once per call: the exchange's state (credential, attempt loop) lives on the
-        // heap, so the futures of the generated `send()`, `send_with_response()` and
-        // `send_as()` around this one stay small (a future is copied whole each time it is
-        // moved into the one around it: measured 1.4 KB per layer before).
-        let (ex, ctx) = Box::pin(self.exchange(request, route, body)).await?;
+        // Not boxed here: the generated `send_as()` boxes the whole call once
+        // (`SendFuture`), so `send()`, `send_with_response()` and the caller's futures hold a
+        // pointer; a second box inside it cost one more allocation per call (issue 22).
+        let (ex, ctx) = self.exchange(request, route, body).await?;
         answer_json(ex, &ctx)
     }
 
@@ -170,6 +169,7 @@ impl Binding {
         let mut ctx = CallContext {
             operation: op,
             idempotent: route.idempotent,
+            route,
             body,
             query: request.url().query().map(str::to_owned),
             credential,
@@ -189,7 +189,7 @@ impl Binding {
             outcome = Empty,
         );
         let started = tokio::time::Instant::now();
-        // Not boxed again: this future is already on the heap (`call`, `call_raw`).
+        // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`).
         let result = self
             .attempts(request, route, &mut ctx)
             .instrument(span.clone())

@@ -117,7 +117,8 @@ impl Binding {
                     Some(k) => LimiterKey::of("api_key", k),
                     None => LimiterKey::anonymous(),
                 },
-                secrets: api_key.map(Secret::new).into_iter().collect(),
+                // The key is the body's: the call's scrubber reads it from there.
+                secrets: Vec::new(),
             }),
             Auth::Bearer(scheme) => {
                 let no_token = |error: AuthError| {

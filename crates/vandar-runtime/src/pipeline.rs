@@ -81,6 +81,8 @@ pub(crate) struct CallContext<'b> {
     pub(crate) options: crate::intercept::CallOptions,
     pub(crate) operation: &'static str,
     pub(crate) idempotent: bool,
+    /// The call's route (the body's credential field, for scrubbing).
+    pub(crate) route: &'static crate::route::Route,
     /// The checked body the request was serialized from (it holds the sensitive fields) and
     /// the query string.
     pub(crate) body: Option<&'b dyn crate::check::SentBody>,
@@ -94,6 +96,11 @@ impl CallContext<'_> {
         let mut s = Scrubber::new();
         self.credential.scrub_into(&mut s);
         if let Some(body) = &self.body {
+            // The body's credential (the IPG's `api_key`) is not copied into the credential
+            // on every call: it is read back from the body here, on the error path only.
+            if let Some(key) = body.api_key(self.route) {
+                s.add(key);
+            }
             body.scrub_into(&mut s);
         }
         if let Some(q) = &self.query {

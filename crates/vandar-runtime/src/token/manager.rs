@@ -640,6 +640,7 @@ impl TokenManager {
         let mut ctx = CallContext {
             operation: REFRESH_ROUTE.operation_id,
             idempotent: false,
+            route: &REFRESH_ROUTE,
             body: None,
             query: None,
             credential: Credential {
