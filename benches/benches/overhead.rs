@@ -15,7 +15,9 @@
 //! `cargo bench -p vandar-benches --bench overhead` (about 1-2 minutes).
 //! `VANDAR_BENCH_QUICK=1` runs a few rounds only (a smoke test).
 //! `VANDAR_BENCH_PROFILE=sdk|raw` makes only that side's `send_payment` calls for 20 s, for a
-//! profiler (`perf record --call-graph dwarf …/overhead-*`).
+//! profiler (`perf record --call-graph dwarf …/overhead-*`); with
+//! `VANDAR_BENCH_PROFILE_CALLS=N` it makes exactly N (for `valgrind --tool=callgrind`: the
+//! difference of two runs with different N is the instructions of the calls alone).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -256,11 +258,24 @@ fn main() {
 
     if let Some(side) = std::env::var_os("VANDAR_BENCH_PROFILE") {
         let side = if side == "raw" { Side::Raw } else { Side::Sdk };
+        // A fixed number of calls (for an instruction count under callgrind: two runs with
+        // different counts give the instructions of one call) or 20 s of them.
+        let fixed: Option<usize> = std::env::var("VANDAR_BENCH_PROFILE_CALLS")
+            .ok()
+            .and_then(|n| n.parse().ok());
         let start = Instant::now();
         let mut n = 0;
-        while start.elapsed() < Duration::from_secs(20) {
-            batch(&rt, &ctx, side, Op::SendPayment, 1000, 1);
-            n += 1000;
+        match fixed {
+            Some(calls) => {
+                batch(&rt, &ctx, side, Op::SendPayment, calls, 1);
+                n = calls;
+            }
+            None => {
+                while start.elapsed() < Duration::from_secs(20) {
+                    batch(&rt, &ctx, side, Op::SendPayment, 1000, 1);
+                    n += 1000;
+                }
+            }
         }
         println!("profile: {n} {side:?} send_payment calls");
         return;

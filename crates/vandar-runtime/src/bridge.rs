@@ -147,8 +147,9 @@ impl Binding {
         let op = route.operation_id;
         // The call's total timeout starts now: the credential (a token refresh), the rate
         // limiter and every attempt end by this deadline.
+        let started = tokio::time::Instant::now();
         let deadline = crate::timeouts::instant_after(
-            tokio::time::Instant::now(),
+            started,
             self.options
                 .timeouts(self.runtime().config().timeouts())
                 .total,
@@ -174,6 +175,7 @@ impl Binding {
             query: request.url().query().map(str::to_owned),
             credential,
             deadline,
+            started,
             gate: None,
             options: self.options,
         };
@@ -188,13 +190,15 @@ impl Binding {
             latency_ms = Empty,
             outcome = Empty,
         );
-        let started = tokio::time::Instant::now();
         // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`).
         let result = self
             .attempts(request, route, &mut ctx)
             .instrument(span.clone())
             .await;
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        if !span.is_disabled() {
+            // The call's latency, its credential included.
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+        }
         #[cfg(feature = "test-util")]
         match &result {
             Ok(ex) => crate::test_util::record_operation(route, ex.status),

@@ -75,6 +75,8 @@ pub(crate) struct CallContext<'b> {
     /// The end of the call's total timeout: everything the call waits for (a token refresh,
     /// the rate limiter, every attempt) ends by then.
     pub(crate) deadline: Instant,
+    /// When the call started (the total timeout counts from here).
+    pub(crate) started: Instant,
     /// Checked right before each request leaves.
     pub(crate) gate: Option<Arc<dyn Gate>>,
     /// Per-call overrides.
@@ -150,24 +152,32 @@ pub(crate) async fn attempts(
     let timeouts = ctx.options.timeouts(config.timeouts());
     let cap = config.max_response_bytes();
     let max_retry_after = config.max_retry_after();
-    let started = Instant::now();
     let deadline = ctx.deadline;
     let limiter = rt.limiters.get(ctx.credential.key);
     let method = request.method().clone();
-    let mut delays = ctx.options.retry.unwrap_or(*config.retry()).delays();
-    let mut next_backoff = delays.next();
+    // Only an idempotent call is ever retried (`decide::after_attempt`): a money call builds
+    // no backoff.
+    let mut delays = route
+        .idempotent
+        .then(|| ctx.options.retry.unwrap_or(*config.retry()).delays());
+    let mut next_backoff = delays.as_mut().and_then(Iterator::next);
     let mut replayed = false;
     let mut previous: Option<Attempt> = None;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let slot = limiter.acquire(&method, deadline).await;
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if slot.is_err() || remaining.is_zero() {
+        // The clock is read as few times as a call needs (issue 22: client CPU per call):
+        // the limiter's grant instant, the attempt's end.
+        let (granted, refused) = match limiter.acquire(&method, deadline).await {
+            Ok(at) => (at, false),
+            Err(_) => (Instant::now(), true),
+        };
+        let remaining = deadline.saturating_duration_since(granted);
+        if refused || remaining.is_zero() {
             if let Some(last) = previous.take() {
                 return settle(rt, last, ctx);
             }
-            let waited = started.elapsed();
+            let waited = granted.saturating_duration_since(ctx.started);
             tracing::warn!(
                 waited_ms = waited.as_millis() as u64,
                 "no rate-limit slot before the total timeout; nothing was sent"
@@ -210,7 +220,12 @@ pub(crate) async fn attempts(
             idempotent: route.idempotent,
         };
         hooks.before_send(&info, request.headers_mut());
-        let sent_at = Instant::now();
+        // A gate (the token refresh's "about to send" marker) may have waited on a store.
+        let sent_at = if ctx.gate.is_some() {
+            Instant::now()
+        } else {
+            granted
+        };
         // Boxed: the exchange's state (the response, the body being read) then lives on the
         // heap for this attempt only, and the call's own future stays small (a large future
         // is copied each time it is moved, on every call).
@@ -225,7 +240,8 @@ pub(crate) async fn attempts(
         } else {
             exchange.await
         };
-        let latency = sent_at.elapsed();
+        let ended = Instant::now();
+        let latency = ended.saturating_duration_since(sent_at);
         let latency_ms = latency.as_millis() as u64;
         hooks.after_attempt(
             &info,
@@ -271,7 +287,7 @@ pub(crate) async fn attempts(
             can_refresh: ctx.credential.refresher.is_some() && !replayed,
             can_resend: spare.is_some(),
             next_backoff,
-            remaining: deadline.saturating_duration_since(Instant::now()),
+            remaining: deadline.saturating_duration_since(ended),
             max_retry_after,
         };
         match decide::after_attempt(&facts, observed) {
@@ -286,7 +302,7 @@ pub(crate) async fn attempts(
                     return settle(rt, result, ctx);
                 };
                 tokio::time::sleep(after).await;
-                next_backoff = delays.next();
+                next_backoff = delays.as_mut().and_then(Iterator::next);
                 previous = Some(result);
                 request = next;
             }

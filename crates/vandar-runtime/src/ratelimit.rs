@@ -529,20 +529,14 @@ impl Limiter {
     }
 
     /// Wait for a slot. Fails, without waiting, when the slot would come after `deadline`.
-    /// Returns how long it waited.
+    /// Returns the instant the slot was granted (the caller reads no clock of its own).
     pub(crate) async fn acquire(
         &self,
         method: &reqwest::Method,
         deadline: Instant,
-    ) -> Result<Duration, DeadlineExceeded> {
-        let start = Instant::now();
-        let mut first = true;
+    ) -> Result<Instant, DeadlineExceeded> {
         loop {
-            let now = if std::mem::take(&mut first) {
-                start
-            } else {
-                Instant::now()
-            };
+            let now = Instant::now();
             if let Some(until) = self.paused_at(now) {
                 if until > deadline {
                     return Err(DeadlineExceeded);
@@ -579,7 +573,7 @@ impl Limiter {
                             if let Some(lane) = local {
                                 lane.record(at);
                             }
-                            return Ok(at - start);
+                            return Ok(at);
                         }
                         Ok(SlotGrant::TooLate { .. }) => {
                             shared.answered();
@@ -590,11 +584,11 @@ impl Limiter {
                 }
             }
             let Some(lane) = local else {
-                return Ok(now - start);
+                return Ok(now);
             };
             let now = Instant::now();
             match lane.check(now) {
-                Ok(()) => return Ok(now - start),
+                Ok(()) => return Ok(now),
                 Err(at) => {
                     if at > deadline {
                         return Err(DeadlineExceeded);
@@ -959,11 +953,11 @@ mod tests {
         assert_eq!(Instant::now(), start);
         // a 429 pauses even the unlimited lane
         limiter.pause(Duration::from_secs(7));
-        let waited = limiter
+        let granted = limiter
             .acquire(&reqwest::Method::GET, start + Duration::from_secs(60))
             .await
             .unwrap();
-        assert_eq!(waited, Duration::from_secs(7));
+        assert_eq!(granted - start, Duration::from_secs(7));
     }
 
     /// A shared limiter that grants at once while `up`, and fails otherwise.

@@ -33,20 +33,29 @@ pub(crate) fn is_failure_json(body: &[u8]) -> bool {
 /// value that cannot be `true`. A `"status"` inside a string is looked at too: that can only
 /// make the answer "maybe", never hide a real key.
 fn may_be_failure(body: &[u8]) -> bool {
-    fn value_after<'a>(body: &'a [u8], key: &'a [u8]) -> impl Iterator<Item = Option<u8>> + 'a {
-        let len = key.len();
-        memchr::memmem::find_iter(body, key).filter_map(move |at| {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    // Built once: building a finder costs more than searching a small answer with it.
+    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+    static STATUS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"status\""));
+    static ERROR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));
+    fn value_after<'a>(
+        body: &'a [u8],
+        key: &'a Finder<'static>,
+    ) -> impl Iterator<Item = Option<u8>> + 'a {
+        let len = key.needle().len();
+        key.find_iter(body).filter_map(move |at| {
             let rest = body[at + len..].trim_ascii_start();
             let rest = rest.strip_prefix(b":")?.trim_ascii_start();
             Some(rest.first().copied())
         })
     }
-    if memchr::memmem::find(body, b"\\u").is_some() {
+    if ESCAPE.find(body).is_some() {
         return true;
     }
-    let status_maybe_zero = value_after(body, b"\"status\"")
+    let status_maybe_zero = value_after(body, &STATUS)
         .any(|c| !matches!(c, Some(b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{')));
-    status_maybe_zero || value_after(body, b"\"error\"").any(|c| !matches!(c, Some(c) if c != b't'))
+    status_maybe_zero || value_after(body, &ERROR).any(|c| !matches!(c, Some(c) if c != b't'))
 }
 
 /// The failure flags of a top-level JSON object (see [`is_failure_body`]); any other JSON

@@ -651,6 +651,7 @@ impl TokenManager {
                 secrets: vec![pair.refresh_token.clone(), pair.access_token.clone()],
             },
             deadline,
+            started: Instant::now(),
             gate: Some(gate.clone()),
             options: Default::default(),
         };
