@@ -45,13 +45,14 @@ pub fn is_current(rel_path: &str, spec_bytes: &[u8], current: &str) -> bool {
 
 /// Stage times of one spec's generation on stderr when `VANDAR_GEN_TIMING` is set (to find
 /// where `cargo xtask gen` spends its time; BENCHMARKS.md).
-struct StageClock<'a> {
+pub struct StageClock<'a> {
     spec: &'a str,
     last: Option<std::time::Instant>,
 }
 
 impl<'a> StageClock<'a> {
-    fn new(spec: &'a str) -> Self {
+    /// A clock for `spec`, started now (a no-op unless `VANDAR_GEN_TIMING` is set).
+    pub fn new(spec: &'a str) -> Self {
         let on = std::env::var_os("VANDAR_GEN_TIMING").is_some();
         Self {
             spec,
@@ -59,7 +60,8 @@ impl<'a> StageClock<'a> {
         }
     }
 
-    fn stage(&mut self, name: &str) {
+    /// Print the time since the last stage (or the start) as stage `name`.
+    pub fn stage(&mut self, name: &str) {
         if let Some(last) = self.last {
             let now = std::time::Instant::now();
             eprintln!(

@@ -59,17 +59,6 @@ enum Mode {
     Check,
 }
 
-/// A stage's time on stderr when `VANDAR_GEN_TIMING` is set (see `generate::generate`).
-fn timing(spec: &std::path::Path, stage: &str, since: Instant) {
-    if std::env::var_os("VANDAR_GEN_TIMING").is_some() {
-        eprintln!(
-            "{}: {stage} {:.1} ms",
-            spec.display(),
-            since.elapsed().as_secs_f64() * 1e3
-        );
-    }
-}
-
 fn run(mode: Mode, only: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = spec::workspace_root();
@@ -105,16 +94,17 @@ fn run(mode: Mode, only: &[String]) -> Result<()> {
             unchanged.push(rel(&root, &out));
             continue;
         }
-        let t = Instant::now();
+        let shown = path.display().to_string();
+        let mut clock = generate::StageClock::new(&shown);
         specs.push((spec::load(&root, path)?, bytes));
-        timing(path, "load", t);
+        clock.stage("load");
     }
 
     let mut violations = Vec::new();
     for (s, _) in &specs {
-        let t = Instant::now();
+        let mut clock = generate::StageClock::new(&s.rel_path);
         let linted = lint::lint(s);
-        timing(std::path::Path::new(&s.rel_path), "lint", t);
+        clock.stage("lint");
         if let Err(v) = linted {
             violations.extend(v);
         }

@@ -168,8 +168,6 @@ impl Binding {
             }
         }
         let mut ctx = CallContext {
-            operation: op,
-            idempotent: route.idempotent,
             route,
             body,
             query: request.url().query().map(str::to_owned),
@@ -192,7 +190,7 @@ impl Binding {
         );
         // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`).
         let result = self
-            .attempts(request, route, &mut ctx)
+            .attempts(request, &mut ctx)
             .instrument(span.clone())
             .await;
         if !span.is_disabled() {
@@ -294,15 +292,15 @@ fn answer_json<T: DeserializeOwned>(
             } else {
                 format!("a body that does not decode ({})", describe_json_error(&e))
             };
-            if decide::on_undecodable(ctx.idempotent) {
+            if decide::on_undecodable(ctx.route.idempotent) {
                 Err(Error::OutcomeUnknown {
-                    operation: ctx.operation.to_owned(),
+                    operation: ctx.route.operation_id.to_owned(),
                     http_status: Some(ex.status),
                     reason: format!("the server accepted it but answered with {what}"),
                 })
             } else {
                 Err(Error::Decode {
-                    operation: ctx.operation.to_owned(),
+                    operation: ctx.route.operation_id.to_owned(),
                     http_status: ex.status,
                     reason: what,
                 })
@@ -315,7 +313,7 @@ fn answer_json<T: DeserializeOwned>(
 fn error_answer(ex: Exchange, ctx: &CallContext<'_>) -> Error {
     if (300..400).contains(&ex.status) {
         return Error::Redirect {
-            operation: ctx.operation.to_owned(),
+            operation: ctx.route.operation_id.to_owned(),
             http_status: ex.status,
             // The Location may carry an access token, an api_key or a card number (an OAuth
             // redirect, a bank page): it is scrubbed like every other string an error keeps.

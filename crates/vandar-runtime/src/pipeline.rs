@@ -81,10 +81,8 @@ pub(crate) struct CallContext<'b> {
     pub(crate) gate: Option<Arc<dyn Gate>>,
     /// Per-call overrides.
     pub(crate) options: crate::intercept::CallOptions,
-    pub(crate) operation: &'static str,
-    pub(crate) idempotent: bool,
-    /// The call's route (the body's credential field, for scrubbing).
-    pub(crate) route: &'static crate::route::Route,
+    /// The call's route: its operation, idempotency and the body's credential field.
+    pub(crate) route: &'static Route,
     /// The checked body the request was serialized from (it holds the sensitive fields) and
     /// the query string.
     pub(crate) body: Option<&'b dyn crate::check::SentBody>,
@@ -115,14 +113,14 @@ impl CallContext<'_> {
         let reason = self.scrubber().scrub_owned(reason);
         tracing::warn!(outcome = "outcome_unknown", http_status, reason = %reason, "money call outcome unknown");
         Error::OutcomeUnknown {
-            operation: self.operation.to_owned(),
+            operation: self.route.operation_id.to_owned(),
             http_status,
             reason,
         }
     }
 
     fn transport(&self, e: reqwest::Error) -> Error {
-        Error::transport(self.operation, e)
+        Error::transport(self.route.operation_id, e)
     }
 }
 
@@ -131,10 +129,9 @@ impl Binding {
     pub(crate) async fn attempts(
         &self,
         request: reqwest::Request,
-        route: &'static Route,
         ctx: &mut CallContext<'_>,
     ) -> Result<Exchange, Error> {
-        attempts(&self.runtime().inner, request, route, ctx).await
+        attempts(&self.runtime().inner, request, ctx).await
     }
 }
 
@@ -144,9 +141,9 @@ impl Binding {
 pub(crate) async fn attempts(
     rt: &RuntimeInner,
     mut request: reqwest::Request,
-    route: &'static Route,
     ctx: &mut CallContext<'_>,
 ) -> Result<Exchange, Error> {
+    let route = ctx.route;
     let span = tracing::Span::current();
     let config = &rt.config;
     let timeouts = ctx.options.timeouts(config.timeouts());
@@ -184,7 +181,7 @@ pub(crate) async fn attempts(
             );
             span.record("outcome", "timeout");
             return Err(Error::Timeout {
-                operation: ctx.operation.to_owned(),
+                operation: ctx.route.operation_id.to_owned(),
                 waited,
             });
         }
@@ -213,7 +210,7 @@ pub(crate) async fn attempts(
             request.url().host_str().unwrap_or("").to_owned()
         };
         let info = AttemptInfo {
-            operation: ctx.operation,
+            operation: ctx.route.operation_id,
             method: method.as_str(),
             host: &host,
             attempt,
@@ -361,7 +358,7 @@ pub(crate) async fn attempts(
             Decision::RateLimited { retry_after } => {
                 span.record("outcome", "rate_limited");
                 return Err(Error::RateLimited {
-                    operation: ctx.operation.to_owned(),
+                    operation: ctx.route.operation_id.to_owned(),
                     http_status: 429,
                     retry_after,
                 });
@@ -382,7 +379,7 @@ fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext<'_>) -> Result<Exc
             span.record("status", status);
             span.record("outcome", "too_large");
             Err(Error::ResponseTooLarge {
-                operation: ctx.operation.to_owned(),
+                operation: ctx.route.operation_id.to_owned(),
                 http_status: status,
                 limit: rt.config.max_response_bytes(),
             })
@@ -395,7 +392,7 @@ fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext<'_>) -> Result<Exc
         Attempt::TimedOut => {
             span.record("outcome", "timeout");
             Err(Error::Timeout {
-                operation: ctx.operation.to_owned(),
+                operation: ctx.route.operation_id.to_owned(),
                 waited: rt.config.timeouts().per_attempt,
             })
         }

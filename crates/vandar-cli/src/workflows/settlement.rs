@@ -261,18 +261,9 @@ pub async fn create(ctx: &Ctx, a: &SettlementCreate) -> Result<(), CliError> {
 /// statement (typed requests, answers kept whole: the documented types have no `track_id` to
 /// match on, module docs).
 pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>, CliError> {
-    let core = ctx.vandar.core();
-    let business = ctx.business()?;
     let per_page = NonZeroU64::new(100).unwrap_or(NonZeroU64::MIN);
     for page in (1..=5u64).filter_map(NonZeroU64::new) {
-        let answer = core
-            .list_settlements()
-            .business(business)
-            .page(page)
-            .per_page(per_page)
-            .send_as::<Value>()
-            .await?
-            .into_body();
+        let answer = settlements_page(ctx, page, per_page).await?;
         let list = data(&answer).get("settlements").unwrap_or(&Value::Null);
         if let Some(found) = items(list)
             .into_iter()
@@ -285,9 +276,11 @@ pub async fn find_by_track_id(ctx: &Ctx, track_id: &str) -> Result<Option<Value>
             break;
         }
     }
-    let statement = core
+    let statement = ctx
+        .vandar
+        .core()
         .list_transactions()
-        .business(business)
+        .business(ctx.business()?)
         .track_id(track_id)
         .send_as::<Value>()
         .await?
@@ -371,13 +364,13 @@ pub async fn show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     emit(ctx, || settlement_record(&p, out), &p)
 }
 
-/// `vandar settlement list`. The answer is kept whole: the typed `ListedSettlement` drops the
-/// `iban` and `track_id` columns (module docs).
-pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
-    let page = NonZeroU64::new(page).ok_or_else(|| flag("page", "must be 1 or more"))?;
-    let per_page =
-        NonZeroU64::new(per_page).ok_or_else(|| flag("per-page", "must be 1 or more"))?;
-    let answer = ctx
+/// One page of the settlement list, typed request, answer kept whole (module docs).
+async fn settlements_page(
+    ctx: &Ctx,
+    page: NonZeroU64,
+    per_page: NonZeroU64,
+) -> Result<Value, CliError> {
+    Ok(ctx
         .vandar
         .core()
         .list_settlements()
@@ -386,7 +379,16 @@ pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
         .per_page(per_page)
         .send_as::<Value>()
         .await?
-        .into_body();
+        .into_body())
+}
+
+/// `vandar settlement list`. The answer is kept whole: the typed `ListedSettlement` drops the
+/// `iban` and `track_id` columns (module docs).
+pub async fn list(ctx: &Ctx, page: u64, per_page: u64) -> Result<(), CliError> {
+    let page = NonZeroU64::new(page).ok_or_else(|| flag("page", "must be 1 or more"))?;
+    let per_page =
+        NonZeroU64::new(per_page).ok_or_else(|| flag("per-page", "must be 1 or more"))?;
+    let answer = settlements_page(ctx, page, per_page).await?;
     let d = data(&answer);
     let unit = ctx.out_unit(DEFAULT_UNIT);
     let list = d.get("settlements").unwrap_or(&Value::Null);

@@ -638,8 +638,6 @@ impl TokenManager {
                 http_status: None,
             })?;
         let mut ctx = CallContext {
-            operation: REFRESH_ROUTE.operation_id,
-            idempotent: false,
             route: &REFRESH_ROUTE,
             body: None,
             query: None,
@@ -655,7 +653,7 @@ impl TokenManager {
             gate: Some(gate.clone()),
             options: Default::default(),
         };
-        let result = pipeline::attempts(&rt, request, &REFRESH_ROUTE, &mut ctx).await;
+        let result = pipeline::attempts(&rt, request, &mut ctx).await;
         if gate.taken_over.load(Ordering::Acquire) {
             return Ok(Sent::TakenOver);
         }
