@@ -5,7 +5,8 @@
 //!
 //! * latency: interleaved rounds of sequential calls, SDK then raw then raw then SDK ...;
 //!   per-call wall time, and client CPU time per call; the ratio is the median of the
-//!   per-round ratios of medians (target ≤ 1.05 for `send_payment`);
+//!   per-round ratios of medians (target ≤ 1.05 for `send_payment` and for the IPG's
+//!   `send_payment` + `verify_payment`);
 //! * throughput: 1, 16 and 64 concurrent callers, interleaved rounds, calls per second.
 //!
 //! The SDK runs with the client-side rate limiter off (`RateLimits::unlimited()`): with the
@@ -36,6 +37,9 @@ enum Side {
 enum Op {
     /// `POST /api/v4/send`: small JSON body in, small JSON out.
     SendPayment,
+    /// `send_payment`, then `POST /api/v4/verify` of its token (the documented success body,
+    /// every field): the IPG round trip of a real checkout.
+    SendVerify,
     /// `GET /v3/business/{business}/transaction?per_page=100`: a 100-item page (~120 KB).
     ListTransactions,
 }
@@ -62,6 +66,25 @@ impl Ctx {
                     .await
                     .expect("raw send");
                 assert!(t.token.is_some());
+            }
+            (Side::Sdk, Op::SendVerify) => {
+                let t = sdk::send_payment(&self.ipg, &self.key, i)
+                    .await
+                    .expect("sdk send");
+                let v = sdk::verify_payment(&self.ipg, &self.key, &t.token)
+                    .await
+                    .expect("sdk verify");
+                assert!(v.trans_id.is_some());
+            }
+            (Side::Raw, Op::SendVerify) => {
+                let t = handwritten::send_payment(&self.raw, &self.uri, i)
+                    .await
+                    .expect("raw send");
+                let token = t.token.expect("a token");
+                let v = handwritten::verify_payment(&self.raw, &self.uri, &token)
+                    .await
+                    .expect("raw verify");
+                assert!(v.trans_id > 0);
             }
             (Side::Sdk, Op::ListTransactions) => {
                 let p = sdk::list_transactions(&self.core).await.expect("sdk list");
@@ -267,7 +290,12 @@ fn main() {
         let mut n = 0;
         match fixed {
             Some(calls) => {
-                batch(&rt, &ctx, side, Op::SendPayment, calls, 1);
+                let mut b = batch(&rt, &ctx, side, Op::SendPayment, calls, 1);
+                println!(
+                    "profile: client CPU {:.1} µs/call, median wall {:.1} µs",
+                    b.cpu_per_call,
+                    median(&mut b.latencies)
+                );
                 n = calls;
             }
             None => {
@@ -282,7 +310,7 @@ fn main() {
     }
 
     // Warm up both sides (connections, allocator, caches).
-    for op in [Op::SendPayment, Op::ListTransactions] {
+    for op in [Op::SendPayment, Op::SendVerify, Op::ListTransactions] {
         for side in [Side::Sdk, Side::Raw] {
             batch(&rt, &ctx, side, op, 200, 1);
         }
@@ -301,6 +329,17 @@ fn main() {
         Duration::from_secs(60),
     );
     report_latency("send_payment", &mut s);
+
+    let mut s = pairs(
+        &rt,
+        &ctx,
+        Op::SendVerify,
+        scale(300),
+        15,
+        1,
+        Duration::from_secs(60),
+    );
+    report_latency("send_payment + verify_payment", &mut s);
 
     let mut s = pairs(
         &rt,

@@ -29,6 +29,27 @@ pub fn payment_token_body() -> Vec<u8> {
         .into_bytes()
 }
 
+/// `POST /api/v4/verify` answer: every field of the documented success body (VD ipg), with
+/// the documented example's values where it gives them.
+pub fn verified_payment_body() -> Vec<u8> {
+    json!({
+        "status": 1,
+        "amount": "1000.00",
+        "realAmount": 500,
+        "wage": "500",
+        "transId": 159_178_352_177u64,
+        "factorNumber": "INV-1",
+        "mobile": "09123456789",
+        "description": "Order 1",
+        "cardNumber": "603799******7999",
+        "paymentDate": "2020-06-10 14:36:30",
+        "cid": null,
+        "message": "ok"
+    })
+    .to_string()
+    .into_bytes()
+}
+
 /// One statement item, varied by `i`.
 pub fn transaction_item(i: usize) -> Value {
     let id = 165_374_316_188u64 - (i as u64) * 7_919;

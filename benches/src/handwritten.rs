@@ -130,6 +130,34 @@ pub struct PaymentToken {
     pub token: Option<String>,
 }
 
+/// `verify_payment` answer, as a hand-written client would declare it.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedPayment {
+    pub status: i64,
+    pub amount: String,
+    pub real_amount: i64,
+    pub wage: String,
+    pub trans_id: i64,
+    pub factor_number: Option<String>,
+    pub mobile: Option<String>,
+    pub description: Option<String>,
+    pub card_number: String,
+    pub payment_date: String,
+    pub cid: Option<String>,
+    pub message: String,
+}
+
+/// `verify_payment` body.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRequest<'a> {
+    /// Gateway key.
+    pub api_key: &'a str,
+    /// The payment token.
+    pub token: &'a str,
+}
+
 /// The callback URL of every benchmark payment.
 pub const CALLBACK_URL: &str = "https://shop.example/payment/callback";
 
@@ -177,6 +205,27 @@ pub async fn list_transactions(
         .await?
         .error_for_status()?
         .json::<TransactionPage>()
+        .await
+}
+
+/// A hand-written `verify_payment` of `token`.
+pub async fn verify_payment(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> Result<VerifiedPayment, reqwest::Error> {
+    client
+        .post(format!("{base}/api/v4/verify"))
+        .header(ACCEPT, "application/json")
+        .header("api-version", "4")
+        .json(&TokenRequest {
+            api_key: API_KEY,
+            token,
+        })
+        .send()
+        .await?
+        .error_for_status()?
+        .json::<VerifiedPayment>()
         .await
 }
 

@@ -2,7 +2,7 @@
 
 use vandar::core::types::TransactionPage;
 use vandar::domain::Rial;
-use vandar::ipg::types::{PaymentRequest, PaymentToken};
+use vandar::ipg::types::{PaymentRequest, PaymentToken, TokenRequest, VerifiedPayment};
 use vandar::{ApiKey, Config, RateLimits, Vandar};
 
 use crate::fixtures::{ACCESS_TOKEN, API_KEY, BUSINESS, PAGE_ITEMS};
@@ -41,6 +41,19 @@ pub async fn send_payment(
                 ))
                 .factor_number(format!("INV-{order}")),
         )
+        .send()
+        .await
+}
+
+/// `verify_payment` of `token` through the generated IPG client, with the same body as
+/// [`crate::handwritten::verify_payment`].
+pub async fn verify_payment(
+    ipg: &vandar::ipg::Client,
+    key: &ApiKey,
+    token: &str,
+) -> Result<VerifiedPayment, vandar::Error> {
+    ipg.verify_payment()
+        .body(TokenRequest::builder().api_key(key).token(token))
         .send()
         .await
 }

@@ -1,7 +1,8 @@
-//! A keep-alive HTTP/1.1 server on 127.0.0.1 (hyper) answering the benchmark's two calls
-//! from memory:
+//! A keep-alive HTTP/1.1 server on 127.0.0.1 (hyper) answering the benchmark's calls from
+//! memory:
 //!
 //! * `POST …/api/v4/send` → `{"status":1,"token":…}`;
+//! * `POST …/api/v4/verify` → the documented success body, every field;
 //! * `GET …/v3/business/{business}/transaction` → the 100-item statement page;
 //! * `GET /__stats` → what the rate-limit mode saw; `POST /__reset` clears it.
 //!
@@ -90,6 +91,7 @@ struct Log {
 struct State {
     page: Bytes,
     token: Bytes,
+    verified: Bytes,
     limits: Option<Limits>,
     log: Mutex<Log>,
     requests: AtomicU64,
@@ -172,6 +174,8 @@ async fn handle(
 
     let resp = if post && path.ends_with("/api/v4/send") {
         json(StatusCode::OK, st.token.clone())
+    } else if post && path.ends_with("/api/v4/verify") {
+        json(StatusCode::OK, st.verified.clone())
     } else if !post && path.contains("/v3/business/") && path.ends_with("/transaction") {
         json(StatusCode::OK, st.page.clone())
     } else {
@@ -188,6 +192,7 @@ pub async fn serve(listener: TcpListener, limits: Option<Limits>) {
     let state = Arc::new(State {
         page: Bytes::from(fixtures::transaction_page(fixtures::PAGE_ITEMS)),
         token: Bytes::from(fixtures::payment_token_body()),
+        verified: Bytes::from(fixtures::verified_payment_body()),
         limits,
         log: Mutex::new(Log {
             since: Instant::now(),

@@ -1,5 +1,5 @@
 //! The one rewrite of progenitor's output: every operation's `send()` hands the request that
-//! progenitor's builder made to the runtime (`Binding::call` / `call_raw`) and returns
+//! progenitor's builder made to the runtime (`Binding::send_json` / `call_raw`) and returns
 //! `Result<T, vandar_runtime::Error>`; a new `send_with_response()` returns the answer with
 //! its status and headers, and `send_as::<T>()` decodes the same answer into a type of the
 //! caller's choosing (fields the API sends that its docs do not list). progenitor's `pre`/`exec`/`post` hooks, `ResponseValue` and error
@@ -160,9 +160,23 @@ fn rewrite_send(
     };
     // The same exchange, decoded into a type of the caller's choosing: for fields the API
     // sends that its docs do not list (the request side stays typed and checked).
+    // The request is prepared (body checked, URL built) before the future exists, and the
+    // checked body is moved into the call's one box (`Binding::send_json`): no future is
+    // built and then copied into a box around it.
     let send_as: Option<syn::ImplItemFn> = if raw {
         None
     } else {
+        let (parts, body_arg) = if has_body {
+            (
+                quote!((client, request, body)),
+                quote!(::std::option::Option::Some(body)),
+            )
+        } else {
+            (
+                quote!((client, request)),
+                quote!(::std::option::Option::<::vandar_runtime::NoBody>::None),
+            )
+        };
         Some(
             syn::parse2(quote! {
                 /// Sends the request and decodes a successful answer into `T` instead of the
@@ -176,12 +190,18 @@ fn rewrite_send(
                 pub fn send_as<T: ::serde::de::DeserializeOwned + 'a>(
                     self,
                 ) -> ::vandar_runtime::SendFuture<'a, T> {
-                    ::std::boxed::Box::pin(async move {
-                        #call
-                    })
+                    let prepared = (move || -> ::std::result::Result<_, ::vandar_runtime::Error> {
+                        ::std::result::Result::Ok(#parts)
+                    })();
+                    match prepared {
+                        ::std::result::Result::Ok(#parts) => {
+                            client.inner.send_json(request, #route, #body_arg)
+                        }
+                        ::std::result::Result::Err(e) => ::vandar_runtime::Binding::refused(e),
+                    }
                 }
             })
-            .map(|f| with_prefix_in_async(f, prefix))?,
+            .map(|f| with_prefix_in_closure(f, prefix))?,
         )
     };
     let attrs = &f.attrs;
@@ -203,17 +223,26 @@ fn rewrite_send(
     Ok((send, with_response, send_as))
 }
 
-/// `f` (`Box::pin(async move { <call> })`) with the request-building statements put before
-/// the call inside the async block (moved, not printed and parsed again).
-fn with_prefix_in_async(mut f: syn::ImplItemFn, prefix: Vec<syn::Stmt>) -> syn::ImplItemFn {
-    let block = f.block.stmts.iter_mut().find_map(|s| match s {
-        syn::Stmt::Expr(syn::Expr::Call(call), None) => call.args.first_mut(),
+/// `f` (`let prepared = (move || { Ok(..) })(); ..`) with the request-building statements
+/// put before the closure's `Ok(..)` (moved, not printed and parsed again).
+fn with_prefix_in_closure(mut f: syn::ImplItemFn, prefix: Vec<syn::Stmt>) -> syn::ImplItemFn {
+    let closure = f.block.stmts.first_mut().and_then(|s| match s {
+        syn::Stmt::Local(l) => match l.init.as_mut().map(|i| &mut *i.expr) {
+            Some(syn::Expr::Call(call)) => match &mut *call.func {
+                syn::Expr::Paren(p) => match &mut *p.expr {
+                    syn::Expr::Closure(c) => Some(&mut *c.body),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        },
         _ => None,
     });
-    if let Some(syn::Expr::Async(a)) = block {
+    if let Some(syn::Expr::Block(b)) = closure {
         let mut stmts = prefix;
-        stmts.append(&mut a.block.stmts);
-        a.block.stmts = stmts;
+        stmts.append(&mut b.block.stmts);
+        b.block.stmts = stmts;
     }
     f
 }

@@ -102,48 +102,92 @@ impl<T> Deref for Answer<T> {
 }
 
 impl Binding {
-    /// Send a request the generated code built for `route` (its URL from [`Binding::url`], its
-    /// body from `body`) and decode its JSON answer as `T`: a 2xx that decodes is the answer;
-    /// a 2xx failure body (`status: 0`), a 4xx or a 5xx is [`Error::Api`]; a 2xx that does not
-    /// decode is [`Error::Decode`] for an idempotent call and [`Error::OutcomeUnknown`] for a
-    /// money call; a 3xx is [`Error::Redirect`]. Nothing is sent when no credential can be had.
+    /// The whole call of a generated `send_as()`, boxed once: `request` (its URL from
+    /// [`Binding::url`], its body serialized from `body`) goes through the credential, the
+    /// attempt loop and the decisions, and a JSON answer is decoded as `T`: a 2xx that decodes
+    /// is the answer; a 2xx failure body (`status: 0`), a 4xx or a 5xx is [`Error::Api`]; a
+    /// 2xx that does not decode is [`Error::Decode`] for an idempotent call and
+    /// [`Error::OutcomeUnknown`] for a money call; a 3xx is [`Error::Redirect`]. Nothing is
+    /// sent when no credential can be had.
+    ///
+    /// The checked body is moved in (it lives in the call's one box, next to the state that
+    /// borrows it): the call's state is built in place once instead of being built and then
+    /// copied into a box around it (issue 22: a future is copied whole each time it moves).
+    pub fn send_json<'a, T, B>(
+        &'a self,
+        request: reqwest::Request,
+        route: &'static Route,
+        body: Option<B>,
+    ) -> SendFuture<'a, T>
+    where
+        T: DeserializeOwned + 'a,
+        B: SentBody + Send + 'a,
+    {
+        // The box is allocated first and the call's state written into it: `Box::pin(f)`
+        // would build the state on the stack and then copy all of it (several KB).
+        let state = Box::new_uninit();
+        let state: std::pin::Pin<Box<_>> = Box::into_pin(Box::write(
+            state,
+            self.run(request, route, body, answer_json::<T>),
+        ));
+        state
+    }
+
+    /// A failed `send_as()` before anything was sent (a bad body, path or URL field), as the
+    /// same future type.
+    pub fn refused<'a, T: 'a>(error: Error) -> SendFuture<'a, T> {
+        Box::pin(async move { Err(error) })
+    }
+
+    /// [`Binding::send_json`] with a borrowed body, awaited.
+    ///
+    /// # Errors
+    /// As [`Binding::send_json`].
     pub async fn call<T: DeserializeOwned>(
         &self,
         request: reqwest::Request,
         route: &'static Route,
         body: Option<&dyn SentBody>,
     ) -> Result<Answer<T>, Error> {
-        // Not boxed here: the generated `send_as()` boxes the whole call once
-        // (`SendFuture`), so `send()`, `send_with_response()` and the caller's futures hold a
-        // pointer; a second box inside it cost one more allocation per call (issue 22).
-        let (ex, ctx) = self.exchange(request, route, body).await?;
-        answer_json(ex, &ctx)
+        self.run(request, route, body, answer_json::<T>).await
     }
 
     /// [`Binding::call`] for an answer the spec does not type: the raw body of a 2xx.
+    ///
+    /// # Errors
+    /// As [`Binding::send_json`], without the decoding.
     pub async fn call_raw(
         &self,
         request: reqwest::Request,
         route: &'static Route,
         body: Option<&dyn SentBody>,
     ) -> Result<Answer<Bytes>, Error> {
-        let (ex, ctx) = Box::pin(self.exchange(request, route, body)).await?;
-        match ex.status {
+        Box::pin(self.run(request, route, body, |ex, ctx| match ex.status {
             200..=299 if !is_failure_json(&ex.body) => Ok(Answer {
                 status: ex.status,
                 headers: ex.headers,
                 body: ex.body,
             }),
-            _ => Err(error_answer(ex, &ctx)),
-        }
+            _ => Err(error_answer(ex, ctx)),
+        }))
+        .await
     }
 
-    async fn exchange<'b>(
+    /// One call: auto-values, the credential, the attempt loop, then `finish` on the final
+    /// exchange. The body is owned here so that the context can borrow it for the call's
+    /// length (its api_key, the scrubbing of error text).
+    async fn run<B, R, F>(
         &self,
         mut request: reqwest::Request,
         route: &'static Route,
-        body: Option<&'b dyn SentBody>,
-    ) -> Result<(Exchange, CallContext<'b>), Error> {
+        body: Option<B>,
+        finish: F,
+    ) -> Result<R, Error>
+    where
+        B: SentBody,
+        F: FnOnce(Exchange, &CallContext<'_>) -> Result<R, Error>,
+    {
+        let body: Option<&dyn SentBody> = body.as_ref().map(|b| b as &dyn SentBody);
         let op = route.operation_id;
         // The call's total timeout starts now: the credential (a token refresh), the rate
         // limiter and every attempt end by this deadline.
@@ -167,16 +211,6 @@ impl Binding {
                 request.headers_mut().remove(AUTHORIZATION);
             }
         }
-        let mut ctx = CallContext {
-            route,
-            body,
-            query: request.url().query().map(str::to_owned),
-            credential,
-            deadline,
-            started,
-            gate: None,
-            options: self.options,
-        };
         let span = tracing::info_span!(
             "vandar.request",
             operation = op,
@@ -188,15 +222,31 @@ impl Binding {
             latency_ms = Empty,
             outcome = Empty,
         );
-        // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`).
-        let result = self
-            .attempts(request, &mut ctx)
-            .instrument(span.clone())
-            .await;
-        if !span.is_disabled() {
+        let mut ctx = CallContext {
+            route,
+            body,
+            query: request.url().query().map(str::to_owned),
+            credential,
+            deadline,
+            started,
+            gate: None,
+            options: self.options,
+            span,
+        };
+        // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`). A
+        // span no subscriber wants is not entered on every poll.
+        let result = if ctx.span.is_disabled() {
+            crate::pipeline::attempts(&self.runtime().inner, request, &mut ctx).await
+        } else {
+            let span = ctx.span.clone();
+            let result = crate::pipeline::attempts(&self.runtime().inner, request, &mut ctx)
+                .instrument(span)
+                .await;
             // The call's latency, its credential included.
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-        }
+            ctx.span
+                .record("latency_ms", started.elapsed().as_millis() as u64);
+            result
+        };
         #[cfg(feature = "test-util")]
         match &result {
             Ok(ex) => crate::test_util::record_operation(route, ex.status),
@@ -206,14 +256,11 @@ impl Binding {
                 }
             }
         }
-        match result {
-            Ok(ex) => {
-                let ok = (200..300).contains(&ex.status);
-                span.record("outcome", if ok { "ok" } else { "api_error" });
-                Ok((ex, ctx))
-            }
-            Err(e) => Err(e),
-        }
+        let ex = result?;
+        let ok = (200..300).contains(&ex.status);
+        ctx.span
+            .record("outcome", if ok { "ok" } else { "api_error" });
+        finish(ex, &ctx)
     }
 
     /// The credential's header for `route` on `request` (for the routing tests).

@@ -391,13 +391,38 @@ impl<B> CheckedBody<B> {
 
 /// What the runtime needs of a sent body after serialization: the credential it carries and,
 /// only when an error is reported, its sensitive values. Implemented by [`CheckedBody`]; the
-/// generated code passes `Some(&body)` to [`crate::Binding::call`].
+/// generated code hands its checked body to [`crate::Binding::send_json`] (or
+/// [`NoBody`] for an operation without one).
 pub trait SentBody: Sync {
     /// The credential in the body (see [`CheckBody::api_key`]).
     fn api_key(&self, route: &Route) -> Option<&str>;
 
     /// Add the body's sensitive values to `scrubber` (serializes the body: error path only).
     fn scrub_into(&self, scrubber: &mut Scrubber);
+}
+
+/// The body of an operation that has none (its `Option<NoBody>` is always `None`).
+#[derive(Debug)]
+pub enum NoBody {}
+
+impl SentBody for NoBody {
+    fn api_key(&self, _: &Route) -> Option<&str> {
+        match *self {}
+    }
+
+    fn scrub_into(&self, _: &mut Scrubber) {
+        match *self {}
+    }
+}
+
+impl<S: SentBody + ?Sized> SentBody for &S {
+    fn api_key(&self, route: &Route) -> Option<&str> {
+        (**self).api_key(route)
+    }
+
+    fn scrub_into(&self, scrubber: &mut Scrubber) {
+        (**self).scrub_into(scrubber)
+    }
 }
 
 impl<B: CheckBody> SentBody for CheckedBody<B> {

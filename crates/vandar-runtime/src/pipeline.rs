@@ -10,7 +10,6 @@ use futures::future::BoxFuture;
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
 use tokio::time::Instant;
 
-use crate::binding::Binding;
 use crate::credentials::Credential;
 use crate::decide::{self, Decision, Facts, Observed};
 use crate::error::{Error, describe_transport};
@@ -88,6 +87,8 @@ pub(crate) struct CallContext<'b> {
     pub(crate) body: Option<&'b dyn crate::check::SentBody>,
     pub(crate) query: Option<String>,
     pub(crate) credential: Credential,
+    /// The call's `vandar.request` span (the attempt loop records into it).
+    pub(crate) span: tracing::Span,
 }
 
 impl CallContext<'_> {
@@ -124,17 +125,6 @@ impl CallContext<'_> {
     }
 }
 
-impl Binding {
-    /// Send a prepared request through the attempt loop (see [`attempts`]).
-    pub(crate) async fn attempts(
-        &self,
-        request: reqwest::Request,
-        ctx: &mut CallContext<'_>,
-    ) -> Result<Exchange, Error> {
-        attempts(&self.runtime().inner, request, ctx).await
-    }
-}
-
 /// Send a prepared request through the attempt loop. `Ok` is the final answer (any status);
 /// `Err` a failure the decisions ended the call with. Every exchange goes through here: the
 /// generated operations and the token refresh.
@@ -144,7 +134,7 @@ pub(crate) async fn attempts(
     ctx: &mut CallContext<'_>,
 ) -> Result<Exchange, Error> {
     let route = ctx.route;
-    let span = tracing::Span::current();
+    let span = ctx.span.clone();
     let config = &rt.config;
     let timeouts = ctx.options.timeouts(config.timeouts());
     let cap = config.max_response_bytes();
@@ -199,10 +189,16 @@ pub(crate) async fn attempts(
         // A gated call (the token refresh) keeps its own timer (see `within`): the HTTP
         // client's would win the race with an answer that arrived during a pause. Its own
         // timeout is then only a far backstop (the client's default would apply otherwise).
-        *request.timeout_mut() = Some(match ctx.gate {
-            None => allowed,
-            Some(_) => allowed.saturating_add(Duration::from_secs(3600)),
-        });
+        // The HTTP client was built with the configured attempt timeout: a request whose
+        // allowance is exactly that needs no timeout of its own (setting one allocates the
+        // request's extension map, on every call).
+        match ctx.gate {
+            None if allowed == config.timeouts().per_attempt => {}
+            None => *request.timeout_mut() = Some(allowed),
+            Some(_) => {
+                *request.timeout_mut() = Some(allowed.saturating_add(Duration::from_secs(3600)))
+            }
+        }
         let hooks = &rt.config.interceptors;
         let host = if hooks.0.is_empty() {
             String::new()
@@ -223,19 +219,17 @@ pub(crate) async fn attempts(
         } else {
             granted
         };
-        // Boxed: the exchange's state (the response, the body being read) then lives on the
-        // heap for this attempt only, and the call's own future stays small (a large future
-        // is copied each time it is moved, on every call).
-        let exchange = Box::pin(async {
+        // Not boxed: the call's whole state is already in the one box `send_json` made, so
+        // the exchange's state lives there too (a box per attempt cost an allocation and a
+        // copy of the exchange's state on every call). Awaited in place, not built first as
+        // a value and then moved (each move copies the whole state).
+        let result = if ctx.gate.is_some() {
+            within(exchange(rt, request, cap), allowed).await
+        } else {
             match rt.http.execute(request).await {
                 Ok(resp) => read_capped(resp, cap).await,
                 Err(e) => Attempt::Transport(e, None),
             }
-        });
-        let result = if ctx.gate.is_some() {
-            within(exchange, allowed).await
-        } else {
-            exchange.await
         };
         let ended = Instant::now();
         let latency = ended.saturating_duration_since(sent_at);
@@ -369,7 +363,7 @@ pub(crate) async fn attempts(
 
 /// The final attempt as the call's result.
 fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext<'_>) -> Result<Exchange, Error> {
-    let span = tracing::Span::current();
+    let span = &ctx.span;
     match last {
         Attempt::Answer(ex) => {
             span.record("status", ex.status);
@@ -396,6 +390,14 @@ fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext<'_>) -> Result<Exc
                 waited: rt.config.timeouts().per_attempt,
             })
         }
+    }
+}
+
+/// Send `request` and read its answer up to `cap` bytes.
+async fn exchange(rt: &RuntimeInner, request: reqwest::Request, cap: u64) -> Attempt {
+    match rt.http.execute(request).await {
+        Ok(resp) => read_capped(resp, cap).await,
+        Err(e) => Attempt::Transport(e, None),
     }
 }
 

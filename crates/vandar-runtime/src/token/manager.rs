@@ -652,6 +652,7 @@ impl TokenManager {
             started: Instant::now(),
             gate: Some(gate.clone()),
             options: Default::default(),
+            span: tracing::Span::current(),
         };
         let result = pipeline::attempts(&rt, request, &mut ctx).await;
         if gate.taken_over.load(Ordering::Acquire) {
