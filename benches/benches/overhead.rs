@@ -18,7 +18,9 @@
 //! `VANDAR_BENCH_PROFILE=sdk|raw` makes only that side's `send_payment` calls for 20 s, for a
 //! profiler (`perf record --call-graph dwarf …/overhead-*`); with
 //! `VANDAR_BENCH_PROFILE_CALLS=N` it makes exactly N (for `valgrind --tool=callgrind`: the
-//! difference of two runs with different N is the instructions of the calls alone).
+//! difference of two runs with different N is the instructions of the calls alone) and prints
+//! the client CPU per call; `VANDAR_BENCH_PROFILE=both` runs long batches of each side in turn;
+//! `VANDAR_BENCH_PROFILE_OP=verify` profiles send + verify pairs instead of sends.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -280,6 +282,27 @@ fn main() {
     );
 
     if let Some(side) = std::env::var_os("VANDAR_BENCH_PROFILE") {
+        // `VANDAR_BENCH_PROFILE_OP=verify`: send + verify pairs instead of sends alone.
+        let op = if std::env::var_os("VANDAR_BENCH_PROFILE_OP").is_some_and(|o| o == "verify") {
+            Op::SendVerify
+        } else {
+            Op::SendPayment
+        };
+        if side == "both" {
+            // Long batches of each side in turn, in one process: the per-call CPU of each
+            // side once its code and data are warm.
+            for _ in 0..3 {
+                for side in [Side::Sdk, Side::Raw] {
+                    let mut b = batch(&rt, &ctx, side, op, 20_000, 1);
+                    println!(
+                        "profile: {side:?} client CPU {:.1} µs/call, median wall {:.1} µs",
+                        b.cpu_per_call,
+                        median(&mut b.latencies)
+                    );
+                }
+            }
+            return;
+        }
         let side = if side == "raw" { Side::Raw } else { Side::Sdk };
         // A fixed number of calls (for an instruction count under callgrind: two runs with
         // different counts give the instructions of one call) or 20 s of them.
@@ -290,7 +313,7 @@ fn main() {
         let mut n = 0;
         match fixed {
             Some(calls) => {
-                let mut b = batch(&rt, &ctx, side, Op::SendPayment, calls, 1);
+                let mut b = batch(&rt, &ctx, side, op, calls, 1);
                 println!(
                     "profile: client CPU {:.1} µs/call, median wall {:.1} µs",
                     b.cpu_per_call,
@@ -300,12 +323,12 @@ fn main() {
             }
             None => {
                 while start.elapsed() < Duration::from_secs(20) {
-                    batch(&rt, &ctx, side, Op::SendPayment, 1000, 1);
+                    batch(&rt, &ctx, side, op, 1000, 1);
                     n += 1000;
                 }
             }
         }
-        println!("profile: {n} {side:?} send_payment calls");
+        println!("profile: {n} {side:?} {op:?} calls");
         return;
     }
 

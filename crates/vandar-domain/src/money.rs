@@ -410,6 +410,21 @@ fn parse_amount(
     labels: &[&str],
     other_labels: &[&str],
 ) -> Result<i64, MoneyError> {
+    // What the API sends (`250000`, `"1000.00"`): read without splitting or collecting.
+    match plain_amount(input) {
+        Some(v) => Ok(v),
+        None => parse_amount_general(input, unit, labels, other_labels),
+    }
+}
+
+/// [`parse_amount`] for every accepted form: spaces, unit labels, signs, Persian and Arabic
+/// digits, thousands separators.
+fn parse_amount_general(
+    input: &str,
+    unit: &'static str,
+    labels: &[&str],
+    other_labels: &[&str],
+) -> Result<i64, MoneyError> {
     let invalid = |reason: &'static str| MoneyError::Invalid {
         unit,
         input: input.to_owned(),
@@ -502,6 +517,30 @@ fn parse_amount(
         }
     }
     Ok(value)
+}
+
+/// An amount in the plain form: an optional `-`, 1 to 18 ASCII digits, and optionally `.`
+/// followed by zeros only. `None` for anything else (the full parser decides); where it
+/// answers, it answers as the full parser does (tested).
+fn plain_amount(input: &str) -> Option<i64> {
+    let b = input.as_bytes();
+    let (negative, b) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    match &b[digits..] {
+        [] => {}
+        [b'.', zeros @ ..] if !zeros.is_empty() && zeros.iter().all(|&c| c == b'0') => {}
+        _ => return None,
+    }
+    let value = b[..digits]
+        .iter()
+        .fold(0i64, |v, &c| v * 10 + i64::from(c - b'0'));
+    Some(if negative { -value } else { value })
 }
 
 /// Visitor accepting every JSON shape of an amount.
@@ -746,6 +785,29 @@ mod tests {
 
     fn rial(json: &str) -> Result<Rial, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    proptest! {
+        /// Where the plain-form reader answers, the general parser gives the same amount.
+        #[test]
+        fn the_plain_form_reads_as_the_general_parser(
+            text in "[-+]?[0-9]{0,20}([.][0-9]{0,3})?[ a-z]{0,2}"
+        ) {
+            if let Some(v) = plain_amount(&text) {
+                prop_assert_eq!(
+                    parse_amount_general(&text, "Rial", &["rial"], &["toman"]).ok(),
+                    Some(v),
+                    "{}",
+                    text
+                );
+            }
+            prop_assert_eq!(
+                parse_amount(&text, "Rial", &["rial"], &["toman"]).ok(),
+                parse_amount_general(&text, "Rial", &["rial"], &["toman"]).ok(),
+                "{}",
+                text
+            );
+        }
     }
 
     #[test]

@@ -33,17 +33,6 @@ pub(crate) fn is_failure_json(body: &[u8]) -> bool {
 /// value that cannot be `true`. A `"status"` inside a string is looked at too: that can only
 /// make the answer "maybe", never hide a real key.
 fn may_be_failure(body: &[u8]) -> bool {
-    // A small answer (a payment token, a verify result) is read in one pass over its quotes
-    // and backslashes: the searchers cost more to start than such a body takes to scan.
-    if body.len() <= SMALL_ANSWER {
-        small_may_be_failure(body)
-    } else {
-        large_may_be_failure(body)
-    }
-}
-
-/// [`may_be_failure`] with one `memmem` search per needle (a long answer: a statement page).
-fn large_may_be_failure(body: &[u8]) -> bool {
     use memchr::memmem::Finder;
     use std::sync::LazyLock;
     // Built once: building a finder costs more than searching a small answer with it.
@@ -67,41 +56,6 @@ fn large_may_be_failure(body: &[u8]) -> bool {
     let status_maybe_zero = value_after(body, &STATUS)
         .any(|c| !matches!(c, Some(b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{')));
     status_maybe_zero || value_after(body, &ERROR).any(|c| !matches!(c, Some(c) if c != b't'))
-}
-
-/// Answers up to this many bytes are probed by [`small_may_be_failure`].
-const SMALL_ANSWER: usize = 512;
-
-/// [`may_be_failure`] in one pass: every `\\u`, every `"status"` and every `"error"` key is
-/// found at a quote or a backslash, and decided as there.
-fn small_may_be_failure(body: &[u8]) -> bool {
-    fn value_start(rest: &[u8]) -> Option<Option<u8>> {
-        let rest = rest
-            .trim_ascii_start()
-            .strip_prefix(b":")?
-            .trim_ascii_start();
-        Some(rest.first().copied())
-    }
-    for at in memchr::memchr2_iter(b'"', b'\\', body) {
-        let rest = &body[at + 1..];
-        if body[at] == b'\\' {
-            if rest.first() == Some(&b'u') {
-                return true;
-            }
-        } else if let Some(after) = rest.strip_prefix(b"status\"") {
-            if let Some(c) = value_start(after)
-                && !matches!(c, Some(b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{'))
-            {
-                return true;
-            }
-        } else if let Some(after) = rest.strip_prefix(b"error\"")
-            && let Some(c) = value_start(after)
-            && !matches!(c, Some(c) if c != b't')
-        {
-            return true;
-        }
-    }
-    false
 }
 
 /// The failure flags of a top-level JSON object (see [`is_failure_body`]); any other JSON
@@ -317,13 +271,6 @@ mod tests {
                 .is_ok_and(|p| p.failure);
             prop_assert!(!probe || may_be_failure(text.as_bytes()), "{}", text);
             prop_assert_eq!(is_failure_json(text.as_bytes()), probe, "{}", text);
-            // The one-pass scan of small answers and the searchers of long ones agree.
-            prop_assert_eq!(
-                small_may_be_failure(text.as_bytes()),
-                large_may_be_failure(text.as_bytes()),
-                "{}",
-                text
-            );
         }
     }
 
@@ -335,11 +282,6 @@ mod tests {
             br#"{"token":"abc"}"#,
         ] {
             assert!(!may_be_failure(fine), "{}", String::from_utf8_lossy(fine));
-            assert!(
-                !large_may_be_failure(fine),
-                "{}",
-                String::from_utf8_lossy(fine)
-            );
         }
         for maybe in [
             &br#"{"status":0}"#[..],
@@ -349,11 +291,6 @@ mod tests {
             br#"{"data": {"status": 0}, "status": 1}"#,
         ] {
             assert!(may_be_failure(maybe), "{}", String::from_utf8_lossy(maybe));
-            assert!(
-                large_may_be_failure(maybe),
-                "{}",
-                String::from_utf8_lossy(maybe)
-            );
         }
     }
 
