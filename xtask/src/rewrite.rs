@@ -119,17 +119,14 @@ fn rewrite_send(
         quote!(::std::option::Option::None)
     };
     let raw = matches!(&ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ByteStream"));
-    let (answer_ty, call) = if raw {
-        (
-            quote!(::vandar_runtime::__Bytes),
-            quote!(client.inner.call_raw(request, #route, #body).await),
-        )
+    let answer_ty = if raw {
+        quote!(::vandar_runtime::__Bytes)
     } else {
-        (
-            quote!(#ty),
-            quote!(client.inner.call(request, #route, #body).await),
-        )
+        quote!(#ty)
     };
+    // Only an untyped answer is sent from `send_with_response()` itself; a typed one goes
+    // through `send_as()` (see below).
+    let call = quote!(client.inner.call_raw(request, #route, #body).await);
     let with_response: syn::ImplItemFn = if raw {
         syn::parse2(quote! {
             /// Sends the request and returns the answer with its HTTP status and headers.

@@ -1,7 +1,7 @@
 //! The bridge between the generated code and the runtime, and the only place that knows what
 //! progenitor builds. The xtask rewrites every generated operation's `send()` so that, once
-//! progenitor's builder has made its `reqwest::Request`, it hands it to [`Binding::call`] (a
-//! JSON answer) or [`Binding::call_raw`] (a body the spec does not type) and returns
+//! progenitor's builder has made its `reqwest::Request`, it hands it to [`Binding::send_json`]
+//! (a JSON answer) or [`Binding::call_raw`] (a body the spec does not type) and returns
 //! `Result<T, vandar_runtime::Error>`; `send_with_response()` returns an [`Answer`] with the
 //! status and headers too. No progenitor type reaches a user.
 //!

@@ -3,7 +3,8 @@
 //! The generated crates carry only what the specs say (types, operations, and a table of each
 //! operation's host, auth scheme, retry safety and request constraints). Everything
 //! cross-cutting lives here, once. The xtask rewrites every generated `send()` to hand its
-//! request to [`Binding::call`], so one pipeline serves every operation of every crate:
+//! request to [`Binding::send_json`] (or [`Binding::call_raw`]), so one pipeline serves every
+//! operation of every crate:
 //!
 //! * [`Config`]: base URL per host (overridable for sandboxes and tests), [`Timeouts`]
 //!   (connect, per attempt, total), [`RetryPolicy`], [`RateLimits`], the `Retry-After` cap, the
@@ -19,7 +20,7 @@
 //!   fills [`AutoValue`] query parameters (Sanbod's `traceid`).
 //! * The send pipeline, as small pieces: the generated code builds each URL once with
 //!   [`Binding::url`] (the one path encoder, [`path`]) and checks its typed body with
-//!   [`CheckedBody`]; the bridge (`Binding::call`: credential, decoding), one credential resolver (which credential, how it is refreshed, which rate
+//!   [`CheckedBody`]; the bridge (`Binding::send_json`: credential, decoding), one credential resolver (which credential, how it is refreshed, which rate
 //!   budget it spends), the attempt loop, and [`decide`], the pure decisions (finish, retry
 //!   after a delay, refresh and replay, outcome unknown, rate limited, fail) with a table test.
 //! * [`Error`]: one error type for every client and every call. Each says what happened, on
