@@ -39,12 +39,20 @@ fn may_be_failure(body: &[u8]) -> bool {
     static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
     static STATUS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"status\""));
     static ERROR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));
+    // Each match found with `find` from where the last one ended (`find_iter` copies the
+    // searcher into its iterator on every call).
     fn value_after<'a>(
         body: &'a [u8],
         key: &'a Finder<'static>,
     ) -> impl Iterator<Item = Option<u8>> + 'a {
         let len = key.needle().len();
-        key.find_iter(body).filter_map(move |at| {
+        let mut from = 0;
+        std::iter::from_fn(move || {
+            let at = from + key.find(&body[from..])?;
+            from = at + len;
+            Some(at)
+        })
+        .filter_map(move |at| {
             let rest = body[at + len..].trim_ascii_start();
             let rest = rest.strip_prefix(b":")?.trim_ascii_start();
             Some(rest.first().copied())
