@@ -164,16 +164,7 @@ pub(crate) async fn attempts(
             if let Some(last) = previous.take() {
                 return settle(rt, last, ctx);
             }
-            let waited = granted.saturating_duration_since(ctx.started);
-            tracing::warn!(
-                waited_ms = waited.as_millis() as u64,
-                "no rate-limit slot before the total timeout; nothing was sent"
-            );
-            span.record("outcome", "timeout");
-            return Err(Error::Timeout {
-                operation: ctx.route.operation_id.to_owned(),
-                waited,
-            });
+            return Err(no_slot(ctx, granted));
         }
         span.record("attempt", attempt);
         // A copy is kept only when it can be used: a retry (idempotent) or a 401 replay.
@@ -199,20 +190,14 @@ pub(crate) async fn attempts(
                 *request.timeout_mut() = Some(allowed.saturating_add(Duration::from_secs(3600)))
             }
         }
-        let hooks = &rt.config.interceptors;
-        let host = if hooks.0.is_empty() {
-            String::new()
+        // Interceptors, logging and errors are out of line (below): the attempt's own code is
+        // then short, and fits in fewer cache lines on every call.
+        let hooked = !rt.config.interceptors.0.is_empty();
+        let host = if hooked {
+            before_send(rt, ctx, &method, &mut request, attempt)
         } else {
-            request.url().host_str().unwrap_or("").to_owned()
+            String::new()
         };
-        let info = AttemptInfo {
-            operation: ctx.route.operation_id,
-            method: method.as_str(),
-            host: &host,
-            attempt,
-            idempotent: route.idempotent,
-        };
-        hooks.before_send(&info, request.headers_mut());
         // A gate (the token refresh's "about to send" marker) may have waited on a store.
         let sent_at = if ctx.gate.is_some() {
             Instant::now()
@@ -233,34 +218,12 @@ pub(crate) async fn attempts(
         };
         let ended = Instant::now();
         let latency = ended.saturating_duration_since(sent_at);
-        let latency_ms = latency.as_millis() as u64;
-        hooks.after_attempt(
-            &info,
-            &AttemptResult {
-                status: match &result {
-                    Attempt::Answer(ex) => Some(ex.status),
-                    Attempt::TooLarge { status } => Some(*status),
-                    Attempt::Transport(_, status) => *status,
-                    Attempt::TimedOut => None,
-                },
-                latency,
-            },
-        );
+        if hooked {
+            after_attempt(rt, ctx, &method, &host, attempt, &result, latency);
+        }
         let observed = result.observed();
-        match &result {
-            Attempt::Answer(ex) => {
-                tracing::debug!(attempt, status = ex.status, latency_ms, "attempt answered")
-            }
-            Attempt::TooLarge { status } => {
-                tracing::debug!(attempt, status, latency_ms, "answer over the size cap")
-            }
-            Attempt::TimedOut => tracing::debug!(attempt, latency_ms, "no answer in time"),
-            Attempt::Transport(e, _) => tracing::debug!(
-                attempt,
-                latency_ms,
-                error = %describe_transport(e),
-                "attempt failed"
-            ),
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            log_attempt(&result, attempt, latency);
         }
         if let Observed::Answer {
             status: 429,
@@ -328,27 +291,7 @@ pub(crate) async fn attempts(
                     }
                 }
             }
-            Decision::OutcomeUnknown => {
-                span.record("outcome", "outcome_unknown");
-                let (status, reason) = match &result {
-                    Attempt::Answer(ex) => (
-                        Some(ex.status),
-                        "a gateway or the server answered with a server error".to_owned(),
-                    ),
-                    Attempt::TooLarge { status } => (
-                        Some(*status),
-                        format!("its answer was larger than {cap} bytes and was not read"),
-                    ),
-                    Attempt::Transport(e, status) => (
-                        *status,
-                        format!("its response was lost ({})", describe_transport(e)),
-                    ),
-                    Attempt::TimedOut => {
-                        (None, "no answer came within the attempt's time".to_owned())
-                    }
-                };
-                return Err(ctx.outcome_unknown(status, reason));
-            }
+            Decision::OutcomeUnknown => return Err(outcome_unknown(ctx, &result, cap)),
             Decision::RateLimited { retry_after } => {
                 span.record("outcome", "rate_limited");
                 return Err(Error::RateLimited {
@@ -358,6 +301,122 @@ pub(crate) async fn attempts(
                 });
             }
         }
+    }
+}
+
+/// A money call's attempt whose outcome cannot be known (a 5xx, a lost or cut-off answer).
+#[cold]
+#[inline(never)]
+fn outcome_unknown(ctx: &CallContext<'_>, result: &Attempt, cap: u64) -> Error {
+    ctx.span.record("outcome", "outcome_unknown");
+    let (status, reason) = match result {
+        Attempt::Answer(ex) => (
+            Some(ex.status),
+            "a gateway or the server answered with a server error".to_owned(),
+        ),
+        Attempt::TooLarge { status } => (
+            Some(*status),
+            format!("its answer was larger than {cap} bytes and was not read"),
+        ),
+        Attempt::Transport(e, status) => (
+            *status,
+            format!("its response was lost ({})", describe_transport(e)),
+        ),
+        Attempt::TimedOut => (None, "no answer came within the attempt's time".to_owned()),
+    };
+    ctx.outcome_unknown(status, reason)
+}
+
+/// No rate-limit slot before the total timeout: nothing was sent.
+#[cold]
+#[inline(never)]
+fn no_slot(ctx: &CallContext<'_>, granted: Instant) -> Error {
+    let waited = granted.saturating_duration_since(ctx.started);
+    tracing::warn!(
+        waited_ms = waited.as_millis() as u64,
+        "no rate-limit slot before the total timeout; nothing was sent"
+    );
+    ctx.span.record("outcome", "timeout");
+    Error::Timeout {
+        operation: ctx.route.operation_id.to_owned(),
+        waited,
+    }
+}
+
+/// The interceptors' `before_send` for this attempt; returns the request's host (for
+/// `after_attempt`).
+#[inline(never)]
+fn before_send(
+    rt: &RuntimeInner,
+    ctx: &CallContext<'_>,
+    method: &reqwest::Method,
+    request: &mut reqwest::Request,
+    attempt: u32,
+) -> String {
+    let host = request.url().host_str().unwrap_or("").to_owned();
+    let info = AttemptInfo {
+        operation: ctx.route.operation_id,
+        method: method.as_str(),
+        host: &host,
+        attempt,
+        idempotent: ctx.route.idempotent,
+    };
+    rt.config
+        .interceptors
+        .before_send(&info, request.headers_mut());
+    host
+}
+
+/// The interceptors' `after_attempt` for this attempt.
+#[inline(never)]
+fn after_attempt(
+    rt: &RuntimeInner,
+    ctx: &CallContext<'_>,
+    method: &reqwest::Method,
+    host: &str,
+    attempt: u32,
+    result: &Attempt,
+    latency: Duration,
+) {
+    let info = AttemptInfo {
+        operation: ctx.route.operation_id,
+        method: method.as_str(),
+        host,
+        attempt,
+        idempotent: ctx.route.idempotent,
+    };
+    rt.config.interceptors.after_attempt(
+        &info,
+        &AttemptResult {
+            status: match result {
+                Attempt::Answer(ex) => Some(ex.status),
+                Attempt::TooLarge { status } => Some(*status),
+                Attempt::Transport(_, status) => *status,
+                Attempt::TimedOut => None,
+            },
+            latency,
+        },
+    );
+}
+
+/// The attempt's debug line.
+#[inline(never)]
+fn log_attempt(result: &Attempt, attempt: u32, latency: Duration) {
+    let latency_ms = latency.as_millis() as u64;
+    match result {
+        Attempt::Answer(ex) => {
+            tracing::debug!(attempt, status = ex.status, latency_ms, "attempt answered")
+        }
+        Attempt::TooLarge { status } => {
+            tracing::debug!(attempt, status, latency_ms, "answer over the size cap")
+        }
+        Attempt::TimedOut => tracing::debug!(attempt, latency_ms, "no answer in time"),
+        Attempt::Transport(e, _) => tracing::debug!(
+            attempt,
+            latency_ms,
+            error = %describe_transport(e),
+            "attempt failed"
+        ),
     }
 }
 
