@@ -20,7 +20,7 @@ cd "$ws"
 # xtask finds the workspace through the CARGO_MANIFEST_DIR compiled into it, and cargo would
 # take an identical copy (same relative paths and mtimes) as fresh: make it rebuild xtask here.
 touch xtask/src/lib.rs xtask/src/main.rs
-cargo build --quiet -p xtask
+cargo build --quiet --manifest-path xtask/Cargo.toml
 cargo xtask gen >/dev/null # the first run writes whatever is out of date; not timed
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
