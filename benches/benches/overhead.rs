@@ -212,6 +212,15 @@ fn pairs(
     s
 }
 
+/// A profile-mode batch's client CPU and median wall time per call.
+fn print_profile(label: &str, mut b: Batch) {
+    println!(
+        "profile: {label}client CPU {:.1} µs/call, median wall {:.1} µs",
+        b.cpu_per_call,
+        median(&mut b.latencies)
+    );
+}
+
 fn iqr(v: &[f64]) -> (f64, f64) {
     let mut v = v.to_vec();
     (quantile(&mut v, 0.25), quantile(&mut v, 0.75))
@@ -293,12 +302,7 @@ fn main() {
             // side once its code and data are warm.
             for _ in 0..3 {
                 for side in [Side::Sdk, Side::Raw] {
-                    let mut b = batch(&rt, &ctx, side, op, 20_000, 1);
-                    println!(
-                        "profile: {side:?} client CPU {:.1} µs/call, median wall {:.1} µs",
-                        b.cpu_per_call,
-                        median(&mut b.latencies)
-                    );
+                    print_profile(&format!("{side:?} "), batch(&rt, &ctx, side, op, 20_000, 1));
                 }
             }
             return;
@@ -313,12 +317,7 @@ fn main() {
         let mut n = 0;
         match fixed {
             Some(calls) => {
-                let mut b = batch(&rt, &ctx, side, op, calls, 1);
-                println!(
-                    "profile: client CPU {:.1} µs/call, median wall {:.1} µs",
-                    b.cpu_per_call,
-                    median(&mut b.latencies)
-                );
+                print_profile("", batch(&rt, &ctx, side, op, calls, 1));
                 n = calls;
             }
             None => {

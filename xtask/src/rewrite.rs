@@ -126,8 +126,8 @@ fn rewrite_send(
     };
     // Only an untyped answer is sent from `send_with_response()` itself; a typed one goes
     // through `send_as()` (see below).
-    let call = quote!(client.inner.call_raw(request, #route, #body).await);
     let with_response: syn::ImplItemFn = if raw {
+        let call = quote!(client.inner.call_raw(request, #route, #body).await);
         syn::parse2(quote! {
             /// Sends the request and returns the answer with its HTTP status and headers.
             ///

@@ -233,20 +233,16 @@ impl Binding {
             options: self.options,
             span,
         };
-        // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`). A
-        // span no subscriber wants is not entered on every poll.
-        let result = if ctx.span.is_disabled() {
-            crate::pipeline::attempts(&self.runtime().inner, request, &mut ctx).await
-        } else {
-            let span = ctx.span.clone();
-            let result = crate::pipeline::attempts(&self.runtime().inner, request, &mut ctx)
-                .instrument(span)
-                .await;
+        // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`).
+        let span = ctx.span.clone();
+        let result = crate::pipeline::attempts(&self.runtime().inner, request, &mut ctx)
+            .instrument(span)
+            .await;
+        if !ctx.span.is_disabled() {
             // The call's latency, its credential included.
             ctx.span
                 .record("latency_ms", started.elapsed().as_millis() as u64);
-            result
-        };
+        }
         #[cfg(feature = "test-util")]
         match &result {
             Ok(ex) => crate::test_util::record_operation(route, ex.status),

@@ -206,15 +206,11 @@ pub(crate) async fn attempts(
         };
         // Not boxed: the call's whole state is already in the one box `send_json` made, so
         // the exchange's state lives there too (a box per attempt cost an allocation and a
-        // copy of the exchange's state on every call). Awaited in place, not built first as
-        // a value and then moved (each move copies the whole state).
+        // copy of the exchange's state on every call).
         let result = if ctx.gate.is_some() {
             within(exchange(rt, request, cap), allowed).await
         } else {
-            match rt.http.execute(request).await {
-                Ok(resp) => read_capped(resp, cap).await,
-                Err(e) => Attempt::Transport(e, None),
-            }
+            exchange(rt, request, cap).await
         };
         let ended = Instant::now();
         let latency = ended.saturating_duration_since(sent_at);
