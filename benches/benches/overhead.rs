@@ -7,7 +7,15 @@
 //!   per-call wall time, and client CPU time per call; the ratio is the median of the
 //!   per-round ratios of medians (target ≤ 1.05 for `send_payment` and for the IPG's
 //!   `send_payment` + `verify_payment`);
-//! * throughput: 1, 16 and 64 concurrent callers, interleaved rounds, calls per second.
+//! * throughput: 1, 16 and 64 concurrent callers, interleaved rounds, calls per second;
+//! * controls, in the same interleaved rounds: the hand-written `send_payment` against itself
+//!   on a second `reqwest::Client` (its own connection: the harness's own bias, an A/A
+//!   control); then against itself with the second side also doing, per call, what the SDK's
+//!   call does beyond the hand-written one's besides its instructions: touching
+//!   [`EXTRA_DATA_LINES`] more lines of data, or running [`SPREAD`] small functions that are
+//!   all different (about the SDK's extra lines of code) against the same number of calls of
+//!   one function (the same instructions in one line of code). Instructions per call are at
+//!   parity (callgrind); these say what the footprint alone costs on this machine.
 //!
 //! The SDK runs with the client-side rate limiter off (`RateLimits::unlimited()`): with the
 //! documented limits the SDK would (correctly) hold `send_payment` to 30 per 3 s. The limiter
@@ -33,6 +41,80 @@ use vandar_benches::{handwritten, sdk, server};
 enum Side {
     Sdk,
     Raw,
+    /// The A/A control: the hand-written call on a second client.
+    Raw2,
+    /// [`Side::Raw2`], and [`Extra`] per call.
+    Raw2With(Extra),
+}
+
+/// What a control side does per call on top of the hand-written call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Extra {
+    /// Touch [`EXTRA_DATA_LINES`] lines of data.
+    Data,
+    /// Call one small function [`SPREAD`] times.
+    CodeInOneLine,
+    /// Call [`SPREAD`] different small functions once each.
+    CodeSpread,
+}
+
+/// The extra 64-byte lines of data the SDK's `send_payment` touches per call, against the
+/// hand-written one's (`benches/scripts/footprint.sh`: distinct lines per window of 80,000
+/// instructions of steady-state calls, 1,089 vs 892).
+const EXTRA_DATA_LINES: usize = 200;
+
+/// About the extra lines of code the SDK's `send_payment` runs per call (the same script:
+/// 3,041 vs 2,571): each [`step`] is about 50 bytes, one line.
+const SPREAD: usize = 480;
+
+/// Data the control side reads and writes: one word per line, the same lines on every call
+/// (a working set, as the SDK's own data is).
+static EXTRA_DATA: std::sync::LazyLock<Vec<std::sync::atomic::AtomicU64>> =
+    std::sync::LazyLock::new(|| {
+        (0..EXTRA_DATA_LINES * 8)
+            .map(|_| std::sync::atomic::AtomicU64::new(0))
+            .collect()
+    });
+
+/// A small function that is different for every `I` (its constants), so that each instance
+/// is its own machine code.
+#[inline(never)]
+fn step<const I: u64>(x: u64) -> u64 {
+    let mut y = x ^ I.wrapping_mul(0x9E37_79B9);
+    y = y.wrapping_mul(I | 1).rotate_left((I % 61 + 1) as u32);
+    y = y.wrapping_add(I.wrapping_mul(7919));
+    y ^= y >> (I % 29 + 3);
+    y.wrapping_mul(I.wrapping_mul(48271) % 65521 + 5) ^ (y >> (I % 17 + 5))
+}
+
+/// [`SPREAD`] different instances of [`step`], each called directly once (direct calls: an
+/// indirect call through a table would also mispredict its target every time).
+#[inline(never)]
+fn spread(mut x: u64) -> u64 {
+    seq_macro::seq!(N in 1..=480 {
+        #( x = step::<N>(x); )*
+    });
+    x
+}
+
+/// Do `extra` once.
+#[inline(never)]
+fn extra_work(extra: Extra) {
+    use std::sync::atomic::Ordering::Relaxed;
+    match extra {
+        Extra::Data => {
+            for word in EXTRA_DATA.iter().step_by(8) {
+                word.store(word.load(Relaxed).wrapping_add(1), Relaxed);
+            }
+        }
+        Extra::CodeInOneLine => {
+            let x = std::hint::black_box(1);
+            std::hint::black_box((0..SPREAD).fold(x, |x, _| step::<1>(x)));
+        }
+        Extra::CodeSpread => {
+            std::hint::black_box(spread(std::hint::black_box(1)));
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -51,6 +133,8 @@ struct Ctx {
     core: vandar::core::Client,
     key: ApiKey,
     raw: reqwest::Client,
+    /// A second hand-written client (its own pool and connection), for the A/A control.
+    raw2: reqwest::Client,
     uri: String,
 }
 
@@ -69,6 +153,16 @@ impl Ctx {
                     .expect("raw send");
                 assert!(t.token.is_some());
             }
+            (Side::Raw2 | Side::Raw2With(_), Op::SendPayment) => {
+                if let Side::Raw2With(extra) = side {
+                    extra_work(extra);
+                }
+                let t = handwritten::send_payment(&self.raw2, &self.uri, i)
+                    .await
+                    .expect("raw send");
+                assert!(t.token.is_some());
+            }
+            (Side::Raw2 | Side::Raw2With(_), _) => unreachable!("the controls send payments"),
             (Side::Sdk, Op::SendVerify) => {
                 let t = sdk::send_payment(&self.ipg, &self.key, i)
                     .await
@@ -161,10 +255,13 @@ struct Summary {
     tput_ratios: Vec<f64>,
 }
 
+/// Interleaved rounds of `sides` (`[Sdk, Raw]`, or an A/A control): in the summary, `sdk_*`
+/// is the first side and `raw_*` the second.
 #[allow(clippy::too_many_arguments)]
 fn pairs(
     rt: &tokio::runtime::Runtime,
     ctx: &Arc<Ctx>,
+    sides: [Side; 2],
     op: Op,
     rounds: usize,
     per_round: usize,
@@ -188,12 +285,12 @@ fn pairs(
             break;
         }
         let order = if round % 2 == 0 {
-            [Side::Sdk, Side::Raw]
+            sides
         } else {
-            [Side::Raw, Side::Sdk]
+            [sides[1], sides[0]]
         };
         let mut got = order.map(|side| (side, batch(rt, ctx, side, op, per_round, concurrency)));
-        if got[0].0 == Side::Raw {
+        if got[0].0 != sides[0] {
             got.swap(0, 1);
         }
         let [(_, mut sdk_b), (_, mut raw_b)] = got;
@@ -226,7 +323,8 @@ fn iqr(v: &[f64]) -> (f64, f64) {
     (quantile(&mut v, 0.25), quantile(&mut v, 0.75))
 }
 
-fn report_latency(name: &str, s: &mut Summary) {
+/// `a` and `b` name the first and second side (`SDK` and `raw`, or the control's two sides).
+fn report_latency(name: &str, [a, b]: [&str; 2], s: &mut Summary) {
     let (lo, hi) = iqr(&s.lat_ratios);
     let (clo, chi) = iqr(&s.cpu_ratios);
     println!(
@@ -235,7 +333,7 @@ fn report_latency(name: &str, s: &mut Summary) {
         load_average()
     );
     println!(
-        "  wall µs/call   SDK median {:>8.1}  p90 {:>8.1}  p99 {:>8.1} | raw median {:>8.1}  p90 {:>8.1}  p99 {:>8.1}",
+        "  wall µs/call   {a} median {:>8.1}  p90 {:>8.1}  p99 {:>8.1} | {b} median {:>8.1}  p90 {:>8.1}  p99 {:>8.1}",
         median(&mut s.sdk_lat),
         quantile(&mut s.sdk_lat, 0.9),
         quantile(&mut s.sdk_lat, 0.99),
@@ -244,12 +342,12 @@ fn report_latency(name: &str, s: &mut Summary) {
         quantile(&mut s.raw_lat, 0.99),
     );
     println!(
-        "  client CPU µs/call  SDK {:>8.1} | raw {:>8.1}",
+        "  client CPU µs/call  {a} {:>8.1} | {b} {:>8.1}",
         median(&mut s.sdk_cpu),
         median(&mut s.raw_cpu)
     );
     println!(
-        "RESULT {name} latency ratio SDK/raw = {:.3} (IQR {lo:.3}..{hi:.3}); client CPU ratio = {:.3} (IQR {clo:.3}..{chi:.3})",
+        "RESULT {name} latency ratio {a}/{b} = {:.3} (IQR {lo:.3}..{hi:.3}); client CPU ratio = {:.3} (IQR {clo:.3}..{chi:.3})",
         median(&mut s.lat_ratios),
         median(&mut s.cpu_ratios),
     );
@@ -275,6 +373,7 @@ fn main() {
         core: vandar.core(),
         key: sdk::api_key(),
         raw: handwritten::client(),
+        raw2: handwritten::client(),
         uri: uri.clone(),
     });
     println!(
@@ -337,6 +436,8 @@ fn main() {
             batch(&rt, &ctx, side, op, 200, 1);
         }
     }
+    batch(&rt, &ctx, Side::Raw2, Op::SendPayment, 200, 1);
+    const SDK_RAW: [Side; 2] = [Side::Sdk, Side::Raw];
 
     // Many short rounds: on an idle machine the scheduler moves the client and the server
     // between "same core" and "other core" every so often (about 35 vs 120 µs a call), so both
@@ -344,41 +445,78 @@ fn main() {
     let mut s = pairs(
         &rt,
         &ctx,
+        SDK_RAW,
         Op::SendPayment,
         scale(400),
         25,
         1,
         Duration::from_secs(60),
     );
-    report_latency("send_payment", &mut s);
+    report_latency("send_payment", ["SDK", "raw"], &mut s);
+
+    // The controls (see the module docs): the harness's own bias, then what the SDK's larger
+    // footprint alone costs. Same rounds as above.
+    for (name, second, label) in [
+        ("A/A control, send_payment", Side::Raw2, "raw2"),
+        (
+            "control: + 200 lines of data per call",
+            Side::Raw2With(Extra::Data),
+            "raw2+data",
+        ),
+        (
+            "control: + 480 calls of one small function per call",
+            Side::Raw2With(Extra::CodeInOneLine),
+            "raw2+1fn",
+        ),
+        (
+            "control: + 480 different small functions per call",
+            Side::Raw2With(Extra::CodeSpread),
+            "raw2+480fn",
+        ),
+    ] {
+        let mut s = pairs(
+            &rt,
+            &ctx,
+            [second, Side::Raw],
+            Op::SendPayment,
+            scale(400),
+            25,
+            1,
+            Duration::from_secs(60),
+        );
+        report_latency(name, [label, "raw"], &mut s);
+    }
 
     let mut s = pairs(
         &rt,
         &ctx,
+        SDK_RAW,
         Op::SendVerify,
         scale(300),
         15,
         1,
         Duration::from_secs(60),
     );
-    report_latency("send_payment + verify_payment", &mut s);
+    report_latency("send_payment + verify_payment", ["SDK", "raw"], &mut s);
 
     let mut s = pairs(
         &rt,
         &ctx,
+        SDK_RAW,
         Op::ListTransactions,
         scale(100),
         10,
         1,
         Duration::from_secs(60),
     );
-    report_latency("list_transactions(100 items)", &mut s);
+    report_latency("list_transactions(100 items)", ["SDK", "raw"], &mut s);
 
     println!("throughput, send_payment (calls/s, interleaved rounds of 1920 calls per side):");
     for c in [1usize, 16, 64] {
         let mut s = pairs(
             &rt,
             &ctx,
+            SDK_RAW,
             Op::SendPayment,
             scale(10),
             1920,
