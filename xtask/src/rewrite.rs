@@ -49,6 +49,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize> {
     }
     hide_internals(file);
     RenameType.visit_file_mut(file);
+    ByteLengthFirst.visit_file_mut(file);
     // progenitor asserts `Client: ClientHooks<..>`; the hooks are not used any more.
     file.items.retain(|item| {
         !matches!(item, syn::Item::Const(c)
@@ -470,6 +471,45 @@ pub fn document_calls(file: &mut syn::File, docs: &std::collections::BTreeMap<St
     }
 }
 
+/// typify checks a string's `maxLength` / `minLength` as `value.chars().count() > N` (or `< N`),
+/// counting every character of every value. A character is at least one byte, so the byte
+/// length decides first: `value.len() > N && value.chars().count() > N` and `value.len() < N ||
+/// value.chars().count() < N` give the same answers, and count only a long text of non-ASCII
+/// characters (issue 22: the code and time of every constrained string a call builds).
+struct ByteLengthFirst;
+
+impl VisitMut for ByteLengthFirst {
+    fn visit_expr_if_mut(&mut self, e: &mut syn::ExprIf) {
+        syn::visit_mut::visit_expr_if_mut(self, e);
+        let syn::Expr::Binary(b) = &*e.cond else {
+            return;
+        };
+        let greater = match b.op {
+            syn::BinOp::Gt(_) => true,
+            syn::BinOp::Lt(_) => false,
+            _ => return,
+        };
+        let syn::Expr::MethodCall(count) = &*b.left else {
+            return;
+        };
+        let syn::Expr::MethodCall(chars) = &*count.receiver else {
+            return;
+        };
+        if count.method != "count" || chars.method != "chars" || !count.args.is_empty() {
+            return;
+        }
+        if !matches!(&*b.right, syn::Expr::Lit(_)) {
+            return;
+        }
+        let (text, limit, counted) = (&chars.receiver, &b.right, &b.left);
+        *e.cond = if greater {
+            syn::parse_quote!(#text.len() > #limit && #counted > #limit)
+        } else {
+            syn::parse_quote!(#text.len() < #limit || #counted < #limit)
+        };
+    }
+}
+
 /// typify spells a property named `type` as `type_` (a keyword otherwise); the SDK calls it
 /// `kind` everywhere (fields, builder methods), keeping `#[serde(rename = "type")]` on the wire.
 struct RenameType;
@@ -573,6 +613,31 @@ fn user_message(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::user_message;
+
+    #[test]
+    fn length_checks_look_at_the_byte_length_first() {
+        use quote::ToTokens;
+        use syn::visit_mut::VisitMut;
+        let mut f: syn::File = syn::parse_quote! {
+            fn f(value: &str) -> bool {
+                if value.chars().count() > 254usize { return false; }
+                if value.chars().count() < 3usize { return false; }
+                if value.len() > 9usize { return false; }
+                true
+            }
+        };
+        super::ByteLengthFirst.visit_file_mut(&mut f);
+        let text = f.into_token_stream().to_string();
+        assert!(
+            text.contains("value . len () > 254usize && value . chars () . count () > 254usize"),
+            "{text}"
+        );
+        assert!(
+            text.contains("value . len () < 3usize || value . chars () . count () < 3usize"),
+            "{text}"
+        );
+        assert!(text.contains("if value . len () > 9usize {"), "{text}");
+    }
 
     #[test]
     fn messages_name_the_field_not_a_generated_type() {

@@ -482,6 +482,8 @@ pub struct TransportError {
     kind: TransportKind,
     host: Option<String>,
     operation: Option<String>,
+    /// The answer's status when its status line had arrived (a body cut off).
+    http_status: Option<u16>,
     source: reqwest::Error,
 }
 
@@ -494,8 +496,22 @@ impl TransportError {
             kind: TransportKind::of(&e),
             host,
             operation: None,
+            http_status: None,
             source: e.without_url(),
         }
+    }
+
+    /// The same error, with the status of the answer whose status line arrived before the
+    /// exchange failed (its body was cut off).
+    pub fn with_http_status(mut self, status: Option<u16>) -> Self {
+        self.http_status = status;
+        self
+    }
+
+    /// The HTTP status of the answer, when its status line arrived before the failure.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+            .or_else(|| self.source.status().map(|s| s.as_u16()))
     }
 
     /// The same error, naming the operation.
@@ -541,6 +557,9 @@ impl fmt::Display for TransportError {
         match &self.operation {
             Some(op) => write!(f, "`{op}` failed talking to {host}: {what}")?,
             None => write!(f, "the call failed talking to {host}: {what}")?,
+        }
+        if let Some(status) = self.http_status {
+            write!(f, " (after the answer's status line, HTTP {status})")?;
         }
         write!(
             f,
@@ -713,7 +732,7 @@ impl Error {
             | Error::ResponseTooLarge { http_status, .. }
             | Error::Redirect { http_status, .. } => Some(*http_status),
             Error::Auth(e) => e.http_status(),
-            Error::Transport(e) => e.source.status().map(|s| s.as_u16()),
+            Error::Transport(e) => e.http_status(),
             _ => None,
         }
     }
@@ -1478,9 +1497,26 @@ mod display_tests {
                 kind,
                 host: t.host.clone(),
                 operation: t.operation.clone(),
+                http_status: None,
                 source: transport_source(),
             };
             add(&format!("Transport {kind:?}"), Error::Transport(t));
+        }
+        {
+            let Error::Transport(t) = &e else {
+                unreachable!()
+            };
+            let t = TransportError {
+                kind: TransportKind::ConnectionClosed,
+                host: t.host.clone(),
+                operation: t.operation.clone(),
+                http_status: Some(200),
+                source: transport_source(),
+            };
+            add(
+                "Transport ConnectionClosed (a body cut off)",
+                Error::Transport(t),
+            );
         }
         add(
             "OutcomeUnknown (lost)",

@@ -1186,6 +1186,36 @@ async fn class6_answers_over_the_cap_are_refused() {
     );
 }
 
+/// Class 6, the server's numbers (issue 22 items 4 and 6): a `Content-Length` the server made
+/// up sizes nothing (2^40 and 2^62 with a cap above them once aborted the process), and an
+/// answer whose body is cut off after its status line keeps that status, on a money call and
+/// on a safe one.
+#[tokio::test(start_paused = true)]
+async fn class6_a_declared_length_sizes_nothing_and_a_cut_off_answer_keeps_its_status() {
+    for declared in [1u64 << 40, 1 << 62, 100] {
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\nconnection: close\r\n\r\n{{\"status\":1}}"
+        );
+        let server = FaultServer::scripted(vec![], Reply::Raw(answer.into_bytes())).await;
+        for cap in [64 * 1024, u64::MAX] {
+            for (op, money) in [("ipg_info", false), ("ipg_verify", true)] {
+                let b = binding(config(&server).max_response_bytes(cap).build().unwrap());
+                let err = call(&b, op, None).await.unwrap_err();
+                let case = format!("{op}, declared {declared}, cap {cap}: {err}");
+                assert_eq!(err.http_status(), Some(200), "{case}");
+                if money {
+                    assert!(err.is_outcome_unknown(), "{case}");
+                } else if declared > cap {
+                    assert!(matches!(err, Error::ResponseTooLarge { .. }), "{case}");
+                } else {
+                    assert!(matches!(err, Error::Transport(_)), "{case}");
+                    assert!(err.to_string().contains("HTTP 200"), "{case}");
+                }
+            }
+        }
+    }
+}
+
 /// Class 7: the IPG's budget is per api_key, not one per process.
 #[tokio::test(start_paused = true)]
 async fn class7_ipg_budgets_are_per_api_key() {

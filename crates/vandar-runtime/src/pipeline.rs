@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use tokio::time::Instant;
 
 use crate::credentials::Credential;
@@ -120,8 +120,13 @@ impl CallContext<'_> {
         }
     }
 
-    fn transport(&self, e: reqwest::Error) -> Error {
-        Error::transport(self.route.operation_id, e)
+    /// A failed exchange; `status` when the answer's status line had arrived.
+    fn transport(&self, e: reqwest::Error, status: Option<u16>) -> Error {
+        Error::Transport(
+            crate::error::TransportError::new(e)
+                .with_operation(self.route.operation_id)
+                .with_http_status(status),
+        )
     }
 }
 
@@ -433,10 +438,13 @@ fn settle(rt: &RuntimeInner, last: Attempt, ctx: &CallContext<'_>) -> Result<Exc
                 limit: rt.config.max_response_bytes(),
             })
         }
-        Attempt::Transport(e, _) => {
+        Attempt::Transport(e, status) => {
             span.record("outcome", "transport_error");
+            if let Some(status) = status {
+                span.record("status", status);
+            }
             tracing::warn!(error = %describe_transport(&e), "call failed");
-            Err(ctx.transport(e))
+            Err(ctx.transport(e, status))
         }
         Attempt::TimedOut => {
             span.record("outcome", "timeout");
@@ -480,12 +488,9 @@ async fn within(exchange: impl std::future::Future<Output = Attempt>, limit: Dur
 /// Read an answer's body, up to `cap` bytes.
 async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Attempt {
     let status = resp.status().as_u16();
-    let declared = resp
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > cap) {
+    // The length the HTTP layer read from `Content-Length` (it refuses an answer whose header
+    // is not a number): no second look-up and parse of the header here.
+    if resp.content_length().is_some_and(|n| n > cap) {
         return Attempt::TooLarge { status };
     }
     let headers = std::mem::take(resp.headers_mut());

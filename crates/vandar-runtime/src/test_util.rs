@@ -87,6 +87,9 @@ pub enum Reply {
         /// Body bytes.
         body: Vec<u8>,
     },
+    /// Write these bytes as the whole answer (status line, headers and body exactly as
+    /// given: a `Content-Length` that lies, a body cut short), then close the connection.
+    Raw(Vec<u8>),
     /// Read the request, then close the connection without answering.
     Close,
     /// Read the request, then reset the connection (TCP RST).
@@ -292,6 +295,11 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
                 head.push_str("\r\n");
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(&body).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            Reply::Raw(bytes) => {
+                let _ = stream.write_all(&bytes).await;
                 let _ = stream.shutdown().await;
                 return;
             }
