@@ -1483,12 +1483,14 @@ mod display_tests {
         let tls = TransportKind::TlsUnavailable;
         let e = transport(tls).await;
         // The same text with and without the feature, so the snapshot does not depend on it.
-        for kind in [
-            TransportKind::Tls,
-            TransportKind::TlsUnavailable,
-            TransportKind::Dns,
-            TransportKind::Connect,
-            TransportKind::Other,
+        // The last one: an answer whose body was cut off after its status line.
+        for (kind, http_status) in [
+            (TransportKind::Tls, None),
+            (TransportKind::TlsUnavailable, None),
+            (TransportKind::Dns, None),
+            (TransportKind::Connect, None),
+            (TransportKind::Other, None),
+            (TransportKind::ConnectionClosed, Some(200)),
         ] {
             let Error::Transport(t) = &e else {
                 unreachable!()
@@ -1497,26 +1499,15 @@ mod display_tests {
                 kind,
                 host: t.host.clone(),
                 operation: t.operation.clone(),
-                http_status: None,
+                http_status,
                 source: transport_source(),
             };
-            add(&format!("Transport {kind:?}"), Error::Transport(t));
-        }
-        {
-            let Error::Transport(t) = &e else {
-                unreachable!()
+            let cut = if http_status.is_some() {
+                " (a body cut off)"
+            } else {
+                ""
             };
-            let t = TransportError {
-                kind: TransportKind::ConnectionClosed,
-                host: t.host.clone(),
-                operation: t.operation.clone(),
-                http_status: Some(200),
-                source: transport_source(),
-            };
-            add(
-                "Transport ConnectionClosed (a body cut off)",
-                Error::Transport(t),
-            );
+            add(&format!("Transport {kind:?}{cut}"), Error::Transport(t));
         }
         add(
             "OutcomeUnknown (lost)",
