@@ -435,9 +435,16 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         };
         let konst = route_const(id);
         let doc = format!("`{method} {path}` (`{id}`).");
+        // One static table and a reference into it per operation: every call hands the
+        // runtime the table's own entry (one address), so the client can keep per-route data
+        // (a prebuilt URL) by the entry's place.
+        let index = routes.len();
         route_consts.push(quote! {
             #[doc = #doc]
-            pub const #konst: ::vandar_runtime::Route = ::vandar_runtime::Route {
+            pub static #konst: &::vandar_runtime::Route = &super::ROUTE_TABLE[#index];
+        });
+        routes.push(quote! {
+            ::vandar_runtime::Route {
                 operation_id: #id,
                 method: #method,
                 host: #host,
@@ -447,9 +454,8 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
                 api_key_field: #api_key_field,
                 idempotent: #idempotent,
                 checks: &[#(#checks),*],
-            };
+            }
         });
-        routes.push(quote!(routes::#konst));
     }
     let pages = spec::browser_pages(spec)?.into_iter().map(|p| {
         let (name, host, path) = (p.name, p.host, p.path);
@@ -500,6 +506,7 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
         }
     }
     let spec_file = &spec.rel_path;
+    let count = routes.len();
     // Only specs with auto-filled parameters get the table (the other crates' output stays as
     // it was).
     let (auto_table, bind) = if autos.is_empty() {
@@ -541,7 +548,11 @@ fn glue(spec: &SpecFile) -> Result<TokenStream> {
 
         /// Every operation's route (host, path, credential, idempotency, checks), for tools that
         /// list them.
-        pub const ROUTES: &[::vandar_runtime::Route] = &[#(#routes),*];
+        pub static ROUTES: &[::vandar_runtime::Route] = &ROUTE_TABLE;
+
+        /// The routes in one named static: a reference into it is the same address in every
+        /// part of the build (an unnamed constant may be copied into each).
+        static ROUTE_TABLE: [::vandar_runtime::Route; #count] = [#(#routes),*];
 
         /// Pages the user's browser opens (not API calls), from `x-browser-pages`.
         pub const BROWSER_PAGES: &[::vandar_runtime::BrowserPage] = &[#(#pages),*];

@@ -27,6 +27,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize> {
             _ => None,
         })
         .ok_or_else(|| anyhow!("progenitor output has no `mod builder`"))?;
+    typed_bodies(&mut builder.1)?;
     let mut count = 0;
     for item in builder.1.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
@@ -58,6 +59,144 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize> {
     Ok(count)
 }
 
+/// progenitor keeps a builder-typed body as its builder: `body(value)` turns the typed body
+/// into a builder and `send()` turns it back (the conversion and the builder's checks run
+/// twice on every call). Such a builder holds a [`vandar_runtime::BodyInput`] instead: the
+/// typed body as given, or the builder for `body_map(..)`. Returns how many.
+fn typed_bodies(items: &mut [syn::Item]) -> Result<usize> {
+    use std::collections::BTreeMap;
+    let mut typed: BTreeMap<String, syn::Type> = BTreeMap::new();
+    for item in items.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(self_ty) = &*imp.self_ty else {
+            continue;
+        };
+        let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        let Some(ty) = imp.items.iter().find_map(|it| match it {
+            syn::ImplItem::Fn(f) if f.sig.ident == "body" => builder_body_type(f),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let mut done = [false; 3];
+        for it in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            let method = f.sig.ident.to_string();
+            for stmt in f.block.stmts.iter_mut() {
+                let text = quote!(#stmt).to_string();
+                match method.as_str() {
+                    "body" if text.contains("value . try_into () . map (From :: from)") => {
+                        *stmt =
+                            syn::parse_quote!(self.body = ::vandar_runtime::BodyInput::set(value););
+                        done[0] = true;
+                    }
+                    "new" => {
+                        let mut start = BodyStart(false);
+                        start.visit_stmt_mut(stmt);
+                        done[1] |= start.0;
+                    }
+                    "send" if text.starts_with("let body = body . and_then") => {
+                        *stmt = syn::parse_quote! {
+                            let body = body.typed().map_err(Error::InvalidRequest)?;
+                        };
+                        done[2] = true;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if done != [true; 3] {
+            bail!(
+                "`{name}`: its builder body is not set, started and sent as expected: progenitor changed"
+            );
+        }
+        typed.insert(name, ty);
+    }
+    let mut fields = 0;
+    for item in items.iter_mut() {
+        let syn::Item::Struct(st) = item else {
+            continue;
+        };
+        let Some(ty) = typed.get(&st.ident.to_string()) else {
+            continue;
+        };
+        for field in st.fields.iter_mut() {
+            if field.ident.as_ref().is_some_and(|i| i == "body") {
+                let syn::Type::Path(p) = &field.ty else {
+                    continue;
+                };
+                let Some(builder) = p.path.segments.last().and_then(first_type_arg).cloned() else {
+                    continue;
+                };
+                field.ty = syn::parse_quote!(::vandar_runtime::BodyInput<#ty, #builder>);
+                fields += 1;
+            }
+        }
+    }
+    if fields != typed.len() {
+        bail!(
+            "{} builder bodies but {fields} `body` fields rewritten: progenitor changed",
+            typed.len()
+        );
+    }
+    Ok(fields)
+}
+
+/// `body: Ok(Default::default())` in a builder's `new()` → `body: Default::default()` (an
+/// empty [`vandar_runtime::BodyInput`] builder); whether it was there.
+struct BodyStart(bool);
+
+impl VisitMut for BodyStart {
+    fn visit_field_value_mut(&mut self, f: &mut syn::FieldValue) {
+        let is_body = matches!(&f.member, syn::Member::Named(i) if i == "body");
+        let expr = &f.expr;
+        if is_body && quote!(#expr).to_string() == "Ok (:: std :: default :: Default :: default ())"
+        {
+            f.expr = syn::parse_quote!(::std::default::Default::default());
+            self.0 = true;
+        }
+    }
+}
+
+/// `T` of a builder's `body<V>(value: V) where V: TryInto<T>` when it converts the value into
+/// a builder (`value.try_into().map(From::from)`); `None` for a body kept as its type.
+fn builder_body_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
+    let converts = f.block.stmts.iter().any(|s| {
+        quote!(#s)
+            .to_string()
+            .contains("value . try_into () . map (From :: from)")
+    });
+    if !converts {
+        return None;
+    }
+    f.sig
+        .generics
+        .where_clause
+        .as_ref()?
+        .predicates
+        .iter()
+        .find_map(|p| {
+            let syn::WherePredicate::Type(t) = p else {
+                return None;
+            };
+            if !matches!(&t.bounded_ty, syn::Type::Path(v) if v.path.is_ident("V")) {
+                return None;
+            }
+            t.bounds.iter().find_map(|b| {
+                let syn::TypeParamBound::Trait(tr) = b else {
+                    return None;
+                };
+                let last = tr.path.segments.last()?;
+                if last.ident != "TryInto" {
+                    return None;
+                }
+                first_type_arg(last).cloned()
+            })
+        })
+}
+
 /// The success type of `Result<ResponseValue<T>, Error<E>>`.
 fn success_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
     let syn::ReturnType::Type(_, ty) = &f.sig.output else {
@@ -66,22 +205,23 @@ fn success_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
     let syn::Type::Path(p) = &**ty else {
         return None;
     };
-    let last = p.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    let syn::GenericArgument::Type(syn::Type::Path(rv)) = args.args.first()? else {
+    let syn::Type::Path(rv) = first_type_arg(p.path.segments.last()?)? else {
         return None;
     };
     let rv = rv.path.segments.last()?;
     if rv.ident != "ResponseValue" {
         return None;
     }
-    let syn::PathArguments::AngleBracketed(inner) = &rv.arguments else {
+    first_type_arg(rv).cloned()
+}
+
+/// `T` of `Name<T, ..>`.
+fn first_type_arg(segment: &syn::PathSegment) -> Option<&syn::Type> {
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
         return None;
     };
-    match inner.args.first()? {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t),
         _ => None,
     }
 }
@@ -111,8 +251,9 @@ fn rewrite_send(
         );
     }
     let route = crate::generate::route_const(&op);
-    let route = quote!(&super::routes::#route);
+    let route = quote!(super::routes::#route);
     build_url_on_route(&op, &mut prefix, &route)?;
+    headers_in_chain(&op, &mut prefix)?;
     let has_body = check_body(&mut prefix, &route);
     let body = if has_body {
         quote!(::std::option::Option::Some(&body))
@@ -292,6 +433,75 @@ fn build_url_on_route(op: &str, prefix: &mut [syn::Stmt], route: &TokenStream) -
         let url = client.inner.url(#route, &[#(#values),*])?;
     };
     Ok(())
+}
+
+/// progenitor collects an operation's header parameters in a map of their own and merges it
+/// into the request (`let mut header_map = HeaderMap::with_capacity(n); header_map.append(k,
+/// v); .. .headers(header_map)`): a second map allocated, walked and dropped on every call
+/// (issue 22: the code one call runs). Each `append(k, v)` becomes `.header(k, v)` in the
+/// builder chain, in the same place and order. Only plain appends are moved (every header the
+/// specs declare is the constant `api-version`); anything else is an error, so a new kind of
+/// header parameter is looked at rather than silently left behind.
+fn headers_in_chain(op: &str, prefix: &mut Vec<syn::Stmt>) -> Result<()> {
+    let Some(at) = prefix
+        .iter()
+        .position(|s| matches!(s, syn::Stmt::Local(l) if pat_is(&l.pat, "header_map")))
+    else {
+        return Ok(());
+    };
+    let mut pairs = Vec::new();
+    let mut end = at + 1;
+    while let Some(syn::Stmt::Expr(syn::Expr::MethodCall(m), Some(_))) = prefix.get(end) {
+        let on_map = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("header_map"));
+        if !on_map || m.method != "append" || m.args.len() != 2 {
+            break;
+        }
+        pairs.push((m.args[0].clone(), m.args[1].clone()));
+        end += 1;
+    }
+    prefix.drain(at..end);
+    let mut chain = HeadersInChain { pairs, replaced: 0 };
+    for s in prefix.iter_mut() {
+        chain.visit_stmt_mut(s);
+    }
+    if chain.replaced != 1 {
+        bail!(
+            "`{op}`: expected `header_map` to be filled by plain `append`s and merged once \
+             with `.headers(header_map)`: progenitor changed"
+        );
+    }
+    let left = prefix
+        .iter()
+        .any(|s| quote!(#s).to_string().contains("header_map"));
+    if left {
+        bail!("`{op}`: `header_map` is used beyond its plain `append`s: progenitor changed");
+    }
+    Ok(())
+}
+
+/// `.headers(header_map)` → `.header(k, v)` for each collected append.
+struct HeadersInChain {
+    pairs: Vec<(syn::Expr, syn::Expr)>,
+    replaced: usize,
+}
+
+impl VisitMut for HeadersInChain {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, e);
+        let syn::Expr::MethodCall(m) = e else { return };
+        let merges = m.method == "headers"
+            && m.args.len() == 1
+            && matches!(&m.args[0], syn::Expr::Path(p) if p.path.is_ident("header_map"));
+        if !merges {
+            return;
+        }
+        let mut chained = (*m.receiver).clone();
+        for (k, v) in &self.pairs {
+            chained = syn::parse_quote!(#chained.header(#k, #v));
+        }
+        *e = chained;
+        self.replaced += 1;
+    }
 }
 
 /// After progenitor's `let body = ..?;`, check the typed body against its route and keep the
@@ -637,6 +847,47 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("if value . len () > 9usize {"), "{text}");
+    }
+
+    #[test]
+    fn header_parameters_go_into_the_builder_chain() {
+        use quote::ToTokens;
+        let f: syn::ItemFn = syn::parse_quote! {
+            fn f() {
+                let url = client.inner.url(ROUTE, &[])?;
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                header_map.append(A, ::reqwest::header::HeaderValue::from_static("1"));
+                header_map.append(B, ::reqwest::header::HeaderValue::from_static("2"));
+                let mut request = client.client.post(url).header(ACCEPT, J).json(&body)
+                    .headers(header_map).build()?;
+            }
+        };
+        let mut stmts = f.block.stmts;
+        super::headers_in_chain("op", &mut stmts).unwrap();
+        let text = stmts
+            .iter()
+            .map(|s| s.to_token_stream().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(stmts.len(), 2, "{text}");
+        assert!(!text.contains("header_map"), "{text}");
+        assert!(
+            text.contains(
+                ". json (& body) . header (A , :: reqwest :: header :: HeaderValue :: from_static (\"1\")) \
+                 . header (B , :: reqwest :: header :: HeaderValue :: from_static (\"2\")) . build ()"
+            ),
+            "{text}"
+        );
+        // A header the map gets in any other way is refused, not left behind.
+        let g: syn::ItemFn = syn::parse_quote! {
+            fn g() {
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                if let Some(v) = x { header_map.append(A, v.try_into()?); }
+                let mut request = client.client.get(url).headers(header_map).build()?;
+            }
+        };
+        let mut stmts = g.block.stmts;
+        assert!(super::headers_in_chain("op", &mut stmts).is_err());
     }
 
     #[test]

@@ -33,8 +33,24 @@ pub struct Binding {
     /// The same bases parsed (host → URL with no query): a call's URL is a clone of its
     /// host's with the path set, so the scheme and host (IDNA) are parsed once, not per call.
     parsed: Arc<[(&'static str, Url)]>,
+    /// The whole URL of each route of `routes` that has no path parameter, in the same order
+    /// (`None` for the others): such a call's URL is a clone of it, built when the client is.
+    fixed: Arc<[Option<Url>]>,
     /// Per-call overrides of this client's calls.
     pub(crate) options: crate::intercept::CallOptions,
+}
+
+/// `base` (a parsed host base) with the path of `route` filled by `values` appended to its own.
+fn with_route_path(base: &Url, route: &'static Route, values: &[&str]) -> Result<Url, Error> {
+    let mut path = String::with_capacity(base.path().len() + route.path.len() + 16);
+    path.push_str(base.path().trim_end_matches('/'));
+    path::push_path(&mut path, route.segments, values)
+        .map_err(|(name, why)| Error::InvalidRequest(why.message(name, route.operation_id)))?;
+    let mut url = base.clone();
+    // The encoded path holds only unreserved bytes, `%XX` and `/`: setting it parses the path
+    // alone and changes nothing in it.
+    url.set_path(&path);
+    Ok(url)
 }
 
 /// A per-client bearer credential.
@@ -87,6 +103,17 @@ impl Binding {
                 bases.push((host, text.into()));
             }
         }
+        let fixed = routes
+            .iter()
+            .map(|route| {
+                let (_, base) = parsed.iter().find(|(h, _)| *h == route.host)?;
+                let no_params = route
+                    .segments
+                    .iter()
+                    .all(|s| matches!(s, path::Segment::Lit(_)));
+                no_params.then(|| with_route_path(base, route, &[]).ok())?
+            })
+            .collect();
         Self {
             runtime,
             routes,
@@ -96,6 +123,7 @@ impl Binding {
             paths: Arc::new(BTreeMap::new()),
             bases: bases.into(),
             parsed: parsed.into(),
+            fixed,
             options: crate::intercept::CallOptions::default(),
         }
     }
@@ -138,19 +166,13 @@ impl Binding {
     /// [`Error::InvalidRequest`] naming the parameter when a value is empty, `.` or `..` (also
     /// percent-encoded); [`Error::Config`] when the host has no usable base.
     pub fn url(&self, route: &'static Route, values: &[&str]) -> Result<Url, Error> {
-        if self.paths.is_empty()
-            && let Some((_, base)) = self.parsed.iter().find(|(h, _)| *h == route.host)
-        {
-            let mut path = String::with_capacity(base.path().len() + route.path.len() + 16);
-            path.push_str(base.path().trim_end_matches('/'));
-            path::push_path(&mut path, route.segments, values).map_err(|(name, why)| {
-                Error::InvalidRequest(why.message(name, route.operation_id))
-            })?;
-            let mut url = base.clone();
-            // The encoded path holds only unreserved bytes, `%XX` and `/`: setting it parses the
-            // path alone and changes nothing in it.
-            url.set_path(&path);
-            return Ok(url);
+        if self.paths.is_empty() {
+            if let Some(url) = self.fixed_url(route).filter(|_| values.is_empty()) {
+                return Ok(url.clone());
+            }
+            if let Some((_, base)) = self.parsed.iter().find(|(h, _)| *h == route.host) {
+                return with_route_path(base, route, values);
+            }
         }
         let mut text = String::with_capacity(64 + route.path.len());
         self.push_base(&mut text, route.host)?;
@@ -169,6 +191,22 @@ impl Binding {
                 route.operation_id
             ))
         })
+    }
+
+    /// The prebuilt URL of `route` when it is one of this binding's own routes (the same
+    /// static, found by its place in the table) and has no path parameter.
+    fn fixed_url(&self, route: &'static Route) -> Option<&Url> {
+        let offset = (route as *const Route as usize).wrapping_sub(self.routes.as_ptr() as usize);
+        let index = offset / std::mem::size_of::<Route>();
+        let own = self
+            .routes
+            .get(index)
+            .is_some_and(|r| std::ptr::eq(r, route));
+        if own {
+            self.fixed[index].as_ref()
+        } else {
+            None
+        }
     }
 
     /// [`Binding::url`] with the path parameters by name (for calls written by hand and the

@@ -173,12 +173,12 @@ impl Binding {
         .await
     }
 
-    /// One call: auto-values, the credential, the attempt loop, then `finish` on the final
-    /// exchange. The body is owned here so that the context can borrow it for the call's
-    /// length (its api_key, the scrubbing of error text).
+    /// One call: auto-values, the credential, the attempt loop ([`Binding::exchange`]), then
+    /// `finish` on the final exchange. The body is owned here so that the context can borrow
+    /// it for the call's length (its api_key, the scrubbing of error text).
     async fn run<B, R, F>(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         route: &'static Route,
         body: Option<B>,
         finish: F,
@@ -188,6 +188,19 @@ impl Binding {
         F: FnOnce(Exchange, &CallContext<'_>) -> Result<R, Error>,
     {
         let body: Option<&dyn SentBody> = body.as_ref().map(|b| b as &dyn SentBody);
+        let (ex, ctx) = self.exchange(request, route, body).await?;
+        finish(ex, &ctx)
+    }
+
+    /// Everything of a call but the decoding, the same code for every operation and answer
+    /// type (issue 22: a copy per operation was as many more lines of code for a program
+    /// that makes two kinds of call): the final exchange and the call's context.
+    async fn exchange<'b>(
+        &'b self,
+        mut request: reqwest::Request,
+        route: &'static Route,
+        body: Option<&'b dyn SentBody>,
+    ) -> Result<(Exchange, CallContext<'b>), Error> {
         let op = route.operation_id;
         // The call's total timeout starts now: the credential (a token refresh), the rate
         // limiter and every attempt end by this deadline.
@@ -207,9 +220,11 @@ impl Binding {
             Some(h) => {
                 request.headers_mut().insert(AUTHORIZATION, h.clone());
             }
-            None => {
+            // Only a request built by hand can carry one (a generated one never does).
+            None if request.headers().contains_key(AUTHORIZATION) => {
                 request.headers_mut().remove(AUTHORIZATION);
             }
+            None => {}
         }
         let span = tracing::info_span!(
             "vandar.request",
@@ -256,7 +271,7 @@ impl Binding {
         let ok = (200..300).contains(&ex.status);
         ctx.span
             .record("outcome", if ok { "ok" } else { "api_error" });
-        finish(ex, &ctx)
+        Ok((ex, ctx))
     }
 
     /// The credential's header for `route` on `request` (for the routing tests).

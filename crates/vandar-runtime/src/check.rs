@@ -427,7 +427,9 @@ impl<S: SentBody + ?Sized> SentBody for &S {
 
 impl<B: CheckBody> SentBody for CheckedBody<B> {
     fn api_key(&self, route: &Route) -> Option<&str> {
-        self.body.api_key(route).filter(|k| !k.trim().is_empty())
+        self.body
+            .api_key(route)
+            .filter(|k| !trim_text(k).is_empty())
     }
 
     fn scrub_into(&self, scrubber: &mut Scrubber) {
@@ -499,7 +501,7 @@ pub(crate) fn check_length(
     s: &str,
     min_length: usize,
 ) -> Result<(), String> {
-    let t = s.trim();
+    let t = trim_text(s);
     // A character is 1 to 4 bytes: the byte length decides most cases without counting.
     let short = if t.len() < min_length {
         true
@@ -516,6 +518,15 @@ pub(crate) fn check_length(
         });
     }
     Ok(())
+}
+
+/// `s.trim()`, without looking up the Unicode white space of a text whose first and last
+/// bytes are visible ASCII (they are then not white space): the usual field value.
+fn trim_text(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// Parse a URL field strictly and return its normalized form: an absolute `http`/`https` URL
@@ -544,7 +555,53 @@ pub fn normalize_http_url(raw: &str) -> Result<String, &'static str> {
 mod tests {
     use super::*;
     use crate::route::{Auth, FieldCheck};
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        /// The ASCII shortcut trims exactly as `str::trim` (Unicode white space included).
+        #[test]
+        fn trim_text_is_trim(s in "[ \\t\\n\u{a0}\u{3000}\u{2028}a-z0-9\u{6f0}-\u{6f9}]{0,12}") {
+            prop_assert_eq!(trim_text(&s), s.trim());
+        }
+    }
+
+    /// A `BodyInput` gives the typed body set on it, builds one from its builder, and keeps
+    /// the reason a value was refused.
+    #[test]
+    fn body_input_keeps_the_typed_body_and_builds_from_the_builder() {
+        #[derive(Clone, Debug, Default, PartialEq)]
+        struct Builder(Option<u32>);
+        #[derive(Clone, Debug, PartialEq)]
+        struct Body(u32);
+        impl From<Body> for Builder {
+            fn from(b: Body) -> Self {
+                Builder(Some(b.0))
+            }
+        }
+        impl TryFrom<Builder> for Body {
+            type Error = String;
+            fn try_from(b: Builder) -> Result<Self, String> {
+                b.0.map(Body)
+                    .ok_or_else(|| "no value supplied for n".to_owned())
+            }
+        }
+        type Input = BodyInput<Body, Builder>;
+        assert_eq!(Input::set(Body(7)).typed(), Ok(Body(7)));
+        assert_eq!(Input::set(Builder(Some(8))).typed(), Ok(Body(8)));
+        assert_eq!(
+            Input::set(Builder(None)).typed(),
+            Err("no value supplied for n".to_owned())
+        );
+        assert_eq!(
+            Input::default().typed(),
+            Err("no value supplied for n".to_owned())
+        );
+        let edited = Input::default().map(|b| Builder(b.0.or(Some(3))));
+        assert_eq!(edited.typed(), Ok(Body(3)));
+        let edited = Input::set(Body(5)).map(|b| Builder(b.0.map(|n| n + 1)));
+        assert_eq!(edited.typed(), Ok(Body(6)));
+    }
 
     static SEND: Route = Route {
         operation_id: "send_payment",
@@ -631,5 +688,69 @@ mod tests {
         let mut s = Scrubber::new();
         b.scrub_into(&mut s);
         assert_eq!(s.scrub("echo key-SECRET-1"), "echo [redacted]");
+    }
+}
+
+/// A generated operation's body as its builder holds it: the typed body given to `body(..)`
+/// kept as it is, or progenitor's body builder (what `body_map(..)` edits, from its empty
+/// default), or why the value given could not become the body. The typed body is no longer
+/// turned into a builder and back on every call (issue 22: that ran the conversion and the
+/// builder's checks twice). `typed()` gives the body to check and send.
+#[derive(Clone, Debug, Default)]
+pub enum BodyInput<T, B> {
+    /// The body, typed (from `body(..)`).
+    Typed(T),
+    /// The body's builder (from `body_map(..)`, or nothing set yet).
+    Building(B),
+    /// `body(..)` was given a value that is not a valid body: the reason.
+    Invalid(String),
+    /// Nothing set yet: an empty builder (nothing to drop when `body(..)` replaces it).
+    #[default]
+    Empty,
+}
+
+impl<T, B> BodyInput<T, B> {
+    /// The body from anything that converts into it (the typed body itself, or its builder).
+    pub fn set<V>(value: V) -> Self
+    where
+        V: TryInto<T>,
+        V::Error: std::fmt::Display,
+    {
+        match value.try_into() {
+            Ok(body) => BodyInput::Typed(body),
+            Err(e) => BodyInput::Invalid(e.to_string()),
+        }
+    }
+
+    /// The body's builder changed by `f` (a typed body becomes a builder first).
+    #[must_use]
+    pub fn map(self, f: impl FnOnce(B) -> B) -> Self
+    where
+        B: From<T> + Default,
+    {
+        match self {
+            BodyInput::Typed(body) => BodyInput::Building(f(B::from(body))),
+            BodyInput::Building(builder) => BodyInput::Building(f(builder)),
+            BodyInput::Empty => BodyInput::Building(f(B::default())),
+            invalid @ BodyInput::Invalid(_) => invalid,
+        }
+    }
+
+    /// The typed body, or why there is none (a field the builder lacks or refused).
+    ///
+    /// # Errors
+    /// The reason, as the builder or the conversion gave it.
+    pub fn typed(self) -> Result<T, String>
+    where
+        B: Default,
+        T: TryFrom<B>,
+        <T as TryFrom<B>>::Error: std::fmt::Display,
+    {
+        match self {
+            BodyInput::Typed(body) => Ok(body),
+            BodyInput::Building(builder) => T::try_from(builder).map_err(|e| e.to_string()),
+            BodyInput::Invalid(reason) => Err(reason),
+            BodyInput::Empty => T::try_from(B::default()).map_err(|e| e.to_string()),
+        }
     }
 }

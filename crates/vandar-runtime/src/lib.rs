@@ -94,7 +94,7 @@ pub use auth::{
 };
 pub use binding::Binding;
 pub use bridge::{Answer, SendFuture};
-pub use check::{CheckBody, CheckedBody, Checker, NoBody, SentBody, normalize_http_url};
+pub use check::{BodyInput, CheckBody, CheckedBody, Checker, NoBody, SentBody, normalize_http_url};
 pub use config::{
     ClientCredentials, Config, ConfigBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_USER_AGENT,

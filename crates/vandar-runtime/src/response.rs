@@ -33,37 +33,37 @@ pub(crate) fn is_failure_json(body: &[u8]) -> bool {
 /// value that cannot be `true`. A `"status"` inside a string is looked at too: that can only
 /// make the answer "maybe", never hide a real key.
 fn may_be_failure(body: &[u8]) -> bool {
-    use memchr::memmem::Finder;
-    use std::sync::LazyLock;
-    // Built once: building a finder costs more than searching a small answer with it.
-    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
-    static STATUS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"status\""));
-    static ERROR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));
-    // Each match found with `find` from where the last one ended (`find_iter` copies the
-    // searcher into its iterator on every call).
-    fn value_after<'a>(
-        body: &'a [u8],
-        key: &'a Finder<'static>,
-    ) -> impl Iterator<Item = Option<u8>> + 'a {
-        let len = key.needle().len();
-        let mut from = 0;
-        std::iter::from_fn(move || {
-            let at = from + key.find(&body[from..])?;
-            from = at + len;
-            Some(at)
-        })
-        .filter_map(move |at| {
-            let rest = body[at + len..].trim_ascii_start();
-            let rest = rest.strip_prefix(b":")?.trim_ascii_start();
-            Some(rest.first().copied())
-        })
+    /// The first byte of the value after a key's closing quote (the `:` and white space
+    /// skipped); `None` when no `:` follows (not a key).
+    fn value_start(after_key: &[u8]) -> Option<Option<u8>> {
+        let rest = after_key.trim_ascii_start().strip_prefix(b":")?;
+        Some(rest.trim_ascii_start().first().copied())
     }
-    if ESCAPE.find(body).is_some() {
-        return true;
+    // One pass over the bytes, looking at each `"` and `\` (issue 22: a search per key ran
+    // as much code again as the rest of this check, on every 2xx answer). A `"status"` that
+    // sits inside a string, or overlaps another, is looked at too: that only says "maybe".
+    for (i, &byte) in body.iter().enumerate() {
+        let rest = &body[i + 1..];
+        match byte {
+            b'\\' if rest.first() == Some(&b'u') => return true,
+            b'"' => {
+                if let Some(after) = rest.strip_prefix(b"status\"") {
+                    let maybe_zero = value_start(after).is_some_and(|c| {
+                        !matches!(c, Some(b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{'))
+                    });
+                    if maybe_zero {
+                        return true;
+                    }
+                } else if let Some(after) = rest.strip_prefix(b"error\"")
+                    && value_start(after).is_some_and(|c| matches!(c, None | Some(b't')))
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
     }
-    let status_maybe_zero = value_after(body, &STATUS)
-        .any(|c| !matches!(c, Some(b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{')));
-    status_maybe_zero || value_after(body, &ERROR).any(|c| !matches!(c, Some(c) if c != b't'))
+    false
 }
 
 /// The failure flags of a top-level JSON object (see [`is_failure_body`]); any other JSON
