@@ -215,7 +215,10 @@ impl Binding {
             self.fill_auto_values(op, request.url_mut());
         }
         let api_key = body.and_then(|b| b.api_key(route));
-        let credential = self.credential(route, api_key, deadline).await?;
+        let credential = match self.resolve_credential(route, api_key) {
+            crate::credentials::Resolved::Ready(credential) => credential?,
+            pending => self.wait_credential(route, pending, deadline).await?,
+        };
         match &credential.header {
             Some(h) => {
                 request.headers_mut().insert(AUTHORIZATION, h.clone());
@@ -249,10 +252,17 @@ impl Binding {
             span,
         };
         // Not boxed again: this future is already on the heap (`SendFuture`, `call_raw`).
-        let span = ctx.span.clone();
-        let result = crate::pipeline::attempts(&self.runtime().inner, request, &mut ctx)
-            .instrument(span)
-            .await;
+        // Entered around every poll only when it records anything (no subscriber wants it:
+        // no clone, no enter and exit).
+        let rt = &self.runtime().inner;
+        let result = if ctx.span.is_disabled() {
+            crate::pipeline::attempts(rt, request, &mut ctx).await
+        } else {
+            let span = ctx.span.clone();
+            crate::pipeline::attempts(rt, request, &mut ctx)
+                .instrument(span)
+                .await
+        };
         if !ctx.span.is_disabled() {
             // The call's latency, its credential included.
             ctx.span

@@ -97,18 +97,43 @@ pub(crate) fn bearer_value(token: &Secret) -> Option<HeaderValue> {
     Some(value)
 }
 
+/// A credential resolved without waiting, or what must be waited for.
+pub(crate) enum Resolved<'a> {
+    /// The credential (or why there is none).
+    Ready(Result<Credential, Error>),
+    /// The client's bearer token source is asked.
+    Source(&'a Arc<dyn BearerSource>),
+    /// The runtime's token pair, refreshed when it is due.
+    Manager(&'a Arc<TokenManager>),
+}
+
 impl Binding {
     /// Resolve the credential of `route` (refreshing a token pair that is due). `api_key` is
     /// the credential the typed body carries (the route's `api_key_field`, the IPG's
-    /// `api_key`), if any.
+    /// `api_key`), if any. (The call itself resolves first and waits only when it must.)
+    #[cfg(test)]
     pub(crate) async fn credential(
         &self,
         route: &'static Route,
         api_key: Option<&str>,
         deadline: Instant,
     ) -> Result<Credential, Error> {
+        match self.resolve_credential(route, api_key) {
+            Resolved::Ready(credential) => credential,
+            pending => self.wait_credential(route, pending, deadline).await,
+        }
+    }
+
+    /// The credential of `route` when it needs no waiting (no key, a static or configured
+    /// bearer token, client credentials); otherwise what [`Binding::wait_credential`] waits
+    /// for. The usual call never runs the waiting code (issue 22: the code one call runs).
+    pub(crate) fn resolve_credential(
+        &self,
+        route: &'static Route,
+        api_key: Option<&str>,
+    ) -> Resolved<'_> {
         let op = route.operation_id;
-        match route.auth {
+        Resolved::Ready(match route.auth {
             Auth::None => Ok(Credential {
                 header: None,
                 token: None,
@@ -120,96 +145,121 @@ impl Binding {
                 // The key is the body's: the call's scrubber reads it from there.
                 secrets: Vec::new(),
             }),
-            Auth::Bearer(scheme) => {
-                let no_token = |error: AuthError| {
-                    tracing::warn!(operation = op, error = %error, "no access token");
-                    Error::Auth(error)
-                };
-                let (token, refresher, key) =
-                    match (&self.bearer, self.runtime().token_manager(scheme)) {
-                        (Some(BearerOverride::Static(token)), _) => (
-                            token.clone(),
-                            None,
-                            LimiterKey::of("bearer", token.expose()),
-                        ),
-                        (Some(BearerOverride::Source(source)), _) => {
-                            let token = tokio::time::timeout_at(deadline, source.bearer(None))
-                                .await
-                                .unwrap_or(Err(AuthError::RefreshTimeout))
-                                .map_err(no_token)?;
-                            // Keyed by what the tokens act for, never by an address.
-                            let key = LimiterKey::of("source", &source.identity());
-                            (token, Some(Refresher::Source(source.clone())), key)
-                        }
-                        (None, Some(tm)) => {
-                            // Boxed: the token manager's future is large, and inline it
-                            // would make every call's future (IPG calls included) that large.
-                            let token = Box::pin(tm.access_token(None, deadline))
-                                .await
-                                .map_err(no_token)?;
-                            (
-                                token,
-                                Some(Refresher::Vandar(tm.clone())),
-                                LimiterKey::token_pair(),
-                            )
-                        }
-                        (None, None) => {
-                            let token = self
-                                .runtime()
-                                .config()
-                                .bearer_token(scheme)
-                                .cloned()
-                                .ok_or_else(|| Error::InvalidRequest(missing_bearer(op, scheme)))?;
-                            let key = LimiterKey::of("bearer", token.expose());
-                            (token, None, key)
-                        }
-                    };
-                let header = bearer_value(&token).ok_or_else(|| {
-                    Error::InvalidRequest(format!(
-                        "the bearer token for scheme `{scheme}` is not a valid header value"
-                    ))
-                })?;
-                Ok(Credential {
-                    header: Some(header),
-                    secrets: vec![token.clone()],
-                    token: Some(token),
-                    refresher,
-                    key,
-                })
-            }
-            Auth::Basic(scheme) => {
-                let creds = self
+            Auth::Bearer(scheme) => match (&self.bearer, self.runtime().token_manager(scheme)) {
+                (Some(BearerOverride::Static(token)), _) => {
+                    let key = LimiterKey::of("bearer", token.expose());
+                    bearer_credential(scheme, token.clone(), None, key)
+                }
+                (Some(BearerOverride::Source(source)), _) => return Resolved::Source(source),
+                (None, Some(tm)) => return Resolved::Manager(tm),
+                (None, None) => self
                     .runtime()
                     .config()
-                    .basic_credentials(scheme)
-                    .ok_or_else(|| {
-                        Error::InvalidRequest(format!(
-                            "operation `{op}` needs client credentials (scheme `{scheme}`); set them with Config::builder().basic_auth(\"{scheme}\", client_id, client_secret)"
-                        ))
-                    })?;
-                let header = creds.header_value().ok_or_else(|| {
-                    Error::InvalidRequest(format!(
-                        "the client credentials for scheme `{scheme}` are not a valid header value"
-                    ))
-                })?;
-                let encoded = header
-                    .to_str()
-                    .ok()
-                    .and_then(|h| h.strip_prefix("Basic "))
-                    .map(|h| Secret::new(h.to_owned()));
-                Ok(Credential {
-                    header: Some(header),
-                    token: None,
-                    refresher: None,
-                    key: LimiterKey::of("basic", &creds.client_id),
-                    secrets: [Some(creds.client_secret.clone()), encoded]
-                        .into_iter()
-                        .flatten()
-                        .collect(),
-                })
+                    .bearer_token(scheme)
+                    .cloned()
+                    .ok_or_else(|| Error::InvalidRequest(missing_bearer(op, scheme)))
+                    .and_then(|token| {
+                        let key = LimiterKey::of("bearer", token.expose());
+                        bearer_credential(scheme, token, None, key)
+                    }),
+            },
+            Auth::Basic(scheme) => self.basic_credential(op, scheme),
+        })
+    }
+
+    /// The credential [`Binding::resolve_credential`] could not give at once: a token from the
+    /// client's source or from the runtime's token pair, by `deadline`.
+    pub(crate) async fn wait_credential(
+        &self,
+        route: &'static Route,
+        pending: Resolved<'_>,
+        deadline: Instant,
+    ) -> Result<Credential, Error> {
+        let op = route.operation_id;
+        let scheme = match route.auth {
+            Auth::Bearer(scheme) => scheme,
+            Auth::None | Auth::Basic(_) => crate::VANDAR_BEARER,
+        };
+        let no_token = |error: AuthError| {
+            tracing::warn!(operation = op, error = %error, "no access token");
+            Error::Auth(error)
+        };
+        match pending {
+            Resolved::Ready(credential) => credential,
+            Resolved::Source(source) => {
+                let token = tokio::time::timeout_at(deadline, source.bearer(None))
+                    .await
+                    .unwrap_or(Err(AuthError::RefreshTimeout))
+                    .map_err(no_token)?;
+                // Keyed by what the tokens act for, never by an address.
+                let key = LimiterKey::of("source", &source.identity());
+                bearer_credential(scheme, token, Some(Refresher::Source(source.clone())), key)
+            }
+            Resolved::Manager(tm) => {
+                // Boxed: the token manager's future is large, and inline it would make every
+                // call's future (IPG calls included) that large.
+                let token = Box::pin(tm.access_token(None, deadline))
+                    .await
+                    .map_err(no_token)?;
+                let refresher = Some(Refresher::Vandar(tm.clone()));
+                bearer_credential(scheme, token, refresher, LimiterKey::token_pair())
             }
         }
     }
+
+    /// The client credentials of `scheme` as a `Basic` credential.
+    fn basic_credential(&self, op: &str, scheme: &str) -> Result<Credential, Error> {
+        let creds = self
+            .runtime()
+            .config()
+            .basic_credentials(scheme)
+            .ok_or_else(|| {
+                Error::InvalidRequest(format!(
+                    "operation `{op}` needs client credentials (scheme `{scheme}`); set them with Config::builder().basic_auth(\"{scheme}\", client_id, client_secret)"
+                ))
+            })?;
+        let header = creds.header_value().ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "the client credentials for scheme `{scheme}` are not a valid header value"
+            ))
+        })?;
+        let encoded = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Basic "))
+            .map(|h| Secret::new(h.to_owned()));
+        Ok(Credential {
+            header: Some(header),
+            token: None,
+            refresher: None,
+            key: LimiterKey::of("basic", &creds.client_id),
+            secrets: [Some(creds.client_secret.clone()), encoded]
+                .into_iter()
+                .flatten()
+                .collect(),
+        })
+    }
+}
+
+/// A bearer credential: `token` as the `Authorization` header, scrubbed from error text.
+fn bearer_credential(
+    scheme: &str,
+    token: Secret,
+    refresher: Option<Refresher>,
+    key: LimiterKey,
+) -> Result<Credential, Error> {
+    let header = bearer_value(&token).ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "the bearer token for scheme `{scheme}` is not a valid header value"
+        ))
+    })?;
+    Ok(Credential {
+        header: Some(header),
+        secrets: vec![token.clone()],
+        token: Some(token),
+        refresher,
+        key,
+    })
 }
 
 fn missing_bearer(op: &str, scheme: &str) -> String {

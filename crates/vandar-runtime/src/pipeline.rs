@@ -139,7 +139,6 @@ pub(crate) async fn attempts(
     ctx: &mut CallContext<'_>,
 ) -> Result<Exchange, Error> {
     let route = ctx.route;
-    let span = ctx.span.clone();
     let config = &rt.config;
     let timeouts = ctx.options.timeouts(config.timeouts());
     let cap = config.max_response_bytes();
@@ -160,7 +159,11 @@ pub(crate) async fn attempts(
         attempt += 1;
         // The clock is read as few times as a call needs (issue 22: client CPU per call):
         // the limiter's grant instant, the attempt's end.
-        let (granted, refused) = match limiter.acquire(&method, deadline).await {
+        let slot = match limiter.slot_now(&method) {
+            Some(at) => Ok(at),
+            None => limiter.acquire(&method, deadline).await,
+        };
+        let (granted, refused) = match slot {
             Ok(at) => (at, false),
             Err(_) => (Instant::now(), true),
         };
@@ -171,7 +174,7 @@ pub(crate) async fn attempts(
             }
             return Err(no_slot(ctx, granted));
         }
-        span.record("attempt", attempt);
+        ctx.span.record("attempt", attempt);
         // A copy is kept only when it can be used: a retry (idempotent) or a 401 replay.
         let spare = if route.idempotent || ctx.credential.refresher.is_some() {
             request.try_clone()
@@ -286,7 +289,7 @@ pub(crate) async fn attempts(
                     }
                     Ok(_) => return settle(rt, result, ctx),
                     Err(error) => {
-                        span.record("outcome", "auth_error");
+                        ctx.span.record("outcome", "auth_error");
                         tracing::warn!(error = %error, "401 and no new access token");
                         return Err(Error::Auth(error));
                     }
@@ -294,7 +297,7 @@ pub(crate) async fn attempts(
             }
             Decision::OutcomeUnknown => return Err(outcome_unknown(ctx, &result, cap)),
             Decision::RateLimited { retry_after } => {
-                span.record("outcome", "rate_limited");
+                ctx.span.record("outcome", "rate_limited");
                 return Err(Error::RateLimited {
                     operation: ctx.route.operation_id.to_owned(),
                     http_status: 429,

@@ -528,6 +528,24 @@ impl Limiter {
         }
     }
 
+    /// A slot now, without waiting, when one is free and nothing else is to be asked: no
+    /// pause after a 429, no shared limiter, and the method's lane (if any) has room. `None`
+    /// means "ask [`Limiter::acquire`]" (nothing was taken). The usual call takes this path
+    /// and never runs the waiting code (issue 22: the code one call runs).
+    pub(crate) fn slot_now(&self, method: &reqwest::Method) -> Option<Instant> {
+        if self.shared.is_some() {
+            return None;
+        }
+        let now = Instant::now();
+        if self.paused_at(now).is_some() {
+            return None;
+        }
+        match self.lane(method) {
+            None => Some(now),
+            Some((lane, _)) => lane.check(now).ok().map(|()| now),
+        }
+    }
+
     /// Wait for a slot. Fails, without waiting, when the slot would come after `deadline`.
     /// Returns the instant the slot was granted (the caller reads no clock of its own).
     pub(crate) async fn acquire(
