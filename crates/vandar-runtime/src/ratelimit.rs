@@ -948,6 +948,34 @@ mod tests {
         }
     }
 
+    /// The slot taken without waiting is a slot of the same lane: it counts against the
+    /// window, and it is not given while the window is full, after a 429, or when a shared
+    /// limiter must be asked.
+    #[tokio::test(start_paused = true)]
+    async fn a_free_slot_is_taken_at_once_and_counts() {
+        let post = reqwest::Method::POST;
+        let limiter = Limiter::new(&RateLimits {
+            post: Some(RateLimit::new(2, Duration::from_secs(10))),
+            other: None,
+        });
+        let start = Instant::now();
+        assert_eq!(limiter.slot_now(&post), Some(start));
+        assert_eq!(limiter.slot_now(&post), Some(start));
+        assert_eq!(limiter.slot_now(&post), None, "the window holds two");
+        assert!(
+            limiter
+                .acquire(&post, start + Duration::from_secs(1))
+                .await
+                .is_err(),
+            "the slots taken at once count for the waiting path too"
+        );
+        assert_eq!(limiter.slot_now(&reqwest::Method::GET), Some(start));
+        limiter.pause(Duration::from_secs(5));
+        assert_eq!(limiter.slot_now(&reqwest::Method::GET), None, "paused");
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert!(limiter.slot_now(&post).is_some());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn deadline_and_pause() {
         let limiter = Limiter::new(&RateLimits {
