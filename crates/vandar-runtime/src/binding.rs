@@ -437,6 +437,11 @@ mod tests {
             b.url(&TWO_HOSTS[0], &[]).unwrap().as_str(),
             "http://127.0.0.1:9/mock/ipg/api/v4/send"
         );
+        // The URL prebuilt for a route of the table and the one built for a copy of it that
+        // is not in the table (the general path) are the same.
+        let copy: &'static Route = Box::leak(Box::new(TWO_HOSTS[0]));
+        assert!(b.fixed_url(&TWO_HOSTS[0]).is_some() && b.fixed_url(copy).is_none());
+        assert_eq!(b.url(copy, &[]).unwrap(), b.url(&TWO_HOSTS[0], &[]).unwrap());
         let attack = r"1\..\..\..\victim-biz\transaction\999";
         let u = b.url(&TWO_HOSTS[1], &["shop", attack]).unwrap();
         assert_eq!(
