@@ -441,7 +441,10 @@ mod tests {
         // is not in the table (the general path) are the same.
         let copy: &'static Route = Box::leak(Box::new(TWO_HOSTS[0]));
         assert!(b.fixed_url(&TWO_HOSTS[0]).is_some() && b.fixed_url(copy).is_none());
-        assert_eq!(b.url(copy, &[]).unwrap(), b.url(&TWO_HOSTS[0], &[]).unwrap());
+        assert_eq!(
+            b.url(copy, &[]).unwrap(),
+            b.url(&TWO_HOSTS[0], &[]).unwrap()
+        );
         let attack = r"1\..\..\..\victim-biz\transaction\999";
         let u = b.url(&TWO_HOSTS[1], &["shop", attack]).unwrap();
         assert_eq!(
