@@ -101,10 +101,10 @@ pub(crate) fn bearer_value(token: &Secret) -> Option<HeaderValue> {
 pub(crate) enum Resolved<'a> {
     /// The credential (or why there is none).
     Ready(Result<Credential, Error>),
-    /// The client's bearer token source is asked.
-    Source(&'a Arc<dyn BearerSource>),
-    /// The runtime's token pair, refreshed when it is due.
-    Manager(&'a Arc<TokenManager>),
+    /// The client's bearer token source is asked (for the bearer scheme named).
+    Source(&'a Arc<dyn BearerSource>, &'static str),
+    /// The runtime's token pair, refreshed when it is due (for the bearer scheme named).
+    Manager(&'a Arc<TokenManager>, &'static str),
 }
 
 impl Binding {
@@ -150,8 +150,10 @@ impl Binding {
                     let key = LimiterKey::of("bearer", token.expose());
                     bearer_credential(scheme, token.clone(), None, key)
                 }
-                (Some(BearerOverride::Source(source)), _) => return Resolved::Source(source),
-                (None, Some(tm)) => return Resolved::Manager(tm),
+                (Some(BearerOverride::Source(source)), _) => {
+                    return Resolved::Source(source, scheme);
+                }
+                (None, Some(tm)) => return Resolved::Manager(tm, scheme),
                 (None, None) => self
                     .runtime()
                     .config()
@@ -176,17 +178,13 @@ impl Binding {
         deadline: Instant,
     ) -> Result<Credential, Error> {
         let op = route.operation_id;
-        let scheme = match route.auth {
-            Auth::Bearer(scheme) => scheme,
-            Auth::None | Auth::Basic(_) => crate::VANDAR_BEARER,
-        };
         let no_token = |error: AuthError| {
             tracing::warn!(operation = op, error = %error, "no access token");
             Error::Auth(error)
         };
         match pending {
             Resolved::Ready(credential) => credential,
-            Resolved::Source(source) => {
+            Resolved::Source(source, scheme) => {
                 let token = tokio::time::timeout_at(deadline, source.bearer(None))
                     .await
                     .unwrap_or(Err(AuthError::RefreshTimeout))
@@ -195,7 +193,7 @@ impl Binding {
                 let key = LimiterKey::of("source", &source.identity());
                 bearer_credential(scheme, token, Some(Refresher::Source(source.clone())), key)
             }
-            Resolved::Manager(tm) => {
+            Resolved::Manager(tm, scheme) => {
                 // Boxed: the token manager's future is large, and inline it would make every
                 // call's future (IPG calls included) that large.
                 let token = Box::pin(tm.access_token(None, deadline))
