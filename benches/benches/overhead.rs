@@ -28,7 +28,8 @@
 //! `VANDAR_BENCH_PROFILE_CALLS=N` it makes exactly N (for `valgrind --tool=callgrind`: the
 //! difference of two runs with different N is the instructions of the calls alone) and prints
 //! the client CPU per call; `VANDAR_BENCH_PROFILE=both` runs long batches of each side in turn;
-//! `VANDAR_BENCH_PROFILE_OP=verify` profiles send + verify pairs instead of sends.
+//! `VANDAR_BENCH_PROFILE_OP=verify` profiles send + verify pairs instead of sends, `=list` the
+//! 100-item `list_transactions` page.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -389,11 +390,11 @@ fn main() {
     );
 
     if let Some(side) = std::env::var_os("VANDAR_BENCH_PROFILE") {
-        // `VANDAR_BENCH_PROFILE_OP=verify`: send + verify pairs instead of sends alone.
-        let op = if std::env::var_os("VANDAR_BENCH_PROFILE_OP").is_some_and(|o| o == "verify") {
-            Op::SendVerify
-        } else {
-            Op::SendPayment
+        // `VANDAR_BENCH_PROFILE_OP=verify`: send + verify pairs; `=list`: 100-item pages.
+        let op = match std::env::var("VANDAR_BENCH_PROFILE_OP").as_deref() {
+            Ok("verify") => Op::SendVerify,
+            Ok("list") => Op::ListTransactions,
+            _ => Op::SendPayment,
         };
         if side == "both" {
             // Long batches of each side in turn, in one process: the per-call CPU of each

@@ -27,43 +27,103 @@ pub(crate) fn is_failure_json(body: &[u8]) -> bool {
 }
 
 /// Whether the bytes of `body` leave room for a failure at all; when they do not, the probe
-/// (a second parse of every 2xx answer) is skipped. `false` only when no key can be written
-/// with escapes (no `\u` anywhere) and every `"status"` key is followed by a value that cannot
-/// be 0 (it starts with a digit 1-9, `t`, `f`, `n`, `[` or `{`) and every `"error"` key by a
-/// value that cannot be `true`. A `"status"` inside a string is looked at too: that can only
-/// make the answer "maybe", never hide a real key.
+/// (a second parse of every 2xx answer) is skipped.
+///
+/// Only the keys of the top-level object are looked at (issue 22: a 100-item page whose items
+/// carry a `status` of their own was parsed twice). `false` when the body is not an object,
+/// or when no top-level key is written with escapes, every top-level `"status"` is followed
+/// by a value that cannot be 0 and every top-level `"error"` by one that cannot be `true`.
+/// The bytes are not validated: for a body that is not JSON the answer may be anything,
+/// which is sound because the probe finds no failure in a body that is not JSON either.
 fn may_be_failure(body: &[u8]) -> bool {
-    /// The first byte of the value after a key's closing quote (the `:` and white space
-    /// skipped); `None` when no `:` follows (not a key).
-    fn value_start(after_key: &[u8]) -> Option<Option<u8>> {
-        let rest = after_key.trim_ascii_start().strip_prefix(b":")?;
-        Some(rest.trim_ascii_start().first().copied())
+    let Some(open) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    if body[open] != b'{' {
+        return false;
     }
-    // One pass over the bytes, looking at each `"` and `\` (issue 22: a search per key ran
-    // as much code again as the rest of this check, on every 2xx answer). A `"status"` that
-    // sits inside a string, or overlaps another, is looked at too: that only says "maybe".
-    for (i, &byte) in body.iter().enumerate() {
-        let rest = &body[i + 1..];
+    let mut depth = 1usize;
+    // at depth 1, whether the next string is a key (after `{` or `,`) or a value
+    let mut key_next = true;
+    let mut i = open + 1;
+    while let Some(&byte) = body.get(i) {
+        i += 1;
         match byte {
-            b'\\' if rest.first() == Some(&b'u') => return true,
             b'"' => {
-                if let Some(after) = rest.strip_prefix(b"status\"") {
-                    let maybe_zero = value_start(after).is_some_and(|c| {
-                        !matches!(c, Some(b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{'))
-                    });
-                    if maybe_zero {
+                let Some((end, escaped)) = string_end(body, i) else {
+                    return false;
+                };
+                let text = &body[i..end];
+                i = end + 1;
+                if depth == 1 && key_next {
+                    key_next = false;
+                    if escaped {
                         return true;
                     }
-                } else if let Some(after) = rest.strip_prefix(b"error\"")
-                    && value_start(after).is_some_and(|c| matches!(c, None | Some(b't')))
-                {
-                    return true;
+                    let maybe = match text {
+                        b"status" => value_after_key(&body[i..]).is_some_and(may_be_zero),
+                        b"error" => value_after_key(&body[i..])
+                            .is_some_and(|v| matches!(v.first(), None | Some(b't'))),
+                        _ => false,
+                    };
+                    if maybe {
+                        return true;
+                    }
                 }
             }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return false;
+                }
+            }
+            b',' if depth == 1 => key_next = true,
             _ => {}
         }
     }
     false
+}
+
+/// The bytes of the value after a key's closing quote, from its first byte (the `:` and white
+/// space skipped); `None` when no `:` follows (not a key).
+fn value_after_key(after_key: &[u8]) -> Option<&[u8]> {
+    let rest = after_key.trim_ascii_start().strip_prefix(b":")?;
+    Some(rest.trim_ascii_start())
+}
+
+/// Whether a `status` value starting at `value` may be 0 as [`is_failure_body`] reads it: a
+/// number that may be zero, or a string that may trim to "0".
+fn may_be_zero(value: &[u8]) -> bool {
+    match value {
+        [b'1'..=b'9' | b't' | b'f' | b'n' | b'[' | b'{', ..] => false,
+        [b'-', b'1'..=b'9', ..] => false,
+        [b'"', rest @ ..] => match string_end(rest, 0) {
+            Some((end, false)) => {
+                std::str::from_utf8(&rest[..end]).map_or(true, |t| t.trim() == "0")
+            }
+            _ => true,
+        },
+        _ => true,
+    }
+}
+
+/// The index of the `"` that closes the string whose text starts at `body[from]`, and
+/// whether the text holds an escape; `None` when it is not closed.
+fn string_end(body: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
+    let mut i = from;
+    loop {
+        i += body
+            .get(i..)?
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')?;
+        if body[i] == b'"' {
+            return Some((i, escaped));
+        }
+        escaped = true;
+        i += 2;
+    }
 }
 
 /// The failure flags of a top-level JSON object (see [`is_failure_body`]); any other JSON
@@ -271,7 +331,77 @@ mod tests {
         prop::collection::vec(piece, 0..24).prop_map(|p| p.concat())
     }
 
+    /// Valid JSON text built from the same pieces, nested: top-level and nested `status` and
+    /// `error` keys (also escaped), strings with escapes, Persian text and white space.
+    fn json_like() -> impl Strategy<Value = String> {
+        let leaf = prop::sample::select(vec![
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.0",
+            "-12.5e3",
+            "true",
+            "false",
+            "null",
+            "\"0\"",
+            "\" 0 \"",
+            "\"\u{a0}0\u{2003}\"",
+            "\"1\"",
+            "\"\\u0030\"",
+            "\"a\\\"b\\\\\"",
+            "\"سلام دنیا، پرداخت موفق\"",
+            "\"status\"",
+            "\"0123456789abcdef0123456789\"",
+        ])
+        .prop_map(str::to_owned);
+        // `status` and `error` the most often, at the top as in the nested objects
+        let key = prop::sample::select(vec![
+            "status",
+            "status",
+            "status",
+            "error",
+            "error",
+            "data",
+            "st\\u0061tus",
+            "\\u0065rror",
+            "sta\\\"tus",
+            "توضیحات",
+        ]);
+        let gap = prop::sample::select(vec!["", " ", "\n  ", "\t"]);
+        let object = move |values: BoxedStrategy<String>| {
+            prop::collection::vec((key.clone(), gap.clone(), values), 0..6).prop_map(|entries| {
+                let body: Vec<String> = entries
+                    .into_iter()
+                    .map(|(k, g, v)| format!("{g}\"{k}\"{g}:{g}{v}"))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            })
+        };
+        let nested = object.clone();
+        let value = leaf.clone().prop_recursive(3, 32, 5, move |inner| {
+            prop_oneof![
+                nested(inner.clone().boxed()),
+                prop::collection::vec(inner, 0..5)
+                    .prop_map(|items| format!("[{}]", items.join(", "))),
+            ]
+        });
+        // mostly an object at the top (what the pre-check reads), sometimes any value
+        let top_value = prop_oneof![3 => leaf, 1 => value.clone()].boxed();
+        prop_oneof![4 => object(top_value), 1 => value]
+    }
+
     proptest! {
+        /// On valid JSON, nested any deep, the byte pre-check never hides a failure that the
+        /// value check sees, and the whole check agrees with it.
+        #[test]
+        fn the_pre_check_agrees_with_the_value_check_on_json(text in json_like()) {
+            let value: Value = serde_json::from_str(&text).expect("the strategy writes JSON");
+            let failure = is_failure_body(&value);
+            prop_assert!(!failure || may_be_failure(text.as_bytes()), "{}", text);
+            prop_assert_eq!(is_failure_json(text.as_bytes()), failure, "{}", text);
+        }
+
         /// The byte pre-check never hides a failure that the probe sees.
         #[test]
         fn the_pre_check_never_hides_a_failure(text in failure_like()) {
@@ -288,6 +418,11 @@ mod tests {
             &br#"{"status":1,"token":"abc"}"#[..],
             br#"{"status": 1, "error": false, "data": {"status": 2}}"#,
             br#"{"token":"abc"}"#,
+            br#"{"data": {"status": 0}, "status": 1}"#,
+            br#"{"status": -1, "data": [{"status": 0, "error": true}, {"st\u0061tus": 0}]}"#,
+            br#"{"status": "1", "message": "\u067e\u0631\u062f\u0627\u062e\u062a \"0\""}"#,
+            br#"[{"status": 0}]"#,
+            br#"  "status""#,
         ] {
             assert!(!may_be_failure(fine), "{}", String::from_utf8_lossy(fine));
         }
@@ -296,7 +431,9 @@ mod tests {
             br#"{"status" : "0"}"#,
             br#"{"error": true}"#,
             br#"{"st\u0061tus": 1}"#,
-            br#"{"data": {"status": 0}, "status": 1}"#,
+            br#"{"data": {"status": 1}, "status": -0}"#,
+            br#"{"status": 1, "status": "\u0030"}"#,
+            br#"{"data": [1, "]"], "error": true}"#,
         ] {
             assert!(may_be_failure(maybe), "{}", String::from_utf8_lossy(maybe));
         }
