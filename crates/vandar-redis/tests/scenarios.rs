@@ -224,6 +224,7 @@ async fn worker() -> Value {
             let b = b.clone();
             tokio::spawn(async move {
                 let (mut ok, mut failed) = (0usize, 0usize);
+                let mut first_error = None;
                 while Instant::now() < end {
                     let t = Instant::now();
                     let r = call(&b).await;
@@ -235,22 +236,26 @@ async fn worker() -> Value {
                         }
                         Err(e) => {
                             failed += 1;
-                            println!("EV err {us} {}", e.to_string().replace('\n', " "));
+                            let text = e.to_string().replace('\n', " ");
+                            println!("EV err {us} {text}");
+                            first_error.get_or_insert(format!("after {us} us: {text}"));
                         }
                     }
                     tokio::time::sleep(Duration::from_millis(25)).await;
                 }
-                (ok, failed)
+                (ok, failed, first_error)
             })
         })
         .collect();
-    let (mut ok, mut failed) = (0, 0);
+    let (mut ok, mut failed, mut first_error) = (0, 0, None);
     for t in tasks {
-        let (o, f) = t.await.unwrap();
+        let (o, f, e) = t.await.unwrap();
         ok += o;
         failed += f;
+        first_error = first_error.or(e);
     }
-    json!({"ok": ok, "failed": failed})
+    // the first error a caller saw, so that a failed assertion says what went wrong
+    json!({"ok": ok, "failed": failed, "first_error": first_error})
 }
 
 /// Install generation `SC_INSTALL`'s pair (fresh) with `Runtime::set_token_pair`.
