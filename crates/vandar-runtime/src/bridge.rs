@@ -35,7 +35,7 @@ use crate::check::SentBody;
 use crate::decide;
 use crate::error::{ApiError, Error, describe_json_error};
 use crate::pipeline::{CallContext, Exchange};
-use crate::response::{is_failure_json, repair, retry_after};
+use crate::response::{decode_flagged, is_failure_json, repair, retry_after};
 use crate::route::Route;
 
 /// A successful answer with its HTTP status and headers (from `send_with_response()`).
@@ -345,7 +345,23 @@ fn answer_json<T: DeserializeOwned>(
     ex: Exchange,
     ctx: &CallContext<'_>,
 ) -> Result<Answer<T>, Error> {
-    if !(200..300).contains(&ex.status) || is_failure_json(&ex.body) {
+    if !(200..300).contains(&ex.status) {
+        return Err(error_answer(ex, ctx));
+    }
+    // The usual answer: decoded and checked for a failure envelope in one pass.
+    match decode_flagged::<T>(&ex.body) {
+        Some((_, true)) => return Err(error_answer(ex, ctx)),
+        Some((body, false)) => {
+            return Ok(Answer {
+                status: ex.status,
+                headers: ex.headers,
+                body,
+            });
+        }
+        None => {}
+    }
+    // Anything else, the slow way: the envelope first, then the decoding error.
+    if is_failure_json(&ex.body) {
         return Err(error_answer(ex, ctx));
     }
     match serde_json::from_slice::<T>(&ex.body) {

@@ -1,9 +1,15 @@
 //! Reading answers: whether a 2xx body is a failure (`status: 0`, `error: true`), repairs of
 //! the broken JSON error bodies the docs show, and `Retry-After`.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde::Deserialize;
+use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StringDeserializer};
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Whether a 2xx body is a failure: a top-level `status` of 0 (number or string) or
@@ -12,18 +18,189 @@ pub(crate) fn is_failure_body(v: &Value) -> bool {
     let Some(obj) = v.as_object() else {
         return false;
     };
-    let status_zero = match obj.get("status") {
-        Some(Value::Number(n)) => n.as_i64() == Some(0),
-        Some(Value::String(s)) => s.trim() == "0",
+    obj.get("status").is_some_and(status_is_zero) || obj.get("error") == Some(&Value::Bool(true))
+}
+
+/// Whether a `status` value says failure: the integer 0 or a string that trims to "0".
+fn status_is_zero(status: &Value) -> bool {
+    match status {
+        Value::Number(n) => n.as_i64() == Some(0),
+        Value::String(s) => s.trim() == "0",
         _ => false,
-    };
-    status_zero || obj.get("error") == Some(&Value::Bool(true))
+    }
 }
 
 /// [`is_failure_body`] straight from the bytes, without building a [`Value`]: the top-level
 /// `status` and `error` are read, everything else is skipped (still checked to be JSON).
 pub(crate) fn is_failure_json(body: &[u8]) -> bool {
     may_be_failure(body) && serde_json::from_slice::<FailureProbe>(body).is_ok_and(|p| p.failure)
+}
+
+/// A 2xx body decoded as `T` in one pass that also reads the failure flags of its top-level
+/// object (issue 22: the check was a second parse of every answer that could be one, a whole
+/// statement page among them): `(value, failure)`, `failure` as [`is_failure_body`] would say.
+///
+/// `None` when the body does not decode as `T` this way (not JSON, not a `T`, or a `T` that
+/// cannot be read from a map alone); the caller then asks [`is_failure_json`] and decodes on
+/// its own, so every answer is the one the two separate passes give.
+pub(crate) fn decode_flagged<T: DeserializeOwned>(body: &[u8]) -> Option<(T, bool)> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // any other JSON value is never a failure
+        return serde_json::from_slice(body)
+            .ok()
+            .map(|value| (value, false));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let decoded = de.deserialize_map(TopLevel(PhantomData::<T>)).ok()?;
+    de.end().ok()?;
+    Some(decoded)
+}
+
+/// The top-level object's `status` and `error` as [`is_failure_body`] reads them (the last of
+/// duplicate keys counts).
+#[derive(Default)]
+struct Flags {
+    status_zero: bool,
+    error_true: bool,
+}
+
+/// Which flag the value after the current key sets.
+#[derive(Clone, Copy)]
+enum Flag {
+    Status,
+    Error,
+}
+
+/// Reads the top-level object for [`decode_flagged`]: `T` from its entries, through [`Flagged`].
+struct TopLevel<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for TopLevel<T> {
+    type Value = (T, bool);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(T, bool), A::Error> {
+        let mut flags = Flags::default();
+        let value = T::deserialize(Entries(Flagged {
+            map,
+            flags: &mut flags,
+            pending: None,
+        }))?;
+        Ok((value, flags.status_zero || flags.error_true))
+    }
+}
+
+/// The entries of the top-level object as a deserializer of `T`: a map (also for an
+/// `Option`, a newtype or an enum that wraps one).
+struct Entries<'f, A>(Flagged<'f, A>);
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for Entries<'_, A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        visitor.visit_enum(MapAccessDeserializer::new(self.0))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// The top-level entries, passed on as they are, except that each key is read first (to know
+/// whether it is `status` or `error`) and the value of such a key is read as a [`Value`] to
+/// set its flag, then given to `T`.
+struct Flagged<'f, A> {
+    map: A,
+    flags: &'f mut Flags,
+    pending: Option<Flag>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Flagged<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let Some(KeyText(key)) = self.map.next_key::<KeyText<'de>>()? else {
+            return Ok(None);
+        };
+        self.pending = match key.as_ref() {
+            "status" => Some(Flag::Status),
+            "error" => Some(Flag::Error),
+            _ => None,
+        };
+        match key {
+            Cow::Borrowed(key) => seed.deserialize(BorrowedStrDeserializer::new(key)),
+            Cow::Owned(key) => seed.deserialize(StringDeserializer::new(key)),
+        }
+        .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        let Some(flag) = self.pending.take() else {
+            return self.map.next_value_seed(seed);
+        };
+        let value: Value = self.map.next_value()?;
+        match flag {
+            Flag::Status => self.flags.status_zero = status_is_zero(&value),
+            Flag::Error => self.flags.error_true = value == Value::Bool(true),
+        }
+        seed.deserialize(value).map_err(A::Error::custom)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// A key's text, borrowed from the body when it has no escapes.
+struct KeyText<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyText<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = KeyText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Text)
+    }
 }
 
 /// Whether the bytes of `body` leave room for a failure at all; when they do not, the probe
@@ -391,7 +568,95 @@ mod tests {
         prop_oneof![4 => object(top_value), 1 => value]
     }
 
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Ignoring {
+        data: Option<Value>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Typed {
+        status: Option<i64>,
+        error: Option<bool>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Flattened {
+        status: Option<Value>,
+        #[serde(flatten)]
+        rest: Map<String, Value>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Typed(Typed),
+        Other(Value),
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Newtype(Map<String, Value>);
+
+    /// [`decode_flagged`] gives what the two separate passes give, and it gives an answer
+    /// (no fall back) whenever the plain decoding succeeds.
+    fn one_pass_agrees<T: DeserializeOwned + PartialEq + std::fmt::Debug>(
+        text: &str,
+    ) -> Result<(), TestCaseError> {
+        let failure = is_failure_json(text.as_bytes());
+        let decoded = serde_json::from_slice::<T>(text.as_bytes()).ok();
+        match decode_flagged::<T>(text.as_bytes()) {
+            Some((value, flagged)) => {
+                prop_assert_eq!(flagged, failure, "{}", text);
+                prop_assert_eq!(Some(value), decoded, "{}", text);
+            }
+            None => prop_assert!(decoded.is_none(), "fell back on {}", text),
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn one_pass_reads_the_top_level_flags_only() {
+        let page = br#"{"status": 1, "data": [{"status": 0, "error": true}], "error": false}"#;
+        let (value, failure) = decode_flagged::<Value>(page).unwrap();
+        assert!(!failure);
+        assert_eq!(value["data"][0]["status"], 0);
+        for (body, expected) in [
+            (&br#"{"status": 0, "message": "x"}"#[..], true),
+            (br#"{"status": " 0 "}"#, true),
+            (br#"{"st\u0061tus": 0}"#, true),
+            (br#"{"status": 0, "status": 1}"#, false),
+            (br#"{"status": 1, "error": true}"#, true),
+            (br#"{"error": "true"}"#, false),
+            (br#"[{"status": 0}]"#, false),
+        ] {
+            let (_, failure) = decode_flagged::<Value>(body).unwrap();
+            assert_eq!(failure, expected, "{}", String::from_utf8_lossy(body));
+        }
+        // a typed answer keeps its own `status`, and an untyped one skips it
+        let (typed, failure) = decode_flagged::<Typed>(br#"{"status": 0, "x": 1}"#).unwrap();
+        assert_eq!((typed.status, failure), (Some(0), true));
+        let (_, failure) = decode_flagged::<Ignoring>(br#"{"status": "0"}"#).unwrap();
+        assert!(failure);
+        // not a `T`, or not JSON: the caller takes the slow way
+        assert!(decode_flagged::<Typed>(br#"{"status": "one"}"#).is_none());
+        assert!(decode_flagged::<Value>(br#"{"status": 0"#).is_none());
+        assert!(decode_flagged::<Value>(br#"{"status": 0} trailing"#).is_none());
+    }
+
     proptest! {
+        /// The one-pass decoding agrees with the separate check and decoding, for a typed
+        /// answer, one that ignores `status`, a flattened one, an untagged enum, a newtype, an
+        /// `Option` and a plain value.
+        #[test]
+        fn one_pass_agrees_with_two(text in json_like()) {
+            one_pass_agrees::<Value>(&text)?;
+            one_pass_agrees::<Typed>(&text)?;
+            one_pass_agrees::<Ignoring>(&text)?;
+            one_pass_agrees::<Flattened>(&text)?;
+            one_pass_agrees::<Either>(&text)?;
+            one_pass_agrees::<Newtype>(&text)?;
+            one_pass_agrees::<Option<Typed>>(&text)?;
+        }
+
         /// On valid JSON, nested any deep, the byte pre-check never hides a failure that the
         /// value check sees, and the whole check agrees with it.
         #[test]
