@@ -825,10 +825,11 @@ async fn upload_rejects_incomplete_requests() {
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
-/// With a refreshing token pair, an upload answered 401 is replayed once, with the refreshed
-/// token and the same multipart body: the hand-written call shares the runtime's auth.
+/// With a refreshing token pair, an upload answered 401 refreshes the token but is not sent
+/// again (an upload is not idempotent: the SDK never resends one); the caller's resend carries
+/// the new token and the same multipart body: the hand-written call shares the runtime's auth.
 #[tokio::test]
-async fn upload_is_replayed_once_after_a_token_refresh() {
+async fn an_upload_answered_401_refreshes_the_token_and_is_not_resent() {
     let server = MockServer::start().await;
     let pair = TokenPair::issued_at("old-access-SECRET", "refresh-SECRET", SystemTime::now());
     let ravand = Vandar::new(config_for(&server.uri()).token_pair(pair).build().unwrap())
@@ -863,25 +864,29 @@ async fn upload_is_replayed_once_after_a_token_refresh() {
         .expect(1)
         .mount(&server)
         .await;
-    ravand
-        .upload_cardholder_documents()
-        .business(BUSINESS)
-        .provider(PROVIDER)
-        .cardholder_id(CARDHOLDER)
-        .body(DocumentUpload::new().file("doc", "d.png", "image/png", vec![1, 2, 3]))
-        .send()
-        .await
-        .unwrap();
-    let uploads: Vec<Request> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.url.path() == upload_path)
-        .collect();
-    assert_eq!(uploads.len(), 2);
-    assert_eq!(uploads[0].body, uploads[1].body, "same body replayed");
-    assert_eq!(parse_multipart(&uploads[1])[0].data, [1, 2, 3]);
+    let upload = || {
+        ravand
+            .upload_cardholder_documents()
+            .business(BUSINESS)
+            .provider(PROVIDER)
+            .cardholder_id(CARDHOLDER)
+            .body(DocumentUpload::new().file("doc", "d.png", "image/png", vec![1, 2, 3]))
+            .send()
+    };
+    let err = upload().await.unwrap_err();
+    assert_eq!(err.http_status(), Some(401), "{err}");
+    let uploads = |reqs: Vec<Request>| -> Vec<Request> {
+        reqs.into_iter()
+            .filter(|r| r.url.path() == upload_path)
+            .collect()
+    };
+    assert_eq!(uploads(server.received_requests().await.unwrap()).len(), 1);
+    upload().await.unwrap();
+    let sent = uploads(server.received_requests().await.unwrap());
+    assert_eq!(sent.len(), 2);
+    for upload in &sent {
+        assert_eq!(parse_multipart(upload)[0].data, [1, 2, 3]);
+    }
 }
 
 /// A lost response to a money-moving call (and to the upload) is "outcome unknown" after one

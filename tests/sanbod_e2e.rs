@@ -1137,7 +1137,7 @@ async fn cc_tokens_are_issued_cached_and_renewed_before_expiry() {
 }
 
 #[tokio::test]
-async fn a_401_refreshes_the_ac_token_and_replays_a_transfer_once() {
+async fn a_401_refreshes_the_ac_token_and_never_resends_a_transfer() {
     let (server, sanbod) = setup().await;
     Mock::given(method("POST"))
         .and(path("/sanbod/oauth/v1/token"))
@@ -1186,6 +1186,25 @@ async fn a_401_refreshes_the_ac_token_and_replays_a_transfer_once() {
         .await;
     let body: NormalTransferRequest =
         serde_json::from_value(example("normal_transfer", None, "transfer")).unwrap();
+    // A transfer moves money: after the 401 the token is refreshed, but the transfer is not
+    // sent again by the SDK; the 401 is the answer.
+    let err = tokens
+        .client(&key)
+        .normal_transfer()
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(401), "{err}");
+    let reqs = requests(&server).await;
+    let paths: Vec<&str> = reqs.iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths, ["/sanbod/normaltransfer", "/sanbod/oauth/v1/token"]);
+    assert_eq!(auth_header(&reqs[0]).unwrap(), format!("Bearer {AC_TOKEN}"));
+    assert_eq!(
+        sent(&reqs[1], "/sanbod/oauth/v1/token"),
+        json!({"grant_type": "refresh_token", "refresh_token": AC_REFRESH})
+    );
+    // the caller's own resend carries the refreshed token
     let ok = tokens
         .client(&key)
         .normal_transfer()
@@ -1197,26 +1216,11 @@ async fn a_401_refreshes_the_ac_token_and_replays_a_transfer_once() {
         ok.message.unwrap().doc_number.as_deref(),
         Some("00001632235711734468")
     );
-
     let reqs = requests(&server).await;
-    let paths: Vec<&str> = reqs.iter().map(|r| r.url.path()).collect();
+    assert_eq!(reqs.len(), 3);
     assert_eq!(
-        paths,
-        [
-            "/sanbod/normaltransfer",
-            "/sanbod/oauth/v1/token",
-            "/sanbod/normaltransfer",
-        ]
-    );
-    assert_eq!(auth_header(&reqs[0]).unwrap(), format!("Bearer {AC_TOKEN}"));
-    assert_eq!(
-        sent(&reqs[1], "/sanbod/oauth/v1/token"),
-        json!({"grant_type": "refresh_token", "refresh_token": AC_REFRESH})
-    );
-    assert_eq!(
-        query(&reqs[0], "traceid"),
-        query(&reqs[2], "traceid"),
-        "the replay is the same call"
+        auth_header(&reqs[2]).unwrap(),
+        format!("Bearer {AC_TOKEN_2}")
     );
     let held = tokens.get(&key).await.unwrap();
     assert_eq!(held.access_token.expose(), AC_TOKEN_2);

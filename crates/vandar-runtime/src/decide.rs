@@ -7,22 +7,29 @@
 //! |---|---|---|
 //! | connect failed (nothing sent) | retry with backoff | fail: transport error, nothing sent |
 //! | sent, then reset / timeout | retry with backoff | **outcome unknown** |
-//! | 401, a token source can refresh, not yet replayed | refresh and replay once | refresh and replay once (the server refused it unauthenticated) |
+//! | 401, a token source can refresh, not yet replayed | refresh and replay once | refresh, then fail with the 401: **never resent** (the next call uses the new token) |
 //! | 429 with `Retry-After` above the cap | fail: rate limited, with the server's value | same |
 //! | 429 within the cap (or none) | wait `Retry-After` (or backoff), retry | fail: API error 429 (retryable by the caller) |
 //! | 502, 503, 504 | retry with backoff | 503: API error; 502/504: **outcome unknown** |
-//! | 500 | API error | **outcome unknown** |
-//! | body over the size cap | fail: too large | 2xx, 500, 502, 504: **outcome unknown**; else too large |
+//! | 500, and any other status from 500 up but 501, 503, 505, 511 (a CDN's 520-527, a proxy's 598/599) | API error | **outcome unknown** |
+//! | body over the size cap | fail: too large | 2xx, or a status above: **outcome unknown**; else too large |
 //! | anything else | finish: decode the answer | finish |
 //!
 //! A retry also needs a copy of the request (a streamed body has none), a delay left in the
 //! retry policy, and the delay to end before the total deadline; otherwise the last answer is
 //! final. After the loop, [`on_undecodable`] decides what a 2xx body that does not decode is.
 //!
-//! Why 500/502/504 are "outcome unknown" for money calls: a gateway in front of Vandar answers
-//! 502/504 when the application did not answer in time, which may be after it processed the
-//! request; Laravel answers 500 for an exception, which may come after a database commit. A
-//! 503 is Vandar's maintenance mode or an overloaded front door: the request was not taken.
+//! Why 5xx are "outcome unknown" for money calls: a gateway in front of Vandar answers 502/504
+//! (a CDN 520-527, another proxy 598/599) when the application did not answer in time, which
+//! may be after it processed the request; Laravel answers 500 for an exception, which may come
+//! after a database commit. The exceptions say the request was not taken: 503 is Vandar's
+//! maintenance mode or an overloaded front door, 501 and 505 refuse the method or the HTTP
+//! version, 511 is a network's login page.
+//!
+//! Why a money call is not replayed after a 401 although the server refused it: the SDK never
+//! sends a call that may move money twice, whatever answered (a proxy may answer 401 after it
+//! forwarded the request). The token is still refreshed, so the caller's next call, or a
+//! deliberate resend, carries the new one.
 
 use std::time::Duration;
 
@@ -77,6 +84,9 @@ pub enum Decision {
     },
     /// Get a fresh token and send the request again, once.
     RefreshAndReplay,
+    /// Get a fresh token for the calls that follow, then finish with this answer (a call that
+    /// may move money, or one whose body cannot be sent again, is not resent).
+    RefreshThenFinish,
     /// Fail with "outcome unknown": the request may have taken effect.
     OutcomeUnknown,
     /// Fail with "rate limited": the server asked for a longer wait than the cap.
@@ -93,9 +103,10 @@ pub fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
-/// Statuses after which a non-idempotent call may have taken effect (see the module docs).
+/// Statuses after which a non-idempotent call may have taken effect (see the module docs):
+/// every status from 500 up except the few that say the request was not taken.
 pub fn may_have_taken_effect(status: u16) -> bool {
-    matches!(status, 500 | 502 | 504)
+    status >= 500 && !matches!(status, 501 | 503 | 505 | 511)
 }
 
 /// The decision after one attempt.
@@ -123,8 +134,12 @@ pub fn after_attempt(facts: &Facts, observed: Observed) -> Decision {
             status,
             retry_after,
         } => {
-            if status == 401 && facts.can_refresh && facts.can_resend {
-                return Decision::RefreshAndReplay;
+            if status == 401 && facts.can_refresh {
+                return if facts.idempotent && facts.can_resend {
+                    Decision::RefreshAndReplay
+                } else {
+                    Decision::RefreshThenFinish
+                };
             }
             if status == 429 {
                 if let Some(ra) = retry_after.filter(|ra| *ra > facts.max_retry_after) {
@@ -335,7 +350,8 @@ mod tests {
             ("money call, nothing sent: fail", facts(false), not_sent, Fail),
             // 401
             ("401 with a refresher: refresh and replay", refresh(true), answer(401), RefreshAndReplay),
-            ("money call 401 with a refresher: refresh and replay", refresh(false), answer(401), RefreshAndReplay),
+            ("money call 401 with a refresher: refresh, never resent", refresh(false), answer(401), RefreshThenFinish),
+            ("safe call 401 with a refresher, no copy of the body: refresh only", Facts { can_resend: false, ..refresh(true) }, answer(401), RefreshThenFinish),
             ("401 without a refresher: finish", facts(true), answer(401), Finish),
             ("401 after the replay (no refresher left): finish", facts(false), answer(401), Finish),
             // 429
@@ -358,6 +374,14 @@ mod tests {
             ("money call 502: outcome unknown", facts(false), answer(502), OutcomeUnknown),
             ("money call 504: outcome unknown", facts(false), answer(504), OutcomeUnknown),
             ("money call 503: finish (not taken)", facts(false), answer(503), Finish),
+            ("money call 501: finish (not taken)", facts(false), answer(501), Finish),
+            ("money call 505: finish (not taken)", facts(false), answer(505), Finish),
+            ("money call 511: finish (not taken)", facts(false), answer(511), Finish),
+            ("money call 520 (a CDN's): outcome unknown", facts(false), answer(520), OutcomeUnknown),
+            ("money call 524 (a CDN's timeout): outcome unknown", facts(false), answer(524), OutcomeUnknown),
+            ("money call 599 (a proxy's): outcome unknown", facts(false), answer(599), OutcomeUnknown),
+            ("money call 999 (not HTTP): outcome unknown", facts(false), answer(999), OutcomeUnknown),
+            ("safe call 524: finish", facts(true), answer(524), Finish),
             // size cap
             ("safe call too large: fail", facts(true), Observed::TooLarge { status: 200 }, Fail),
             ("money call 2xx too large: outcome unknown", facts(false), Observed::TooLarge { status: 200 }, OutcomeUnknown),

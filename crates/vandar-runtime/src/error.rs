@@ -645,7 +645,7 @@ pub enum Error {
     },
     /// No valid access token: the refresh token expired or was rejected (issue a new pair in
     /// the Vandar dashboard), or a refresh failed. The request was not sent (or, after a 401,
-    /// not replayed).
+    /// not sent again).
     #[error("authentication failed, the call was not sent: {0}")]
     Auth(AuthError),
     /// The API answered with an error body (boxed: it is large, and errors travel in every
@@ -907,7 +907,7 @@ pub enum ConfigError {
 }
 
 /// Why no access token could be had. Every variant is reported before the request is sent
-/// (or, for a 401, instead of replaying it).
+/// (or, after a 401, instead of the 401).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {

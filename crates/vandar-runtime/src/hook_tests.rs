@@ -321,10 +321,18 @@ async fn lost_response_of_a_payment_call_is_outcome_unknown_and_sent_once() {
 
 #[tokio::test(start_paused = true)]
 async fn payment_calls_are_not_retried_on_5xx_or_429() {
-    // 502/504/500 may come after the request was processed: outcome unknown, sent once
-    for status in [500, 502, 504] {
-        let server =
-            FaultServer::scripted(vec![Reply::json(status, json!({"message": "gw"}))], ok()).await;
+    // 500/502/504 and a CDN's or proxy's timeouts may come after the request was processed:
+    // outcome unknown, sent once
+    for status in [500, 502, 504, 520, 522, 524, 598, 599] {
+        let server = FaultServer::scripted(
+            vec![Reply::text(
+                status,
+                "text/html",
+                "<html>A timeout occurred</html>",
+            )],
+            ok(),
+        )
+        .await;
         let b = binding(config(&server).build().unwrap());
         let err = call(&b, "ipg_verify", None).await.unwrap_err();
         assert_eq!(server.requests().len(), 1, "{err}");
@@ -513,21 +521,15 @@ async fn concurrent_callers_with_an_expired_token_cause_one_refresh() {
 
 #[tokio::test(start_paused = true)]
 async fn a_401_refreshes_once_and_replays_once() {
+    // an idempotent call: refreshed and replayed once, the same request
     let server = token_server(Duration::ZERO).await;
     // valid by the clock, but the server no longer accepts it
     let pair = TokenPair::issued_at(OLD_ACCESS, OLD_REFRESH, t0());
     let b = binding(config(&server).token_pair(pair).build().unwrap());
-    let body = call(
-        &b,
-        "store_settlement",
-        Some(json!({"amount": 5000, "track_id": "t-1"})),
-    )
-    .await
-    .unwrap();
-    assert_eq!(body["status"], 1);
+    call(&b, "get_balance", None).await.unwrap();
     let reqs = server.requests();
     let paths: Vec<_> = reqs.iter().map(|r| r.path_only()).collect();
-    assert_eq!(paths, vec![SETTLE, REFRESH, SETTLE]);
+    assert_eq!(paths, vec![BALANCE, REFRESH, BALANCE]);
     assert_eq!(
         reqs[0].header("authorization"),
         Some(format!("Bearer {OLD_ACCESS}").as_str())
@@ -536,7 +538,29 @@ async fn a_401_refreshes_once_and_replays_once() {
         reqs[2].header("authorization"),
         Some(format!("Bearer {NEW_ACCESS}").as_str())
     );
-    assert_eq!(reqs[0].body, reqs[2].body, "the same body replayed");
+
+    // a money call: the token is refreshed, the call is never sent again; the 401 is the
+    // answer, and the caller's next call carries the new token
+    let server = token_server(Duration::ZERO).await;
+    let pair = TokenPair::issued_at(OLD_ACCESS, OLD_REFRESH, t0());
+    let b = binding(config(&server).token_pair(pair).build().unwrap());
+    let settle = Some(json!({"amount": 5000, "track_id": "t-1"}));
+    let err = call(&b, "store_settlement", settle.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(401), "{err}");
+    let reqs = server.requests();
+    let paths: Vec<_> = reqs.iter().map(|r| r.path_only()).collect();
+    assert_eq!(paths, vec![SETTLE, REFRESH], "refreshed, not resent");
+    let body = call(&b, "store_settlement", settle).await.unwrap();
+    assert_eq!(body["status"], 1);
+    let reqs = server.requests();
+    let paths: Vec<_> = reqs.iter().map(|r| r.path_only()).collect();
+    assert_eq!(paths, vec![SETTLE, REFRESH, SETTLE]);
+    assert_eq!(
+        reqs[2].header("authorization"),
+        Some(format!("Bearer {NEW_ACCESS}").as_str())
+    );
 
     // a 401 after the replay is the answer: no loop
     let server = FaultServer::start(|req| match req.path_only() {
@@ -1551,6 +1575,75 @@ async fn interceptors_see_every_attempt_and_add_headers_but_not_credentials() {
             ("get_balance".to_owned(), 2, Some(200)),
         ]
     );
+}
+
+/// Records every header it is shown, then tries to read the credential and to reframe the
+/// request (an empty body, a chunked one, another host).
+struct Meddling(Arc<Mutex<Vec<String>>>);
+
+impl crate::Interceptor for Meddling {
+    fn before_send(&self, _: &crate::AttemptInfo<'_>, headers: &mut reqwest::header::HeaderMap) {
+        self.0.lock().unwrap().extend(
+            headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes()))),
+        );
+        for (k, v) in [
+            ("content-length", "0"),
+            ("transfer-encoding", "chunked"),
+            ("host", "evil.example"),
+            ("content-type", "text/plain"),
+            ("authorization", "Bearer forged"),
+            ("cookie", "session=forged"),
+            ("x-request-tag", "kept"),
+        ] {
+            headers.insert(
+                reqwest::header::HeaderName::from_static(k),
+                reqwest::header::HeaderValue::from_static(v),
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interceptor_neither_reads_the_credential_nor_reframes_a_money_call() {
+    let server = FaultServer::start(|_| ok()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let b = binding(
+        config(&server)
+            .access_token("static-SECRET")
+            .interceptor(Meddling(seen.clone()))
+            .build()
+            .unwrap(),
+    );
+    call(
+        &b,
+        "store_settlement",
+        Some(json!({"amount": 5000, "track_id": "t-1"})),
+    )
+    .await
+    .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .all(|h| !h.contains("SECRET") && !h.starts_with("authorization")),
+        "{seen:?}"
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert_eq!(r.header("authorization"), Some("Bearer static-SECRET"));
+    assert_eq!(
+        r.header("x-request-tag"),
+        Some("kept"),
+        "its own header is sent"
+    );
+    assert_eq!(r.header("cookie"), None);
+    assert_ne!(r.header("host"), Some("evil.example"));
+    assert_ne!(r.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body["track_id"], "t-1", "the whole body arrived");
 }
 
 #[tokio::test(start_paused = true)]

@@ -3,14 +3,17 @@
 //! call a shorter timeout or a different retry policy.
 //!
 //! An interceptor sees only what is safe to see: the operation, method, host, attempt number,
-//! status and latency, never the URL's query, the body or a credential. Headers it adds are
-//! sent as given, except `Authorization`, which stays the SDK's.
+//! status and latency, never the URL's query, the body or a credential (the request's
+//! `Authorization` is taken out while it runs). Headers it adds are sent as given, except the
+//! ones the SDK owns ([`RESERVED_HEADERS`]: the credential and the headers that frame the
+//! request on the wire), which stay the SDK's: an interceptor that sets `content-length: 0`
+//! would otherwise send a payment with an empty body.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::retry::RetryPolicy;
 use crate::timeouts::Timeouts;
@@ -64,22 +67,48 @@ impl fmt::Debug for Interceptors {
     }
 }
 
+/// The headers an interceptor can neither read (the credential) nor change: what it sets for
+/// one of them is dropped, and the SDK's own value (or none) is sent.
+pub const RESERVED_HEADERS: [HeaderName; 10] = [
+    header::AUTHORIZATION,
+    header::PROXY_AUTHORIZATION,
+    header::COOKIE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_TYPE,
+    header::TRANSFER_ENCODING,
+    header::HOST,
+    header::CONNECTION,
+    header::TE,
+    header::UPGRADE,
+];
+
 impl Interceptors {
     pub(crate) fn before_send(&self, info: &AttemptInfo<'_>, headers: &mut HeaderMap) {
         if self.0.is_empty() {
             return;
         }
-        let auth = headers.get(reqwest::header::AUTHORIZATION).cloned();
+        // the SDK's values of the reserved headers, out of the interceptors' sight
+        let mut kept: Vec<(HeaderName, HeaderValue)> = Vec::new();
+        for name in &RESERVED_HEADERS {
+            if let header::Entry::Occupied(entry) = headers.entry(name) {
+                let (name, values) = entry.remove_entry_mult();
+                kept.extend(values.map(|v| (name.clone(), v)));
+            }
+        }
         for i in &self.0 {
             i.before_send(info, headers);
         }
-        match auth {
-            Some(v) => {
-                headers.insert(reqwest::header::AUTHORIZATION, v);
+        for name in &RESERVED_HEADERS {
+            if headers.remove(name).is_some() {
+                tracing::warn!(
+                    operation = info.operation,
+                    header = name.as_str(),
+                    "an interceptor set a header the SDK owns; it is not sent"
+                );
             }
-            None => {
-                headers.remove(reqwest::header::AUTHORIZATION);
-            }
+        }
+        for (name, value) in kept {
+            headers.append(name, value);
         }
     }
 

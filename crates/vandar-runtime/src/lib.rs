@@ -41,10 +41,12 @@
 //!   required string, a relative URL, an empty path parameter) is refused before sending,
 //!   with a message naming the field.
 //! * A call whose route is not idempotent (IPG send and verify, settlements, withdrawals,
-//!   refunds, transfers) reaches the server at most once per call. The only replay is after a
-//!   401 (the server refused it unauthenticated), with a refreshed token, once. When its
-//!   answer does not say whether it took effect (lost, 500/502/504, an unreadable 2xx, over
-//!   the size cap) the error is [`Error::OutcomeUnknown`], with the status.
+//!   refunds, transfers) reaches the server at most once per call, whatever answers: after a
+//!   401 the token is refreshed and the 401 is the answer (the next call carries the new
+//!   token); only an idempotent call is replayed after a 401, once. When its answer does not
+//!   say whether it took effect (lost, a 5xx other than 501/503/505/511, an unreadable 2xx,
+//!   over the size cap) the error is [`Error::OutcomeUnknown`], with the status. The HTTP
+//!   client's own retries are off.
 //! * No window of 3 seconds sees more than 30 POSTs or 100 other requests per credential from
 //!   one runtime (configurable; a safety margin of 1/16 of the window by default). The IPG's
 //!   budget is per api_key, the token pair's per pair, Sanbod's per client or user token.
@@ -104,7 +106,7 @@ pub use error::{
     TransportKind,
 };
 pub use field::{FieldError, FieldText, IntoField, parse_field_text};
-pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor};
+pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor, RESERVED_HEADERS};
 pub use pagination::{ListRequest, Paginate, Position};
 pub use path::Segment;
 pub use ratelimit::{

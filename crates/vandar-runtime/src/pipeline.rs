@@ -175,8 +175,9 @@ pub(crate) async fn attempts(
             return Err(no_slot(ctx, granted));
         }
         ctx.span.record("attempt", attempt);
-        // A copy is kept only when it can be used: a retry (idempotent) or a 401 replay.
-        let spare = if route.idempotent || ctx.credential.refresher.is_some() {
+        // A copy is kept only when it can be used: a retry or a 401 replay, both only ever of
+        // an idempotent call.
+        let spare = if route.idempotent {
             request.try_clone()
         } else {
             None
@@ -264,6 +265,9 @@ pub(crate) async fn attempts(
                 previous = Some(result);
                 request = next;
             }
+            Decision::RefreshThenFinish => {
+                return refresh_then_finish(rt, result, ctx, deadline).await;
+            }
             Decision::RefreshAndReplay => {
                 let Some(refresher) = ctx.credential.refresher.clone() else {
                     return settle(rt, result, ctx);
@@ -306,6 +310,36 @@ pub(crate) async fn attempts(
             }
         }
     }
+}
+
+/// A 401 to a call that is not sent again (one that may move money, or whose body cannot be
+/// copied): the token is refreshed for the calls that follow, and the 401 is the answer.
+#[cold]
+#[inline(never)]
+async fn refresh_then_finish(
+    rt: &RuntimeInner,
+    result: Attempt,
+    ctx: &mut CallContext<'_>,
+    deadline: Instant,
+) -> Result<Exchange, Error> {
+    if let Some(refresher) = ctx.credential.refresher.clone() {
+        let stale = ctx.credential.token.clone();
+        match refresher
+            .token(stale.as_ref().map(|s| s.expose()), deadline)
+            .await
+        {
+            Ok(_) => tracing::warn!(
+                "401: the access token was refreshed; this call is not sent again (it may move \
+                 money): the next call uses the new token"
+            ),
+            Err(error) => {
+                ctx.span.record("outcome", "auth_error");
+                tracing::warn!(error = %error, "401 and no new access token");
+                return Err(Error::Auth(error));
+            }
+        }
+    }
+    settle(rt, result, ctx)
 }
 
 /// A money call's attempt whose outcome cannot be known (a 5xx, a lost or cut-off answer).

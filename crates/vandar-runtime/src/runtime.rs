@@ -36,14 +36,18 @@ impl fmt::Debug for Runtime {
 impl Runtime {
     /// Build the runtime: one HTTP client (rustls with the `rustls` feature), the configured timeouts and user agent.
     /// Redirects are not followed: every documented answer is a direct one, and a followed
-    /// redirect would turn a bank page into a bogus 200.
+    /// redirect would turn a bank page into a bogus 200. The HTTP client never resends on its
+    /// own: with HTTP/2 (on when an application's own reqwest enables it), reqwest would
+    /// resend a request the server refused at the protocol level (GOAWAY, REFUSED_STREAM),
+    /// a money call included; every resend is the pipeline's decision (`decide`).
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         let t = config.timeouts();
         let builder = reqwest::Client::builder()
             .user_agent(config.user_agent())
             .connect_timeout(t.connect)
             .timeout(t.per_attempt)
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never());
         let http = with_tls(builder)
             .build()
             .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
