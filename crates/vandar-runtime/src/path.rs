@@ -5,13 +5,15 @@
 //!   percent-encoded, `/`, `\`, `%`, `?`, `#`, spaces and all non-ASCII included, so a value
 //!   fills exactly its own segment and no URL parser can split or resolve it;
 //! * an empty value, `.` and `..` are refused, also when they only appear after
-//!   percent-decoding (`%2e%2e`, `%2E.`), for servers that decode twice; the error names the
-//!   parameter and the operation, never the value.
+//!   percent-decoding (`%2e%2e`, `%2E.`, `%252e`, `%u002e`), for servers that decode more than
+//!   once, and with white space, invisible characters or look-alike dots (`．．`) around or
+//!   in them; escapes of bytes that are not UTF-8 (`%c0%ae`) are refused too; the error names
+//!   the parameter and the operation, never the value (see [`check_segment`]).
 //!
 //! The encoding is [`percent_encoding`]'s (the `url` crate's own encoder), with the set of
 //! bytes left alone narrowed to the unreserved ones.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// One segment of a path template, as the generator emits it from the spec's path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,11 +33,16 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Why a value cannot be a path segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SegmentError {
-    /// Empty or only whitespace.
+    /// Empty, or only white space and invisible characters.
     Empty,
-    /// `.` or `..` (as given or after percent-decoding): it would move the URL.
+    /// `.` or `..`, as given or as a server may read it (see [`check_segment`]): it would move
+    /// the URL.
     DotSegment,
+    /// Percent-escapes that decode to bytes that are not UTF-8 (`%c0%ae`, an overlong `.`
+    /// some servers accept), or nested deeper than a server would decode.
+    Encoding,
 }
 
 impl SegmentError {
@@ -46,39 +53,110 @@ impl SegmentError {
                 format!("path parameter `{name}` of `{operation}` must not be empty")
             }
             SegmentError::DotSegment => format!(
-                "path parameter `{name}` of `{operation}` must not be `.` or `..` (also when percent-encoded)"
+                "path parameter `{name}` of `{operation}` must not be `.` or `..` (also when \
+                 percent-encoded, padded with white space or written with look-alike dots)"
+            ),
+            SegmentError::Encoding => format!(
+                "path parameter `{name}` of `{operation}` must not hold percent-escapes of \
+                 bytes that are not UTF-8, or escapes nested more than {MAX_DECODINGS} deep"
             ),
         }
     }
 }
 
+/// How many rounds of decoding [`check_segment`] follows.
+const MAX_DECODINGS: usize = 8;
+
 /// Whether `value` may fill a segment.
+///
+/// The value is looked at as given and as each further decoding a server might apply would
+/// leave it (percent-escapes, and IIS's `%uXXXX`), until nothing changes. None of these may
+/// read as empty, `.` or `..` once white space and invisible characters (zero-width, bidi
+/// controls, soft hyphen, byte order mark) are left out and look-alike dots (`．`, `﹒`, `․`,
+/// and `‥` for two) are read as dots.
 pub fn check_segment(value: &str) -> Result<(), SegmentError> {
-    if value.trim().is_empty() {
-        return Err(SegmentError::Empty);
-    }
-    let dots = |s: &str| s == "." || s == "..";
-    if dots(value) {
-        return Err(SegmentError::DotSegment);
-    }
-    // Decode repeatedly (a server may decode more than once): `%252e` → `%2e` → `.`.
-    let mut current = value.to_owned();
-    for _ in 0..3 {
+    let mut current = std::borrow::Cow::Borrowed(value);
+    for round in 0..=MAX_DECODINGS {
+        match reads_as(&current) {
+            Read::Other => {}
+            Read::Empty if round == 0 => return Err(SegmentError::Empty),
+            Read::Empty | Read::Dots => return Err(SegmentError::DotSegment),
+        }
         if !current.contains('%') {
-            break;
+            return Ok(());
         }
-        let decoded = percent_decode_str(&current)
-            .decode_utf8_lossy()
-            .into_owned();
-        if dots(decoded.trim()) || decoded.trim().is_empty() {
-            return Err(SegmentError::DotSegment);
+        let decoded =
+            String::from_utf8(decode_once(&current)).map_err(|_| SegmentError::Encoding)?;
+        if decoded == *current {
+            return Ok(());
         }
-        if decoded == current {
-            break;
-        }
-        current = decoded;
+        current = std::borrow::Cow::Owned(decoded);
     }
-    Ok(())
+    Err(SegmentError::Encoding)
+}
+
+/// How a server might read one form of a segment.
+enum Read {
+    Empty,
+    Dots,
+    Other,
+}
+
+fn reads_as(text: &str) -> Read {
+    let mut dots = 0;
+    for c in text.chars() {
+        match c {
+            '.' | '\u{ff0e}' | '\u{fe52}' | '\u{2024}' => dots += 1,
+            '\u{2025}' => dots += 2,
+            '\u{00ad}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}' => {}
+            c if c.is_control() || c.is_whitespace() => {}
+            _ => return Read::Other,
+        }
+        if dots > 2 {
+            return Read::Other;
+        }
+    }
+    if dots == 0 { Read::Empty } else { Read::Dots }
+}
+
+/// One round of decoding: `%XX` to its byte, `%uXXXX` to its character's UTF-8 bytes, the
+/// rest as it is.
+fn decode_once(text: &str) -> Vec<u8> {
+    let hex = |b: &[u8]| -> Option<u32> {
+        std::str::from_utf8(b)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if matches!(bytes.get(i + 1), Some(b'u' | b'U'))
+                && let Some(c) = bytes
+                    .get(i + 2..i + 6)
+                    .and_then(hex)
+                    .and_then(char::from_u32)
+            {
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                i += 6;
+                continue;
+            }
+            if let Some(b) = bytes.get(i + 1..i + 3).and_then(hex) {
+                out.push(b as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Append `/` and `value`, percent-encoded as one segment, to `out`.
@@ -169,6 +247,7 @@ pub(crate) const REFUND: &[Segment] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use percent_encoding::percent_decode_str;
     use proptest::prelude::*;
 
     fn url_of(values: &[&str]) -> Result<url::Url, (&'static str, SegmentError)> {
@@ -213,6 +292,7 @@ mod tests {
             (".%2e", SegmentError::DotSegment),
             ("%252e%252e", SegmentError::DotSegment),
             ("%20", SegmentError::DotSegment),
+            ("\u{200b}", SegmentError::Empty),
         ] {
             let e = url_of(&["shop", value]).unwrap_err();
             assert_eq!(e, ("transaction_id", want), "{value:?}");
@@ -221,9 +301,65 @@ mod tests {
         assert_eq!(url_of(&["shop"]).unwrap_err().0, "transaction_id");
         let m = SegmentError::DotSegment.message("transaction_id", "refund_transaction");
         assert!(m.contains("`transaction_id`") && m.contains("`refund_transaction`"));
-        for ok in ["...", "a.", ".a", "%", "%zz", "1.5"] {
+        for ok in [
+            "...", "a.", ".a", "%", "%zz", "1.5", "a..b", "100%", "%u", "%u00", "a%2Fb",
+            "\u{2026}", "سلام", "tx-1_2~3",
+        ] {
             assert!(check_segment(ok).is_ok(), "{ok}");
         }
+    }
+
+    /// What a server may still read as a dot segment: padded, nested escapes, IIS escapes,
+    /// look-alike dots, invisible characters, overlong UTF-8.
+    #[test]
+    fn dot_segments_in_disguise_are_refused() {
+        for value in [
+            " ..",
+            ".. ",
+            "\t..",
+            "..\t",
+            "..\u{a0}",
+            "\u{3000}..",
+            "%20..",
+            ". .",
+            "%2525252e%2525252e",
+            "%252525252525252e",
+            "\u{ff0e}\u{ff0e}",
+            "\u{2024}\u{2024}",
+            "\u{2025}",
+            "\u{fe52}",
+            ".\u{200b}.",
+            "\u{feff}..",
+            "..\u{202e}",
+            "%u002e%u002e",
+            "%U002E",
+            "%u2025",
+            "%ef%bc%8e%ef%bc%8e",
+            "%2e%00%2e",
+        ] {
+            assert_eq!(
+                check_segment(value),
+                Err(SegmentError::DotSegment),
+                "{value:?}"
+            );
+        }
+        for value in ["\u{200b}", "\u{feff}\u{00ad}", "\u{0}"] {
+            assert_eq!(check_segment(value), Err(SegmentError::Empty), "{value:?}");
+        }
+        for value in ["%c0%ae%c0%ae", "%c0%ae", "%ff", "%25c0%25ae"] {
+            assert_eq!(
+                check_segment(value),
+                Err(SegmentError::Encoding),
+                "{value:?}"
+            );
+        }
+        // nine rounds of nesting: deeper than a server decodes, refused
+        let mut deep = "x".to_owned();
+        for _ in 0..=MAX_DECODINGS {
+            deep = deep.replace('%', "%25");
+            deep.insert_str(0, "%25");
+        }
+        assert_eq!(check_segment(&deep), Err(SegmentError::Encoding), "{deep}");
     }
 
     #[test]
