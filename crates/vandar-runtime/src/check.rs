@@ -530,15 +530,19 @@ fn trim_text(s: &str) -> &str {
 }
 
 /// Parse a URL field strictly and return its normalized form: an absolute `http`/`https` URL
-/// with a host, written with `//` after the scheme, with no whitespace or control character
+/// with a host, written with `//` after the scheme, without a user name or password, with no
+/// whitespace, control or invisible character (zero-width, bidi control, byte order mark)
 /// anywhere in the raw text (a leading space, an embedded space, CR LF, a tab are refused, not
 /// trimmed away).
 pub fn normalize_http_url(raw: &str) -> Result<String, &'static str> {
     if raw.is_empty() {
         return Err("must not be empty");
     }
-    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must not contain whitespace or control characters");
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || crate::path::is_invisible(c))
+    {
+        return Err("must not contain whitespace, control or invisible characters");
     }
     let lower = raw.get(..8).unwrap_or(raw).to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
@@ -547,6 +551,10 @@ pub fn normalize_http_url(raw: &str) -> Result<String, &'static str> {
     let url = url::Url::parse(raw).map_err(|_| "is not a valid URL")?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err("must be an absolute http(s) URL with a host");
+    }
+    // `https://shop.example@evil.example/cb` reads as the shop's and goes to evil.example
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry a user name or password (`user@host`)");
     }
     Ok(url.into())
 }
@@ -643,6 +651,14 @@ mod tests {
             "/cb",
             "",
             "javascript:alert(1)",
+            "https://shop.example@evil.example/cb",
+            "https://user:pass@shop.example/cb",
+            "https://a@b.example/cb",
+            "https://shop.example/\u{202e}bc",
+            "https://shop.example/cb\u{feff}",
+            "https://\u{200b}shop.example/cb",
+            "https://shop.example/c\u{85}b",
+            "https://shop.example/c\u{2028}b",
         ] {
             let e = CheckedBody::new(
                 &SEND,
@@ -656,6 +672,22 @@ mod tests {
             );
             assert!(!e.contains("k-123456"), "{e}");
         }
+        // an untyped body: a URL field that is not a string is refused, not sent unchecked
+        for bad in [
+            json!(["javascript:alert(1)"]),
+            json!({"href": "javascript:alert(1)"}),
+            json!(12345),
+            json!(true),
+        ] {
+            let e = CheckedBody::new(&SEND, json!({"amount": 1000, "callback_url": bad}))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("`callback_url`"), "{e}");
+        }
+        assert!(
+            CheckedBody::new(&SEND, json!({"amount": 1000, "callback_url": null})).is_ok(),
+            "null is an absent optional field"
+        );
         let ok = CheckedBody::new(
             &SEND,
             json!({"amount": 1000, "callback_url": "HTTPS://Shop.Example:443/a/../cb?x=1",

@@ -108,13 +108,7 @@ fn reads_as(text: &str) -> Read {
         match c {
             '.' | '\u{ff0e}' | '\u{fe52}' | '\u{2024}' => dots += 1,
             '\u{2025}' => dots += 2,
-            '\u{00ad}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{feff}' => {}
-            c if c.is_control() || c.is_whitespace() => {}
+            c if is_invisible(c) || c.is_control() || c.is_whitespace() => {}
             _ => return Read::Other,
         }
         if dots > 2 {
@@ -122,6 +116,20 @@ fn reads_as(text: &str) -> Read {
         }
     }
     if dots == 0 { Read::Empty } else { Read::Dots }
+}
+
+/// Characters that print as nothing but change how text reads: the soft hyphen, zero-width
+/// characters, bidi controls, word joiners and the byte order mark.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 /// One round of decoding: `%XX` to its byte, `%uXXXX` to its character's UTF-8 bytes, the

@@ -128,6 +128,13 @@ impl FieldCheck {
         if let (Some(max), Some(items)) = (self.max_items, v.as_array()) {
             check_items(field, operation_id, items.len(), max)?;
         }
+        // A URL field of an untyped body holds a string (or nothing): an array or an object
+        // around a `javascript:` text would go out unchecked.
+        if self.http_url && !matches!(v, Value::String(_) | Value::Null) {
+            return Err(format!(
+                "field `{field}` of `{operation_id}` must be an absolute http(s) URL (a string)"
+            ));
+        }
         if let Value::String(s) = v {
             if let Some(min) = self.min_length {
                 check_length(field, operation_id, s, min)?;
