@@ -889,6 +889,40 @@ async fn an_upload_answered_401_refreshes_the_token_and_is_not_resent() {
     }
 }
 
+/// The upload is the client's own call: the client's call options (here a short total
+/// timeout) apply to it as to the generated operations.
+#[tokio::test]
+async fn the_upload_keeps_the_clients_call_options() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": 1}))
+                .set_delay(Duration::from_secs(20)),
+        )
+        .mount(&server)
+        .await;
+    let ravand = client_on(&server)
+        .with_options(vandar_runtime::CallOptions::new().total_timeout(Duration::from_millis(300)))
+        .unwrap();
+    let upload = ravand
+        .upload_cardholder_documents()
+        .business(BUSINESS)
+        .provider(PROVIDER)
+        .cardholder_id(CARDHOLDER)
+        .body(DocumentUpload::new().file("doc", "d.png", "image/png", vec![1, 2, 3]))
+        .send();
+    // generous: the configured total is the default 30 s, the client's 0.3 s
+    let ended = tokio::time::timeout(Duration::from_secs(10), upload).await;
+    let err = ended
+        .expect("the client's 0.3 s total applies")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("upload_cardholder_documents"),
+        "{err}"
+    );
+}
+
 /// A lost response to a money-moving call (and to the upload) is "outcome unknown" after one
 /// attempt; a 503 is not retried either, while a GET is.
 #[tokio::test]

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
-use vandar_runtime::{Auth, Binding, Route, Segment, VANDAR_BEARER};
+use vandar_runtime::{Auth, Route, Segment, VANDAR_BEARER};
 
 use crate::raw::{self, RawAnswer, RawBody, RawResult};
 use crate::{Client, DEFAULT_HOST};
@@ -312,9 +312,9 @@ impl<'a> UploadCardholderDocuments<'a> {
         let body = body
             .and_then(|form| form.encode())
             .map_err(vandar_runtime::Error::InvalidRequest)?;
-        // A binding over the client's own runtime (same configuration, HTTP client, token
-        // store and rate limiters) whose route table holds the hand-written routes.
-        let binding = Binding::new(client.binding().runtime().clone(), HAND_WRITTEN_ROUTES, &[]);
+        // The client's binding (its runtime, and its own bearer token or token source and
+        // call options) over the hand-written routes.
+        let binding = client.binding().with_routes(HAND_WRITTEN_ROUTES);
         raw::send(
             &binding,
             &HAND_WRITTEN_ROUTES[0],

@@ -264,6 +264,17 @@ impl Binding {
         Ok(self)
     }
 
+    /// A binding for another route table (hand-written routes next to a generated client's)
+    /// that keeps this client's own bearer token or token source and its call options: a call
+    /// made through it is this client's call. Path overrides name this table's operations and
+    /// are not carried over.
+    pub fn with_routes(&self, routes: &'static [Route]) -> Self {
+        let mut other = Self::new(self.runtime.clone(), routes, self.pages);
+        other.bearer = self.bearer.clone();
+        other.options = self.options;
+        other
+    }
+
     /// The per-call overrides of this binding.
     pub fn call_options(&self) -> &crate::intercept::CallOptions {
         &self.options
