@@ -393,6 +393,12 @@ fn answer_json<T: DeserializeOwned>(
     }
 }
 
+/// The largest answer body an error is made from (64 KiB). An error is displayed and logged
+/// whole, and holds its text more than once (the raw body, its messages, its field errors): a
+/// body near the size cap became hundreds of megabytes and a Display of megabytes. A larger
+/// one is described by its status and size.
+const ERROR_BODY_KEPT: usize = 64 * 1024;
+
 /// A non-success answer (or a 2xx failure body) as an error.
 fn error_answer(ex: Exchange, ctx: &CallContext<'_>) -> Error {
     if (300..400).contains(&ex.status) {
@@ -413,7 +419,18 @@ fn error_answer(ex: Exchange, ctx: &CallContext<'_>) -> Error {
     if (100..200).contains(&ex.status) {
         return Error::UnexpectedStatus { status: ex.status };
     }
-    let raw = match serde_json::from_slice::<Value>(&ex.body) {
+    let parsed = if ex.body.len() > ERROR_BODY_KEPT {
+        Ok(serde_json::json!({
+            "message": format!(
+                "HTTP {} with a {}-byte body, too large to keep in an error",
+                ex.status,
+                ex.body.len()
+            )
+        }))
+    } else {
+        serde_json::from_slice::<Value>(&ex.body)
+    };
+    let raw = match parsed {
         Ok(v) => v,
         Err(_) => match repair(&ex.body) {
             Some(v) => v,

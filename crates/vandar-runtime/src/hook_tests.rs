@@ -319,6 +319,38 @@ async fn lost_response_of_a_payment_call_is_outcome_unknown_and_sent_once() {
     }
 }
 
+/// An error body just under the size cap is not kept: the error is its status and size, not
+/// megabytes of field errors in every Display and log line.
+#[tokio::test(start_paused = true)]
+async fn a_huge_error_body_becomes_a_short_error_that_keeps_its_status() {
+    let errors: serde_json::Map<String, serde_json::Value> = (0..20_000)
+        .map(|i| (format!("field_{i}"), json!(["is invalid"])))
+        .collect();
+    let body = json!({"message": "The given data was invalid.", "errors": errors});
+    let server =
+        FaultServer::start(move |_| Reply::json(422, body.clone()).with_header("retry-after", "7"))
+            .await;
+    let b = binding(config(&server).access_token("t").build().unwrap());
+    let err = call(&b, "get_balance", None).await.unwrap_err();
+    assert_eq!(err.http_status(), Some(422), "{err}");
+    let api = err.api_error().unwrap();
+    assert_eq!(api.retry_after, Some(Duration::from_secs(7)));
+    assert!(api.field_errors.is_empty());
+    let text = format!("{err} {err:?}");
+    assert!(text.len() < 4096, "{} bytes", text.len());
+    assert!(text.contains("too large to keep"), "{text}");
+    // a body under 64 KiB is read as before
+    let small =
+        FaultServer::start(|_| Reply::json(422, json!({"errors": {"amount": ["is too small"]}})))
+            .await;
+    let b = binding(config(&small).access_token("t").build().unwrap());
+    let err = call(&b, "get_balance", None).await.unwrap_err();
+    assert_eq!(
+        err.api_error().unwrap().field_errors["amount"],
+        vec!["is too small"]
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn payment_calls_are_not_retried_on_5xx_or_429() {
     // 500/502/504 and a CDN's or proxy's timeouts may come after the request was processed:
