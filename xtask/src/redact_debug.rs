@@ -431,6 +431,14 @@ pub fn leaks(file: &syn::File) -> Vec<String> {
     out
 }
 
+/// [`leaks`] of a file's text (a `generated.rs`).
+///
+/// # Errors
+/// The text does not parse as Rust.
+pub fn leaks_in_source(text: &str) -> Result<Vec<String>> {
+    Ok(leaks(&syn::parse_file(text)?))
+}
+
 fn leaks_in(items: &[syn::Item], holders: &BTreeSet<String>, out: &mut Vec<String>) {
     for item in items {
         if let syn::Item::Mod(m) = item {
