@@ -122,7 +122,7 @@ impl Types {
 }
 
 /// `#[serde(rename = "x")]` on a field.
-fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+pub(crate) fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
     let mut found = None;
     for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = a.parse_nested_meta(|m| {

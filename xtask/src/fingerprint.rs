@@ -2,7 +2,7 @@
 //! skip a spec whose input did not change.
 //!
 //! * **input**: SHA-256 of the generator's own output-shaping sources (`generate.rs`,
-//!   `rewrite.rs`, `ergonomic.rs`, `spec.rs`, `spacing.rs`, and `lint.rs`, since an unchanged spec is not linted again), the locked versions of progenitor, typify, syn and prettyplease,
+//!   `rewrite.rs`, `ergonomic.rs`, `redact_debug.rs`, `checks.rs`, `spec.rs`, `spacing.rs`, and `lint.rs`, since an unchanged spec is not linted again), the locked versions of progenitor, typify, syn and prettyplease,
 //!   and the spec's bytes. Any change to one of them regenerates the file.
 //! * **output**: SHA-256 of the file's text after the header, so a hand edit is noticed and
 //!   undone by `gen` without regenerating.
@@ -18,6 +18,7 @@ const SOURCES: &[&str] = &[
     include_str!("generate.rs"),
     include_str!("rewrite.rs"),
     include_str!("ergonomic.rs"),
+    include_str!("redact_debug.rs"),
     include_str!("spec.rs"),
     include_str!("spacing.rs"),
     // `gen` skips the lint of an unchanged spec too

@@ -109,6 +109,9 @@ pub fn generate(spec: &SpecFile, spec_bytes: &[u8]) -> Result<String> {
         .with_context(|| format!("{}: glue tokens do not parse", spec.rel_path))?;
     file.items.extend(glue_file.items);
     clock.stage("checks");
+    crate::redact_debug::apply(&mut file)
+        .with_context(|| format!("{}: redacted Debug", spec.rel_path))?;
+    clock.stage("redact");
     let text = prettyplease::unparse(&file);
     clock.stage("unparse");
     let text = crate::spacing::space_out_items(&text);

@@ -16,6 +16,7 @@ pub mod fingerprint;
 pub mod generate;
 pub mod lint;
 pub mod opcov;
+pub mod redact_debug;
 pub mod rewrite;
 pub mod spacing;
 pub mod spec;
