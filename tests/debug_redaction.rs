@@ -294,3 +294,15 @@ fn no_generated_type_with_a_secret_derives_debug() {
         );
     }
 }
+
+/// The generator's list of sensitive names covers every field the runtime scrubs from error
+/// text (the two lists live in two workspaces; this keeps them from drifting apart).
+#[test]
+fn the_generator_knows_every_name_the_runtime_scrubs() {
+    for name in vandar_runtime::redact::SENSITIVE_FIELDS {
+        assert!(
+            xtask::redact_debug::SENSITIVE_NAMES.contains(name),
+            "`{name}` is in vandar_runtime::redact::SENSITIVE_FIELDS but not in xtask's SENSITIVE_NAMES"
+        );
+    }
+}
