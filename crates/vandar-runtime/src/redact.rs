@@ -6,10 +6,28 @@
 //!
 //! * **the call's own secrets**: the bearer token or HTTP Basic credentials the request carried,
 //!   and the values of sensitive request fields ([`SENSITIVE_FIELDS`]: api keys, tokens,
-//!   passwords, card numbers, national codes, IBANs) are replaced by `[redacted]`;
+//!   passwords, card numbers, national codes, IBANs) are replaced by `[redacted]`, in any of
+//!   the forms a server echoes them in (see [Encoded echoes](#encoded-echoes));
 //! * **shapes**: digit runs shaped like a card number, an IBAN or a national code are masked
 //!   the way the domain types mask them (`603799******9993`, `IR06******************1234`,
 //!   `******8416`), whoever they belong to (see [Shapes](#shapes)).
+//!
+//! # Encoded echoes
+//!
+//! The text is not decoded (it stays as readable as it came); instead each secret is searched
+//! for in every form it can take in it. At each position a secret's characters may appear,
+//! independently of each other:
+//!
+//! * as themselves;
+//! * percent-encoded, byte by byte, in upper- or lower-case hex (`%2B`, `%2b`), or encoded
+//!   twice (`%252B`);
+//! * form-encoded: `+` for a space;
+//! * JSON-escaped: `\/`, `\\`, `\"`, `\n`-style escapes, and `\uXXXX` (either case, surrogate
+//!   pairs for characters outside the BMP).
+//!
+//! So `tok+SECRET/abc==` is cut from `tok%2BSECRET%2Fabc%3D%3D`, `tok%2bSECRET%2fabc%3d%3d`,
+//! `tok\u002bSECRET\/abc==` and any mix of them. Other encodings (base64, HTML entities) are
+//! not searched for.
 //!
 //! # Shapes
 //!
@@ -155,14 +173,10 @@ impl Scrubber {
         }
     }
 
-    /// `text` without the known secrets and with sensitive [shapes](self#shapes) masked.
+    /// `text` without the known secrets (in any [encoded form](self#encoded-echoes)) and with
+    /// sensitive [shapes](self#shapes) masked.
     pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut out: Cow<'a, str> = Cow::Borrowed(text);
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = Cow::Owned(out.replace(s.as_str(), REDACTED));
-            }
-        }
+        let out = self.cut_secrets(text);
         match mask_shapes(&out) {
             Some(masked) => Cow::Owned(masked),
             None => out,
@@ -207,12 +221,163 @@ impl Scrubber {
             _ => {}
         }
     }
+
+    /// `text` with every known secret, in any encoded form, replaced by [`REDACTED`].
+    fn cut_secrets<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.secrets.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let t = text.as_bytes();
+        // Without `%`, `\` or `+` a secret can only appear as itself.
+        let plain = !t.iter().any(|b| matches!(b, b'%' | b'\\' | b'+'));
+        let mut found: Vec<Range<usize>> = Vec::new();
+        for s in &self.secrets {
+            if plain {
+                found.extend(text.match_indices(s.as_str()).map(|(i, m)| i..i + m.len()));
+            } else {
+                find_encoded(text, s, &mut found);
+            }
+        }
+        if found.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        found.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut i = 0;
+        while i < found.len() {
+            let start = found[i].start;
+            let mut end = found[i].end;
+            i += 1;
+            while i < found.len() && found[i].start < end {
+                end = end.max(found[i].end);
+                i += 1;
+            }
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = end;
+        }
+        out.push_str(&text[copied..]);
+        Cow::Owned(out)
+    }
 }
 
 fn is_sensitive(name: &str) -> bool {
     SENSITIVE_FIELDS
         .iter()
         .any(|f| f.eq_ignore_ascii_case(name.trim()))
+}
+
+/// Push the byte range of every match of `secret` in `text`, in any encoded form.
+fn find_encoded(text: &str, secret: &str, found: &mut Vec<Range<usize>>) {
+    let t = text.as_bytes();
+    let s = secret.as_bytes();
+    let Some(&first) = s.first() else { return };
+    let mut p = 0;
+    while p < t.len() {
+        let b = t[p];
+        let may_start = b == first || b == b'%' || b == b'\\' || (first == b' ' && b == b'+');
+        if may_start
+            && text.is_char_boundary(p)
+            && let Some(end) = match_encoded(t, p, secret)
+            && text.is_char_boundary(end)
+        {
+            found.push(p..end);
+            p = end;
+        } else {
+            p += 1;
+        }
+    }
+}
+
+/// Where a match of `secret` starting at `t[start]` ends, each of its characters as itself or
+/// in one of the encoded forms; a depth-first search over the (rare) ambiguous choices, with a
+/// step budget.
+fn match_encoded(t: &[u8], start: usize, secret: &str) -> Option<usize> {
+    let s = secret.as_bytes();
+    let mut budget = 8 * s.len() + 64;
+    // (position in the secret's bytes, position in the text)
+    let mut stack: Vec<(usize, usize)> = vec![(0, start)];
+    while let Some((k, p)) = stack.pop() {
+        if k == s.len() {
+            return Some(p);
+        }
+        if budget == 0 {
+            return None;
+        }
+        budget -= 1;
+        let b = s[k];
+        // pushed last = tried first: the raw byte
+        if secret.is_char_boundary(k)
+            && let Some(c) = secret[k..].chars().next()
+            && let Some(end) = json_escape_at(t, p, c)
+        {
+            stack.push((k + c.len_utf8(), end));
+        }
+        if b == b' ' && t.get(p) == Some(&b'+') {
+            stack.push((k + 1, p + 1));
+        }
+        if t.get(p..p + 3)
+            .is_some_and(|x| x.eq_ignore_ascii_case(b"%25"))
+            && hex_byte(t, p + 3) == Some(b)
+        {
+            stack.push((k + 1, p + 5));
+        }
+        if t.get(p) == Some(&b'%') && hex_byte(t, p + 1) == Some(b) {
+            stack.push((k + 1, p + 3));
+        }
+        if t.get(p) == Some(&b) {
+            stack.push((k + 1, p + 1));
+        }
+    }
+    None
+}
+
+/// The byte written as two hex digits (either case) at `t[i..i + 2]`.
+fn hex_byte(t: &[u8], i: usize) -> Option<u8> {
+    let h = t.get(i..i + 2)?;
+    let d = |x: u8| char::from(x).to_digit(16);
+    u8::try_from(d(h[0])? * 16 + d(h[1])?).ok()
+}
+
+/// Where a JSON escape of `c` starting at `t[p]` ends.
+fn json_escape_at(t: &[u8], p: usize, c: char) -> Option<usize> {
+    if t.get(p) != Some(&b'\\') {
+        return None;
+    }
+    let short = match t.get(p + 1)? {
+        b'/' => Some('/'),
+        b'\\' => Some('\\'),
+        b'"' => Some('"'),
+        b'n' => Some('\n'),
+        b'r' => Some('\r'),
+        b't' => Some('\t'),
+        b'b' => Some('\u{8}'),
+        b'f' => Some('\u{c}'),
+        b'u' => None,
+        _ => return None,
+    };
+    if let Some(e) = short {
+        return (e == c).then_some(p + 2);
+    }
+    let unit = |i: usize| -> Option<u32> {
+        t.get(i..i + 4)?
+            .iter()
+            .try_fold(0, |acc, x| Some(acc * 16 + char::from(*x).to_digit(16)?))
+    };
+    let hi = unit(p + 2)?;
+    if (0xD800..0xDC00).contains(&hi) {
+        if t.get(p + 6..p + 8) != Some(b"\\u") {
+            return None;
+        }
+        let lo = unit(p + 8)?;
+        if !(0xDC00..0xE000).contains(&lo) {
+            return None;
+        }
+        let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+        return (char::from_u32(cp) == Some(c)).then_some(p + 12);
+    }
+    (char::from_u32(hi) == Some(c)).then_some(p + 6)
 }
 
 /// The code point of the `0` of every block of ten Unicode decimal digits (category `Nd`,
@@ -672,6 +837,45 @@ mod tests {
         assert!(!format!("{s:?}").contains("SECRET"));
     }
 
+    #[test]
+    fn encoded_echoes_of_a_secret_are_cut() {
+        let mut s = Scrubber::new();
+        s.add("tok+SECRET/abc==");
+        s.add("pass word\"q");
+        s.add("رمز-SECRET");
+        s.add("emoji-😀-SECRET");
+        for echo in [
+            "tok+SECRET/abc==",
+            "tok%2BSECRET%2Fabc%3D%3D",
+            "tok%2bSECRET%2fabc%3d%3d",
+            "tok%252BSECRET%252Fabc%253D%253D",
+            "tok\\u002bSECRET\\/abc==",
+            "tok\\u002BSECRET\\u002Fabc\\u003d=",
+            "tok%2BSECRET\\/abc%3d=",
+            "%74%6F%6B%2B%53ECRET%2Fabc==",
+            "pass+word%22q",
+            "pass%20word\\\"q",
+            "pass\\u0020word\\u0022q",
+            "%D8%B1%D9%85%D8%B2-SECRET",
+            "%d8%b1%d9%85%d8%b2-SECRET",
+            "\\u0631\\u0645\\u0632-SECRET",
+            "emoji-\\ud83d\\ude00-SECRET",
+            "emoji-%F0%9F%98%80-SECRET",
+        ] {
+            let text = format!("echo: x={echo}&y=1 \"{echo}\"");
+            let out = s.scrub(&text);
+            assert_eq!(out, "echo: x=[redacted]&y=1 \"[redacted]\"", "{echo}");
+        }
+        // near misses stay
+        for keep in [
+            "tok%2BSECRET%2Fabc%3D",
+            "tok%2CSECRET/abc==",
+            "tok\\u002cSECRET/abc==",
+        ] {
+            assert_eq!(s.scrub(keep), keep);
+        }
+    }
+
     // ------------------------------------------------------------------ property tests
 
     /// The digits of the other numbers in the text (Bengali): masked the same way, told apart
@@ -881,5 +1085,71 @@ mod tests {
             prop_assert_eq!(mask_shapes(&text), None, "{:?}", text);
         }
 
+        /// A secret echoed with each character as itself, percent-encoded (either case,
+        /// once or twice), form-encoded or JSON-escaped never survives `scrub`.
+        #[test]
+        fn an_encoded_secret_never_survives(
+            secret in "[a-zA-Z0-9+/=%\\\\\" ?&آ-ی😀-😃-]{4,24}",
+            choices in prop::collection::vec(0u8..6, 24),
+            before in "[a-z آ-ی:=&]{0,8}",
+            after in "[a-z آ-ی:=&]{0,8}",
+        ) {
+            let secret = secret.trim().to_owned();
+            prop_assume!(secret.chars().count() >= MIN_SECRET_LEN);
+            let echo: String = secret
+                .chars()
+                .zip(choices.iter().cycle())
+                .map(|(c, how)| encode(c, *how))
+                .collect();
+            let mut s = Scrubber::new();
+            s.add(&secret);
+            let out = s.scrub(&format!("{before}{echo}{after}")).into_owned();
+            prop_assert!(!out.contains(&echo), "{echo:?} -> {out:?}");
+            prop_assert!(out.contains(REDACTED), "{echo:?} -> {out:?}");
+        }
+    }
+
+    /// `c` written one of six ways.
+    fn encode(c: char, how: u8) -> String {
+        let mut buf = [0; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        let percent = |upper: bool, twice: bool| -> String {
+            bytes
+                .iter()
+                .map(|b| {
+                    let hex = if upper {
+                        format!("{b:02X}")
+                    } else {
+                        format!("{b:02x}")
+                    };
+                    if twice {
+                        format!("%25{hex}")
+                    } else {
+                        format!("%{hex}")
+                    }
+                })
+                .collect()
+        };
+        match how {
+            1 => percent(true, false),
+            2 => percent(false, false),
+            3 => percent(true, true),
+            4 if c == ' ' => "+".to_owned(),
+            4 => percent(true, false),
+            5 => {
+                let json = serde_json::to_string(&c.to_string()).unwrap();
+                let inner = &json[1..json.len() - 1];
+                if inner == c.to_string() {
+                    let mut units = [0u16; 2];
+                    c.encode_utf16(&mut units)
+                        .iter()
+                        .map(|u| format!("\\u{u:04x}"))
+                        .collect()
+                } else {
+                    inner.to_owned()
+                }
+            }
+            _ => c.to_string(),
+        }
     }
 }
