@@ -1,6 +1,6 @@
 //! Scrubbing of text that an [`Error`](crate::Error) keeps: whatever a server echoes back (a
-//! 422 that repeats the `api_key`, a 401 that repeats the client secret) is cut out before it
-//! reaches `Display`, `Debug` or a log line.
+//! 422 that repeats the `api_key`, a 401 that repeats the client secret, a redirect whose
+//! `Location` carries a token) is cut out before it reaches `Display`, `Debug` or a log line.
 //!
 //! Two layers, both applied to every message, field error and raw body string of an error:
 //!
@@ -11,6 +11,16 @@
 //! * **shapes**: digit runs shaped like a card number, an IBAN or a national code are masked
 //!   the way the domain types mask them (`603799******9993`, `IR06******************1234`,
 //!   `******8416`), whoever they belong to (see [Shapes](#shapes)).
+//!
+//! A `Location` ([`Scrubber::scrub_location`]) also loses the values of its sensitive query and
+//! fragment parameters ([`SENSITIVE_FIELDS`] plus [`LOCATION_FIELDS`]) and any user info.
+//!
+//! # Names
+//!
+//! A field or parameter name is sensitive when it equals a listed name ignoring ASCII case and
+//! every `_` and `-`: `access_token`, `accessToken`, `Access-Token` and `ACCESSTOKEN` are one
+//! name. [`LOCATION_FIELDS`] (OAuth's `code`, `id_token`, ...) count only in a `Location`'s
+//! query and fragment: `code` is too generic for the fields of a JSON error body.
 //!
 //! # Encoded echoes
 //!
@@ -73,8 +83,8 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-/// Request fields whose values are secrets or personal data (matched case-insensitively, on
-/// the whole name, at any depth of a JSON or form body).
+/// Request fields whose values are secrets or personal data (matched at any depth of a JSON or
+/// form body, ignoring ASCII case, `_` and `-`: see [Names](self#names)).
 pub const SENSITIVE_FIELDS: &[&str] = &[
     "api_key",
     "apikey",
@@ -99,6 +109,19 @@ pub const SENSITIVE_FIELDS: &[&str] = &[
     "nationalid",
     "iban",
     "sheba",
+];
+
+/// Query and fragment parameters whose values are cut from a redirect's `Location`, besides
+/// [`SENSITIVE_FIELDS`]: OAuth's authorization `code` and `id_token`, bearer `token`s, login
+/// `session`s and URL `signature`s. Only for a `Location`: in a JSON body `code` is an error
+/// code. `state` is not a secret and stays.
+pub const LOCATION_FIELDS: &[&str] = &[
+    "code",
+    "id_token",
+    "token",
+    "session",
+    "session_id",
+    "signature",
 ];
 
 /// The shortest value treated as a secret (shorter ones would cut ordinary words).
@@ -191,6 +214,33 @@ impl Scrubber {
         }
     }
 
+    /// A redirect target as an error may keep it: the user info (`user:password@`) and the
+    /// values of sensitive query and fragment parameters ([`SENSITIVE_FIELDS`] and
+    /// [`LOCATION_FIELDS`], names compared as described in [Names](self#names), after
+    /// percent-decoding) replaced by `[redacted]`, a parameter value whose decoded text has a
+    /// sensitive [shape](self#shapes) masked, then [`Scrubber::scrub`].
+    pub fn scrub_location(&self, location: &str) -> String {
+        let split = location.find(['?', '#']).unwrap_or(location.len());
+        let (head, params) = location.split_at(split);
+        let mut out = String::with_capacity(location.len());
+        push_without_userinfo(&mut out, head);
+        let mut rest = params;
+        while !rest.is_empty() {
+            // `rest` starts with a delimiter (`?`, `#`, `&`, `;`) or is the first piece
+            let (delim, body) = match rest.chars().next() {
+                Some(c @ ('?' | '#' | '&' | ';')) => (Some(c), &rest[1..]),
+                _ => (None, rest),
+            };
+            let end = body.find(['?', '#', '&', ';']).unwrap_or(body.len());
+            if let Some(d) = delim {
+                out.push(d);
+            }
+            push_param(&mut out, &body[..end]);
+            rest = &body[end..];
+        }
+        self.scrub_owned(out)
+    }
+
     /// Scrub every string (and object key) of a JSON value in place.
     pub fn scrub_json(&self, v: &mut Value) {
         match v {
@@ -262,10 +312,69 @@ impl Scrubber {
     }
 }
 
+/// Whether `name` is one of [`SENSITIVE_FIELDS`].
 fn is_sensitive(name: &str) -> bool {
-    SENSITIVE_FIELDS
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(name.trim()))
+    SENSITIVE_FIELDS.iter().any(|f| same_name(f, name))
+}
+
+/// Whether two field names are the same ignoring ASCII case, `_`, `-` and surrounding
+/// whitespace.
+fn same_name(a: &str, b: &str) -> bool {
+    fn key(s: &str) -> impl Iterator<Item = u8> + '_ {
+        s.trim()
+            .bytes()
+            .filter(|c| !matches!(c, b'_' | b'-'))
+            .map(|c| c.to_ascii_lowercase())
+    }
+    key(a).next().is_some() && key(a).eq(key(b))
+}
+
+/// `head` (a URL before its query and fragment) with any `user:password@` replaced.
+fn push_without_userinfo(out: &mut String, head: &str) {
+    let authority_start = head.find("://").map_or(0, |i| i + 3);
+    let authority_end = head[authority_start..]
+        .find('/')
+        .map_or(head.len(), |i| authority_start + i);
+    match head[authority_start..authority_end].rfind('@') {
+        Some(at) if head.contains("://") => {
+            out.push_str(&head[..authority_start]);
+            out.push_str(REDACTED);
+            out.push_str(&head[authority_start + at..]);
+        }
+        _ => out.push_str(head),
+    }
+}
+
+/// One `name=value` piece of a query or fragment, its value cut when the name is sensitive,
+/// masked when its decoded text has a sensitive shape.
+fn push_param(out: &mut String, piece: &str) {
+    let Some((name, value)) = piece.split_once('=') else {
+        out.push_str(piece);
+        return;
+    };
+    let decoded_name = form_decode(name);
+    out.push_str(name);
+    out.push('=');
+    if is_sensitive(&decoded_name) || LOCATION_FIELDS.iter().any(|f| same_name(f, &decoded_name)) {
+        if !value.is_empty() {
+            out.push_str(REDACTED);
+        }
+        return;
+    }
+    // A value with Persian digits or encoded separators shows its shape only once decoded.
+    let decoded = form_decode(value);
+    match (decoded != value).then(|| mask_shapes(&decoded)).flatten() {
+        Some(masked) => out.extend(url::form_urlencoded::byte_serialize(masked.as_bytes())),
+        None => out.push_str(value),
+    }
+}
+
+/// `+` as a space and `%XX` decoded (invalid UTF-8 replaced).
+fn form_decode(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Push the byte range of every match of `secret` in `text`, in any encoded form.
@@ -838,6 +947,27 @@ mod tests {
     }
 
     #[test]
+    fn field_names_ignore_case_underscores_and_dashes() {
+        let mut s = Scrubber::new();
+        s.add_json_fields(&json!({
+            "accessToken": "camel-SECRET-1",
+            "Refresh-Token": "dash-SECRET-2",
+            "NATIONAL_CODE": "upper-SECRET-3",
+            "code": "not-a-secret",
+        }));
+        s.add_form_fields(b"API-KEY=form-SECRET-4&state=st-1");
+        let text =
+            s.scrub("camel-SECRET-1 dash-SECRET-2 upper-SECRET-3 form-SECRET-4 not-a-secret st-1");
+        assert_eq!(
+            text,
+            "[redacted] [redacted] [redacted] [redacted] not-a-secret st-1"
+        );
+        assert!(same_name("access_token", "AccessToken"));
+        assert!(!same_name("access_token", "access_tokens"));
+        assert!(!same_name("", "_"));
+    }
+
+    #[test]
     fn encoded_echoes_of_a_secret_are_cut() {
         let mut s = Scrubber::new();
         s.add("tok+SECRET/abc==");
@@ -874,6 +1004,38 @@ mod tests {
         ] {
             assert_eq!(s.scrub(keep), keep);
         }
+    }
+
+    #[test]
+    fn locations_lose_sensitive_parameters_and_user_info() {
+        let mut call = Scrubber::new();
+        call.add("tok+SECRET/abc==");
+        let loc = call.scrub_location(
+            "https://user:pw-SECRET@bank.example/cb?access_token=tok%2BSECRET%2Fabc%3D%3D&x=tok%2BSECRET%2Fabc%3D%3D&code=oauth-code-SECRET&ID_TOKEN=idt-SECRET&accessToken=cam-SECRET&access%5Ftoken=enc-SECRET&state=st-7&ref=6037997599999993&p=%DB%B6%DB%B0%DB%B3%DB%B7%DB%B9%DB%B9%DB%B7%DB%B5%DB%B9%DB%B9%DB%B9%DB%B9%DB%B9%DB%B9%DB%B9%DB%B3&q=6037+9975+9999+9993&api_key=key-SECRET#id_token=frag-SECRET&token=t-SECRET&refresh_token=ref-SECRET",
+        );
+        for secret in [
+            "SECRET",
+            "6037997599999993",
+            "%DB%B7%DB%B5%DB%B9%DB%B9",
+            "7599",
+        ] {
+            assert!(!loc.contains(secret), "{secret} in {loc}");
+        }
+        assert!(loc.starts_with("https://[redacted]@bank.example/cb?access_token=[redacted]&x=[redacted]&code=[redacted]&ID_TOKEN=[redacted]&accessToken=[redacted]&access%5Ftoken=[redacted]&state=st-7&ref=603799******9993&p="), "{loc}");
+        assert!(
+            loc.ends_with(
+                "&api_key=[redacted]#id_token=[redacted]&token=[redacted]&refresh_token=[redacted]"
+            ),
+            "{loc}"
+        );
+        // a relative Location and one with nothing to hide are kept as they are
+        let s = Scrubber::new();
+        assert_eq!(s.scrub_location("/login?s=1&state=a"), "/login?s=1&state=a");
+        assert_eq!(
+            s.scrub_location("https://bank.example/x?lang=fa#top"),
+            "https://bank.example/x?lang=fa#top"
+        );
+        assert_eq!(s.scrub_location("/cb?code=&state=s"), "/cb?code=&state=s");
     }
 
     // ------------------------------------------------------------------ property tests
