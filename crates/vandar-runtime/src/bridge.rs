@@ -15,7 +15,10 @@
 //! * 2xx that decodes: the answer;
 //! * 2xx that does not decode (HTML, empty, truncated, another shape): [`Error::Decode`] for
 //!   an idempotent call, [`Error::OutcomeUnknown`] for a money call (the server processed it);
-//! * 3xx: [`Error::Redirect`] with its `Location` (redirects are never followed);
+//! * 3xx: [`Error::Redirect`] with its scrubbed `Location` (redirects are never followed),
+//!   or, for an operation whose answer is a redirect ([`Binding::with_redirect_answer`],
+//!   Sanbod's `authorize`), an [`Answer`] from [`Binding::call_raw`] with the `Location` as
+//!   sent;
 //! * 4xx/5xx: [`Error::Api`] from any documented error shape, a repaired broken one, or a
 //!   message saying what non-JSON body arrived.
 //!
@@ -152,7 +155,9 @@ impl Binding {
         self.run(request, route, body, answer_json::<T>).await
     }
 
-    /// [`Binding::call`] for an answer the spec does not type: the raw body of a 2xx.
+    /// [`Binding::call`] for an answer the spec does not type: the raw body of a 2xx. A 3xx
+    /// of an operation named with [`Binding::with_redirect_answer`] is an answer too, its
+    /// headers (the `Location`) as the server sent them.
     ///
     /// # Errors
     /// As [`Binding::send_json`], without the decoding.
@@ -164,6 +169,13 @@ impl Binding {
     ) -> Result<Answer<Bytes>, Error> {
         Box::pin(self.run(request, route, body, |ex, ctx| match ex.status {
             200..=299 if !is_failure_json(&ex.body) => Ok(Answer {
+                status: ex.status,
+                headers: ex.headers,
+                body: ex.body,
+            }),
+            // The caller asked for this redirect's target: it is its own data, not an error
+            // (only errors are scrubbed).
+            300..=399 if self.answers_redirect(ctx.route) => Ok(Answer {
                 status: ex.status,
                 headers: ex.headers,
                 body: ex.body,

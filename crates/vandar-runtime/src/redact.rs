@@ -1,6 +1,8 @@
 //! Scrubbing of text that an [`Error`](crate::Error) keeps: whatever a server echoes back (a
 //! 422 that repeats the `api_key`, a 401 that repeats the client secret, a redirect whose
 //! `Location` carries a token) is cut out before it reaches `Display`, `Debug` or a log line.
+//! Only errors, `Debug` and logs are scrubbed: what a call returns to its caller as data (the
+//! consent page of Sanbod's `authorize_url`) is returned as the server sent it.
 //!
 //! Two layers, both applied to every message, field error and raw body string of an error:
 //!
