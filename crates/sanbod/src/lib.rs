@@ -224,8 +224,10 @@ impl Client {
     }
 
     /// Start the account holder's consent: send [`authorize`](Client::authorize) and return the
-    /// `Location` of its 302 answer, the bank's login page. Redirect the user's browser there
-    /// (the SDK never follows it). After login and consent the bank redirects to the body's
+    /// `Location` of its 302 answer, the bank's login page, exactly as the bank sent it (errors
+    /// scrub a `Location`, this does not: its session id is what makes the page work). Redirect
+    /// the user's browser there (the SDK never follows it) and keep it out of logs: `Url`
+    /// prints it whole. After login and consent the bank redirects to the body's
     /// `redirect_uri` with a `code` ([`AuthorizationCallback`]) for
     /// [`Tokens::exchange_code`]. [`Tokens::authorize_url`] fills the body from a
     /// [`TokenKey`].
@@ -238,7 +240,8 @@ impl Client {
         B: TryInto<types::AuthorizeRequest>,
         <B as TryInto<types::AuthorizeRequest>>::Error: std::fmt::Display,
     {
-        self.authorize_with(self.authorize().body(body)).await
+        let client = self.answering_redirects()?;
+        client.authorize_with(client.authorize().body(body)).await
     }
 
     /// Like [`authorize_url`](Client::authorize_url), with your own `traceid`.
@@ -247,37 +250,46 @@ impl Client {
         B: TryInto<types::AuthorizeRequest>,
         <B as TryInto<types::AuthorizeRequest>>::Error: std::fmt::Display,
     {
-        self.authorize_with(self.authorize().body(body).traceid(traceid))
+        let client = self.answering_redirects()?;
+        client
+            .authorize_with(client.authorize().body(body).traceid(traceid))
             .await
     }
 
+    /// This client, its `authorize` 302 answered with the `Location` as sent. An
+    /// [`Error::Redirect`] keeps a scrubbed `Location` (its session ids, card-shaped numbers and
+    /// tokens masked), which is no page a browser can open: the consent page is the caller's
+    /// own data, returned, never logged.
+    fn answering_redirects(&self) -> Result<Client, Error> {
+        Ok(self.rebind(self.binding().clone().with_redirect_answer(AUTHORIZE)?))
+    }
+
     async fn authorize_with(&self, call: request::Authorize<'_>) -> Result<Url, Error> {
-        match call.send_with_response().await {
-            Ok(resp) => Err(Error::UnexpectedStatus {
-                status: resp.status(),
-            }),
-            Err(Error::Redirect {
-                http_status: status,
-                location,
-                ..
-            }) => {
-                let location = location.ok_or(Error::UnexpectedStatus { status })?;
-                match Url::parse(&location) {
-                    Ok(url) => Ok(url),
-                    // A relative Location: resolve it against the authorize URL.
-                    Err(url::ParseError::RelativeUrlWithoutBase) => {
-                        let base = self.binding().runtime().config().base_url(DEFAULT_HOST)?;
-                        let path = self.binding().path_of(AUTHORIZE).unwrap_or_default();
-                        let prefix = base.path().trim_end_matches('/').to_string();
-                        let mut here = base;
-                        here.set_path(&format!("{prefix}{path}"));
-                        here.join(&location)
-                            .map_err(|_| Error::UnexpectedStatus { status })
-                    }
-                    Err(_) => Err(Error::UnexpectedStatus { status }),
-                }
+        let answer = call.send_with_response().await?;
+        let status = answer.status();
+        if !(300..400).contains(&status) {
+            return Err(Error::UnexpectedStatus { status });
+        }
+        let location = answer
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or(Error::UnexpectedStatus { status })?;
+        match Url::parse(location) {
+            Ok(url) => Ok(url),
+            // A relative Location: resolve it against the authorize URL.
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                let base = self.binding().runtime().config().base_url(DEFAULT_HOST)?;
+                let path = self.binding().path_of(AUTHORIZE).unwrap_or_default();
+                let prefix = base.path().trim_end_matches('/').to_string();
+                let mut here = base;
+                here.set_path(&format!("{prefix}{path}"));
+                here.join(location)
+                    .map_err(|_| Error::UnexpectedStatus { status })
             }
-            Err(e) => Err(e),
+            Err(_) => Err(Error::UnexpectedStatus { status }),
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct Binding {
     fixed: Arc<[Option<Url>]>,
     /// Per-call overrides of this client's calls.
     pub(crate) options: crate::intercept::CallOptions,
+    /// Operations whose 3xx is their answer ([`Binding::with_redirect_answer`]).
+    redirect_answers: Arc<[&'static str]>,
 }
 
 /// `base` (a parsed host base) with the path of `route` filled by `values` appended to its own.
@@ -72,6 +74,7 @@ impl fmt::Debug for Binding {
             .field("operations", &self.routes.len())
             .field("bearer_override", &bearer)
             .field("path_overrides", &self.paths)
+            .field("redirect_answers", &self.redirect_answers)
             .finish()
     }
 }
@@ -125,6 +128,7 @@ impl Binding {
             parsed: parsed.into(),
             fixed,
             options: crate::intercept::CallOptions::default(),
+            redirect_answers: Arc::new([]),
         }
     }
 
@@ -290,9 +294,7 @@ impl Binding {
     /// open. Only operations without path parameters can be moved. `path` starts with `/` and
     /// has no query.
     pub fn with_path(mut self, operation_id: &str, path: &str) -> Result<Self, Error> {
-        let route = self
-            .route(operation_id)
-            .ok_or_else(|| Error::InvalidRequest(format!("unknown operation `{operation_id}`")))?;
+        let route = self.known_route(operation_id)?;
         if route.path.contains('{') {
             return Err(Error::InvalidRequest(format!(
                 "`{operation_id}` has path parameters; its path cannot be overridden"
@@ -310,6 +312,36 @@ impl Binding {
         }
         Arc::make_mut(&mut self.paths).insert(route.operation_id, path.to_string());
         Ok(self)
+    }
+
+    /// The same binding, answering a 3xx of `operation_id` from [`Binding::call_raw`] as an
+    /// [`Answer`](crate::Answer) whose headers hold the `Location` as the server sent it,
+    /// instead of an [`Error::Redirect`] whose `Location` is scrubbed. For an operation whose
+    /// documented answer is a redirect to a page the caller opens (Sanbod's `authorize`): the
+    /// URL is the caller's own data and must work. It is never logged; the caller must not log
+    /// it either.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an unknown operation.
+    pub fn with_redirect_answer(mut self, operation_id: &str) -> Result<Self, Error> {
+        let route = self.known_route(operation_id)?;
+        if !self.redirect_answers.contains(&route.operation_id) {
+            let mut ops = self.redirect_answers.to_vec();
+            ops.push(route.operation_id);
+            self.redirect_answers = ops.into();
+        }
+        Ok(self)
+    }
+
+    /// The route of `operation_id`, or an error naming it.
+    fn known_route(&self, operation_id: &str) -> Result<&'static Route, Error> {
+        self.route(operation_id)
+            .ok_or_else(|| Error::InvalidRequest(format!("unknown operation `{operation_id}`")))
+    }
+
+    /// Whether a 3xx of `route` is its answer ([`Binding::with_redirect_answer`]).
+    pub(crate) fn answers_redirect(&self, route: &Route) -> bool {
+        self.redirect_answers.contains(&route.operation_id)
     }
 
     /// The path an operation is sent to: the override, else the spec's path.
@@ -709,6 +741,11 @@ mod tests {
             b.clone().with_path("item", "/x").is_err(),
             "path parameters"
         );
+        assert!(b.clone().with_redirect_answer("nope").is_err());
+        let keeps = b.clone().with_redirect_answer("statement").unwrap();
+        assert!(keeps.answers_redirect(route) && !b.answers_redirect(route));
+        let twice = keeps.with_redirect_answer("statement").unwrap();
+        assert_eq!(twice.redirect_answers.len(), 1);
         for bad in ["x", "/a?b", "/a b", "/a#b"] {
             assert!(b.clone().with_path("statement", bad).is_err(), "{bad}");
         }

@@ -15,7 +15,10 @@
 //! * 2xx that decodes: the answer;
 //! * 2xx that does not decode (HTML, empty, truncated, another shape): [`Error::Decode`] for
 //!   an idempotent call, [`Error::OutcomeUnknown`] for a money call (the server processed it);
-//! * 3xx: [`Error::Redirect`] with its `Location` (redirects are never followed);
+//! * 3xx: [`Error::Redirect`] with its scrubbed `Location` (redirects are never followed),
+//!   or, for an operation whose answer is a redirect ([`Binding::with_redirect_answer`],
+//!   Sanbod's `authorize`), an [`Answer`] from [`Binding::call_raw`] with the `Location` as
+//!   sent;
 //! * 4xx/5xx: [`Error::Api`] from any documented error shape, a repaired broken one, or a
 //!   message saying what non-JSON body arrived.
 //!
@@ -152,7 +155,9 @@ impl Binding {
         self.run(request, route, body, answer_json::<T>).await
     }
 
-    /// [`Binding::call`] for an answer the spec does not type: the raw body of a 2xx.
+    /// [`Binding::call`] for an answer the spec does not type: the raw body of a 2xx. A 3xx
+    /// of an operation named with [`Binding::with_redirect_answer`] is an answer too, its
+    /// headers (the `Location`) as the server sent them.
     ///
     /// # Errors
     /// As [`Binding::send_json`], without the decoding.
@@ -164,6 +169,13 @@ impl Binding {
     ) -> Result<Answer<Bytes>, Error> {
         Box::pin(self.run(request, route, body, |ex, ctx| match ex.status {
             200..=299 if !is_failure_json(&ex.body) => Ok(Answer {
+                status: ex.status,
+                headers: ex.headers,
+                body: ex.body,
+            }),
+            // The caller asked for this redirect's target: it is its own data, not an error
+            // (only errors are scrubbed).
+            300..=399 if self.answers_redirect(ctx.route) => Ok(Answer {
                 status: ex.status,
                 headers: ex.headers,
                 body: ex.body,
@@ -413,7 +425,7 @@ fn error_answer(ex: Exchange, ctx: &CallContext<'_>) -> Error {
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
-                .map(|v| scrub_location(v, &ctx.scrubber())),
+                .map(|v| ctx.scrubber().scrub_location(v)),
         };
     }
     if (100..200).contains(&ex.status) {
@@ -455,42 +467,12 @@ fn error_answer(ex: Exchange, ctx: &CallContext<'_>) -> Error {
     Error::from(e)
 }
 
-/// A redirect target with the call's secrets cut out, sensitive shapes masked, and the values
-/// of sensitive query parameters (`access_token`, `api_key`, `code_verifier`, ...) replaced.
-fn scrub_location(location: &str, scrubber: &crate::redact::Scrubber) -> String {
-    let mut s = crate::redact::Scrubber::new();
-    if let Some((_, query)) = location.split_once('?') {
-        let query = query.split('#').next().unwrap_or(query);
-        s.add_form_fields(query.as_bytes());
-    }
-    if let Some((_, fragment)) = location.split_once('#') {
-        s.add_form_fields(fragment.as_bytes());
-    }
-    s.scrub_owned(scrubber.scrub_owned(location.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn redirect_locations_and_answer_debug_hide_secrets() {
-        let mut call = crate::redact::Scrubber::new();
-        call.add("acc-SECRET-777");
-        let loc = scrub_location(
-            "https://bank.example/cb?access_token=tok-SECRET-1&api_key=key-SECRET-2&card=6037991234569993&x=acc-SECRET-777#refresh_token=ref-SECRET-3",
-            &call,
-        );
-        for secret in [
-            "tok-SECRET-1",
-            "key-SECRET-2",
-            "6037991234569993",
-            "acc-SECRET-777",
-            "ref-SECRET-3",
-        ] {
-            assert!(!loc.contains(secret), "{secret} in {loc}");
-        }
-        assert!(loc.starts_with("https://bank.example/cb?"), "{loc}");
+    fn answer_debug_hides_header_values() {
         let mut headers = HeaderMap::new();
         headers.insert("set-cookie", "session=cookie-SECRET-9".parse().unwrap());
         headers.insert(
