@@ -564,7 +564,8 @@ impl Limiter {
     }
 
     /// Wait for a slot. Fails, without waiting, when the slot would come after `deadline`, and
-    /// at `deadline` when the shared limiter has not answered by then. Returns the instant the slot was granted (the caller reads no clock of its own).
+    /// at `deadline` when the shared limiter has not answered by then. Returns the instant the
+    /// slot was granted (the caller reads no clock of its own).
     pub(crate) async fn acquire(
         &self,
         method: &reqwest::Method,

@@ -33,7 +33,8 @@ pub fn system_after(t: SystemTime, d: Duration) -> SystemTime {
 /// `total`: its own timeout is cut to the time that is left. When `total` runs out before the
 /// request is sent, nothing is sent: waiting for a rate-limit slot ends with
 /// [`Error::Timeout`](crate::Error::Timeout), waiting for a credential with
-/// [`Error::Auth`](crate::Error::Auth)`(`[`AuthError::RefreshTimeout`](crate::AuthError::RefreshTimeout)`)`.
+/// [`Error::Auth`](crate::Error::Auth) carrying
+/// [`AuthError::RefreshTimeout`](crate::AuthError::RefreshTimeout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// Time to establish a TCP + TLS connection.
