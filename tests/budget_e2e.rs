@@ -252,6 +252,37 @@ fn token_config(uri: &str) -> vandar_runtime::ConfigBuilder {
         .rate_limits(RateLimits::unlimited())
 }
 
+/// A binding whose pair lives in `store` (seeded with `seed`).
+fn stored_pair(
+    uri: &str,
+    store: &Arc<Switch>,
+    seed: Option<TokenPair>,
+    timeouts: Timeouts,
+    options: Option<CallOptions>,
+) -> Binding {
+    let mut config = token_config(uri)
+        .token_store(store.clone())
+        .timeouts(timeouts);
+    if let Some(seed) = seed {
+        config = config.token_pair(seed);
+    }
+    binding(config, options)
+}
+
+/// Attempt and total timeouts.
+fn attempt_and_total(per_attempt: Duration, total: Duration) -> Timeouts {
+    Timeouts::default()
+        .with_per_attempt(per_attempt)
+        .with_total(total)
+}
+
+/// One call of a 1 s total that must end at its deadline, waiting for its credential.
+async fn ends_at_its_deadline(how: &str, b: &Binding) {
+    let (result, took) = bounded(how, balance(b)).await;
+    assert_token_timeout(how, result);
+    assert!(took >= Duration::from_millis(900), "{how}: {took:?}");
+}
+
 fn valid_pair() -> TokenPair {
     TokenPair::issued_at(ACCESS, REFRESH, SystemTime::now())
 }
@@ -331,16 +362,8 @@ async fn a_token_store_that_never_answers_ends_the_call_at_its_deadline() {
     let server = FaultServer::start(|_| Reply::json(200, json!({"status": 1}))).await;
     for (how, t, options) in both_ways(Duration::from_secs(1)) {
         let store = Switch::new(MemoryTokenStore::empty(), true, &[]);
-        let b = binding(
-            token_config(&server.uri())
-                .token_pair(valid_pair())
-                .token_store(store.clone())
-                .timeouts(t),
-            options,
-        );
-        let (result, took) = bounded(how, balance(&b)).await;
-        assert_token_timeout(how, result);
-        assert!(took >= Duration::from_millis(900), "{how}: {took:?}");
+        let b = stored_pair(&server.uri(), &store, Some(valid_pair()), t, options);
+        ends_at_its_deadline(how, &b).await;
         // the next call joins the load still under way, and ends by its own deadline
         let (result, _) = bounded(how, balance(&b)).await;
         assert_token_timeout(how, result);
@@ -354,17 +377,8 @@ async fn a_token_store_that_never_answers_ends_the_call_at_its_deadline() {
 async fn a_store_that_never_answers_is_given_up_for_the_configured_pair() {
     let server = FaultServer::start(|_| Reply::json(200, json!({"status": 1}))).await;
     let store = Switch::new(MemoryTokenStore::empty(), true, &[]);
-    let b = binding(
-        token_config(&server.uri())
-            .token_pair(valid_pair())
-            .token_store(store.clone())
-            .timeouts(
-                Timeouts::default()
-                    .with_per_attempt(Duration::from_secs(1))
-                    .with_total(Duration::from_millis(500)),
-            ),
-        None,
-    );
+    let t = attempt_and_total(Duration::from_secs(1), Duration::from_millis(500));
+    let b = stored_pair(&server.uri(), &store, Some(valid_pair()), t, None);
     let (result, _) = bounded("first call", balance(&b)).await;
     assert_token_timeout("first call", result);
     assert!(server.requests().is_empty(), "nothing was sent");
@@ -389,19 +403,9 @@ async fn a_token_store_whose_swap_never_answers_during_a_refresh() {
     for (which, hang) in [("lease", 1), ("marker", 2)] {
         let fake = RotatingVandar::start().await;
         let store = Switch::new(MemoryTokenStore::new(expired_pair()), false, &[hang]);
-        let b = binding(
-            token_config(&fake.server.uri())
-                .token_store(store.clone())
-                .timeouts(
-                    Timeouts::default()
-                        .with_per_attempt(Duration::from_secs(2))
-                        .with_total(Duration::from_secs(1)),
-                ),
-            None,
-        );
-        let (result, took) = bounded(which, balance(&b)).await;
-        assert_token_timeout(which, result);
-        assert!(took >= Duration::from_millis(900), "{which}: {took:?}");
+        let t = attempt_and_total(Duration::from_secs(2), Duration::from_secs(1));
+        let b = stored_pair(&fake.server.uri(), &store, None, t, None);
+        ends_at_its_deadline(which, &b).await;
         assert!(
             fake.server.requests().is_empty(),
             "{which}: nothing was sent"
@@ -430,16 +434,8 @@ async fn a_rotated_pair_reaches_the_next_call_and_the_store_after_the_deadline()
     let fake = RotatingVandar::start().await;
     // swap 1: lease, 2: marker, 3: the rotated pair
     let store = Switch::new(MemoryTokenStore::new(expired_pair()), false, &[3]);
-    let b = binding(
-        token_config(&fake.server.uri())
-            .token_store(store.clone())
-            .timeouts(
-                Timeouts::default()
-                    .with_per_attempt(Duration::from_secs(2))
-                    .with_total(Duration::from_secs(1)),
-            ),
-        None,
-    );
+    let t = attempt_and_total(Duration::from_secs(2), Duration::from_secs(1));
+    let b = stored_pair(&fake.server.uri(), &store, None, t, None);
     let (result, _) = bounded("first call", balance(&b)).await;
     assert_token_timeout("first call", result);
     assert_eq!(fake.refreshes(), 1);
@@ -465,15 +461,8 @@ async fn a_slow_token_endpoint_ends_the_call_at_its_deadline() {
         let fake = RotatingVandar::start().await;
         fake.then(RefreshMode::Delay(Duration::from_secs(2)));
         let store = Switch::new(MemoryTokenStore::new(expired_pair()), false, &[]);
-        let b = binding(
-            token_config(&fake.server.uri())
-                .token_store(store.clone())
-                .timeouts(t),
-            options,
-        );
-        let (result, took) = bounded(how, balance(&b)).await;
-        assert_token_timeout(how, result);
-        assert!(took >= Duration::from_millis(900), "{how}: {took:?}");
+        let b = stored_pair(&fake.server.uri(), &store, None, t, options);
+        ends_at_its_deadline(how, &b).await;
         assert_eq!(fake.server.count("/v3/business/shop/balance"), 0, "{how}");
         stored(&store, 1).await;
         let (result, _) = bounded(how, balance(&b)).await;
@@ -523,9 +512,7 @@ async fn a_bearer_source_that_never_answers_ends_the_call_at_its_deadline() {
     for (how, t, options) in both_ways(Duration::from_secs(1)) {
         let b = binding(token_config(&server.uri()).timeouts(t), options)
             .with_bearer_source(Arc::new(Silent));
-        let (result, took) = bounded(how, balance(&b)).await;
-        assert_token_timeout(how, result);
-        assert!(took >= Duration::from_millis(900), "{how}: {took:?}");
+        ends_at_its_deadline(how, &b).await;
     }
     assert!(server.requests().is_empty(), "nothing was sent");
 }

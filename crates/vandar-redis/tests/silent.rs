@@ -41,6 +41,16 @@ async fn silent_redis() -> (String, tokio::task::JoinHandle<()>) {
     (url, task)
 }
 
+/// A connection to `url` whose connect and command timeouts are `timeout`.
+fn connection(url: &str, timeout: Duration) -> RedisConnection {
+    let options = RedisOptions {
+        command_timeout: timeout,
+        connect_timeout: timeout,
+        ..RedisOptions::default()
+    };
+    RedisConnection::open_with(url, options).unwrap()
+}
+
 async fn server() -> FaultServer {
     FaultServer::start(|_| Reply::json(200, json!({"status": 1, "data": {"wallet": 1000}}))).await
 }
@@ -66,28 +76,22 @@ async fn call(config: ConfigBuilder) -> (Result<Value, Error>, Duration) {
 async fn a_silent_redis_limiter_never_holds_a_call_past_its_deadline() {
     let (url, _redis) = silent_redis().await;
     let server = server().await;
-    let limiter = |command_timeout| {
-        let options = RedisOptions {
-            command_timeout,
-            connect_timeout: command_timeout,
-            ..RedisOptions::default()
-        };
-        RedisRateLimiter::new(
-            RedisConnection::open_with(&url, options).unwrap(),
+    // the call's total, and the limiter's connect and command timeouts
+    let limited = |total, redis_timeout| {
+        let limiter = RedisRateLimiter::new(
+            connection(&url, redis_timeout),
             "ns",
             &common::fake::account(),
         )
-        .unwrap()
+        .unwrap();
+        config(&server, total)
+            .access_token(ACCESS)
+            .rate_limits(RateLimits::vandar())
+            .shared_rate_limiter(limiter)
     };
     // a total (1 s) far shorter than the connect and command timeouts (10 s): the call ends
     // at its deadline
-    let (result, took) = call(
-        config(&server, Duration::from_secs(1))
-            .access_token(ACCESS)
-            .rate_limits(RateLimits::vandar())
-            .shared_rate_limiter(limiter(Duration::from_secs(10))),
-    )
-    .await;
+    let (result, took) = call(limited(Duration::from_secs(1), Duration::from_secs(10))).await;
     assert!(
         matches!(result, Err(Error::Timeout { .. })),
         "{result:?} after {took:?}"
@@ -95,13 +99,7 @@ async fn a_silent_redis_limiter_never_holds_a_call_past_its_deadline() {
     assert!(server.requests().is_empty(), "nothing was sent");
     // with time to spare, the command timeout (1 s) makes it an error: the local limiter
     // decides
-    let (result, _) = call(
-        config(&server, Duration::from_secs(3))
-            .access_token(ACCESS)
-            .rate_limits(RateLimits::vandar())
-            .shared_rate_limiter(limiter(Duration::from_secs(1))),
-    )
-    .await;
+    let (result, _) = call(limited(Duration::from_secs(3), Duration::from_secs(1))).await;
     result.unwrap();
     assert_eq!(server.requests().len(), 1);
 }
@@ -110,14 +108,9 @@ async fn a_silent_redis_limiter_never_holds_a_call_past_its_deadline() {
 async fn a_silent_redis_token_store_never_holds_a_call_past_its_deadline() {
     let (url, _redis) = silent_redis().await;
     let server = server().await;
-    let binding = |command_timeout, total| {
-        let options = RedisOptions {
-            command_timeout,
-            connect_timeout: command_timeout,
-            ..RedisOptions::default()
-        };
+    let binding = |redis_timeout, total| {
         let store = RedisTokenStore::new(
-            RedisConnection::open_with(&url, options).unwrap(),
+            connection(&url, redis_timeout),
             "ns",
             &common::fake::account(),
         )
