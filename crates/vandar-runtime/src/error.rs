@@ -950,9 +950,9 @@ pub enum AuthError {
         retry_after: std::time::Duration,
     },
     /// The call's total timeout ended while waiting for a token refresh (this replica's or
-    /// another one's).
+    /// another one's) or for the token store (its first load). Nothing was sent.
     #[error(
-        "no valid Vandar access token before the call's total timeout: a token refresh was still under way (here or in another replica sharing the token store); nothing was sent"
+        "no valid Vandar access token before the call's total timeout: a token refresh was still under way (here or in another replica sharing the token store), or the token store had not answered; nothing was sent"
     )]
     RefreshTimeout,
     /// A refresh was sent but no rotated pair was stored (its answer was lost or unreadable,

@@ -241,7 +241,9 @@ pub struct SlotRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SlotGrant {
     /// A slot is reserved for the caller `wait` from now (zero: send now). The caller sleeps
-    /// for `wait`, then sends.
+    /// for `wait`, then sends; a `wait` that ends after the caller's total timeout is not
+    /// slept (the call fails at once with [`Error::Timeout`](crate::Error::Timeout), nothing
+    /// sent).
     Granted {
         /// How long to wait before sending.
         wait: Duration,
@@ -285,6 +287,12 @@ impl SharedLimiterError {
 /// falls back to a local limiter with [`fallback_limits`](Self::fallback_limits) (which sees
 /// what this process sent through the shared one), and asks the shared limiter again for the
 /// next request. A failure never causes a request to be sent twice.
+///
+/// The runtime waits for [`acquire`](Self::acquire) at most until the call's total timeout
+/// ends: a limiter that has not answered by then ends the call with
+/// [`Error::Timeout`](crate::Error::Timeout), nothing sent, and its late answer is dropped.
+/// Give the limiter's own store a timeout shorter than that (as `vandar-redis` does): an error
+/// lets the call go on under the local fallback, where a wait to the deadline ends it.
 ///
 /// Implement it with `Box::pin(async move { .. })` bodies.
 pub trait SharedRateLimiter: Send + Sync + 'static {
@@ -467,6 +475,15 @@ impl SharedLane {
         }
     }
 
+    /// The shared limiter did not answer within the `waited` the call had left.
+    fn no_answer(&self, waited: Duration) {
+        tracing::warn!(
+            limiter = ?self.key,
+            waited_ms = waited.as_millis() as u64,
+            "shared rate limiter did not answer before the call's total timeout; nothing was sent"
+        );
+    }
+
     fn answered(&self) {
         if self.degraded.swap(false, AtomicOrdering::Relaxed) {
             tracing::info!(limiter = ?self.key, "shared rate limiter available again");
@@ -546,8 +563,9 @@ impl Limiter {
         }
     }
 
-    /// Wait for a slot. Fails, without waiting, when the slot would come after `deadline`.
-    /// Returns the instant the slot was granted (the caller reads no clock of its own).
+    /// Wait for a slot. Fails, without waiting, when the slot would come after `deadline`, and
+    /// at `deadline` when the shared limiter has not answered by then. Returns the instant the
+    /// slot was granted (the caller reads no clock of its own).
     pub(crate) async fn acquire(
         &self,
         method: &reqwest::Method,
@@ -576,11 +594,27 @@ impl Limiter {
                         limit,
                         max_wait: deadline.saturating_duration_since(now),
                     };
-                    match shared.limiter.acquire(request).await {
+                    // Bounded by the deadline like every other wait of the call: a shared
+                    // limiter that does not answer (or answers late) ends the call at its
+                    // deadline, with nothing sent.
+                    let answer =
+                        tokio::time::timeout_at(deadline, shared.limiter.acquire(request)).await;
+                    let Ok(answer) = answer else {
+                        shared.no_answer(deadline.saturating_duration_since(now));
+                        return Err(DeadlineExceeded);
+                    };
+                    match answer {
                         Ok(SlotGrant::Granted { wait }) => {
                             shared.answered();
                             if !wait.is_zero() {
-                                tokio::time::sleep_until(instant_after(Instant::now(), wait)).await;
+                                // A slot after the deadline is refused at once, as the local
+                                // lanes refuse one (the limiter was told `max_wait`, but may
+                                // not keep to it).
+                                let until = instant_after(Instant::now(), wait);
+                                if until > deadline {
+                                    return Err(DeadlineExceeded);
+                                }
+                                tokio::time::sleep_until(until).await;
                             }
                             let at = Instant::now();
                             if self.paused_at(at).is_some() {
@@ -1067,6 +1101,76 @@ mod tests {
         let soon = Instant::now() + Duration::from_secs(1);
         assert!(limiter.acquire(&reqwest::Method::POST, soon).await.is_err());
         assert!(Instant::now() - now < Duration::from_secs(1));
+    }
+
+    /// A shared limiter that answers after `delay` (never, for `None`) with `answer`.
+    struct Slow {
+        delay: Option<Duration>,
+        answer: Result<SlotGrant, SharedLimiterError>,
+    }
+
+    impl SharedRateLimiter for Slow {
+        fn acquire(&self, _: SlotRequest) -> SharedLimiterFuture<'_, SlotGrant> {
+            let (delay, answer) = (self.delay, self.answer.clone());
+            Box::pin(async move {
+                match delay {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+                answer
+            })
+        }
+    }
+
+    /// Every wait on a shared limiter ends by the caller's deadline: one that never answers or
+    /// fails late ends at the deadline, a grant further away than the deadline is refused at
+    /// once (as the local lanes refuse one), and the same limiter with time to spare is waited
+    /// for.
+    #[tokio::test(start_paused = true)]
+    async fn waits_on_a_shared_limiter_end_by_the_deadline() {
+        let post = reqwest::Method::POST;
+        let granted = |wait| Ok(SlotGrant::Granted { wait });
+        let secs = Duration::from_secs;
+        for (name, delay, answer, refused_after) in [
+            ("never answers", None, granted(Duration::ZERO), secs(1)),
+            (
+                "fails after 5 s",
+                Some(secs(5)),
+                Err(SharedLimiterError::new("down")),
+                secs(1),
+            ),
+            (
+                "grants a slot 10 s away",
+                Some(Duration::ZERO),
+                granted(secs(10)),
+                Duration::ZERO,
+            ),
+            (
+                "grants late, 10 s away",
+                Some(secs(5)),
+                granted(secs(10)),
+                secs(1),
+            ),
+        ] {
+            let shared: Arc<dyn SharedRateLimiter> = Arc::new(Slow { delay, answer });
+            let limiters = Limiters::with_shared(RateLimits::vandar(), Some(shared));
+            let limiter = limiters.get(LimiterKey::token_pair());
+            let start = Instant::now();
+            let refused = limiter.acquire(&post, start + secs(1)).await;
+            assert!(refused.is_err(), "{name}");
+            assert_eq!(Instant::now() - start, refused_after, "{name}");
+            // with time to spare, the same answer is waited for
+            let start = Instant::now();
+            let later = limiter.acquire(&post, start + secs(60)).await;
+            if name == "never answers" {
+                assert!(later.is_err());
+                assert_eq!(Instant::now() - start, secs(60));
+            } else {
+                // a failure falls back to the local lane; a grant is slept
+                let at = later.expect(name);
+                assert!(at - start >= delay.unwrap_or_default(), "{name}");
+            }
+        }
     }
 
     #[test]

@@ -26,16 +26,22 @@ pub fn system_after(t: SystemTime, d: Duration) -> SystemTime {
 
 /// Timeouts applied to every request.
 ///
-/// `per_attempt` bounds one HTTP exchange (connect, send, read the whole body); `total` bounds
-/// a whole call: waiting for the rate limiter, every attempt and the pauses between retries.
-/// An attempt never runs past `total`: its own timeout is cut to the time that is left.
+/// `per_attempt` bounds one HTTP exchange (connect, send, read the whole body) and one
+/// operation of the token store; `total` bounds a whole call, everything it waits for: its
+/// credential (the token store, a token refresh, a bearer source), the rate limiter (a shared
+/// one included), every attempt and the pauses between retries. An attempt never runs past
+/// `total`: its own timeout is cut to the time that is left. When `total` runs out before the
+/// request is sent, nothing is sent: waiting for a rate-limit slot ends with
+/// [`Error::Timeout`](crate::Error::Timeout), waiting for a credential with
+/// [`Error::Auth`](crate::Error::Auth) carrying
+/// [`AuthError::RefreshTimeout`](crate::AuthError::RefreshTimeout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// Time to establish a TCP + TLS connection.
     pub connect: Duration,
     /// Time for one attempt, from sending the request to reading the whole response.
     pub per_attempt: Duration,
-    /// Time for a whole call across rate-limit waits, retries and backoff.
+    /// Time for a whole call: its credential, rate-limit waits, retries and backoff.
     pub total: Duration,
 }
 

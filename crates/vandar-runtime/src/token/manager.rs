@@ -10,6 +10,14 @@
 //! * A replica that cannot refresh (the refresh token was refused, or may have been spent)
 //!   keeps using a still-valid access token and looks at the store again at most every
 //!   [`RECHECK`]: one install of a new pair anywhere brings it back.
+//! * Every wait ends. A caller waits for the first load of the store and for a refresh at
+//!   most until its call's deadline (then [`AuthError::RefreshTimeout`], nothing sent); both
+//!   run on their own tasks, so a caller that gives up never cuts them short (a refresh cut
+//!   short after sending would lose the rotated pair) and the next caller joins them. Each
+//!   store operation is bounded by the attempt timeout (`store_op`): a store
+//!   that does not answer is a failing store (the configured pair is used meanwhile, a refresh
+//!   ends, a rotated pair is written in the background), never a lock, load or refresh held
+//!   forever.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -96,9 +104,14 @@ pub(crate) struct TokenManager {
     clock: Arc<dyn Clock>,
     timing: Timing,
     runtime: Weak<RuntimeInner>,
+    /// The longest one store operation may take before it counts as failed (the attempt
+    /// timeout: one exchange with the store).
+    store_wait: Duration,
     local: Mutex<Local>,
     /// Serialises the first load and installs.
     flight: tokio::sync::Mutex<()>,
+    /// The first load under way (one at a time); callers join it.
+    loading: Mutex<Option<Flight>>,
     /// The refresh under way in this process (one at a time); callers join it.
     refreshing: Mutex<Option<Flight>>,
     background: AtomicBool,
@@ -128,6 +141,7 @@ impl TokenManager {
                 send: per_attempt.saturating_add(Duration::from_secs(2)),
             },
             runtime,
+            store_wait: per_attempt,
             local: Mutex::new(Local {
                 loaded: false,
                 record: None,
@@ -139,6 +153,7 @@ impl TokenManager {
                 unsynced: false,
             }),
             flight: tokio::sync::Mutex::new(()),
+            loading: Mutex::new(None),
             refreshing: Mutex::new(None),
             background: AtomicBool::new(false),
         }
@@ -160,19 +175,34 @@ impl TokenManager {
         }
     }
 
+    /// One store operation, for at most [`store_wait`](Self::store_wait): a store that does
+    /// not answer by then has failed (its late answer is dropped).
+    async fn store_op<T>(
+        &self,
+        what: &str,
+        op: crate::token::store::StoreFuture<'_, T>,
+    ) -> Result<T, AuthError> {
+        match tokio::time::timeout(self.store_wait, op).await {
+            Ok(answer) => answer.map_err(Self::store_error),
+            Err(_) => Err(AuthError::Store {
+                reason: format!(
+                    "the token store did not answer ({what}) within {} ms",
+                    self.store_wait.as_millis()
+                ),
+            }),
+        }
+    }
+
     async fn load(&self) -> Result<Snapshot, AuthError> {
-        let snap = self.auth.store.load().await.map_err(Self::store_error)?;
+        let snap = self.store_op("load", self.auth.store.load()).await?;
         self.observe(snap.now);
         Ok(snap)
     }
 
     async fn swap(&self, w: &Write) -> Result<Swap, AuthError> {
         let swap = self
-            .auth
-            .store
-            .swap(w.expected, &w.record)
-            .await
-            .map_err(Self::store_error)?;
+            .store_op("swap", self.auth.store.swap(w.expected, &w.record))
+            .await?;
         match &swap {
             Swap::Done { now } => {
                 self.observe(*now);
@@ -216,7 +246,40 @@ impl TokenManager {
         self.local().record.clone()
     }
 
-    async fn ensure_loaded(&self) -> Result<(), AuthError> {
+    /// Load the store on first use, waiting for it until `deadline` (the caller's).
+    async fn ensure_loaded(self: &Arc<Self>, deadline: Instant) -> Result<(), AuthError> {
+        if self.local().loaded {
+            return Ok(());
+        }
+        let load = self.first_load();
+        tokio::time::timeout_at(deadline, load)
+            .await
+            .unwrap_or(Err(AuthError::RefreshTimeout))
+    }
+
+    /// The first load under way, or a new one: spawned, so a store that answers after the
+    /// first caller gave up is still read (or, past [`store_wait`](Self::store_wait), given
+    /// up for the configured pair) whoever waits, and the lock it takes is let go by its task.
+    fn first_load(self: &Arc<Self>) -> Flight {
+        let mut slot = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(f) = slot.as_ref() {
+            return f.clone();
+        }
+        let this = self.clone();
+        let load = async move {
+            let result = this.load_once().await;
+            *this.loading.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            result
+        }
+        .boxed()
+        .shared();
+        *slot = Some(load.clone());
+        drop(slot);
+        tokio::spawn(load.clone());
+        load
+    }
+
+    async fn load_once(&self) -> Result<(), AuthError> {
         if self.local().loaded {
             return Ok(());
         }
@@ -262,15 +325,31 @@ impl TokenManager {
         Ok(())
     }
 
-    /// The current pair (loading it on first use).
-    pub(crate) async fn current(&self) -> Result<Option<TokenPair>, AuthError> {
-        self.ensure_loaded().await?;
+    /// The current pair (loading it on first use, within the total timeout).
+    pub(crate) async fn current(self: &Arc<Self>) -> Result<Option<TokenPair>, AuthError> {
+        let deadline = instant_after(Instant::now(), self.total_timeout());
+        self.ensure_loaded(deadline).await?;
         Ok(self.held().map(|r| r.pair))
     }
 
     /// Install a new pair (an operator's: `Runtime::set_token_pair`): its generation beats every
-    /// one seen, so every replica adopts it on its next look at the store.
+    /// one seen, so every replica adopts it on its next look at the store. Ends within the
+    /// total timeout (the lock is let go when it does).
     pub(crate) async fn install(&self, pair: TokenPair) -> Result<(), AuthError> {
+        let limit = self.total_timeout();
+        tokio::time::timeout(limit, self.install_once(pair))
+            .await
+            .unwrap_or_else(|_| {
+                Err(AuthError::Store {
+                    reason: format!(
+                        "the pair was not installed within {} ms (the token store is slow, or another install or load held it)",
+                        limit.as_millis()
+                    ),
+                })
+            })
+    }
+
+    async fn install_once(&self, pair: TokenPair) -> Result<(), AuthError> {
         let _guard = self.flight.lock().await;
         self.local().loaded = true;
         let mut snap = self.load().await?;
@@ -310,7 +389,7 @@ impl TokenManager {
         self: &Arc<Self>,
         deadline: Instant,
     ) -> Result<TokenPair, AuthError> {
-        self.ensure_loaded().await?;
+        self.ensure_loaded(deadline).await?;
         let held = self.held().ok_or(AuthError::NoToken)?;
         self.access_token(Some(held.pair.access_token.expose()), deadline)
             .await?;
@@ -324,7 +403,7 @@ impl TokenManager {
         stale: Option<&str>,
         deadline: Instant,
     ) -> Result<Secret, AuthError> {
-        self.ensure_loaded().await?;
+        self.ensure_loaded(deadline).await?;
         let mut last_error = None;
         for _ in 0..4 {
             let Some(record) = self.held() else {
@@ -357,6 +436,11 @@ impl TokenManager {
             match self.refresh(generation, deadline).await {
                 Ok(()) => {}
                 Err(e) => {
+                    // The call's time is up (whatever arrived meanwhile: there is no time
+                    // left to send it).
+                    if e == AuthError::RefreshTimeout && Instant::now() >= deadline {
+                        return Err(e);
+                    }
                     // A newer pair may have arrived while this one failed.
                     if self.held().is_some_and(|r| r.generation > generation) {
                         continue;
@@ -611,6 +695,7 @@ impl TokenManager {
         let gate = Arc::new(MarkerGate {
             manager: self.clone(),
             marker: marker.clone(),
+            deadline,
             written: Mutex::new(None),
             released: AtomicBool::new(false),
             taken_over: AtomicBool::new(false),
@@ -882,6 +967,8 @@ impl TokenManager {
 struct MarkerGate {
     manager: Arc<TokenManager>,
     marker: Write,
+    /// The refresh's deadline: the marker is not waited for past it (nothing is sent then).
+    deadline: Instant,
     /// When the marker was written.
     written: Mutex<Option<Instant>>,
     /// A request was let go (it may have reached the server).
@@ -914,21 +1001,27 @@ impl Gate for MarkerGate {
             let written = *self.written.lock().unwrap_or_else(PoisonError::into_inner);
             let at = match written {
                 Some(at) => at,
-                None => match self.manager.swap(&self.marker).await.map_err(Error::Auth)? {
-                    Swap::Done { .. } => {
-                        let at = Instant::now();
-                        *self.written.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
-                        at
+                None => {
+                    match tokio::time::timeout_at(self.deadline, self.manager.swap(&self.marker))
+                        .await
+                        .unwrap_or(Err(AuthError::RefreshTimeout))
+                        .map_err(Error::Auth)?
+                    {
+                        Swap::Done { .. } => {
+                            let at = Instant::now();
+                            *self.written.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+                            at
+                        }
+                        Swap::Conflict(_) => {
+                            self.taken_over.store(true, Ordering::Release);
+                            return Err(Error::Auth(AuthError::RefreshFailed {
+                                reason: "another replica took the refresh over; nothing was sent"
+                                    .into(),
+                                http_status: None,
+                            }));
+                        }
                     }
-                    Swap::Conflict(_) => {
-                        self.taken_over.store(true, Ordering::Release);
-                        return Err(Error::Auth(AuthError::RefreshFailed {
-                            reason: "another replica took the refresh over; nothing was sent"
-                                .into(),
-                            http_status: None,
-                        }));
-                    }
-                },
+                }
             };
             // The others give up on this send at the marker's `until`; keep a safety margin
             // so the answer is in before then.

@@ -46,6 +46,13 @@ pub enum Swap {
 /// in the runtime (see the [`token`](crate::token) module's protocol); a store only has to
 /// make [`swap`](Self::swap) atomic and, if several machines share it, report its own clock.
 ///
+/// The runtime waits for each operation at most the attempt timeout
+/// ([`Timeouts::per_attempt`](crate::Timeouts::per_attempt)), and a call waits for the first
+/// load at most until its total timeout: a store that does not answer fails like one that
+/// answers with an error, and never holds a call past its deadline. Its late answer is
+/// dropped, so a [`swap`](Self::swap) may have been written or not: the protocol reads the
+/// store again before relying on it.
+///
 /// Implement it with `Box::pin(async move { .. })` bodies. Error messages must not contain
 /// tokens.
 pub trait TokenStore: Send + Sync + 'static {
