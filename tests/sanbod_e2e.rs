@@ -1136,6 +1136,45 @@ async fn cc_tokens_are_issued_cached_and_renewed_before_expiry() {
     );
 }
 
+/// A refresh already sent is not cancelled with a caller that gives up: the answer rotates
+/// the refresh token, and losing it would leave only the spent one (the user locked out until
+/// they consent again). The rotated set is kept for the next call.
+#[tokio::test]
+async fn a_refresh_the_caller_gave_up_on_still_keeps_the_rotated_tokens() {
+    let (server, sanbod) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/sanbod/oauth/v1/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_answer(AC_TOKEN_2, Some(AC_REFRESH_2), None))
+                .set_delay(std::time::Duration::from_millis(800)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let tokens = Tokens::new(&sanbod);
+    let key = TokenKey::authorization_code("059", [Scope::NormalTransfer], "user-42");
+    tokens
+        .insert(
+            &key,
+            TokenSet {
+                access_token: Secret::new(AC_TOKEN),
+                refresh_token: Some(Secret::new(AC_REFRESH)),
+                token_type: Some("Bearer".into()),
+                expires_at: None,
+            },
+        )
+        .await;
+    let gave_up =
+        tokio::time::timeout(std::time::Duration::from_millis(100), tokens.refresh(&key)).await;
+    assert!(gave_up.is_err(), "the caller stopped waiting");
+    // the refresh finishes on its own; the next look at the slot waits for it
+    let held = tokens.get(&key).await.unwrap();
+    assert_eq!(held.access_token.expose(), AC_TOKEN_2);
+    assert_eq!(held.refresh_token.unwrap().expose(), AC_REFRESH_2);
+    assert_eq!(requests(&server).await.len(), 1, "one refresh");
+}
+
 #[tokio::test]
 async fn a_401_refreshes_the_ac_token_and_never_resends_a_transfer() {
     let (server, sanbod) = setup().await;

@@ -174,6 +174,9 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
 
 type Slot = Arc<tokio::sync::Mutex<Option<TokenSet>>>;
 
+/// A key's slot, held (across a token request).
+type Held = tokio::sync::OwnedMutexGuard<Option<TokenSet>>;
+
 struct Inner {
     client: Client,
     margin: Duration,
@@ -245,8 +248,8 @@ impl Tokens {
 
     /// A client that sends this key's token on every service call: fetched (CC) or taken from
     /// the store (AC) before the first call, renewed ahead of expiry, and refreshed once after
-    /// a 401 (the call is then replayed once; this is the only repeat of a transfer, which the
-    /// server refused unauthenticated).
+    /// a 401 (an idempotent call is then replayed once; a transfer is never sent again: the
+    /// 401 is its answer, and the next call carries the new token).
     pub fn client(&self, key: &TokenKey) -> Client {
         let source = KeySource {
             tokens: self.clone(),
@@ -318,13 +321,16 @@ impl Tokens {
                 "the authorization code is empty".into(),
             ));
         }
-        let slot = self.slot(key);
-        let mut held = slot.lock().await;
-        let set = self
-            .request(types::TokenRequest::authorization_code(code.trim()))
-            .await?;
-        *held = Some(set.clone());
-        Ok(set)
+        let held = self.slot(key).lock_owned().await;
+        let code = code.trim().to_owned();
+        self.detached(held, move |tokens, mut held| async move {
+            let set = tokens
+                .request(types::TokenRequest::authorization_code(code.as_str()))
+                .await?;
+            *held = Some(set.clone());
+            Ok(set)
+        })
+        .await
     }
 
     /// A current access token for `key`: the cached one while it is more than the margin
@@ -338,16 +344,18 @@ impl Tokens {
 
     /// Renew `key`'s token now (e.g. after the bank reported it invalid), whatever its expiry.
     pub async fn refresh(&self, key: &TokenKey) -> Result<TokenSet, Error> {
-        let slot = self.slot(key);
-        let mut held = slot.lock().await;
-        let set = self.renew(key, held.as_ref()).await?;
-        *held = Some(set.clone());
-        Ok(set)
+        let held = self.slot(key).lock_owned().await;
+        let key = key.clone();
+        self.detached(held, move |tokens, mut held| async move {
+            let set = tokens.renew(&key, held.as_ref()).await?;
+            *held = Some(set.clone());
+            Ok(set)
+        })
+        .await
     }
 
     async fn token(&self, key: &TokenKey, stale: Option<&str>) -> Result<Secret, Error> {
-        let slot = self.slot(key);
-        let mut held = slot.lock().await;
+        let held = self.slot(key).lock_owned().await;
         let now = self.now();
         if let Some(set) = held.as_ref() {
             let refused = stale.is_some_and(|s| s == set.access_token.expose());
@@ -358,28 +366,55 @@ impl Tokens {
                 return Ok(set.access_token.clone());
             }
         }
-        let current = held.clone();
-        match self.renew(key, current.as_ref()).await {
-            Ok(set) => {
-                let token = set.access_token.clone();
-                *held = Some(set);
-                Ok(token)
-            }
-            Err(e) => {
-                // Still valid and not refused: keep using it; a later call tries again.
-                let usable = current.filter(|set| {
-                    stale.is_none_or(|s| s != set.access_token.expose())
-                        && set.expires_at.is_some_and(|at| at > now)
-                });
-                match usable {
-                    Some(set) => {
-                        tracing::warn!(error = %e, "Sanbod token renewal failed; using the current token");
-                        Ok(set.access_token)
+        let key = key.clone();
+        let stale = stale.map(str::to_owned);
+        self.detached(held, move |tokens, mut held| async move {
+            let current = held.clone();
+            match tokens.renew(&key, current.as_ref()).await {
+                Ok(set) => {
+                    let token = set.access_token.clone();
+                    *held = Some(set);
+                    Ok(token)
+                }
+                Err(e) => {
+                    // Still valid and not refused: keep using it; a later call tries again.
+                    let usable = current.filter(|set| {
+                        stale
+                            .as_deref()
+                            .is_none_or(|s| s != set.access_token.expose())
+                            && set.expires_at.is_some_and(|at| at > now)
+                    });
+                    match usable {
+                        Some(set) => {
+                            tracing::warn!(error = %e, "Sanbod token renewal failed; using the current token");
+                            Ok(set.access_token)
+                        }
+                        None => Err(e),
                     }
-                    None => Err(e),
                 }
             }
-        }
+        })
+        .await
+    }
+
+    /// Run `work` (a token request and the keeping of its answer) on its own task, holding
+    /// the key's slot, and wait for it. A caller that gives up (its call's deadline, a dropped
+    /// future) does not cancel a request already sent: the answer may rotate the refresh
+    /// token or spend an authorization code, and the set it carries must be kept for the next
+    /// call, or the user is locked out until they consent again.
+    async fn detached<T, F, Fut>(&self, held: Held, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(Tokens, Held) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        tokio::spawn(work(self.clone(), held))
+            .await
+            .unwrap_or_else(|stopped| {
+                Err(Error::Auth(AuthError::TokenUnavailable {
+                    reason: format!("the Sanbod token request stopped ({stopped})"),
+                }))
+            })
     }
 
     /// A new token set for `key`, from `current`'s refresh token or (client credentials) a
