@@ -776,11 +776,14 @@ impl Error {
     }
 
     /// Whether the same call may succeed if made again later: transport errors (connect
-    /// failures, or idempotent calls whose retries ran out), rate-limit waits, and HTTP
-    /// 429/502/503/504. Never true for [`Error::OutcomeUnknown`]: check the outcome first.
+    /// failures, or idempotent calls whose retries ran out), rate-limit waits, a wait for a
+    /// token refresh or the token store that ran out of time (nothing was sent), a refresh
+    /// Vandar rate-limited, and HTTP 429/502/503/504. Never true for
+    /// [`Error::OutcomeUnknown`]: check the outcome first.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Timeout { .. } | Error::RateLimited { .. } => true,
+            Error::Auth(AuthError::RefreshTimeout | AuthError::RefreshRateLimited { .. }) => true,
             Error::Api(e) => e.is_retryable(),
             Error::UnexpectedStatus { status } => crate::decide::is_retryable_status(*status),
             _ => false,
@@ -1740,5 +1743,20 @@ mod display_tests {
         assert!(!format!("{e:?}").contains("SECRET"));
         assert!(e.is_retryable());
         assert_eq!(e.operation(), Some("get_balance"));
+    }
+
+    /// A wait for the credential that ran out sent nothing and may pass later; a refresh
+    /// token that is spent or refused will not.
+    #[test]
+    fn auth_errors_that_may_pass_later_are_retryable() {
+        assert!(Error::Auth(AuthError::RefreshTimeout).is_retryable());
+        assert!(
+            Error::Auth(AuthError::RefreshRateLimited {
+                retry_after: Duration::from_secs(3)
+            })
+            .is_retryable()
+        );
+        assert!(!Error::Auth(AuthError::RefreshTokenExpired).is_retryable());
+        assert!(!Error::Auth(AuthError::NoToken).is_retryable());
     }
 }
