@@ -75,11 +75,18 @@ pub fn normalize(name: &str) -> String {
 
 /// Whether a field called `name` (a Rust or a wire name) holds a secret or personal data.
 pub fn is_sensitive_name(name: &str) -> bool {
+    /// The entries normalized once (a generated file has thousands of fields), with whether
+    /// an ending counts.
+    static ENTRIES: std::sync::LazyLock<Vec<(String, bool)>> = std::sync::LazyLock::new(|| {
+        SENSITIVE_NAMES
+            .iter()
+            .map(|entry| (normalize(entry), !WHOLE_NAME_ONLY.contains(entry)))
+            .collect()
+    });
     let name = normalize(name.trim_start_matches("r#"));
-    SENSITIVE_NAMES.iter().any(|entry| {
-        let entry_norm = normalize(entry);
-        name == entry_norm || (!WHOLE_NAME_ONLY.contains(entry) && name.ends_with(&entry_norm))
-    })
+    ENTRIES
+        .iter()
+        .any(|(entry, ending)| name == *entry || (*ending && name.ends_with(entry.as_str())))
 }
 
 /// Whether a field or variant with these attributes and this Rust name is sensitive: by its
@@ -447,16 +454,15 @@ fn leaks_in(items: &[syn::Item], holders: &BTreeSet<String>, out: &mut Vec<Strin
             }
             continue;
         }
-        if !may_derive_debug(item) {
-            continue;
-        }
+        // the fields first: looking at the derives prints them, and few items hold a secret
         let fields = sensitive_fields(item);
-        if !fields.is_empty() {
-            out.extend(fields);
-        } else if is_secret_newtype(item, holders)
-            && let syn::Item::Struct(s) = item
-        {
-            out.push(format!("{}.0", s.ident));
+        let newtype = fields.is_empty() && is_secret_newtype(item, holders);
+        if !(fields.is_empty() && !newtype) && may_derive_debug(item) {
+            if !fields.is_empty() {
+                out.extend(fields);
+            } else if let syn::Item::Struct(s) = item {
+                out.push(format!("{}.0", s.ident));
+            }
         }
     }
 }
