@@ -457,7 +457,7 @@ fn leaks_in(items: &[syn::Item], holders: &BTreeSet<String>, out: &mut Vec<Strin
         // the fields first: looking at the derives prints them, and few items hold a secret
         let fields = sensitive_fields(item);
         let newtype = fields.is_empty() && is_secret_newtype(item, holders);
-        if !(fields.is_empty() && !newtype) && may_derive_debug(item) {
+        if (newtype || !fields.is_empty()) && may_derive_debug(item) {
             if !fields.is_empty() {
                 out.extend(fields);
             } else if let syn::Item::Struct(s) = item {
