@@ -1136,6 +1136,25 @@ async fn cc_tokens_are_issued_cached_and_renewed_before_expiry() {
     );
 }
 
+/// A token manager holding user-42's consent to transfers (the first access token and its
+/// refresh token, no known expiry).
+async fn transfer_consent(sanbod: &sanbod::Client) -> (Tokens, TokenKey) {
+    let tokens = Tokens::new(sanbod);
+    let key = TokenKey::authorization_code("059", [Scope::NormalTransfer], "user-42");
+    tokens
+        .insert(
+            &key,
+            TokenSet {
+                access_token: Secret::new(AC_TOKEN),
+                refresh_token: Some(Secret::new(AC_REFRESH)),
+                token_type: Some("Bearer".into()),
+                expires_at: None,
+            },
+        )
+        .await;
+    (tokens, key)
+}
+
 /// A refresh already sent is not cancelled with a caller that gives up: the answer rotates
 /// the refresh token, and losing it would leave only the spent one (the user locked out until
 /// they consent again). The rotated set is kept for the next call.
@@ -1152,19 +1171,7 @@ async fn a_refresh_the_caller_gave_up_on_still_keeps_the_rotated_tokens() {
         .expect(1)
         .mount(&server)
         .await;
-    let tokens = Tokens::new(&sanbod);
-    let key = TokenKey::authorization_code("059", [Scope::NormalTransfer], "user-42");
-    tokens
-        .insert(
-            &key,
-            TokenSet {
-                access_token: Secret::new(AC_TOKEN),
-                refresh_token: Some(Secret::new(AC_REFRESH)),
-                token_type: Some("Bearer".into()),
-                expires_at: None,
-            },
-        )
-        .await;
+    let (tokens, key) = transfer_consent(&sanbod).await;
     let gave_up =
         tokio::time::timeout(std::time::Duration::from_millis(100), tokens.refresh(&key)).await;
     assert!(gave_up.is_err(), "the caller stopped waiting");
@@ -1210,19 +1217,7 @@ async fn a_401_refreshes_the_ac_token_and_never_resends_a_transfer() {
         .mount(&server)
         .await;
 
-    let tokens = Tokens::new(&sanbod);
-    let key = TokenKey::authorization_code("059", [Scope::NormalTransfer], "user-42");
-    tokens
-        .insert(
-            &key,
-            TokenSet {
-                access_token: Secret::new(AC_TOKEN),
-                refresh_token: Some(Secret::new(AC_REFRESH)),
-                token_type: Some("Bearer".into()),
-                expires_at: None,
-            },
-        )
-        .await;
+    let (tokens, key) = transfer_consent(&sanbod).await;
     let body: NormalTransferRequest =
         serde_json::from_value(example("normal_transfer", None, "transfer")).unwrap();
     // A transfer moves money: after the 401 the token is refreshed, but the transfer is not
