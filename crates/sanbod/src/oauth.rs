@@ -9,7 +9,10 @@
 //!   token without either is used until a 401) with its refresh token; a CC token without a
 //!   usable refresh token is simply issued again. Renewals are single-flight per key.
 //! * After a 401 from a service, the client from [`Tokens::client`] asks for a new token
-//!   (refreshing the refused one) and replays the call once.
+//!   (refreshing the refused one) and replays an idempotent call once; a transfer is never
+//!   sent again (the 401 is its answer, and the next call carries the new token).
+//! * A token request (refresh, code exchange) runs on its own task: a caller that gives up
+//!   does not cancel one already sent, and the rotated tokens are kept.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;

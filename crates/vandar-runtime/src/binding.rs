@@ -243,7 +243,8 @@ impl Binding {
     }
 
     /// The same binding, asking `source` for the bearer token of every bearer operation (before
-    /// each call, and once more after a 401 to replay the call with a refreshed token).
+    /// each call, and once more after a 401: an idempotent call is then replayed with the
+    /// refreshed token, a call that may move money is not sent again).
     pub fn with_bearer_source(mut self, source: Arc<dyn BearerSource>) -> Self {
         self.bearer = Some(BearerOverride::Source(source));
         self
