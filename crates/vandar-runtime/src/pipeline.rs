@@ -18,6 +18,7 @@ use crate::redact::Scrubber;
 use crate::response::retry_after;
 use crate::route::Route;
 use crate::runtime::RuntimeInner;
+use crate::secret::Secret;
 
 /// An answer whose body was read whole.
 pub(crate) struct Exchange {
@@ -269,15 +270,9 @@ pub(crate) async fn attempts(
                 return refresh_then_finish(rt, result, ctx, deadline).await;
             }
             Decision::RefreshAndReplay => {
-                let Some(refresher) = ctx.credential.refresher.clone() else {
-                    return settle(rt, result, ctx);
-                };
                 let stale = ctx.credential.token.clone();
-                match refresher
-                    .token(stale.as_ref().map(|s| s.expose()), deadline)
-                    .await
-                {
-                    Ok(token) if Some(&token) != stale.as_ref() => {
+                match token_after_401(ctx, deadline).await? {
+                    Some(token) if Some(&token) != stale.as_ref() => {
                         let Some(mut next) = spare else {
                             return settle(rt, result, ctx);
                         };
@@ -291,12 +286,7 @@ pub(crate) async fn attempts(
                         tracing::info!(attempt, "401: token refreshed, replaying once");
                         request = next;
                     }
-                    Ok(_) => return settle(rt, result, ctx),
-                    Err(error) => {
-                        ctx.span.record("outcome", "auth_error");
-                        tracing::warn!(error = %error, "401 and no new access token");
-                        return Err(Error::Auth(error));
-                    }
+                    _ => return settle(rt, result, ctx),
                 }
             }
             Decision::OutcomeUnknown => return Err(outcome_unknown(ctx, &result, cap)),
@@ -322,24 +312,33 @@ async fn refresh_then_finish(
     ctx: &mut CallContext<'_>,
     deadline: Instant,
 ) -> Result<Exchange, Error> {
-    if let Some(refresher) = ctx.credential.refresher.clone() {
-        let stale = ctx.credential.token.clone();
-        match refresher
-            .token(stale.as_ref().map(|s| s.expose()), deadline)
-            .await
-        {
-            Ok(_) => tracing::warn!(
-                "401: the access token was refreshed; this call is not sent again (it may move \
-                 money): the next call uses the new token"
-            ),
-            Err(error) => {
-                ctx.span.record("outcome", "auth_error");
-                tracing::warn!(error = %error, "401 and no new access token");
-                return Err(Error::Auth(error));
-            }
-        }
+    if token_after_401(ctx, deadline).await?.is_some() {
+        tracing::warn!(
+            "401: the access token was refreshed; this call is not sent again (it may move \
+             money): the next call uses the new token"
+        );
     }
     settle(rt, result, ctx)
+}
+
+/// After a 401: a token from the call's refresher, asked with the refused one (`None`: the
+/// call has no refresher), or the call's `Error::Auth` when none could be had.
+async fn token_after_401(
+    ctx: &CallContext<'_>,
+    deadline: Instant,
+) -> Result<Option<Secret>, Error> {
+    let Some(refresher) = ctx.credential.refresher.clone() else {
+        return Ok(None);
+    };
+    let stale = ctx.credential.token.as_ref().map(|s| s.expose());
+    match refresher.token(stale, deadline).await {
+        Ok(token) => Ok(Some(token)),
+        Err(error) => {
+            ctx.span.record("outcome", "auth_error");
+            tracing::warn!(error = %error, "401 and no new access token");
+            Err(Error::Auth(error))
+        }
+    }
 }
 
 /// A money call's attempt whose outcome cannot be known (a 5xx, a lost or cut-off answer).
