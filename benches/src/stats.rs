@@ -21,6 +21,25 @@ pub fn quantile(v: &mut [f64], q: f64) -> f64 {
     v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
 }
 
+/// The median of `v` and a distribution-free 95 % confidence interval for it, `(lo, median,
+/// hi)`: the order statistics whose ranks are 1.96 standard deviations of a Binomial(n, ½)
+/// either side of the middle (no assumption on the shape of the samples, only that they are
+/// independent). For per-round differences of two interleaved sides, an interval that lies
+/// below a bound shows the difference is below it on this machine. `NaN`s when `v` has fewer
+/// than 6 samples (too few for a 95 % interval).
+pub fn median_ci95(v: &[f64]) -> (f64, f64, f64) {
+    let n = v.len();
+    if n < 6 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let half = 1.96 * (n as f64).sqrt() / 2.0;
+    let lo = ((n as f64 / 2.0 - half).floor() as usize).min(n - 1);
+    let hi = ((n as f64 / 2.0 + half).ceil() as usize).min(n - 1);
+    (v[lo], median(&mut v), v[hi])
+}
+
 /// Samples of A and B taken in interleaved rounds.
 #[derive(Debug, Default, Clone)]
 pub struct Pairs {
@@ -149,6 +168,19 @@ mod tests {
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
         assert_eq!(quantile(&mut [1.0, 2.0, 3.0, 4.0, 5.0], 0.25), 2.0);
         assert!(median(&mut []).is_nan());
+    }
+
+    #[test]
+    fn median_interval() {
+        let v: Vec<f64> = (0..100).map(f64::from).collect();
+        let (lo, m, hi) = median_ci95(&v);
+        assert_eq!(m, 49.5);
+        // n = 100: ranks 50 ± 9.8 → the 41st and 60th smallest (0-based 40 and 60).
+        assert_eq!((lo, hi), (40.0, 60.0));
+        assert!(median_ci95(&[1.0, 2.0]).0.is_nan());
+        // Order does not matter.
+        let rev: Vec<f64> = v.iter().rev().copied().collect();
+        assert_eq!(median_ci95(&rev), (lo, m, hi));
     }
 
     #[test]

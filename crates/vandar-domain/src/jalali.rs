@@ -668,10 +668,16 @@ impl JalaliDateTime {
     }
 }
 
+/// Days remembered per thread by [`tehran_utc_from_local`] (a power of two).
+const TEHRAN_DAY_SLOTS: usize = 64;
+
 thread_local! {
-    /// The last day whose Tehran offset held all day (no DST change in it), with that offset
-    /// in seconds east of UTC: the dates of one statement page mostly share a few days.
-    static TEHRAN_DAY: Cell<Option<(NaiveDate, i32)>> = const { Cell::new(None) };
+    /// Days whose Tehran offset held all day (no DST change in them), with that offset in
+    /// seconds east of UTC, each in the slot of its day number modulo [`TEHRAN_DAY_SLOTS`]: the
+    /// dates of one statement page fall on a few days, and the items of a page alternate
+    /// between them (created, paid, logged), so one remembered day is not enough.
+    static TEHRAN_DAYS: [Cell<Option<(NaiveDate, i32)>>; TEHRAN_DAY_SLOTS] =
+        const { [const { Cell::new(None) }; TEHRAN_DAY_SLOTS] };
 }
 
 /// The Tehran offset that holds for the whole of `day`, if no DST change falls in it: the
@@ -690,16 +696,19 @@ fn whole_day_offset(day: NaiveDate) -> Option<i32> {
 /// [`tehran_from_local`] as a UTC instant, with the offset of the day cached per thread.
 pub(crate) fn tehran_utc_from_local(local: NaiveDateTime) -> DateTime<Utc> {
     let day = local.date();
-    let offset = match TEHRAN_DAY.get() {
+    // `num_days_from_ce` may be negative; the mask keeps the slot in range either way.
+    #[allow(clippy::cast_sign_loss)]
+    let slot = (day.num_days_from_ce() as usize) & (TEHRAN_DAY_SLOTS - 1);
+    let offset = TEHRAN_DAYS.with(|days| match days[slot].get() {
         Some((d, offset)) if d == day => Some(offset),
         _ => {
             let offset = whole_day_offset(day);
             if let Some(offset) = offset {
-                TEHRAN_DAY.set(Some((day, offset)));
+                days[slot].set(Some((day, offset)));
             }
             offset
         }
-    };
+    });
     match offset.and_then(|o| local.checked_sub_signed(TimeDelta::seconds(i64::from(o)))) {
         Some(utc) => utc.and_utc(),
         None => tehran_from_local(local).with_timezone(&Utc),
@@ -839,6 +848,31 @@ mod tests {
                 }
             }
         }
+        // Days that share a slot (64 apart) and days seen again while still remembered, in a
+        // scrambled order over windows of 100 days: hits, misses and evictions.
+        for window in (0..days - 100).step_by(61) {
+            for round in 0..2 {
+                for k in 0..100 {
+                    let day = start + TimeDelta::days(window + (k * 37 + round * 11) % 100);
+                    let local = day.and_hms_opt(0, 30, 0).unwrap();
+                    assert_eq!(
+                        tehran_utc_from_local(local),
+                        tehran_from_local(local).with_timezone(&Utc),
+                        "{local}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        // Before the common era (a negative day number still picks a slot in range).
+        let ancient = NaiveDate::from_ymd_opt(-50, 3, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        assert_eq!(
+            tehran_utc_from_local(ancient),
+            tehran_from_local(ancient).with_timezone(&Utc)
+        );
         assert!(checked > 150_000, "{checked}");
         // Days with a DST change (a skipped or a repeated hour) are never cached: two a year
         // while Iran had DST (2008 here), none since it was abolished in 2022.
