@@ -284,6 +284,8 @@ pub fn find_op(name: &str) -> Result<Op, CliError> {
     }
 }
 
+/// Checks one parameter's value against the spec. An error names the operation and the
+/// parameter, never the value (it may be a card number or a token typed in the wrong place).
 fn check_value(op: &str, p: &ParamSpec, value: &str) -> Result<(), CliError> {
     let bad = |why: String| {
         Err(CliError::usage(format!(
@@ -293,7 +295,7 @@ fn check_value(op: &str, p: &ParamSpec, value: &str) -> Result<(), CliError> {
     };
     match p.kind {
         "integer" => match value.trim().parse::<i64>() {
-            Err(_) => return bad(format!("`{value}` is not an integer")),
+            Err(_) => return bad("is not an integer".to_owned()),
             Ok(n) => {
                 if let Some(min) = p.minimum.filter(|m| n < *m) {
                     return bad(format!("{n} is below the minimum {min}"));
@@ -305,12 +307,12 @@ fn check_value(op: &str, p: &ParamSpec, value: &str) -> Result<(), CliError> {
         },
         "number" => {
             if value.trim().parse::<f64>().is_err() {
-                return bad(format!("`{value}` is not a number"));
+                return bad("is not a number".to_owned());
             }
         }
         "boolean" => {
             if !matches!(value, "true" | "false" | "0" | "1") {
-                return bad(format!("`{value}` is not true or false"));
+                return bad("is not true or false".to_owned());
             }
         }
         _ => {
@@ -321,7 +323,7 @@ fn check_value(op: &str, p: &ParamSpec, value: &str) -> Result<(), CliError> {
     }
     if !p.enum_values.is_empty() && !p.enum_values.contains(&value) {
         return bad(format!(
-            "`{value}` is not one of {}{}",
+            "is not one of {}{}",
             p.enum_values.join(", "),
             did_you_mean(&suggestions(value, p.enum_values.iter().copied()))
         ));

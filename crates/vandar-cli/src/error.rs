@@ -62,10 +62,17 @@ pub enum CliError {
     Other(String),
 }
 
+/// `text` with sensitive shapes masked (no call's own secrets are known here).
+fn scrub(text: String) -> String {
+    vandar_runtime::redact::Scrubber::new().scrub_owned(text)
+}
+
 impl CliError {
-    /// A usage error from any message.
+    /// A usage error from any message. Card-, IBAN- and national-code-shaped digits in it are
+    /// masked ([`vandar_runtime::redact`]): a usage error may quote what was typed, and a card
+    /// number typed into the wrong flag must not end up in a terminal's scrollback or a CI log.
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError::Usage(message.into())
+        CliError::Usage(scrub(message.into()))
     }
 
     /// The process exit code for this error (see [`exit`]).
@@ -99,6 +106,8 @@ pub fn sdk_exit_code(e: &vandar::Error) -> u8 {
         Error::Auth(AuthError::RefreshRejected { .. } | AuthError::RefreshTokenExpired) => {
             exit::API
         }
+        // Sent and answered 401: the API rejected the call.
+        Error::Unauthorized { .. } => exit::API,
         Error::Api(_) | Error::Redirect { .. } | Error::UnexpectedStatus { .. } => exit::API,
         _ => exit::OTHER,
     }

@@ -1438,7 +1438,7 @@ async fn call_checks_parameters_against_the_spec_before_sending() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &["call", "list_transactionz"],
             "did you mean one of `list_transactions`",
@@ -1446,7 +1446,25 @@ async fn call_checks_parameters_against_the_spec_before_sending() {
         (&["call", "get_balanc"], "did you mean"),
         (
             &["call", "list_transactions", "-p", "per_page=abc"],
-            "parameter `per_page`: `abc` is not an integer",
+            "parameter `per_page`: is not an integer",
+        ),
+        // a value typed without its name, or in the wrong place, is never quoted back
+        (
+            &["call", "list_transactions", "-p", "6037997599999993"],
+            "--param number 1 is not name=value",
+        ),
+        (
+            &[
+                "call",
+                "list_transactions",
+                "-p",
+                "per_page=6037997599999993x",
+            ],
+            "parameter `per_page`: is not an integer",
+        ),
+        (
+            &["settlement", "create", "--amount", "6037997599999993x"],
+            "--amount",
         ),
         (
             &["call", "list_transactions", "-p", "perpage=5"],
@@ -1469,6 +1487,11 @@ async fn call_checks_parameters_against_the_spec_before_sending() {
         let o = run(c).await;
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("6037997599999993") && !stdout(&o).contains("6037997599999993"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
     }
     // a valid call does go out (and fails on the closed port: exit 5)
     let mut c = bare(home.path());

@@ -175,7 +175,7 @@ validated_string!(
     CardNumber,
     CardError,
     "a 16-digit card number string",
-    [],
+    [SensitiveSerialize],
     integers: |v| v.to_string()
 );
 
@@ -354,7 +354,7 @@ validated_string!(
     CardHash,
     CardError,
     "a SHA-256 card hash (64 hex characters)",
-    [Display]
+    [Serialize, Display]
 );
 
 json_schema_impl!(CardHash, "CardHash", {

@@ -156,7 +156,7 @@ validated_string!(
     Iban,
     IbanError,
     "an Iranian IBAN string (IR + 24 digits)",
-    [Display, AsRef]
+    [SensitiveSerialize, Display, AsRef]
 );
 
 json_schema_impl!(Iban, "Iban",

@@ -58,6 +58,7 @@ pub mod mobile;
 pub mod money;
 pub mod national_code;
 pub mod one_or_many;
+pub mod sensitive;
 mod text;
 pub mod track_id;
 

@@ -18,7 +18,9 @@
 ///
 /// * `Display`: writes it;
 /// * `AsRef`: `AsRef<str>`;
-/// * `Serialize`: a string.
+/// * `Serialize`: a string;
+/// * `SensitiveSerialize`: a string, noted as a secret for [`crate::sensitive`] (so an error
+///   that echoes it can be scrubbed).
 ///
 /// For example `string_newtype!(MaskedCardNumber: Display, Serialize);`.
 macro_rules! string_newtype {
@@ -45,6 +47,17 @@ macro_rules! string_newtype {
                 &self,
                 serializer: S,
             ) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    };
+    (@SensitiveSerialize $ty:ident) => {
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                $crate::sensitive::note_serialized(&self.0);
                 serializer.serialize_str(&self.0)
             }
         }
@@ -98,11 +111,11 @@ pub(crate) use deserialize_from_str;
 /// with an inherent `fn parse(&str) -> Result<Self, $err>` that validates and normalises.
 ///
 /// * `FromStr` (error `$err`): `parse`;
-/// * `Serialize`: the inner string;
 /// * `Deserialize`: a string validated by `parse`; `$expecting` describes what was wanted when
 ///   the value has the wrong type;
-/// * the traits in `[...]`, passed on to [`string_newtype!`] (`Display`, `AsRef`): leave
-///   `Display` out for a type that masks it and writes its own.
+/// * the traits in `[...]`, passed on to [`string_newtype!`] (`Serialize` or
+///   `SensitiveSerialize`, `Display`, `AsRef`): leave `Display` out for a type that masks it
+///   and writes its own.
 ///
 /// With `integers: |v| text`, `Deserialize` also accepts a non-negative JSON integer `v`,
 /// validating the string `text` made from it, and rejects every other non-string value
@@ -145,7 +158,7 @@ macro_rules! validated_string {
             }
         }
 
-        $crate::macros::string_newtype!($ty: Serialize $(, $tr)*);
+        $crate::macros::string_newtype!($ty: $($tr),*);
     };
 }
 pub(crate) use validated_string;

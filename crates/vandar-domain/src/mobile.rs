@@ -126,7 +126,7 @@ validated_string!(
     Mobile,
     MobileError,
     "an Iranian mobile number string (09xxxxxxxxx)",
-    [Display, AsRef]
+    [Serialize, Display, AsRef]
 );
 
 json_schema_impl!(Mobile,"Mobile",

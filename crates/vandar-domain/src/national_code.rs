@@ -122,7 +122,7 @@ validated_string!(
     NationalCode,
     NationalCodeError,
     "a 10-digit national code string",
-    [],
+    [SensitiveSerialize],
     integers: |v| format!("{v:010}")
 );
 

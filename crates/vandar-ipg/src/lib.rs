@@ -26,6 +26,7 @@ pub use vandar_runtime::{ApiError, ApiKey, Error};
 
 use url::Url;
 use vandar_runtime::callback::QueryParams;
+use vandar_runtime::redact::Scrubber;
 
 /// Name of the payment page in the spec's `x-browser-pages`.
 pub const PAYMENT_PAGE: &str = "payment_page";
@@ -51,8 +52,13 @@ impl Client {
             Ok(payment) => match Some(payment.status.get()) {
                 Some(1) => Ok(VerifyOutcome::Verified(payment)),
                 _ => {
+                    // A refusal inside a 200 (`status` 2, 3, 5 ...): the answer may echo the
+                    // request, so the error keeps it scrubbed of this call's key, as the
+                    // pipeline scrubs the errors it builds.
                     let raw = serde_json::to_value(&payment).unwrap_or_default();
-                    classify(ApiError::from_body(200, raw))
+                    let mut scrubber = Scrubber::new();
+                    scrubber.add(api_key.expose());
+                    classify(ApiError::from_body_scrubbed(200, raw, &scrubber))
                 }
             },
             Err(Error::Api(e)) => classify(*e),

@@ -205,6 +205,7 @@ impl From<&Secret> for OAuthToken {
 
 impl Serialize for OAuthToken {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        vandar_domain::sensitive::note_serialized(self.expose());
         serializer.serialize_str(self.expose())
     }
 }

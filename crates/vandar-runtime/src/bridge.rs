@@ -104,6 +104,49 @@ impl<T> Deref for Answer<T> {
     }
 }
 
+/// The body of a request given to a raw entry ([`Binding::call`], [`Binding::call_raw`]): the
+/// checked body's JSON, or none. A body the request was built with is replaced, and without a
+/// checked body only an upload (`multipart/form-data`) keeps its own; anything else is refused
+/// before it is sent, naming the operation.
+fn bind_body(
+    request: &mut reqwest::Request,
+    route: &Route,
+    body: Option<&dyn SentBody>,
+) -> Result<(), Error> {
+    match body {
+        Some(body) => {
+            let json = body.to_json().map_err(|e| {
+                Error::InvalidRequest(format!(
+                    "the body of `{}` does not serialize as JSON: {e}",
+                    route.operation_id
+                ))
+            })?;
+            request.headers_mut().insert(
+                reqwest::header::CONTENT_TYPE,
+                reqwest::header::HeaderValue::from_static("application/json"),
+            );
+            *request.body_mut() = Some(json.into());
+        }
+        None if request.body().is_some() => {
+            let upload = request
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("multipart/form-data"));
+            if !upload {
+                return Err(Error::InvalidRequest(format!(
+                    "`{}`: a request body must be passed as the call's checked body \
+                     (`CheckedBody::new`), not built into the request",
+                    route.operation_id
+                )));
+            }
+        }
+        None => {}
+    }
+    Ok(())
+}
+
 impl Binding {
     /// The whole call of a generated `send_as()`, boxed once: `request` (its URL from
     /// [`Binding::url`], its body serialized from `body`) goes through the credential, the
@@ -146,12 +189,17 @@ impl Binding {
     ///
     /// # Errors
     /// As [`Binding::send_json`].
+    /// The request's body is `body`'s JSON ([`SentBody::to_json`]), whatever `request` was
+    /// built with: only a checked body is sent. Without `body`, a request that carries a body
+    /// is refused unless it is `multipart/form-data` (an upload, which has no JSON fields to
+    /// check).
     pub async fn call<T: DeserializeOwned>(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         route: &'static Route,
         body: Option<&dyn SentBody>,
     ) -> Result<Answer<T>, Error> {
+        bind_body(&mut request, route, body)?;
         self.run(request, route, body, answer_json::<T>).await
     }
 
@@ -163,10 +211,11 @@ impl Binding {
     /// As [`Binding::send_json`], without the decoding.
     pub async fn call_raw(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         route: &'static Route,
         body: Option<&dyn SentBody>,
     ) -> Result<Answer<Bytes>, Error> {
+        bind_body(&mut request, route, body)?;
         Box::pin(self.run(request, route, body, |ex, ctx| match ex.status {
             200..=299 if !is_failure_json(&ex.body) => Ok(Answer {
                 status: ex.status,

@@ -399,6 +399,11 @@ pub trait SentBody: Sync {
 
     /// Add the body's sensitive values to `scrubber` (serializes the body: error path only).
     fn scrub_into(&self, scrubber: &mut Scrubber);
+
+    /// The body as the JSON that is sent. The raw entries ([`crate::Binding::call`],
+    /// [`crate::Binding::call_raw`]) send this, never a body the request was built with, so
+    /// what goes out is what was checked.
+    fn to_json(&self) -> serde_json::Result<Vec<u8>>;
 }
 
 /// The body of an operation that has none (its `Option<NoBody>` is always `None`).
@@ -413,6 +418,10 @@ impl SentBody for NoBody {
     fn scrub_into(&self, _: &mut Scrubber) {
         match *self {}
     }
+
+    fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        match *self {}
+    }
 }
 
 impl<S: SentBody + ?Sized> SentBody for &S {
@@ -422,6 +431,10 @@ impl<S: SentBody + ?Sized> SentBody for &S {
 
     fn scrub_into(&self, scrubber: &mut Scrubber) {
         (**self).scrub_into(scrubber)
+    }
+
+    fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        (**self).to_json()
     }
 }
 
@@ -433,9 +446,20 @@ impl<B: CheckBody> SentBody for CheckedBody<B> {
     }
 
     fn scrub_into(&self, scrubber: &mut Scrubber) {
-        if let Ok(v) = serde_json::to_value(&self.body) {
+        // By name (`SENSITIVE_FIELDS`) and by type: the values of secret types (API keys,
+        // OAuth tokens and codes, cards, national codes, IBANs), whatever their field is called.
+        let (v, secrets) =
+            vandar_domain::sensitive::collect_serialized(|| serde_json::to_value(&self.body));
+        if let Ok(v) = v {
             scrubber.add_json_fields(&v);
         }
+        for s in &secrets {
+            scrubber.add(s);
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(&self.body)
     }
 }
 

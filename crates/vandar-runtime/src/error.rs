@@ -143,7 +143,9 @@ pub struct ApiError {
 
 impl ApiError {
     /// Decode an error body of any documented shape. Card-, IBAN- and national-code-shaped
-    /// digit runs are masked in every string kept (see [`crate::redact`]).
+    /// digit runs are masked in every string kept (see [`crate::redact`]). The answer to a
+    /// call can echo that call's own secrets (its API key, a token), which no shape reveals:
+    /// build its error with [`ApiError::from_body_scrubbed`] and a scrubber that knows them.
     pub fn from_body(http_status: u16, raw: Value) -> Self {
         Self::from_body_scrubbed(http_status, raw, &Scrubber::new())
     }
@@ -648,6 +650,18 @@ pub enum Error {
     /// not sent again).
     #[error("authentication failed, the call was not sent: {0}")]
     Auth(AuthError),
+    /// The call was sent and answered HTTP 401, and no new access token could be had after it
+    /// (`refresh` says why: an expired or rejected refresh token, a failed or rate-limited
+    /// refresh). The call was not sent again; a 401 means it did not take effect.
+    #[error(
+        "`{operation}` was answered HTTP 401 and no new access token could be had, so it was not sent again: {refresh}"
+    )]
+    Unauthorized {
+        /// The operation id.
+        operation: String,
+        /// Why no new token could be had.
+        refresh: AuthError,
+    },
     /// The API answered with an error body (boxed: it is large, and errors travel in every
     /// `Result`).
     #[error("{0}")]
@@ -732,6 +746,7 @@ impl Error {
             | Error::ResponseTooLarge { http_status, .. }
             | Error::Redirect { http_status, .. } => Some(*http_status),
             Error::Auth(e) => e.http_status(),
+            Error::Unauthorized { .. } => Some(401),
             Error::Transport(e) => e.http_status(),
             _ => None,
         }
@@ -751,9 +766,21 @@ impl Error {
             | Error::RateLimited { operation, .. }
             | Error::Decode { operation, .. }
             | Error::ResponseTooLarge { operation, .. }
-            | Error::Redirect { operation, .. } => Some(operation),
+            | Error::Redirect { operation, .. }
+            | Error::Unauthorized { operation, .. } => Some(operation),
             Error::Api(e) => e.operation.as_deref(),
             Error::Transport(e) => e.operation(),
+            _ => None,
+        }
+    }
+
+    /// Why no access token could be had: [`Error::Auth`] (before sending) or
+    /// [`Error::Unauthorized`] (after a 401). An expired or rejected refresh token
+    /// ([`AuthError::RefreshTokenExpired`], [`AuthError::RefreshRejected`]) needs a new token
+    /// pair from the Vandar dashboard, in either case.
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            Error::Auth(e) | Error::Unauthorized { refresh: e, .. } => Some(e),
             _ => None,
         }
     }
@@ -770,7 +797,11 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after, .. } => Some(*retry_after),
-            Error::Auth(AuthError::RefreshRateLimited { retry_after }) => Some(*retry_after),
+            Error::Auth(AuthError::RefreshRateLimited { retry_after })
+            | Error::Unauthorized {
+                refresh: AuthError::RefreshRateLimited { retry_after },
+                ..
+            } => Some(*retry_after),
             _ => self.api_error().and_then(|e| e.retry_after),
         }
     }
@@ -783,7 +814,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Timeout { .. } | Error::RateLimited { .. } => true,
-            Error::Auth(AuthError::RefreshTimeout | AuthError::RefreshRateLimited { .. }) => true,
+            Error::Auth(AuthError::RefreshTimeout | AuthError::RefreshRateLimited { .. })
+            | Error::Unauthorized {
+                refresh: AuthError::RefreshTimeout | AuthError::RefreshRateLimited { .. },
+                ..
+            } => true,
             Error::Api(e) => e.is_retryable(),
             Error::UnexpectedStatus { status } => crate::decide::is_retryable_status(*status),
             _ => false,
@@ -1355,6 +1390,7 @@ mod display_tests {
             Error::Timeout { .. } => "Timeout",
             Error::RateLimited { .. } => "RateLimited",
             Error::Auth(_) => "Auth",
+            Error::Unauthorized { .. } => "Unauthorized",
             Error::Api(_) => "Api",
             Error::Decode { .. } => "Decode",
             Error::ResponseTooLarge { .. } => "ResponseTooLarge",
@@ -1363,7 +1399,7 @@ mod display_tests {
         }
     }
 
-    const VARIANTS: [&str; 12] = [
+    const VARIANTS: [&str; 13] = [
         "InvalidRequest",
         "Config",
         "Transport",
@@ -1371,6 +1407,7 @@ mod display_tests {
         "Timeout",
         "RateLimited",
         "Auth",
+        "Unauthorized",
         "Api",
         "Decode",
         "ResponseTooLarge",
@@ -1568,6 +1605,13 @@ mod display_tests {
             let name = format!("Auth {auth:?}");
             add(&name, Error::from(auth));
         }
+        add(
+            "Unauthorized (a 401, then the refresh token had expired)",
+            Error::Unauthorized {
+                operation: "store_settlement".into(),
+                refresh: AuthError::RefreshTokenExpired,
+            },
+        );
         let unauthenticated =
             || ApiError::from_body(401, json!({"status": 0, "error": "Unauthenticated"}));
         add(

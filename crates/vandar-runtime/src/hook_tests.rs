@@ -1099,10 +1099,13 @@ async fn class3_undecodable_2xx_of_a_money_call_is_outcome_unknown() {
                 .runtime()
                 .http_client()
                 .request(route.method.parse().unwrap(), b.url(route, &[]).unwrap())
-                .json(&json!({"track_id": "t-1"}))
                 .build()
                 .unwrap();
-            let err = b.call::<Typed>(request, route, None).await.unwrap_err();
+            let body = crate::CheckedBody::new(route, json!({"track_id": "t-1"})).unwrap();
+            let err = b
+                .call::<Typed>(request, route, Some(&body))
+                .await
+                .unwrap_err();
             assert_eq!(err.http_status(), Some(200), "{op} {body:?}: {err}");
             assert_eq!(err.is_outcome_unknown(), money, "{op} {body:?}: {err}");
             if money {
@@ -1627,6 +1630,12 @@ impl crate::Interceptor for Meddling {
             ("content-type", "text/plain"),
             ("authorization", "Bearer forged"),
             ("cookie", "session=forged"),
+            ("accept", "text/html"),
+            ("api-version", "999"),
+            ("user-agent", "evil-agent"),
+            ("x-http-method-override", "DELETE"),
+            ("expect", "100-continue"),
+            ("content-encoding", "gzip"),
             ("x-request-tag", "kept"),
         ] {
             headers.insert(
@@ -1674,8 +1683,29 @@ async fn an_interceptor_neither_reads_the_credential_nor_reframes_a_money_call()
     assert_ne!(r.header("host"), Some("evil.example"));
     assert_ne!(r.header("transfer-encoding"), Some("chunked"));
     assert_eq!(r.header("content-type"), Some("application/json"));
+    // The headers the SDK set are sent as it set them, and the ones that change how the
+    // server reads the request are not sent at all.
+    assert_eq!(r.header("accept"), Some("application/json"));
+    assert_eq!(
+        r.header("api-version"),
+        None,
+        "this test route sets none; 999 is dropped"
+    );
+    assert_ne!(r.header("user-agent"), Some("evil-agent"));
+    assert!(
+        r.header("user-agent")
+            .is_some_and(|ua| ua.contains("vandar"))
+    );
+    for h in ["x-http-method-override", "expect", "content-encoding"] {
+        assert_eq!(r.header(h), None, "{h}");
+    }
     let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body["track_id"], "t-1", "the whole body arrived");
+    // The interceptor saw the SDK's own headers, none of the credentials.
+    assert!(
+        seen.iter().any(|h| h == "accept: application/json"),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -4,16 +4,25 @@
 //!
 //! An interceptor sees only what is safe to see: the operation, method, host, attempt number,
 //! status and latency, never the URL's query, the body or a credential (the request's
-//! `Authorization` is taken out while it runs). Headers it adds are sent as given, except the
-//! ones the SDK owns ([`RESERVED_HEADERS`]: the credential and the headers that frame the
-//! request on the wire), which stay the SDK's: an interceptor that sets `content-length: 0`
-//! would otherwise send a payment with an empty body.
+//! credentials, [`SECRET_HEADERS`], are taken out while it runs). Headers it adds are sent as
+//! given, except the ones the SDK owns, which stay the SDK's:
+//!
+//! * every header the SDK put on the request before the interceptors ran (`accept`,
+//!   `api-version`, `content-type`, the credential, ...): an interceptor can read them (but
+//!   not the credential) and cannot change them;
+//! * [`RESERVED_HEADERS`], whether the request had them or not: the credential, the headers
+//!   that frame the request on the wire or change how the server reads its body or method,
+//!   and `user-agent` (the client's own). An interceptor that sets `content-length: 0` would
+//!   otherwise send a payment with an empty body, and one that sets
+//!   `x-http-method-override: DELETE` would change what a POST does.
+//!
+//! What an interceptor sets for one of those is dropped, with a warning naming the header.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderMap, HeaderName};
 
 use crate::retry::RetryPolicy;
 use crate::timeouts::Timeouts;
@@ -67,19 +76,37 @@ impl fmt::Debug for Interceptors {
     }
 }
 
-/// The headers an interceptor can neither read (the credential) nor change: what it sets for
-/// one of them is dropped, and the SDK's own value (or none) is sent.
-pub const RESERVED_HEADERS: [HeaderName; 10] = [
+/// The headers an interceptor cannot read: the credentials. They are taken out of the
+/// request while the interceptors run and put back after.
+pub static SECRET_HEADERS: [HeaderName; 3] = [
+    header::AUTHORIZATION,
+    header::PROXY_AUTHORIZATION,
+    header::COOKIE,
+];
+
+/// The headers an interceptor cannot change even when the request does not carry them (what
+/// it sets for one of them is dropped): [`SECRET_HEADERS`], the headers that frame the request
+/// on the wire, those that change how a server reads its body or method, and the client's
+/// `user-agent`. Every header the SDK itself put on the request is kept as well.
+pub static RESERVED_HEADERS: [HeaderName; 18] = [
     header::AUTHORIZATION,
     header::PROXY_AUTHORIZATION,
     header::COOKIE,
     header::CONTENT_LENGTH,
     header::CONTENT_TYPE,
+    header::CONTENT_ENCODING,
     header::TRANSFER_ENCODING,
     header::HOST,
     header::CONNECTION,
     header::TE,
     header::UPGRADE,
+    header::EXPECT,
+    header::ACCEPT,
+    header::USER_AGENT,
+    HeaderName::from_static("x-http-method-override"),
+    HeaderName::from_static("x-http-method"),
+    HeaderName::from_static("x-method-override"),
+    HeaderName::from_static("api-version"),
 ];
 
 impl Interceptors {
@@ -87,28 +114,38 @@ impl Interceptors {
         if self.0.is_empty() {
             return;
         }
-        // the SDK's values of the reserved headers, out of the interceptors' sight
-        let mut kept: Vec<(HeaderName, HeaderValue)> = Vec::new();
-        for name in &RESERVED_HEADERS {
-            if let header::Entry::Occupied(entry) = headers.entry(name) {
-                let (name, values) = entry.remove_entry_mult();
-                kept.extend(values.map(|v| (name.clone(), v)));
+        // The SDK's headers, all of them; the interceptors get a copy without the credentials.
+        let sdk = std::mem::take(headers);
+        for (name, value) in &sdk {
+            if !SECRET_HEADERS.contains(name) {
+                headers.append(name.clone(), value.clone());
             }
         }
         for i in &self.0 {
             i.before_send(info, headers);
         }
-        for name in &RESERVED_HEADERS {
-            if headers.remove(name).is_some() {
+        // What the interceptors did to a header the SDK owns is undone: they saw the SDK's
+        // values (no credential at all) and must have left them as they were.
+        let owned = RESERVED_HEADERS
+            .iter()
+            .chain(sdk.keys().filter(|n| !RESERVED_HEADERS.contains(n)));
+        for name in owned {
+            let changed = if SECRET_HEADERS.contains(name) {
+                headers.contains_key(name)
+            } else {
+                !headers.get_all(name).iter().eq(sdk.get_all(name).iter())
+            };
+            headers.remove(name);
+            if changed {
                 tracing::warn!(
                     operation = info.operation,
                     header = name.as_str(),
-                    "an interceptor set a header the SDK owns; it is not sent"
+                    "an interceptor changed a header the SDK owns; the SDK's value is sent"
                 );
             }
         }
-        for (name, value) in kept {
-            headers.append(name, value);
+        for (name, value) in &sdk {
+            headers.append(name.clone(), value.clone());
         }
     }
 

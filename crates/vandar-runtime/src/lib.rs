@@ -106,7 +106,9 @@ pub use error::{
     TransportKind,
 };
 pub use field::{FieldError, FieldText, IntoField, parse_field_text};
-pub use intercept::{AttemptInfo, AttemptResult, CallOptions, Interceptor, RESERVED_HEADERS};
+pub use intercept::{
+    AttemptInfo, AttemptResult, CallOptions, Interceptor, RESERVED_HEADERS, SECRET_HEADERS,
+};
 pub use pagination::{ListRequest, Paginate, Position};
 pub use path::Segment;
 pub use ratelimit::{

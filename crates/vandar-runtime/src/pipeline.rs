@@ -322,7 +322,9 @@ async fn refresh_then_finish(
 }
 
 /// After a 401: a token from the call's refresher, asked with the refused one (`None`: the
-/// call has no refresher), or the call's `Error::Auth` when none could be had.
+/// call has no refresher). When none could be had the call ends with
+/// [`Error::Unauthorized`]: it was sent and answered (401), which [`Error::Auth`] ("not
+/// sent") would deny.
 async fn token_after_401(
     ctx: &CallContext<'_>,
     deadline: Instant,
@@ -336,7 +338,10 @@ async fn token_after_401(
         Err(error) => {
             ctx.span.record("outcome", "auth_error");
             tracing::warn!(error = %error, "401 and no new access token");
-            Err(Error::Auth(error))
+            Err(Error::Unauthorized {
+                operation: ctx.route.operation_id.to_owned(),
+                refresh: error,
+            })
         }
     }
 }

@@ -78,6 +78,7 @@ impl From<&ApiKey> for ApiKey {
 
 impl Serialize for ApiKey {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        vandar_domain::sensitive::note_serialized(self.expose());
         serializer.serialize_str(self.expose())
     }
 }

@@ -226,7 +226,22 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
         headers: parts.headers,
         body,
     };
-    tracing::debug!(method = %req.method, path = %req.path, "request");
+    // The concrete path can carry a card number or an IBAN (core's customer card and IBAN
+    // calls): the log names the operation, or the path with those shapes masked.
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let op = shared
+            .catalog
+            .route(&req.method, &req.path)
+            .map(|(op, _)| op.id.clone());
+        match op {
+            Some(op) => tracing::debug!(method = %req.method, operation = %op, "request"),
+            None => tracing::debug!(
+                method = %req.method,
+                path = %crate::values::log_safe(&req.path),
+                "request"
+            ),
+        }
+    }
     let reply = dispatch(&shared, &req).await;
     shared.flush();
     reply

@@ -43,9 +43,79 @@ pub fn mask_card(card: &str) -> String {
     format!("{}******{}", &card[..6], &card[card.len() - 4..])
 }
 
+/// `text` for a log line: every path segment or word that holds 8 or more digits (a card
+/// number, an IBAN, a national code, whoever's they are) becomes `***`. Percent-escapes are
+/// decoded first, so an encoded number is caught too.
+pub fn log_safe(text: &str) -> String {
+    let decoded = percent_decode(text);
+    let mut out = String::with_capacity(decoded.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.chars().filter(|c| digit_value(*c).is_some()).count() >= 8 {
+            out.push_str("***");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in decoded.chars() {
+        if c.is_alphanumeric() || digit_value(c).is_some() || matches!(c, '-' | '_' | ' ' | '.') {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// `url` for a log line: its scheme, host, port and path ([`log_safe`]), without user info,
+/// query or fragment (a merchant's notify URL may carry a token of theirs).
+pub fn log_safe_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                log_safe(u.path())
+            )
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
+/// Percent-escapes decoded (lossily: bytes that are not UTF-8 become U+FFFD).
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_lose_numbers_that_may_be_secrets() {
+        assert_eq!(
+            log_safe("/v3/business/shop/customers/c1/cards/6037997599999993/inquiry"),
+            "/v3/business/shop/customers/c1/cards/***/inquiry"
+        );
+        assert_eq!(log_safe("/ibans/IR062960000000100324200001"), "/ibans/***");
+        assert_eq!(log_safe("/cards/6037%2D9975%2D9999%2D9993"), "/cards/***");
+        assert_eq!(
+            log_safe("/v2/business/shop/settlement/12345"),
+            "/v2/business/shop/settlement/12345"
+        );
+        assert_eq!(
+            log_safe_url("http://user:pw@127.0.0.1:9/hook/0499370899?token=abc#x"),
+            "http://127.0.0.1:9/hook/***"
+        );
+        assert_eq!(log_safe_url("not a url"), "(not a URL)");
+    }
 
     #[test]
     fn digits_in_three_scripts() {

@@ -161,9 +161,12 @@ pub async fn deliver(method: &Method, url: &str, form: &[(String, String)]) -> A
     } else {
         String::new()
     };
+    // The notify URL is the merchant's, query included (it may carry a token of theirs):
+    // logged without user info and sensitive parameters.
+    let logged = crate::values::log_safe_url(url);
     match send(method, url, body).await {
         Ok(status) => {
-            tracing::debug!(%url, status, "notification delivered");
+            tracing::debug!(url = %logged, status, "notification delivered");
             Attempt {
                 by: Sender::Sandbox,
                 status: Some(status),
@@ -171,7 +174,7 @@ pub async fn deliver(method: &Method, url: &str, form: &[(String, String)]) -> A
             }
         }
         Err(e) => {
-            tracing::warn!(%url, error = %e, "notification failed");
+            tracing::warn!(url = %logged, error = %e, "notification failed");
             Attempt {
                 by: Sender::Sandbox,
                 status: None,

@@ -111,12 +111,20 @@ fn read_body(spec: &str) -> Result<Value, CliError> {
 
 /// `name=value` pairs of `--param`.
 pub fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    // A malformed one is named by its position, never quoted: it may be a value (a card
+    // number, a token) typed without its name.
     params
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             p.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| CliError::usage(format!("--param `{p}` is not name=value")))
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "--param number {} is not name=value (its text is not shown)",
+                        i + 1
+                    ))
+                })
         })
         .collect()
 }
