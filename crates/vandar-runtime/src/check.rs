@@ -540,7 +540,7 @@ pub fn normalize_http_url(raw: &str) -> Result<String, &'static str> {
     }
     if raw
         .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || crate::path::is_invisible(c))
+        .any(|c| c.is_whitespace() || c.is_control() || crate::unicode::is_invisible(c))
     {
         return Err("must not contain whitespace, control or invisible characters");
     }
