@@ -554,29 +554,49 @@ fn trim_text(s: &str) -> &str {
 }
 
 /// Parse a URL field strictly and return its normalized form: an absolute `http`/`https` URL
-/// with a host, written with `//` after the scheme, without a user name or password, with no
-/// whitespace, control or invisible character (zero-width, bidi control, byte order mark)
-/// anywhere in the raw text (a leading space, an embedded space, CR LF, a tab are refused, not
-/// trimmed away).
+/// written with `//` after the scheme and a host right after it (`https:///shop.example/cb`,
+/// whose authority is empty, is refused: a WHATWG parser skips the extra slashes and makes the
+/// first path segment the host), without a user name or password (no `@` in the authority),
+/// with no whitespace, control or invisible character (every `Default_Ignorable_Code_Point`
+/// and format character: zero-width characters, bidi controls such as U+061C ARABIC LETTER
+/// MARK, the byte order mark, variation selectors, ...) anywhere in the raw text (a leading
+/// space, an embedded space, CR LF, a tab are refused, not trimmed away).
+///
+/// The error says what is wrong and never holds the value.
 pub fn normalize_http_url(raw: &str) -> Result<String, &'static str> {
     if raw.is_empty() {
         return Err("must not be empty");
     }
     if raw
         .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || crate::path::is_invisible(c))
+        .any(|c| c.is_whitespace() || c.is_control() || crate::unicode::is_invisible(c))
     {
         return Err("must not contain whitespace, control or invisible characters");
     }
     let lower = raw.get(..8).unwrap_or(raw).to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+    let rest = if lower.starts_with("http://") {
+        &raw[7..]
+    } else if lower.starts_with("https://") {
+        &raw[8..]
+    } else {
         return Err("must be an absolute http(s) URL starting with `http://` or `https://`");
+    };
+    // The authority as the raw text has it: up to the path, query or fragment (a WHATWG
+    // parser also ends it at `\` for http(s)).
+    let authority = rest
+        .find(['/', '\\', '?', '#'])
+        .map_or(rest, |end| &rest[..end]);
+    if authority.is_empty() {
+        return Err("must have a host right after `//`");
+    }
+    // `https://shop.example@evil.example/cb` reads as the shop's and goes to evil.example
+    if authority.contains('@') {
+        return Err("must not carry a user name or password (`user@host`)");
     }
     let url = url::Url::parse(raw).map_err(|_| "is not a valid URL")?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err("must be an absolute http(s) URL with a host");
     }
-    // `https://shop.example@evil.example/cb` reads as the shop's and goes to evil.example
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not carry a user name or password (`user@host`)");
     }
@@ -681,6 +701,10 @@ mod tests {
             "https://shop.example/\u{202e}bc",
             "https://shop.example/cb\u{feff}",
             "https://\u{200b}shop.example/cb",
+            "https://shop.example/cb\u{061c}",
+            "https://shop.example/cb\u{180e}",
+            "https:///shop.example/cb",
+            "https:////evil.example/cb",
             "https://shop.example/c\u{85}b",
             "https://shop.example/c\u{2028}b",
         ] {
@@ -726,6 +750,63 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("items[].notify_url"), "{e}");
+    }
+
+    /// Review r9 F3: every default-ignorable or format character (U+061C ARABIC LETTER MARK
+    /// was missing from a hand-kept list), anywhere in the URL, is refused, not sent.
+    #[test]
+    fn every_invisible_character_in_a_url_is_refused() {
+        let mut wrong = Vec::new();
+        for &c in crate::unicode::testing::invisible_chars() {
+            for raw in [
+                format!("https://shop.example/cb{c}"),
+                format!("https://shop.example/{c}cb?x=1"),
+                format!("https://shop{c}.example/cb"),
+                format!("https://shop.example/cb#{c}"),
+            ] {
+                if normalize_http_url(&raw).is_ok() {
+                    wrong.push(format!("U+{:04X} {raw:?}", u32::from(c)));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} accepted: {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(20)]
+        );
+    }
+
+    /// Review r9 F3: an empty authority (`https:///shop.example/cb`) is refused, not sent to
+    /// the first path segment as the host; a URL with a host right after `//` is kept.
+    #[test]
+    fn a_url_without_an_authority_is_refused_not_rehosted() {
+        for raw in [
+            "https:///shop.example/cb",
+            "https:////evil.example/cb",
+            "HTTP:///evil.example",
+            "https://\\evil.example/cb",
+            "https://\\\\evil.example/cb",
+            "https:///\\evil.example/cb",
+            "http:/\\evil.example/cb",
+            "https://?evil.example",
+            "https://#evil.example",
+            "https://@evil.example/cb",
+            "https://shop.example@/cb",
+        ] {
+            let e = normalize_http_url(raw).expect_err(raw);
+            assert!(!e.contains("evil"), "{e}");
+        }
+        for (raw, sent) in [
+            ("https://shop.example", "https://shop.example/"),
+            ("https://shop.example?x=1", "https://shop.example/?x=1"),
+            ("https://shop.example#f", "https://shop.example/#f"),
+            ("https://shop.example\\cb", "https://shop.example/cb"),
+            ("http://127.0.0.1:8080//cb", "http://127.0.0.1:8080//cb"),
+            ("https://[::1]/cb", "https://[::1]/cb"),
+        ] {
+            assert_eq!(normalize_http_url(raw).as_deref(), Ok(sent), "{raw}");
+        }
     }
 
     #[test]

@@ -89,6 +89,7 @@ pub mod secret;
 pub mod test_util;
 mod timeouts;
 pub mod token;
+mod unicode;
 
 pub use auth::{
     ACCESS_TOKEN_LIFETIME, BearerFuture, BearerSource, Clock, OAuthToken, REFRESH_HOST,

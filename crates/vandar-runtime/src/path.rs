@@ -6,14 +6,20 @@
 //!   fills exactly its own segment and no URL parser can split or resolve it;
 //! * an empty value, `.` and `..` are refused, also when they only appear after
 //!   percent-decoding (`%2e%2e`, `%2E.`, `%252e`, `%u002e`), for servers that decode more than
-//!   once, and with white space, invisible characters or look-alike dots (`．．`) around or
-//!   in them; escapes of bytes that are not UTF-8 (`%c0%ae`) are refused too; the error names
-//!   the parameter and the operation, never the value (see [`check_segment`]).
+//!   once, after Unicode normalization (NFKC and UTS #46's full stops: `．．`, `。。`, `‥`,
+//!   full-width `％２ｅ`), and with white space or invisible characters (every
+//!   `Default_Ignorable_Code_Point` and format character) around or in them; escapes of bytes
+//!   that are not UTF-8 (`%c0%ae`) are refused too; the error names the parameter and the
+//!   operation, never the value (see [`check_segment`]).
 //!
 //! The encoding is [`percent_encoding`]'s (the `url` crate's own encoder), with the set of
 //! bytes left alone narrowed to the unreserved ones.
 
+use std::borrow::Cow;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::unicode;
 
 /// One segment of a path template, as the generator emits it from the spec's path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,27 +76,32 @@ const MAX_DECODINGS: usize = 8;
 /// Whether `value` may fill a segment.
 ///
 /// The value is looked at as given and as each further decoding a server might apply would
-/// leave it (percent-escapes, and IIS's `%uXXXX`), until nothing changes. None of these may
-/// read as empty, `.` or `..` once white space and invisible characters (zero-width, bidi
-/// controls, soft hyphen, byte order mark) are left out and look-alike dots (`．`, `﹒`, `․`,
-/// and `‥` for two) are read as dots.
+/// leave it (percent-escapes, and IIS's `%uXXXX`), until nothing changes; each round is
+/// decoded from its NFKC form, for a server that normalizes before it decodes (full-width
+/// `％２ｅ` is `%2e`). None of these may read as empty, `.` or `..` once folded with NFKC and
+/// UTS #46's full stops (`．`, `。`, `｡`, `﹒`, `․` are `.`, `‥` is `..`) and once white space,
+/// control characters and invisible characters (every `Default_Ignorable_Code_Point`: zero-width
+/// characters, bidi controls, the soft hyphen, variation selectors, tags, Hangul fillers, ...;
+/// and every format character) are left out. The classes come from Unicode's data (ICU4X), not
+/// from a list of look-alikes.
 pub fn check_segment(value: &str) -> Result<(), SegmentError> {
-    let mut current = std::borrow::Cow::Borrowed(value);
+    let mut current = Cow::Borrowed(value);
     for round in 0..=MAX_DECODINGS {
-        match reads_as(&current) {
+        let folded = unicode::fold(&current);
+        match reads_as(&folded) {
             Read::Other => {}
             Read::Empty if round == 0 => return Err(SegmentError::Empty),
             Read::Empty | Read::Dots => return Err(SegmentError::DotSegment),
         }
-        if !current.contains('%') {
+        if !folded.contains('%') {
             return Ok(());
         }
         let decoded =
-            String::from_utf8(decode_once(&current)).map_err(|_| SegmentError::Encoding)?;
-        if decoded == *current {
+            String::from_utf8(decode_once(&folded)).map_err(|_| SegmentError::Encoding)?;
+        if decoded == *folded {
             return Ok(());
         }
-        current = std::borrow::Cow::Owned(decoded);
+        current = Cow::Owned(decoded);
     }
     Err(SegmentError::Encoding)
 }
@@ -102,13 +113,14 @@ enum Read {
     Other,
 }
 
-fn reads_as(text: &str) -> Read {
+/// How `folded` (a text after [`unicode::fold`]) reads: only dots (one or two), only
+/// white space, control and invisible characters, or something else.
+fn reads_as(folded: &str) -> Read {
     let mut dots = 0;
-    for c in text.chars() {
+    for c in folded.chars() {
         match c {
-            '.' | '\u{ff0e}' | '\u{fe52}' | '\u{2024}' => dots += 1,
-            '\u{2025}' => dots += 2,
-            c if is_invisible(c) || c.is_control() || c.is_whitespace() => {}
+            '.' => dots += 1,
+            c if c.is_whitespace() || c.is_control() || unicode::is_invisible(c) => {}
             _ => return Read::Other,
         }
         if dots > 2 {
@@ -116,20 +128,6 @@ fn reads_as(text: &str) -> Read {
         }
     }
     if dots == 0 { Read::Empty } else { Read::Dots }
-}
-
-/// Characters that print as nothing but change how text reads: the soft hyphen, zero-width
-/// characters, bidi controls, word joiners and the byte order mark.
-pub(crate) fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00ad}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{feff}'
-    )
 }
 
 /// One round of decoding: `%XX` to its byte, `%uXXXX` to its character's UTF-8 bytes, the
@@ -379,6 +377,151 @@ mod tests {
         let v = values_in_order(REFUND, &[("transaction_id", "9"), ("business", "b")]).unwrap();
         assert_eq!(v, ["b", "9"]);
         assert!(values_in_order(REFUND, &[("nope", "1")]).is_err());
+    }
+
+    /// `c` percent-encoded (its UTF-8 bytes).
+    fn pct(c: char) -> String {
+        c.encode_utf8(&mut [0; 4])
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect()
+    }
+
+    /// ASCII `text` in full-width forms (`%2e` as `％２ｅ`), which NFKC turns back.
+    fn full_width(text: &str) -> String {
+        text.chars()
+            .map(|c| char::from_u32(u32::from(c) - 0x21 + 0xff01).unwrap())
+            .collect()
+    }
+
+    /// Every default-ignorable or format character (review r9 F1: U+061C, U+180E, U+034F,
+    /// U+FE0F, U+E0001, U+206A–F, the Hangul fillers were missing from a hand-kept list),
+    /// around or between the dots, as given or percent-encoded, is left out.
+    #[test]
+    fn every_invisible_character_around_dots_is_refused() {
+        let mut wrong = Vec::new();
+        for &c in unicode::testing::invisible_chars() {
+            let e = pct(c);
+            for value in [
+                format!("..{c}"),
+                format!("{c}.."),
+                format!(".{c}."),
+                format!("{c}.{c}"),
+                format!("{e}.."),
+                format!("..{e}"),
+                format!("%2e{e}%2e"),
+            ] {
+                if check_segment(&value) != Err(SegmentError::DotSegment) {
+                    wrong.push(format!("U+{:04X} {value:?}", u32::from(c)));
+                }
+            }
+            if check_segment(&format!("{c}{c}")) != Err(SegmentError::Empty) {
+                wrong.push(format!("U+{:04X} alone", u32::from(c)));
+            }
+            // not a dot segment: the character is kept, and sent exactly (percent-encoded)
+            assert!(check_segment(&format!("a{c}.")).is_ok());
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} accepted: {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(20)]
+        );
+    }
+
+    /// Every character that NFKC or UTS #46 reads as full stops (review r9 F2: `。` U+3002,
+    /// `｡` U+FF61 were missing from a hand-kept list), alone, doubled, next to `.`,
+    /// percent-encoded; and the percent-escapes of a dot written in full-width forms.
+    #[test]
+    fn every_dot_look_alike_is_refused() {
+        let mut wrong = Vec::new();
+        for &(c, n) in unicode::testing::dot_chars() {
+            let e = pct(c);
+            let mut values = vec![format!("{c}"), e.clone(), format!(" {c}\u{200b}")];
+            if n == 1 {
+                values.extend([
+                    format!("{c}{c}"),
+                    format!(".{c}"),
+                    format!("{c}%2e"),
+                    format!("{e}{e}"),
+                    format!("{e}."),
+                ]);
+            }
+            for value in values {
+                if check_segment(&value) != Err(SegmentError::DotSegment) {
+                    wrong.push(format!("U+{:04X} {value:?}", u32::from(c)));
+                }
+            }
+            assert!(
+                check_segment(&format!("{c}{c}{c}")).is_ok(),
+                "three or more dots move nothing"
+            );
+        }
+        for value in ["%2e%2e", "%2e", "%252e%252e", "%2E.", "%u002e"] {
+            let fw = full_width(value);
+            if check_segment(&fw) != Err(SegmentError::DotSegment) {
+                wrong.push(format!("{fw:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{} accepted: {wrong:?}", wrong.len());
+    }
+
+    /// One character of a disguised dot segment, written the way a server may still read it
+    /// after decoding and normalizing: as given, percent-encoded (either hex case, or twice),
+    /// as IIS's `%uXXXX`, or as full-width percent-escapes.
+    fn written(c: char, how: u8) -> String {
+        match how {
+            0 => c.to_string(),
+            1 => pct(c),
+            2 => pct(c).to_lowercase(),
+            3 => pct(c).replace('%', "%25"),
+            4 if u32::from(c) <= 0xffff => format!("%u{:04x}", u32::from(c)),
+            5 => full_width(&pct(c)),
+            _ => c.to_string(),
+        }
+    }
+
+    fn pad() -> impl Strategy<Value = char> {
+        prop_oneof![
+            3 => prop::sample::select(unicode::testing::invisible_chars()),
+            1 => prop::sample::select(&[' ', '\t', '\u{a0}', '\u{3000}', '\u{0}', '\u{85}'][..]),
+        ]
+    }
+
+    fn one_dot() -> impl Strategy<Value = char> {
+        let single: Vec<char> = unicode::testing::dot_chars()
+            .iter()
+            .filter(|(_, n)| *n == 1)
+            .map(|(c, _)| *c)
+            .collect();
+        prop_oneof![Just('.'), prop::sample::select(single)]
+    }
+
+    proptest! {
+        /// `.` or `..` (any dot look-alikes), with any invisible or white space characters
+        /// before, between and after the dots, each character written in any of the forms
+        /// a server decodes or normalizes back: always refused as a dot segment, on every
+        /// template parameter, and nothing of it reaches a URL.
+        #[test]
+        fn dot_segments_in_any_disguise_are_refused(
+            dots in prop::collection::vec(one_dot(), 1..=2),
+            pads in prop::collection::vec(prop::collection::vec(pad(), 0..3), 3),
+            forms in prop::collection::vec(0u8..6, 12),
+        ) {
+            let mut chars: Vec<char> = pads[0].clone();
+            chars.push(dots[0]);
+            chars.extend(&pads[1]);
+            chars.extend(dots.get(1));
+            chars.extend(&pads[2]);
+            let value: String = chars
+                .iter()
+                .enumerate()
+                .map(|(i, c)| written(*c, forms[i % forms.len()]))
+                .collect();
+            prop_assert_eq!(check_segment(&value), Err(SegmentError::DotSegment), "{:?}", value);
+            prop_assert_eq!(url_of(&["shop", &value]).unwrap_err(), ("transaction_id", SegmentError::DotSegment));
+            prop_assert_eq!(url_of(&[&value, "1"]).unwrap_err(), ("business", SegmentError::DotSegment));
+        }
     }
 
     proptest! {
