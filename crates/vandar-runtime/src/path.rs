@@ -60,7 +60,8 @@ impl SegmentError {
             }
             SegmentError::DotSegment => format!(
                 "path parameter `{name}` of `{operation}` must not be `.` or `..` (also when \
-                 percent-encoded, padded with white space or written with look-alike dots)"
+                 percent-encoded, padded with white space, written with look-alike dots or \
+                 followed by `;` parameters)"
             ),
             SegmentError::Encoding => format!(
                 "path parameter `{name}` of `{operation}` must not hold percent-escapes of \
@@ -83,7 +84,8 @@ const MAX_DECODINGS: usize = 8;
 /// control characters and invisible characters (every `Default_Ignorable_Code_Point`: zero-width
 /// characters, bidi controls, the soft hyphen, variation selectors, tags, Hangul fillers, ...;
 /// and every format character) are left out. The classes come from Unicode's data (ICU4X), not
-/// from a list of look-alikes.
+/// from a list of look-alikes. Nor may the part before a `;` (a servlet container reads
+/// `..;x=1` as `..`).
 pub fn check_segment(value: &str) -> Result<(), SegmentError> {
     let mut current = Cow::Borrowed(value);
     for round in 0..=MAX_DECODINGS {
@@ -92,6 +94,13 @@ pub fn check_segment(value: &str) -> Result<(), SegmentError> {
             Read::Other => {}
             Read::Empty if round == 0 => return Err(SegmentError::Empty),
             Read::Empty | Read::Dots => return Err(SegmentError::DotSegment),
+        }
+        // A servlet container (Tomcat, Jetty) drops a segment's `;` parameters before it
+        // resolves dot segments: `..;x=1` is `..` there, and `;x=1` an empty segment.
+        if let Some((head, _)) = folded.split_once(';')
+            && !matches!(reads_as(head), Read::Other)
+        {
+            return Err(SegmentError::DotSegment);
         }
         if !folded.contains('%') {
             return Ok(());
@@ -342,12 +351,24 @@ mod tests {
             "%u2025",
             "%ef%bc%8e%ef%bc%8e",
             "%2e%00%2e",
+            // servlet path parameters: Tomcat and Jetty read these as `..`, `.` or empty
+            "..;",
+            "..;jsessionid=1",
+            "%2e%2e;x",
+            "%2e%2e%3bx",
+            ".;x=1",
+            ";x=1",
+            " ..;",
         ] {
             assert_eq!(
                 check_segment(value),
                 Err(SegmentError::DotSegment),
                 "{value:?}"
             );
+        }
+        // a `;` elsewhere is an ordinary character
+        for value in ["a;b", "..a;b", "x..;", "1;..", "...;x"] {
+            assert_eq!(check_segment(value), Ok(()), "{value:?}");
         }
         for value in ["\u{200b}", "\u{feff}\u{00ad}", "\u{0}"] {
             assert_eq!(check_segment(value), Err(SegmentError::Empty), "{value:?}");
