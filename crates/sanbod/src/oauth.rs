@@ -13,6 +13,8 @@
 //!   sent again (the 401 is its answer, and the next call carries the new token).
 //! * A token request (refresh, code exchange) runs on its own task: a caller that gives up
 //!   does not cancel one already sent, and the rotated tokens are kept.
+//! * Expiry numbers from the server (`expires_in`, the JWT's `exp`) and the configured margin
+//!   go through saturating time arithmetic: an absurd number is a far expiry, never a panic.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -22,6 +24,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use url::Url;
 use vandar_runtime::callback::{InvalidCallbackUrl, QueryParams};
+use vandar_runtime::timeouts::{system_after, unix_secs};
 use vandar_runtime::{AuthError, BearerFuture, BearerSource, Error, OAuthToken, Secret};
 
 use crate::names::{ProviderCode, Scope};
@@ -131,7 +134,8 @@ pub struct TokenSet {
     /// `token_type` of the answer (`Bearer`).
     pub token_type: Option<String>,
     /// When the access token expires: `expires_in` of the answer, else the JWT's `exp`
-    /// claim; `None` when neither says (the token is then used until a 401).
+    /// claim; `None` when neither says (the token is then used until a 401). A number too
+    /// large for a time is a far expiry (30 years ahead at most).
     pub expires_at: Option<SystemTime>,
 }
 
@@ -146,7 +150,7 @@ impl TokenSet {
             .expires_in
             .and_then(|s| u64::try_from(s.get()).ok())
             .filter(|s| *s > 0)
-            .map(|s| now + Duration::from_secs(s));
+            .map(|s| system_after(now, Duration::from_secs(s)));
         Some(Self {
             access_token: access.secret().clone(),
             refresh_token: answer
@@ -155,13 +159,14 @@ impl TokenSet {
                 .filter(|t| !t.expose().is_empty())
                 .map(|t| t.secret().clone()),
             token_type: answer.token_type.clone(),
-            expires_at: from_expires_in.or_else(|| jwt_expiry(access.expose())),
+            expires_at: from_expires_in.or_else(|| jwt_expiry(access.expose(), now)),
         })
     }
 }
 
-/// The `exp` claim (seconds since the epoch, possibly fractional) of a JWT, if it is one.
-fn jwt_expiry(token: &str) -> Option<SystemTime> {
+/// The `exp` claim (seconds since the epoch, possibly fractional) of a JWT, if it is one; at
+/// most 30 years after `now`.
+fn jwt_expiry(token: &str, now: SystemTime) -> Option<SystemTime> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
@@ -172,7 +177,7 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
         serde_json::Value::String(s) => s.trim().parse().ok()?,
         _ => return None,
     };
-    (exp.is_finite() && exp > 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
+    if exp > 0.0 { unix_secs(exp, now) } else { None }
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<TokenSet>>>;
@@ -364,7 +369,7 @@ impl Tokens {
             let refused = stale.is_some_and(|s| s == set.access_token.expose());
             let due = set
                 .expires_at
-                .is_some_and(|at| at <= now + self.inner.margin);
+                .is_some_and(|at| at <= system_after(now, self.inner.margin));
             if !refused && !due {
                 return Ok(set.access_token.clone());
             }
@@ -687,6 +692,39 @@ mod tests {
         };
         assert!(TokenSet::from_answer(&empty, now).is_none());
         assert!(!format!("{set:?}").contains(&token));
+    }
+
+    #[test]
+    fn absurd_expiry_numbers_are_far_expiries_not_panics() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let far = system_after(now, vandar_runtime::timeouts::FAR_FUTURE);
+        let answer = |access: &str, expires_in: Option<i64>| types::TokenAnswer {
+            access_token: Some(OAuthToken::from(access)),
+            refresh_token: Some(OAuthToken::from("refresh-SECRET")),
+            token_type: Some("Bearer".into()),
+            expires_in: expires_in.map(Into::into),
+        };
+        for secs in [i64::MAX, i64::from(u32::MAX) * 1_000] {
+            let set = TokenSet::from_answer(&answer("opaque", Some(secs)), now).unwrap();
+            assert_eq!(set.expires_at, Some(far), "expires_in {secs}");
+            assert_eq!(set.refresh_token.unwrap().expose(), "refresh-SECRET");
+        }
+        for exp in [
+            r#"{"exp":1e30}"#,
+            r#"{"exp":1.7976931348623157e308}"#,
+            r#"{"exp":"1e400"}"#,
+            r#"{"exp":18446744073709551615}"#,
+        ] {
+            let set = TokenSet::from_answer(&answer(&jwt(exp), None), now).unwrap();
+            assert_eq!(set.expires_at, Some(far), "{exp}");
+        }
+        for exp in [r#"{"exp":-5}"#, r#"{"exp":"NaN"}"#, r#"{"exp":0}"#] {
+            let set = TokenSet::from_answer(&answer(&jwt(exp), None), now).unwrap();
+            assert_eq!(set.expires_at, None, "{exp}");
+        }
+        // -5 and 0 seconds of expires_in say nothing: the JWT (or nothing) decides.
+        let set = TokenSet::from_answer(&answer("opaque", Some(-5)), now).unwrap();
+        assert_eq!(set.expires_at, None);
     }
 
     #[test]
