@@ -142,6 +142,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod claims;
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code)]
 mod generated;
