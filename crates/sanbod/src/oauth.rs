@@ -20,18 +20,6 @@
 //!   the user's consent again (a client-credentials key gets a new token).
 //! * Expiry numbers from the server (`expires_in`, the JWT's `exp`) and the configured margin
 //!   go through saturating time arithmetic: an absurd number is a far expiry, never a panic.
-//!
-//! # One process per user
-//!
-//! [`Tokens`] keeps tokens in this process's memory; it does not share them with other
-//! processes. Keep each user's (each [`TokenKey`]'s) tokens in one process, with one `Tokens`
-//! (clone it): replicas that restore the same token set from your database (with
-//! [`Tokens::insert`]) would each spend its refresh token, and with a rotating server all but
-//! one of them lose the user's consent. Route a user's Sanbod calls to one replica, or keep the
-//! tokens in one service that the others ask. Within one process the SDK detects the mistake
-//! while the managers live: a refresh token restored into two managers (or two keys) is sent by
-//! the first holder only, and one that was already sent is never sent again; the other
-//! manager's renewal fails with [`Error::Auth`] saying so, and sends nothing.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -144,7 +132,7 @@ impl TokenKey {
 
 /// A token with what is known about it. `Debug` never shows the tokens. Keep it (e.g.
 /// encrypted in your database) to restore it after a restart with [`Tokens::insert`] (into one
-/// process: see [one process per user](crate::Tokens#one-process-per-user)).
+/// process: see [one process per user](Tokens#one-process-per-user)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenSet {
     /// The access token, sent as `Authorization: Bearer`.
@@ -287,8 +275,7 @@ impl Drop for Inner {
 }
 
 /// The token manager: one per application (clone it freely; clones share the tokens). It
-/// keeps the tokens in this process: keep each user's tokens in one process (see
-/// [one process per user](crate::Tokens#one-process-per-user) in the module docs).
+/// keeps the tokens in this process: keep each user's tokens in one process (below).
 ///
 /// ```no_run
 /// # async fn f(sanbod: &sanbod::Client) -> Result<(), sanbod::Error> {
@@ -298,6 +285,18 @@ impl Drop for Inner {
 /// let client = tokens.client(&cc); // every call sends a current CC token
 /// # Ok(()) }
 /// ```
+///
+/// # One process per user
+///
+/// [`Tokens`] keeps tokens in this process's memory; it does not share them with other
+/// processes. Keep each user's (each [`TokenKey`]'s) tokens in one process, with one `Tokens`
+/// (clone it): replicas that restore the same token set from your database (with
+/// [`Tokens::insert`]) would each spend its refresh token, and with a rotating server all but
+/// one of them lose the user's consent. Route a user's Sanbod calls to one replica, or keep the
+/// tokens in one service that the others ask. Within one process the SDK detects the mistake
+/// while the managers live: a refresh token restored into two managers (or two keys) is sent by
+/// the first holder only, and one that was already sent is never sent again; the other
+/// manager's renewal fails with [`Error::Auth`] saying so, and sends nothing.
 #[derive(Clone)]
 pub struct Tokens {
     inner: Arc<Inner>,
@@ -655,7 +654,7 @@ impl Tokens {
     /// Store a token set (e.g. one kept from before a restart) under `key`.
     ///
     /// Restore a user's set into one process only (see
-    /// [one process per user](crate::Tokens#one-process-per-user)): a refresh token that
+    /// [one process per user](Tokens#one-process-per-user)): a refresh token that
     /// another key or manager of this process holds is left to that one, and one that was
     /// already sent here is never sent again (a warning is logged; the access token is used
     /// while it is valid).
