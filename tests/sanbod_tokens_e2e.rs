@@ -348,3 +348,33 @@ async fn a_refresh_answered_500_keeps_the_refresh_token_usable() {
     assert_eq!(set.access_token.expose(), "ac-2-SECRET");
     assert_eq!(server.count(TOKEN_PATH), 2);
 }
+
+/// A server that does not rotate (no refresh token in the answer, or the same one again): the
+/// refresh token stays valid and is sent again on the next renewal.
+#[tokio::test]
+async fn a_refresh_token_that_was_not_rotated_stays_usable() {
+    for answer in [
+        json!({"access_token": "ac-2-SECRET", "expires_in": 3600}),
+        json!({"access_token": "ac-2-SECRET", "refresh_token": "ac-refresh-1-SECRET"}),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(TOKEN_PATH))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer.clone()))
+            .mount(&server)
+            .await;
+        let tokens = consented(&sanbod_client(&server)).await;
+        for _ in 0..2 {
+            let set = tokens.refresh(&ac_key()).await.unwrap();
+            assert_eq!(
+                set.refresh_token.unwrap().expose(),
+                "ac-refresh-1-SECRET",
+                "{answer}"
+            );
+        }
+        let sent = token_requests(&server).await;
+        assert_eq!(uses_of(&sent, "ac-refresh-1-SECRET"), 2, "{answer}");
+        let held = tokens.get(&ac_key()).await.unwrap();
+        assert_eq!(held.refresh_token.unwrap().expose(), "ac-refresh-1-SECRET");
+    }
+}

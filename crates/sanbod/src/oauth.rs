@@ -561,8 +561,13 @@ impl Tokens {
                     .await
                 {
                     Ok(mut set) => {
-                        if set.refresh_token.is_none() {
-                            // RFC 6749 6: without a new refresh token the old one stays valid.
+                        // RFC 6749 6: without a new refresh token the old one stays valid (and
+                        // so does one the server hands back unchanged).
+                        let kept = set
+                            .refresh_token
+                            .as_ref()
+                            .is_none_or(|t| Fingerprint::of(&self.inner.issuer, t.expose()) == fp);
+                        if kept {
                             set.refresh_token = Some(refresh_token);
                             claims::not_spent(fp, held.owner);
                         }
