@@ -378,3 +378,34 @@ async fn a_refresh_token_that_was_not_rotated_stays_usable() {
         assert_eq!(held.refresh_token.unwrap().expose(), "ac-refresh-1-SECRET");
     }
 }
+
+/// Twenty callers of one user's expired token renew it once (single flight per key, with the
+/// spent mark in place).
+#[tokio::test]
+async fn sanbod_concurrent_callers_renew_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "ac-2-SECRET",
+                    "refresh_token": "ac-refresh-2-SECRET", "expires_in": 3600}))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    let tokens = Tokens::new(&sanbod_client(&server));
+    let mut expired = first_set();
+    expired.expires_at = Some(SystemTime::now() - Duration::from_secs(5));
+    tokens.insert(&ac_key(), expired).await;
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let t = tokens.clone();
+            tokio::spawn(async move { t.access_token(&ac_key()).await })
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(c.await.unwrap().unwrap().expose(), "ac-2-SECRET");
+    }
+    assert_eq!(token_requests(&server).await.len(), 1);
+}
