@@ -5,11 +5,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use xtask::{generate, lint, spec};
+use xtask::{generate, lint, spec, time_arith};
 
 const USAGE: &str = "usage: cargo xtask <gen|check> [SPEC...]
   gen    lint spec/*.yaml and write crates/<spec>/src/generated.rs
-  check  lint, regenerate in memory, fail on any drift (prints a diff)
+  check  lint, regenerate in memory, fail on any drift (prints a diff); refuse time
+         arithmetic that panics on a large number in crates/*/src (xtask/src/time_arith.rs)
   SPEC   limit to these specs by file stem (e.g. vandar-ipg); default: all
        cargo xtask coverage [REFERENCE_DIR]
   coverage  every endpoint of the fact sheets (default docs/reference) against
@@ -62,6 +63,18 @@ enum Mode {
 fn run(mode: Mode, only: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = spec::workspace_root();
+    if mode == Mode::Check {
+        let found = time_arith::check(&root)?;
+        if !found.is_empty() {
+            for f in &found {
+                eprintln!("time: {f}");
+            }
+            bail!(
+                "{} time operation(s) that panic on a large number; use vandar_runtime::timeouts::{{system_after, instant_after, unix_secs}}, checked_add/saturating_add or Duration::try_from_secs_f64 (xtask/src/time_arith.rs)",
+                found.len()
+            );
+        }
+    }
     let mut paths = spec::spec_paths(&root)?;
     if !only.is_empty() {
         let stem = |p: &std::path::PathBuf| {

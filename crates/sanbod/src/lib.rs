@@ -10,7 +10,8 @@
 //! * [`Tokens`]: an OAuth token manager keyed by grant, provider, scopes and user ([`TokenKey`])
 //!   that exchanges codes, issues client-credentials tokens, caches them, refreshes them ahead
 //!   of expiry and after a 401, and revokes them; [`Tokens::client`] gives a client that sends
-//!   the right token;
+//!   the right token. It keeps the tokens in this process's memory: keep each user's tokens
+//!   in one process ([one process per user](Tokens#one-process-per-user));
 //! * [`Client::with_bearer`] for a token you manage yourself, and path overrides for the
 //!   undocumented service base path ([`Client::with_service_base_path`]) and the misspelt
 //!   authorize path ([`Client::with_authorize_path`]);
@@ -142,6 +143,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod claims;
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code)]
 mod generated;

@@ -13,6 +13,13 @@
 //!   sent again (the 401 is its answer, and the next call carries the new token).
 //! * A token request (refresh, code exchange) runs on its own task: a caller that gives up
 //!   does not cancel one already sent, and the rotated tokens are kept.
+//! * A refresh token is sent at most once by this process (as the Vandar token manager does):
+//!   it is marked spent right before it is sent, and the mark is cleared only when the answer
+//!   shows that nothing was rotated. After a lost answer (or a refusal) it is not sent again:
+//!   a still-valid access token is used until it expires, then an authorization-code key needs
+//!   the user's consent again (a client-credentials key gets a new token).
+//! * Expiry numbers from the server (`expires_in`, the JWT's `exp`) and the configured margin
+//!   go through saturating time arithmetic: an absurd number is a far expiry, never a panic.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -22,8 +29,11 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use url::Url;
 use vandar_runtime::callback::{InvalidCallbackUrl, QueryParams};
+use vandar_runtime::decide::{RefreshSeen, RefreshVerdict, refresh_outcome};
+use vandar_runtime::timeouts::{system_after, unix_secs};
 use vandar_runtime::{AuthError, BearerFuture, BearerSource, Error, OAuthToken, Secret};
 
+use crate::claims::{self, Fingerprint, Owner};
 use crate::names::{ProviderCode, Scope};
 use crate::{Client, types};
 
@@ -121,7 +131,8 @@ impl TokenKey {
 }
 
 /// A token with what is known about it. `Debug` never shows the tokens. Keep it (e.g.
-/// encrypted in your database) to restore it after a restart with [`Tokens::insert`].
+/// encrypted in your database) to restore it after a restart with [`Tokens::insert`] (into one
+/// process: see [one process per user](Tokens#one-process-per-user)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenSet {
     /// The access token, sent as `Authorization: Bearer`.
@@ -131,7 +142,8 @@ pub struct TokenSet {
     /// `token_type` of the answer (`Bearer`).
     pub token_type: Option<String>,
     /// When the access token expires: `expires_in` of the answer, else the JWT's `exp`
-    /// claim; `None` when neither says (the token is then used until a 401).
+    /// claim; `None` when neither says (the token is then used until a 401). A number too
+    /// large for a time is a far expiry (30 years ahead at most).
     pub expires_at: Option<SystemTime>,
 }
 
@@ -146,7 +158,7 @@ impl TokenSet {
             .expires_in
             .and_then(|s| u64::try_from(s.get()).ok())
             .filter(|s| *s > 0)
-            .map(|s| now + Duration::from_secs(s));
+            .map(|s| system_after(now, Duration::from_secs(s)));
         Some(Self {
             access_token: access.secret().clone(),
             refresh_token: answer
@@ -155,13 +167,14 @@ impl TokenSet {
                 .filter(|t| !t.expose().is_empty())
                 .map(|t| t.secret().clone()),
             token_type: answer.token_type.clone(),
-            expires_at: from_expires_in.or_else(|| jwt_expiry(access.expose())),
+            expires_at: from_expires_in.or_else(|| jwt_expiry(access.expose(), now)),
         })
     }
 }
 
-/// The `exp` claim (seconds since the epoch, possibly fractional) of a JWT, if it is one.
-fn jwt_expiry(token: &str) -> Option<SystemTime> {
+/// The `exp` claim (seconds since the epoch, possibly fractional) of a JWT, if it is one; at
+/// most 30 years after `now`.
+fn jwt_expiry(token: &str, now: SystemTime) -> Option<SystemTime> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
@@ -172,21 +185,97 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
         serde_json::Value::String(s) => s.trim().parse().ok()?,
         _ => return None,
     };
-    (exp.is_finite() && exp > 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
+    if exp > 0.0 { unix_secs(exp, now) } else { None }
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<TokenSet>>>;
+/// What a key's slot holds: the token set, and the refresh tokens it claimed in this process
+/// (see `claims`).
+struct Entry {
+    set: Option<TokenSet>,
+    /// This slot, in the claims.
+    owner: Owner,
+    /// The fingerprint of `set`'s refresh token.
+    current: Option<Fingerprint>,
+    /// The refresh token this slot sent last and that is spent (kept claimed, so that
+    /// restoring it here or in another manager is recognised).
+    spent: Option<Fingerprint>,
+}
+
+impl Entry {
+    fn new(manager: u64) -> Self {
+        Self {
+            set: None,
+            owner: Owner::new_slot(manager),
+            current: None,
+            spent: None,
+        }
+    }
+
+    /// Hold `set` from now on (the answer of a token request, a restored set, or nothing):
+    /// claim its refresh token, and let go of the previous one unless it was spent here.
+    fn keep(&mut self, set: Option<TokenSet>, issuer: &str) {
+        let fp = set
+            .as_ref()
+            .and_then(|s| s.refresh_token.as_ref())
+            .map(|t| Fingerprint::of(issuer, t.expose()));
+        if fp != self.current {
+            if let Some(old) = self.current.take() {
+                if claims::is_spent_by(old, self.owner) {
+                    if let Some(older) = self.spent.replace(old)
+                        && older != old
+                        && Some(older) != fp
+                    {
+                        claims::release(older, self.owner);
+                    }
+                } else if Some(old) != self.spent {
+                    claims::release(old, self.owner);
+                }
+            }
+            if let Some(new) = fp
+                && !claims::claim(new, self.owner)
+            {
+                tracing::warn!(
+                    "a Sanbod token set was restored whose refresh token another key or Tokens manager of this process holds; only that one will send it (keep each user's tokens in one Tokens)"
+                );
+            }
+            self.current = fp;
+        }
+        self.set = set;
+    }
+
+    /// The set to hand out for persisting: without a refresh token that was spent.
+    fn persistable(&self) -> Option<TokenSet> {
+        let mut set = self.set.clone()?;
+        if self.current.is_some_and(claims::is_spent) {
+            set.refresh_token = None;
+        }
+        Some(set)
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<Entry>>;
 
 /// A key's slot, held (across a token request).
-type Held = tokio::sync::OwnedMutexGuard<Option<TokenSet>>;
+type Held = tokio::sync::OwnedMutexGuard<Entry>;
 
 struct Inner {
     client: Client,
     margin: Duration,
+    /// This manager, in the claims.
+    id: u64,
+    /// Whose refresh tokens these are: the token endpoint's base URL and the client id.
+    issuer: String,
     slots: Mutex<HashMap<TokenKey, Slot>>,
 }
 
-/// The token manager: one per application (clone it freely; clones share the tokens).
+impl Drop for Inner {
+    fn drop(&mut self) {
+        claims::release_manager(self.id);
+    }
+}
+
+/// The token manager: one per application (clone it freely; clones share the tokens). It
+/// keeps the tokens in this process: keep each user's tokens in one process (below).
 ///
 /// ```no_run
 /// # async fn f(sanbod: &sanbod::Client) -> Result<(), sanbod::Error> {
@@ -196,6 +285,18 @@ struct Inner {
 /// let client = tokens.client(&cc); // every call sends a current CC token
 /// # Ok(()) }
 /// ```
+///
+/// # One process per user
+///
+/// [`Tokens`] keeps tokens in this process's memory; it does not share them with other
+/// processes. Keep each user's (each [`TokenKey`]'s) tokens in one process, with one `Tokens`
+/// (clone it): replicas that restore the same token set from your database (with
+/// [`Tokens::insert`]) would each spend its refresh token, and with a rotating server all but
+/// one of them lose the user's consent. Route a user's Sanbod calls to one replica, or keep the
+/// tokens in one service that the others ask. Within one process the SDK detects the mistake
+/// while the managers live: a refresh token restored into two managers (or two keys) is sent by
+/// the first holder only, and one that was already sent is never sent again; the other
+/// manager's renewal fails with [`Error::Auth`] saying so, and sends nothing.
 #[derive(Clone)]
 pub struct Tokens {
     inner: Arc<Inner>,
@@ -226,22 +327,34 @@ impl Tokens {
 
     /// Like [`Tokens::new`], renewing tokens `margin` before they expire.
     pub fn with_margin(client: &Client, margin: Duration) -> Self {
+        let config = client.binding().runtime().config();
+        let endpoint = config
+            .base_url(crate::generated::routes::TOKEN.host)
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let client_id = config
+            .basic_credentials(crate::CLIENT_SCHEME)
+            .map(|c| c.client_id.clone())
+            .unwrap_or_default();
         Self {
             inner: Arc::new(Inner {
                 client: client.clone(),
                 margin,
+                id: claims::next_id(),
+                issuer: format!("{endpoint}|{client_id}"),
                 slots: Mutex::new(HashMap::new()),
             }),
         }
     }
 
     fn slot(&self, key: &TokenKey) -> Slot {
+        let manager = self.inner.id;
         self.inner
             .slots
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(key.clone())
-            .or_default()
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Entry::new(manager))))
             .clone()
     }
 
@@ -330,7 +443,7 @@ impl Tokens {
             let set = tokens
                 .request(types::TokenRequest::authorization_code(code.as_str()))
                 .await?;
-            *held = Some(set.clone());
+            held.keep(Some(set.clone()), &tokens.inner.issuer);
             Ok(set)
         })
         .await
@@ -346,12 +459,15 @@ impl Tokens {
     }
 
     /// Renew `key`'s token now (e.g. after the bank reported it invalid), whatever its expiry.
+    /// A refresh token that was already sent (its answer lost, or refused) is not sent again:
+    /// an authorization-code key then fails with [`Error::Auth`] (the user must consent
+    /// again), a client-credentials key gets a new token.
     pub async fn refresh(&self, key: &TokenKey) -> Result<TokenSet, Error> {
         let held = self.slot(key).lock_owned().await;
         let key = key.clone();
         self.detached(held, move |tokens, mut held| async move {
-            let set = tokens.renew(&key, held.as_ref()).await?;
-            *held = Some(set.clone());
+            let set = tokens.renew(&key, &held).await?;
+            held.keep(Some(set.clone()), &tokens.inner.issuer);
             Ok(set)
         })
         .await
@@ -360,11 +476,11 @@ impl Tokens {
     async fn token(&self, key: &TokenKey, stale: Option<&str>) -> Result<Secret, Error> {
         let held = self.slot(key).lock_owned().await;
         let now = self.now();
-        if let Some(set) = held.as_ref() {
+        if let Some(set) = held.set.as_ref() {
             let refused = stale.is_some_and(|s| s == set.access_token.expose());
             let due = set
                 .expires_at
-                .is_some_and(|at| at <= now + self.inner.margin);
+                .is_some_and(|at| at <= system_after(now, self.inner.margin));
             if !refused && !due {
                 return Ok(set.access_token.clone());
             }
@@ -372,11 +488,11 @@ impl Tokens {
         let key = key.clone();
         let stale = stale.map(str::to_owned);
         self.detached(held, move |tokens, mut held| async move {
-            let current = held.clone();
-            match tokens.renew(&key, current.as_ref()).await {
+            let current = held.set.clone();
+            match tokens.renew(&key, &held).await {
                 Ok(set) => {
                     let token = set.access_token.clone();
-                    *held = Some(set);
+                    held.keep(Some(set), &tokens.inner.issuer);
                     Ok(token)
                 }
                 Err(e) => {
@@ -420,33 +536,66 @@ impl Tokens {
             })
     }
 
-    /// A new token set for `key`, from `current`'s refresh token or (client credentials) a
-    /// new grant.
-    async fn renew(&self, key: &TokenKey, current: Option<&TokenSet>) -> Result<TokenSet, Error> {
-        let refresh = current.and_then(|set| set.refresh_token.clone());
+    /// A new token set for `key`, from the held set's refresh token or (client credentials) a
+    /// new grant. The refresh token is marked spent before it is sent, and the mark cleared
+    /// only when the outcome shows that nothing was rotated (the Vandar token manager's rule:
+    /// a refresh token whose fate is unknown is never sent again).
+    async fn renew(&self, key: &TokenKey, held: &Entry) -> Result<TokenSet, Error> {
+        let refresh = held.set.as_ref().and_then(|set| set.refresh_token.clone());
         if let Some(refresh_token) = refresh {
-            match self
-                .request(types::TokenRequest::refresh_token(refresh_token.expose()))
-                .await
-            {
-                Ok(mut set) => {
-                    if set.refresh_token.is_none() {
-                        // RFC 6749 6: without a new refresh token the old one stays valid.
-                        set.refresh_token = Some(refresh_token);
-                    }
-                    return Ok(set);
-                }
-                Err(e) if key.grant == Grant::AuthorizationCode => {
+            let fp = Fingerprint::of(&self.inner.issuer, refresh_token.expose());
+            match claims::begin_send(fp, held.owner) {
+                Err(refusal) if key.grant == Grant::AuthorizationCode => {
                     return Err(Error::Auth(AuthError::TokenUnavailable {
                         reason: format!(
-                            "refreshing the Sanbod {} failed ({e}); the user must consent again (authorize_url, exchange_code)",
+                            "the Sanbod {} was not refreshed, nothing was sent: {refusal}. The user must consent again (authorize_url, exchange_code), or insert a newer token set",
                             key.describe()
                         ),
                     }));
                 }
-                Err(e) => {
-                    tracing::info!(error = %e, "Sanbod CC token refresh failed; issuing a new token");
+                Err(refusal) => {
+                    tracing::info!(%refusal, "Sanbod CC refresh token not sent; issuing a new token");
                 }
+                Ok(()) => match self
+                    .request(types::TokenRequest::refresh_token(refresh_token.expose()))
+                    .await
+                {
+                    Ok(mut set) => {
+                        // RFC 6749 6: without a new refresh token the old one stays valid (and
+                        // so does one the server hands back unchanged).
+                        let kept = set
+                            .refresh_token
+                            .as_ref()
+                            .is_none_or(|t| Fingerprint::of(&self.inner.issuer, t.expose()) == fp);
+                        if kept {
+                            set.refresh_token = Some(refresh_token);
+                            claims::not_spent(fp, held.owner);
+                        }
+                        return Ok(set);
+                    }
+                    Err(e) => {
+                        let max_wait = self
+                            .inner
+                            .client
+                            .binding()
+                            .runtime()
+                            .config()
+                            .max_retry_after();
+                        let verdict = refresh_outcome(refresh_seen(&e), max_wait);
+                        if matches!(
+                            verdict,
+                            RefreshVerdict::NotSent | RefreshVerdict::NotRotated { .. }
+                        ) {
+                            claims::not_spent(fp, held.owner);
+                        }
+                        if key.grant == Grant::AuthorizationCode {
+                            return Err(Error::Auth(AuthError::TokenUnavailable {
+                                reason: refresh_failure(key, verdict, &e),
+                            }));
+                        }
+                        tracing::info!(error = %e, "Sanbod CC token refresh failed; issuing a new token");
+                    }
+                },
             }
         }
         match key.grant {
@@ -487,7 +636,7 @@ impl Tokens {
     pub async fn revoke(&self, key: &TokenKey) -> Result<(), Error> {
         let slot = self.slot(key);
         let mut held = slot.lock().await;
-        let Some(set) = held.as_ref() else {
+        let Some(set) = held.set.as_ref() else {
             return Ok(());
         };
         let body =
@@ -495,12 +644,12 @@ impl Tokens {
         let result = self.inner.client.revoke().body(body).send().await;
         match result {
             Ok(_) => {
-                *held = None;
+                held.keep(None, &self.inner.issuer);
                 Ok(())
             }
             Err(e) => {
                 if e.api_error().is_some() {
-                    *held = None;
+                    held.keep(None, &self.inner.issuer);
                 }
                 Err(e)
             }
@@ -508,18 +657,87 @@ impl Tokens {
     }
 
     /// Store a token set (e.g. one kept from before a restart) under `key`.
+    ///
+    /// Restore a user's set into one process only (see
+    /// [one process per user](Tokens#one-process-per-user)): a refresh token that
+    /// another key or manager of this process holds is left to that one, and one that was
+    /// already sent here is never sent again (a warning is logged; the access token is used
+    /// while it is valid).
     pub async fn insert(&self, key: &TokenKey, set: TokenSet) {
-        *self.slot(key).lock().await = Some(set);
+        self.slot(key)
+            .lock()
+            .await
+            .keep(Some(set), &self.inner.issuer);
     }
 
-    /// The token set held for `key` (to persist it).
+    /// The token set held for `key` (to persist it). A refresh token that was sent and whose
+    /// rotated set never came back (it is probably spent) is left out, so that restoring the
+    /// set later never sends it again.
     pub async fn get(&self, key: &TokenKey) -> Option<TokenSet> {
-        self.slot(key).lock().await.clone()
+        self.slot(key).lock().await.persistable()
     }
 
     /// Forget `key`'s token without revoking it.
     pub async fn remove(&self, key: &TokenKey) -> Option<TokenSet> {
-        self.slot(key).lock().await.take()
+        let slot = self.slot(key);
+        let mut held = slot.lock().await;
+        let set = held.persistable();
+        held.keep(None, &self.inner.issuer);
+        set
+    }
+}
+
+/// What a failed token request tells about its refresh token, as the Vandar token manager
+/// reads its own refresh (`decide::refresh_outcome`): nothing sent, answered without a
+/// rotation, refused, or lost (sent, and no readable answer: probably rotated).
+fn refresh_seen(e: &Error) -> RefreshSeen {
+    let answered = |status: u16| RefreshSeen::Answer {
+        status,
+        retry_after: e.retry_after(),
+        tokens: false,
+        failure_body: (200..300).contains(&status),
+    };
+    match e {
+        Error::InvalidRequest(_) | Error::Config(_) | Error::Auth(_) | Error::Timeout { .. } => {
+            RefreshSeen::NotSent
+        }
+        Error::Transport(t) if t.reqwest_error().is_connect() => RefreshSeen::NotSent,
+        Error::Transport(t) => RefreshSeen::Unknown {
+            status: t.http_status(),
+        },
+        Error::RateLimited { retry_after, .. } => RefreshSeen::RateLimited {
+            retry_after: *retry_after,
+        },
+        Error::OutcomeUnknown { http_status, .. } => RefreshSeen::Unknown {
+            status: *http_status,
+        },
+        Error::ResponseTooLarge { http_status, .. } | Error::Decode { http_status, .. } => {
+            RefreshSeen::Unknown {
+                status: Some(*http_status),
+            }
+        }
+        Error::Api(api) => answered(api.http_status),
+        Error::Redirect { http_status, .. } => answered(*http_status),
+        Error::UnexpectedStatus { status } => answered(*status),
+        _ => RefreshSeen::Unknown {
+            status: e.http_status(),
+        },
+    }
+}
+
+/// Why an authorization-code key's refresh failed, and what to do.
+fn refresh_failure(key: &TokenKey, verdict: RefreshVerdict, e: &Error) -> String {
+    let what = key.describe();
+    match verdict {
+        RefreshVerdict::Rejected { status } => format!(
+            "Sanbod refused the refresh of the {what} (HTTP {status}: {e}); the user must consent again (authorize_url, exchange_code)"
+        ),
+        RefreshVerdict::Lost | RefreshVerdict::Rotated => format!(
+            "the refresh of the {what} was sent and no readable answer came back ({e}); its refresh token is probably spent and is not sent again: the user must consent again (authorize_url, exchange_code), or insert a newer token set"
+        ),
+        RefreshVerdict::NotSent | RefreshVerdict::NotRotated { .. } => format!(
+            "refreshing the {what} failed and rotated nothing ({e}); the token set is unchanged and the refresh is tried again on the next renewal"
+        ),
     }
 }
 
@@ -687,6 +905,39 @@ mod tests {
         };
         assert!(TokenSet::from_answer(&empty, now).is_none());
         assert!(!format!("{set:?}").contains(&token));
+    }
+
+    #[test]
+    fn absurd_expiry_numbers_are_far_expiries_not_panics() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let far = system_after(now, vandar_runtime::timeouts::FAR_FUTURE);
+        let answer = |access: &str, expires_in: Option<i64>| types::TokenAnswer {
+            access_token: Some(OAuthToken::from(access)),
+            refresh_token: Some(OAuthToken::from("refresh-SECRET")),
+            token_type: Some("Bearer".into()),
+            expires_in: expires_in.map(Into::into),
+        };
+        for secs in [i64::MAX, i64::from(u32::MAX) * 1_000] {
+            let set = TokenSet::from_answer(&answer("opaque", Some(secs)), now).unwrap();
+            assert_eq!(set.expires_at, Some(far), "expires_in {secs}");
+            assert_eq!(set.refresh_token.unwrap().expose(), "refresh-SECRET");
+        }
+        for exp in [
+            r#"{"exp":1e30}"#,
+            r#"{"exp":1.7976931348623157e308}"#,
+            r#"{"exp":"1e400"}"#,
+            r#"{"exp":18446744073709551615}"#,
+        ] {
+            let set = TokenSet::from_answer(&answer(&jwt(exp), None), now).unwrap();
+            assert_eq!(set.expires_at, Some(far), "{exp}");
+        }
+        for exp in [r#"{"exp":-5}"#, r#"{"exp":"NaN"}"#, r#"{"exp":0}"#] {
+            let set = TokenSet::from_answer(&answer(&jwt(exp), None), now).unwrap();
+            assert_eq!(set.expires_at, None, "{exp}");
+        }
+        // -5 and 0 seconds of expires_in say nothing: the JWT (or nothing) decides.
+        let set = TokenSet::from_answer(&answer("opaque", Some(-5)), now).unwrap();
+        assert_eq!(set.expires_at, None);
     }
 
     #[test]

@@ -67,6 +67,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use vandar::{ApiKey, Secret, TokenPair, TokenStore, TokenStoreError};
+use vandar_runtime::timeouts::{FAR_FUTURE, system_after};
 use vandar_runtime::{Snapshot, StoreFuture, Swap, TokenRecord};
 
 use crate::error::CliError;
@@ -353,8 +354,13 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-fn from_unix(s: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(s)
+/// Unix seconds from the secrets file or the environment; a number past what a time holds is
+/// `now` + `FAR_FUTURE` (never a panic), and no time is put later than that.
+fn from_unix(s: u64, now: SystemTime) -> SystemTime {
+    let far = system_after(now, FAR_FUTURE);
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(s))
+        .map_or(far, |t| t.min(far))
 }
 
 impl Secrets {
@@ -372,8 +378,8 @@ impl Secrets {
             Some(TokenPair::new(
                 a,
                 r,
-                n("access_expires_at").map_or(issued.access_expires_at, from_unix),
-                n("refresh_expires_at").map_or(issued.refresh_expires_at, from_unix),
+                n("access_expires_at").map_or(issued.access_expires_at, |t| from_unix(t, now)),
+                n("refresh_expires_at").map_or(issued.refresh_expires_at, |t| from_unix(t, now)),
             ))
         };
         let mut expiry_assumed = false;
@@ -392,9 +398,12 @@ impl Secrets {
                     }
                     None => {
                         let issued = match env_nonempty("VANDAR_TOKEN_ISSUED_AT") {
-                            Some(v) => from_unix(v.trim().parse().map_err(|_| {
-                                CliError::usage("VANDAR_TOKEN_ISSUED_AT must be Unix seconds")
-                            })?),
+                            Some(v) => from_unix(
+                                v.trim().parse().map_err(|_| {
+                                    CliError::usage("VANDAR_TOKEN_ISSUED_AT must be Unix seconds")
+                                })?,
+                                now,
+                            ),
                             None => {
                                 expiry_assumed = true;
                                 now
@@ -733,6 +742,13 @@ impl TokenStore for FileTokenStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_seconds_past_what_a_time_holds_are_far_not_a_panic() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(from_unix(1_700_000_060, now), now + Duration::from_secs(60));
+        assert_eq!(from_unix(u64::MAX, now), system_after(now, FAR_FUTURE));
+    }
 
     #[test]
     fn config_file_profiles_parse_and_unknown_keys_are_refused() {

@@ -183,7 +183,10 @@ const RETRY_TICKS: u8 = 1;
 
 /// The store's clock at tick `t`.
 pub fn at(t: u8) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(BASE_SECS + u64::from(t))
+    // BASE_SECS + 255 s is far inside what a SystemTime holds: the fallback is never taken.
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(BASE_SECS + u64::from(t)))
+        .unwrap_or(UNIX_EPOCH)
 }
 
 /// The tick of a store-clock time (the model's times are whole ticks after [`BASE_SECS`]).

@@ -133,7 +133,7 @@ impl RedisRateLimiter {
     /// stops (or dies) is no longer counted after at most `ttl`. Restarts the heartbeat.
     pub fn with_heartbeat(mut self, every: Duration, ttl: Duration) -> Result<Self, RedisError> {
         let every = every.max(Duration::from_millis(10));
-        let ttl = ttl.max(every + Duration::from_millis(1));
+        let ttl = ttl.max(every.saturating_add(Duration::from_millis(1)));
         self.beat = start_heartbeat(self.conn.clone(), &self.scope, every, ttl)?;
         Ok(self)
     }

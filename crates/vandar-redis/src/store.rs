@@ -48,7 +48,11 @@ fn server_time(secs: &Value, micros: &Value) -> Result<SystemTime, RedisError> {
         }
     };
     match (n(secs), n(micros)) {
-        (Some(s), Some(us)) => Ok(UNIX_EPOCH + Duration::from_secs(s) + Duration::from_micros(us)),
+        // A number past what a SystemTime holds is corrupt, not a panic.
+        (Some(s), Some(us)) => UNIX_EPOCH
+            .checked_add(Duration::from_secs(s))
+            .and_then(|t| t.checked_add(Duration::from_micros(us)))
+            .ok_or(RedisError::Corrupt { what: "TIME" }),
         _ => Err(RedisError::Corrupt { what: "TIME" }),
     }
 }
@@ -199,6 +203,19 @@ impl TokenStore for RedisTokenStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_time_past_what_a_system_time_holds_is_corrupt() {
+        let at = server_time(&Value::Int(1_700_000_000), &Value::Int(250_000)).unwrap();
+        assert_eq!(at, UNIX_EPOCH + Duration::from_millis(1_700_000_000_250));
+        let huge = Value::BulkString(u64::MAX.to_string().into_bytes());
+        for (secs, micros) in [(&huge, &Value::Int(0)), (&Value::Int(i64::MAX), &huge)] {
+            assert!(matches!(
+                server_time(secs, micros),
+                Err(RedisError::Corrupt { what: "TIME" })
+            ));
+        }
+    }
 
     #[test]
     fn opening_outside_a_runtime_is_an_error_not_a_panic() {

@@ -87,7 +87,7 @@ mod runtime;
 pub mod secret;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
-mod timeouts;
+pub mod timeouts;
 pub mod token;
 mod unicode;
 

@@ -24,6 +24,21 @@ pub fn system_after(t: SystemTime, d: Duration) -> SystemTime {
         .unwrap_or(t)
 }
 
+/// An absolute time given as seconds since the Unix epoch by a server or a file (a JWT's
+/// `exp`, a stored expiry): `None` for NaN or a negative number; a number too large for a
+/// `Duration` or a `SystemTime` (where `Duration::from_secs_f64` and `UNIX_EPOCH + d` panic) is
+/// `now` + [`FAR_FUTURE`], and no time is put later than that.
+pub fn unix_secs(secs: f64, now: SystemTime) -> Option<SystemTime> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    let far = system_after(now, FAR_FUTURE);
+    let at = Duration::try_from_secs_f64(secs)
+        .ok()
+        .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(d));
+    Some(at.map_or(far, |t| t.min(far)))
+}
+
 /// Timeouts applied to every request.
 ///
 /// `per_attempt` bounds one HTTP exchange (connect, send, read the whole body) and one
@@ -72,5 +87,27 @@ impl Timeouts {
     pub fn with_total(mut self, total: Duration) -> Self {
         self.total = total;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_secs_saturates_and_refuses_nonsense() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let far = system_after(now, FAR_FUTURE);
+        assert_eq!(
+            unix_secs(1_700_000_300.5, now),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_300_500))
+        );
+        for huge in [1e30, f64::MAX, f64::INFINITY, u64::MAX as f64] {
+            assert_eq!(unix_secs(huge, now), Some(far), "{huge}");
+        }
+        for bad in [f64::NAN, -1.0, f64::NEG_INFINITY] {
+            assert_eq!(unix_secs(bad, now), None, "{bad}");
+        }
+        assert_eq!(unix_secs(0.0, now), Some(SystemTime::UNIX_EPOCH));
     }
 }

@@ -3,6 +3,9 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// How far the sandbox clock can be advanced in all: 1000 years, in milliseconds.
+pub const MAX_ADVANCE_MS: i64 = 1000 * 365 * 86_400_000;
+
 /// The sandbox clock: wall time plus an offset that tests advance; it can be frozen.
 #[derive(Debug)]
 pub struct Clock {
@@ -31,11 +34,15 @@ impl Clock {
         let elapsed = self
             .frozen_at_ms
             .unwrap_or_else(|| self.started.elapsed().as_millis() as i64);
-        self.start_unix_ms + elapsed + self.offset_ms
+        self.start_unix_ms
+            .saturating_add(elapsed)
+            .saturating_add(self.offset_ms)
     }
-    /// Move sandbox time forward.
+    /// Move sandbox time forward, by at most [`MAX_ADVANCE_MS`] in all (the seconds come from a
+    /// request: a huge number stops there instead of overflowing the times built on it).
     pub fn advance(&mut self, by: Duration) {
-        self.offset_ms += by.as_millis() as i64;
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_ms = self.offset_ms.saturating_add(by).min(MAX_ADVANCE_MS);
     }
     /// Stop (or restart) the flow of wall time; advancing still works.
     pub fn set_frozen(&mut self, frozen: bool) {
@@ -43,7 +50,8 @@ impl Clock {
             (true, None) => self.frozen_at_ms = Some(self.started.elapsed().as_millis() as i64),
             (false, Some(at)) => {
                 // keep the sandbox time continuous when time flows again
-                self.offset_ms -= self.started.elapsed().as_millis() as i64 - at;
+                let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                self.offset_ms = self.offset_ms.saturating_sub(elapsed.saturating_sub(at));
                 self.frozen_at_ms = None;
             }
             _ => {}
@@ -55,5 +63,23 @@ impl Clock {
     /// Whether wall time is stopped.
     pub fn is_frozen(&self) -> bool {
         self.frozen_at_ms.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advancing_by_a_huge_number_stops_at_the_cap() {
+        let mut c = Clock::new(true);
+        let before = c.now_ms();
+        c.advance(Duration::from_secs(60));
+        assert_eq!(c.now_ms() - before, 60_000);
+        c.advance(Duration::from_secs(u64::MAX));
+        c.advance(Duration::MAX);
+        assert_eq!(c.now_ms() - before, MAX_ADVANCE_MS);
+        c.set_frozen(false);
+        assert!(c.now_ms() - before >= MAX_ADVANCE_MS);
     }
 }

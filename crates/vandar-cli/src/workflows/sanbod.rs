@@ -132,11 +132,12 @@ pub async fn token(
         .as_ref()
         .map(OAuthToken::expose)
         .ok_or_else(|| CliError::Other("the token answer has no access_token".into()))?;
-    let expires_at = now_unix()
-        + answer
+    let expires_at = now_unix().saturating_add(
+        answer
             .expires_in
             .and_then(|e| u64::try_from(e.get()).ok())
-            .unwrap_or(3600);
+            .unwrap_or(3600),
+    );
     // the token answer names no scope (RFC 6749 allows leaving it out): the asked ones are kept
     let kept = json!({
         "access_token": access,

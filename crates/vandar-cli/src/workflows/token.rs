@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use vandar::TokenPair;
+use vandar_runtime::timeouts::system_after;
 
 use crate::config::TokenSource;
 use crate::context::Ctx;
@@ -59,8 +60,8 @@ pub async fn status(ctx: &Ctx) -> Result<(), CliError> {
         ("source", origin.map_or("-".into(), ToString::to_string)),
     ];
     if let Some(p) = &pair {
-        let due = p.access_expires_at <= now + Duration::from_secs(3600)
-            || p.refresh_expires_at <= now + Duration::from_secs(3600);
+        let edge = system_after(now, Duration::from_secs(3600));
+        let due = p.access_expires_at <= edge || p.refresh_expires_at <= edge;
         pairs.push((
             "access expires",
             format!(
