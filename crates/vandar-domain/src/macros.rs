@@ -20,7 +20,7 @@
 /// * `AsRef`: `AsRef<str>`;
 /// * `Serialize`: a string.
 ///
-/// For example `string_newtype!(MaskedCardNumber: Display, Serialize);`.
+/// For example `string_newtype!(MaskedCardNumber: Serialize);` (its `Display` masks).
 macro_rules! string_newtype {
     ($ty:ident: $($tr:ident),+ $(,)?) => {
         $($crate::macros::string_newtype!(@$tr $ty);)+
