@@ -64,8 +64,8 @@ fn may_be_url(s: &str) -> bool {
 }
 
 /// A free-form part of a request body that [`Checker::free_form`] walks: a JSON value, a JSON
-/// object, a map of strings, or an `Option` or `Vec` of one. The xtask calls it for every
-/// such body type and field; implemented by the runtime only.
+/// object, a map of strings or values, or an `Option`, `Vec` or `Box` of one. The xtask calls
+/// it for every such body type and field; implemented by the runtime only.
 pub trait FreeForm {
     /// Check (and normalize) the URL fields in `self`, found at `field` of the body (`""`:
     /// `self` is the body itself, or its keys are the body's, a `#[serde(flatten)]` map).
@@ -91,31 +91,68 @@ impl FreeForm for Value {
 
 impl FreeForm for Map<String, Value> {
     fn check_urls(&mut self, field: &str, c: &mut Checker) {
-        let at = At::Root(field);
-        // A map held by a URL key is refused like an object there.
-        if at.key().map(url_key) == Some(UrlKey::Url) {
-            not_text(c, &at);
-        } else {
-            walk_map(c, &at, self, 0);
-        }
+        values(c, field, self.iter_mut());
     }
 }
 
 impl<S: std::hash::BuildHasher> FreeForm for std::collections::HashMap<String, Value, S> {
     fn check_urls(&mut self, field: &str, c: &mut Checker) {
-        let at = At::Root(field);
-        for (k, x) in self.iter_mut() {
-            walk(c, &At::Key(&at, k), x, 1);
-        }
+        values(c, field, self.iter_mut());
+    }
+}
+
+impl FreeForm for std::collections::BTreeMap<String, Value> {
+    fn check_urls(&mut self, field: &str, c: &mut Checker) {
+        values(c, field, self.iter_mut());
     }
 }
 
 impl<S: std::hash::BuildHasher> FreeForm for std::collections::HashMap<String, String, S> {
     fn check_urls(&mut self, field: &str, c: &mut Checker) {
-        let at = At::Root(field);
-        for (k, x) in self.iter_mut() {
-            text(c, &At::Key(&at, k), x);
-        }
+        strings(c, field, self.iter_mut());
+    }
+}
+
+impl FreeForm for std::collections::BTreeMap<String, String> {
+    fn check_urls(&mut self, field: &str, c: &mut Checker) {
+        strings(c, field, self.iter_mut());
+    }
+}
+
+/// The members of a JSON object (or map) found at `field`; a map held by a URL key is refused
+/// like an object there.
+fn values<'a>(
+    c: &mut Checker,
+    field: &str,
+    members: impl Iterator<Item = (&'a String, &'a mut Value)>,
+) {
+    let at = At::Root(field);
+    if at.key().map(url_key) == Some(UrlKey::Url) {
+        return not_text(c, &at);
+    }
+    for (k, x) in members {
+        walk(c, &At::Key(&at, k), x, 1);
+    }
+}
+
+/// The members of a map of strings found at `field` (see [`values`]).
+fn strings<'a>(
+    c: &mut Checker,
+    field: &str,
+    members: impl Iterator<Item = (&'a String, &'a mut String)>,
+) {
+    let at = At::Root(field);
+    if at.key().map(url_key) == Some(UrlKey::Url) {
+        return not_text(c, &at);
+    }
+    for (k, x) in members {
+        text(c, &At::Key(&at, k), x);
+    }
+}
+
+impl<T: FreeForm + ?Sized> FreeForm for Box<T> {
+    fn check_urls(&mut self, field: &str, c: &mut Checker) {
+        (**self).check_urls(field, c);
     }
 }
 
@@ -348,12 +385,18 @@ mod tests {
                 "`items[1].url`",
             ),
             (json!({"callback": js}), "`callback`"),
-            (json!({"webhook": {"target": {"url": js}}}), "`webhook.target.url`"),
+            (
+                json!({"webhook": {"target": {"url": js}}}),
+                "`webhook.target.url`",
+            ),
             (json!({"urls": ["https://ok.example/", js]}), "`urls[1]`"),
             (json!({"notify_url": 12}), "`notify_url`"),
             (json!({"notify_url": {"href": js}}), "`notify_url`"),
             (json!({"redirect_to": "evil.example/cb"}), "`redirect_to`"),
-            (json!({"notify_url": "https://shop.example/\u{200b}"}), "`notify_url`"),
+            (
+                json!({"notify_url": "https://shop.example/\u{200b}"}),
+                "`notify_url`",
+            ),
         ] {
             let e = refused(body.clone());
             assert!(

@@ -16,7 +16,10 @@ use super::{REDACTED, is_sensitive_name, mask_shapes};
 /// ```
 /// use vandar_runtime::redact::RedactedJson;
 ///
-/// let body = serde_json::json!({"card_number": "6037997599999993", "note": "card 6037997599999993"});
+/// let body = serde_json::json!({
+///     "card_number": "6037997599999993",
+///     "note": "card 6037997599999993",
+/// });
 /// let text = format!("{:?}", RedactedJson(&body));
 /// assert_eq!(
 ///     text,
@@ -32,8 +35,7 @@ impl<T: JsonDebug + ?Sized> fmt::Debug for RedactedJson<'_, T> {
 }
 
 /// A free-form JSON shape that [`RedactedJson`] prints: a [`Value`], a JSON object, a map of
-/// strings or values, and `Option`, `Vec`, `Box` and `Result<_, String>` (a builder's field)
-/// of one.
+/// strings or values, and `Option`, `Vec`, `Box` and `Result` (a builder's field) of one.
 pub trait JsonDebug {
     /// Write the `Debug` text with secrets hidden.
     ///
@@ -138,7 +140,9 @@ impl<T: JsonDebug> JsonDebug for Option<T> {
 
 impl<T: JsonDebug> JsonDebug for Vec<T> {
     fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter().map(RedactedJson)).finish()
+        f.debug_list()
+            .entries(self.iter().map(RedactedJson))
+            .finish()
     }
 }
 
@@ -149,7 +153,7 @@ impl<T: JsonDebug + ?Sized> JsonDebug for Box<T> {
 }
 
 /// A builder's field: the value, or why it was refused (a message that names no value).
-impl<T: JsonDebug> JsonDebug for Result<T, String> {
+impl<T: JsonDebug, E: fmt::Debug> JsonDebug for Result<T, E> {
     fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ok(v) => f.debug_tuple("Ok").field(&RedactedJson(v)).finish(),
