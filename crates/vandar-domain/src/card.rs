@@ -265,7 +265,11 @@ impl MaskedCardNumber {
     /// The text with every digit but those of the first six and the last four positions
     /// (grouping separators not counted) replaced by `*`.
     fn shown(&self) -> std::borrow::Cow<'_, str> {
-        let positions = self.0.chars().filter(|c| !is_grouping_separator(*c)).count();
+        let positions = self
+            .0
+            .chars()
+            .filter(|c| !is_grouping_separator(*c))
+            .count();
         let hidden = |p: usize| p >= 6 && p + 4 < positions;
         let mut p = 0;
         let mut masked = false;
