@@ -21,7 +21,7 @@
 //!
 //! A field or parameter name is sensitive when it equals a listed name ignoring ASCII case and
 //! every `_` and `-`: `access_token`, `accessToken`, `Access-Token` and `ACCESSTOKEN` are one
-//! name. [`LOCATION_FIELDS`] (OAuth's `code`, `id_token`, ...) count only in a `Location`'s
+//! name. [`LOCATION_FIELDS`] (OAuth's `code`, `token`, ...) count only in a `Location`'s
 //! query and fragment: `code` is too generic for the fields of a JSON error body.
 //!
 //! `Debug` of free-form JSON ([`RedactedJson`]) and of the generated types (the xtask's
@@ -179,17 +179,10 @@ mod json_debug;
 pub use json_debug::{JsonDebug, RedactedJson};
 
 /// Query and fragment parameters whose values are cut from a redirect's `Location`, besides
-/// [`SENSITIVE_FIELDS`]: OAuth's authorization `code` and `id_token`, bearer `token`s, login
-/// `session`s and URL `signature`s. Only for a `Location`: in a JSON body `code` is an error
+/// [`SENSITIVE_FIELDS`] (which has OAuth's `id_token`): OAuth's authorization `code`, bearer
+/// `token`s, login `session`s and URL `signature`s. Only for a `Location`: in a JSON body `code` is an error
 /// code. `state` is not a secret and stays.
-pub const LOCATION_FIELDS: &[&str] = &[
-    "code",
-    "id_token",
-    "token",
-    "session",
-    "session_id",
-    "signature",
-];
+pub const LOCATION_FIELDS: &[&str] = &["code", "token", "session", "session_id", "signature"];
 
 /// The shortest value treated as a secret (shorter ones would cut ordinary words).
 const MIN_SECRET_LEN: usize = 4;
