@@ -34,10 +34,10 @@ use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 
 /// Field names whose values are secrets or personal data. The same list as `SENSITIVE_FIELDS`
-/// in `crates/vandar-runtime/src/redact.rs` (what the runtime cuts out of error text), plus
-/// `id_token`; keep the two in step. Compared after [`normalize`], on the whole name or its
-/// end (`individual_national_code`, `destination_iban`, `cardNumber`), except
-/// [`WHOLE_NAME_ONLY`].
+/// in `crates/vandar-runtime/src/redact.rs` (what the runtime cuts out of error text and hides
+/// in free-form JSON); keep the two in step (`tests/debug_redaction.rs` compares them).
+/// Compared after [`normalize`], on the whole name or its end (`individual_national_code`,
+/// `destination_iban`, `cardNumber`), except [`WHOLE_NAME_ONLY`] and [`LAST_WORD_ONLY`].
 pub const SENSITIVE_NAMES: &[&str] = &[
     "api_key",
     "apikey",
