@@ -193,32 +193,48 @@ fn is_string(ty: &syn::Type) -> bool {
 }
 
 /// Whether a type mentions `serde_json` anywhere (a free-form value [`is_json_type`] may not
-/// know how to print).
-fn mentions_serde_json(ty: &syn::Type) -> bool {
-    match ty {
-        syn::Type::Path(p) => p.path.segments.iter().any(|s| {
-            s.ident == "serde_json"
-                || match &s.arguments {
-                    syn::PathArguments::AngleBracketed(a) => a.args.iter().any(
-                        |g| matches!(g, syn::GenericArgument::Type(t) if mentions_serde_json(t)),
-                    ),
-                    _ => false,
+/// know how to print), and whether it mentions a `HashMap` or `BTreeMap`: one walk.
+fn mentions(ty: &syn::Type) -> (bool, bool) {
+    fn walk(ty: &syn::Type, found: &mut (bool, bool)) {
+        match ty {
+            syn::Type::Path(p) => {
+                for s in &p.path.segments {
+                    if s.ident == "serde_json" {
+                        found.0 = true;
+                    } else if s.ident == "HashMap" || s.ident == "BTreeMap" {
+                        found.1 = true;
+                    }
+                    if let syn::PathArguments::AngleBracketed(a) = &s.arguments {
+                        for g in &a.args {
+                            if let syn::GenericArgument::Type(t) = g {
+                                walk(t, found);
+                            }
+                        }
+                    }
                 }
-        }),
-        syn::Type::Reference(r) => mentions_serde_json(&r.elem),
-        syn::Type::Tuple(t) => t.elems.iter().any(mentions_serde_json),
-        syn::Type::Array(a) => mentions_serde_json(&a.elem),
-        syn::Type::Slice(s) => mentions_serde_json(&s.elem),
-        syn::Type::Paren(p) => mentions_serde_json(&p.elem),
-        syn::Type::Group(g) => mentions_serde_json(&g.elem),
-        _ => false,
+            }
+            syn::Type::Reference(r) => walk(&r.elem, found),
+            syn::Type::Tuple(t) => t.elems.iter().for_each(|t| walk(t, found)),
+            syn::Type::Array(a) => walk(&a.elem, found),
+            syn::Type::Slice(s) => walk(&s.elem, found),
+            syn::Type::Paren(p) => walk(&p.elem, found),
+            syn::Type::Group(g) => walk(&g.elem, found),
+            _ => {}
+        }
     }
+    let mut found = (false, false);
+    walk(ty, &mut found);
+    found
 }
 
 /// Whether a field holds free-form JSON that `Debug` must print through `RedactedJson`, or
 /// mentions `serde_json` in a shape it cannot print (then named by [`leaks`]).
 fn holds_json(f: &syn::Field) -> bool {
-    mentions_serde_json(&f.ty) || is_json_type(&f.ty)
+    match mentions(&f.ty) {
+        (true, _) => true,
+        (false, true) => is_json_type(&f.ty),
+        (false, false) => false,
+    }
 }
 
 /// Whether a field or variant with these attributes and this Rust name is sensitive: by its
@@ -303,7 +319,7 @@ fn unprintable_json(item: &syn::Item) -> Vec<String> {
     };
     let unknown = fields
         .iter()
-        .any(|f| mentions_serde_json(&f.ty) && !is_json_type(&f.ty));
+        .any(|f| mentions(&f.ty).0 && !is_json_type(&f.ty));
     if unknown {
         json_fields(item)
     } else {
