@@ -9,10 +9,12 @@
 //!   it is replaced by its normalized form ([`normalize_http_url`]) or the call is refused. A
 //!   number, a boolean or an object there is refused too (a URL field holds text);
 //! * **URL-like keys** ([`UrlKey::Like`]): a name starting with `callback`, `redirect`,
-//!   `notify` or `webhook` (`callback`, `redirect_to`, `webhook`). A string value that could
-//!   be read as a URL or a reference (it has a `:`, `/`, `\` or `.`) is checked the same way;
-//!   a bare word (`POST`, `sms`), a number, a boolean or `null` stays as it is, and an object
-//!   or array is walked (`"webhook": {"url": ..}`).
+//!   `notify` or `webhook` (`callback`, `redirect_to`, `webhook`). A string value that a
+//!   browser or an HTTP client would follow elsewhere (it starts with a scheme such as
+//!   `javascript:` or `https:`, or with `//`, once leading spaces and tabs are dropped) is
+//!   checked the same way; other text (`POST`, `sms`, an e-mail address, `12:30`), a number, a
+//!   boolean or `null` stays as it is, and an object or array is walked
+//!   (`"webhook": {"url": ..}`).
 //!
 //! Names are compared ignoring ASCII case, `_` and `-` (`notify_url`, `notifyUrl` and
 //! `NOTIFY-URL` are one name). Errors name the key by its path in the body (`notify_url`,
@@ -58,9 +60,30 @@ pub fn url_key(name: &str) -> UrlKey {
     UrlKey::No
 }
 
-/// Whether the text of a [`UrlKey::Like`] key could be read as a URL or a reference.
+/// Whether the text of a [`UrlKey::Like`] key could take a browser or an HTTP client
+/// elsewhere: read as the WHATWG URL parser reads it (leading and trailing spaces and control
+/// characters dropped, tabs and line breaks removed anywhere), it starts with a scheme
+/// (`javascript:`, `https:`) or with two slashes or backslashes (`//evil.example`). A word, a
+/// sentence, an e-mail address, a mobile number or a time (`12:30`: no letter first) is not.
 fn may_be_url(s: &str) -> bool {
-    s.bytes().any(|b| matches!(b, b':' | b'/' | b'\\' | b'.'))
+    let mut chars = s
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    match chars.next() {
+        Some('/' | '\\') => matches!(chars.next(), Some('/' | '\\')),
+        Some(c) if c.is_ascii_alphabetic() => {
+            for c in chars {
+                match c {
+                    ':' => return true,
+                    c if c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.') => {}
+                    _ => return false,
+                }
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 /// A free-form part of a request body that [`Checker::free_form`] walks: a JSON value, a JSON
@@ -392,7 +415,13 @@ mod tests {
             (json!({"urls": ["https://ok.example/", js]}), "`urls[1]`"),
             (json!({"notify_url": 12}), "`notify_url`"),
             (json!({"notify_url": {"href": js}}), "`notify_url`"),
-            (json!({"redirect_to": "evil.example/cb"}), "`redirect_to`"),
+            (json!({"redirect_to": "//evil.example/cb"}), "`redirect_to`"),
+            (
+                json!({"redirect_to": " \\\\evil.example/cb"}),
+                "`redirect_to`",
+            ),
+            (json!({"notify": "java\tscript:alert(1)"}), "`notify`"),
+            (json!({"webhook": "HTTPS:evil.example"}), "`webhook`"),
             (
                 json!({"notify_url": "https://shop.example/\u{200b}"}),
                 "`notify_url`",
@@ -416,6 +445,9 @@ mod tests {
             "callback_method": "POST",
             "notify": true,
             "notify_mobile": "09120000000",
+            "notify_email": "shop@shop.example",
+            "notify_at": "12:30",
+            "redirect_message": "Paid. Thanks: see you",
             "redirect": null,
             "description": "javascript:alert(1)",
             "callback_url": null,
@@ -426,6 +458,8 @@ mod tests {
         assert_eq!(b["nested"][0]["callback_url"], "http://n.example/");
         assert_eq!(b["callback_method"], "POST");
         assert_eq!(b["notify_mobile"], "09120000000");
+        assert_eq!(b["notify_email"], "shop@shop.example");
+        assert_eq!(b["notify_at"], "12:30");
         assert_eq!(b["description"], "javascript:alert(1)", "not a URL key");
     }
 
