@@ -199,6 +199,30 @@ impl<T: FreeForm> FreeForm for Vec<T> {
     }
 }
 
+/// One text field of a hand-written free-form body (a multipart form's text part) named
+/// `key`: `Ok(None)` when it is sent as it is (not a URL field, or already normalized),
+/// `Ok(Some(normalized))` when its URL is to be sent normalized, or the message of an
+/// `Error::InvalidRequest` naming the key and `operation_id` (never the text).
+///
+/// # Errors
+/// The key names a URL field ([`url_key`]) and the text is not an absolute http(s) URL.
+pub fn check_text(
+    operation_id: &'static str,
+    key: &str,
+    text: &str,
+) -> Result<Option<String>, String> {
+    if url_key(key) == UrlKey::No {
+        return Ok(None);
+    }
+    let mut c = Checker::new(operation_id);
+    let mut sent = text.to_owned();
+    self::text(&mut c, &At::Key(&At::Root(""), key), &mut sent);
+    match c.error {
+        Some(e) => Err(e),
+        None => Ok((sent != text).then_some(sent)),
+    }
+}
+
 /// Where a value sits in the body: built on the stack as the walk descends, written out only
 /// for an error.
 enum At<'p> {
@@ -461,6 +485,25 @@ mod tests {
         assert_eq!(b["notify_email"], "shop@shop.example");
         assert_eq!(b["notify_at"], "12:30");
         assert_eq!(b["description"], "javascript:alert(1)", "not a URL key");
+    }
+
+    #[test]
+    fn text_fields_of_hand_written_bodies() {
+        assert_eq!(check_text("op", "note", "javascript:x"), Ok(None));
+        assert_eq!(
+            check_text("op", "callback_url", "https://a.example/"),
+            Ok(None)
+        );
+        assert_eq!(
+            check_text("op", "callback_url", "HTTPS://A.example"),
+            Ok(Some("https://a.example/".to_owned()))
+        );
+        let e = check_text("op", "callbackUrl", "javascript:x").unwrap_err();
+        assert!(
+            e.contains("`callbackUrl` of `op`") && !e.contains("javascript"),
+            "{e}"
+        );
+        assert_eq!(check_text("op", "notify_to", "sms"), Ok(None));
     }
 
     #[test]
