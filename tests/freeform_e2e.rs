@@ -142,7 +142,7 @@ async fn free_form_url_fields_are_sent_normalized() {
     );
 }
 
-/// Every free-form request body of the three crates that have one (31 operations share these
+/// Every free-form request body of the three crates that have one (30 operations share these
 /// three types) runs the URL check, whatever the route; so does an untyped `Value` body (the
 /// CLI's `vandar call`).
 #[test]
