@@ -306,3 +306,66 @@ fn the_generator_knows_every_name_the_runtime_scrubs() {
         );
     }
 }
+
+/// `Debug` hides the same names in a typed field (the generator's rule) and in a free-form
+/// JSON key (the runtime's `RedactedJson`): the lists and the rules are the same.
+#[test]
+fn typed_and_free_form_debug_hide_the_same_names() {
+    use vandar_runtime::redact as runtime;
+    use xtask::redact_debug as generator;
+    let mut a: Vec<&str> = runtime::SENSITIVE_FIELDS.to_vec();
+    let mut b: Vec<&str> = generator::SENSITIVE_NAMES.to_vec();
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b, "SENSITIVE_FIELDS and SENSITIVE_NAMES differ");
+    assert_eq!(runtime::WHOLE_NAME_ONLY, generator::WHOLE_NAME_ONLY);
+    assert_eq!(runtime::LAST_WORD_ONLY, generator::LAST_WORD_ONLY);
+    let mut names: Vec<String> = Vec::new();
+    for entry in generator::SENSITIVE_NAMES {
+        let camel: String = entry
+            .split('_')
+            .enumerate()
+            .map(|(i, w)| match i {
+                0 => w.to_owned(),
+                _ => w[..1].to_uppercase() + &w[1..],
+            })
+            .collect();
+        for form in [
+            entry.to_string(),
+            entry.to_uppercase(),
+            entry.replace('_', "-"),
+            camel.clone(),
+            format!("new_{entry}"),
+            format!("new{}", camel[..1].to_uppercase() + &camel[1..]),
+            format!("x{entry}"),
+            format!("{entry}_x"),
+            format!("{entry}s"),
+            format!("r#{entry}"),
+        ] {
+            names.push(form);
+        }
+    }
+    names.extend(
+        [
+            "span",
+            "time_span",
+            "japan",
+            "company",
+            "shipping",
+            "laptop",
+            "iban_compatibility",
+            "token",
+            "card",
+            "amount",
+            "",
+        ]
+        .map(String::from),
+    );
+    for name in &names {
+        assert_eq!(
+            runtime::is_sensitive_name(name),
+            generator::is_sensitive_name(name),
+            "the two rules disagree on `{name}`"
+        );
+    }
+}

@@ -9,6 +9,11 @@
 //!
 //! A path that does not lead to a field fails `cargo xtask gen` with the operation and the
 //! path: a check that would silently not run is a bug.
+//!
+//! The free-form parts of a body (a newtype of a JSON object such as `Undocumented`, or a
+//! field whose type is free-form JSON, [`crate::redact_debug::is_json_type`], at any depth of
+//! the typed body) have no constraints in the spec: they get a call to the runtime's
+//! `Checker::free_form`, which finds their URL fields by name and normalizes or refuses them.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +27,8 @@ use crate::spec::{self, SpecFile};
 struct Field {
     ident: syn::Ident,
     ty: syn::Type,
+    /// `#[serde(flatten)]`: its members are the struct's own on the wire.
+    flatten: bool,
 }
 
 /// The generated types: structs by name (fields by JSON name), and string newtypes.
@@ -32,6 +39,8 @@ struct Types {
     all: std::collections::BTreeSet<String>,
     /// Enums whose variants each wrap one generated type (typify's `oneOf`): variant → type.
     enums: BTreeMap<String, Vec<(syn::Ident, String)>>,
+    /// The variants of those enums that wrap free-form JSON.
+    json_variants: BTreeMap<String, Vec<syn::Ident>>,
     /// Enums of unit variants (typify's string `enum`s).
     plain_enums: std::collections::BTreeSet<String>,
     /// Newtypes of anything else than `String`: name → the wrapped type.
@@ -54,6 +63,7 @@ impl Types {
         let mut enums = BTreeMap::new();
         let mut wrappers = BTreeMap::new();
         let mut plain_enums = std::collections::BTreeSet::new();
+        let mut json_variants = BTreeMap::new();
         for item in &items.1 {
             match item {
                 syn::Item::Enum(e) => {
@@ -69,6 +79,19 @@ impl Types {
                             _ => None,
                         })
                         .collect();
+                    let json: Vec<syn::Ident> = e
+                        .variants
+                        .iter()
+                        .filter(|v| {
+                            matches!(&v.fields, syn::Fields::Unnamed(u)
+                                if u.unnamed.len() == 1
+                                    && crate::redact_debug::is_json_type(&u.unnamed[0].ty))
+                        })
+                        .map(|v| v.ident.clone())
+                        .collect();
+                    if !json.is_empty() {
+                        json_variants.insert(e.ident.to_string(), json);
+                    }
                     if let Some(vs) = variants {
                         enums.insert(e.ident.to_string(), vs);
                     } else if e.variants.iter().all(|v| v.fields.is_empty()) {
@@ -96,6 +119,7 @@ impl Types {
                             Field {
                                 ident,
                                 ty: f.ty.clone(),
+                                flatten: serde_flatten(&f.attrs),
                             },
                         );
                     }
@@ -115,6 +139,7 @@ impl Types {
             newtypes,
             all,
             enums,
+            json_variants,
             plain_enums,
             wrappers,
         })
@@ -129,6 +154,22 @@ pub(crate) fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
             if m.path.is_ident("rename") {
                 let s: syn::LitStr = m.value()?.parse()?;
                 found = Some(s.value());
+            } else if m.input.peek(syn::Token![=]) {
+                let _: syn::Expr = m.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    found
+}
+
+/// `#[serde(flatten)]` on a field.
+fn serde_flatten(attrs: &[syn::Attribute]) -> bool {
+    let mut found = false;
+    for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = a.parse_nested_meta(|m| {
+            if m.path.is_ident("flatten") {
+                found = true;
             } else if m.input.peek(syn::Token![=]) {
                 let _: syn::Expr = m.value()?.parse()?;
             }
@@ -337,6 +378,82 @@ fn statements(
     })
 }
 
+/// The statements that hand every free-form JSON part of `expr` (a place of type `ty_name`) to
+/// `Checker::free_form`, named by its JSON path (`prefix` is the path of `expr`; `""` for the
+/// body): the newtype's content, each JSON field, and the JSON inside nested generated
+/// structs, lists, options and `oneOf` variants. Empty when the type holds no free-form JSON.
+fn free_form_statements(
+    types: &Types,
+    ty_name: &str,
+    expr: &TokenStream,
+    prefix: &str,
+    seen: &mut Vec<String>,
+) -> TokenStream {
+    if seen.iter().any(|s| s == ty_name) {
+        return TokenStream::new();
+    }
+    seen.push(ty_name.to_owned());
+    let json = crate::redact_debug::is_json_type;
+    let mut out = TokenStream::new();
+    if let Some(inner) = types.wrappers.get(ty_name) {
+        if json(inner) {
+            out.extend(quote!(c.free_form(#prefix, &mut #expr.0);));
+        }
+    } else if let Some(variants) = types.enums.get(ty_name) {
+        let ty = format_ident!("{ty_name}");
+        let x = format_ident!("ff{}", seen.len());
+        let json_variants = types.json_variants.get(ty_name);
+        for (v, inner) in variants {
+            let body = if json_variants.is_some_and(|j| j.contains(v)) {
+                quote!(c.free_form(#prefix, #x);)
+            } else {
+                free_form_statements(types, inner, &quote!(#x), prefix, seen)
+            };
+            if !body.is_empty() {
+                out.extend(quote!(if let types::#ty::#v(#x) = #expr { #body }));
+            }
+        }
+    } else if let Some(fields) = types.structs.get(ty_name) {
+        for (name, field) in fields {
+            let path = match (field.flatten, prefix) {
+                (true, _) => prefix.to_owned(),
+                (false, "") => name.clone(),
+                (false, p) => format!("{p}.{name}"),
+            };
+            let ident = &field.ident;
+            if json(&field.ty) {
+                out.extend(quote!(c.free_form(#path, &mut #expr.#ident);));
+                continue;
+            }
+            let mut ty = &field.ty;
+            let optional = unwrap(ty, "Option").inspect(|inner| ty = inner).is_some();
+            let list = unwrap(ty, "Vec").inspect(|inner| ty = inner).is_some();
+            let Some(inner) = local_name_any(ty, types) else {
+                continue;
+            };
+            let x = format_ident!("ff{}", seen.len());
+            let path = if list { format!("{path}[]") } else { path };
+            let body = free_form_statements(types, &inner, &quote!(#x), &path, seen);
+            if body.is_empty() {
+                continue;
+            }
+            let visit = if list {
+                quote!(for #x in list.iter_mut() { #body })
+            } else {
+                quote!({ let #x = node; #body })
+            };
+            let bind = if list { quote!(list) } else { quote!(node) };
+            out.extend(if optional {
+                quote!(if let ::std::option::Option::Some(#bind) = &mut #expr.#ident { #visit })
+            } else {
+                quote!({ let #bind = &mut #expr.#ident; #visit })
+            });
+        }
+    }
+    seen.pop();
+    out
+}
+
 /// The `CheckBody` impls (and the `Text`/`UrlText` impls of the string newtypes they read) for
 /// every body type of `spec`'s generated operations.
 pub fn emit(spec: &SpecFile, file: &syn::File) -> Result<TokenStream> {
@@ -387,6 +504,13 @@ pub fn emit(spec: &SpecFile, file: &syn::File) -> Result<TokenStream> {
             .map_err(|e| anyhow!("{}: check {e}", op.label()))?;
             stmts.extend(s);
         }
+        stmts.extend(free_form_statements(
+            &types,
+            &ty_name,
+            &quote!(self),
+            "",
+            &mut Vec::new(),
+        ));
         let credential = op.credential_field(&spec.raw);
         let key = (stmts.to_string(), credential.clone());
         match bodies.get(&ty_name) {
@@ -460,4 +584,62 @@ fn type_name(types: &Types, component: &str) -> Option<String> {
     [component.to_owned(), component.to_upper_camel_case()]
         .into_iter()
         .find(|n| types.all.contains(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn free_form_of(file: &syn::File, ty: &str) -> String {
+        let types = Types::of(file).unwrap();
+        free_form_statements(&types, ty, &quote!(self), "", &mut Vec::new()).to_string()
+    }
+
+    #[test]
+    fn free_form_parts_are_found_at_any_depth() {
+        let file: syn::File = syn::parse_quote! {
+            pub mod types {
+                pub struct Undocumented(pub ::serde_json::Map<String, ::serde_json::Value>);
+                pub struct Order {
+                    pub amount: i64,
+                    pub meta: Option<::serde_json::Value>,
+                    pub items: Vec<Item>,
+                    #[serde(flatten)]
+                    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+                    pub plain: Plain,
+                    pub next: Option<Order>,
+                }
+                pub struct Item {
+                    #[serde(rename = "hook")]
+                    pub hook_: Option<::serde_json::Value>,
+                    pub n: i64,
+                }
+                pub struct Plain { pub n: i64 }
+                pub enum Either { A(Item), B(::serde_json::Value), C(Plain) }
+            }
+        };
+        assert_eq!(
+            free_form_of(&file, "Undocumented"),
+            "c . free_form (\"\" , & mut self . 0) ;"
+        );
+        let order = free_form_of(&file, "Order");
+        for want in [
+            "c . free_form (\"\" , & mut self . extra) ;",
+            "{ let list = & mut self . items ; for ff1 in list . iter_mut () { \
+             c . free_form (\"items[].hook\" , & mut ff1 . hook_) ; } }",
+            "c . free_form (\"meta\" , & mut self . meta) ;",
+        ] {
+            assert!(order.contains(want), "{want}\n{order}");
+        }
+        assert!(
+            !order.contains("plain") && !order.contains("next"),
+            "{order}"
+        );
+        assert_eq!(
+            free_form_of(&file, "Either"),
+            "if let types :: Either :: A (ff1) = self { c . free_form (\"hook\" , & mut ff1 . hook_) ; } \
+             if let types :: Either :: B (ff1) = self { c . free_form (\"\" , ff1) ; }"
+        );
+        assert_eq!(free_form_of(&file, "Plain"), "");
+    }
 }

@@ -13,6 +13,14 @@
 //!   `RefreshTokenRequestRefreshtoken`) that are the type of a sensitive field print
 //!   `Name([redacted])`: they hold the secret itself.
 //!
+//! * **Free-form JSON** (a field or newtype whose type is a `serde_json::Value`, a
+//!   `serde_json::Map`, a map of strings or values, or an `Option`, `Vec`, `Box` or `Result`
+//!   (a builder's field) of one: [`is_json_type`]; typify's `Undocumented`, the error
+//!   bodies' `extra`) has no field names to go by: the rewritten `Debug` prints it through
+//!   the runtime's `vandar_runtime::redact::RedactedJson`, which hides the values of
+//!   sensitive keys at any depth (the same rule) and masks card, IBAN and national-code
+//!   shapes.
+//!
 //! Only a plain `#[derive(.., Debug, ..)]` is taken apart. Any other way a secret-holding type
 //! could still get `Debug` (a `cfg_attr` derive, a derive this pass cannot parse) is named by
 //! [`leaks`], and [`apply`] fails on it: nothing is left silently.
@@ -26,10 +34,10 @@ use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 
 /// Field names whose values are secrets or personal data. The same list as `SENSITIVE_FIELDS`
-/// in `crates/vandar-runtime/src/redact.rs` (what the runtime cuts out of error text), plus
-/// `id_token`; keep the two in step. Compared after [`normalize`], on the whole name or its
-/// end (`individual_national_code`, `destination_iban`, `cardNumber`), except
-/// [`WHOLE_NAME_ONLY`].
+/// in `crates/vandar-runtime/src/redact.rs` (what the runtime cuts out of error text and hides
+/// in free-form JSON); keep the two in step (`tests/debug_redaction.rs` compares them).
+/// Compared after [`normalize`], on the whole name or its end (`individual_national_code`,
+/// `destination_iban`, `cardNumber`), except [`WHOLE_NAME_ONLY`] and [`LAST_WORD_ONLY`].
 pub const SENSITIVE_NAMES: &[&str] = &[
     "api_key",
     "apikey",
@@ -55,11 +63,17 @@ pub const SENSITIVE_NAMES: &[&str] = &[
     "nationalid",
     "iban",
     "sheba",
+    "pan",
 ];
 
 /// Entries of [`SENSITIVE_NAMES`] matched only as the whole name: as an ending they would
 /// catch ordinary words (`shipping`, `laptop`).
 pub const WHOLE_NAME_ONLY: &[&str] = &["pin", "otp"];
+
+/// Entries of [`SENSITIVE_NAMES`] matched as the whole name or as the name's last word (after
+/// `_`, `-`, or a lower-case letter or digit followed by an upper-case one): `pan`,
+/// `card_pan`, `cardPan`; not `span`, `japan` or `timespan`, which merely end with it.
+pub const LAST_WORD_ONLY: &[&str] = &["pan"];
 
 /// What a sensitive field prints instead of its value (the runtime's `REDACTED`).
 pub const REDACTED: &str = "[redacted]";
@@ -73,20 +87,154 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
-/// Whether a field called `name` (a Rust or a wire name) holds a secret or personal data.
+/// How an entry of [`SENSITIVE_NAMES`] may match besides the whole name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Any ending (`destination_iban`).
+    Any,
+    /// Only the whole name ([`WHOLE_NAME_ONLY`]).
+    None,
+    /// The last word ([`LAST_WORD_ONLY`]).
+    LastWord,
+}
+
+/// Whether a field called `name` (a Rust or a wire name) holds a secret or personal data: its
+/// [`normalize`]d form equals an entry or ends with one, except [`WHOLE_NAME_ONLY`] and
+/// [`LAST_WORD_ONLY`]. The runtime's `vandar_runtime::redact::is_sensitive_name` is the same
+/// rule (a workspace test compares them).
 pub fn is_sensitive_name(name: &str) -> bool {
-    /// The entries normalized once (a generated file has thousands of fields), with whether
-    /// an ending counts.
-    static ENTRIES: std::sync::LazyLock<Vec<(String, bool)>> = std::sync::LazyLock::new(|| {
+    /// The entries normalized once (a generated file has thousands of fields), with which
+    /// endings count.
+    static ENTRIES: std::sync::LazyLock<Vec<(String, Ending)>> = std::sync::LazyLock::new(|| {
         SENSITIVE_NAMES
             .iter()
-            .map(|entry| (normalize(entry), !WHOLE_NAME_ONLY.contains(entry)))
+            .map(|entry| {
+                let ending = if WHOLE_NAME_ONLY.contains(entry) {
+                    Ending::None
+                } else if LAST_WORD_ONLY.contains(entry) {
+                    Ending::LastWord
+                } else {
+                    Ending::Any
+                };
+                (normalize(entry), ending)
+            })
             .collect()
     });
-    let name = normalize(name.trim_start_matches("r#"));
-    ENTRIES
-        .iter()
-        .any(|(entry, ending)| name == *entry || (*ending && name.ends_with(entry.as_str())))
+    let raw = name.trim_start_matches("r#");
+    let name = normalize(raw);
+    ENTRIES.iter().any(|(entry, ending)| {
+        name == *entry
+            || match ending {
+                Ending::Any => name.ends_with(entry.as_str()),
+                Ending::None => false,
+                Ending::LastWord => {
+                    name.ends_with(entry.as_str()) && normalize(last_word(raw)) == *entry
+                }
+            }
+    })
+}
+
+/// The last word of a name: after its last `_` or `-`, or from its last upper-case letter
+/// that follows a lower-case letter or a digit (`cardPan` → `Pan`).
+fn last_word(name: &str) -> &str {
+    let b = name.as_bytes();
+    let mut start = 0;
+    for i in 0..b.len() {
+        if matches!(b[i], b'_' | b'-') {
+            start = i + 1;
+        } else if i > 0
+            && b[i].is_ascii_uppercase()
+            && (b[i - 1].is_ascii_lowercase() || b[i - 1].is_ascii_digit())
+        {
+            start = i;
+        }
+    }
+    &name[start..]
+}
+
+/// Whether a type is free-form JSON (see the module docs): `serde_json::Value`,
+/// `serde_json::Map<String, Value>`, a `HashMap`/`BTreeMap` from strings to strings or to
+/// free-form JSON, or an `Option`, `Vec`, `Box` or `Result` (a builder's field) of one. The
+/// runtime's `RedactedJson` prints exactly these.
+pub fn is_json_type(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    let mut args = match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => Some(a.args.iter().filter_map(|g| match g {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })),
+        _ => None,
+    }
+    .into_iter()
+    .flatten();
+    let (first, second, more) = (args.next(), args.next(), args.next().is_some());
+    let ident = &last.ident;
+    let in_serde_json = || p.path.segments.iter().any(|s| s.ident == "serde_json");
+    match (first, second) {
+        (None, None) if ident == "Value" => in_serde_json(),
+        (Some(k), Some(_)) if ident == "Map" && !more => in_serde_json() && is_string(k),
+        (Some(k), Some(v)) if ident == "HashMap" || ident == "BTreeMap" => {
+            is_string(k) && (is_string(v) || is_json_type(v))
+        }
+        (Some(t), None) if ident == "Option" || ident == "Vec" || ident == "Box" => is_json_type(t),
+        // a builder's field; the error is a message
+        (Some(t), Some(_)) if ident == "Result" && !more => is_json_type(t),
+        _ => false,
+    }
+}
+
+fn is_string(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String"))
+}
+
+/// Whether a type mentions `serde_json` anywhere (a free-form value [`is_json_type`] may not
+/// know how to print), and whether it mentions a `HashMap` or `BTreeMap`: one walk.
+fn mentions(ty: &syn::Type) -> (bool, bool) {
+    fn walk(ty: &syn::Type, found: &mut (bool, bool)) {
+        match ty {
+            syn::Type::Path(p) => {
+                for s in &p.path.segments {
+                    if s.ident == "serde_json" {
+                        found.0 = true;
+                    } else if s.ident == "HashMap" || s.ident == "BTreeMap" {
+                        found.1 = true;
+                    }
+                    if let syn::PathArguments::AngleBracketed(a) = &s.arguments {
+                        for g in &a.args {
+                            if let syn::GenericArgument::Type(t) = g {
+                                walk(t, found);
+                            }
+                        }
+                    }
+                }
+            }
+            syn::Type::Reference(r) => walk(&r.elem, found),
+            syn::Type::Tuple(t) => t.elems.iter().for_each(|t| walk(t, found)),
+            syn::Type::Array(a) => walk(&a.elem, found),
+            syn::Type::Slice(s) => walk(&s.elem, found),
+            syn::Type::Paren(p) => walk(&p.elem, found),
+            syn::Type::Group(g) => walk(&g.elem, found),
+            _ => {}
+        }
+    }
+    let mut found = (false, false);
+    walk(ty, &mut found);
+    found
+}
+
+/// Whether a field holds free-form JSON that `Debug` must print through `RedactedJson`, or
+/// mentions `serde_json` in a shape it cannot print (then named by [`leaks`]).
+fn holds_json(f: &syn::Field) -> bool {
+    match mentions(&f.ty) {
+        (true, _) => true,
+        (false, true) => is_json_type(&f.ty),
+        (false, false) => false,
+    }
 }
 
 /// Whether a field or variant with these attributes and this Rust name is sensitive: by its
@@ -132,6 +280,50 @@ fn sensitive_fields(item: &syn::Item) -> Vec<String> {
             })
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// The free-form JSON fields of a struct or enum ([`holds_json`]), as `Type.field`, `Type.0`
+/// or `Type::Variant.0`.
+fn json_fields(item: &syn::Item) -> Vec<String> {
+    fn of(prefix: &str, fields: &syn::Fields, out: &mut Vec<String>) {
+        for (i, f) in fields.iter().enumerate() {
+            if holds_json(f) {
+                match &f.ident {
+                    Some(ident) => out.push(format!("{prefix}.{}", ident.unraw())),
+                    None => out.push(format!("{prefix}.{i}")),
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    match item {
+        syn::Item::Struct(s) => of(&s.ident.to_string(), &s.fields, &mut out),
+        syn::Item::Enum(e) => {
+            for v in &e.variants {
+                of(&format!("{}::{}", e.ident, v.ident), &v.fields, &mut out);
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The fields that mention `serde_json` in a shape [`is_json_type`] does not know (the
+/// runtime cannot print them redacted).
+fn unprintable_json(item: &syn::Item) -> Vec<String> {
+    let fields: Vec<&syn::Field> = match item {
+        syn::Item::Struct(s) => s.fields.iter().collect(),
+        syn::Item::Enum(e) => e.variants.iter().flat_map(|v| v.fields.iter()).collect(),
+        _ => Vec::new(),
+    };
+    let unknown = fields
+        .iter()
+        .any(|f| mentions(&f.ty).0 && !is_json_type(&f.ty));
+    if unknown {
+        json_fields(item)
+    } else {
+        Vec::new()
     }
 }
 
@@ -355,6 +547,8 @@ fn fields_debug(
         .map(|(f, value)| {
             if all_hidden || (f.ident.is_some() && field_is_sensitive(f)) {
                 quote!(&format_args!(#REDACTED))
+            } else if is_json_type(&f.ty) {
+                quote!(&::vandar_runtime::redact::RedactedJson(#value))
             } else {
                 value
             }
@@ -408,10 +602,18 @@ fn rewrite_items(
             continue;
         }
         let newtype = is_secret_newtype(&item, holders);
-        let target = newtype || !sensitive_fields(&item).is_empty();
+        let target =
+            newtype || !sensitive_fields(&item).is_empty() || !json_fields(&item).is_empty();
         if !(target && derives_debug(&item)) {
             out.push(item);
             continue;
+        }
+        let unknown = unprintable_json(&item);
+        if !unknown.is_empty() {
+            bail!(
+                "free-form JSON of a shape `vandar_runtime::redact::RedactedJson` cannot print: {}",
+                unknown.join(", ")
+            );
         }
         let imp: syn::Item = syn::parse2(debug_impl(&item, newtype))?;
         drop_debug_derive(&mut item);
@@ -427,9 +629,9 @@ fn rewrite_items(
     Ok(())
 }
 
-/// The sensitive fields (`Type.field`; `Type.0` for a secret newtype) of every type in the
-/// file that may still derive `Debug` (a `derive` or `cfg_attr` naming it), at any module
-/// depth; empty once [`apply`] has run. The workspace tests run it on every `generated.rs`.
+/// The sensitive and free-form JSON fields (`Type.field`; `Type.0` for a secret newtype or a
+/// JSON newtype) of every type in the file that may still derive `Debug` (a `derive` or
+/// `cfg_attr` naming it), at any module depth; empty once [`apply`] has run. The workspace tests run it on every `generated.rs`.
 pub fn leaks(file: &syn::File) -> Vec<String> {
     let mut holders = BTreeSet::new();
     secret_holders(&file.items, &mut holders);
@@ -455,7 +657,8 @@ fn leaks_in(items: &[syn::Item], holders: &BTreeSet<String>, out: &mut Vec<Strin
             continue;
         }
         // the fields first: looking at the derives prints them, and few items hold a secret
-        let fields = sensitive_fields(item);
+        let mut fields = sensitive_fields(item);
+        fields.extend(json_fields(item));
         let newtype = fields.is_empty() && is_secret_newtype(item, holders);
         if (newtype || !fields.is_empty()) && may_derive_debug(item) {
             if !fields.is_empty() {
@@ -512,6 +715,125 @@ mod tests {
         ] {
             assert!(!is_sensitive_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn pan_counts_as_the_whole_name_or_the_last_word() {
+        for name in [
+            "pan",
+            "PAN",
+            "card_pan",
+            "cardPan",
+            "cardPAN",
+            "payer-pan",
+            "r#pan",
+        ] {
+            assert!(is_sensitive_name(name), "{name}");
+        }
+        for name in [
+            "span",
+            "time_span",
+            "timespan",
+            "TIMESPAN",
+            "japan",
+            "company",
+            "panel",
+            "pane",
+        ] {
+            assert!(!is_sensitive_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn json_types_are_known_by_shape() {
+        let known: Vec<syn::Type> = vec![
+            syn::parse_quote!(::serde_json::Value),
+            syn::parse_quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+            syn::parse_quote!(::std::option::Option<::serde_json::Value>),
+            syn::parse_quote!(::std::vec::Vec<::serde_json::Value>),
+            syn::parse_quote!(Result<::std::option::Option<::serde_json::Value>, String>),
+            syn::parse_quote!(
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>
+            ),
+            syn::parse_quote!(::std::collections::BTreeMap<String, ::serde_json::Value>),
+        ];
+        for ty in &known {
+            assert!(is_json_type(ty), "{}", ty.to_token_stream());
+        }
+        let other: Vec<syn::Type> = vec![
+            syn::parse_quote!(String),
+            syn::parse_quote!(Value),
+            syn::parse_quote!(::std::collections::HashMap<String, super::BusinessTool>),
+            syn::parse_quote!(Option<super::Undocumented>),
+        ];
+        for ty in &other {
+            assert!(!is_json_type(ty), "{}", ty.to_token_stream());
+        }
+    }
+
+    #[test]
+    fn free_form_json_prints_through_the_runtime() {
+        let (file, done) = rewritten(syn::parse_quote! {
+            #[derive(Clone, Debug)]
+            #[serde(transparent)]
+            pub struct Undocumented(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
+            #[derive(Debug, Default)]
+            pub struct VandarError {
+                pub message: Option<String>,
+                pub errors: Option<::serde_json::Value>,
+                #[serde(flatten)]
+                pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+            }
+            #[derive(Debug)]
+            pub enum Either { Raw(::serde_json::Value), Plain(u8) }
+            #[derive(Debug)]
+            pub struct Tools { pub tools: ::std::collections::HashMap<String, BusinessTool> }
+        });
+        assert_eq!(done, ["Undocumented", "VandarError", "Either"]);
+        let newtype = item_text(&file, "for Undocumented");
+        assert!(
+            newtype.contains(
+                "f . debug_tuple (\"Undocumented\") \
+                 . field (& :: vandar_runtime :: redact :: RedactedJson (& self . 0)) . finish ()"
+            ),
+            "{newtype}"
+        );
+        let error = item_text(&file, "for VandarError");
+        assert!(
+            error.contains("(\"message\" , & self . message)")
+                && error.contains(
+                    "(\"errors\" , & :: vandar_runtime :: redact :: RedactedJson (& self . errors))"
+                )
+                && error.contains(
+                    "(\"extra\" , & :: vandar_runtime :: redact :: RedactedJson (& self . extra))"
+                ),
+            "{error}"
+        );
+        let either = item_text(&file, "for Either");
+        assert!(
+            either.contains(
+                "Self :: Raw (f0) => f . debug_tuple (\"Raw\") \
+                 . field (& :: vandar_runtime :: redact :: RedactedJson (f0)) . finish ()"
+            ),
+            "{either}"
+        );
+        assert!(item_text(&file, "struct Tools").contains("Debug"));
+        assert!(leaks(&file).is_empty());
+    }
+
+    #[test]
+    fn free_form_json_of_an_unknown_shape_fails_the_pass() {
+        let mut file: syn::File = syn::parse_quote! {
+            #[derive(Debug)]
+            pub struct Odd { pub by_id: ::std::collections::HashMap<u64, ::serde_json::Value> }
+        };
+        let e = apply(&mut file).unwrap_err().to_string();
+        assert!(e.contains("Odd.by_id"), "{e}");
+        let file: syn::File = syn::parse_quote! {
+            #[derive(Debug)]
+            pub struct Answer(pub ::serde_json::Map<String, ::serde_json::Value>);
+        };
+        assert_eq!(leaks(&file), ["Answer.0"]);
     }
 
     #[test]

@@ -188,8 +188,23 @@ json_schema_impl!(CardNumber, "CardNumber", {
 /// A masked card number as the API returns it (`603799******6299`, `6362********9805`).
 ///
 /// A plain string holder: any text is accepted and kept as is (`FromStr` cannot fail), so a
-/// change in the API's masking never breaks deserialisation. Serialises as the same string.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// change in the API's masking never breaks deserialisation. Serialises as the same string,
+/// and [`as_str`](Self::as_str) gives it.
+///
+/// `Display` and `Debug` do not trust the server's masking: they show at most the first six
+/// and the last four positions as digits (separators not counted) and a `*` for every other
+/// digit, so a full number the API sends unmasked prints as `603799******9993`.
+///
+/// ```
+/// use vandar_domain::MaskedCardNumber;
+///
+/// let sent_whole = MaskedCardNumber::new("6037997599999993");
+/// assert_eq!(sent_whole.to_string(), "603799******9993");
+/// assert_eq!(format!("{sent_whole:?}"), r#"MaskedCardNumber("603799******9993")"#);
+/// assert_eq!(sent_whole.as_str(), "6037997599999993");
+/// assert_eq!(MaskedCardNumber::new("6362********9805").to_string(), "6362********9805");
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MaskedCardNumber(String);
 
 impl MaskedCardNumber {
@@ -246,7 +261,56 @@ impl MaskedCardNumber {
     }
 }
 
-string_newtype!(MaskedCardNumber: Display, Serialize);
+impl MaskedCardNumber {
+    /// The text with every digit but those of the first six and the last four positions
+    /// (grouping separators not counted) replaced by `*`.
+    fn shown(&self) -> std::borrow::Cow<'_, str> {
+        let positions = self
+            .0
+            .chars()
+            .filter(|c| !is_grouping_separator(*c))
+            .count();
+        let hidden = |p: usize| p >= 6 && p + 4 < positions;
+        let mut p = 0;
+        let mut masked = false;
+        let mut out = String::with_capacity(self.0.len());
+        for c in self.0.chars() {
+            if is_grouping_separator(c) {
+                out.push(c);
+                continue;
+            }
+            if hidden(p) && c.is_numeric() {
+                out.push('*');
+                masked = true;
+            } else {
+                out.push(c);
+            }
+            p += 1;
+        }
+        if masked {
+            std::borrow::Cow::Owned(out)
+        } else {
+            std::borrow::Cow::Borrowed(&self.0)
+        }
+    }
+}
+
+impl fmt::Debug for MaskedCardNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MaskedCardNumber")
+            .field(&self.shown())
+            .finish()
+    }
+}
+
+impl fmt::Display for MaskedCardNumber {
+    /// At most the first six and the last four digits: `603799******9993`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+string_newtype!(MaskedCardNumber: Serialize);
 
 impl FromStr for MaskedCardNumber {
     type Err = Infallible;
@@ -416,6 +480,31 @@ mod tests {
     }
 
     #[test]
+    fn masked_card_numbers_print_at_most_six_and_four_digits() {
+        for (received, shown) in [
+            ("603799******6299", "603799******6299"),
+            ("6362********9805", "6362********9805"),
+            ("6037997599999993", "603799******9993"),
+            ("6037-9975-9999-9993", "6037-99**-****-9993"),
+            ("۶۰۳۷۹۹۷۵۹۹۹۹۹۹۹۳", "۶۰۳۷۹۹******۹۹۹۳"),
+            ("6037997599999993123", "603799*********3123"),
+            ("1234", "1234"),
+            ("", ""),
+            ("******", "******"),
+        ] {
+            let m = MaskedCardNumber::new(received);
+            assert_eq!(m.to_string(), shown, "{received}");
+            assert_eq!(format!("{m:?}"), format!("MaskedCardNumber({shown:?})"));
+            // the text as received is kept: serde round-trips it unchanged
+            assert_eq!(m.as_str(), received);
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(json, serde_json::to_string(received).unwrap());
+            let back: MaskedCardNumber = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, m);
+        }
+    }
+
+    #[test]
     fn masked_matching() {
         let card: CardNumber = VALID.parse().unwrap();
         assert!(MaskedCardNumber::new("603799******0007").matches(&card));
@@ -532,7 +621,17 @@ mod tests {
         #[test]
         fn masked_and_hash_round_trip(s in "[0-9*]{0,20}", h in "[0-9a-fA-F]{64}") {
             let m: MaskedCardNumber = s.parse().unwrap();
-            prop_assert_eq!(m.to_string(), s.clone());
+            prop_assert_eq!(m.as_str(), s.as_str());
+            // printed: the same length, at most 6 + 4 digits, the ends as received
+            let shown: Vec<char> = m.to_string().chars().collect();
+            let sent: Vec<char> = s.chars().collect();
+            prop_assert_eq!(shown.len(), sent.len());
+            prop_assert!(shown.iter().filter(|c| c.is_ascii_digit()).count() <= 10);
+            for (i, (a, b)) in shown.iter().zip(&sent).enumerate() {
+                if i < 6 || i + 4 >= sent.len() {
+                    prop_assert_eq!(a, b);
+                }
+            }
             prop_assert_eq!(serde_json::from_str::<MaskedCardNumber>(&serde_json::to_string(&m).unwrap()).unwrap(), m);
             let hash: CardHash = h.parse().unwrap();
             prop_assert_eq!(hash.to_string().parse::<CardHash>().unwrap(), hash.clone());

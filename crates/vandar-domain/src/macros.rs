@@ -22,7 +22,7 @@
 /// * `SensitiveSerialize`: a string, noted as a secret for [`crate::sensitive`] (so an error
 ///   that echoes it can be scrubbed).
 ///
-/// For example `string_newtype!(MaskedCardNumber: Display, Serialize);`.
+/// For example `string_newtype!(MaskedCardNumber: Serialize);` (its `Display` masks).
 macro_rules! string_newtype {
     ($ty:ident: $($tr:ident),+ $(,)?) => {
         $($crate::macros::string_newtype!(@$tr $ty);)+

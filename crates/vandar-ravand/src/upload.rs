@@ -140,6 +140,26 @@ impl DocumentUpload {
         self.parts.is_empty()
     }
 
+    /// A text part named like a URL field (`callback_url`, `redirect_uri`, ...) must hold an
+    /// absolute http(s) URL: it is normalized, or the message names the part (the runtime's
+    /// rule for free-form bodies, `vandar_runtime::check::free_form`).
+    fn check_urls(&mut self) -> Result<(), String> {
+        for p in self.parts.iter_mut().filter(|p| p.file.is_none()) {
+            // a text part is a `String`'s bytes
+            let Ok(text) = std::str::from_utf8(&p.data) else {
+                continue;
+            };
+            if let Some(normalized) = vandar_runtime::check::free_form::check_text(
+                UPLOAD_CARDHOLDER_DOCUMENTS,
+                &p.name,
+                text,
+            )? {
+                p.data = normalized.into_bytes();
+            }
+        }
+        Ok(())
+    }
+
     /// Check the form and encode it with a fresh random boundary.
     pub(crate) fn encode(&self) -> Result<RawBody, String> {
         self.encode_using(new_boundary)
@@ -310,7 +330,10 @@ impl<'a> UploadCardholderDocuments<'a> {
         let provider = provider.map_err(vandar_runtime::Error::InvalidRequest)?;
         let cardholder_id = cardholder_id.map_err(vandar_runtime::Error::InvalidRequest)?;
         let body = body
-            .and_then(|form| form.encode())
+            .and_then(|mut form| {
+                form.check_urls()?;
+                form.encode()
+            })
             .map_err(vandar_runtime::Error::InvalidRequest)?;
         // The client's binding (its runtime, and its own bearer token or token source and
         // call options) over the hand-written routes.
@@ -399,6 +422,34 @@ mod tests {
         assert!(DocumentUpload::new().text("", "x").encode().is_err());
         let injected = DocumentUpload::new().file("f", "f", "image/jpeg\r\nX-Evil: 1", vec![]);
         assert!(injected.encode().is_err());
+    }
+
+    #[test]
+    fn url_text_parts_are_normalized_or_refused() {
+        let mut form = DocumentUpload::new()
+            .text("callback_url", "HTTPS://Shop.EXAMPLE/cb")
+            .text("note", "javascript: is only text here")
+            .file(
+                "redirect_uri",
+                "a.txt",
+                "text/plain",
+                b"javascript:x".to_vec(),
+            );
+        form.check_urls().unwrap();
+        let (_, text) = body(&form);
+        assert!(
+            text.contains("\r\n\r\nhttps://shop.example/cb\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("javascript: is only text here"), "{text}");
+        let mut bad = DocumentUpload::new().text("callbackUrl", "javascript:alert(1)");
+        let e = bad.check_urls().unwrap_err();
+        assert!(
+            e.contains("`callbackUrl`")
+                && e.contains(UPLOAD_CARDHOLDER_DOCUMENTS)
+                && !e.contains("javascript"),
+            "{e}"
+        );
     }
 
     #[test]

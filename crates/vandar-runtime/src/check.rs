@@ -13,6 +13,10 @@
 //! A [`serde_json::Value`] body (the CLI's generic `vandar call`, hand-written raw calls) is
 //! checked against the route's [`FieldCheck`](crate::FieldCheck) table, the same constraints
 //! as data.
+//!
+//! The free-form parts of a body (an undocumented object, a `Value` or map field, a `Value`
+//! body) have no spec constraints: their URL fields are found by name at any depth and
+//! normalized or refused ([`free_form`], [`Checker::free_form`]).
 
 use std::fmt;
 use std::num::{NonZeroU32, NonZeroU64};
@@ -23,6 +27,9 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::redact::Scrubber;
 use crate::route::Route;
+
+pub mod free_form;
+pub use free_form::FreeForm;
 
 /// A request body the runtime can check: implemented by the xtask for every generated body
 /// type, and by [`serde_json::Value`] (checked against [`Route::checks`]).
@@ -471,6 +478,8 @@ impl CheckBody for Value {
                 return;
             }
         }
+        // Fields the route does not list: URL fields by name.
+        c.free_form("", self);
     }
 
     fn api_key(&self, route: &Route) -> Option<&str> {

@@ -21,8 +21,13 @@
 //!
 //! A field or parameter name is sensitive when it equals a listed name ignoring ASCII case and
 //! every `_` and `-`: `access_token`, `accessToken`, `Access-Token` and `ACCESSTOKEN` are one
-//! name. [`LOCATION_FIELDS`] (OAuth's `code`, `id_token`, ...) count only in a `Location`'s
+//! name. [`LOCATION_FIELDS`] (OAuth's `code`, `token`, ...) count only in a `Location`'s
 //! query and fragment: `code` is too generic for the fields of a JSON error body.
+//!
+//! `Debug` of free-form JSON ([`RedactedJson`]) and of the generated types (the xtask's
+//! `redact_debug`, with the same list and rule) also hides a name that *ends* with a listed one
+//! (`individual_national_code`, `destination_iban`, `new_password`): see
+//! [`is_sensitive_name`].
 //!
 //! # Encoded echoes
 //!
@@ -95,6 +100,7 @@ pub const SENSITIVE_FIELDS: &[&str] = &[
     "access_token",
     "refresh_token",
     "refreshtoken",
+    "id_token",
     "client_secret",
     "password",
     "secret",
@@ -113,20 +119,72 @@ pub const SENSITIVE_FIELDS: &[&str] = &[
     "nationalid",
     "iban",
     "sheba",
+    "pan",
 ];
 
+/// Entries of [`SENSITIVE_FIELDS`] that [`is_sensitive_name`] matches only as the whole name:
+/// as an ending they would catch ordinary words (`shipping`, `laptop`).
+pub const WHOLE_NAME_ONLY: &[&str] = &["pin", "otp"];
+
+/// Entries of [`SENSITIVE_FIELDS`] that [`is_sensitive_name`] matches as the whole name or as
+/// the name's last word (after `_`, `-` or a lower-case letter or digit followed by an
+/// upper-case one): `pan`, `card_pan`, `cardPan`, but not `span`, `japan` or `timespan`.
+pub const LAST_WORD_ONLY: &[&str] = &["pan"];
+
+/// Whether a field called `name` holds a secret or personal data, for `Debug`: ignoring ASCII
+/// case, `_` and `-` (and a leading `r#`), the name equals an entry of [`SENSITIVE_FIELDS`]
+/// or ends with one (`individual_national_code`, `cardNumber`), except [`WHOLE_NAME_ONLY`]
+/// (whole name) and [`LAST_WORD_ONLY`] (whole name or last word). The xtask's
+/// `redact_debug::is_sensitive_name` is the same rule on the same list (a workspace test
+/// compares them).
+pub fn is_sensitive_name(name: &str) -> bool {
+    fn norm(s: &str) -> impl DoubleEndedIterator<Item = u8> + Clone + '_ {
+        s.bytes()
+            .filter(|c| !matches!(c, b'_' | b'-'))
+            .map(|c| c.to_ascii_lowercase())
+    }
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    SENSITIVE_FIELDS.iter().any(|entry| {
+        if norm(name).eq(norm(entry)) {
+            return true;
+        }
+        if WHOLE_NAME_ONLY.contains(entry) {
+            return false;
+        }
+        if LAST_WORD_ONLY.contains(entry) {
+            return norm(last_word(name)).eq(norm(entry));
+        }
+        let n = norm(entry).count();
+        norm(name).rev().take(n).eq(norm(entry).rev())
+    })
+}
+
+/// The last word of a field name: after its last `_` or `-`, or from its last upper-case
+/// letter that follows a lower-case letter or a digit (`cardPan` → `Pan`).
+fn last_word(name: &str) -> &str {
+    let b = name.as_bytes();
+    let mut start = 0;
+    for i in 0..b.len() {
+        if matches!(b[i], b'_' | b'-') {
+            start = i + 1;
+        } else if i > 0
+            && b[i].is_ascii_uppercase()
+            && (b[i - 1].is_ascii_lowercase() || b[i - 1].is_ascii_digit())
+        {
+            start = i;
+        }
+    }
+    &name[start..]
+}
+
+mod json_debug;
+pub use json_debug::{JsonDebug, RedactedJson};
+
 /// Query and fragment parameters whose values are cut from a redirect's `Location`, besides
-/// [`SENSITIVE_FIELDS`]: OAuth's authorization `code` and `id_token`, bearer `token`s, login
-/// `session`s and URL `signature`s. Only for a `Location`: in a JSON body `code` is an error
+/// [`SENSITIVE_FIELDS`] (which has OAuth's `id_token`): OAuth's authorization `code`, bearer
+/// `token`s, login `session`s and URL `signature`s. Only for a `Location`: in a JSON body `code` is an error
 /// code. `state` is not a secret and stays.
-pub const LOCATION_FIELDS: &[&str] = &[
-    "code",
-    "id_token",
-    "token",
-    "session",
-    "session_id",
-    "signature",
-];
+pub const LOCATION_FIELDS: &[&str] = &["code", "token", "session", "session_id", "signature"];
 
 /// The shortest value treated as a secret (shorter ones would cut ordinary words).
 const MIN_SECRET_LEN: usize = 4;
@@ -746,6 +804,53 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn debug_names_match_whole_names_endings_and_last_words() {
+        for name in [
+            "access_token",
+            "refreshToken",
+            "individual_national_code",
+            "destination_iban",
+            "cardNumber",
+            "card-number",
+            "IBAN",
+            "new_password",
+            "pin",
+            "OTP",
+            "id_token",
+            "r#iban",
+            "pan",
+            "PAN",
+            "card_pan",
+            "cardPan",
+            "cardPAN",
+            "payer-pan",
+            "card2Pan",
+        ] {
+            assert!(is_sensitive_name(name), "{name}");
+        }
+        for name in [
+            "iban_compatibility",
+            "shipping",
+            "laptop",
+            "pin_code",
+            "token",
+            "card",
+            "amount",
+            "span",
+            "time_span",
+            "timespan",
+            "TIMESPAN",
+            "japan",
+            "company",
+            "pane",
+            "panel",
+            "",
+        ] {
+            assert!(!is_sensitive_name(name), "{name}");
+        }
+    }
 
     fn mask(text: &str) -> String {
         mask_shapes(text).unwrap_or_else(|| text.to_owned())
