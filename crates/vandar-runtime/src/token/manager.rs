@@ -18,16 +18,22 @@
 //!   that does not answer is a failing store (the configured pair is used meanwhile, a refresh
 //!   ends, a rotated pair is written in the background), never a lock, load or refresh held
 //!   forever.
+//! * No future or timer outlives the tokio runtime it was made on. A load or refresh runs on a
+//!   task of the caller's runtime and hands its result to a slot (a `watch` channel); callers
+//!   wait on the slot with their own timers. A task dropped with its runtime empties the slot
+//!   on its way out ([`Pilot`]), so a caller on another runtime starts a new flight instead of
+//!   polling a dead runtime's timers. Every task the manager spawns ends by itself: a load, a
+//!   refresh and a look at the store within their deadlines.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
-use futures::FutureExt as _;
-use futures::future::{BoxFuture, Shared};
+use futures::future::BoxFuture;
 use reqwest::header::{ACCEPT, DATE, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -50,6 +56,9 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 /// How often a healthy replica looks at the store (to pick up an install, or to write its pair
 /// back into a store that lost it).
 pub const SYNC_EVERY: Duration = Duration::from_secs(15);
+/// Flights in a row a caller starts again after they stopped without a result (their tokio
+/// runtime shut down) before it gives up.
+const RESTARTS: usize = 3;
 
 /// The refresh operation, routed like every other one.
 pub(crate) static REFRESH_ROUTE: Route = Route {
@@ -94,8 +103,79 @@ struct Local {
     unsynced: bool,
 }
 
-/// One refresh under way in this process, joined by every caller that waits for it.
-type Flight = Shared<BoxFuture<'static, Result<(), AuthError>>>;
+/// What a flight ended with (`None` while it runs).
+type Landing = Option<Result<(), AuthError>>;
+
+/// One load or refresh under way in this process, joined by every caller that waits for it.
+/// Callers never poll the task's future (its timers belong to the runtime it runs on): they
+/// wait for its result in a slot, with their own timers.
+#[derive(Clone)]
+struct Flight {
+    id: u64,
+    landing: watch::Receiver<Landing>,
+}
+
+impl Flight {
+    /// The flight's result; `None` when it stopped without one (its task was dropped, with
+    /// its tokio runtime).
+    async fn landed(mut self) -> Option<Result<(), AuthError>> {
+        match self.landing.wait_for(Option::is_some).await {
+            Ok(landing) => landing.clone(),
+            Err(_) => None,
+        }
+    }
+}
+
+/// Which slot a flight lives in.
+#[derive(Clone, Copy)]
+enum FlightKind {
+    /// The first load of the store.
+    Load,
+    /// A refresh.
+    Refresh,
+}
+
+/// Owned by a flight's task (moved into its future before it is spawned): publishes the
+/// result, and when the task ends or is dropped (its runtime shut down, even before its
+/// first poll) empties the manager's slot if it still names this flight. Waiters then see
+/// the flight end without a result and start a new one on their own runtime.
+struct Pilot {
+    manager: Weak<TokenManager>,
+    kind: FlightKind,
+    id: u64,
+    landing: watch::Sender<Landing>,
+}
+
+impl Pilot {
+    fn land(self, result: Result<(), AuthError>) {
+        // The slot is emptied first (by `drop`), so a waiter that wakes and asks again starts
+        // a new flight rather than reading this one's result twice.
+        let landing = self.landing.clone();
+        drop(self);
+        landing.send_replace(Some(result));
+    }
+}
+
+impl Drop for Pilot {
+    fn drop(&mut self) {
+        if let Some(manager) = self.manager.upgrade() {
+            let mut slot = manager.slot(self.kind);
+            if slot.as_ref().is_some_and(|f| f.id == self.id) {
+                *slot = None;
+            }
+        }
+    }
+}
+
+/// Owned by the task of a look at the store: lets the next look start when the task ends or
+/// is dropped with its runtime.
+struct Looking(Arc<TokenManager>);
+
+impl Drop for Looking {
+    fn drop(&mut self) {
+        self.0.background.store(false, Ordering::Release);
+    }
+}
 
 /// Keeps the current pair and refreshes it by the protocol.
 pub(crate) struct TokenManager {
@@ -114,6 +194,9 @@ pub(crate) struct TokenManager {
     loading: Mutex<Option<Flight>>,
     /// The refresh under way in this process (one at a time); callers join it.
     refreshing: Mutex<Option<Flight>>,
+    /// The id of the next flight.
+    flights: AtomicU64,
+    /// A look at the store runs in the background.
     background: AtomicBool,
 }
 
@@ -155,8 +238,82 @@ impl TokenManager {
             flight: tokio::sync::Mutex::new(()),
             loading: Mutex::new(None),
             refreshing: Mutex::new(None),
+            flights: AtomicU64::new(0),
             background: AtomicBool::new(false),
         }
+    }
+
+    fn slot(&self, kind: FlightKind) -> std::sync::MutexGuard<'_, Option<Flight>> {
+        match kind {
+            FlightKind::Load => &self.loading,
+            FlightKind::Refresh => &self.refreshing,
+        }
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The flight of `kind` under way, or a new one running `work` on a task of the caller's
+    /// runtime.
+    fn flight<F, W>(self: &Arc<Self>, kind: FlightKind, work: W) -> Flight
+    where
+        W: FnOnce(Arc<Self>) -> F,
+        F: std::future::Future<Output = Result<(), AuthError>> + Send + 'static,
+    {
+        let mut slot = self.slot(kind);
+        if let Some(f) = slot.as_ref() {
+            return f.clone();
+        }
+        let (tx, rx) = watch::channel(None);
+        let flight = Flight {
+            id: self.flights.fetch_add(1, Ordering::Relaxed),
+            landing: rx,
+        };
+        *slot = Some(flight.clone());
+        drop(slot);
+        let pilot = Pilot {
+            manager: Arc::downgrade(self),
+            kind,
+            id: flight.id,
+            landing: tx,
+        };
+        let work = work(self.clone());
+        // The pilot is moved in before the spawn, so it is dropped (and the slot emptied) even
+        // if the runtime drops the task before its first poll.
+        tokio::spawn(async move {
+            let pilot = pilot;
+            pilot.land(work.await);
+        });
+        flight
+    }
+
+    /// Wait (until `deadline`) for a flight of `kind`: the one under way, or a new one. A
+    /// flight that stopped without a result (its runtime shut down) is started again.
+    async fn join<F, W>(
+        self: &Arc<Self>,
+        kind: FlightKind,
+        deadline: Instant,
+        work: W,
+    ) -> Result<(), AuthError>
+    where
+        W: Fn(Arc<Self>) -> F,
+        F: std::future::Future<Output = Result<(), AuthError>> + Send + 'static,
+    {
+        for _ in 0..RESTARTS {
+            let flight = self.flight(kind, &work);
+            match tokio::time::timeout_at(deadline, flight.landed()).await {
+                Err(_) => return Err(AuthError::RefreshTimeout),
+                Ok(Some(result)) => return result,
+                Ok(None) => {
+                    tracing::debug!(
+                        "a token task stopped with its tokio runtime; starting it again here"
+                    );
+                }
+            }
+        }
+        Err(AuthError::RefreshFailed {
+            reason: "the token task kept stopping (its tokio runtime was shutting down)".into(),
+            http_status: None,
+        })
     }
 
     fn local(&self) -> std::sync::MutexGuard<'_, Local> {
@@ -251,32 +408,14 @@ impl TokenManager {
         if self.local().loaded {
             return Ok(());
         }
-        let load = self.first_load();
-        tokio::time::timeout_at(deadline, load)
-            .await
-            .unwrap_or(Err(AuthError::RefreshTimeout))
-    }
-
-    /// The first load under way, or a new one: spawned, so a store that answers after the
-    /// first caller gave up is still read (or, past [`store_wait`](Self::store_wait), given
-    /// up for the configured pair) whoever waits, and the lock it takes is let go by its task.
-    fn first_load(self: &Arc<Self>) -> Flight {
-        let mut slot = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(f) = slot.as_ref() {
-            return f.clone();
-        }
-        let this = self.clone();
-        let load = async move {
-            let result = this.load_once().await;
-            *this.loading.lock().unwrap_or_else(PoisonError::into_inner) = None;
-            result
-        }
-        .boxed()
-        .shared();
-        *slot = Some(load.clone());
-        drop(slot);
-        tokio::spawn(load.clone());
-        load
+        // The first load under way, or a new one: on its own task, so a store that answers
+        // after the first caller gave up is still read (or, past
+        // [`store_wait`](Self::store_wait), given up for the configured pair) whoever waits,
+        // and the lock it takes is let go by its task.
+        self.join(FlightKind::Load, deadline, |this| async move {
+            this.load_once().await
+        })
+        .await
     }
 
     async fn load_once(&self) -> Result<(), AuthError> {
@@ -485,12 +624,14 @@ impl TokenManager {
             return;
         }
         self.local().last_look = Some(Instant::now());
-        let this = self.clone();
+        // Moved into the task before the spawn: the flag is let go even if the task is dropped
+        // with its runtime (before or during its look).
+        let looking = Looking(self.clone());
         tokio::spawn(async move {
-            if let Err(e) = this.sync().await {
+            let looking = looking;
+            if let Err(e) = looking.0.sync().await {
                 tracing::debug!(error = %e, locked, "token store look failed");
             }
-            this.background.store(false, Ordering::Release);
         });
     }
 
@@ -552,23 +693,25 @@ impl TokenManager {
         generation: u64,
         deadline: Instant,
     ) -> Result<(), AuthError> {
-        let flight = self.flight_of(generation);
-        tokio::time::timeout_at(deadline, flight)
-            .await
-            .unwrap_or(Err(AuthError::RefreshTimeout))
+        self.join(FlightKind::Refresh, deadline, move |this| {
+            this.refresh_flight(generation)
+        })
+        .await
     }
 
-    /// The refresh under way in this process, or a new one (spawned, so it runs to its end
-    /// whoever waits for it).
+    /// The refresh under way in this process, or a new one (on its own task, so it runs to
+    /// its end whoever waits for it).
     fn flight_of(self: &Arc<Self>, generation: u64) -> Flight {
-        let mut slot = self
-            .refreshing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(f) = slot.as_ref() {
-            return f.clone();
-        }
-        let this = self.clone();
+        self.flight(FlightKind::Refresh, move |this| {
+            this.refresh_flight(generation)
+        })
+    }
+
+    /// One refresh of generation `generation`, with its own deadline.
+    fn refresh_flight(
+        self: Arc<Self>,
+        generation: u64,
+    ) -> impl std::future::Future<Output = Result<(), AuthError>> + Send + 'static {
         let deadline = instant_after(Instant::now(), self.total_timeout().max(self.timing.send));
         let span = tracing::info_span!(
             "vandar.token_refresh",
@@ -578,29 +721,19 @@ impl TokenManager {
             outcome = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        let flight = async move {
-            let result = if this.held().is_some_and(|r| r.generation > generation) {
+        async move {
+            let result = if self.held().is_some_and(|r| r.generation > generation) {
                 Ok(())
             } else {
-                this.run(deadline).await
+                self.run(deadline).await
             };
             if let Err(e) = &result {
                 tracing::warn!(error = %e, "token refresh did not complete");
-                this.local().quiet_until = Some(instant_after(Instant::now(), RECHECK));
+                self.local().quiet_until = Some(instant_after(Instant::now(), RECHECK));
             }
-            *this
-                .refreshing
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
             result
         }
         .instrument(span)
-        .boxed()
-        .shared();
-        *slot = Some(flight.clone());
-        drop(slot);
-        tokio::spawn(flight.clone());
-        flight
     }
 
     async fn run(self: &Arc<Self>, deadline: Instant) -> Result<(), AuthError> {
@@ -743,10 +876,8 @@ impl TokenManager {
         if gate.taken_over.load(Ordering::Acquire) {
             return Ok(Sent::TakenOver);
         }
+        // (`Local::sent` was recorded by the gate, before the request left.)
         let sent = gate.sent();
-        if sent {
-            self.local().sent = Some(generation);
-        }
         let seen = match &result {
             Ok(ex) => {
                 let answer = serde_json::from_slice::<RefreshAnswer>(&ex.body).ok();
@@ -1035,6 +1166,10 @@ impl Gate for MarkerGate {
                 tracing::warn!("refresh send deadline passed before sending; not sent");
                 return Err(Error::Auth(AuthError::RefreshTimeout));
             }
+            // Recorded before the request leaves: if this task is dropped while the request is
+            // out (its runtime shut down), the replica still knows it may have spent this
+            // refresh token and never clears its own `Uncertain` marker of it.
+            self.manager.local().sent = Some(self.marker.record.generation);
             self.released.store(true, Ordering::Release);
             Ok(left)
         })
