@@ -1,7 +1,8 @@
 //! Regression tests of the token lifecycle from the adversarial review r9 (rev-b), one
 //! section per finding. Only servers on 127.0.0.1 that the tests start.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
@@ -235,4 +236,113 @@ fn a_refresh_cut_short_by_its_runtime_is_never_sent_again() {
     assert_eq!(fake.refreshes(), 1);
     drop(fake);
     drop(rt_server);
+}
+
+// =============================================================================================
+// F4: a task spawned by the SDK ends; dropping everything stops it.
+
+/// A store that fails every operation once `down` is set, counting operations.
+struct Flaky {
+    inner: MemoryTokenStore,
+    swaps: AtomicUsize,
+    ops: AtomicUsize,
+    fail_from_swap: usize,
+    down: AtomicBool,
+}
+
+impl TokenStore for Flaky {
+    fn load(&self) -> StoreFuture<'_, Snapshot> {
+        self.ops.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(vandar_runtime::TokenStoreError::new("store down")) });
+        }
+        self.inner.load()
+    }
+    fn swap<'a>(&'a self, expected: Option<u64>, record: &'a TokenRecord) -> StoreFuture<'a, Swap> {
+        self.ops.fetch_add(1, Ordering::SeqCst);
+        let n = self.swaps.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= self.fail_from_swap {
+            self.down.store(true, Ordering::SeqCst);
+        }
+        if self.down.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(vandar_runtime::TokenStoreError::new("store down")) });
+        }
+        self.inner.swap(expected, record)
+    }
+}
+
+/// The token store goes down right after a rotation (swap 3 is the rotated pair): the SDK keeps
+/// the pair in memory and retries the write in the background. Once every client, runtime and
+/// binding is dropped, that background task must stop; it must not hit the store forever.
+#[tokio::test(start_paused = true)]
+async fn background_settle_stops_when_everything_is_dropped() {
+    let fake = RotatingVandar::start().await;
+    let store = Arc::new(Flaky {
+        inner: MemoryTokenStore::new(expired_pair(&access(0), &refresh(0))),
+        swaps: AtomicUsize::new(0),
+        ops: AtomicUsize::new(0),
+        fail_from_swap: 3,
+        down: AtomicBool::new(false),
+    });
+    {
+        let b = binding(
+            base(&fake.server.uri())
+                .retry(RetryPolicy::none())
+                .token_store(store.clone()),
+        );
+        safe(&b).await.unwrap();
+        assert_eq!(fake.refreshes(), 1);
+        // While the client lives, the rotated pair is still being written (and used).
+        let before = store.ops.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(store.ops.load(Ordering::SeqCst) > before);
+        safe(&b).await.unwrap();
+        assert_eq!(fake.refreshes(), 1);
+    }
+    // every handle is gone
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = store.ops.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = store.ops.load(Ordering::SeqCst);
+    assert_eq!(
+        before,
+        after,
+        "the token store is still being called {} times in 3 s after the runtime was dropped",
+        after - before
+    );
+}
+
+/// While the client lives and the store stays down, the background write still ends (after
+/// `SETTLE_GIVE_UP`, 5 minutes), and the store is asked at most about once a second.
+#[tokio::test(start_paused = true)]
+async fn background_settle_gives_up_after_a_while() {
+    let fake = RotatingVandar::start().await;
+    let store = Arc::new(Flaky {
+        inner: MemoryTokenStore::new(expired_pair(&access(0), &refresh(0))),
+        swaps: AtomicUsize::new(0),
+        ops: AtomicUsize::new(0),
+        fail_from_swap: 3,
+        down: AtomicBool::new(false),
+    });
+    let b = binding(
+        base(&fake.server.uri())
+            .retry(RetryPolicy::none())
+            .token_store(store.clone()),
+    );
+    safe(&b).await.unwrap();
+    let start = store.ops.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(301)).await;
+    let at_give_up = store.ops.load(Ordering::SeqCst);
+    assert!(
+        (150..=700).contains(&(at_give_up - start)),
+        "{} store operations in 5 minutes",
+        at_give_up - start
+    );
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(
+        store.ops.load(Ordering::SeqCst),
+        at_give_up,
+        "the background write goes on after 5 minutes"
+    );
+    drop(b);
 }

@@ -23,12 +23,14 @@
 //!   wait on the slot with their own timers. A task dropped with its runtime empties the slot
 //!   on its way out ([`Pilot`]), so a caller on another runtime starts a new flight instead of
 //!   polling a dead runtime's timers. Every task the manager spawns ends by itself: a load, a
-//!   refresh and a look at the store within their deadlines.
+//!   refresh and a look at the store within their deadlines, the background write of a
+//!   rotated pair once the manager is dropped or after [`SETTLE_GIVE_UP`].
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
+use backon::{BackoffBuilder as _, ExponentialBuilder};
 use futures::future::BoxFuture;
 use reqwest::header::{ACCEPT, DATE, HeaderValue};
 use serde::Deserialize;
@@ -56,6 +58,14 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 /// How often a healthy replica looks at the store (to pick up an install, or to write its pair
 /// back into a store that lost it).
 pub const SYNC_EVERY: Duration = Duration::from_secs(15);
+/// How long the background write of a rotated pair into a failing store goes on (while the
+/// manager lives). After that the held pair is still written back by the next look at the
+/// store ([`SYNC_EVERY`], on a call).
+pub const SETTLE_GIVE_UP: Duration = Duration::from_secs(300);
+/// The longest pause between two background writes of a rotated pair: well under a send
+/// deadline, so that the pair lands soon after the store is back (a replica that writes its
+/// own older record back holds refreshes off for one send deadline only).
+const SETTLE_MAX_DELAY: Duration = Duration::from_secs(1);
 /// Flights in a row a caller starts again after they stopped without a result (their tokio
 /// runtime shut down) before it gives up.
 const RESTARTS: usize = 3;
@@ -1040,31 +1050,61 @@ impl TokenManager {
                     }
                     if attempt == 0 {
                         tracing::error!(error = %e, "could not save the rotated token pair; holding it in memory and retrying");
-                        let this = self.clone();
-                        let mine = mine.clone();
-                        let outcome = outcome.clone();
-                        tokio::spawn(async move {
-                            let mut delay = Duration::from_millis(50);
-                            loop {
-                                tokio::time::sleep(delay).await;
-                                match this.settle_once(&mine, &outcome).await {
-                                    Ok(true) => {
-                                        tracing::info!("the rotated token pair is saved");
-                                        return;
-                                    }
-                                    Ok(false) => {}
-                                    // Short: a replica that writes back its own record once
-                                    // the store is back holds refreshes off for one send
-                                    // deadline; the rotated pair must land before that.
-                                    Err(_) => delay = (delay * 2).min(Duration::from_millis(250)),
-                                }
-                            }
-                        });
+                        tokio::spawn(Self::settle_in_background(
+                            Arc::downgrade(self),
+                            mine.clone(),
+                            outcome.clone(),
+                        ));
                         return;
                     }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(1));
                 }
+            }
+        }
+    }
+
+    /// Write a rotated pair the store did not take, until it does. The task holds the manager
+    /// only while it tries (a weak reference otherwise), so it ends once every runtime is
+    /// dropped; it also ends after [`SETTLE_GIVE_UP`] (the held pair is then written back by
+    /// the next look at the store). Backoff from 50 ms up to [`SETTLE_MAX_DELAY`], with
+    /// jitter (`backon`, as the retries of calls).
+    async fn settle_in_background(manager: Weak<Self>, mine: TokenRecord, outcome: Outcome) {
+        let started = Instant::now();
+        let mut delays = ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(SETTLE_MAX_DELAY)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        loop {
+            let delay = delays
+                .next()
+                .unwrap_or(SETTLE_MAX_DELAY)
+                .min(SETTLE_MAX_DELAY);
+            tokio::time::sleep(delay).await;
+            let Some(this) = manager.upgrade() else {
+                tracing::error!(
+                    generation = mine.generation.saturating_add(1),
+                    "every runtime of this token manager was dropped before the token store took the rotated pair; it was never saved, and the refresh token the store holds is spent: install a new pair"
+                );
+                return;
+            };
+            match this.settle_once(&mine, &outcome).await {
+                Ok(true) => {
+                    tracing::info!("the rotated token pair is saved");
+                    return;
+                }
+                Ok(false) => {}
+                Err(e) if started.elapsed() >= SETTLE_GIVE_UP => {
+                    tracing::error!(
+                        error = %e,
+                        "the token store still does not take the rotated pair; giving up the background write (the next look at the store writes back the pair held in memory)"
+                    );
+                    return;
+                }
+                Err(_) => {}
             }
         }
     }
