@@ -1,11 +1,13 @@
 //! Regression tests of the token lifecycle from the adversarial review r9 (rev-b), one
 //! section per finding. Only servers on 127.0.0.1 that the tests start.
 
-use std::sync::Arc;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
+use tokio::time::Instant;
 use vandar_runtime::test_util::{FaultServer, RefreshMode, Reply, RotatingVandar, access, refresh};
 use vandar_runtime::{
     AuthError, Binding, Config, ConfigBuilder, Error, MemoryTokenStore, RateLimits, RetryPolicy,
@@ -46,6 +48,15 @@ fn base(uri: &str) -> ConfigBuilder {
 
 async fn safe(b: &Binding) -> Result<Value, Error> {
     vandar_runtime::test_util::call_json(b, SAFE.operation_id, None).await
+}
+
+/// Fail the test if `f` runs longer than `limit`; the result and how long it took.
+async fn within<T>(what: &str, limit: Duration, f: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    match tokio::time::timeout(limit, f).await {
+        Ok(v) => (v, started.elapsed()),
+        Err(_) => panic!("{what}: still running after {limit:?}"),
+    }
 }
 
 fn expired_pair(a: &str, r: &str) -> TokenPair {
@@ -236,6 +247,85 @@ fn a_refresh_cut_short_by_its_runtime_is_never_sent_again() {
     assert_eq!(fake.refreshes(), 1);
     drop(fake);
     drop(rt_server);
+}
+
+// =============================================================================================
+// F2: expiry is measured from when the refresh was sent, never from the server's `Date`.
+
+/// A fake Vandar that rotates single-use refresh tokens and dates its refresh answers with a
+/// given `Date` header (a broken clock, or a proxy that rewrites it).
+async fn rotating_with_date(date: String) -> (FaultServer, Arc<Mutex<(u64, Vec<String>)>>) {
+    let state = Arc::new(Mutex::new((0u64, Vec::<String>::new())));
+    let st = state.clone();
+    let server = FaultServer::start(move |req| {
+        let mut s = st.lock().unwrap();
+        if req.path_only() == "/v3/refreshtoken" {
+            let sent = req.json().unwrap()["refreshtoken"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            s.1.push(sent.clone());
+            if sent != refresh(s.0) {
+                return Reply::json(401, json!({"status": 0, "error": "invalid refresh token"}));
+            }
+            s.0 += 1;
+            let n = s.0;
+            return Reply::json(
+                200,
+                json!({"token_type": "Bearer", "expires_in": 432_000,
+                       "access_token": access(n), "refresh_token": refresh(n)}),
+            )
+            .with_header("date", &date);
+        }
+        if req.header("authorization") == Some(format!("Bearer {}", access(s.0)).as_str()) {
+            Reply::json(200, json!({"status": 1}))
+        } else {
+            Reply::json(401, json!({"status": 0}))
+        }
+    })
+    .await;
+    (server, state)
+}
+
+/// One refresh answer with a wrong `Date` (a server whose clock is off, a proxy) must not turn
+/// every later call into a refresh (each of which spends a refresh token), nor store the new
+/// pair as expired (every replica would adopt it).
+#[tokio::test(start_paused = true)]
+async fn a_wrong_date_header_does_not_make_every_call_refresh() {
+    for date in [
+        "Sun, 06 Nov 1994 08:49:37 GMT".to_owned(),
+        "Thu, 01 Jan 1970 00:00:00 GMT".to_owned(),
+        // a week behind, and far ahead
+        httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(7 * 86_400)),
+        "Fri, 31 Dec 9999 23:59:59 GMT".to_owned(),
+    ] {
+        let (server, state) = rotating_with_date(date.clone()).await;
+        let b = binding(
+            base(&server.uri())
+                .retry(RetryPolicy::none())
+                .token_pair(expired_pair(&access(0), &refresh(0))),
+        );
+        let mut results = Vec::new();
+        for _ in 0..3 {
+            let (r, _) = within(&date, Duration::from_secs(10), safe(&b)).await;
+            results.push(r.map(|_| ()).map_err(|e| e.to_string()));
+        }
+        let refreshes = state.lock().unwrap().1.len();
+        assert!(
+            refreshes <= 2 && results.iter().all(Result::is_ok),
+            "Date: {date}: {refreshes} refreshes for 3 calls; results {results:?}"
+        );
+        // The pair is dated by the client: five days from about now.
+        let pair = b.runtime().token_pair().await.unwrap().unwrap();
+        let left = pair
+            .access_expires_at
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        assert!(
+            left > Duration::from_secs(432_000 - 600) && left <= Duration::from_secs(432_000),
+            "Date: {date}: the access token expires in {left:?}"
+        );
+    }
 }
 
 // =============================================================================================

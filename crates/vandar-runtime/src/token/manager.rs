@@ -25,6 +25,9 @@
 //!   polling a dead runtime's timers. Every task the manager spawns ends by itself: a load, a
 //!   refresh and a look at the store within their deadlines, the background write of a
 //!   rotated pair once the manager is dropped or after [`SETTLE_GIVE_UP`].
+//! * Expiry times of a rotated pair are measured from the moment the refresh was let go, on
+//!   the store's clock: the server's `Date` is never trusted (one answer with a wrong `Date`
+//!   would date the pair for every replica).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -66,6 +69,8 @@ pub const SETTLE_GIVE_UP: Duration = Duration::from_secs(300);
 /// deadline, so that the pair lands soon after the store is back (a replica that writes its
 /// own older record back holds refreshes off for one send deadline only).
 const SETTLE_MAX_DELAY: Duration = Duration::from_secs(1);
+/// How far the server's `Date` may be from the store's clock before it is logged.
+const DATE_SKEW_WARN: Duration = Duration::from_secs(300);
 /// Flights in a row a caller starts again after they stopped without a result (their tokio
 /// runtime shut down) before it gives up.
 const RESTARTS: usize = 3;
@@ -841,6 +846,7 @@ impl TokenManager {
             deadline,
             written: Mutex::new(None),
             released: AtomicBool::new(false),
+            sent_at: Mutex::new(None),
             taken_over: AtomicBool::new(false),
         });
         let base = rt.config.base_url(crate::auth::REFRESH_HOST).map_err(|e| {
@@ -921,7 +927,7 @@ impl TokenManager {
         let verdict = decide::refresh_outcome(seen, max_retry_after);
         let outcome = match verdict {
             decide::RefreshVerdict::Rotated => match &result {
-                Ok(ex) => self.rotated_pair(ex),
+                Ok(ex) => self.rotated_pair(ex, gate.sent_at()),
                 Err(_) => Outcome::Lost,
             },
             decide::RefreshVerdict::NotSent => Outcome::NotSent,
@@ -996,9 +1002,13 @@ impl TokenManager {
         }
     }
 
-    /// The rotated pair from a refresh answer; expiry on the server's clock (its `Date`), or
-    /// the store's.
-    fn rotated_pair(&self, ex: &pipeline::Exchange) -> Outcome {
+    /// The rotated pair from a refresh answer. Its expiry times are the answer's lifetimes
+    /// measured from `sent_at`, when the refresh was let go (store clock): the pair cannot
+    /// have been issued before, so the expiry is never later than the server's. The server's
+    /// `Date` is not used (a wrong one, from a server or a proxy, would date the pair for
+    /// every replica: years back, every call finds it expired); a pair is never stored
+    /// already expired.
+    fn rotated_pair(&self, ex: &pipeline::Exchange, sent_at: Option<SystemTime>) -> Outcome {
         let Some(RefreshAnswer {
             access_token: Some(access),
             refresh_token: Some(refresh),
@@ -1007,12 +1017,22 @@ impl TokenManager {
         else {
             return Outcome::Lost;
         };
-        let issued = ex
+        let received = self.now();
+        let sent = sent_at.map_or(received, |t| t.min(received));
+        if let Some(date) = ex
             .headers
             .get(DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .unwrap_or_else(|| self.now());
+        {
+            let skew = offset_ms(date, received);
+            if skew.unsigned_abs() > DATE_SKEW_WARN.as_millis() as u64 {
+                tracing::warn!(
+                    skew_s = skew / 1000,
+                    "the refresh answer's Date is far from the store's clock; the pair's expiry is measured from when the refresh was sent"
+                );
+            }
+        }
         let lifetime = expires_in
             .as_ref()
             .and_then(|v| match v {
@@ -1023,6 +1043,13 @@ impl TokenManager {
             .filter(|s| *s > 0)
             .map(Duration::from_secs)
             .unwrap_or(self.auth.settings.access_lifetime);
+        // An answer slower than its own lifetime would make a pair expired on arrival: date it
+        // from its arrival instead.
+        let issued = if system_after(sent, lifetime) > received {
+            sent
+        } else {
+            received
+        };
         Outcome::Rotated(TokenPair::new(
             access,
             refresh,
@@ -1144,6 +1171,8 @@ struct MarkerGate {
     written: Mutex<Option<Instant>>,
     /// A request was let go (it may have reached the server).
     released: AtomicBool,
+    /// When the request was let go (store clock): a rotated pair's expiry is measured from it.
+    sent_at: Mutex<Option<SystemTime>>,
     /// The marker could not be written: another replica took the lease over.
     taken_over: AtomicBool,
 }
@@ -1163,6 +1192,10 @@ impl MarkerGate {
 
     fn marker_record(&self) -> TokenRecord {
         self.marker.record.clone()
+    }
+
+    fn sent_at(&self) -> Option<SystemTime> {
+        *self.sent_at.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -1210,6 +1243,7 @@ impl Gate for MarkerGate {
             // out (its runtime shut down), the replica still knows it may have spent this
             // refresh token and never clears its own `Uncertain` marker of it.
             self.manager.local().sent = Some(self.marker.record.generation);
+            *self.sent_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(self.manager.now());
             self.released.store(true, Ordering::Release);
             Ok(left)
         })

@@ -58,8 +58,8 @@ pub struct TokenRecord {
     /// Bumped only when a new pair is stored (a rotation, or an install); a replica adopts a
     /// record only if its generation is higher than the one it holds.
     pub generation: u64,
-    /// The pair of this generation. Its expiry times are on the store's (or the server's)
-    /// clock, never on one replica's.
+    /// The pair of this generation. Its expiry times are on the store's clock (measured from
+    /// when the refresh was sent), never on one replica's or on the server's `Date`.
     pub pair: TokenPair,
     /// Where the refresh of this generation stands.
     pub phase: Phase,
