@@ -332,6 +332,9 @@ impl Rec {
             pair: self.pair.runtime(),
             phase,
             not_before: self.not_before.map(at),
+            // One environment: the runtime refuses another environment's record before any
+            // rule runs, so it is no step of the protocol.
+            environment: None,
         }
     }
 

@@ -436,3 +436,95 @@ async fn background_settle_gives_up_after_a_while() {
     );
     drop(b);
 }
+
+// =============================================================================================
+// F6: a runtime never adopts (or sends) another environment's pair.
+
+/// Two runtimes share one store but talk to two environments (two servers). The second one
+/// refuses the first one's pair with an error that names both, and sends nothing with it (nor
+/// with its own configured pair: the store is not its own).
+#[tokio::test(start_paused = true)]
+async fn a_runtime_never_adopts_another_environments_pair() {
+    let production = RotatingVandar::start().await;
+    let sandbox = FaultServer::start(|_| Reply::json(200, json!({"status": 1}))).await;
+    let store = Arc::new(MemoryTokenStore::empty());
+    let prod = binding(
+        base(&production.server.uri())
+            .retry(RetryPolicy::none())
+            .token_store(store.clone())
+            .token_pair(expired_pair(&access(0), &refresh(0))),
+    );
+    safe(&prod).await.unwrap();
+    assert_eq!(production.refreshes(), 1);
+    // The record names the environment (the token endpoint's base URL, with its port).
+    let prod_env = production.server.uri();
+    assert_eq!(
+        store.record().unwrap().environment.as_deref(),
+        Some(prod_env.as_str())
+    );
+
+    let sbx = binding(
+        base(&sandbox.uri())
+            .retry(RetryPolicy::none())
+            .token_store(store.clone())
+            .token_pair(TokenPair::issued_at(
+                "sbx-acc-SECRET",
+                "sbx-ref-SECRET",
+                SystemTime::now(),
+            )),
+    );
+    for _ in 0..2 {
+        let err = safe(&sbx).await.unwrap_err();
+        let Error::Auth(AuthError::EnvironmentMismatch { stored, runtime }) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(stored, &prod_env);
+        assert_eq!(runtime, &sandbox.uri());
+        let text = err.to_string();
+        assert!(
+            text.contains(&prod_env) && text.contains(&sandbox.uri()),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+    assert!(
+        sandbox.requests().is_empty(),
+        "the sandbox server got a request"
+    );
+    // Installing a pair through the sandbox runtime does not overwrite production's.
+    assert!(matches!(
+        sbx.runtime()
+            .set_token_pair(TokenPair::issued_at("x-acc", "x-ref", SystemTime::now()))
+            .await,
+        Err(Error::Auth(AuthError::EnvironmentMismatch { .. }))
+    ));
+    assert_eq!(
+        store.record().unwrap().pair.access_token.expose(),
+        access(1)
+    );
+    // Production is unaffected.
+    safe(&prod).await.unwrap();
+    assert_eq!(production.refreshes(), 1);
+}
+
+/// A record written before records named their environment is adopted, and named by the
+/// first write.
+#[tokio::test(start_paused = true)]
+async fn a_record_without_an_environment_is_adopted_and_named() {
+    let fake = RotatingVandar::start().await;
+    let store = Arc::new(MemoryTokenStore::new(expired_pair(&access(0), &refresh(0))));
+    assert_eq!(store.record().unwrap().environment, None);
+    let b = binding(
+        base(&fake.server.uri())
+            .retry(RetryPolicy::none())
+            .token_store(store.clone()),
+    );
+    safe(&b).await.unwrap();
+    assert_eq!(fake.refreshes(), 1);
+    let stored = store.record().unwrap();
+    assert_eq!(stored.pair.access_token.expose(), access(1));
+    assert_eq!(
+        stored.environment.as_deref(),
+        Some(fake.server.uri().as_str())
+    );
+}

@@ -25,6 +25,9 @@
 //!   polling a dead runtime's timers. Every task the manager spawns ends by itself: a load, a
 //!   refresh and a look at the store within their deadlines, the background write of a
 //!   rotated pair once the manager is dropped or after [`SETTLE_GIVE_UP`].
+//! * A runtime only adopts a record of its own environment (the token endpoint it talks to,
+//!   [`environment_of`]): a store that holds another environment's pair fails every call with
+//!   [`AuthError::EnvironmentMismatch`] and nothing is sent with that pair.
 //! * Expiry times of a rotated pair are measured from the moment the refresh was let go, on
 //!   the store's clock: the server's `Date` is never trusted (one answer with a wrong `Date`
 //!   would date the pair for every replica).
@@ -53,7 +56,7 @@ use crate::runtime::RuntimeInner;
 use crate::secret::Secret;
 use crate::timeouts::{instant_after, system_after};
 use crate::token::protocol::{self, First, Lock, Me, Outcome, Step, Timing, Write, WriteKind};
-use crate::token::record::{TokenRecord, fresh_revision};
+use crate::token::record::{TokenRecord, environment_of, fresh_revision};
 use crate::token::store::{Snapshot, Swap, TokenStore};
 
 /// How often a replica that cannot refresh, or whose store is behind, looks at the store again.
@@ -195,6 +198,8 @@ impl Drop for Looking {
 /// Keeps the current pair and refreshes it by the protocol.
 pub(crate) struct TokenManager {
     id: String,
+    /// The environment this runtime talks to ([`environment_of`] its token endpoint).
+    environment: String,
     auth: TokenAuth,
     clock: Arc<dyn Clock>,
     timing: Timing,
@@ -227,11 +232,13 @@ impl TokenManager {
         auth: TokenAuth,
         clock: Arc<dyn Clock>,
         per_attempt: Duration,
+        token_endpoint: &url::Url,
         runtime: Weak<RuntimeInner>,
     ) -> Self {
         let id = format!("r-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         Self {
             id,
+            environment: environment_of(token_endpoint),
             auth,
             clock,
             timing: Timing {
@@ -331,6 +338,21 @@ impl TokenManager {
         })
     }
 
+    /// A stored record of another environment is refused: never adopted, never sent.
+    fn own_environment(&self, record: Option<&TokenRecord>) -> Result<(), AuthError> {
+        match record.and_then(|r| r.environment.as_deref()) {
+            Some(stored) if stored != self.environment => {
+                let e = AuthError::EnvironmentMismatch {
+                    stored: stored.to_owned(),
+                    runtime: self.environment.clone(),
+                };
+                tracing::error!(error = %e, "the token store holds another environment's pair");
+                Err(e)
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn local(&self) -> std::sync::MutexGuard<'_, Local> {
         self.local.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -368,19 +390,28 @@ impl TokenManager {
     async fn load(&self) -> Result<Snapshot, AuthError> {
         let snap = self.store_op("load", self.auth.store.load()).await?;
         self.observe(snap.now);
+        self.own_environment(snap.record.as_ref())?;
         Ok(snap)
     }
 
+    /// Write `w` (naming this runtime's environment if the record names none yet).
     async fn swap(&self, w: &Write) -> Result<Swap, AuthError> {
+        let mut record = w.record.clone();
+        if record.environment.is_none() {
+            record.environment = Some(self.environment.clone());
+        }
         let swap = self
-            .store_op("swap", self.auth.store.swap(w.expected, &w.record))
+            .store_op("swap", self.auth.store.swap(w.expected, &record))
             .await?;
         match &swap {
             Swap::Done { now } => {
                 self.observe(*now);
-                self.hold(w.record.clone());
+                self.hold(record);
             }
-            Swap::Conflict(snap) => self.observe(snap.now),
+            Swap::Conflict(snap) => {
+                self.observe(snap.now);
+                self.own_environment(snap.record.as_ref())?;
+            }
         }
         Ok(swap)
     }
@@ -443,6 +474,8 @@ impl TokenManager {
         }
         let snap = match self.load().await {
             Ok(snap) => snap,
+            // Another environment's record: not this runtime's store; nothing is used.
+            Err(e @ AuthError::EnvironmentMismatch { .. }) => return Err(e),
             Err(e) => {
                 // The store is out of reach at start: use the configured pair's access token
                 // meanwhile (nothing can be refreshed without the store, so nothing is sent
@@ -505,8 +538,8 @@ impl TokenManager {
 
     async fn install_once(&self, pair: TokenPair) -> Result<(), AuthError> {
         let _guard = self.flight.lock().await;
-        self.local().loaded = true;
         let mut snap = self.load().await?;
+        self.local().loaded = true;
         for _ in 0..16 {
             let highest = snap
                 .record
