@@ -115,9 +115,9 @@
 //! * with the data loss, [`NO_SPENT_TOKEN_SENT`], [`NO_SDK_LOCKOUT`],
 //!   [`ONE_ROTATION_PER_GENERATION`], [`GENERATION_NEVER_DOWN`], [`ONE_CLOCK`] and
 //!   [`INSTALL_RECOVERS`] hold; [`VALID_PAIR_REACHABLE`] does not (finding 2);
-//! * with the data loss and the clock one tick further (the ignored deeper test), the same,
-//!   except that [`NO_SDK_LOCKOUT`] breaks too: a stale `Sending` copy restored as a lock
-//!   (finding 3, continued). Nothing else breaks there.
+//! * with the data loss and the clock one tick further (the ignored deeper test), the same.
+//!   (A stale `Sending` copy restored as a lock once broke [`NO_SDK_LOCKOUT`] there, finding
+//!   3 continued; `restored` now brings a `Sending` copy back `Ready` behind the hold-off.)
 //!
 //! Measured on the shared 2-core machine (debug build with `opt-level = 3` for this crate and
 //! stateright, one checker thread, the CI tests running side by side): without the data
@@ -141,11 +141,11 @@
 //!   that copy can be stale too: holder r1 lets its send deadline pass without sending, r0
 //!   marks it `Uncertain{r1}` (and holds that), r1 clears it (it never sent), restarts, the
 //!   store loses its data, and r0 restores `Uncertain{r1}`: the never-sent, valid token is
-//!   locked until an install (crash + data loss). One tick deeper the same happens with a
+//!   locked until an install (crash + data loss). One tick deeper the same happened with a
 //!   copy of a `Sending` marker and no crash: the holder's send got a 500 and it put the
-//!   record back `Ready`, a replica still holding its `Sending` copy restores it as
-//!   `Uncertain` after the loss, and the holder, which did send, cannot clear it (500 +
-//!   data loss).
+//!   record back `Ready`, a replica still holding its `Sending` copy restored it as
+//!   `Uncertain` after the loss, and the holder, which did send, could not clear it (500 +
+//!   data loss); fixed: a `Sending` copy comes back `Ready` behind the hold-off.
 //! * **Finding 3**: after a data loss a spent refresh token can still be sent, in more ways
 //!   than the holder paused between its deadline check and its send: (a) a replica that
 //!   restarts seeds the configured pair into the emptied store with no hold-off
