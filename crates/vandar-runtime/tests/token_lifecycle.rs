@@ -171,8 +171,11 @@ fn a_refresh_cut_short_by_its_runtime_is_never_sent_again() {
             .retry(RetryPolicy::none())
             .timeouts(
                 Timeouts::default()
-                    .with_total(Duration::from_millis(400))
-                    .with_per_attempt(Duration::from_millis(500)),
+                    // The call gives up (and runtime A goes) while the refresh waits for its
+                    // answer (30 s away), well within its attempt; long enough to send under
+                    // any load.
+                    .with_total(Duration::from_millis(1500))
+                    .with_per_attempt(Duration::from_secs(3)),
             )
             .token_pair(expired_pair(&access(0), &refresh(0))),
     );
@@ -181,13 +184,13 @@ fn a_refresh_cut_short_by_its_runtime_is_never_sent_again() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let r = rt.block_on(safe(&b1));
         drop(rt);
-        r.map(|_| ()).map_err(|e| e.to_string())
+        r.map(|_| ())
     })
     .join()
     .expect("the first runtime's call panicked");
     assert!(
-        first.is_err(),
-        "the late refresh answer made the call time out"
+        matches!(first, Err(Error::Auth(AuthError::RefreshTimeout))),
+        "the late refresh answer made the call time out: {first:?}"
     );
     assert_eq!(
         fake.sent(&refresh(0)),
@@ -199,8 +202,8 @@ fn a_refresh_cut_short_by_its_runtime_is_never_sent_again() {
         use futures::FutureExt as _;
         let rt = tokio::runtime::Runtime::new().unwrap();
         let mut outcomes = Vec::new();
-        // The send deadline of A's refresh (per attempt + 2 s) passes within 3 s; then the
-        // replica, which recorded that it sent, treats the token as spent.
+        // Until the send deadline of A's refresh (per attempt + 2 s) passes, calls wait for
+        // it; then the replica, which recorded that it sent, treats the token as spent.
         for _ in 0..10 {
             let r = rt.block_on(std::panic::AssertUnwindSafe(safe(&b2)).catch_unwind());
             match r {
@@ -236,6 +239,10 @@ fn a_refresh_cut_short_by_its_runtime_is_never_sent_again() {
         outcomes.last().map(String::as_str),
         Some("outcome unknown"),
         "{outcomes:?}"
+    );
+    assert!(
+        outcomes.len() > 1,
+        "runtime B first waited for A's send deadline: {outcomes:?}"
     );
     assert_eq!(installed, Ok(()));
     assert_eq!(after, Ok(()), "the installed pair is used");
