@@ -206,7 +206,8 @@ pub struct TokenSetArgs {
     #[cfg(feature = "redis")]
     #[arg(long, default_value = "vandar")]
     pub namespace: String,
-    /// The Vandar base URL of the account (part of the store's key).
+    /// The Vandar base URL of the account (part of the store's key, and the environment the
+    /// stored pair is for: the base URL the application's runtimes are configured with).
     #[cfg(feature = "redis")]
     #[arg(long, default_value = vandar::redis::PRODUCTION_BASE_URL)]
     pub account_base_url: String,

@@ -1991,3 +1991,95 @@ async fn reconcile_counts_every_line_once_across_day_windows() {
         j["summary"]
     );
 }
+
+/// `vandar token set --redis` writes the pair for the account's environment: a runtime of that
+/// environment (its base URL, a store made with the same account) uses it; one of another
+/// environment refuses it. Needs `redis-server` (skipped without it, unless
+/// `VANDAR_REQUIRE_REDIS=1`).
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_set_into_redis_names_the_accounts_environment() {
+    use vandar::redis::{Account, RedisConnection, RedisTokenStore};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    /// Killed on drop, also when the test fails.
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let _server = match child {
+        Ok(c) => Server(c),
+        Err(e) if std::env::var("VANDAR_REQUIRE_REDIS").as_deref() != Ok("1") => {
+            eprintln!("SKIPPED: redis-server cannot be run ({e})");
+            return;
+        }
+        Err(e) => panic!("redis-server cannot be run ({e}) (VANDAR_REQUIRE_REDIS=1)"),
+    };
+    let redis = format!("redis://127.0.0.1:{port}/");
+    for _ in 0..250 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A sandbox on 127.0.0.1 (never called: the install only writes the store).
+    let sandbox = "http://127.0.0.1:9";
+    let home = tempfile::tempdir().unwrap();
+    let mut c = bare(home.path());
+    c.args([
+        "--business",
+        "shop",
+        "token",
+        "set",
+        "--redis",
+        &redis,
+        "--namespace",
+        "ns",
+        "--account-base-url",
+        sandbox,
+    ]);
+    ok(&run_in(c, "{\"access_token\": \"a-1\", \"refresh_token\": \"r-1\"}").await);
+    let runtime = |base: &str| {
+        let store = RedisTokenStore::new(
+            RedisConnection::open(&redis).unwrap(),
+            "ns",
+            &Account::new("shop", sandbox).unwrap(),
+        )
+        .unwrap();
+        vandar::Runtime::new(
+            vandar::Config::builder()
+                .all_hosts(base)
+                .token_store(store)
+                .build()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let pair = runtime(sandbox).token_pair().await.unwrap().unwrap();
+    assert_eq!(pair.access_token.expose(), "a-1");
+    let refused = runtime(vandar::redis::PRODUCTION_BASE_URL)
+        .token_pair()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            vandar::Error::Auth(vandar::AuthError::EnvironmentMismatch { .. })
+        ),
+        "{refused}"
+    );
+}

@@ -10,8 +10,13 @@
 //! # The model
 //!
 //! * **Clock.** Discrete: one tick is one second of the store's clock (Redis `TIME`), which
-//!   the model also uses as Vandar's clock (the server's `Date`). Every rule is given the
-//!   store's clock. A replica's *local* clock may be skewed ([`Action::Skew`]); the shipped
+//!   the model also uses as Vandar's clock (its pairs expire on it). Every rule is given the
+//!   store's clock. A holder dates a rotated pair as the token manager does: the answer's
+//!   lifetimes measured from the tick it let the refresh go ([`Action::Check`]; from its
+//!   arrival if that is past the access lifetime, which the explored clock never reaches),
+//!   never by the server's `Date`; Vandar
+//!   issues the pair when the request reaches it ([`Action::Transmit`], possibly later), so
+//!   the stored expiry may be earlier than Vandar's, never later. A replica's *local* clock may be skewed ([`Action::Skew`]); the shipped
 //!   protocol uses it only for the holder's own send deadline, measured on its monotonic
 //!   clock from the moment it wrote the marker (so the skew cancels out). Time passes only by
 //!   [`Action::Tick`], so every replica can be *paused* for any number of ticks at any point
@@ -76,8 +81,9 @@
 //!   replica seeds the dashboard pair, or a replica restores the record it holds) —
 //!   [`LOWER_AFTER_LOSS`] shows this is reachable — and the next replica that holds a
 //!   higher generation and looks writes it back (a `Restore`).
-//! * [`ONE_CLOCK`]: a pair is only refreshed when it is due on the store's clock, and every
-//!   pair is stored with the expiry Vandar gave it.
+//! * [`ONE_CLOCK`]: a pair is only refreshed when it is due on the store's clock (by the
+//!   expiry of the record it holds), and no pair is stored with an expiry later than the one
+//!   Vandar gave it.
 //! * [`VALID_PAIR_REACHABLE`]: whenever Vandar's current pair is held somewhere (the store,
 //!   a replica's memory, or an answer on its way) and faults stop, every replica gets a
 //!   usable pair that is not due — *unless* the send of that pair's refresh token became
@@ -109,17 +115,19 @@
 //! * with the data loss, [`NO_SPENT_TOKEN_SENT`], [`NO_SDK_LOCKOUT`],
 //!   [`ONE_ROTATION_PER_GENERATION`], [`GENERATION_NEVER_DOWN`], [`ONE_CLOCK`] and
 //!   [`INSTALL_RECOVERS`] hold; [`VALID_PAIR_REACHABLE`] does not (finding 2);
-//! * with the data loss and the clock one tick further (the ignored deeper test), the same,
-//!   except that [`NO_SDK_LOCKOUT`] breaks too: a stale `Sending` copy restored as a lock
-//!   (finding 3, continued). Nothing else breaks there.
+//! * with the data loss and the clock one tick further (the ignored deeper test), the same.
+//!   (A stale `Sending` copy restored as a lock once broke [`NO_SDK_LOCKOUT`] there, finding
+//!   3 continued; `restored` now brings a `Sending` copy back `Ready` behind the hold-off.)
 //!
 //! Measured on the shared 2-core machine (debug build with `opt-level = 3` for this crate and
 //! stateright, one checker thread, the CI tests running side by side): without the data
-//! loss 93,144 unique states (242,062 visited), depth 20, 4–8 s; with it 227,242 unique states
-//! (516,705 visited), depth 26, 9–15 s; the whole crate's default tests about 18 s. The clock
-//! to tick 3 with the data loss (`cargo test -p vandar-model -- --ignored`): 1,327,477 unique
-//! states (3,194,967 visited), depth 32, 53–82 s, 176 MB. The tests print the counts on every
-//! run (`--nocapture`).
+//! loss 109,368 unique states (286,408 visited), depth 20, about 5 s; with it 289,057 unique
+//! states (655,830 visited), depth 26, about 9 s; the whole crate's default tests about 12 s.
+//! The clock to tick 3 with the data loss (`cargo test -p vandar-model -- --ignored`):
+//! 2,572,519 unique states (6,331,188 visited), depth 32, about 65 s, 350 MB. (Dating a
+//! rotated pair from the send rather than from Vandar's issue, as the token manager does since
+//! review r9, added the send's tick to a holder's state: about a fifth more states at tick 2,
+//! twice as many at tick 3.) The tests print the counts on every run (`--nocapture`).
 //!
 //! The findings (traces in `/work/notes/model-findings.md`; the tests replay them):
 //!
@@ -133,11 +141,11 @@
 //!   that copy can be stale too: holder r1 lets its send deadline pass without sending, r0
 //!   marks it `Uncertain{r1}` (and holds that), r1 clears it (it never sent), restarts, the
 //!   store loses its data, and r0 restores `Uncertain{r1}`: the never-sent, valid token is
-//!   locked until an install (crash + data loss). One tick deeper the same happens with a
+//!   locked until an install (crash + data loss). One tick deeper the same happened with a
 //!   copy of a `Sending` marker and no crash: the holder's send got a 500 and it put the
-//!   record back `Ready`, a replica still holding its `Sending` copy restores it as
-//!   `Uncertain` after the loss, and the holder, which did send, cannot clear it (500 +
-//!   data loss).
+//!   record back `Ready`, a replica still holding its `Sending` copy restored it as
+//!   `Uncertain` after the loss, and the holder, which did send, could not clear it (500 +
+//!   data loss); fixed: a `Sending` copy comes back `Ready` behind the hold-off.
 //! * **Finding 3**: after a data loss a spent refresh token can still be sent, in more ways
 //!   than the holder paused between its deadline check and its send: (a) a replica that
 //!   restarts seeds the configured pair into the emptied store with no hold-off
@@ -335,6 +343,9 @@ impl Rec {
             pair: self.pair.runtime(),
             phase,
             not_before: self.not_before.map(at),
+            // One environment: the runtime refuses another environment's record before any
+            // rule runs, so it is no step of the protocol.
+            environment: None,
         }
     }
 
@@ -378,8 +389,14 @@ pub enum Answer {
 /// The outcome a holder settles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Out {
-    /// [`Outcome::Rotated`] with this pair id.
-    Rotated(u8),
+    /// [`Outcome::Rotated`]: the pair Vandar issued, and the tick the holder let the refresh
+    /// go (it dates the pair from it).
+    Rotated {
+        /// The pair's id.
+        pair: u8,
+        /// When the holder let the refresh go.
+        sent: u8,
+    },
     /// [`Outcome::NotSent`].
     NotSent,
     /// [`Outcome::NotRotated`].
@@ -409,6 +426,8 @@ pub enum Pc {
     Checked {
         /// The marker it wrote.
         mine: Rec,
+        /// The tick it let the refresh go (it checked its deadline).
+        sent: u8,
     },
     /// Sent; the answer is on its way.
     Awaiting {
@@ -416,6 +435,8 @@ pub enum Pc {
         mine: Rec,
         /// Vandar's answer.
         answer: Answer,
+        /// The tick it let the refresh go.
+        sent: u8,
     },
     /// Has its outcome; writes it (retrying until the store takes it).
     Settling {
@@ -490,7 +511,7 @@ pub struct Ghost {
     pub lower_after_loss: bool,
     /// A pair was refreshed before it was due on the store's clock.
     pub early: bool,
-    /// A pair was stored with an expiry Vandar did not give it.
+    /// A pair was stored with an expiry later than the one Vandar gave it.
     pub wrong_expiry: bool,
     /// A lapsed lease was taken over.
     pub took_over: bool,
@@ -626,7 +647,7 @@ pub const GENERATION_NEVER_DOWN: &str =
     "the stored generation never goes down while the store keeps its data";
 /// Property name.
 pub const ONE_CLOCK: &str =
-    "one clock: refresh only when due on the store clock, expiry as Vandar gave it";
+    "one clock: refresh only when due on the store clock, expiry never later than Vandar's";
 /// Property name.
 pub const VALID_PAIR_REACHABLE: &str = "a held valid pair reaches every replica once faults stop";
 /// Property name.
@@ -793,7 +814,8 @@ impl TokenModel {
                 s.ghost.pair_of.insert(rec.generation, rec.pair.id);
             }
         }
-        if s.server.issued[usize::from(rec.pair.id)] != rec.pair {
+        let issued = s.server.issued[usize::from(rec.pair.id)];
+        if rec.pair.access_exp > issued.access_exp || rec.pair.refresh_exp > issued.refresh_exp {
             s.ghost.wrong_expiry = true;
         }
         let highest_live = s
@@ -877,7 +899,7 @@ impl TokenModel {
                 let local_deadline = deadline + r.skew;
                 if local_now < local_deadline {
                     r.sent = Some(mine.generation);
-                    r.pc = Pc::Checked { mine };
+                    r.pc = Pc::Checked { mine, sent: s.now };
                 } else {
                     r.pc = Pc::Settling {
                         mine,
@@ -887,7 +909,7 @@ impl TokenModel {
             }
             Action::Transmit(i) | Action::Transmit500(i) => {
                 let iu = usize::from(i);
-                let Pc::Checked { mine } = n.replicas[iu].pc else {
+                let Pc::Checked { mine, sent } = n.replicas[iu].pc else {
                     return None;
                 };
                 let error = matches!(action, Action::Transmit500(_));
@@ -908,8 +930,8 @@ impl TokenModel {
                 } else if token == n.server.current
                     && s.now < n.server.issued[usize::from(token)].refresh_exp
                 {
-                    let held = n.server.issued[usize::from(token)];
-                    if !due(&held.runtime(), at(s.now), margin()) {
+                    // Due by the record the holder sent (its own, store-clock expiry).
+                    if !due(&mine.pair.runtime(), at(s.now), margin()) {
                         n.ghost.early = true;
                     }
                     let new = Pair {
@@ -925,11 +947,11 @@ impl TokenModel {
                 } else {
                     Answer::Refused
                 };
-                n.replicas[iu].pc = Pc::Awaiting { mine, answer };
+                n.replicas[iu].pc = Pc::Awaiting { mine, answer, sent };
             }
             Action::Deliver(i) | Action::LoseAnswer(i) => {
                 let r = &mut n.replicas[usize::from(i)];
-                let Pc::Awaiting { mine, answer } = r.pc else {
+                let Pc::Awaiting { mine, answer, sent } = r.pc else {
                     return None;
                 };
                 let outcome = if matches!(action, Action::LoseAnswer(_)) {
@@ -940,7 +962,7 @@ impl TokenModel {
                     Out::Lost
                 } else {
                     match answer {
-                        Answer::Rotated(p) => Out::Rotated(p),
+                        Answer::Rotated(p) => Out::Rotated { pair: p, sent },
                         Answer::Refused => Out::Rejected,
                         Answer::Error500 => Out::NotRotated,
                     }
@@ -958,8 +980,18 @@ impl TokenModel {
                     incarnation: r.incarnation,
                 };
                 let outcome = match outcome {
-                    Out::Rotated(p) => {
+                    Out::Rotated { pair: p, sent } => {
+                        // Dated as the token manager dates it: from when it let the refresh
+                        // go, or from its arrival if the answer took longer than the pair's
+                        // access lifetime.
+                        let from = if sent + ACCESS_TICKS > s.now {
+                            sent
+                        } else {
+                            s.now
+                        };
                         let mut pair = s.server.issued[usize::from(p)];
+                        pair.access_exp = from + ACCESS_TICKS;
+                        pair.refresh_exp = from + REFRESH_TICKS;
                         if self.rules == Rules::LocalClock {
                             pair.access_exp = s.now + r.skew + ACCESS_TICKS;
                         }
@@ -1010,7 +1042,7 @@ impl TokenModel {
                 let r = &mut n.replicas[usize::from(i)];
                 match r.pc {
                     Pc::Marked { mine, .. }
-                    | Pc::Checked { mine }
+                    | Pc::Checked { mine, .. }
                     | Pc::Awaiting { mine, .. }
                     | Pc::Settling { mine, .. } => n.ghost.unknowable = Some(mine.pair.id),
                     Pc::Start | Pc::Idle => {}
@@ -1124,7 +1156,7 @@ impl TokenModel {
                             answer: Answer::Rotated(p),
                             ..
                         } | Pc::Settling {
-                            outcome: Out::Rotated(p),
+                            outcome: Out::Rotated { pair: p, .. },
                             ..
                         } if p == cur
                     )

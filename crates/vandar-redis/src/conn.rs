@@ -335,8 +335,8 @@ impl RedisConnectionBuilder {
                     .response_timeout(options.command_timeout)
                     .login(username, password, tls.then_some(certificates));
                 Backend::Cluster(Arc::new(ClusterBackend {
-                    client: b.build().map_err(setup)?,
-                    connection: tokio::sync::OnceCell::new(),
+                    client: tokio::sync::Mutex::new(b.build().map_err(setup)?),
+                    current: Mutex::new(None),
                 }))
             }
         };
@@ -433,9 +433,26 @@ impl SentinelBackend {
     }
 }
 
+/// A Cluster: its connection (made on first use), dropped (and made again) after a
+/// connection error or a timeout. The connection's task runs on the tokio runtime that made
+/// it: if that runtime is gone, commands fail with a connection error and the next one
+/// connects on the caller's runtime.
 struct ClusterBackend {
-    client: ClusterClient,
-    connection: tokio::sync::OnceCell<ClusterConnection>,
+    client: tokio::sync::Mutex<ClusterClient>,
+    current: Mutex<Option<ClusterConnection>>,
+}
+
+impl ClusterBackend {
+    fn cached(&self) -> Option<ClusterConnection> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, connection: Option<ClusterConnection>) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = connection;
+    }
 }
 
 #[derive(Clone)]
@@ -556,11 +573,16 @@ impl RedisConnection {
         match &self.backend {
             Backend::Server(m) => Ok(Conn::Manager(m.clone())),
             Backend::Cluster(c) => {
-                let conn = c
-                    .connection
-                    .get_or_try_init(|| c.client.get_async_connection())
-                    .await?;
-                Ok(Conn::Cluster(conn.clone()))
+                if let Some(conn) = c.cached() {
+                    return Ok(Conn::Cluster(conn));
+                }
+                let client = c.client.lock().await;
+                if let Some(conn) = c.cached() {
+                    return Ok(Conn::Cluster(conn));
+                }
+                let conn = client.get_async_connection().await?;
+                c.set(Some(conn.clone()));
+                Ok(Conn::Cluster(conn))
             }
             Backend::Sentinel(s) => {
                 if let Some(c) = s.cached() {
@@ -581,12 +603,15 @@ impl RedisConnection {
         }
     }
 
-    /// After a failure: forget a Sentinel master that failed or was demoted.
+    /// After a failure: forget a Sentinel master that failed or was demoted, or a Cluster
+    /// connection that failed (its task may have gone with the runtime that made it).
     fn forget_master(&self, e: &redis::RedisError) {
-        if let Backend::Sentinel(s) = &self.backend
-            && (is_connection_error(e) || e.code() == Some("READONLY"))
-        {
-            s.set(None);
+        match &self.backend {
+            Backend::Sentinel(s) if is_connection_error(e) || e.code() == Some("READONLY") => {
+                s.set(None);
+            }
+            Backend::Cluster(c) if is_connection_error(e) => c.set(None),
+            _ => {}
         }
     }
 
@@ -617,8 +642,10 @@ impl RedisConnection {
         let result = match outcome {
             Ok(Ok(v)) => Ok(v),
             Err(_) => {
-                if let Backend::Sentinel(s) = &self.backend {
-                    s.set(None);
+                match &self.backend {
+                    Backend::Sentinel(s) => s.set(None),
+                    Backend::Cluster(c) => c.set(None),
+                    Backend::Server(_) => {}
                 }
                 Err(RedisError::Timeout { operation, timeout })
             }

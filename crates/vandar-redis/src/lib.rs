@@ -35,7 +35,11 @@
 //! * **Key separation**: keys are derived from your namespace *and* the [`Account`] (business
 //!   slug plus a SHA-256 fingerprint of the API base URL), so two accounts, or staging and
 //!   production, given one namespace never share a pair or a budget. Every key of a script
-//!   shares one Cluster hash tag.
+//!   shares one Cluster hash tag. The `Account` is what you name; the record also names the
+//!   environment the runtime really talks to (its token endpoint's base URL), so a runtime
+//!   pointed at the sandbox with a store made for `Account::production` (or the reverse)
+//!   never uses or sends the other environment's pair: its calls fail with
+//!   `AuthError::EnvironmentMismatch`, naming both.
 //! * **Sealing** (optional): the record is sealed with XChaCha20-Poly1305, a fresh random
 //!   nonce per write, the revision and the key's name as associated data; a record sealed
 //!   with another key is [`RedisError::SealedWithAnotherKey`], never garbage.

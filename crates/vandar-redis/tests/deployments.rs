@@ -128,6 +128,7 @@ async fn sentinel_finds_the_master() {
     )
     .unwrap();
     assert!(direct.load().await.unwrap().record.is_some());
+    outlives_its_first_runtime(&url).await;
     // a master name the sentinel does not know is an error, not a hang
     let unknown = RedisConnection::open(&format!(
         "redis+sentinel://127.0.0.1:{}/no-such-master",
@@ -304,4 +305,52 @@ async fn cluster_of_three_masters() {
         holding += usize::from(size > 0);
     }
     assert!(holding >= 2, "keys land on several masters ({holding})");
+    outlives_its_first_runtime(&url).await;
+}
+
+/// A connection opened and used on one tokio runtime, which is then dropped, still works on
+/// another one (a shared client in tests, per-request runtimes in sync code): the first
+/// command on the new runtime may fail (the old runtime took the connection's task with it),
+/// and the next ones reconnect. `url`'s connection is opened on a runtime of its own thread.
+async fn outlives_its_first_runtime(url: &str) {
+    let url_a = url.to_owned();
+    let conn = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let conn = rt.block_on(async {
+            let conn = RedisConnection::open(&url_a).unwrap();
+            conn.ping().await.unwrap();
+            conn
+        });
+        drop(rt);
+        conn
+    })
+    .join()
+    .expect("runtime A");
+    let mut outcomes = Vec::new();
+    for _ in 0..5 {
+        match conn.ping().await {
+            Ok(()) => break,
+            Err(e) => outcomes.push(e.to_string()),
+        }
+        // past the circuit breaker's pause after a failure
+        tokio::time::sleep(conn.options().retry_after_failure + Duration::from_millis(100)).await;
+    }
+    assert!(
+        outcomes.len() <= 1,
+        "the connection does not recover on a second runtime: {outcomes:?}"
+    );
+    let account = Account::production("shop").unwrap();
+    let store = RedisTokenStore::new(conn.clone(), "rt", &account).unwrap();
+    assert!(matches!(
+        store.swap(None, &record("b")).await.unwrap(),
+        Swap::Done { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_server_connection_outlives_its_first_runtime() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    outlives_its_first_runtime(&redis.url()).await;
 }

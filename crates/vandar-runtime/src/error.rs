@@ -1012,6 +1012,17 @@ pub enum AuthError {
         /// The store's message.
         reason: String,
     },
+    /// The token store holds the pair of another Vandar environment (e.g. production's, and
+    /// this runtime talks to the sandbox): it is never used, and nothing was sent.
+    #[error(
+        "the token store holds the Vandar token pair of another environment ({stored}) and this runtime talks to {runtime}; that pair is not used and nothing was sent. Next: give each environment its own token store (vandar-redis: an Account made with this runtime's base URL), or point the runtime at the environment of the store"
+    )]
+    EnvironmentMismatch {
+        /// The environment the stored record names (its token endpoint's base URL).
+        stored: String,
+        /// The environment of this runtime (its token endpoint's base URL).
+        runtime: String,
+    },
     /// A per-client [`BearerSource`](crate::BearerSource) (e.g. a Sanbod token manager) could
     /// not supply a token.
     #[error("no access token from this client's token source: {reason}")]
@@ -1597,6 +1608,10 @@ mod display_tests {
             },
             AuthError::Store {
                 reason: "connection refused".into(),
+            },
+            AuthError::EnvironmentMismatch {
+                stored: "https://api.vandar.io:443".into(),
+                runtime: "https://sandbox.example:443".into(),
             },
             AuthError::TokenUnavailable {
                 reason: "the user has not given consent".into(),

@@ -55,12 +55,15 @@ impl Runtime {
             *config.rate_limits(),
             config.shared_rate_limiter().cloned(),
         ));
+        // The environment the token manager belongs to: the token endpoint it talks to.
+        let token_endpoint = config.base_url(crate::auth::REFRESH_HOST)?;
         let inner = Arc::new_cyclic(|weak| {
             let tokens = config.token_auth.as_ref().map(|auth| {
                 Arc::new(TokenManager::new(
                     auth.clone(),
                     config.clock().clone(),
                     t.per_attempt,
+                    &token_endpoint,
                     weak.clone(),
                 ))
             });

@@ -241,8 +241,11 @@ async fn into_redis(
             .map_err(|e| CliError::usage(format!("VANDAR_REDIS_SEALING_KEY: {e}")))?;
         store = store.with_sealing_key(key);
     }
+    // The runtime talks to the account's environment, so the record it writes names that
+    // environment (a runtime of another one refuses it).
     let runtime = vandar::Runtime::new(
         vandar::Config::builder()
+            .all_hosts(&args.account_base_url)
             .token_store(store)
             .build()
             .map_err(|e| CliError::Other(e.to_string()))?,

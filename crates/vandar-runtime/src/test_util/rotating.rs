@@ -92,9 +92,9 @@ impl RotatingVandarBuilder {
         self
     }
 
-    /// Refresh answers carry no `Date` header, so the client dates a rotated pair by its own
-    /// clock (for tests under a manual clock). By default they carry the wall clock's date,
-    /// as Vandar's do.
+    /// Refresh answers carry no `Date` header. By default they carry the wall clock's date, as
+    /// Vandar's do (the client never dates a pair by it: it measures `expires_in` from when it
+    /// sent the refresh, on its store's clock; a `Date` far from that clock is only logged).
     pub fn without_date_header(mut self) -> Self {
         self.date_header = false;
         self

@@ -18,16 +18,30 @@
 //!   that does not answer is a failing store (the configured pair is used meanwhile, a refresh
 //!   ends, a rotated pair is written in the background), never a lock, load or refresh held
 //!   forever.
+//! * No future or timer outlives the tokio runtime it was made on. A load or refresh runs on a
+//!   task of the caller's runtime and hands its result to a slot (a `watch` channel); callers
+//!   wait on the slot with their own timers. A task dropped with its runtime empties the slot
+//!   on its way out ([`Pilot`]), so a caller on another runtime starts a new flight instead of
+//!   polling a dead runtime's timers. Every task the manager spawns ends by itself: a load, a
+//!   refresh and a look at the store within their deadlines, the background write of a
+//!   rotated pair once the manager is dropped or after [`SETTLE_GIVE_UP`].
+//! * A runtime only adopts a record of its own environment (the token endpoint it talks to,
+//!   [`environment_of`]): a store that holds another environment's pair fails every call with
+//!   [`AuthError::EnvironmentMismatch`] and nothing is sent with that pair.
+//! * Expiry times of a rotated pair are measured from the moment the refresh was let go, on
+//!   the store's clock: the server's `Date` is never trusted (one answer with a wrong `Date`
+//!   would date the pair for every replica).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
-use futures::FutureExt as _;
-use futures::future::{BoxFuture, Shared};
+use backon::{BackoffBuilder as _, ExponentialBuilder};
+use futures::future::BoxFuture;
 use reqwest::header::{ACCEPT, DATE, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -42,7 +56,7 @@ use crate::runtime::RuntimeInner;
 use crate::secret::Secret;
 use crate::timeouts::{instant_after, system_after};
 use crate::token::protocol::{self, First, Lock, Me, Outcome, Step, Timing, Write, WriteKind};
-use crate::token::record::{TokenRecord, fresh_revision};
+use crate::token::record::{TokenRecord, environment_of, fresh_revision};
 use crate::token::store::{Snapshot, Swap, TokenStore};
 
 /// How often a replica that cannot refresh, or whose store is behind, looks at the store again.
@@ -50,6 +64,19 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 /// How often a healthy replica looks at the store (to pick up an install, or to write its pair
 /// back into a store that lost it).
 pub const SYNC_EVERY: Duration = Duration::from_secs(15);
+/// How long the background write of a rotated pair into a failing store goes on (while the
+/// manager lives). After that the held pair is still written back by the next look at the
+/// store ([`SYNC_EVERY`], on a call).
+pub const SETTLE_GIVE_UP: Duration = Duration::from_secs(300);
+/// The longest pause between two background writes of a rotated pair: well under a send
+/// deadline, so that the pair lands soon after the store is back (a replica that writes its
+/// own older record back holds refreshes off for one send deadline only).
+const SETTLE_MAX_DELAY: Duration = Duration::from_secs(1);
+/// How far the server's `Date` may be from the store's clock before it is logged.
+const DATE_SKEW_WARN: Duration = Duration::from_secs(300);
+/// Flights in a row a caller starts again after they stopped without a result (their tokio
+/// runtime shut down) before it gives up.
+const RESTARTS: usize = 3;
 
 /// The refresh operation, routed like every other one.
 pub(crate) static REFRESH_ROUTE: Route = Route {
@@ -94,12 +121,85 @@ struct Local {
     unsynced: bool,
 }
 
-/// One refresh under way in this process, joined by every caller that waits for it.
-type Flight = Shared<BoxFuture<'static, Result<(), AuthError>>>;
+/// What a flight ended with (`None` while it runs).
+type Landing = Option<Result<(), AuthError>>;
+
+/// One load or refresh under way in this process, joined by every caller that waits for it.
+/// Callers never poll the task's future (its timers belong to the runtime it runs on): they
+/// wait for its result in a slot, with their own timers.
+#[derive(Clone)]
+struct Flight {
+    id: u64,
+    landing: watch::Receiver<Landing>,
+}
+
+impl Flight {
+    /// The flight's result; `None` when it stopped without one (its task was dropped, with
+    /// its tokio runtime).
+    async fn landed(mut self) -> Option<Result<(), AuthError>> {
+        match self.landing.wait_for(Option::is_some).await {
+            Ok(landing) => landing.clone(),
+            Err(_) => None,
+        }
+    }
+}
+
+/// Which slot a flight lives in.
+#[derive(Clone, Copy)]
+enum FlightKind {
+    /// The first load of the store.
+    Load,
+    /// A refresh.
+    Refresh,
+}
+
+/// Owned by a flight's task (moved into its future before it is spawned): publishes the
+/// result, and when the task ends or is dropped (its runtime shut down, even before its
+/// first poll) empties the manager's slot if it still names this flight. Waiters then see
+/// the flight end without a result and start a new one on their own runtime.
+struct Pilot {
+    manager: Weak<TokenManager>,
+    kind: FlightKind,
+    id: u64,
+    landing: watch::Sender<Landing>,
+}
+
+impl Pilot {
+    fn land(self, result: Result<(), AuthError>) {
+        // The slot is emptied first (by `drop`), so a waiter that wakes and asks again starts
+        // a new flight rather than reading this one's result twice.
+        let landing = self.landing.clone();
+        drop(self);
+        landing.send_replace(Some(result));
+    }
+}
+
+impl Drop for Pilot {
+    fn drop(&mut self) {
+        if let Some(manager) = self.manager.upgrade() {
+            let mut slot = manager.slot(self.kind);
+            if slot.as_ref().is_some_and(|f| f.id == self.id) {
+                *slot = None;
+            }
+        }
+    }
+}
+
+/// Owned by the task of a look at the store: lets the next look start when the task ends or
+/// is dropped with its runtime.
+struct Looking(Arc<TokenManager>);
+
+impl Drop for Looking {
+    fn drop(&mut self) {
+        self.0.background.store(false, Ordering::Release);
+    }
+}
 
 /// Keeps the current pair and refreshes it by the protocol.
 pub(crate) struct TokenManager {
     id: String,
+    /// The environment this runtime talks to ([`environment_of`] its token endpoint).
+    environment: String,
     auth: TokenAuth,
     clock: Arc<dyn Clock>,
     timing: Timing,
@@ -114,6 +214,9 @@ pub(crate) struct TokenManager {
     loading: Mutex<Option<Flight>>,
     /// The refresh under way in this process (one at a time); callers join it.
     refreshing: Mutex<Option<Flight>>,
+    /// The id of the next flight.
+    flights: AtomicU64,
+    /// A look at the store runs in the background.
     background: AtomicBool,
 }
 
@@ -129,11 +232,13 @@ impl TokenManager {
         auth: TokenAuth,
         clock: Arc<dyn Clock>,
         per_attempt: Duration,
+        token_endpoint: &url::Url,
         runtime: Weak<RuntimeInner>,
     ) -> Self {
         let id = format!("r-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         Self {
             id,
+            environment: environment_of(token_endpoint),
             auth,
             clock,
             timing: Timing {
@@ -155,7 +260,96 @@ impl TokenManager {
             flight: tokio::sync::Mutex::new(()),
             loading: Mutex::new(None),
             refreshing: Mutex::new(None),
+            flights: AtomicU64::new(0),
             background: AtomicBool::new(false),
+        }
+    }
+
+    fn slot(&self, kind: FlightKind) -> std::sync::MutexGuard<'_, Option<Flight>> {
+        match kind {
+            FlightKind::Load => &self.loading,
+            FlightKind::Refresh => &self.refreshing,
+        }
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The flight of `kind` under way, or a new one running `work` on a task of the caller's
+    /// runtime.
+    fn flight<F, W>(self: &Arc<Self>, kind: FlightKind, work: W) -> Flight
+    where
+        W: FnOnce(Arc<Self>) -> F,
+        F: std::future::Future<Output = Result<(), AuthError>> + Send + 'static,
+    {
+        let mut slot = self.slot(kind);
+        if let Some(f) = slot.as_ref() {
+            return f.clone();
+        }
+        let (tx, rx) = watch::channel(None);
+        let flight = Flight {
+            id: self.flights.fetch_add(1, Ordering::Relaxed),
+            landing: rx,
+        };
+        *slot = Some(flight.clone());
+        drop(slot);
+        let pilot = Pilot {
+            manager: Arc::downgrade(self),
+            kind,
+            id: flight.id,
+            landing: tx,
+        };
+        let work = work(self.clone());
+        // The pilot is moved in before the spawn, so it is dropped (and the slot emptied) even
+        // if the runtime drops the task before its first poll.
+        tokio::spawn(async move {
+            let pilot = pilot;
+            pilot.land(work.await);
+        });
+        flight
+    }
+
+    /// Wait (until `deadline`) for a flight of `kind`: the one under way, or a new one. A
+    /// flight that stopped without a result (its runtime shut down) is started again.
+    async fn join<F, W>(
+        self: &Arc<Self>,
+        kind: FlightKind,
+        deadline: Instant,
+        work: W,
+    ) -> Result<(), AuthError>
+    where
+        W: Fn(Arc<Self>) -> F,
+        F: std::future::Future<Output = Result<(), AuthError>> + Send + 'static,
+    {
+        for _ in 0..RESTARTS {
+            let flight = self.flight(kind, &work);
+            match tokio::time::timeout_at(deadline, flight.landed()).await {
+                Err(_) => return Err(AuthError::RefreshTimeout),
+                Ok(Some(result)) => return result,
+                Ok(None) => {
+                    tracing::debug!(
+                        "a token task stopped with its tokio runtime; starting it again here"
+                    );
+                }
+            }
+        }
+        Err(AuthError::RefreshFailed {
+            reason: "the token task kept stopping (its tokio runtime was shutting down)".into(),
+            http_status: None,
+        })
+    }
+
+    /// A stored record of another environment is refused: never adopted, never sent.
+    fn own_environment(&self, record: Option<&TokenRecord>) -> Result<(), AuthError> {
+        match record.and_then(|r| r.environment.as_deref()) {
+            Some(stored) if stored != self.environment => {
+                let e = AuthError::EnvironmentMismatch {
+                    stored: stored.to_owned(),
+                    runtime: self.environment.clone(),
+                };
+                tracing::error!(error = %e, "the token store holds another environment's pair");
+                Err(e)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -196,19 +390,28 @@ impl TokenManager {
     async fn load(&self) -> Result<Snapshot, AuthError> {
         let snap = self.store_op("load", self.auth.store.load()).await?;
         self.observe(snap.now);
+        self.own_environment(snap.record.as_ref())?;
         Ok(snap)
     }
 
+    /// Write `w` (naming this runtime's environment if the record names none yet).
     async fn swap(&self, w: &Write) -> Result<Swap, AuthError> {
+        let mut record = w.record.clone();
+        if record.environment.is_none() {
+            record.environment = Some(self.environment.clone());
+        }
         let swap = self
-            .store_op("swap", self.auth.store.swap(w.expected, &w.record))
+            .store_op("swap", self.auth.store.swap(w.expected, &record))
             .await?;
         match &swap {
             Swap::Done { now } => {
                 self.observe(*now);
-                self.hold(w.record.clone());
+                self.hold(record);
             }
-            Swap::Conflict(snap) => self.observe(snap.now),
+            Swap::Conflict(snap) => {
+                self.observe(snap.now);
+                self.own_environment(snap.record.as_ref())?;
+            }
         }
         Ok(swap)
     }
@@ -251,32 +454,14 @@ impl TokenManager {
         if self.local().loaded {
             return Ok(());
         }
-        let load = self.first_load();
-        tokio::time::timeout_at(deadline, load)
-            .await
-            .unwrap_or(Err(AuthError::RefreshTimeout))
-    }
-
-    /// The first load under way, or a new one: spawned, so a store that answers after the
-    /// first caller gave up is still read (or, past [`store_wait`](Self::store_wait), given
-    /// up for the configured pair) whoever waits, and the lock it takes is let go by its task.
-    fn first_load(self: &Arc<Self>) -> Flight {
-        let mut slot = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(f) = slot.as_ref() {
-            return f.clone();
-        }
-        let this = self.clone();
-        let load = async move {
-            let result = this.load_once().await;
-            *this.loading.lock().unwrap_or_else(PoisonError::into_inner) = None;
-            result
-        }
-        .boxed()
-        .shared();
-        *slot = Some(load.clone());
-        drop(slot);
-        tokio::spawn(load.clone());
-        load
+        // The first load under way, or a new one: on its own task, so a store that answers
+        // after the first caller gave up is still read (or, past
+        // [`store_wait`](Self::store_wait), given up for the configured pair) whoever waits,
+        // and the lock it takes is let go by its task.
+        self.join(FlightKind::Load, deadline, |this| async move {
+            this.load_once().await
+        })
+        .await
     }
 
     async fn load_once(&self) -> Result<(), AuthError> {
@@ -289,6 +474,8 @@ impl TokenManager {
         }
         let snap = match self.load().await {
             Ok(snap) => snap,
+            // Another environment's record: not this runtime's store; nothing is used.
+            Err(e @ AuthError::EnvironmentMismatch { .. }) => return Err(e),
             Err(e) => {
                 // The store is out of reach at start: use the configured pair's access token
                 // meanwhile (nothing can be refreshed without the store, so nothing is sent
@@ -351,8 +538,8 @@ impl TokenManager {
 
     async fn install_once(&self, pair: TokenPair) -> Result<(), AuthError> {
         let _guard = self.flight.lock().await;
-        self.local().loaded = true;
         let mut snap = self.load().await?;
+        self.local().loaded = true;
         for _ in 0..16 {
             let highest = snap
                 .record
@@ -485,12 +672,14 @@ impl TokenManager {
             return;
         }
         self.local().last_look = Some(Instant::now());
-        let this = self.clone();
+        // Moved into the task before the spawn: the flag is let go even if the task is dropped
+        // with its runtime (before or during its look).
+        let looking = Looking(self.clone());
         tokio::spawn(async move {
-            if let Err(e) = this.sync().await {
+            let looking = looking;
+            if let Err(e) = looking.0.sync().await {
                 tracing::debug!(error = %e, locked, "token store look failed");
             }
-            this.background.store(false, Ordering::Release);
         });
     }
 
@@ -552,23 +741,25 @@ impl TokenManager {
         generation: u64,
         deadline: Instant,
     ) -> Result<(), AuthError> {
-        let flight = self.flight_of(generation);
-        tokio::time::timeout_at(deadline, flight)
-            .await
-            .unwrap_or(Err(AuthError::RefreshTimeout))
+        self.join(FlightKind::Refresh, deadline, move |this| {
+            this.refresh_flight(generation)
+        })
+        .await
     }
 
-    /// The refresh under way in this process, or a new one (spawned, so it runs to its end
-    /// whoever waits for it).
+    /// The refresh under way in this process, or a new one (on its own task, so it runs to
+    /// its end whoever waits for it).
     fn flight_of(self: &Arc<Self>, generation: u64) -> Flight {
-        let mut slot = self
-            .refreshing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(f) = slot.as_ref() {
-            return f.clone();
-        }
-        let this = self.clone();
+        self.flight(FlightKind::Refresh, move |this| {
+            this.refresh_flight(generation)
+        })
+    }
+
+    /// One refresh of generation `generation`, with its own deadline.
+    fn refresh_flight(
+        self: Arc<Self>,
+        generation: u64,
+    ) -> impl std::future::Future<Output = Result<(), AuthError>> + Send + 'static {
         let deadline = instant_after(Instant::now(), self.total_timeout().max(self.timing.send));
         let span = tracing::info_span!(
             "vandar.token_refresh",
@@ -578,29 +769,19 @@ impl TokenManager {
             outcome = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        let flight = async move {
-            let result = if this.held().is_some_and(|r| r.generation > generation) {
+        async move {
+            let result = if self.held().is_some_and(|r| r.generation > generation) {
                 Ok(())
             } else {
-                this.run(deadline).await
+                self.run(deadline).await
             };
             if let Err(e) = &result {
                 tracing::warn!(error = %e, "token refresh did not complete");
-                this.local().quiet_until = Some(instant_after(Instant::now(), RECHECK));
+                self.local().quiet_until = Some(instant_after(Instant::now(), RECHECK));
             }
-            *this
-                .refreshing
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
             result
         }
         .instrument(span)
-        .boxed()
-        .shared();
-        *slot = Some(flight.clone());
-        drop(slot);
-        tokio::spawn(flight.clone());
-        flight
     }
 
     async fn run(self: &Arc<Self>, deadline: Instant) -> Result<(), AuthError> {
@@ -698,6 +879,7 @@ impl TokenManager {
             deadline,
             written: Mutex::new(None),
             released: AtomicBool::new(false),
+            sent_at: Mutex::new(None),
             taken_over: AtomicBool::new(false),
         });
         let base = rt.config.base_url(crate::auth::REFRESH_HOST).map_err(|e| {
@@ -743,10 +925,8 @@ impl TokenManager {
         if gate.taken_over.load(Ordering::Acquire) {
             return Ok(Sent::TakenOver);
         }
+        // (`Local::sent` was recorded by the gate, before the request left.)
         let sent = gate.sent();
-        if sent {
-            self.local().sent = Some(generation);
-        }
         let seen = match &result {
             Ok(ex) => {
                 let answer = serde_json::from_slice::<RefreshAnswer>(&ex.body).ok();
@@ -780,7 +960,7 @@ impl TokenManager {
         let verdict = decide::refresh_outcome(seen, max_retry_after);
         let outcome = match verdict {
             decide::RefreshVerdict::Rotated => match &result {
-                Ok(ex) => self.rotated_pair(ex),
+                Ok(ex) => self.rotated_pair(ex, gate.sent_at()),
                 Err(_) => Outcome::Lost,
             },
             decide::RefreshVerdict::NotSent => Outcome::NotSent,
@@ -855,9 +1035,13 @@ impl TokenManager {
         }
     }
 
-    /// The rotated pair from a refresh answer; expiry on the server's clock (its `Date`), or
-    /// the store's.
-    fn rotated_pair(&self, ex: &pipeline::Exchange) -> Outcome {
+    /// The rotated pair from a refresh answer. Its expiry times are the answer's lifetimes
+    /// measured from `sent_at`, when the refresh was let go (store clock): the pair cannot
+    /// have been issued before, so the expiry is never later than the server's. The server's
+    /// `Date` is not used (a wrong one, from a server or a proxy, would date the pair for
+    /// every replica: years back, every call finds it expired); a pair is never stored
+    /// already expired.
+    fn rotated_pair(&self, ex: &pipeline::Exchange, sent_at: Option<SystemTime>) -> Outcome {
         let Some(RefreshAnswer {
             access_token: Some(access),
             refresh_token: Some(refresh),
@@ -866,12 +1050,22 @@ impl TokenManager {
         else {
             return Outcome::Lost;
         };
-        let issued = ex
+        let received = self.now();
+        let sent = sent_at.map_or(received, |t| t.min(received));
+        if let Some(date) = ex
             .headers
             .get(DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .unwrap_or_else(|| self.now());
+        {
+            let skew = offset_ms(date, received);
+            if skew.unsigned_abs() > DATE_SKEW_WARN.as_millis() as u64 {
+                tracing::warn!(
+                    skew_s = skew / 1000,
+                    "the refresh answer's Date is far from the store's clock; the pair's expiry is measured from when the refresh was sent"
+                );
+            }
+        }
         let lifetime = expires_in
             .as_ref()
             .and_then(|v| match v {
@@ -882,6 +1076,13 @@ impl TokenManager {
             .filter(|s| *s > 0)
             .map(Duration::from_secs)
             .unwrap_or(self.auth.settings.access_lifetime);
+        // An answer slower than its own lifetime would make a pair expired on arrival: date it
+        // from its arrival instead.
+        let issued = if system_after(sent, lifetime) > received {
+            sent
+        } else {
+            received
+        };
         Outcome::Rotated(TokenPair::new(
             access,
             refresh,
@@ -909,31 +1110,61 @@ impl TokenManager {
                     }
                     if attempt == 0 {
                         tracing::error!(error = %e, "could not save the rotated token pair; holding it in memory and retrying");
-                        let this = self.clone();
-                        let mine = mine.clone();
-                        let outcome = outcome.clone();
-                        tokio::spawn(async move {
-                            let mut delay = Duration::from_millis(50);
-                            loop {
-                                tokio::time::sleep(delay).await;
-                                match this.settle_once(&mine, &outcome).await {
-                                    Ok(true) => {
-                                        tracing::info!("the rotated token pair is saved");
-                                        return;
-                                    }
-                                    Ok(false) => {}
-                                    // Short: a replica that writes back its own record once
-                                    // the store is back holds refreshes off for one send
-                                    // deadline; the rotated pair must land before that.
-                                    Err(_) => delay = (delay * 2).min(Duration::from_millis(250)),
-                                }
-                            }
-                        });
+                        tokio::spawn(Self::settle_in_background(
+                            Arc::downgrade(self),
+                            mine.clone(),
+                            outcome.clone(),
+                        ));
                         return;
                     }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(1));
                 }
+            }
+        }
+    }
+
+    /// Write a rotated pair the store did not take, until it does. The task holds the manager
+    /// only while it tries (a weak reference otherwise), so it ends once every runtime is
+    /// dropped; it also ends after [`SETTLE_GIVE_UP`] (the held pair is then written back by
+    /// the next look at the store). Backoff from 50 ms up to [`SETTLE_MAX_DELAY`], with
+    /// jitter (`backon`, as the retries of calls).
+    async fn settle_in_background(manager: Weak<Self>, mine: TokenRecord, outcome: Outcome) {
+        let started = Instant::now();
+        let mut delays = ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(SETTLE_MAX_DELAY)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        loop {
+            let delay = delays
+                .next()
+                .unwrap_or(SETTLE_MAX_DELAY)
+                .min(SETTLE_MAX_DELAY);
+            tokio::time::sleep(delay).await;
+            let Some(this) = manager.upgrade() else {
+                tracing::error!(
+                    generation = mine.generation.saturating_add(1),
+                    "every runtime of this token manager was dropped before the token store took the rotated pair; it was never saved, and the refresh token the store holds is spent: install a new pair"
+                );
+                return;
+            };
+            match this.settle_once(&mine, &outcome).await {
+                Ok(true) => {
+                    tracing::info!("the rotated token pair is saved");
+                    return;
+                }
+                Ok(false) => {}
+                Err(e) if started.elapsed() >= SETTLE_GIVE_UP => {
+                    tracing::error!(
+                        error = %e,
+                        "the token store still does not take the rotated pair; giving up the background write (the next look at the store writes back the pair held in memory)"
+                    );
+                    return;
+                }
+                Err(_) => {}
             }
         }
     }
@@ -973,6 +1204,8 @@ struct MarkerGate {
     written: Mutex<Option<Instant>>,
     /// A request was let go (it may have reached the server).
     released: AtomicBool,
+    /// When the request was let go (store clock): a rotated pair's expiry is measured from it.
+    sent_at: Mutex<Option<SystemTime>>,
     /// The marker could not be written: another replica took the lease over.
     taken_over: AtomicBool,
 }
@@ -992,6 +1225,10 @@ impl MarkerGate {
 
     fn marker_record(&self) -> TokenRecord {
         self.marker.record.clone()
+    }
+
+    fn sent_at(&self) -> Option<SystemTime> {
+        *self.sent_at.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -1035,6 +1272,11 @@ impl Gate for MarkerGate {
                 tracing::warn!("refresh send deadline passed before sending; not sent");
                 return Err(Error::Auth(AuthError::RefreshTimeout));
             }
+            // Recorded before the request leaves: if this task is dropped while the request is
+            // out (its runtime shut down), the replica still knows it may have spent this
+            // refresh token and never clears its own `Uncertain` marker of it.
+            self.manager.local().sent = Some(self.marker.record.generation);
+            *self.sent_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(self.manager.now());
             self.released.store(true, Ordering::Release);
             Ok(left)
         })

@@ -10,5 +10,5 @@ pub mod protocol;
 pub mod record;
 pub mod store;
 
-pub use record::{Phase, SEED_GENERATION, TokenRecord, fresh_revision};
+pub use record::{Phase, SEED_GENERATION, TokenRecord, environment_of, fresh_revision};
 pub use store::{MemoryTokenStore, Snapshot, StoreFuture, Swap, TokenStore, TokenStoreError};

@@ -55,8 +55,10 @@
 //! * the store unreachable after a rotation: the holder keeps the new pair in memory, uses it,
 //!   and writes it until the store takes it.
 //!
-//! Expiry is judged on one clock: expiry times come from the server's answer (its `Date` plus
-//! `expires_in`) and are compared with the store's clock (Redis `TIME`), not each replica's.
+//! Expiry is judged on one clock, the store's (Redis `TIME`), never each replica's: a rotated
+//! pair's expiry is the answer's `expires_in` measured from the moment the holder let the
+//! refresh go, on the store's clock (never later than the server's own expiry; the server's
+//! `Date` is not trusted: one wrong `Date` would date the pair for every replica).
 
 use std::time::{Duration, SystemTime};
 

@@ -58,14 +58,20 @@ pub struct TokenRecord {
     /// Bumped only when a new pair is stored (a rotation, or an install); a replica adopts a
     /// record only if its generation is higher than the one it holds.
     pub generation: u64,
-    /// The pair of this generation. Its expiry times are on the store's (or the server's)
-    /// clock, never on one replica's.
+    /// The pair of this generation. Its expiry times are on the store's clock (measured from
+    /// when the refresh was sent), never on one replica's or on the server's `Date`.
     pub pair: TokenPair,
     /// Where the refresh of this generation stands.
     pub phase: Phase,
     /// No refresh before this time (store clock): set after an answer that rotated nothing
     /// (a 500, a 429 with `Retry-After`).
     pub not_before: Option<SystemTime>,
+    /// The Vandar environment the pair belongs to: the token endpoint's base URL (see
+    /// [`environment_of`]) of the runtime that seeded or installed it. A runtime never adopts
+    /// a record of another environment (a sandbox runtime never sends a production token).
+    /// `None`: a record written before this field existed; any runtime adopts it and names
+    /// its own environment on its next write.
+    pub environment: Option<String>,
 }
 
 impl fmt::Debug for TokenRecord {
@@ -76,6 +82,7 @@ impl fmt::Debug for TokenRecord {
             .field("pair", &self.pair)
             .field("phase", &self.phase)
             .field("not_before", &self.not_before)
+            .field("environment", &self.environment)
             .finish()
     }
 }
@@ -93,7 +100,15 @@ impl TokenRecord {
             pair,
             phase: Phase::Ready,
             not_before: None,
+            environment: None,
         }
+    }
+
+    /// The same record, naming the environment it belongs to (see
+    /// [`environment`](Self::environment)).
+    pub fn in_environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
     }
 
     /// A record for a pair an operator installs (`Runtime::set_token_pair`, `vandar token
@@ -112,6 +127,7 @@ impl TokenRecord {
             pair,
             phase: Phase::Ready,
             not_before: None,
+            environment: None,
         }
     }
 
@@ -132,6 +148,7 @@ impl TokenRecord {
             pair,
             phase: Phase::Ready,
             not_before: None,
+            environment: self.environment.clone(),
         }
     }
 
@@ -147,6 +164,7 @@ impl TokenRecord {
             refresh_expires_ms: millis(self.pair.refresh_expires_at),
             phase: self.phase.clone(),
             not_before_ms: self.not_before.map(millis),
+            environment: self.environment.as_deref(),
         };
         serde_json::to_vec(&wire).unwrap_or_default()
     }
@@ -170,6 +188,7 @@ impl TokenRecord {
             },
             phase: w.phase,
             not_before: w.not_before_ms.map(from_millis),
+            environment: w.environment,
         })
     }
 }
@@ -217,6 +236,8 @@ struct Wire<'a> {
     refresh_expires_ms: u64,
     phase: Phase,
     not_before_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +250,21 @@ struct OwnedWire {
     refresh_expires_ms: u64,
     phase: Phase,
     not_before_ms: Option<u64>,
+    #[serde(default)]
+    environment: Option<String>,
+}
+
+/// The environment of a token endpoint's base URL, as records name it: scheme, lowercased
+/// host, port (the scheme's default when none is given) and path without a trailing slash;
+/// no user info, query or fragment. `https://API.vandar.io/` is `https://api.vandar.io:443`.
+pub fn environment_of(base_url: &url::Url) -> String {
+    format!(
+        "{}://{}:{}{}",
+        base_url.scheme(),
+        base_url.host_str().unwrap_or_default().to_ascii_lowercase(),
+        base_url.port_or_known_default().unwrap_or(0),
+        base_url.path().trim_end_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -250,6 +286,31 @@ mod tests {
         assert!(!format!("{r:?}").contains("SECRET"));
         let err = TokenRecord::from_bytes(b"{\"access_token\":\"SECRET\"").unwrap_err();
         assert!(!err.contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn the_environment_round_trips_and_an_older_record_has_none() {
+        let pair = TokenPair::issued_at("acc-SECRET", "ref-SECRET", UNIX_EPOCH);
+        let url = url::Url::parse("https://API.vandar.io/").unwrap();
+        assert_eq!(environment_of(&url), "https://api.vandar.io:443");
+        let sandbox = url::Url::parse("http://127.0.0.1:8080/vandar/").unwrap();
+        assert_eq!(environment_of(&sandbox), "http://127.0.0.1:8080/vandar");
+        let r = TokenRecord::seed(pair).in_environment(environment_of(&url));
+        let back = TokenRecord::from_bytes(&r.to_bytes()).unwrap();
+        assert_eq!(
+            back.environment.as_deref(),
+            Some("https://api.vandar.io:443")
+        );
+        // A rotation keeps it; a record written before the field existed reads as `None`.
+        assert_eq!(
+            back.rotated(back.pair.clone(), 2).environment,
+            back.environment
+        );
+        let mut older: serde_json::Value = serde_json::from_slice(&r.to_bytes()).unwrap();
+        older.as_object_mut().unwrap().remove("environment");
+        let older = TokenRecord::from_bytes(&serde_json::to_vec(&older).unwrap()).unwrap();
+        assert_eq!(older.environment, None);
+        assert_eq!(older.generation, r.generation);
     }
 
     #[test]
