@@ -96,7 +96,7 @@ pub trait FreeForm {
 }
 
 impl Checker {
-    /// The URL fields of a free-form part of the body (see [`free_form`](self::free_form)),
+    /// The URL fields of a free-form part of the body (see [`free_form`](crate::check::free_form)),
     /// found at `field` (`""` for the body itself): each normalized in place or refused,
     /// naming its key.
     pub fn free_form<F: FreeForm + ?Sized>(&mut self, field: &str, value: &mut F) {

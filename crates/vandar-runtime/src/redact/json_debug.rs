@@ -11,7 +11,8 @@ use serde_json::{Map, Number, Value};
 
 use super::{REDACTED, is_sensitive_name, mask_shapes};
 
-/// `Debug` of free-form JSON with secrets hidden (see the [module](self) docs).
+/// `Debug` of free-form JSON with secrets hidden: the values of sensitive keys at any depth,
+/// and card, IBAN and national-code shapes (see [`crate::redact`]).
 ///
 /// ```
 /// use vandar_runtime::redact::RedactedJson;
