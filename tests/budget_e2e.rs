@@ -20,9 +20,8 @@ use vandar::{ApiKey, Config, ConfigBuilder, Error, Timeouts, Vandar};
 use vandar_runtime::test_util::{FaultServer, RefreshMode, Reply, RotatingVandar, access, refresh};
 use vandar_runtime::{
     AuthError, BearerFuture, BearerSource, Binding, CallOptions, MemoryTokenStore, RateLimits,
-    RetryPolicy, Route, Runtime, Segment, SharedLimiterError, SharedLimiterFuture,
-    SharedRateLimiter, SlotGrant, SlotRequest, Snapshot, StoreFuture, Swap, TokenPair, TokenRecord,
-    TokenStore,
+    RetryPolicy, Runtime, SharedLimiterError, SharedLimiterFuture, SharedRateLimiter, SlotGrant,
+    SlotRequest, Snapshot, StoreFuture, Swap, TokenPair, TokenRecord, TokenStore,
 };
 
 const API_KEY: &str = "ipg-key-budget-SECRET";
@@ -214,27 +213,12 @@ async fn a_shared_limiter_that_fails_late_ends_the_call_at_its_deadline() {
 // The credential: the token store, the refresh, a bearer source (through a binding of one
 // bearer route, as a generated client's `send()` calls it).
 
-static GET_BALANCE: Route = Route {
-    operation_id: "get_balance",
-    method: "GET",
-    host: "https://api.vandar.io",
-    path: "/v3/business/shop/balance",
-    segments: &[
-        Segment::Lit("v3"),
-        Segment::Lit("business"),
-        Segment::Lit("shop"),
-        Segment::Lit("balance"),
-    ],
-    auth: vandar_runtime::Auth::Bearer("bearer"),
-    api_key_field: None,
-    idempotent: true,
-    checks: &[],
-};
-
-static ROUTES: &[Route] = &[GET_BALANCE];
-
 fn binding(config: vandar_runtime::ConfigBuilder, options: Option<CallOptions>) -> Binding {
-    let b = Binding::new(Runtime::new(config.build().unwrap()).unwrap(), ROUTES, &[]);
+    let b = Binding::new(
+        Runtime::new(config.build().unwrap()).unwrap(),
+        vandar_runtime::test_util::BEARER_ROUTES,
+        &[],
+    );
     match options {
         Some(o) => b.with_call_options(o).unwrap(),
         None => b,

@@ -9,9 +9,10 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use vandar::{Config, ConfigBuilder, Error, Vandar};
 use vandar_runtime::test_util::{
-    CapturedTraces, FaultServer, RefreshMode, Reply, RotatingVandar, access, refresh,
+    BEARER_GET, BEARER_MONEY, BEARER_ROUTES, CapturedTraces, FaultServer, RefreshMode, Reply,
+    RotatingVandar, access, refresh,
 };
-use vandar_runtime::{Binding, RateLimits, RetryPolicy, Route, Runtime, Segment, TokenPair};
+use vandar_runtime::{Binding, RateLimits, RetryPolicy, Runtime, TokenPair};
 
 const TOKEN: &str = "tok-SECRET-access-77";
 const CARD: &str = "6037997599999993";
@@ -31,46 +32,15 @@ fn vandar_at(base: &str) -> Vandar {
     Vandar::new(config(base).build().unwrap()).unwrap()
 }
 
-// One money call (POST, never idempotent) and one safe call (GET), both bearer.
-static MONEY: Route = Route {
-    operation_id: "adv_store_settlement",
-    method: "POST",
-    host: "https://api.vandar.io",
-    path: "/v3/business/shop/settlement/store",
-    segments: &[
-        Segment::Lit("v3"),
-        Segment::Lit("business"),
-        Segment::Lit("shop"),
-        Segment::Lit("settlement"),
-        Segment::Lit("store"),
-    ],
-    auth: vandar_runtime::Auth::Bearer("bearer"),
-    api_key_field: None,
-    idempotent: false,
-    checks: &[],
-};
-
-static SAFE: Route = Route {
-    operation_id: "adv_get_balance",
-    method: "GET",
-    host: "https://api.vandar.io",
-    path: "/v3/business/shop/balance",
-    segments: &[
-        Segment::Lit("v3"),
-        Segment::Lit("business"),
-        Segment::Lit("shop"),
-        Segment::Lit("balance"),
-    ],
-    auth: vandar_runtime::Auth::Bearer("bearer"),
-    api_key_field: None,
-    idempotent: true,
-    checks: &[],
-};
-
-static ROUTES: &[Route] = &[MONEY, SAFE];
+// One money call (POST, never idempotent) and one safe call (GET), both bearer: the test
+// routes of `vandar_runtime::test_util`.
 
 fn binding(config: ConfigBuilder) -> Binding {
-    Binding::new(Runtime::new(config.build().unwrap()).unwrap(), ROUTES, &[])
+    Binding::new(
+        Runtime::new(config.build().unwrap()).unwrap(),
+        BEARER_ROUTES,
+        &[],
+    )
 }
 
 fn base(uri: &str) -> ConfigBuilder {
@@ -80,12 +50,16 @@ fn base(uri: &str) -> ConfigBuilder {
 }
 
 async fn money(b: &Binding) -> Result<Value, Error> {
-    vandar_runtime::test_util::call_json(b, MONEY.operation_id, Some(json!({"amount": 10_000})))
-        .await
+    vandar_runtime::test_util::call_json(
+        b,
+        BEARER_MONEY.operation_id,
+        Some(json!({"amount": 10_000})),
+    )
+    .await
 }
 
 async fn safe(b: &Binding) -> Result<Value, Error> {
-    vandar_runtime::test_util::call_json(b, SAFE.operation_id, None).await
+    vandar_runtime::test_util::call_json(b, BEARER_GET.operation_id, None).await
 }
 
 #[tokio::test]

@@ -72,19 +72,27 @@ fn reason(e: &Error) -> &str {
     }
 }
 
+/// A token endpoint (`POST` [`TOKEN_PATH`]) that answers 200 with `answer`, on a wiremock
+/// server of its own.
+async fn token_server(answer: Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+        .mount(&server)
+        .await;
+    server
+}
+
 /// A client-credentials token whose `expires_in` is i64::MAX seconds: the token is usable (its
 /// expiry is "far away"), nothing panics.
 #[tokio::test]
 async fn sanbod_huge_expires_in_is_a_far_expiry_not_a_panic() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "cc-1-SECRET", "refresh_token": "cc-r-1-SECRET",
-            "token_type": "Bearer", "expires_in": i64::MAX
-        })))
-        .mount(&server)
-        .await;
+    let server = token_server(json!({
+        "access_token": "cc-1-SECRET", "refresh_token": "cc-r-1-SECRET",
+        "token_type": "Bearer", "expires_in": i64::MAX
+    }))
+    .await;
     let sanbod = sanbod_client(&server);
     let tokens = Tokens::new(&sanbod);
     let key = TokenKey::client_credentials(ProviderCode::Pasargad, [Scope::CardToIban]);
@@ -111,15 +119,11 @@ async fn sanbod_huge_expires_in_is_a_far_expiry_not_a_panic() {
 /// is locked out).
 #[tokio::test]
 async fn sanbod_rotated_refresh_token_survives_a_huge_expires_in() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "ac-2-SECRET", "refresh_token": "ac-refresh-2-SECRET",
-            "token_type": "Bearer", "expires_in": i64::MAX
-        })))
-        .mount(&server)
-        .await;
+    let server = token_server(json!({
+        "access_token": "ac-2-SECRET", "refresh_token": "ac-refresh-2-SECRET",
+        "token_type": "Bearer", "expires_in": i64::MAX
+    }))
+    .await;
     let sanbod = sanbod_client(&server);
     let tokens = consented(&sanbod).await;
     let _ = tokens.refresh(&ac_key()).await;
@@ -182,14 +186,10 @@ async fn sanbod_jwt_with_absurd_exp_is_not_a_panic() {
 /// cannot see the other replica: the documented rule is one process per user's tokens.)
 #[tokio::test]
 async fn sanbod_two_replicas_with_the_same_consent_spend_the_refresh_token_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    let server = token_server(json!({
             "access_token": "ac-2-SECRET", "refresh_token": "ac-refresh-2-SECRET",
-            "expires_in": 3600})))
-        .mount(&server)
-        .await;
+            "expires_in": 3600}))
+    .await;
     let a = consented(&sanbod_client(&server)).await;
     let b = consented(&sanbod_client(&server)).await;
     let first = a.refresh(&ac_key()).await;
@@ -211,14 +211,10 @@ async fn sanbod_two_replicas_with_the_same_consent_spend_the_refresh_token_once(
     assert_eq!(b.get(&ac_key()).await.unwrap().refresh_token, None);
 
     // Restored before anyone sent it: the first holder sends it, the other never does.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    let server = token_server(json!({
             "access_token": "ac-2-SECRET", "refresh_token": "ac-refresh-2-SECRET",
-            "expires_in": 3600})))
-        .mount(&server)
-        .await;
+            "expires_in": 3600}))
+    .await;
     let a = consented(&sanbod_client(&server)).await;
     let b = consented(&sanbod_client(&server)).await;
     let err = b.refresh(&ac_key()).await.unwrap_err();
@@ -357,12 +353,7 @@ async fn a_refresh_token_that_was_not_rotated_stays_usable() {
         json!({"access_token": "ac-2-SECRET", "expires_in": 3600}),
         json!({"access_token": "ac-2-SECRET", "refresh_token": "ac-refresh-1-SECRET"}),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(TOKEN_PATH))
-            .respond_with(ResponseTemplate::new(200).set_body_json(answer.clone()))
-            .mount(&server)
-            .await;
+        let server = token_server(answer.clone()).await;
         let tokens = consented(&sanbod_client(&server)).await;
         for _ in 0..2 {
             let set = tokens.refresh(&ac_key()).await.unwrap();

@@ -28,6 +28,47 @@ pub use rotating::{
     EXPIRES_IN, RefreshMode, RotatingVandar, RotatingVandarBuilder, access, refresh,
 };
 
+/// A bearer `GET` of a business's balance (`get_balance`, idempotent): the route of the
+/// tests of the credential, the time budget and the token refresh.
+pub static BEARER_GET: crate::Route = crate::Route {
+    operation_id: "get_balance",
+    method: "GET",
+    host: "https://api.vandar.io",
+    path: "/v3/business/shop/balance",
+    segments: &[
+        crate::Segment::Lit("v3"),
+        crate::Segment::Lit("business"),
+        crate::Segment::Lit("shop"),
+        crate::Segment::Lit("balance"),
+    ],
+    auth: crate::Auth::Bearer("bearer"),
+    api_key_field: None,
+    idempotent: true,
+    checks: &[],
+};
+
+/// A bearer `POST` that may move money (`store_settlement`, never idempotent).
+pub static BEARER_MONEY: crate::Route = crate::Route {
+    operation_id: "store_settlement",
+    method: "POST",
+    host: "https://api.vandar.io",
+    path: "/v3/business/shop/settlement/store",
+    segments: &[
+        crate::Segment::Lit("v3"),
+        crate::Segment::Lit("business"),
+        crate::Segment::Lit("shop"),
+        crate::Segment::Lit("settlement"),
+        crate::Segment::Lit("store"),
+    ],
+    auth: crate::Auth::Bearer("bearer"),
+    api_key_field: None,
+    idempotent: false,
+    checks: &[],
+};
+
+/// [`BEARER_GET`] and [`BEARER_MONEY`], as a binding's route table.
+pub static BEARER_ROUTES: &[crate::Route] = &[BEARER_GET, BEARER_MONEY];
+
 /// What a generated `send()` does, for an operation of `binding`'s routes with an untyped
 /// body: build the URL and the request, check the body, then [`crate::Binding::call`]; the
 /// answer as JSON.

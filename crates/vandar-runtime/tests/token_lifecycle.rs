@@ -8,36 +8,23 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
-use vandar_runtime::test_util::{FaultServer, RefreshMode, Reply, RotatingVandar, access, refresh};
+use vandar_runtime::test_util::{
+    BEARER_GET, BEARER_ROUTES, FaultServer, RefreshMode, Reply, RotatingVandar, access, refresh,
+};
 use vandar_runtime::{
     AuthError, Binding, Config, ConfigBuilder, Error, MemoryTokenStore, RateLimits, RetryPolicy,
-    Route, Runtime, Segment, Snapshot, StoreFuture, Swap, Timeouts, TokenPair, TokenRecord,
-    TokenStore,
+    Runtime, Snapshot, StoreFuture, Swap, Timeouts, TokenPair, TokenRecord, TokenStore,
 };
 
-static SAFE: Route = Route {
-    operation_id: "adv_get_balance",
-    method: "GET",
-    host: "https://api.vandar.io",
-    path: "/v3/business/shop/balance",
-    segments: &[
-        Segment::Lit("v3"),
-        Segment::Lit("business"),
-        Segment::Lit("shop"),
-        Segment::Lit("balance"),
-    ],
-    auth: vandar_runtime::Auth::Bearer("bearer"),
-    api_key_field: None,
-    idempotent: true,
-    checks: &[],
-};
-
-static ROUTES: &[Route] = &[SAFE];
 const ACCESS: &str = "adv-access-SECRET";
 const REFRESH: &str = "adv-refresh-SECRET";
 
 fn binding(config: ConfigBuilder) -> Binding {
-    Binding::new(Runtime::new(config.build().unwrap()).unwrap(), ROUTES, &[])
+    Binding::new(
+        Runtime::new(config.build().unwrap()).unwrap(),
+        BEARER_ROUTES,
+        &[],
+    )
 }
 
 fn base(uri: &str) -> ConfigBuilder {
@@ -47,7 +34,7 @@ fn base(uri: &str) -> ConfigBuilder {
 }
 
 async fn safe(b: &Binding) -> Result<Value, Error> {
-    vandar_runtime::test_util::call_json(b, SAFE.operation_id, None).await
+    vandar_runtime::test_util::call_json(b, BEARER_GET.operation_id, None).await
 }
 
 /// Fail the test if `f` runs longer than `limit`; the result and how long it took.
