@@ -209,8 +209,21 @@ fn authorize_body() -> AuthorizeRequest {
     serde_json::from_value(body).unwrap()
 }
 
+/// Runs [`authorize_url_returns_the_consent_page_as_sent_and_errors_stay_scrubbed_inner`] alone in
+/// a child process of this test binary: a thread-local subscriber (`set_default`) can miss a span
+/// or event whose callsite another test thread registers at the same moment (tracing caches
+/// callsite interest process-wide), so the trace capture is only deterministic when no other test
+/// runs in the process.
+#[test]
+fn authorize_url_returns_the_consent_page_as_sent_and_errors_stay_scrubbed() {
+    vandar_runtime::test_util::run_in_own_process(
+        "authorize_url_returns_the_consent_page_as_sent_and_errors_stay_scrubbed_inner",
+    );
+}
+
 #[tokio::test]
-async fn authorize_url_returns_the_consent_page_as_sent_and_errors_stay_scrubbed() {
+#[ignore = "run in its own process by authorize_url_returns_the_consent_page_as_sent_and_errors_stay_scrubbed"]
+async fn authorize_url_returns_the_consent_page_as_sent_and_errors_stay_scrubbed_inner() {
     let server = MockServer::start().await;
     let page = "https://bank.example/login?session=1234567890&ref=6037997599999993\
         &secret=abcd1234&code=c0de-77&token=tk-77";
