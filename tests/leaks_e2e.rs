@@ -13,24 +13,9 @@ use vandar_runtime::test_util::{
     RotatingVandar, access, refresh,
 };
 use vandar_runtime::{Binding, RateLimits, RetryPolicy, Runtime, TokenPair};
+use vandar_tests::{MOCK_TOKEN, mock_config, mock_vandar};
 
-const TOKEN: &str = "tok-SECRET-access-77";
 const CARD: &str = "6037997599999993";
-
-fn config(base: &str) -> vandar_runtime::ConfigBuilder {
-    Config::builder()
-        .all_hosts(base)
-        .access_token(TOKEN)
-        .basic_auth(
-            vandar::sanbod::CLIENT_SCHEME,
-            "client-id-1",
-            "client-SECRET-99",
-        )
-}
-
-fn vandar_at(base: &str) -> Vandar {
-    Vandar::new(config(base).build().unwrap()).unwrap()
-}
 
 // One money call (POST, never idempotent) and one safe call (GET), both bearer: the test
 // routes of `vandar_runtime::test_util`.
@@ -72,7 +57,7 @@ async fn raw_binding_call_checks_the_body_it_sends() {
         )
     })
     .await;
-    let v = vandar_at(&format!("{}/mock", server.uri()));
+    let v = mock_vandar(&format!("{}/mock", server.uri()));
     let ipg = v.ipg();
     let binding = ipg.binding();
     let route = binding.route("send_payment").unwrap();
@@ -124,7 +109,7 @@ async fn sanbod_oauth_code_echoed_by_the_server_is_scrubbed_inner() {
     })
     .await;
     let (captured, _g) = CapturedTraces::start();
-    let v = vandar_at(&format!("{}/mock", server.uri()));
+    let v = mock_vandar(&format!("{}/mock", server.uri()));
     let sanbod = v.sanbod();
     let tokens = vandar::sanbod::Tokens::new(&sanbod);
     let key = vandar::sanbod::TokenKey::authorization_code(
@@ -164,7 +149,7 @@ async fn ipg_verify_outcome_errors_are_scrubbed_of_the_api_key() {
             )
         })
         .await;
-        let v = vandar_at(&format!("{}/mock", server.uri()));
+        let v = mock_vandar(&format!("{}/mock", server.uri()));
         let out = v.ipg().verify(&ApiKey::from(KEY), "tok-1").await;
         let shown = match &out {
             Ok(o) => format!(
@@ -268,7 +253,7 @@ impl vandar_runtime::Interceptor for Meddler {
 async fn interceptors_cannot_override_sdk_headers_or_read_the_credential() {
     let server = FaultServer::start(|_| Reply::json(200, json!({"status": 1}))).await;
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let cfg = config(&format!("{}/mock", server.uri()))
+    let cfg = mock_config(&format!("{}/mock", server.uri()))
         .user_agent("my-app/1")
         .interceptor(Meddler(seen.clone()))
         .build()
@@ -285,10 +270,10 @@ async fn interceptors_cannot_override_sdk_headers_or_read_the_credential() {
     let r = &reqs[0];
     let seen = seen.lock().unwrap().join("\n");
     let mut wrong = Vec::new();
-    if seen.to_ascii_lowercase().contains("authorization") || seen.contains(TOKEN) {
+    if seen.to_ascii_lowercase().contains("authorization") || seen.contains(MOCK_TOKEN) {
         wrong.push(format!("interceptor saw the credential: {seen}"));
     }
-    if r.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+    if r.header("authorization") != Some(&format!("Bearer {MOCK_TOKEN}")) {
         wrong.push(format!("authorization: {:?}", r.header("authorization")));
     }
     if r.header("accept") != Some("application/json") {

@@ -7,26 +7,10 @@
 //! imports adapted.
 
 use serde_json::{Value, json};
-use vandar::{Config, Error, Vandar};
+use vandar::{Error, Vandar};
 use vandar_runtime::test_util::{FaultServer, RecordedRequest, Reply};
 use vandar_runtime::{Binding, Route, Segment};
-
-const TOKEN: &str = "tok-SECRET-access-77";
-
-fn config(base: &str) -> vandar_runtime::ConfigBuilder {
-    Config::builder()
-        .all_hosts(base)
-        .access_token(TOKEN)
-        .basic_auth(
-            vandar::sanbod::CLIENT_SCHEME,
-            "client-id-1",
-            "client-SECRET-99",
-        )
-}
-
-fn vandar_at(base: &str) -> Vandar {
-    Vandar::new(config(base).build().unwrap()).unwrap()
-}
+use vandar_tests::mock_vandar;
 
 /// Every binding of the five clients with its route table.
 fn bindings(v: &Vandar) -> Vec<(&'static str, Binding, &'static [Route])> {
@@ -66,7 +50,7 @@ fn params(route: &Route) -> Vec<&'static str> {
 /// parameter (the others get `ok-1`) and collect what was NOT refused with an error naming
 /// the parameter.
 fn sweep_routes(bad_values: &[&str]) -> Vec<String> {
-    let v = vandar_at("http://127.0.0.1:9/mock");
+    let v = mock_vandar("http://127.0.0.1:9/mock");
     let mut accepted = Vec::new();
     for (product, binding, routes) in bindings(&v) {
         for route in routes {
@@ -173,7 +157,7 @@ type PageHelper<'a> = Box<dyn Fn(&str) -> Result<reqwest::Url, Error> + 'a>;
 /// puts a value in exactly its own segment.
 #[test]
 fn page_url_helpers_refuse_dot_segments_and_keep_one_segment() {
-    let v = vandar_at("http://127.0.0.1:9/mock");
+    let v = mock_vandar("http://127.0.0.1:9/mock");
     let ipg = v.ipg();
     let sub = v.subscription();
     let rav = v.ravand();
@@ -248,7 +232,7 @@ fn decoded_segments(r: &RecordedRequest) -> Vec<String> {
 #[tokio::test]
 async fn path_values_reach_the_server_exactly_or_nothing_is_sent() {
     let server = FaultServer::start(|_| Reply::json(200, json!({"status": 1}))).await;
-    let v = vandar_at(&format!("{}/mock", server.uri()));
+    let v = mock_vandar(&format!("{}/mock", server.uri()));
     let core = v.core();
     let weird = "a/..\\b?c=d#e%2F%252e;x \u{200c}ب";
     let _ = core
@@ -312,7 +296,7 @@ const BAD_URLS: &[&str] = &[
 #[tokio::test]
 async fn typed_url_fields_are_refused_or_sent_normalized() {
     let server = FaultServer::start(|_| Reply::json(500, json!({"status": 0}))).await;
-    let v = vandar_at(&format!("{}/mock", server.uri()));
+    let v = mock_vandar(&format!("{}/mock", server.uri()));
     let (ipg, core, sub, sanbod) = (v.ipg(), v.core(), v.subscription(), v.sanbod());
     // (field, call with that URL) for every `format: uri` field
     async fn one(

@@ -188,3 +188,24 @@ pub fn example(spec: &SpecFile, operation: &str, response: Option<&str>, name: &
         })
         .value
 }
+
+/// The access token of [`mock_config`] (its value must never reach an error or a log).
+pub const MOCK_TOKEN: &str = "tok-SECRET-access-77";
+
+/// A configuration for a local mock server at `base`: every host there, the access token
+/// [`MOCK_TOKEN`] and a Sanbod client id and secret.
+pub fn mock_config(base: &str) -> vandar_runtime::ConfigBuilder {
+    vandar::Config::builder()
+        .all_hosts(base)
+        .access_token(MOCK_TOKEN)
+        .basic_auth(
+            vandar::sanbod::CLIENT_SCHEME,
+            "client-id-1",
+            "client-SECRET-99",
+        )
+}
+
+/// The SDK on [`mock_config`].
+pub fn mock_vandar(base: &str) -> vandar::Vandar {
+    vandar::Vandar::new(mock_config(base).build().unwrap()).unwrap()
+}
